@@ -1,0 +1,3 @@
+from county_reports.cli import main
+
+raise SystemExit(main())

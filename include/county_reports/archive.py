@@ -1,0 +1,53 @@
+"""Content-addressed archive of every raw payload, written before anything tries to parse it.
+
+A file's name is the SHA-256 of its bytes, so the same bytes are stored once and a stored file
+is never overwritten: whatever a unit sent can always be read back exactly as it arrived.
+"""
+from __future__ import annotations
+
+import hashlib
+import os
+import tempfile
+from dataclasses import dataclass
+from pathlib import Path
+
+
+@dataclass(frozen=True)
+class Archived:
+    sha256: str
+    path: Path
+    size: int
+
+
+def archive_root(data_dir: Path) -> Path:
+    return Path(data_dir) / "raw"
+
+
+def path_for(data_dir: Path, sha256: str) -> Path:
+    return archive_root(data_dir) / sha256[:2] / sha256
+
+
+def store(data_dir: Path, raw: bytes) -> Archived:
+    digest = hashlib.sha256(raw).hexdigest()
+    target = path_for(data_dir, digest)
+    if not target.exists():
+        target.parent.mkdir(parents=True, exist_ok=True)
+        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                fh.write(raw)
+                fh.flush()
+                os.fsync(fh.fileno())
+            os.chmod(tmp, 0o444)
+            # link() fails if another writer got there first; the content is identical anyway.
+            try:
+                os.link(tmp, target)
+            except FileExistsError:
+                pass
+        finally:
+            os.unlink(tmp)
+    return Archived(digest, target, len(raw))
+
+
+def read(data_dir: Path, sha256: str) -> bytes:
+    return path_for(data_dir, sha256).read_bytes()

@@ -1,0 +1,408 @@
+"""The configuration admins edit: bureau, units, indicator catalogue, rules and targets.
+
+Everything is loaded from ``include/config`` (or ``$COUNTY_REPORTS_CONFIG``) and checked on load.
+A problem raises :class:`ConfigError` naming the file, the key and what is wrong, so an admin
+can fix a YAML file without reading Python.
+"""
+from __future__ import annotations
+
+import ast
+import os
+import re
+from dataclasses import dataclass, field
+from datetime import date
+from functools import cached_property
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from county_reports import periods, settings
+
+NATURES = ("flow", "stock")
+OVER_TIME = ("sum", "last", "max", "mean")
+OVER_UNITS = ("sum", "mean", "max")
+RULE_CHECKS = ("le", "sum_equals", "requires")
+IMPORTANCE = ("error", "warning")
+_CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
+_UNIT_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+class ConfigError(ValueError):
+    """A configuration file is wrong: which file, which key, what problem."""
+
+    def __init__(self, file: str, key: str, problem: str):
+        self.file, self.key, self.problem = file, key, problem
+        super().__init__(f"{file}: {key}: {problem}")
+
+
+@dataclass(frozen=True)
+class Bureau:
+    name: str
+    county: str
+    timezone: str
+
+
+@dataclass(frozen=True)
+class Unit:
+    code: str
+    name: str
+    kind: str
+    kind_name: str
+    base_url: str
+    token_conn_id: str
+    deadline_day: int
+    active_from: str
+    active_to: str | None = None
+
+    def active_in(self, period: str) -> bool:
+        return self.active_from <= period and (self.active_to is None or period <= self.active_to)
+
+    def due_date(self, period: str) -> date:
+        return periods.due_date(period, self.deadline_day)
+
+    def endpoint(self, environ: dict[str, str] | None = None) -> str:
+        """The base URL with ``${VAR}`` references filled from the environment."""
+        env = os.environ if environ is None else environ
+
+        def fill(m: re.Match) -> str:
+            if not env.get(m.group(1)):
+                raise ConfigError("units.yaml", f"units.{self.code}.base_url",
+                                  f"environment variable {m.group(1)} is not set")
+            return env[m.group(1)].rstrip("/")
+
+        return _ENV_REF.sub(fill, self.base_url).rstrip("/")
+
+
+@dataclass(frozen=True)
+class Section:
+    code: str
+    name: str
+
+
+@dataclass(frozen=True)
+class Indicator:
+    code: str
+    name: str
+    uom: str
+    section: str
+    nature: str
+    over_time: str
+    over_units: str
+    reported_by: tuple[str, ...]
+    min: float
+    max: float
+    integer: bool = False
+    decimals: int = 0
+
+
+@dataclass(frozen=True)
+class DerivedIndicator:
+    code: str
+    name: str
+    uom: str
+    section: str
+    formula: str
+    decimals: int = 1
+
+    @cached_property
+    def inputs(self) -> tuple[str, ...]:
+        return tuple(sorted({n.id for n in ast.walk(ast.parse(self.formula, mode="eval"))
+                             if isinstance(n, ast.Name)}))
+
+
+@dataclass(frozen=True)
+class Rule:
+    code: str
+    check: str
+    importance: str
+    message: str
+    params: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def indicators(self) -> tuple[str, ...]:
+        p = self.params
+        if self.check == "le":
+            return (p["left"], p["right"])
+        if self.check == "sum_equals":
+            return (p["total"], *p["parts"])
+        return (p["when"], p["then"])
+
+
+@dataclass(frozen=True)
+class Catalog:
+    bureau: Bureau
+    kinds: dict[str, str]
+    units: tuple[Unit, ...]
+    sections: tuple[Section, ...]
+    indicators: tuple[Indicator, ...]
+    derived: tuple[DerivedIndicator, ...]
+    rules: tuple[Rule, ...]
+    targets: dict[int, dict[str, float]]
+
+    @cached_property
+    def indicator_by_code(self) -> dict[str, Indicator]:
+        return {i.code: i for i in self.indicators}
+
+    @cached_property
+    def unit_by_code(self) -> dict[str, Unit]:
+        return {u.code: u for u in self.units}
+
+    @cached_property
+    def section_by_code(self) -> dict[str, Section]:
+        return {s.code: s for s in self.sections}
+
+    def required_indicators(self, kind: str) -> tuple[Indicator, ...]:
+        return tuple(i for i in self.indicators if kind in i.reported_by)
+
+    def units_active_in(self, period: str) -> tuple[Unit, ...]:
+        return tuple(u for u in self.units if u.active_in(period))
+
+
+# --------------------------------------------------------------------------- loading
+
+
+def load_catalog(config_dir: str | Path | None = None) -> Catalog:
+    root = Path(config_dir) if config_dir else settings.config_dir()
+    bureau = _load_bureau(_read_yaml(root, "bureau.yaml"))
+    kinds, units = _load_units(_read_yaml(root, "units.yaml"))
+    sections, indicators, derived = _load_indicators(_read_yaml(root, "indicators.yaml"), kinds)
+    codes = {i.code for i in indicators}
+    rules = _load_rules(_read_yaml(root, "rules.yaml"), codes)
+    targets = _load_targets(_read_yaml(root, "targets.yaml"), codes | {d.code for d in derived})
+    return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets)
+
+
+def _read_yaml(root: Path, name: str) -> Any:
+    path = root / name
+    if not path.is_file():
+        raise ConfigError(name, "(file)", f"file not found in {root}")
+    try:
+        return yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        mark = getattr(exc, "problem_mark", None)
+        where = f"line {mark.line + 1}" if mark else "(file)"
+        raise ConfigError(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(name, "(file)", "not UTF-8 text") from None
+
+
+class _Fields:
+    """Typed access to one mapping of a config file, with errors that name file and key."""
+
+    def __init__(self, file: str, key: str, data: Any):
+        if not isinstance(data, dict):
+            raise ConfigError(file, key, f"expected a mapping, got {type(data).__name__}")
+        self.file, self.key, self.data = file, key, data
+
+    def error(self, name: str, problem: str) -> ConfigError:
+        return ConfigError(self.file, f"{self.key}.{name}", problem)
+
+    def get(self, name: str, kind: type | tuple, default: Any = ..., choices: tuple = ()) -> Any:
+        if name not in self.data or self.data[name] is None:
+            if default is ...:
+                raise self.error(name, "missing")
+            return default
+        value = self.data[name]
+        if isinstance(value, bool) and bool not in (kind if isinstance(kind, tuple) else (kind,)):
+            raise self.error(name, f"expected {_type_name(kind)}, got {value!r}")
+        if not isinstance(value, kind):
+            raise self.error(name, f"expected {_type_name(kind)}, got {value!r}")
+        if choices and value not in choices:
+            raise self.error(name, f"{value!r} is not one of {', '.join(choices)}")
+        return value
+
+    def text(self, name: str, default: Any = ...) -> str:
+        value = self.get(name, str, default)
+        if isinstance(value, str) and not value.strip():
+            raise self.error(name, "is empty")
+        return value
+
+    def period(self, name: str, default: Any = ...) -> str | None:
+        value = self.get(name, (str, date), default)
+        if isinstance(value, date):
+            value = periods.of_date(value)
+        if value is not None and not periods.is_period(value):
+            raise self.error(name, f"{value!r} is not a month written YYYY-MM")
+        return value
+
+
+def _type_name(kind: type | tuple) -> str:
+    kinds = kind if isinstance(kind, tuple) else (kind,)
+    names = {str: "text", int: "a whole number", float: "a number", bool: "true/false",
+             list: "a list", dict: "a mapping", date: "a month"}
+    return " or ".join(names.get(k, k.__name__) for k in kinds)
+
+
+def _list(file: str, data: Any, key: str, required: bool = True) -> list:
+    if not isinstance(data, dict):
+        raise ConfigError(file, "(file)", "expected a mapping at the top level")
+    value = data.get(key)
+    if value is None and not required:
+        return []
+    if not isinstance(value, list) or (required and not value):
+        raise ConfigError(file, key, "missing or not a non-empty list")
+    return value
+
+
+def _load_bureau(data: Any) -> Bureau:
+    f = _Fields("bureau.yaml", "bureau", data)
+    return Bureau(name=f.text("name"), county=f.text("county"),
+                  timezone=f.text("timezone", "Asia/Shanghai"))
+
+
+def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
+    file = "units.yaml"
+    if not isinstance(data, dict) or not isinstance(data.get("kinds"), dict) or not data["kinds"]:
+        raise ConfigError(file, "kinds", "missing or not a mapping of kind code to {name: …}")
+    kinds = {code: _Fields(file, f"kinds.{code}", spec).text("name")
+             for code, spec in data["kinds"].items()}
+    units, seen_codes, seen_conns = [], set(), {}
+    for i, raw in enumerate(_list(file, data, "units")):
+        key = f"units[{i}]"
+        if isinstance(raw, dict) and isinstance(raw.get("code"), str):
+            key = f"units.{raw['code']}"
+        f = _Fields(file, key, raw)
+        code = f.text("code")
+        if not _UNIT_CODE.match(code):
+            raise f.error("code", f"{code!r} must be 2–16 capital letters or digits")
+        if code in seen_codes:
+            raise f.error("code", f"duplicate unit code {code}")
+        seen_codes.add(code)
+        kind = f.get("kind", str, choices=tuple(kinds))
+        conn = f.text("token_conn_id")
+        if conn in seen_conns:
+            raise f.error("token_conn_id", f"{conn!r} is already used by unit {seen_conns[conn]}")
+        seen_conns[conn] = code
+        base_url = f.text("base_url")
+        if not re.match(r"^(https?://|\$\{)", base_url):
+            raise f.error("base_url", f"{base_url!r} must start with http:// or https://")
+        deadline = f.get("deadline_day", int, 5)
+        if not 1 <= deadline <= 28:
+            raise f.error("deadline_day", f"{deadline} must be a day from 1 to 28")
+        active_from, active_to = f.period("active_from"), f.period("active_to", None)
+        if active_to is not None and active_to < active_from:
+            raise f.error("active_to", f"{active_to} is before active_from {active_from}")
+        units.append(Unit(code, f.text("name"), kind, kinds[kind], base_url, conn, deadline,
+                          active_from, active_to))
+    return kinds, tuple(units)
+
+
+def _load_indicators(data: Any, kinds: dict[str, str]):
+    file = "indicators.yaml"
+    sections = []
+    for i, raw in enumerate(_list(file, data, "sections")):
+        f = _Fields(file, f"sections[{i}]", raw)
+        sections.append(Section(f.text("code"), f.text("name")))
+    section_codes = tuple(s.code for s in sections)
+    if len(set(section_codes)) != len(section_codes):
+        raise ConfigError(file, "sections", "duplicate section code")
+
+    indicators, codes = [], set()
+    for i, raw in enumerate(_list(file, data, "indicators")):
+        key = f"indicators.{raw['code']}" if isinstance(raw, dict) and isinstance(raw.get("code"), str) \
+            else f"indicators[{i}]"
+        f = _Fields(file, key, raw)
+        code = _indicator_code(f, codes)
+        reported_by = f.get("reported_by", list)
+        for kind in reported_by:
+            if kind not in kinds:
+                raise f.error("reported_by", f"unknown unit kind {kind!r} (kinds are in units.yaml)")
+        low, high = f.get("min", (int, float), 0), f.get("max", (int, float))
+        if low > high:
+            raise f.error("max", f"max {high} is below min {low}")
+        indicators.append(Indicator(
+            code=code, name=f.text("name"), uom=f.text("uom"),
+            section=f.get("section", str, choices=section_codes),
+            nature=f.get("nature", str, choices=NATURES),
+            over_time=f.get("over_time", str, choices=OVER_TIME),
+            over_units=f.get("over_units", str, choices=OVER_UNITS),
+            reported_by=tuple(reported_by), min=float(low), max=float(high),
+            integer=f.get("integer", bool, False), decimals=f.get("decimals", int, 0)))
+
+    derived = []
+    for i, raw in enumerate(_list(file, data, "derived", required=False)):
+        key = f"derived.{raw['code']}" if isinstance(raw, dict) and isinstance(raw.get("code"), str) \
+            else f"derived[{i}]"
+        f = _Fields(file, key, raw)
+        code = _indicator_code(f, codes)
+        formula = f.text("formula")
+        _check_formula(f, formula, {i.code for i in indicators})
+        derived.append(DerivedIndicator(code, f.text("name"), f.text("uom"),
+                                        f.get("section", str, choices=section_codes),
+                                        formula, f.get("decimals", int, 1)))
+    return tuple(sections), tuple(indicators), tuple(derived)
+
+
+def _indicator_code(f: _Fields, seen: set[str]) -> str:
+    code = f.text("code")
+    if not _CODE.match(code):
+        raise f.error("code", f"{code!r} must be capital letters, digits and _ (e.g. HAZARD_FOUND)")
+    if code in seen:
+        raise f.error("code", f"duplicate indicator code {code}")
+    seen.add(code)
+    return code
+
+
+_FORMULA_NODES = (ast.Expression, ast.BinOp, ast.Name, ast.Load, ast.Constant, ast.Add, ast.Sub,
+                  ast.Mult, ast.Div, ast.UnaryOp, ast.USub)
+
+
+def _check_formula(f: _Fields, formula: str, codes: set[str]) -> None:
+    try:
+        tree = ast.parse(formula, mode="eval")
+    except SyntaxError:
+        raise f.error("formula", f"{formula!r} is not an arithmetic expression") from None
+    for node in ast.walk(tree):
+        if not isinstance(node, _FORMULA_NODES):
+            raise f.error("formula", f"{formula!r} may only use + - * /, numbers and indicator codes")
+        if isinstance(node, ast.Name) and node.id not in codes:
+            raise f.error("formula", f"unknown indicator {node.id} in {formula!r}")
+
+
+def _load_rules(data: Any, codes: set[str]) -> tuple[Rule, ...]:
+    file = "rules.yaml"
+    rules, seen = [], set()
+    for i, raw in enumerate(_list(file, data, "rules", required=False)):
+        key = f"rules.{raw['code']}" if isinstance(raw, dict) and isinstance(raw.get("code"), str) \
+            else f"rules[{i}]"
+        f = _Fields(file, key, raw)
+        code = f.text("code")
+        if code in seen:
+            raise f.error("code", f"duplicate rule code {code}")
+        seen.add(code)
+        check = f.get("check", str, choices=RULE_CHECKS)
+        names = {"le": ("left", "right"), "sum_equals": ("total",), "requires": ("when", "then")}[check]
+        params: dict[str, Any] = {n: f.text(n) for n in names}
+        if check == "sum_equals":
+            params["parts"] = f.get("parts", list)
+            params["tolerance"] = float(f.get("tolerance", (int, float), 0))
+        for name in names + (("parts",) if check == "sum_equals" else ()):
+            for ref in params[name] if name == "parts" else [params[name]]:
+                if ref not in codes:
+                    raise f.error(name, f"unknown indicator {ref!r}")
+        rules.append(Rule(code, check, f.get("importance", str, choices=IMPORTANCE),
+                          f.text("message"), params))
+    return tuple(rules)
+
+
+def _load_targets(data: Any, codes: set[str]) -> dict[int, dict[str, float]]:
+    file = "targets.yaml"
+    if data is None:
+        return {}
+    if not isinstance(data, dict):
+        raise ConfigError(file, "(file)", "expected a mapping of year to {indicator: target}")
+    targets: dict[int, dict[str, float]] = {}
+    for year, figures in data.items():
+        if not isinstance(year, int) or not 2000 <= year <= 2100:
+            raise ConfigError(file, str(year), "a year like 2025 was expected")
+        if not isinstance(figures, dict):
+            raise ConfigError(file, str(year), "expected a mapping of indicator code to target")
+        for code, value in figures.items():
+            if code not in codes:
+                raise ConfigError(file, f"{year}.{code}", "unknown indicator code")
+            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+                raise ConfigError(file, f"{year}.{code}", f"target {value!r} must be a number ≥ 0")
+        targets[year] = {code: float(v) for code, v in figures.items()}
+    return targets

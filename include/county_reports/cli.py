@@ -1,0 +1,164 @@
+"""``python -m county_reports …``: the admin's command line.
+
+Every command prints plain text an admin can read; a configuration or input problem ends with
+a one-line message and a non-zero exit code, never a traceback.
+"""
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from pathlib import Path
+
+from county_reports import periods, settings
+
+
+def _period(text: str) -> str:
+    try:
+        periods.parse(text)
+    except ValueError as exc:
+        raise argparse.ArgumentTypeError(str(exc)) from None
+    return text
+
+
+def main(argv: list[str] | None = None) -> int:
+    parser = argparse.ArgumentParser(prog="python -m county_reports",
+                                     description="County transport bureau reporting tools.")
+    parser.add_argument("--config", type=Path, help="configuration folder (default include/config)")
+    sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
+
+    sub.add_parser("check-config", help="validate the configuration and print a summary")
+
+    p = sub.add_parser("simulate", help="serve every unit's protocol-v1 endpoint (for demos and tests)")
+    p.add_argument("--host", default="127.0.0.1")
+    p.add_argument("--port", type=int, default=8765)
+    p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
+    p.add_argument("--seed", type=int, default=None, help="token seed (default: the profile's)")
+
+    p = sub.add_parser("example-submission", help="print a valid protocol-v1 payload")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--period", required=True, type=_period)
+
+    p = sub.add_parser("template", help="write the Excel template a unit fills in")
+    p.add_argument("--unit", required=True)
+    p.add_argument("--period", required=True, type=_period)
+    p.add_argument("--out", type=Path, help="file to write (default: {data}/templates/…)")
+
+    p = sub.add_parser("collect", help="collect a month now, outside Airflow, and print outcomes")
+    p.add_argument("--period", required=True, type=_period)
+    p.add_argument("--through", type=_period)
+    p.add_argument("--units", nargs="*", default=None)
+
+    p = sub.add_parser("dev-secrets", help="write demo bearer tokens (for the bundled simulator)")
+    p.add_argument("--seed", type=int, default=None)
+
+    args = parser.parse_args(argv)
+    from county_reports.catalog import ConfigError, load_catalog
+
+    try:
+        catalog = load_catalog(args.config)
+        return _COMMANDS[args.command](args, catalog)
+    except ConfigError as exc:
+        print(f"配置错误 configuration error: {exc}", file=sys.stderr)
+        return 2
+    except (ValueError, KeyError) as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 2
+
+
+def _check_config(args, catalog) -> int:
+    from county_reports import collect
+
+    collect.load_settings(args.config)
+    b = catalog.bureau
+    print(f"配置检查通过 configuration OK — {b.name}（{b.county}，{b.timezone}）")
+    print(f"  units: {len(catalog.units)} of {len(catalog.kinds)} kinds")
+    for kind, name in catalog.kinds.items():
+        members = [u for u in catalog.units if u.kind == kind]
+        print(f"    {name:<16} {len(members):>3} units, {len(catalog.required_indicators(kind)):>3} required indicators")
+    print(f"  indicators: {len(catalog.indicators)} reported + {len(catalog.derived)} derived "
+          f"over {len({i.section for i in catalog.indicators})} lines of work")
+    print(f"  rules: {len(catalog.rules)} ({sum(r.importance == 'error' for r in catalog.rules)} errors, "
+          f"{sum(r.importance == 'warning' for r in catalog.rules)} warnings)")
+    for year, figures in sorted(catalog.targets.items()):
+        print(f"  targets {year}: {len(figures)} indicators")
+    return 0
+
+
+def _simulate(args, catalog) -> int:
+    from county_reports.simulator import server
+
+    server.serve_forever(args.host, args.port, catalog=catalog, latency=args.latency,
+                         tokens=_demo_tokens(catalog, args.seed))
+    return 0
+
+
+def _demo_tokens(catalog, seed: int | None) -> dict[str, str]:
+    """Tokens from the secrets file when present, else derived from the simulator's seed."""
+    from county_reports.simulator import server
+
+    path = settings.secrets_file()
+    if path.is_file() and seed is None:
+        return json.loads(path.read_text(encoding="utf-8"))
+    profile = server.load_profile()
+    return server.make_tokens(catalog, seed if seed is not None else profile["seed"])
+
+
+def _dev_secrets(args, catalog) -> int:
+    from county_reports import tokens
+    from county_reports.simulator import server
+
+    profile = server.load_profile()
+    path = tokens.write_secrets_file(server.make_tokens(catalog, args.seed or profile["seed"]))
+    print(f"wrote {len(catalog.units)} demo tokens to {path} (mode 600)")
+    return 0
+
+
+def _example_submission(args, catalog) -> int:
+    from county_reports.simulator import data, server
+
+    if args.unit not in catalog.unit_by_code:
+        raise ValueError(f"unknown unit {args.unit}")
+    profile = server.load_profile()
+    payload = data.payload(catalog, args.unit, args.period, seed=profile["seed"], sizes=profile["sizes"])
+    print(json.dumps(payload, ensure_ascii=False, indent=2))
+    return 0
+
+
+def _template(args, catalog) -> int:
+    from county_reports import template
+
+    if args.unit not in catalog.unit_by_code:
+        raise ValueError(f"unknown unit {args.unit}")
+    out = args.out or settings.data_dir() / "templates" / args.period / f"{args.unit}.xlsx"
+    out.parent.mkdir(parents=True, exist_ok=True)
+    path = template.write_template(catalog, args.unit, args.period, out)
+    print(f"wrote {path}")
+    return 0
+
+
+def _collect(args, catalog) -> int:
+    import uuid
+
+    from county_reports import collect, ledger, tokens
+
+    pull_settings = collect.load_settings(args.config)
+    lookup = tokens.env_or_file()
+    outcomes = []
+    for period in periods.span(args.period, args.through or args.period):
+        codes = [u.code for u in collect.select_units(catalog, period, args.units)]
+        outcomes += collect.pull_batch(catalog, period, codes, data_dir=settings.data_dir(),
+                                       token_lookup=lookup, settings=pull_settings)
+    ledger.record(settings.data_dir(), outcomes, f"cli__{uuid.uuid4().hex[:12]}")
+    print(ledger.outcome_table(outcomes, catalog))
+    return 0
+
+
+_COMMANDS = {
+    "check-config": _check_config,
+    "simulate": _simulate,
+    "example-submission": _example_submission,
+    "template": _template,
+    "collect": _collect,
+    "dev-secrets": _dev_secrets,
+}

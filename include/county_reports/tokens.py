@@ -1,0 +1,54 @@
+"""Where a unit's bearer token comes from: never from code or config files in the repository.
+
+Inside Airflow the DAG passes a lookup through Airflow Connections (metadata DB, environment,
+or a secrets backend). Outside Airflow, ``env_or_file`` reads ``AIRFLOW_CONN_<CONN_ID>`` (JSON or
+URI form, the same variables Airflow reads) and then the local secrets file.
+"""
+from __future__ import annotations
+
+import json
+import os
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import unquote, urlsplit
+
+from county_reports import settings
+
+TokenLookup = Callable[[str], "str | None"]
+
+
+def from_connection_value(value: str) -> str | None:
+    """The password of a connection written as Airflow JSON or URI."""
+    value = value.strip()
+    if value.startswith("{"):
+        try:
+            return json.loads(value).get("password") or None
+        except (ValueError, AttributeError):
+            return None
+    parts = urlsplit(value)
+    return unquote(parts.password) if parts.password else None
+
+
+def env_or_file(secrets_path: Path | None = None) -> TokenLookup:
+    path = Path(secrets_path) if secrets_path else settings.secrets_file()
+    file_tokens: dict[str, str] = {}
+    if path.is_file():
+        file_tokens = json.loads(path.read_text(encoding="utf-8"))
+
+    def lookup(conn_id: str) -> str | None:
+        env_value = os.environ.get(f"AIRFLOW_CONN_{conn_id.upper()}")
+        if env_value:
+            return from_connection_value(env_value)
+        return file_tokens.get(conn_id)
+
+    return lookup
+
+
+def write_secrets_file(tokens: dict[str, str], path: Path | None = None) -> Path:
+    """Store tokens by connection id, readable by the owner only (demo and development use)."""
+    target = Path(path) if path else settings.secrets_file()
+    target.parent.mkdir(parents=True, exist_ok=True)
+    fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    with os.fdopen(fd, "w", encoding="utf-8") as fh:
+        json.dump(tokens, fh, indent=1, sort_keys=True)
+    return target
