@@ -1,0 +1,288 @@
+"""The inbox: filled Excel templates units drop at ``{data}/inbox/{period}/{unit}.xlsx``.
+
+:func:`read_template` turns one file into the same protocol-v1 payload dict an HTTP endpoint
+serves, so everything after collection treats both sources alike. Values are taken as found
+(a number if the cell holds a number, else the cell's text untouched): judging them is
+validation's job, which can then tell the unit exactly what is wrong. Only a file that cannot be
+read as one of our templates at all raises :class:`InboxError`, whose ``reason`` (Chinese,
+naming the sheet or cell) is what the unit is told.
+"""
+from __future__ import annotations
+
+import io
+import re
+from datetime import date, datetime, time, timedelta
+from pathlib import Path
+from typing import Any, Iterator
+from zoneinfo import ZoneInfo
+
+from openpyxl import load_workbook
+
+from county_reports import periods
+from county_reports.catalog import Catalog
+from county_reports.template import (
+    CODE_HEADER, CONTACT_NAME_LABEL, CONTACT_PHONE_LABEL, NARRATIVE_HEADERS, NARRATIVE_KINDS,
+    PROTOCOL_VERSION, SHEET_GUIDE, SHEET_META, SHEET_NARRATIVES, SHEET_VALUES, SHEETS,
+    TEMPLATE_VERSION, VALUE_HEADER)
+
+_SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls, .et, and password-encrypted .xlsx
+_ZIP_MAGIC = b"PK\x03\x04"
+_KIND_BY_LABEL = {label: kind for kind, label in NARRATIVE_KINDS.items()}
+
+
+class InboxError(ValueError):
+    """An inbox file cannot be read as a template: ``reason`` says why, for the unit."""
+
+    def __init__(self, unit: str, reason: str):
+        self.unit, self.reason = unit, reason
+        super().__init__(f"{unit}: {reason}")
+
+
+def inbox_path(data_dir: str | Path, period: str, unit_code: str) -> Path:
+    periods.parse(period)
+    # The code becomes a file name: refuse anything that could climb out of the inbox.
+    if not _SAFE_NAME.match(unit_code or ""):
+        raise ValueError(f"unit code {unit_code!r} cannot be used as a file name")
+    return Path(data_dir) / "inbox" / period / f"{unit_code}.xlsx"
+
+
+def scan_inbox(data_dir: str | Path, period: str) -> list[Path]:
+    """The .xlsx files present for ``period``, sorted by name.
+
+    Skipped: Office lock files (``~$TS01.xlsx``, present while a clerk has the file open),
+    hidden files (macOS ``._TS01.xlsx``, our own ``.x.tmp``), and anything not a regular file.
+    """
+    periods.parse(period)
+    folder = Path(data_dir) / "inbox" / period
+    if not folder.is_dir():
+        return []
+    return sorted(p for p in folder.iterdir()
+                  if p.suffix.lower() == ".xlsx" and not p.name.startswith(("~$", "."))
+                  and p.is_file())
+
+
+def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None = None,
+                  expect_period: str | None = None) -> dict[str, Any]:
+    """Read a filled template into a protocol-v1 payload dict.
+
+    ``expect_unit`` / ``expect_period``, when given, must match the template's meta sheet: a
+    clerk re-using last month's file or a neighbour's template is told so instead of having
+    figures filed under the wrong month or unit.
+    """
+    path = Path(path)
+    unit = expect_unit or path.stem
+    try:
+        raw = path.read_bytes()
+        modified = path.stat().st_mtime
+    except FileNotFoundError:
+        raise InboxError(unit, f"文件 {path.name} 不存在") from None
+    except OSError as exc:
+        raise InboxError(unit, f"文件 {path.name} 无法打开（{exc.strerror or exc}）") from None
+    _sniff(unit, raw)
+    try:
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except Exception as exc:  # openpyxl fails on bad input with anything from KeyError to lxml
+        raise InboxError(unit, f"文件已损坏或不是有效的 Excel（.xlsx）文件（{type(exc).__name__}）") from exc
+    try:
+        # Read-only sheets are parsed lazily, so damaged sheet XML only fails here, mid-read.
+        return _read(wb, raw, unit, catalog, modified, expect_unit, expect_period)
+    except InboxError:
+        raise
+    except Exception as exc:
+        raise InboxError(unit, f"文件内容已损坏，无法读取（{type(exc).__name__}）") from exc
+    finally:
+        wb.close()
+
+
+# --------------------------------------------------------------------------- reading
+
+
+def _sniff(unit: str, raw: bytes) -> None:
+    if not raw:
+        raise InboxError(unit, "文件为空（0 字节）")
+    if raw.startswith(_OLE_MAGIC):
+        raise InboxError(unit, "文件是旧版 .xls/.et 格式或设置了打开密码，请取消密码并另存为 .xlsx 格式")
+    if not raw.startswith(_ZIP_MAGIC):
+        raise InboxError(unit, "文件不是 Excel（.xlsx）文件，请使用本局下发的模板填报")
+
+
+def _read(wb, raw: bytes, unit: str, catalog: Catalog, modified: float,
+          expect_unit: str | None, expect_period: str | None) -> dict[str, Any]:
+    missing = [name for name in SHEETS if name not in wb.sheetnames]
+    if missing:
+        raise InboxError(unit, f"缺少工作表“{'”“'.join(missing)}”，请使用本局下发的模板填报，不要删除或改名工作表")
+    meta = _read_meta(wb[SHEET_META], unit)
+    if expect_unit and meta["unit"] != expect_unit:
+        raise InboxError(unit, f"这是单位 {meta['unit']} 的模板（meta!B{meta['rows']['unit']}），"
+                               f"请使用本单位（{expect_unit}）的模板")
+    if expect_period and meta["period"] != expect_period:
+        raise InboxError(unit, f"这是 {meta['period']} 的模板（meta!B{meta['rows']['period']}），"
+                               f"请使用 {expect_period} 的模板")
+    zone = ZoneInfo(catalog.bureau.timezone)
+    return {
+        "protocol": PROTOCOL_VERSION,
+        "unit": meta["unit"],
+        "period": meta["period"],
+        "submitted_at": datetime.fromtimestamp(modified, zone).isoformat(timespec="seconds"),
+        "values": _read_values(wb[SHEET_VALUES], raw, unit),
+        "narratives": _read_narratives(wb[SHEET_NARRATIVES], unit, catalog),
+        "contact": _read_contact(wb[SHEET_GUIDE]),
+    }
+
+
+def _read_meta(ws, unit: str) -> dict[str, Any]:
+    found: dict[str, Any] = {}
+    rows: dict[str, int] = {}
+    for row, cells in enumerate(ws.iter_rows(min_col=1, max_col=2, values_only=True), 1):
+        key, value = _at(cells, 0), _at(cells, 1)
+        if isinstance(key, str) and key.strip() and key.strip() not in found:
+            found[key.strip()] = value
+            rows[key.strip()] = row
+    for key in ("protocol", "template_version", "unit", "period"):
+        if key not in found or found[key] in (None, ""):
+            raise InboxError(unit, f"“{SHEET_META}”工作表缺少 {key}，不是本系统生成的模板或已被改动")
+
+    def cell(key: str) -> str:
+        return f"{SHEET_META}!B{rows[key]}"
+
+    if _as_int(found["protocol"]) != PROTOCOL_VERSION:
+        raise InboxError(unit, f"模板的报送协议版本为 {found['protocol']}（{cell('protocol')}），"
+                               f"本系统只接受版本 {PROTOCOL_VERSION}")
+    if _as_int(found["template_version"]) != TEMPLATE_VERSION:
+        raise InboxError(unit, f"模板版本 {found['template_version']}（{cell('template_version')}）"
+                               f"不受支持，请重新下载模板")
+    period = str(found["period"]).strip()
+    if not periods.is_period(period):
+        raise InboxError(unit, f"模板的报送月份 {found['period']!r}（{cell('period')}）不是 YYYY-MM 格式")
+    return {"unit": str(found["unit"]).strip(), "period": period, "rows": rows}
+
+
+def _read_values(ws, raw: bytes, unit: str) -> dict[str, Any]:
+    code_col, value_col = _columns(ws, unit, (CODE_HEADER, VALUE_HEADER))
+    found: dict[str, Any] = {}          # code -> value, None while the cell looks empty
+    rows: dict[str, int] = {}
+    for row, cells in _data_rows(ws):
+        code = _text(_at(cells, code_col))
+        if not code:
+            continue
+        if code in rows:
+            raise InboxError(unit, f"“{SHEET_VALUES}”工作表中指标代码 {code} 重复出现"
+                                   f"（第{rows[code]}行和第{row}行）")
+        rows[code] = row
+        found[code] = _value(_at(cells, value_col))
+    if None in found.values():
+        # A formula saved without a computed result (some tools do not calculate) reads as empty
+        # in data-only mode; pass the formula text on so validation says "not a number" rather
+        # than "missing", which would puzzle a clerk who can see something in the cell.
+        formulas = _formulas(raw, value_col)
+        for code, value in found.items():
+            if value is None:
+                found[code] = formulas.get(rows[code])
+    return {code: value for code, value in found.items() if value is not None}
+
+
+def _read_narratives(ws, unit: str, catalog: Catalog) -> list[dict[str, str]]:
+    kind_col, section_col, text_col = _columns(ws, unit, NARRATIVE_HEADERS)
+    section_by_name = {}
+    for s in catalog.sections:
+        section_by_name.setdefault(s.name, s.code)
+    items = []
+    for _, cells in _data_rows(ws):
+        text = _text(_at(cells, text_col))
+        # A category picked without any text says nothing: drop the row rather than reject
+        # the whole submission over an accidental click.
+        if not text:
+            continue
+        kind = _text(_at(cells, kind_col))
+        section = _text(_at(cells, section_col))
+        # Unknown words pass through unchanged: validation rejects them with a message.
+        items.append({"kind": _KIND_BY_LABEL.get(kind, kind),
+                      "section": section_by_name.get(section, section),
+                      "text": text})
+    return items
+
+
+def _read_contact(ws) -> dict[str, str]:
+    # Found by label, not a fixed cell, so a later template may move the rows.
+    contact = {"name": "", "phone": ""}
+    for cells in ws.iter_rows(min_col=1, max_col=2, values_only=True):
+        label, value = _text(_at(cells, 0)), _at(cells, 1)
+        if label == CONTACT_NAME_LABEL:
+            contact["name"] = _text(value)
+        elif label == CONTACT_PHONE_LABEL:
+            contact["phone"] = _text(value)
+    return contact
+
+
+# --------------------------------------------------------------------------- cells
+
+
+def _columns(ws, unit: str, headers: tuple[str, ...]) -> tuple[int, ...]:
+    first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    found = {_text(v): i for i, v in enumerate(first) if _text(v)}
+    missing = [h for h in headers if h not in found]
+    if missing:
+        raise InboxError(unit, f"“{ws.title}”工作表第1行缺少表头“{'”“'.join(missing)}”，"
+                               "请不要修改模板的表头")
+    return tuple(found[h] for h in headers)
+
+
+def _data_rows(ws) -> Iterator[tuple[int, tuple]]:
+    for row, cells in enumerate(ws.iter_rows(min_row=2, values_only=True), start=2):
+        if any(c is not None for c in cells):
+            yield row, cells
+
+
+def _formulas(raw: bytes, column: int) -> dict[int, str]:
+    """Formula text by row in one column of the values sheet (a second, formula-mode read)."""
+    wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
+    try:
+        out = {}
+        for row, cells in enumerate(wb[SHEET_VALUES].iter_rows(min_row=2, values_only=True), 2):
+            cell = _at(cells, column)
+            if isinstance(cell, str) and cell.startswith("="):
+                out[row] = cell
+        return out
+    finally:
+        wb.close()
+
+
+def _at(cells: tuple, index: int) -> Any:
+    # Rows of a read-only sheet stop at the last filled cell when the file has no dimension.
+    return cells[index] if index < len(cells) else None
+
+
+def _value(cell: Any) -> Any:
+    """A value cell as found: numbers and booleans unchanged, text untouched, None when empty.
+
+    Whitespace-only text counts as empty (it looks empty to the clerk); dates and times, which
+    Excel makes of entries like 6-12, become ISO text so the payload stays plain JSON.
+    """
+    if cell is None:
+        return None
+    if isinstance(cell, str):
+        return cell if cell.strip() else None
+    if isinstance(cell, (bool, int, float)):
+        return cell
+    if isinstance(cell, (datetime, date, time)):
+        return cell.isoformat()
+    if isinstance(cell, timedelta):
+        return str(cell)
+    return str(cell)
+
+
+def _text(cell: Any) -> str:
+    """A label or free-text cell as trimmed text; numbers without a spurious ``.0``."""
+    if cell is None:
+        return ""
+    if isinstance(cell, float) and cell.is_integer():
+        return str(int(cell))
+    return str(cell).strip()
+
+
+def _as_int(value: Any) -> int | None:
+    try:
+        return int(str(value).strip())
+    except ValueError:
+        return None
