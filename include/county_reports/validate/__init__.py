@@ -1,0 +1,1 @@
+"""Validation: normalise what units sent and check it against the catalogue with Great Expectations."""

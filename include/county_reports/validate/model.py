@@ -1,0 +1,97 @@
+"""What validation hands to the warehouse: one verdict per submission, with its issues.
+
+These types are the contract between the validate stage and the stages after it (store,
+notify, aggregate). Later stages import them; this module imports nothing from later stages.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any
+
+ACCEPTED = "accepted"
+ACCEPTED_WITH_WARNINGS = "accepted_with_warnings"
+REJECTED = "rejected"
+VERDICTS = (ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED)
+ERROR, WARNING = "error", "warning"
+
+
+@dataclass(frozen=True)
+class Issue:
+    """One thing wrong (error) or worth a follow-up (warning) in one submission."""
+
+    unit: str
+    period: str
+    indicator: str | None   # indicator code, None for whole-submission problems
+    value: str | None       # the value as the unit sent it, as text
+    rule: str               # rule code: KNOWN_CODE, REQUIRED, NUMERIC, BOUNDS, … or a rules.yaml code
+    importance: str         # error | warning
+    message: str            # complete Chinese sentence(s): unit, period, indicator, value, rule, what to do
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+@dataclass(frozen=True)
+class Received:
+    """A submission that arrived (a ``received`` or ``refused`` collection outcome), ready to check."""
+
+    unit: str                      # the unit whose endpoint or inbox it came from
+    period: str                    # the period that was asked for
+    sha256: str                    # archive key of the raw bytes
+    source: str                    # http | inbox | file
+    received_at: str               # ISO 8601, when we got it
+    payload: dict[str, Any] | None  # the protocol-v1 envelope; None when unreadable
+    unreadable_reason: str | None = None
+
+
+@dataclass(frozen=True)
+class Verdict:
+    unit: str
+    period: str
+    sha256: str
+    source: str
+    received_at: str
+    submitted_at: str | None
+    status: str                                   # accepted | accepted_with_warnings | rejected
+    values: dict[str, float] = field(default_factory=dict)     # normalised numeric values
+    raw_values: dict[str, str] = field(default_factory=dict)   # every value as sent, as text
+    narratives: tuple[dict[str, str], ...] = ()                # {kind, section, text}
+    contact: dict[str, str] = field(default_factory=dict)
+    issues: tuple[Issue, ...] = ()
+
+    @property
+    def errors(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.importance == ERROR)
+
+    @property
+    def warnings(self) -> tuple[Issue, ...]:
+        return tuple(i for i in self.issues if i.importance == WARNING)
+
+
+def verdict_to_dict(verdict: Verdict) -> dict[str, Any]:
+    return asdict(verdict)
+
+
+def verdict_from_dict(data: dict[str, Any]) -> Verdict:
+    fields = dict(data)
+    fields["issues"] = tuple(Issue(**i) for i in fields.get("issues", ()))
+    fields["narratives"] = tuple(fields.get("narratives", ()))
+    return Verdict(**fields)
+
+
+def write_verdicts(path, verdicts: list[Verdict]) -> None:
+    """Verdicts as a JSON file: how the DAG hands them from one task to the next (small XComs)."""
+    import json
+    from pathlib import Path
+
+    target = Path(path)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    target.write_text(json.dumps([verdict_to_dict(v) for v in verdicts], ensure_ascii=False,
+                                 sort_keys=True), encoding="utf-8")
+
+
+def read_verdicts(path) -> list[Verdict]:
+    import json
+    from pathlib import Path
+
+    return [verdict_from_dict(d) for d in json.loads(Path(path).read_text(encoding="utf-8"))]
