@@ -1,0 +1,146 @@
+"""Per-unit figures: one indicator's breakdown by unit, and a units × indicators table for 附件."""
+from __future__ import annotations
+
+from typing import Sequence
+
+import pandas as pd
+
+from county_reports.aggregate import formula
+from county_reports.aggregate.core import (Expectation, SpanData, active_at, aggregate_one,
+                                           find_item, make_frame, prepare_values, tidy,
+                                           unit_sort_key)
+from county_reports.aggregate.span import Span
+from county_reports.catalog import Catalog, Indicator
+
+BREAKDOWN_COLUMNS = ("unit", "unit_name", "value", "share_pct", "rank", "months_expected",
+                     "months_reported", "missing_periods", "as_of", "note")
+TOTAL_UNIT, TOTAL_NAME = "TOTAL", "合计"
+
+
+def _rank(values: dict[str, float | None]) -> dict[str, int | None]:
+    """1 = largest; equal values share a rank (1, 2, 2, 4); units without a value get None."""
+    present = {u: v for u, v in values.items() if v is not None}
+    ranks = pd.Series(present, dtype=float).rank(method="min", ascending=False)
+    return {u: (int(ranks[u]) if u in present else None) for u in values}
+
+
+def unit_breakdown(catalog: Catalog, values: pd.DataFrame, span: Span, indicator_code: str, *,
+                   completeness: pd.DataFrame | None = None) -> pd.DataFrame:
+    """One row per unit expected to report the indicator in the span or that reported it.
+
+    value: the unit's months combined by the indicator's ``over_time`` (sum, last, max, mean);
+    for a derived indicator, its formula on the unit's own combined inputs. share_pct: the
+    unit's part of the county total, only where parts add up (``over_units`` sum with
+    ``over_time`` sum or last; otherwise None). rank: 1 = largest, ties share a rank, None
+    without a value. missing_periods: expected months with no value. as_of: latest month with
+    a value. note: 'inactive' ('last' indicator, unit closed before the span's end, so no
+    value), 'missing' (nothing in the span), 'stale' ('last' value from before the span's end),
+    'partial' (some expected months missing), else None. Sorted by rank, then registry order.
+    """
+    item = find_item(catalog, indicator_code)
+    frame = prepare_values(values)
+    expectation = Expectation(catalog, completeness)
+    data = SpanData(frame, span)
+    codes = [item.code] if isinstance(item, Indicator) else list(item.inputs)
+    components = [catalog.indicator_by_code[c] for c in codes]
+
+    expected_for = {ind.code: expectation.for_kinds(ind.reported_by, span.periods)
+                    for ind in components}
+    expected: dict[str, set[str]] = {}
+    reported: dict[str, set[str]] = {}
+    have: set[tuple[str, str, str]] = set()
+    per_input: dict[str, pd.DataFrame] = {}
+    for ind in components:
+        for unit, ps in expected_for[ind.code].items():
+            expected.setdefault(unit, set()).update(ps)
+        per_input[ind.code] = data.unit_values(ind)
+        for unit, period in data.have(ind.code):
+            reported.setdefault(unit, set()).add(period)
+            have.add((ind.code, unit, period))
+
+    key = unit_sort_key(catalog)
+    units = sorted(set(expected) | set(reported), key=key)
+    uses_last = any(ind.over_time == "last" for ind in components)
+    value_of: dict[str, float | None] = {}
+    info: dict[str, dict] = {}
+    for unit in units:
+        parts = {c: (tidy(per_input[c].at[unit, "value"]) if unit in per_input[c].index else None)
+                 for c in codes}
+        value = parts[item.code] if isinstance(item, Indicator) else tidy(
+            formula.evaluate(item.formula, parts))
+        as_of = max((per_input[c].at[unit, "as_of"] for c in codes if unit in per_input[c].index),
+                    default=None)
+        inactive = uses_last and not active_at(catalog, unit, span.last)
+        if inactive:
+            value = None
+        gaps = sorted({p for ind in components for p in expected_for[ind.code].get(unit, ())
+                       if (ind.code, unit, p) not in have})
+        note = ("inactive" if inactive else "missing" if unit not in reported
+                else "stale" if uses_last and as_of is not None and as_of < span.last
+                else "partial" if gaps else None)
+        value_of[unit] = value
+        info[unit] = {"unit": unit, "unit_name": _unit_name(catalog, unit), "value": value,
+                      "months_expected": len(expected.get(unit, ())),
+                      "months_reported": len(reported.get(unit, ())), "missing_periods": gaps,
+                      "as_of": as_of, "note": note}
+
+    additive = (isinstance(item, Indicator) and item.over_units == "sum"
+                and item.over_time in ("sum", "last"))
+    total = sum(v for v in value_of.values() if v is not None)
+    ranks = _rank(value_of)
+    rows = []
+    for unit in units:
+        v = value_of[unit]
+        share = tidy(v / total * 100) if additive and v is not None and total else None
+        rows.append({**info[unit], "share_pct": share, "rank": ranks[unit]})
+    rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, key(r["unit"])))
+    return make_frame(rows, BREAKDOWN_COLUMNS, ("value", "share_pct", "rank", "as_of", "note"))
+
+
+def _unit_name(catalog: Catalog, unit: str) -> str:
+    known = catalog.unit_by_code.get(unit)
+    return known.name if known else unit
+
+
+def unit_ranking(catalog: Catalog, values: pd.DataFrame, span: Span, indicators: Sequence[str], *,
+                 completeness: pd.DataFrame | None = None, sort_by: str | None = None,
+                 total: bool = True) -> pd.DataFrame:
+    """A units × indicators table for the appendix (附件): one row per unit, wide.
+
+    Columns: unit, unit_name, then for each code in ``indicators`` (in that order) ``<code>``
+    (the unit's value as in :func:`unit_breakdown`, None when it has none) and ``<code>_rank``.
+    Rows: every unit appearing in any of the breakdowns, in registry order, or by the rank of
+    ``sort_by`` (units without a value last, then registry order). With ``total`` a last row
+    unit 'TOTAL', unit_name '合计' carries the county figures (ranks None).
+    """
+    codes = list(indicators)
+    if not codes:
+        raise ValueError("unit_ranking needs at least one indicator code")
+    if sort_by is not None and sort_by not in codes:
+        raise ValueError(f"sort_by {sort_by!r} is not one of the table's indicators")
+    breakdowns = {c: unit_breakdown(catalog, values, span, c, completeness=completeness)
+                  .set_index("unit") for c in codes}
+    key = unit_sort_key(catalog)
+    units = sorted({u for b in breakdowns.values() for u in b.index}, key=key)
+    if sort_by is not None:
+        ranks = breakdowns[sort_by]["rank"]
+        units.sort(key=lambda u: (u not in ranks.index or ranks.get(u) is None,
+                                  ranks.get(u) or 0, key(u)))
+    rows = []
+    for unit in units:
+        row = {"unit": unit, "unit_name": _unit_name(catalog, unit)}
+        for c in codes:
+            b = breakdowns[c]
+            row[c] = b.at[unit, "value"] if unit in b.index else None
+            row[f"{c}_rank"] = b.at[unit, "rank"] if unit in b.index else None
+        rows.append(row)
+    if total:
+        data = SpanData(prepare_values(values), span)
+        expectation = Expectation(catalog, completeness)
+        row = {"unit": TOTAL_UNIT, "unit_name": TOTAL_NAME}
+        for c in codes:
+            row[c] = aggregate_one(catalog, find_item(catalog, c), data, expectation).value
+            row[f"{c}_rank"] = None
+        rows.append(row)
+    columns = ("unit", "unit_name", *[x for c in codes for x in (c, f"{c}_rank")])
+    return make_frame(rows, columns, tuple(columns[2:]))
