@@ -1,0 +1,559 @@
+"""Delivery: send a rendered document to the county office, with a receipt, never twice.
+
+**The never-twice key is (kind, year).** Once the ledger holds a *delivered* row for, say,
+(half_year, 2025), every later call answers ``already_delivered`` with that receipt and sends
+nothing, even when the document was rendered again with different bytes: the office has filed
+the first one, and a silent second version would confuse it. ``force=True`` sends the current
+document anyway and records a second delivery. A re-render with identical bytes has the same
+SHA-256 of the .docx and is named as the same document in the answer.
+
+Each channel is also idempotent by itself, for the gap between "sent" and "recorded" (a lost
+answer, a worker killed before the ledger write). All three use one key,
+``<kind>-<year>-<sha256[:16]>`` (plus ``-re-<8 hex>`` for a forced re-delivery):
+
+- http: sent as ``Idempotency-Key``; the office answers a repeated key with the receipt it already
+  gave and stores nothing twice;
+- folder: one sub-folder per key, moved into place whole, never overwritten; if it is already
+  there with this document, its receipt is taken over;
+- smtp: the Message-ID is built from the key, so a mailbox can drop a duplicate.
+
+Failed calls are recorded too (status ``failed``, attempts, reason). Bearer tokens never appear
+in a reason or a log line. No Airflow import here: the DAG passes the token lookup and, for
+SMTP, the function that sends an :class:`~email.message.EmailMessage`.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+import os
+import re
+import shutil
+import smtplib
+import string
+import time
+import uuid
+from collections.abc import Callable, Mapping
+from dataclasses import asdict, dataclass
+from datetime import datetime, timezone
+from email.message import EmailMessage
+from email.utils import formatdate, parseaddr
+from pathlib import Path
+from typing import Any, Protocol
+
+import requests
+import yaml
+
+from county_reports import settings as project_settings
+from county_reports.catalog import ConfigError
+from county_reports.tokens import TokenLookup
+
+log = logging.getLogger(__name__)
+
+KINDS = ("half_year", "annual")
+CHANNELS = ("http", "smtp", "folder")
+DELIVERED, ALREADY_DELIVERED, FAILED = "delivered", "already_delivered", "failed"
+CONFIG_FILE = "delivery.yaml"
+RECEIPT_FILE = "receipt.json"
+TEMPLATE_FIELDS = ("sender", "recipient", "title", "year", "filename", "sha256", "attachments")
+MIME_TYPES = {
+    ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
+    ".xlsx": "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet",
+    ".json": "application/json", ".pdf": "application/pdf",
+}
+SmtpSend = Callable[[EmailMessage], str]
+_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
+
+
+# --------------------------------------------------------------------------- settings
+
+
+@dataclass(frozen=True)
+class HttpSettings:
+    url: str
+    token_conn_id: str
+    connect_timeout: float = 10.0
+    read_timeout: float = 120.0
+
+
+@dataclass(frozen=True)
+class SmtpSettings:
+    conn_id: str
+    sender: str                      # ``from`` in the file
+    to: tuple[str, ...]
+    subject: str
+    body: str
+    cc: tuple[str, ...] = ()
+    attach: tuple[str, ...] = (".docx", ".xlsx")
+
+
+@dataclass(frozen=True)
+class FolderSettings:
+    path: Path
+
+
+@dataclass(frozen=True)
+class DeliverySettings:
+    channel: str
+    recipient: str
+    retries: int = 3
+    backoff: float = 5.0
+    backoff_max: float = 120.0
+    http: HttpSettings | None = None
+    smtp: SmtpSettings | None = None
+    folder: FolderSettings | None = None
+
+    def __post_init__(self) -> None:
+        if self.channel not in CHANNELS:
+            raise ConfigError(CONFIG_FILE, "channel", f"{self.channel!r} is not one of {', '.join(CHANNELS)}")
+        if getattr(self, self.channel) is None:
+            raise ConfigError(CONFIG_FILE, self.channel, f"missing: the settings of channel {self.channel}")
+
+
+def _value(data: dict, key: str, kinds: tuple, what: str, default: Any = ...) -> Any:
+    """``data[key's last part]`` checked: present (or default), of the right type, not blank."""
+    value = data.get(key.rpartition(".")[2])
+    if value is None:
+        if default is ...:
+            raise ConfigError(CONFIG_FILE, key, "missing")
+        return default
+    if isinstance(value, bool) or not isinstance(value, kinds):
+        raise ConfigError(CONFIG_FILE, key, f"expected {what}, got {value!r}")
+    if isinstance(value, str) and not value.strip():
+        raise ConfigError(CONFIG_FILE, key, "is empty")
+    if isinstance(value, (int, float)) and (value < 0 or (value == 0 and float in kinds)):
+        raise ConfigError(CONFIG_FILE, key, f"{value} must be {'> 0' if float in kinds else '≥ 0'}")
+    return value
+
+
+def _section(data: Any, key: str, known: tuple[str, ...]) -> dict:
+    if not isinstance(data, dict):
+        raise ConfigError(CONFIG_FILE, key or "(file)", "expected a mapping")
+    for name in data:
+        if name not in known:
+            raise ConfigError(CONFIG_FILE, f"{key}.{name}" if key else str(name),
+                              f"unknown setting (known: {', '.join(known)})")
+    return data
+
+
+def _template(data: dict, key: str) -> str:
+    value = _value(data, key, (str,), "text")
+    try:
+        unknown = sorted({f for _, f, _, _ in string.Formatter().parse(value) if f is not None}
+                         - set(TEMPLATE_FIELDS))
+    except ValueError as exc:
+        raise ConfigError(CONFIG_FILE, key, f"not a valid template: {exc}") from None
+    if unknown:
+        raise ConfigError(CONFIG_FILE, key, f"unknown placeholder {{{unknown[0]}}} (known: "
+                          + ", ".join("{" + f + "}" for f in TEMPLATE_FIELDS) + ")")
+    return value
+
+
+def _addresses(data: dict, key: str, required: bool) -> tuple[str, ...]:
+    value = _value(data, key, (str, list), "an address or a list of addresses", ... if required else [])
+    values = [value] if isinstance(value, str) else value
+    for item in values:
+        if not isinstance(item, str) or "@" not in parseaddr(item)[1]:
+            raise ConfigError(CONFIG_FILE, key, f"{item!r} is not a mail address")
+    if required and not values:
+        raise ConfigError(CONFIG_FILE, key, "needs at least one address")
+    return tuple(values)
+
+
+def _fill_env(value: str, key: str, env: Mapping[str, str]) -> str:
+    def fill(m: re.Match) -> str:
+        if not env.get(m.group(1)):
+            raise ConfigError(CONFIG_FILE, key, f"environment variable {m.group(1)} is not set")
+        return env[m.group(1)].rstrip("/")
+    return _ENV_REF.sub(fill, value)
+
+
+def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> DeliverySettings:
+    """Check delivery.yaml's content; ``${VAR}`` is filled for the chosen channel only."""
+    env, num = (os.environ if environ is None else environ), (int, float)
+    top = _section(data, "", ("recipient", "channel", "retries", "backoff", "backoff_max", "http", "smtp", "folder"))
+    channel = _value(top, "channel", (str,), "text")
+    if channel not in CHANNELS:
+        raise ConfigError(CONFIG_FILE, "channel", f"{channel!r} is not one of {', '.join(CHANNELS)}")
+    parts: dict[str, Any] = {}
+    if top.get("http") is not None:
+        s = _section(top["http"], "http", ("url", "token_conn_id", "connect_timeout", "read_timeout"))
+        url = _value(s, "http.url", (str,), "text")
+        if channel == "http":
+            url = _fill_env(url, "http.url", env)
+            if not re.match(r"^https?://[^/]", url):
+                raise ConfigError(CONFIG_FILE, "http.url", f"{url!r} must start with http:// or https://")
+        parts["http"] = HttpSettings(url, _value(s, "http.token_conn_id", (str,), "text"),
+                                     _value(s, "http.connect_timeout", num, "a number", 10.0),
+                                     _value(s, "http.read_timeout", num, "a number", 120.0))
+    if top.get("smtp") is not None:
+        s = _section(top["smtp"], "smtp", ("conn_id", "from", "to", "cc", "attach", "subject", "body"))
+        attach = _value(s, "smtp.attach", (list,), "a list of file endings", [".docx", ".xlsx"])
+        if not all(isinstance(a, str) and a.startswith(".") for a in attach):
+            raise ConfigError(CONFIG_FILE, "smtp.attach", f"expected file endings like .docx, got {attach!r}")
+        parts["smtp"] = SmtpSettings(
+            _value(s, "smtp.conn_id", (str,), "text"), _addresses(s, "smtp.from", True)[0],
+            _addresses(s, "smtp.to", True), _template(s, "smtp.subject"), _template(s, "smtp.body"),
+            _addresses(s, "smtp.cc", False), tuple(a.lower() for a in attach))
+    if top.get("folder") is not None:
+        raw = _value(_section(top["folder"], "folder", ("path",)), "folder.path", (str,), "text", "{data}/outbox")
+        path = raw.replace("{data}", str(project_settings.data_dir()))
+        if channel == "folder":
+            path = _fill_env(path, "folder.path", env)
+            if not Path(path).expanduser().is_absolute():
+                raise ConfigError(CONFIG_FILE, "folder.path", f"{raw!r} must be absolute or start with {{data}}")
+        parts["folder"] = FolderSettings(Path(path).expanduser())
+    return DeliverySettings(channel, _value(top, "recipient", (str,), "text"),
+                            _value(top, "retries", (int,), "a whole number", 3),
+                            _value(top, "backoff", num, "a number", 5.0),
+                            _value(top, "backoff_max", num, "a number", 120.0), **parts)
+
+
+def load_settings(config_dir: str | Path | None = None,
+                  environ: Mapping[str, str] | None = None) -> DeliverySettings:
+    root = Path(config_dir) if config_dir else project_settings.config_dir()
+    path = root / CONFIG_FILE
+    if not path.is_file():
+        raise ConfigError(CONFIG_FILE, "(file)", f"file not found in {root}")
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(CONFIG_FILE, "(file)", f"not valid YAML: {exc}") from None
+    return parse_settings(data, environ)
+
+
+# --------------------------------------------------------------------------- what is sent
+
+
+@dataclass(frozen=True)
+class Document:
+    """A rendered document: the .docx that identifies it (by SHA-256) and files sent with it."""
+
+    kind: str                        # half_year | annual
+    year: int
+    title: str                       # e.g. 清河县交通运输局2025年上半年工作总结及下半年工作计划
+    issuer: str                      # the issuing bureau, from bureau.yaml
+    path: Path                       # the .docx
+    extras: tuple[Path, ...] = ()    # sidecar .json, appendix .xlsx …
+
+    def __post_init__(self) -> None:
+        object.__setattr__(self, "path", Path(self.path))
+        object.__setattr__(self, "extras", tuple(Path(p) for p in self.extras))
+        if self.kind not in KINDS:
+            raise ValueError(f"document kind {self.kind!r} is not one of {', '.join(KINDS)}")
+        if isinstance(self.year, bool) or not isinstance(self.year, int) or not 2000 <= self.year <= 2100:
+            raise ValueError(f"document year {self.year!r} is not a year like 2025")
+        if not self.title.strip() or not self.issuer.strip():
+            raise ValueError("a document needs a title and an issuer")
+        if self.path.suffix.lower() != ".docx":
+            raise ValueError(f"{self.path.name} is not a .docx file")
+        names = [p.name for p in self.files]
+        if len(set(names)) != len(names):
+            raise ValueError(f"two files of the document share a name: {names}")
+
+    @property
+    def files(self) -> tuple[Path, ...]:
+        return (self.path, *self.extras)
+
+    def sha256(self) -> str:
+        return hashlib.sha256(self.path.read_bytes()).hexdigest()
+
+    def to_dict(self) -> dict[str, Any]:
+        """JSON-ready (for XCom between the render and deliver tasks)."""
+        return {"kind": self.kind, "year": self.year, "title": self.title, "issuer": self.issuer,
+                "path": str(self.path), "extras": [str(p) for p in self.extras]}
+
+    @classmethod
+    def from_dict(cls, data: Mapping[str, Any]) -> Document:
+        return cls(data["kind"], data["year"], data["title"], data["issuer"], Path(data["path"]),
+                   tuple(Path(p) for p in data.get("extras", ())))
+
+
+@dataclass(frozen=True)
+class DeliveryResult:
+    status: str                      # delivered | already_delivered | failed
+    channel: str
+    sha256: str
+    receipt_id: str | None = None
+    attempts: int = 0
+    error: str | None = None
+    note: str | None = None
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+# --------------------------------------------------------------------------- the ledger
+
+
+class DeliveryLedger(Protocol):
+    def already_delivered(self, kind: str, year: int) -> dict[str, Any] | None:
+        """The latest *delivered* row for (kind, year): receipt_id, document_sha256, channel, …"""
+
+    def record_delivery(self, *, kind: str, year: int, sha256: str, filename: str, channel: str,
+                        status: str, attempts: int, receipt_id: str | None = None,
+                        error: str | None = None, delivered_at: datetime | None = None) -> None:
+        """Append one row per deliver() call that tried to send (delivered or failed)."""
+
+
+class WarehouseDeliveryLedger:
+    """The ledger over the warehouse ``deliveries`` table (SQLAlchemy Core, any backend)."""
+
+    def __init__(self, engine):
+        self.engine = engine
+
+    def already_delivered(self, kind: str, year: int) -> dict[str, Any] | None:
+        from sqlalchemy import select
+
+        from county_reports.warehouse.schema import deliveries as t
+
+        query = (select(t).where(t.c.document_kind == kind, t.c.year == year, t.c.status == DELIVERED)
+                 .order_by(t.c.id.desc()).limit(1))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def record_delivery(self, *, kind, year, sha256, filename, channel, status, attempts,
+                        receipt_id=None, error=None, delivered_at=None) -> None:
+        from county_reports.warehouse.schema import deliveries as t
+
+        with self.engine.begin() as conn:
+            conn.execute(t.insert().values(
+                document_kind=kind, year=year, document_sha256=sha256, filename=filename,
+                channel=channel, receipt_id=receipt_id, delivered_at=delivered_at, status=status,
+                attempts=attempts, error=error))
+
+
+# --------------------------------------------------------------------------- channels
+
+
+class _AttemptFailed(Exception):
+    def __init__(self, reason: str, retry: bool):
+        super().__init__(reason)
+        self.reason, self.retry = reason, retry
+
+
+def _mime(path: Path) -> str:
+    return MIME_TYPES.get(path.suffix.lower(), "application/octet-stream")
+
+
+def _redact(text: str, secrets: list[str]) -> str:
+    for secret in secrets:
+        text = text.replace(secret, "***")
+    return text
+
+
+def _metadata(doc: Document, blobs: list[tuple[Path, bytes]], sha: str, recipient: str) -> dict[str, Any]:
+    return {"protocol": 1, "kind": doc.kind, "year": doc.year, "title": doc.title, "sha256": sha,
+            "sender": doc.issuer, "recipient": recipient, "filename": doc.path.name,
+            "attachments": [{"filename": p.name, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
+                            for p, b in blobs[1:]]}
+
+
+def _send_http(cfg: HttpSettings, token: str, key: str, meta: dict, blobs: list[tuple[Path, bytes]]) -> str:
+    files = [("metadata", (None, json.dumps(meta, ensure_ascii=False).encode("utf-8"), "application/json"))]
+    files += [("document" if i == 0 else "attachment", (p.name, data, _mime(p))) for i, (p, data) in enumerate(blobs)]
+    headers = {"Authorization": f"Bearer {token}", "Idempotency-Key": key, "Accept": "application/json",
+               "User-Agent": "county-reports/0.1 (delivery)"}
+    try:
+        with requests.Session() as session:
+            answer = session.post(cfg.url, files=files, headers=headers, allow_redirects=False,
+                                  timeout=(cfg.connect_timeout, cfg.read_timeout))
+    except requests.RequestException as exc:
+        raise _AttemptFailed(f"could not reach the county office at {cfg.url}: {type(exc).__name__}: "
+                             f"{str(exc)[:200]}", retry=True) from None
+    status = answer.status_code
+    if status >= 500 or status == 429:
+        raise _AttemptFailed(f"the county office answered HTTP {status}", retry=True)
+    if status in (401, 403):
+        raise _AttemptFailed(f"the county office refused the bearer token (HTTP {status}); check the "
+                             f"password of Airflow connection {cfg.token_conn_id!r}", retry=False)
+    if status >= 300:
+        raise _AttemptFailed(f"the county office refused the document (HTTP {status}): "
+                             f"{answer.text[:200]}", retry=False)
+    try:
+        receipt = answer.json()["receipt_id"]
+        if not isinstance(receipt, str) or not receipt:
+            raise ValueError
+    except (ValueError, KeyError, TypeError):
+        # Probably stored; asking again with the same Idempotency-Key cannot store it twice.
+        raise _AttemptFailed(f"HTTP {status} but no receipt_id in the answer", retry=True) from None
+    return receipt
+
+
+def build_message(doc: Document, blobs: list[tuple[Path, bytes]], sha: str, key: str,
+                  cfg: SmtpSettings, recipient: str) -> EmailMessage:
+    """The mail: Chinese subject and body from delivery.yaml, attachments with RFC 2231 names."""
+    attached = [(p, b) for p, b in blobs if p.suffix.lower() in cfg.attach]
+    fields = {"sender": doc.issuer, "recipient": recipient, "title": doc.title, "year": doc.year,
+              "filename": doc.path.name, "sha256": sha, "attachments": "、".join(p.name for p, _ in attached)}
+    msg = EmailMessage()
+    msg["From"] = cfg.sender
+    msg["To"] = ", ".join(cfg.to)
+    if cfg.cc:
+        msg["Cc"] = ", ".join(cfg.cc)
+    msg["Subject"] = cfg.subject.format(**fields)
+    msg["Date"] = formatdate(localtime=True)
+    msg["Message-ID"] = f"<{key}@{parseaddr(cfg.sender)[1].rpartition('@')[2] or 'localhost'}>"
+    msg["X-Document-SHA256"] = sha
+    msg.set_content(cfg.body.format(**fields))
+    for path, data in attached:
+        maintype, subtype = _mime(path).split("/")
+        msg.add_attachment(data, maintype=maintype, subtype=subtype, filename=path.name)
+    return msg
+
+
+def _send_smtp(smtp_send: SmtpSend, msg: EmailMessage) -> str:
+    try:
+        return smtp_send(msg) or str(msg["Message-ID"])
+    except smtplib.SMTPRecipientsRefused as exc:
+        raise _AttemptFailed(f"the mail server refused every recipient: {', '.join(exc.recipients)}",
+                             retry=False) from None
+    except smtplib.SMTPResponseException as exc:   # 4xx: try later; 5xx: permanent
+        detail = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else exc.smtp_error
+        raise _AttemptFailed(f"the mail server answered {exc.smtp_code} {detail}"[:300],
+                             retry=exc.smtp_code < 500) from None
+    except Exception as exc:  # connection refused, disconnects, the hook's own errors: retry
+        raise _AttemptFailed(f"could not send the mail: {type(exc).__name__}: {exc}"[:300], retry=True) from None
+
+
+def _write_file(path: Path, data: bytes) -> None:
+    with open(path, "xb") as fh:                 # "x": never overwrite
+        fh.write(data)
+        fh.flush()
+        os.fsync(fh.fileno())
+
+
+def _send_folder(cfg: FolderSettings, key: str, meta: dict, blobs: list[tuple[Path, bytes]]) -> str:
+    """Copy into ``<path>/<key>/`` whole: written in a hidden folder, then renamed into place."""
+    target = cfg.path / key
+    receipt_id = f"DIR-{key}"
+
+    def existing_receipt() -> str:
+        try:
+            receipt = json.loads((target / RECEIPT_FILE).read_text(encoding="utf-8"))
+        except (OSError, ValueError):
+            receipt = {}
+        if receipt.get("sha256") == meta["sha256"] and receipt.get("receipt_id"):
+            return receipt["receipt_id"]          # delivered earlier; the ledger did not hear of it
+        raise _AttemptFailed(f"{target} exists and does not hold this document; nothing was overwritten",
+                             retry=False)
+
+    try:
+        cfg.path.mkdir(parents=True, exist_ok=True)
+        if target.exists():
+            return existing_receipt()
+        tmp = cfg.path / f".{key}.partial-{uuid.uuid4().hex[:8]}"   # hidden until complete
+        tmp.mkdir()                                                  # (mkdtemp would make it 0700)
+        try:
+            for path, data in blobs:
+                _write_file(tmp / path.name, data)
+            receipt = {"receipt_id": receipt_id, "delivered_at": datetime.now(timezone.utc).isoformat(),
+                       **meta}
+            _write_file(tmp / RECEIPT_FILE, json.dumps(receipt, ensure_ascii=False, indent=1).encode("utf-8"))
+            try:
+                os.rename(tmp, target)           # atomic; fails if the target appeared meanwhile
+            except OSError:
+                if target.exists():
+                    return existing_receipt()
+                raise
+        finally:
+            shutil.rmtree(tmp, ignore_errors=True)
+    except OSError as exc:
+        raise _AttemptFailed(f"could not write to {cfg.path}: {type(exc).__name__}: {exc}", retry=True) from None
+    return receipt_id
+
+
+# --------------------------------------------------------------------------- deliver
+
+
+def deliver(document: Document, settings: DeliverySettings, *, ledger: DeliveryLedger,
+            token_lookup: TokenLookup | None = None, force: bool = False,
+            smtp_send: SmtpSend | None = None) -> DeliveryResult:
+    """Send ``document`` over ``settings.channel`` unless (kind, year) was delivered already."""
+    channel = settings.channel
+    if channel == "smtp" and smtp_send is None:
+        raise ValueError("channel smtp needs smtp_send (inside Airflow: a sender built on SmtpHook; "
+                         "outside: smtplib_sender(host, port))")
+    if channel == "http" and token_lookup is None:
+        raise ValueError("channel http needs token_lookup")
+    blobs = [(p, p.read_bytes()) for p in document.files]
+    sha = hashlib.sha256(blobs[0][1]).hexdigest()
+    key = f"{document.kind}-{document.year}-{sha[:16]}"
+    what = f"{document.kind} {document.year} ({document.path.name}, sha256 {sha[:12]}…)"
+
+    previous = ledger.already_delivered(document.kind, document.year)
+    if previous:
+        same = previous.get("document_sha256") == sha
+        note = (f"delivered on {previous.get('delivered_at')} via {previous.get('channel')}, receipt "
+                f"{previous.get('receipt_id')}; " + ("same document (identical bytes)" if same else
+                f"that was a different rendering (sha256 {str(previous.get('document_sha256'))[:12]}…)"))
+        if not force:
+            log.info("Not sending %s: already %s. Use force to send it again.", what, note)
+            return DeliveryResult(ALREADY_DELIVERED, previous.get("channel") or channel, sha,
+                                  previous.get("receipt_id"), 0, None, note)
+        log.warning("Forced re-delivery of %s; earlier: %s", what, note)
+        key += "-re-" + hashlib.sha256(str(previous.get("receipt_id")).encode()).hexdigest()[:8]
+
+    meta = _metadata(document, blobs, sha, settings.recipient)
+    secrets: list[str] = []
+    if channel == "http":
+        conn_id = settings.http.token_conn_id
+        try:
+            token = token_lookup(conn_id)
+        except Exception as exc:
+            token, problem = None, f"could not read Airflow connection {conn_id!r} ({type(exc).__name__})"
+        else:
+            problem = f"no bearer token: Airflow connection {conn_id!r} is missing or has no password"
+        if not token:
+            return _finish(document, settings, ledger, sha, None, 0, problem, None)
+        secrets.append(token)
+        send = lambda: _send_http(settings.http, token, key, meta, blobs)  # noqa: E731
+    elif channel == "smtp":
+        msg = build_message(document, blobs, sha, key, settings.smtp, settings.recipient)
+        send = lambda: _send_smtp(smtp_send, msg)  # noqa: E731
+    else:
+        send = lambda: _send_folder(settings.folder, key, meta, blobs)  # noqa: E731
+
+    receipt, error, attempts = None, None, 0
+    while receipt is None:
+        attempts += 1
+        try:
+            receipt = send()
+        except _AttemptFailed as exc:
+            error = _redact(exc.reason, secrets)
+            last = not exc.retry or attempts > settings.retries
+            log.warning("Delivery attempt %d of %s over %s failed%s: %s", attempts, what, channel,
+                        "" if last else ", retrying", error)
+            if last:
+                break
+            time.sleep(min(settings.backoff * 2 ** (attempts - 1), settings.backoff_max))
+    if receipt:
+        log.info("Delivered %s over %s on attempt %d: receipt %s", what, channel, attempts, receipt)
+    return _finish(document, settings, ledger, sha, receipt, attempts, None if receipt else error,
+                   "forced re-delivery" if previous else None)
+
+
+def _finish(document: Document, settings: DeliverySettings, ledger: DeliveryLedger, sha: str,
+            receipt: str | None, attempts: int, error: str | None, note: str | None) -> DeliveryResult:
+    status = DELIVERED if receipt else FAILED
+    ledger.record_delivery(kind=document.kind, year=document.year, sha256=sha, filename=document.path.name,
+                           channel=settings.channel, status=status, attempts=attempts, receipt_id=receipt,
+                           error=error, delivered_at=datetime.now(timezone.utc) if receipt else None)
+    return DeliveryResult(status, settings.channel, sha, receipt, attempts, error, note)
+
+
+def smtplib_sender(host: str, port: int = 25, *, username: str | None = None, password: str | None = None,
+                   starttls: bool = False, use_ssl: bool = False, timeout: float = 30.0) -> SmtpSend:
+    """A plain smtplib sender (tests, CLI); returns the Message-ID as the receipt."""
+    def send(msg: EmailMessage) -> str:
+        client_class = smtplib.SMTP_SSL if use_ssl else smtplib.SMTP
+        with client_class(host, port, timeout=timeout) as client:
+            if starttls and not use_ssl:
+                client.starttls()
+                client.ehlo()
+            if username:
+                client.login(username, password or "")
+            client.send_message(msg)
+        return str(msg["Message-ID"])
+    return send
