@@ -1,0 +1,108 @@
+"""What a verdict says, reduced to a canonical form: its content hash, its timestamps, its rows."""
+from __future__ import annotations
+
+import hashlib
+import json
+import math
+from datetime import datetime
+from pathlib import PurePosixPath
+from typing import Any
+from zoneinfo import ZoneInfo
+
+from county_reports.validate.model import Verdict
+
+
+def _text(value: Any) -> str | None:
+    if value is None:
+        return None
+    return str(value).replace("\r\n", "\n").strip()
+
+
+def numeric(value: Any) -> float | None:
+    """The value as a float if it is a finite number, else None (-0.0 becomes 0.0)."""
+    if isinstance(value, bool) or not isinstance(value, (int, float)):
+        return None
+    value = float(value)
+    return value + 0.0 if math.isfinite(value) else None
+
+
+def canonical_content(verdict: Verdict) -> dict[str, Any] | None:
+    """Values, narratives and contact in one canonical shape; None when nothing could be read.
+
+    A value is its float when it is numeric (so 12, 12.0 and "12.00" sent as text and
+    normalised by validation are the same), else the text as sent. Key order, whitespace
+    around texts and CRLF line ends do not matter; the order of narrative items does.
+    """
+    values: dict[str, Any] = {}
+    for code in sorted(set(verdict.values) | set(verdict.raw_values)):
+        number = numeric(verdict.values.get(code))
+        values[code] = number if number is not None else {"raw": _text(verdict.raw_values.get(code))}
+    narratives = [{k: _text(item.get(k)) for k in ("kind", "section", "text")}
+                  for item in verdict.narratives]
+    contact = {str(k): _text(v) for k, v in (verdict.contact or {}).items()}
+    if not values and not narratives and not contact:
+        return None
+    return {"values": values, "narratives": narratives, "contact": contact}
+
+
+def content_hash(verdict: Verdict) -> str:
+    """SHA-256 of the canonical JSON of the content.
+
+    The same figures re-sent in different bytes (key order, number spelling, whitespace,
+    escapes) hash the same. A submission with no readable content at all (unreadable bytes)
+    is identified by its raw bytes instead, so two different unreadable files stay distinct.
+    """
+    content = canonical_content(verdict)
+    if content is None:
+        text = f"raw:{verdict.sha256}"
+    else:
+        text = json.dumps(content, ensure_ascii=False, sort_keys=True, separators=(",", ":"),
+                          allow_nan=False)
+    return hashlib.sha256(text.encode("utf-8")).hexdigest()
+
+
+def parse_time(value: str | datetime | None, tz: str, *, field: str, required: bool) -> datetime | None:
+    """An ISO 8601 text (or datetime) as an aware datetime; naive times are on the bureau's clock."""
+    if value is None or (isinstance(value, str) and not value.strip()):
+        if required:
+            raise ValueError(f"{field} is missing")
+        return None
+    try:
+        moment = value if isinstance(value, datetime) else datetime.fromisoformat(value.strip())
+    except ValueError:
+        if required:
+            raise ValueError(f"{field} {value!r} is not an ISO 8601 timestamp") from None
+        return None   # an unparseable submitted_at is ignored: received_at then decides
+    return moment.replace(tzinfo=ZoneInfo(tz)) if moment.tzinfo is None else moment
+
+
+def arrival(verdict: Verdict, tz: str) -> tuple[datetime, datetime | None, datetime]:
+    """(received_at, submitted_at, arrived_at); arrived_at = min of both, the time for timeliness."""
+    received = parse_time(verdict.received_at, tz, field="received_at", required=True)
+    submitted = parse_time(verdict.submitted_at, tz, field="submitted_at", required=False)
+    return received, submitted, min(received, submitted) if submitted else received
+
+
+def raw_path(sha256: str) -> str:
+    """The archive path relative to the data dir (``raw/ab/<sha>``, as ``archive.path_for``)."""
+    return str(PurePosixPath("raw") / sha256[:2] / sha256)
+
+
+def value_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]:
+    return [{"submission_id": submission_id, "indicator": code,
+             "value": numeric(verdict.values.get(code)),
+             "raw_value": None if verdict.raw_values.get(code) is None else str(verdict.raw_values[code])}
+            for code in sorted(set(verdict.values) | set(verdict.raw_values))]
+
+
+def narrative_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]:
+    return [{"submission_id": submission_id, "seq": seq, "kind": str(item.get("kind") or ""),
+             "section": item.get("section"), "text": str(item.get("text") or "")}
+            for seq, item in enumerate(verdict.narratives, start=1)]
+
+
+def issue_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]:
+    return [{"submission_id": submission_id, "seq": seq, "indicator": issue.indicator,
+             "value": issue.value, "rule": issue.rule, "importance": issue.importance,
+             "message": issue.message}
+            for seq, issue in enumerate(verdict.issues, start=1)]

@@ -1,0 +1,49 @@
+"""Engines for the warehouse URL: SQLite (default, one file under the data dir) or PostgreSQL.
+
+SQLite is set up so that it behaves like the production database where it matters:
+foreign keys are enforced, SQLAlchemy (not the sqlite3 module) emits BEGIN, so a transaction
+really starts at its first statement, and writes start with ``BEGIN IMMEDIATE`` so that two
+processes (Airflow mapped tasks) queue for the write lock instead of failing half-way.
+"""
+from __future__ import annotations
+
+from pathlib import Path
+
+from sqlalchemy import create_engine, event
+from sqlalchemy.engine import URL, Connection, Engine, make_url
+from sqlalchemy.pool import StaticPool
+
+WRITE = {"county_reports_write": True}   # execution option: this transaction will write
+SQLITE_BUSY_TIMEOUT_S = 60
+
+
+def is_memory_sqlite(url: URL) -> bool:
+    return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
+
+
+def make_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
+    url = make_url(url)
+    if url.get_backend_name() != "sqlite":
+        return create_engine(url, pool_pre_ping=True)
+
+    kwargs: dict = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
+    if is_memory_sqlite(url):
+        # One connection for the whole engine, or every connection sees a new empty database.
+        kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
+    else:
+        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+    engine = create_engine(url, **kwargs)
+
+    @event.listens_for(engine, "connect")
+    def _connect(dbapi_connection, _record):
+        dbapi_connection.isolation_level = None      # SQLAlchemy emits BEGIN below
+        cursor = dbapi_connection.cursor()
+        cursor.execute(f"PRAGMA foreign_keys={'ON' if foreign_keys else 'OFF'}")
+        cursor.close()
+
+    @event.listens_for(engine, "begin")
+    def _begin(conn: Connection):
+        immediate = conn.get_execution_options().get("county_reports_write")
+        conn.exec_driver_sql("BEGIN IMMEDIATE" if immediate else "BEGIN")
+
+    return engine

@@ -1,0 +1,189 @@
+"""The warehouse tables, in SQLAlchemy Core: the same schema on SQLite (default) and PostgreSQL.
+
+Only portable types are used. Timestamps are ``UTCDateTime``: written and read back as
+timezone-aware UTC datetimes on both backends (SQLite has no time zone type, so the UTC wall
+time is stored there and UTC is attached on the way out).
+
+The tables are created by the Alembic migrations in ``migrations/versions``, never by
+``metadata.create_all`` in production code; a test checks that the migrations and this module
+describe the same schema.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer,
+                        MetaData, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint)
+from sqlalchemy.types import TypeDecorator
+
+# Deterministic constraint names: Alembic batch mode on SQLite needs names to alter constraints.
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_N_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_N_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s_%(referred_table_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED = "accepted", "accepted_with_warnings", "rejected"
+SUBMISSION_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED)
+ACCEPTED_STATUSES = (ACCEPTED, ACCEPTED_WITH_WARNINGS)
+NOT_RECEIVED_STATUSES = ("missing", "failed")
+
+UNIT_CODE = String(16)
+PERIOD = String(7)          # YYYY-MM
+INDICATOR = String(40)
+SHA256 = String(64)
+RUN_ID = String(250)
+
+
+class UTCDateTime(TypeDecorator):
+    """``DateTime(timezone=True)`` that only accepts aware datetimes and always returns UTC."""
+
+    impl = DateTime(timezone=True)
+    cache_ok = True
+
+    def process_bind_param(self, value, dialect):
+        if value is None:
+            return None
+        if not isinstance(value, datetime) or value.tzinfo is None:
+            raise ValueError(f"warehouse timestamps must be timezone-aware datetimes, got {value!r}")
+        value = value.astimezone(timezone.utc)
+        return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
+
+    def process_result_value(self, value, dialect):
+        if value is None:
+            return None
+        if value.tzinfo is None:
+            return value.replace(tzinfo=timezone.utc)
+        return value.astimezone(timezone.utc)
+
+
+def _in(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+metadata = MetaData(naming_convention=NAMING_CONVENTION)
+
+units = Table(
+    "units", metadata,
+    Column("code", UNIT_CODE, primary_key=True),
+    Column("name", String(200), nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("kind_name", String(200), nullable=False),
+    Column("deadline_day", Integer, nullable=False),
+    Column("active_from", PERIOD, nullable=False),
+    Column("active_to", PERIOD, nullable=True),
+    Column("updated_at", UTCDateTime, nullable=False),
+)
+
+submissions = Table(
+    "submissions", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("unit", UNIT_CODE, nullable=False),
+    Column("period", PERIOD, nullable=False),
+    Column("version", Integer, nullable=False),
+    Column("sha256", SHA256, nullable=False),
+    Column("raw_path", Text, nullable=False),
+    Column("source", String(20), nullable=False),
+    Column("received_at", UTCDateTime, nullable=False),
+    Column("submitted_at", UTCDateTime, nullable=True),
+    Column("arrived_at", UTCDateTime, nullable=False),
+    Column("status", String(32), nullable=False),
+    Column("content_hash", SHA256, nullable=False),
+    Column("superseded_by", Integer, ForeignKey("submissions.id"), nullable=True),
+    Column("last_seen_at", UTCDateTime, nullable=False),
+    Column("last_seen_run", RUN_ID, nullable=True),
+    UniqueConstraint("unit", "period", "version"),
+    UniqueConstraint("unit", "period", "content_hash"),
+    CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
+)
+
+submission_values = Table(
+    "submission_values", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("indicator", INDICATOR, nullable=False),
+    Column("value", Float, nullable=True),
+    Column("raw_value", Text, nullable=True),
+    PrimaryKeyConstraint("submission_id", "indicator"),
+)
+
+narratives = Table(
+    "narratives", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(40), nullable=False),
+    Column("section", String(60), nullable=True),
+    Column("text", Text, nullable=False),
+    PrimaryKeyConstraint("submission_id", "seq"),
+)
+
+validation_issues = Table(
+    "validation_issues", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("indicator", INDICATOR, nullable=True),
+    Column("value", Text, nullable=True),
+    Column("rule", String(60), nullable=False),
+    Column("importance", String(10), nullable=False),
+    Column("message", Text, nullable=False),
+    PrimaryKeyConstraint("submission_id", "seq"),
+)
+
+collection_status = Table(
+    "collection_status", metadata,
+    Column("unit", UNIT_CODE, nullable=False),
+    Column("period", PERIOD, nullable=False),
+    Column("status", String(16), nullable=False),
+    Column("reason", Text, nullable=True),
+    Column("last_checked_at", UTCDateTime, nullable=False),
+    Column("last_run", RUN_ID, nullable=True),
+    PrimaryKeyConstraint("unit", "period"),
+    CheckConstraint(_in("status", NOT_RECEIVED_STATUSES), name="status"),
+)
+
+feedback = Table(
+    "feedback", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=True),
+    Column("unit", UNIT_CODE, nullable=False),
+    Column("period", PERIOD, nullable=False),
+    Column("sent_at", UTCDateTime, nullable=False),
+    Column("delivered", Boolean, nullable=False),
+    Column("http_status", Integer, nullable=True),
+    Column("messages", Text, nullable=False),      # JSON list of messages, ensure_ascii=False
+    Column("error", Text, nullable=True),
+    Column("run_id", RUN_ID, nullable=True),
+)
+
+audit = Table(
+    "audit", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("at", UTCDateTime, nullable=False),
+    Column("run_id", RUN_ID, nullable=True),
+    Column("entity", String(20), nullable=False),    # submission | unit
+    Column("unit", UNIT_CODE, nullable=True),
+    Column("period", PERIOD, nullable=True),
+    Column("submission_id", Integer, nullable=True),
+    Column("from_status", String(32), nullable=True),
+    Column("to_status", String(32), nullable=True),
+    Column("note", Text, nullable=True),
+)
+
+deliveries = Table(
+    "deliveries", metadata,
+    Column("id", Integer, primary_key=True, autoincrement=True),
+    Column("document_kind", String(20), nullable=False),   # half_year | annual
+    Column("year", Integer, nullable=False),
+    Column("document_sha256", SHA256, nullable=True),
+    Column("filename", Text, nullable=True),
+    Column("channel", String(20), nullable=True),
+    Column("receipt_id", Text, nullable=True),
+    Column("delivered_at", UTCDateTime, nullable=True),
+    Column("status", String(20), nullable=False),
+    Column("attempts", Integer, nullable=False, default=0),
+    Column("error", Text, nullable=True),
+)
+
+TABLES = (units, submissions, submission_values, narratives, validation_issues,
+          collection_status, feedback, audit, deliveries)

@@ -1,0 +1,320 @@
+"""The warehouse: every submission version, the current figures, the roster and the audit trail.
+
+One URL chooses the database (``settings.warehouse_url()``: SQLite by default, PostgreSQL in
+production); the schema is created and upgraded by Alembic (``Warehouse.migrate()``).
+
+Versions, duplicates and supersession (``record_verdicts``):
+
+* Every submission that arrives with *new content* becomes a new version of its (unit, period):
+  1, 2, … whatever its verdict. Nothing is ever deleted or overwritten.
+* Content is compared by ``content_hash`` (values + narratives + contact, canonical JSON), so
+  the same figures re-sent in different bytes are the same submission. If *any* version of the
+  (unit, period) already has that content, the arrival is a **duplicate**: only that version's
+  ``last_seen_at``/``last_seen_run`` change; no row is added anywhere, no audit row is written.
+  Re-recording the same verdicts is therefore idempotent.
+* A new **accepted** (or accepted_with_warnings) version supersedes the current accepted version
+  as a whole: the old one gets ``superseded_by``; none of its values stay current, even for
+  indicators the new version does not repeat.
+* A new **rejected** version is kept (quarantine, with its issues) and supersedes nothing:
+  **a rejected correction never erases accepted figures**; the last accepted version stays current.
+* Within one call, verdicts of the same (unit, period) are applied in order of arrival.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import logging
+from contextlib import contextmanager
+from dataclasses import asdict, is_dataclass
+from datetime import datetime, timezone
+from pathlib import Path
+from typing import Any, Callable, Iterable, Iterator
+
+from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy.engine import Connection, Engine, make_url
+from sqlalchemy.exc import IntegrityError
+
+from county_reports import archive, settings
+from county_reports.catalog import Catalog
+from county_reports.validate.model import Verdict
+from county_reports.warehouse import content, queries
+from county_reports.warehouse import schema as t
+from county_reports.warehouse.engine import WRITE, is_memory_sqlite, make_engine
+
+log = logging.getLogger(__name__)
+
+UNIT_FIELDS = ("name", "kind", "kind_name", "deadline_day", "active_from", "active_to")
+SNAPSHOT_EXCLUDE = ("last_seen_at", "last_seen_run", "updated_at")
+
+
+def utcnow() -> datetime:
+    return datetime.now(timezone.utc)
+
+
+class Warehouse:
+    """Access to the warehouse database. Cheap to create; call ``migrate()`` once per process."""
+
+    def __init__(self, url: str | None = None, *, timezone_name: str = "Asia/Shanghai",
+                 clock: Callable[[], datetime] = utcnow, retries: int = 4):
+        self.url = url or settings.warehouse_url()
+        self.engine: Engine = make_engine(self.url)
+        self.timezone = timezone_name      # for naive timestamps in verdicts (the bureau's clock)
+        self.clock = clock
+        self.retries = retries
+
+    def __repr__(self) -> str:
+        return f"Warehouse({make_url(self.url).render_as_string(hide_password=True)!r})"
+
+    def close(self) -> None:
+        self.engine.dispose()
+
+    def __enter__(self) -> "Warehouse":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+    # ------------------------------------------------------------------ schema
+
+    def migrate(self, revision: str = "head") -> str | None:
+        """Alembic upgrade to ``revision`` (idempotent); returns the revision now current."""
+        from county_reports.warehouse import migrations
+
+        url = make_url(self.url)
+        # Migrations on SQLite run with foreign keys off: batch mode copies and renames tables.
+        engine = self.engine if is_memory_sqlite(url) else make_engine(url, foreign_keys=False)
+        try:
+            with engine.connect() as conn:
+                conn.execution_options(**WRITE)
+                with conn.begin():
+                    migrations.upgrade(conn, revision)
+                return migrations.current_revision(conn)
+        finally:
+            if engine is not self.engine:
+                engine.dispose()
+
+    # ------------------------------------------------------------------ writing
+
+    @contextmanager
+    def _writing(self) -> Iterator[Connection]:
+        with self.engine.connect() as conn:
+            conn.execution_options(**WRITE)
+            with conn.begin():
+                yield conn
+
+    def _transaction(self, work: Callable[[Connection], Any]) -> Any:
+        """Run ``work`` in one write transaction; again if a concurrent writer won a unique key
+        (writers of one (unit, period) are serialised by ``_lock``, so this is a last resort)."""
+        for attempt in range(1, self.retries + 1):
+            try:
+                with self._writing() as conn:
+                    return work(conn)
+            except IntegrityError:
+                if attempt == self.retries:
+                    raise
+                log.info("warehouse: concurrent write detected, retrying (%d)", attempt)
+
+    @staticmethod
+    def _lock(conn: Connection, unit: str, period: str) -> None:
+        """Serialise writers of one (unit, period) on PostgreSQL for the rest of the transaction.
+
+        (SQLite write transactions are already serial: they start with BEGIN IMMEDIATE.)
+        """
+        if conn.dialect.name == "postgresql":
+            digest = hashlib.sha256(f"county_reports:{unit}:{period}".encode()).digest()
+            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
+                         {"key": int.from_bytes(digest[:8], "big", signed=True)})
+
+    def _audit(self, conn: Connection, run_id: str | None, entity: str, *, unit=None, period=None,
+               submission_id=None, from_status=None, to_status=None, note=None) -> None:
+        conn.execute(insert(t.audit).values(
+            at=self.clock(), run_id=run_id, entity=entity, unit=unit, period=period,
+            submission_id=submission_id, from_status=from_status, to_status=to_status, note=note))
+
+    def sync_roster(self, catalog: Catalog, run_id: str | None) -> dict[str, list[str]]:
+        """Upsert the catalogue's units; an audit row for each unit that appears or changes.
+
+        Units no longer in the catalogue are kept as they are (submissions refer to them).
+        Returns ``{"added": [codes], "changed": [codes], "unchanged": [codes]}``.
+        """
+        def work(conn: Connection) -> dict[str, list[str]]:
+            now = self.clock()
+            stored = {row.code: row for row in conn.execute(select(t.units))}
+            out: dict[str, list[str]] = {"added": [], "changed": [], "unchanged": []}
+            for unit in catalog.units:
+                fields = {f: getattr(unit, f) for f in UNIT_FIELDS}
+                old = stored.get(unit.code)
+                if old is None:
+                    conn.execute(insert(t.units).values(code=unit.code, updated_at=now, **fields))
+                    self._audit(conn, run_id, "unit", unit=unit.code, to_status="added",
+                                note=_json(fields))
+                    out["added"].append(unit.code)
+                    continue
+                changes = {f: [getattr(old, f), v] for f, v in fields.items() if getattr(old, f) != v}
+                if not changes:
+                    out["unchanged"].append(unit.code)
+                    continue
+                conn.execute(update(t.units).where(t.units.c.code == unit.code)
+                             .values(updated_at=now, **fields))
+                self._audit(conn, run_id, "unit", unit=unit.code, from_status="registered",
+                            to_status="changed", note=_json(changes))
+                out["changed"].append(unit.code)
+            return out
+
+        return self._transaction(work)
+
+    def record_verdicts(self, verdicts: Iterable[Verdict], run_id: str | None,
+                        data_root: str | Path | None = None) -> list[dict[str, Any]]:
+        """Store each verdict in its own transaction (see the module docstring for the rules).
+
+        A rejected correction never erases accepted figures: it is stored as a new version with
+        its issues but does not supersede the accepted version, which stays current.
+
+        ``data_root``: when given, a missing raw archive file is logged (never an error).
+        Returns, in input order, one dict per verdict: ``{unit, period, submission_id, version,
+        outcome: 'new'|'duplicate', status, superseded_id}`` (``superseded_id``: the version
+        this one replaced, else None; for a duplicate, the existing version's id and status).
+        """
+        verdicts = list(verdicts)
+        times = [content.arrival(v, self.timezone) for v in verdicts]
+        results: list[dict[str, Any] | None] = [None] * len(verdicts)
+        for i in sorted(range(len(verdicts)), key=lambda i: (times[i][2], i)):
+            v = verdicts[i]
+            if data_root is not None and not archive.path_for(Path(data_root), v.sha256).is_file():
+                log.warning("warehouse: raw archive file for %s %s (%s) not found under %s",
+                            v.unit, v.period, v.sha256, data_root)
+            results[i] = self._transaction(lambda conn, v=v, tm=times[i]: self._record(conn, v, tm, run_id))
+        return results  # type: ignore[return-value]
+
+    def _record(self, conn: Connection, v: Verdict, times, run_id: str | None) -> dict[str, Any]:
+        if v.status not in t.SUBMISSION_STATUSES:
+            raise ValueError(f"verdict of {v.unit} {v.period}: unknown status {v.status!r}")
+        s, now = t.submissions, self.clock()
+        digest = content.content_hash(v)
+        where = (s.c.unit == v.unit) & (s.c.period == v.period)
+        self._lock(conn, v.unit, v.period)
+        self._clear_not_received(conn, v.unit, v.period)
+
+        same = conn.execute(select(s.c.id, s.c.version, s.c.status)
+                            .where(where & (s.c.content_hash == digest))).first()
+        if same is not None:
+            conn.execute(update(s).where(s.c.id == same.id).values(last_seen_at=now, last_seen_run=run_id))
+            return _result(v, same.id, same.version, "duplicate", same.status, None)
+
+        version = (conn.execute(select(func.max(s.c.version)).where(where)).scalar() or 0) + 1
+        current = conn.execute(select(s.c.id, s.c.version, s.c.status).where(
+            where & s.c.superseded_by.is_(None) & s.c.status.in_(t.ACCEPTED_STATUSES))).first()
+        received, submitted, arrived = times
+        new_id = conn.execute(insert(s).values(
+            unit=v.unit, period=v.period, version=version, sha256=v.sha256,
+            raw_path=content.raw_path(v.sha256), source=v.source, received_at=received,
+            submitted_at=submitted, arrived_at=arrived, status=v.status, content_hash=digest,
+            superseded_by=None, last_seen_at=now, last_seen_run=run_id)).inserted_primary_key[0]
+        for table, rows in ((t.submission_values, content.value_rows(new_id, v)),
+                            (t.narratives, content.narrative_rows(new_id, v)),
+                            (t.validation_issues, content.issue_rows(new_id, v))):
+            if rows:
+                conn.execute(insert(table), rows)
+
+        note = (f"version {version} from {v.source}, sha256 {v.sha256[:12]}; "
+                f"{len(v.errors)} error(s), {len(v.warnings)} warning(s)")
+        superseded_id = None
+        if v.status in t.ACCEPTED_STATUSES and current is not None:
+            superseded_id = current.id
+            conn.execute(update(s).where(s.c.id == current.id).values(superseded_by=new_id))
+            self._audit(conn, run_id, "submission", unit=v.unit, period=v.period,
+                        submission_id=current.id, from_status=current.status, to_status="superseded",
+                        note=f"version {current.version} superseded by version {version} (id {new_id})")
+            note += f"; supersedes version {current.version}"
+        elif current is not None:
+            note += f"; accepted version {current.version} stays current"
+        self._audit(conn, run_id, "submission", unit=v.unit, period=v.period,
+                    submission_id=new_id, from_status=None, to_status=v.status, note=note)
+        return _result(v, new_id, version, "new", v.status, superseded_id)
+
+    def _clear_not_received(self, conn: Connection, unit: str, period: str) -> None:
+        cs = t.collection_status
+        conn.execute(delete(cs).where((cs.c.unit == unit) & (cs.c.period == period)))
+
+    def record_not_received(self, unit: str, period: str, status: str, reason: str | None,
+                            run_id: str | None) -> bool:
+        """Note that nothing arrived for (unit, period) in the latest collection.
+
+        ``status``: missing (the unit has not submitted) or failed (its endpoint kept failing).
+        One row per (unit, period), updated in place. A no-op returning False when a submission
+        for (unit, period) is already stored (something did arrive once); True otherwise.
+        """
+        if status not in t.NOT_RECEIVED_STATUSES:
+            raise ValueError(f"status {status!r} is not one of {', '.join(t.NOT_RECEIVED_STATUSES)}")
+        s, cs = t.submissions, t.collection_status
+
+        def work(conn: Connection) -> bool:
+            self._lock(conn, unit, period)
+            if conn.execute(select(s.c.id).where((s.c.unit == unit) & (s.c.period == period))
+                            .limit(1)).first() is not None:
+                return False
+            fields = {"status": status, "reason": reason, "last_checked_at": self.clock(),
+                      "last_run": run_id}
+            key = (cs.c.unit == unit) & (cs.c.period == period)
+            if conn.execute(select(cs.c.unit).where(key)).first() is None:
+                conn.execute(insert(cs).values(unit=unit, period=period, **fields))
+            else:
+                conn.execute(update(cs).where(key).values(**fields))
+            return True
+
+        return self._transaction(work)
+
+    def record_feedback(self, unit: str, period: str, submission_id: int | None,
+                        messages: Iterable[Any], delivered: bool, http_status: int | None = None,
+                        error: str | None = None, run_id: str | None = None) -> int:
+        """One row per feedback attempt (messages as a JSON list); returns its id."""
+        payload = _json([m.as_dict() if hasattr(m, "as_dict") else
+                         asdict(m) if is_dataclass(m) else m for m in messages])
+
+        def work(conn: Connection) -> int:
+            return conn.execute(insert(t.feedback).values(
+                submission_id=submission_id, unit=unit, period=period, sent_at=self.clock(),
+                delivered=bool(delivered), http_status=http_status, messages=payload,
+                error=error, run_id=run_id)).inserted_primary_key[0]
+
+        return self._transaction(work)
+
+    def feedback_delivered(self, submission_id: int) -> bool:
+        """Whether feedback about this submission has already reached the unit once."""
+        f = t.feedback
+        with self.engine.connect() as conn:
+            return conn.execute(select(f.c.id).where((f.c.submission_id == submission_id)
+                                                     & f.c.delivered.is_(True)).limit(1)).first() is not None
+
+    # ------------------------------------------------------------------ reading
+
+    def current_values(self, periods: Iterable[str]):
+        return queries.current_values(self.engine, periods)
+
+    def current_narratives(self, periods: Iterable[str]):
+        return queries.current_narratives(self.engine, periods)
+
+    def history(self, unit_codes: Iterable[str] | None, periods: Iterable[str]):
+        return queries.current_values(self.engine, periods, unit_codes=unit_codes)
+
+    def submissions(self, unit: str | None = None, period: str | None = None):
+        return queries.submissions(self.engine, unit=unit, period=period)
+
+    def completeness(self, catalog: Catalog, periods: Iterable[str]):
+        return queries.completeness(self.engine, catalog, periods)
+
+    def reporting_rate(self, catalog: Catalog, periods: Iterable[str]):
+        return queries.reporting_rate(self.engine, catalog, periods)
+
+    def table_snapshot(self, exclude_columns: Iterable[str] = SNAPSHOT_EXCLUDE) -> dict[str, list[dict]]:
+        return queries.table_snapshot(self.engine, exclude_columns)
+
+
+def _result(v: Verdict, submission_id: int, version: int, outcome: str, status: str,
+            superseded_id: int | None) -> dict[str, Any]:
+    return {"unit": v.unit, "period": v.period, "submission_id": submission_id, "version": version,
+            "outcome": outcome, "status": status, "superseded_id": superseded_id}
+
+
+def _json(value: Any) -> str:
+    return json.dumps(value, ensure_ascii=False, sort_keys=True, default=str)

@@ -1,0 +1,107 @@
+"""Migrations: idempotent, the same schema as warehouse.schema, on SQLite and PostgreSQL."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+from alembic.autogenerate import compare_metadata
+from alembic.runtime.migration import MigrationContext
+from sqlalchemy import inspect, insert, select
+
+from county_reports.warehouse import Warehouse, migrations
+from county_reports.warehouse import schema as t
+
+TABLES = {"units", "submissions", "submission_values", "narratives", "validation_issues",
+          "collection_status", "feedback", "audit", "deliveries"}
+
+
+def test_migrate_creates_every_table_and_is_idempotent(wh):
+    assert wh.migrate() == migrations.head_revision() == "0001"
+    before = wh.table_snapshot()
+    assert wh.migrate() == "0001"                      # second run: nothing to do, no error
+    names = set(inspect(wh.engine).get_table_names())
+    assert TABLES | {"county_reports_alembic_version"} == names
+    assert "alembic_version" not in names
+    assert wh.table_snapshot() == before
+    with wh.engine.connect() as conn:
+        assert migrations.current_revision(conn) == "0001"
+
+
+def test_migrations_match_schema_module(wh):
+    with wh.engine.connect() as conn:
+        ctx = MigrationContext.configure(conn, opts={"compare_type": True,
+                                                      "version_table": migrations.VERSION_TABLE})
+        assert compare_metadata(ctx, t.metadata) == []
+
+
+def test_unique_version_and_content_per_unit_period(wh):
+    cols = inspect(wh.engine).get_unique_constraints("submissions")
+    assert {tuple(c["column_names"]) for c in cols} == {("unit", "period", "version"),
+                                                         ("unit", "period", "content_hash")}
+
+
+def test_timestamps_come_back_utc_aware(wh):
+    local = datetime(2024, 7, 6, 0, 30, tzinfo=timezone(timedelta(hours=8)))
+    with wh.engine.begin() as conn:
+        conn.execute(insert(t.collection_status).values(unit="A1", period="2024-06", status="missing",
+                                                        last_checked_at=local))
+        got = conn.execute(select(t.collection_status.c.last_checked_at)).scalar_one()
+    assert got.tzinfo is not None and got.utcoffset() == timedelta(0)
+    assert got == local and got.hour == 16
+
+
+def test_naive_timestamps_are_refused(wh):
+    with pytest.raises(Exception, match="timezone-aware"):
+        with wh.engine.begin() as conn:
+            conn.execute(insert(t.collection_status).values(
+                unit="A1", period="2024-06", status="missing", last_checked_at=datetime(2024, 7, 6)))
+
+
+def test_default_url_is_sqlite_under_data_dir(monkeypatch, tmp_path):
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.delenv("COUNTY_REPORTS_DB_URL", raising=False)
+    with Warehouse() as wh:
+        assert wh.url == f"sqlite:///{tmp_path / 'data' / 'warehouse.db'}"
+        wh.migrate()
+    assert (tmp_path / "data" / "warehouse.db").is_file()
+
+
+def test_in_memory_sqlite_works(make_verdict):
+    with Warehouse("sqlite://") as wh:
+        wh.migrate()
+        wh.record_verdicts([make_verdict("A1", "2024-06")], "r1")
+        assert len(wh.current_values(["2024-06"])) == 2
+
+
+def test_sqlite_enforces_foreign_keys(tmp_path):
+    with Warehouse(f"sqlite:///{tmp_path / 'w.db'}") as wh:
+        wh.migrate()
+        with pytest.raises(Exception, match="(?i)foreign key"):
+            with wh.engine.begin() as conn:
+                conn.execute(insert(t.submission_values).values(submission_id=999, indicator="X", value=1.0))
+
+
+def test_downgrade_and_upgrade_again_through_a_url_config(wh, db_url):
+    from alembic import command
+
+    wh.engine.dispose()
+    cfg = migrations.alembic_config(db_url)            # env.py's own-engine path
+    command.downgrade(cfg, "base")
+    assert set(inspect(wh.engine).get_table_names()) == {"county_reports_alembic_version"}
+    command.upgrade(cfg, "head")
+    assert TABLES < set(inspect(wh.engine).get_table_names())
+
+
+def test_offline_sql_for_both_dialects():
+    import io
+
+    from alembic import command
+
+    for url, marker in (("sqlite:///unused.db", "DATETIME"),
+                        ("postgresql+psycopg2://nobody@127.0.0.1/unused", "TIMESTAMP WITH TIME ZONE")):
+        cfg = migrations.alembic_config(url)
+        cfg.output_buffer = io.StringIO()
+        command.upgrade(cfg, "head", sql=True)
+        sql = cfg.output_buffer.getvalue()
+        assert "CREATE TABLE county_reports_alembic_version" in sql and marker in sql
+        assert all(f"CREATE TABLE {name} " in sql for name in TABLES)
