@@ -74,13 +74,14 @@ def test_page_is_a4_with_official_margins(document):
 def test_document_grid_holds_22_lines_of_28_characters(document):
     section = document.sections[0]
     grid = section._sectPr.find(qn("w:docGrid"))
-    assert grid.get(qn("w:type")) == "linesAndChars"
+    assert grid.get(qn("w:type")) == "lines"
     assert grid.get(qn("w:linePitch")) == "579"
-    char_space = int(grid.get(qn("w:charSpace")))
+    defaults = document.styles.element.find(qn("w:docDefaults")).find(qn("w:rPrDefault")).find(qn("w:rPr"))
+    spacing = int(defaults.find(qn("w:spacing")).get(qn("w:val")))
     width_pt = (section.page_width.twips - section.left_margin.twips - section.right_margin.twips) / 20
-    pitch_pt = 16 + char_space / 4096
+    pitch_pt = 16 + spacing / 20
     assert pitch_pt * 28 <= width_pt < pitch_pt * 29
-    assert char_space == layout.char_space(round(width_pt * 20)) == -842
+    assert spacing == layout.condensed_spacing(round(width_pt * 20)) == -5
 
 
 # --- styles --------------------------------------------------------------------------------

@@ -152,12 +152,12 @@ def set_on_off(ppr, tag: str, on: bool) -> None:
     set_child(ppr, tag, PPR_ORDER, val="1" if on else "0")
 
 
-def set_doc_grid(sectpr, line_pitch: int, char_space: int) -> None:
+def set_doc_grid(sectpr, line_pitch: int) -> None:
+    """A lines-only grid: 22 lines a page. Characters a line come from condensed spacing."""
     grid = set_child(sectpr, "docGrid", SECTPR_ORDER)
     grid.attrib.clear()
-    grid.set(qn("w:type"), "linesAndChars")
+    grid.set(qn("w:type"), "lines")
     grid.set(qn("w:linePitch"), str(line_pitch))
-    grid.set(qn("w:charSpace"), str(char_space))
 
 
 _XML_SPACE = "{http://www.w3.org/XML/1998/namespace}space"
