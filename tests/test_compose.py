@@ -1,0 +1,250 @@
+"""docker-compose.yaml, Dockerfile and .env.example, checked statically (no Docker needed).
+
+The same topology runs for real, as processes, in tests/topology/test_processes.py.
+"""
+from __future__ import annotations
+
+import re
+import shlex
+from pathlib import Path
+
+import pytest
+import yaml
+
+REPO = Path(__file__).resolve().parents[1]
+COMPOSE = REPO / "docker-compose.yaml"
+DOCKERFILE = REPO / "Dockerfile"
+ENV_EXAMPLE = REPO / ".env.example"
+
+# service -> the command it must run
+AIRFLOW_COMMANDS = {
+    "airflow-apiserver": ["api-server"],
+    "airflow-scheduler": ["scheduler"],
+    "airflow-dag-processor": ["dag-processor"],
+    "airflow-triggerer": ["triggerer"],
+    "airflow-worker": ["celery", "worker"],
+    "simulator": ["python", "-m", "county_reports", "simulate", "--host", "0.0.0.0", "--port", "8765"],
+}
+SERVICES = {"postgres", "redis", "airflow-init", *AIRFLOW_COMMANDS}
+AIRFLOW_SERVICES = {"airflow-init", *(s for s in AIRFLOW_COMMANDS if s != "simulator")}
+INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
+SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN(_|$)|PRIVATE|(^|_)KEY$|CREDENTIAL", re.I)
+URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:(?P<password>[^@\s]*)@", re.I)
+# The one literal allowed: the documented local-trial default of the PostgreSQL password.
+DEV_DEFAULTS = {"POSTGRES_PASSWORD": "airflow"}
+
+
+@pytest.fixture(scope="module")
+def compose() -> dict:
+    return yaml.safe_load(COMPOSE.read_text(encoding="utf-8"))
+
+
+@pytest.fixture(scope="module")
+def services(compose) -> dict:
+    return compose["services"]
+
+
+def _argv(command) -> list[str]:
+    return shlex.split(command) if isinstance(command, str) else [str(c) for c in command]
+
+
+def _env(service: dict) -> dict[str, str]:
+    env = service.get("environment") or {}
+    if isinstance(env, list):
+        env = dict(item.split("=", 1) if "=" in item else (item, "") for item in env)
+    return {k: "" if v is None else str(v) for k, v in env.items()}
+
+
+def _strings(node, path=""):
+    """Every (path, key, string) in the document, keys included."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _strings(value, f"{path}.{key}")
+            if isinstance(value, (str, int, float)):
+                yield f"{path}.{key}", str(key), str(value)
+    elif isinstance(node, list):
+        for i, value in enumerate(node):
+            if isinstance(value, str):
+                yield f"{path}[{i}]", "", value
+            else:
+                yield from _strings(value, f"{path}[{i}]")
+
+
+def _only_interpolation(value: str, name_hint: str) -> bool:
+    """True when the value is exactly one ${VAR…} with no literal default (dev defaults aside)."""
+    match = INTERPOLATION.fullmatch(value.strip())
+    if not match:
+        return False
+    if match["op"] in (None, "?", ":?"):
+        return True
+    return DEV_DEFAULTS.get(match["name"]) == match["arg"] or DEV_DEFAULTS.get(name_hint) == match["arg"]
+
+
+def _url_password(value: str) -> str | None:
+    """The password of a ``scheme://user:password@host`` URL, ${…} interpolations kept whole."""
+    found: list[str] = []
+
+    def hide(match: re.Match) -> str:
+        found.append(match.group(0))
+        return f"\x01{len(found) - 1}\x02"
+
+    url = URL_PASSWORD.match(INTERPOLATION.sub(hide, value))
+    if not url:
+        return None
+    return re.sub(r"\x01(\d+)\x02", lambda m: found[int(m[1])], url["password"])
+
+
+# --------------------------------------------------------------------------- structure
+
+
+def test_compose_parses_and_has_every_service(compose, services):
+    assert isinstance(compose, dict) and "x-airflow-common" in compose
+    assert SERVICES <= set(services), f"missing: {sorted(SERVICES - set(services))}"
+
+
+def test_airflow_services_share_the_built_image(compose, services):
+    common = compose["x-airflow-common"]
+    assert common["build"]["context"] == "."
+    assert common["build"].get("dockerfile", "Dockerfile") == "Dockerfile"
+    for name in AIRFLOW_SERVICES | {"simulator"}:
+        assert services[name].get("image") == common["image"], name
+        assert services[name].get("build") == common["build"], name
+
+
+def test_each_service_runs_its_command(services):
+    for name, expected in AIRFLOW_COMMANDS.items():
+        assert _argv(services[name]["command"]) == expected, name
+
+
+def test_init_migrates_creates_the_pool_and_checks_the_config(services):
+    script = " ".join(_argv(services["airflow-init"]["command"]))
+    assert "airflow db migrate" in script
+    assert 'airflow pools set unit_endpoints 8 "concurrent pulls of unit endpoints"' in script
+    assert "python -m county_reports check-config" in script
+    assert "users create" not in script  # Airflow 3 simple auth manager: no users to create
+    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+        depends = services[name]["depends_on"]
+        assert depends["airflow-init"]["condition"] == "service_completed_successfully", name
+        assert depends["postgres"]["condition"] == "service_healthy", name
+        assert depends["redis"]["condition"] == "service_healthy", name
+
+
+def test_images_of_the_backing_services(services):
+    assert services["postgres"]["image"].split(":")[1].startswith("16")
+    assert services["redis"]["image"].split(":")[1].startswith("7")
+
+
+def test_long_running_services_have_healthchecks(services):
+    for name in SERVICES - {"airflow-init"}:
+        check = services[name].get("healthcheck")
+        assert check and check.get("test"), f"{name} has no healthcheck"
+
+
+def test_api_server_is_published_on_8080(services):
+    assert any(str(p).endswith(":8080") for p in services["airflow-apiserver"]["ports"])
+
+
+# --------------------------------------------------------------------------- configuration
+
+
+def test_celery_executor_on_postgres_and_redis(services):
+    for name in AIRFLOW_SERVICES:
+        env = _env(services[name])
+        assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
+        assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false", name
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql"), name
+        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow"), name
+        assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379/"), name
+        assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql"), name
+        assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
+        assert _only_interpolation(env["AIRFLOW__API_AUTH__JWT_SECRET"], "AIRFLOW__API_AUTH__JWT_SECRET")
+        assert env["COUNTY_REPORTS_DB_URL"].endswith("@postgres:5432/county_reports"), name
+        assert env["COUNTY_REPORTS_DATA"] == "/opt/airflow/data", name
+        assert env["COUNTY_REPORTS_SIMULATOR_URL"] == "http://simulator:8765", name
+
+
+def test_the_county_reports_database_is_created_by_an_init_script(services):
+    mounts = [v for v in services["postgres"]["volumes"]
+              if isinstance(v, str) and ":/docker-entrypoint-initdb.d" in v]
+    assert mounts, "postgres has no init script mount"
+    host = REPO / mounts[0].split(":")[0]
+    scripts = " ".join(p.read_text(encoding="utf-8") for p in sorted(host.glob("*.sql")))
+    assert re.search(r"CREATE DATABASE\s+county_reports\b", scripts, re.I)
+
+
+def test_code_config_and_data_are_mounted(compose):
+    targets = {str(v).split(":")[1] for v in compose["x-airflow-common"]["volumes"]}
+    assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include",
+            "/opt/airflow/data"} <= targets
+
+
+def test_every_bind_mount_exists_and_every_named_volume_is_declared(compose, services):
+    declared = set(compose.get("volumes") or {})
+    for name, service in services.items():
+        for volume in service.get("volumes") or []:
+            if isinstance(volume, dict):
+                source, kind = volume.get("source", ""), volume.get("type", "volume")
+            else:
+                source = str(volume).split(":")[0]
+                kind = "bind" if source.startswith((".", "/", "~")) else "volume"
+            if kind == "bind":
+                assert not source.startswith(("/", "~")), f"{name}: absolute host path {source}"
+                assert (REPO / source).exists(), f"{name}: bind mount {source} is not in the repo"
+            else:
+                assert source in declared, f"{name}: named volume {source} is not declared"
+
+
+# --------------------------------------------------------------------------- image
+
+
+def test_dockerfile_installs_the_pinned_requirements_and_the_package():
+    text = DOCKERFILE.read_text(encoding="utf-8")
+    assert re.search(r"^FROM apache/airflow:3\.3\.2-python3\.11\s*$", text, re.M)
+    assert "requirements.txt" in text and "constraints.txt" in text
+    assert re.search(r"pip install .*-r \S*requirements\.txt .*-c \S*constraints\.txt", text)
+    assert re.search(r"pip install .*--no-deps -e ", text)
+    for line in re.findall(r"^COPY\s+(?:--\S+\s+)*(.+)$", text, re.M):
+        for source in line.split()[:-1]:
+            assert (REPO / source).exists(), f"Dockerfile copies {source}, which is not in the repo"
+
+
+def test_requirements_pin_the_celery_executor_and_the_async_postgres_driver():
+    pins = (REPO / "requirements.txt").read_text(encoding="utf-8")
+    assert re.search(r"^apache-airflow==3\.3\.2$", pins, re.M)
+    assert re.search(r"^apache-airflow-providers-celery==", pins, re.M), \
+        "CeleryExecutor needs apache-airflow-providers-celery in requirements.txt"
+    # Airflow 3 opens an async engine on the metadata DB: postgresql+asyncpg
+    assert re.search(r"^asyncpg==", pins, re.M), "Airflow 3 on PostgreSQL needs asyncpg"
+
+
+# --------------------------------------------------------------------------- secrets
+
+
+def test_no_plaintext_secrets_in_compose(compose):
+    for path, key, value in _strings(compose):
+        if key.upper().startswith("AIRFLOW_CONN_"):
+            pytest.fail(f"{path}: connections (unit tokens) do not belong in docker-compose.yaml")
+        if SECRET_NAME.search(key) and value and not key.endswith("_FILE"):
+            assert _only_interpolation(value, key), f"{path}: literal secret {value!r}"
+        password = _url_password(value)
+        if password is not None:
+            assert _only_interpolation(password, ""), f"{path}: password in URL {value!r}"
+
+
+def test_no_secrets_in_the_dockerfile():
+    for line in DOCKERFILE.read_text(encoding="utf-8").splitlines():
+        if re.match(r"\s*(ENV|ARG)\s", line):
+            assert not SECRET_NAME.search(line.split()[1].split("=")[0]), line
+
+
+def test_env_example_lists_every_required_variable_without_values(compose):
+    text = ENV_EXAMPLE.read_text(encoding="utf-8")
+    entries = dict(re.findall(r"^([A-Za-z_][A-Za-z0-9_]*)=(.*)$", text, re.M))
+    required = {m["name"] for _, _, value in _strings(compose)
+                for m in INTERPOLATION.finditer(value) if m["op"] in ("?", ":?")}
+    assert required, "compose requires no secret from the environment"
+    assert required | {"POSTGRES_PASSWORD"} <= set(entries), \
+        f"not in .env.example: {sorted(required | {'POSTGRES_PASSWORD'} - set(entries))}"
+    for name, value in entries.items():
+        if SECRET_NAME.search(name):
+            assert value.strip() == "", f".env.example gives {name} a value"
