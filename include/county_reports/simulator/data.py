@@ -1,0 +1,394 @@
+"""Deterministic monthly submissions of the simulated units (protocol v1 payloads).
+
+Every figure comes from ``random.Random(f"{seed}:{unit}:{period}:{revision}")`` plus static
+per-unit facts, so one (unit, month) is generated without generating any other. Flows follow a
+seasonal profile (little building around Spring Festival, a year-end push) and are calibrated
+so the county's yearly totals land near ``targets.yaml``; stocks are a per-unit level with a
+slow drift by month index. Clean payloads satisfy every rule of ``rules.yaml``.
+"""
+from __future__ import annotations
+
+import math
+import random
+from dataclasses import dataclass
+from datetime import datetime, time, timedelta, timezone
+from typing import Any, Mapping
+
+from county_reports import periods
+from county_reports.catalog import Catalog, Indicator, Unit
+from county_reports.simulator.narratives import Phrasebook, compose, load_phrasebook
+
+PROTOCOL = 1
+BASE_YEAR = 2024            # month index 0 = January of this year; stock levels are set for it
+CST = timezone(timedelta(hours=8))
+GROWTH = 1.07               # yearly growth of a flow that has no target for the year
+OVERACHIEVE = 1.03          # bureaus tend to report a little above their targets
+
+# Monthly weights. Building stops around Spring Festival (Jan–Feb) and peaks at the year-end push;
+# passengers peak with 春运 and the October holiday; water damage with the flood season.
+SEASONS = {
+    "build":     (0.35, 0.25, 0.75, 0.95, 1.05, 1.10, 0.95, 0.95, 1.10, 1.25, 1.40, 1.60),
+    "flat":      (0.95, 0.85, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.00, 1.05, 1.05, 1.10),
+    "passenger": (1.30, 1.50, 0.90, 0.95, 1.05, 0.90, 1.00, 1.05, 0.95, 1.25, 0.85, 0.90),
+    "freight":   (0.85, 0.55, 1.00, 1.05, 1.05, 1.00, 0.95, 0.95, 1.05, 1.15, 1.15, 1.20),
+    "flood":     (0.25, 0.25, 0.45, 0.70, 1.20, 2.00, 2.60, 2.20, 1.10, 0.60, 0.40, 0.25),
+    "safety":    (1.15, 1.05, 0.90, 0.90, 0.95, 1.30, 1.00, 1.00, 1.05, 1.05, 0.95, 1.20),
+    "summer":    (0.70, 0.50, 0.90, 1.00, 1.05, 1.10, 1.50, 1.60, 1.00, 1.05, 0.85, 0.75),
+}
+
+_TS, _RC, _SC = "township_station", "road_centre", "service_centre"
+_EB, _WC, _QS = "enforcement_brigade", "water_centre", "quality_station"
+
+
+@dataclass(frozen=True)
+class Flow:
+    total: float                 # county total of BASE_YEAR when targets.yaml has none
+    shares: dict[str, float]     # which kinds of unit carry which part of it
+    season: str
+    sigma: float                 # month-to-month noise (log-normal, mean 1)
+
+
+FLOWS = {
+    "INV_HIGHWAY": Flow(41000, {_RC: .6, _TS: .4}, "build", .3),
+    "INV_WATERWAY": Flow(6000, {_WC: 1}, "build", .3),
+    "INV_HUB": Flow(5000, {_SC: 1}, "build", .3),
+    "PROJ_STARTED": Flow(12, {_RC: .75, _WC: .25}, "build", .3),
+    "PROJ_COMPLETED": Flow(10, {_RC: .8, _WC: .2}, "build", .3),
+    "RURAL_ROAD_KM": Flow(150, {_TS: .65, _RC: .35}, "build", .25),
+    "RURAL_UPGRADE_KM": Flow(60, {_TS: 1}, "build", .25),
+    "BRIDGE_REBUILT": Flow(24, {_RC: .6, _TS: .4}, "build", .2),
+    "SAFETY_GUARD_KM": Flow(90, {_RC: 1}, "build", .25),
+    "VILLAGE_ROAD_KM": Flow(80, {_TS: 1}, "build", .25),
+    "MAINT_MAJOR_KM": Flow(45, {_RC: 1}, "build", .25),
+    "MAINT_FUNDS": Flow(3600, {_RC: 1}, "build", .2),
+    "WATER_DAMAGE_FIXED": Flow(260, {_RC: .5, _TS: .5}, "flood", .3),
+    "PASSENGER_VOLUME": Flow(420, {_SC: 1}, "passenger", .06),
+    "FREIGHT_VOLUME": Flow(1150, {_SC: 1}, "freight", .08),
+    "VEH_INSPECTED": Flow(9000, {_SC: 1}, "flat", .12),
+    "LICENCES_ISSUED": Flow(4800, {_SC: 1}, "flat", .12),
+    "DRIVERS_TRAINED": Flow(6000, {_SC: 1}, "summer", .12),
+    "SERVICE_ITEMS": Flow(26000, {_SC: .7, _TS: .3}, "flat", .12),
+    "OVERLOAD_CHECKED": Flow(180000, {_EB: 1}, "freight", .1),
+    "ENF_PATROLS": Flow(3600, {_EB: .55, _TS: .45}, "flat", .15),
+    "ENF_CASES": Flow(900, {_EB: 1}, "flat", .15),
+    "ENF_FINES": Flow(220, {_EB: 1}, "flat", .25),
+    "ILLEGAL_OPERATION": Flow(260, {_EB: 1}, "passenger", .25),
+    "SAFETY_INSPECTIONS": Flow(2400, {_TS: .45, _RC: .12, _SC: .12, _EB: .14, _WC: .09, _QS: .08},
+                               "safety", .15),
+    "ACCIDENTS": Flow(5, {_TS: .5, _RC: .15, _SC: .25, _WC: .1}, "flat", 0),
+    "DRILLS": Flow(40, {_RC: .3, _SC: .3, _WC: .2, _EB: .2}, "safety", .2),
+    "SAFETY_TRAINEES": Flow(5200, {_SC: .5, _RC: .3, _WC: .2}, "safety", .2),
+    "WATER_PASSENGERS": Flow(38, {_WC: 1}, "summer", .1),
+    "SHIPS_INSPECTED": Flow(1300, {_WC: 1}, "summer", .12),
+    "QA_SAMPLES": Flow(1100, {_QS: 1}, "build", .15),
+}
+
+
+@dataclass(frozen=True)
+class Stock:
+    base: float      # level of a size-1.0 unit in January of BASE_YEAR
+    spread: float    # units differ from each other by up to ± this fraction
+    trend: float     # relative drift per month
+    noise: float     # relative month-to-month wobble
+    scaled: bool = True  # False for indexes (MQI) that do not grow with the unit
+
+
+STOCKS = {
+    "PROJ_ONGOING": {_RC: Stock(22, .1, .004, .04), _WC: Stock(5, .2, 0, .08)},
+    "MAINT_ROUTINE_KM": {_RC: Stock(1250, .1, .0012, .001), _TS: Stock(190, .2, .0015, .001)},
+    "ROAD_MQI": {_RC: Stock(86.0, .02, .0004, .002, scaled=False)},
+    "BUS_LINES": {_SC: Stock(46, .1, .004, 0)},
+    "BUS_VEHICLES": {_SC: Stock(280, .1, .003, .003)},
+    "VILLAGES_TOTAL": {_TS: Stock(16, .15, 0, 0)},
+    "LOGISTICS_POINTS": {_TS: Stock(7, .2, .012, 0)},
+    "FERRY_POINTS": {_WC: Stock(21, .1, -.005, 0)},
+    "QA_PROJECTS": {_QS: Stock(36, .1, .003, .03)},
+}
+
+# Figures that follow from another one of the same unit and month: child → (parent, low, high).
+RATIOS = {
+    "HAZARD_FOUND": ("SAFETY_INSPECTIONS", .45, .85),
+    "HAZARD_FIXED": ("HAZARD_FOUND", .955, 1.0),          # county fix rate ≈ 98 % (targets.yaml)
+    "ENF_CASES_CLOSED": ("ENF_CASES", .90, 1.0),          # closure rate ≈ 95 %
+    "OVERLOAD_FOUND": ("OVERLOAD_CHECKED", .006, .011),
+    "OVERLOAD_UNLOADED": ("OVERLOAD_FOUND", 6, 14),       # tonnes per vehicle
+    "OVERLOAD_FINES": ("OVERLOAD_FOUND", .06, .12),       # 万元 per vehicle
+    "QA_SAMPLES_PASSED": ("QA_SAMPLES", .965, 1.0),
+    "FREIGHT_TURNOVER": ("FREIGHT_VOLUME", 62, 88),       # average haul in km
+    "PEAK_DAILY_PASSENGERS": ("PASSENGER_VOLUME", 1.3 / 30, 1.8 / 30),
+}
+SPECIAL = {"ACCIDENT_DEATHS": "ACCIDENTS", "VILLAGES_WITH_BUS": "VILLAGES_TOTAL"}
+
+_SURNAMES = "王李张刘陈杨黄赵吴周徐孙马朱胡郭何林罗高郑梁谢宋唐韩冯邓曹彭曾肖田董潘袁蔡蒋余"
+_GIVEN = "伟芳娜敏静丽强磊军洋勇艳杰涛明超秀霞平刚桂华建国红梅志文斌宇鹏晓东海燕玉兰春林"
+
+
+@dataclass(frozen=True)
+class _KindFacts:
+    """What all units of one kind share: computed once per generator."""
+    required: tuple[Indicator, ...]
+    required_codes: frozenset[str]
+    needed: tuple[str, ...]         # required codes and the parents their ratios derive from
+    sections: tuple[str, ...]       # where its narrative items may come from …
+    weights: tuple[float, ...]      # … and how often
+
+
+@dataclass(frozen=True)
+class _UnitFacts:
+    """What never changes for a unit: computed on its first request, then every request is cheap."""
+    unit: Unit
+    size: float
+    kind: _KindFacts
+    stock_bases: dict[str, float]
+    bus_gap_until: int              # month index until which one village still has no bus
+
+
+class SubmissionGenerator:
+    """Payloads for every unit of one catalogue, seed and set of unit sizes."""
+
+    def __init__(self, catalog: Catalog, *, seed: int, sizes: Mapping[str, float] | None = None,
+                 phrasebook: Phrasebook | None = None):
+        self.catalog, self.seed, self.sizes = catalog, seed, dict(sizes or {})
+        self.phrasebook = phrasebook or load_phrasebook(catalog)
+        self._facts: dict[str, _UnitFacts] = {}
+        self._kinds = {kind: self._kind_facts(kind) for kind in catalog.kinds}
+        self._monthly: dict[tuple[str, str, int], float] = {}
+        self._weights: dict[int, dict[tuple[str, str], float]] = {}
+        catalog.unit_by_code  # noqa: B018 - warm the cached lookup before threads share it
+
+    # ------------------------------------------------------------------ public
+
+    def payload(self, unit_code: str, period: str, *, revision: int = 0,
+                late: bool = False) -> dict[str, Any]:
+        unit = self.catalog.unit_by_code.get(unit_code)
+        if unit is None:
+            raise KeyError(f"unknown unit {unit_code!r}")
+        year, month = periods.parse(period)
+        if not unit.active_in(period):
+            raise ValueError(f"unit {unit_code} does not report for {period}")
+        facts = self._unit_facts(unit)
+        rng = random.Random(f"{self.seed}:{unit_code}:{period}:0")
+        fix = random.Random(f"{self.seed}:{unit_code}:{period}:{revision}") if revision else None
+        submitted = self._submitted_at(unit, period, rng, fix, revision, late)
+        values = self._values(facts, year, month, rng)
+        if fix is not None:
+            self._correct(facts, values, fix)
+        values = self._finish(facts, values)
+        context = {"unit_name": unit.name, "year": str(year), "month": str(month),
+                   "next_month": str(month % 12 + 1)}
+        narratives = compose(self.phrasebook, rng, sections=facts.kind.sections,
+                             weights=facts.kind.weights,
+                             values=values, context=context, month=month,
+                             indicators=self.catalog.indicator_by_code)
+        return {"protocol": PROTOCOL, "unit": unit_code, "period": period,
+                "submitted_at": submitted.isoformat(timespec="seconds"), "values": values,
+                "narratives": narratives, "contact": self._contact(unit_code, year)}
+
+    # ------------------------------------------------------------------ static facts
+
+    def _unit_facts(self, unit: Unit) -> _UnitFacts:
+        facts = self._facts.get(unit.code)
+        if facts is None:  # a race only computes the same facts twice
+            facts = self._facts[unit.code] = self._make_facts(unit)
+        return facts
+
+    def _make_facts(self, unit: Unit) -> _UnitFacts:
+        size = self.sizes.get(unit.code, 1.0)
+        rng = random.Random(f"{self.seed}:{unit.code}:facts")
+        kind = self._kinds[unit.kind]
+        bases = {}
+        for code in kind.needed:
+            spec = STOCKS.get(code, {}).get(unit.kind)
+            ind = self.catalog.indicator_by_code[code]
+            if spec is not None:
+                scale = size if spec.scaled else 1.0
+                bases[code] = spec.base * scale * rng.uniform(1 - spec.spread, 1 + spec.spread)
+            elif ind.nature == "stock":
+                bases[code] = (ind.min + (ind.max - ind.min) * 0.1) * size
+        bus_gap_until = rng.randint(2, 9) if rng.random() < 0.2 else -1
+        return _UnitFacts(unit, size, kind, bases, bus_gap_until)
+
+    def _kind_facts(self, kind: str) -> _KindFacts:
+        required = self.catalog.required_indicators(kind)
+        needed = {i.code for i in required}
+        frontier = list(needed)
+        while frontier:
+            code = frontier.pop()
+            parent = RATIOS[code][0] if code in RATIOS else SPECIAL.get(code)
+            if parent and parent in self.catalog.indicator_by_code and parent not in needed:
+                needed.add(parent)
+                frontier.append(parent)
+        # Sections of its indicators, plus those without indicators (funding, party building).
+        with_indicators = {i.section for i in self.catalog.indicators}
+        mine = {i.section for i in required}
+        sections = [s.code for s in self.catalog.sections
+                    if s.code in mine or s.code not in with_indicators]
+        weights = [3.0 if code in mine else 1.0 for code in sections]
+        # sorted: the order values are drawn in must not depend on set iteration order
+        return _KindFacts(required, frozenset(i.code for i in required), tuple(sorted(needed)),
+                          tuple(sections), tuple(weights))
+
+    def _monthly_factor(self, code: str, kind: str, year: int) -> float:
+        """County total × kind share ÷ (sizes × active seasonal weight of the kind's units)."""
+        key = (code, kind, year)
+        factor = self._monthly.get(key)
+        if factor is None:
+            flow = FLOWS[code]
+            weight = self._kind_weights(year).get((kind, flow.season), 0.0)
+            total = self._annual_total(code, flow, year)
+            factor = self._monthly[key] = total * flow.shares[kind] / weight if weight else 0.0
+        return factor
+
+    def _kind_weights(self, year: int) -> dict[tuple[str, str], float]:
+        """Σ size × seasonal weight of the months it reports, per (kind, season): one pass a year."""
+        weights = self._weights.get(year)
+        if weights is None:
+            weights = {}
+            months = [periods.make(year, m) for m in range(1, 13)]
+            for unit in self.catalog.units:
+                active = [i for i, p in enumerate(months) if unit.active_in(p)]
+                size = self.sizes.get(unit.code, 1.0)
+                for name, season in SEASONS.items():
+                    key = (unit.kind, name)
+                    weights[key] = weights.get(key, 0.0) + size * sum(season[i] for i in active)
+            self._weights[year] = weights
+        return weights
+
+    def _annual_total(self, code: str, flow: Flow, year: int) -> float:
+        targets = self.catalog.targets
+        if code in targets.get(year, {}):
+            return targets[year][code] * OVERACHIEVE
+        years = [y for y in targets if code in targets[y]]
+        if years:
+            nearest = min(years, key=lambda y: abs(y - year))
+            return targets[nearest][code] * OVERACHIEVE * GROWTH ** (year - nearest)
+        return flow.total * GROWTH ** (year - BASE_YEAR)
+
+    # ------------------------------------------------------------------ figures
+
+    def _values(self, facts: _UnitFacts, year: int, month: int, rng: random.Random) -> dict:
+        kind, index = facts.unit.kind, (year - BASE_YEAR) * 12 + month - 1
+        raw: dict[str, float] = {}
+        needed = facts.kind.needed
+        for code in needed:
+            ind = self.catalog.indicator_by_code[code]
+            if code in RATIOS or code in SPECIAL:
+                continue
+            if code in facts.stock_bases:
+                spec = STOCKS.get(code, {}).get(kind) or Stock(0, 0, 0, 0)
+                level = facts.stock_bases[code] * (1 + spec.trend * index)
+                raw[code] = _fit(ind, level * (1 + spec.noise * rng.uniform(-1, 1)), rng)
+            elif code in FLOWS and kind in FLOWS[code].shares:
+                flow = FLOWS[code]
+                mean = self._monthly_factor(code, kind, year) * facts.size * SEASONS[flow.season][month - 1]
+                noise = rng.lognormvariate(-flow.sigma ** 2 / 2, flow.sigma) if flow.sigma else 1.0
+                raw[code] = _fit(ind, mean * noise, rng)
+            else:  # an indicator or kind this module has no calibration for: modest and in range
+                raw[code] = _fit(ind, (ind.min + (ind.max - ind.min) * 0.002) * facts.size
+                                 * rng.uniform(.7, 1.3), rng)
+        for child, (parent, low, high) in RATIOS.items():
+            if child in needed:
+                ind = self.catalog.indicator_by_code[child]
+                raw[child] = _fit(ind, raw.get(parent, 0) * rng.uniform(low, high), rng)
+        if "ACCIDENT_DEATHS" in needed:
+            # Most accidents in the sector kill no one; deaths never come without an accident.
+            dies = rng.random() < 0.35
+            raw["ACCIDENT_DEATHS"] = 1 if raw.get("ACCIDENTS", 0) > 0 and dies else 0
+        if "VILLAGES_WITH_BUS" in needed:
+            total = raw.get("VILLAGES_TOTAL", 0)
+            raw["VILLAGES_WITH_BUS"] = max(0, total - (1 if index < facts.bus_gap_until else 0))
+        return raw
+
+    def _correct(self, facts: _UnitFacts, values: dict, fix: random.Random) -> None:
+        """A revision: the unit corrects one to three of its own flows by a few percent."""
+        candidates = sorted(c for c in values if c in FLOWS and c in facts.kind.required_codes)
+        for code in fix.sample(candidates, min(len(candidates), fix.randint(1, 3))):
+            ind = self.catalog.indicator_by_code[code]
+            old = values[code]
+            new = _fit(ind, max(old, 1.0) * fix.uniform(0.85, 1.15), fix)
+            if new == old:
+                step = 1 if ind.integer else 10 ** -ind.decimals
+                new = old + step if old + step <= ind.max else old - step
+            values[code] = new
+
+    def _finish(self, facts: _UnitFacts, raw: dict) -> dict:
+        """Keep the required codes, in catalogue order, then make every rule hold."""
+        values = {i.code: raw[i.code] for i in facts.kind.required}
+        enforce_rules(self.catalog, values)
+        return values
+
+    # ------------------------------------------------------------------ envelope
+
+    def _submitted_at(self, unit: Unit, period: str, rng: random.Random,
+                      fix: random.Random | None, revision: int, late: bool) -> datetime:
+        # Draw everything every time so `late` does not shift the figures drawn after it.
+        days_late, hurry, minute = rng.randint(1, 10), rng.expovariate(0.5), rng.randint(0, 540)
+        due = unit.due_date(period)
+        if late:
+            day = due + timedelta(days=days_late)
+        else:  # strictly before the due day, mostly in its last days (clerks report late)
+            first = due.replace(day=1)
+            room = max(0, (due - first).days - 1)
+            day = first + timedelta(days=room - min(room, int(hurry)))
+        stamp = datetime.combine(day, time(8, 30), CST) + timedelta(minutes=minute)
+        if fix is not None:  # each correction arrives a day (and a few hours) after the last
+            stamp += timedelta(days=revision, minutes=fix.randint(0, 600))
+        return stamp
+
+    def _contact(self, unit_code: str, year: int) -> dict[str, str]:
+        rng = random.Random(f"{self.seed}:{unit_code}:contact:{year}")
+        name = rng.choice(_SURNAMES) + "".join(rng.choice(_GIVEN) for _ in range(rng.randint(1, 2)))
+        return {"name": name, "phone": f"0000-{rng.randint(1000000, 9999999)}"}
+
+
+def _fit(ind: Indicator, value: float, rng: random.Random) -> float | int:
+    """Clamp into the indicator's range and round as it is reported.
+
+    Counts are rounded at random up or down in proportion (2.3 → 2 or 3, 3 seven times in ten)
+    so small expected counts such as accidents stay rare but sum to the right yearly totals.
+    """
+    value = min(max(value, ind.min), ind.max)
+    if ind.integer:
+        whole = math.floor(value)
+        return int(min(whole + (1 if rng.random() < value - whole else 0), ind.max))
+    if ind.decimals == 0:
+        return int(round(value))
+    return round(value, ind.decimals)
+
+
+def enforce_rules(catalog: Catalog, values: dict) -> None:
+    """Adjust values in place so every catalogue rule holds (totals recomputed, lefts capped)."""
+    for _ in range(3):  # a capped value may feed another rule; three passes settle any chain
+        changed = False
+        for rule in catalog.rules:
+            p = rule.params
+            if rule.check == "sum_equals" and p["total"] in values:
+                ind = catalog.indicator_by_code[p["total"]]
+                parts = sum(values.get(code, 0) for code in p["parts"])
+                total = int(round(parts)) if ind.integer or not ind.decimals else round(parts, ind.decimals)
+                changed |= values[p["total"]] != total
+                values[p["total"]] = total
+            elif rule.check == "le" and p["left"] in values and p["right"] in values:
+                if values[p["left"]] > values[p["right"]]:
+                    values[p["left"]], changed = values[p["right"]], True
+            elif rule.check == "requires" and values.get(p["when"], 0) > 0 \
+                    and values.get(p["then"], 0) <= 0:
+                values[p["when"]], changed = 0, True
+        if not changed:
+            return
+
+
+_GENERATORS: dict[tuple, SubmissionGenerator] = {}
+
+
+def payload(catalog: Catalog, unit_code: str, period: str, *, seed: int,
+            sizes: Mapping[str, float] | None = None, revision: int = 0,
+            late: bool = False) -> dict[str, Any]:
+    """One unit's protocol-v1 submission for one month (see :class:`SubmissionGenerator`)."""
+    key = (id(catalog), seed, tuple(sorted((sizes or {}).items())))
+    generator = _GENERATORS.get(key)
+    if generator is None or generator.catalog is not catalog:  # id() may be reused after GC
+        if len(_GENERATORS) > 16:
+            _GENERATORS.clear()
+        generator = _GENERATORS[key] = SubmissionGenerator(catalog, seed=seed, sizes=sizes)
+    return generator.payload(unit_code, period, revision=revision, late=late)

@@ -1,0 +1,386 @@
+"""A real HTTP server speaking submission protocol v1 for every unit of a catalogue.
+
+``GET /units/{code}/submissions/{period}`` serves the unit's monthly submission (or a fault from
+the profile), ``POST …/{period}/feedback`` records what the bureau sends back, ``GET /health``
+says it is up. Other modules mount their own routes with :meth:`SimulatorServer.add_route`.
+"""
+from __future__ import annotations
+
+import hashlib
+import hmac
+import json
+import random
+import re
+import socket
+import sys
+import threading
+import time
+from collections import Counter
+from dataclasses import dataclass, field
+from email.message import Message
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, Callable, Mapping
+from urllib.parse import parse_qs, unquote, urlsplit
+
+from county_reports import periods
+from county_reports.catalog import Catalog, load_catalog
+from county_reports.simulator.data import SubmissionGenerator
+from county_reports.simulator.faults import faulty_body, html_page, truncated
+from county_reports.simulator.profile import (FAULTS, FIXED_BY_REVISION, Profile, as_profile,
+                                              load_profile)
+
+FIRST_PERIOD, LAST_PERIOD = "2024-01", "2025-12"   # the months the simulator has data for
+FLAKY_FAILURES = 2                                  # 503s before a flaky unit answers
+JSON_TYPE = "application/json; charset=utf-8"
+_SUBMISSION = re.compile(r"/units/(?P<unit>[^/]+)/submissions/(?P<period>[^/]+)")
+_FEEDBACK = re.compile(r"/units/(?P<unit>[^/]+)/submissions/(?P<period>[^/]+)/feedback")
+
+
+@dataclass
+class Request:
+    method: str
+    path: str
+    query: dict[str, list[str]]
+    headers: Message
+    body: bytes
+    match: re.Match | None = None  # set for routes added with add_route
+
+    def json(self) -> Any:
+        return json.loads(self.body.decode("utf-8"))
+
+    @property
+    def bearer_token(self) -> str | None:
+        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            return None
+        return token.strip()
+
+
+@dataclass
+class Response:
+    status: int
+    body: bytes = b""
+    content_type: str = JSON_TYPE
+    headers: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def json(cls, status: int, data: Any, **headers: str) -> Response:
+        return cls(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), JSON_TYPE, headers)
+
+
+Handler = Callable[[Request], Response]
+
+
+def make_tokens(catalog: Catalog, seed: int) -> dict[str, str]:
+    """Stable demo tokens: HMAC-SHA256 of the connection id keyed by the seed, 32 hex digits."""
+    key = str(seed).encode()
+    return {u.token_conn_id: hmac.new(key, u.token_conn_id.encode(), hashlib.sha256).hexdigest()[:32]
+            for u in catalog.units}
+
+
+class SimulatorServer:
+    """The units' endpoints. ``tokens`` maps Airflow connection id (``unit.token_conn_id``) → token.
+
+    ``profile=None`` loads ``config/simulator/profile.yaml`` (the demo county with its faults);
+    pass ``Profile()`` for a county where every unit reports cleanly (a dict with the profile's
+    keys works too, e.g. ``{**load_profile(), "faults": []}``). ``latency`` (seconds before
+    every response) overrides the profile's when non-zero.
+
+    ``hits[(unit, period)]`` counts authorised GETs of a submission (whatever was answered);
+    ``feedback[(unit, period)]`` lists the JSON bodies POSTed back, oldest first.
+    """
+
+    def __init__(self, catalog: Catalog, tokens: Mapping[str, str], *, host: str = "127.0.0.1",
+                 port: int = 0, profile: Profile | Mapping[str, Any] | None = None,
+                 latency: float = 0.0):
+        self.catalog = catalog
+        self.tokens = dict(tokens)
+        self.profile = as_profile(profile) if profile is not None else load_profile()
+        self.latency = float(latency or self.profile.latency)
+        self.slow_seconds = self.profile.slow_seconds
+        self.host, self.port = host, port
+        self.generator = SubmissionGenerator(catalog, seed=self.profile.seed, sizes=self.profile.sizes)
+        self.feedback: dict[tuple[str, str], list[Any]] = {}
+        self.hits: Counter[tuple[str, str]] = Counter()
+        self._faults: dict[tuple[str, str], str] = dict(self.profile.faults)
+        self._revisions: dict[tuple[str, str], int] = {}
+        self._flaky_attempts: Counter[tuple[str, str]] = Counter()
+        self._routes: list[tuple[str, re.Pattern, Handler]] = []
+        self._lock = threading.Lock()
+        self._httpd: _HTTPServer | None = None
+        self._thread: threading.Thread | None = None
+
+    # ------------------------------------------------------------------ lifecycle
+
+    def start(self) -> str:
+        """Serve in a background thread; returns the base URL ``http://host:port``."""
+        if self._httpd is None:
+            self._httpd = _HTTPServer((self.host, self.port), _RequestHandler)
+            self._httpd.simulator = self
+            self._thread = threading.Thread(target=self._httpd.serve_forever,
+                                            kwargs={"poll_interval": 0.05},
+                                            name="unit-simulator", daemon=True)
+            self._thread.start()
+        return self.url
+
+    def stop(self) -> None:
+        httpd, self._httpd = self._httpd, None
+        if httpd is not None:
+            httpd.shutdown()
+            httpd.close_connections()  # idle keep-alive connections would keep threads waiting
+            httpd.server_close()
+            self._thread.join(timeout=5)
+
+    def __enter__(self) -> SimulatorServer:
+        self.start()
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.stop()
+
+    @property
+    def url(self) -> str:
+        if self._httpd is None:
+            raise RuntimeError("the simulator is not running: call start() first")
+        host, port = self._httpd.server_address[:2]
+        return f"http://{host}:{port}"
+
+    # ------------------------------------------------------------------ control
+
+    def set_fault(self, unit: str, period: str, fault: str | None) -> None:
+        """Make (unit, period) misbehave from the next request on; ``None`` makes it clean."""
+        if fault is not None and fault not in FAULTS:
+            raise ValueError(f"unknown fault {fault!r}: one of {', '.join(FAULTS)}")
+        with self._lock:
+            if fault is None:
+                self._faults.pop((unit, period), None)
+            else:
+                self._faults[unit, period] = fault
+            self._flaky_attempts.pop((unit, period), None)
+
+    def fault(self, unit: str, period: str) -> str | None:
+        return self._faults.get((unit, period))
+
+    def clear_faults(self) -> None:
+        """Every unit reports cleanly from now on, profile faults included."""
+        with self._lock:
+            self._faults.clear()
+            self._flaky_attempts.clear()
+
+    def revise(self, unit: str, period: str) -> int:
+        """The unit corrects its figures: the next pull returns revised content, submitted later.
+
+        A content fault the correction is about (invalid or messy values, a broken rule, the
+        wrong unit code) is gone in the revision. Returns the new revision number.
+        """
+        with self._lock:
+            revision = self._revisions[unit, period] = self._revisions.get((unit, period), 0) + 1
+            if self._faults.get((unit, period)) in FIXED_BY_REVISION:
+                del self._faults[unit, period]
+        return revision
+
+    def add_route(self, method: str, regex: str | re.Pattern, handler: Handler) -> None:
+        """Serve ``method`` (or ``*``) on paths fully matching ``regex`` with ``handler(request)``.
+
+        Added routes are tried before the built-in ones; ``request.match`` holds the match.
+        """
+        pattern = re.compile(regex) if isinstance(regex, str) else regex
+        with self._lock:
+            self._routes = [*self._routes, (method.upper(), pattern, handler)]
+
+    # ------------------------------------------------------------------ serving
+
+    def handle(self, request: Request) -> Response:
+        if self.latency:
+            time.sleep(self.latency)
+        for method, pattern, handler in self._routes:
+            if method in ("*", request.method) and (match := pattern.fullmatch(request.path)):
+                request.match = match
+                return handler(request)
+        if request.path == "/health":
+            return Response.json(200, {"status": "ok", "units": len(self.catalog.units)})
+        if match := _FEEDBACK.fullmatch(request.path):
+            if request.method != "POST":
+                return Response.json(405, {"error": "feedback is sent with POST"}, Allow="POST")
+            return self._feedback(request, match["unit"], match["period"])
+        if match := _SUBMISSION.fullmatch(request.path):
+            if request.method != "GET":
+                return Response.json(405, {"error": "submissions are read with GET"}, Allow="GET")
+            return self._submission(request, match["unit"], match["period"])
+        return Response.json(404, {"error": f"no such resource: {request.path}"})
+
+    def _check(self, request: Request, code: str, period: str) -> Response | None:
+        """Unknown unit → 404, bad token → 401, malformed period → 400; None when all is well."""
+        unit = self.catalog.unit_by_code.get(code)
+        if unit is None:
+            return Response.json(404, {"error": f"unknown unit {code}"})
+        expected = self.tokens.get(unit.token_conn_id)
+        given = request.bearer_token
+        if expected is None or given is None or not hmac.compare_digest(
+                given.encode("utf-8"), expected.encode("utf-8")):
+            return Response.json(401, {"error": "missing or wrong bearer token"},
+                                 **{"WWW-Authenticate": 'Bearer realm="units"'})
+        if not periods.is_period(period):
+            return Response.json(400, {"error": f"period {period!r} is not a month written YYYY-MM"})
+        return None
+
+    def _submission(self, request: Request, code: str, period: str) -> Response:
+        refused = self._check(request, code, period)
+        if refused is not None:
+            return refused
+        key = (code, period)
+        with self._lock:
+            self.hits[key] += 1
+            fault = self._faults.get(key)
+            revision = self._revisions.get(key, 0)
+            if fault == "flaky":
+                self._flaky_attempts[key] += 1
+            attempt = self._flaky_attempts[key]
+        unit = self.catalog.unit_by_code[code]
+        if not FIRST_PERIOD <= period <= LAST_PERIOD:
+            return Response.json(404, {"error": f"no data outside {FIRST_PERIOD}..{LAST_PERIOD}"})
+        if not unit.active_in(period):
+            return Response.json(404, {"error": f"{code} does not report for {period}"})
+        if fault == "missing":
+            return Response.json(404, {"error": f"{code} has not submitted {period} yet"})
+        if fault == "server_error":
+            return Response.json(500, {"error": "internal server error"})
+        if fault == "flaky" and attempt <= FLAKY_FAILURES:
+            return Response.json(503, {"error": "service temporarily unavailable"})
+        if fault == "slow":
+            time.sleep(self.slow_seconds)
+        body = self.generator.payload(code, period, revision=revision, late=fault == "late")
+        if fault in ("invalid_values", "rule_violation", "messy_values", "wrong_unit"):
+            rng = random.Random(f"{self.profile.seed}:{code}:{period}:{revision}:{fault}")
+            body = faulty_body(self.catalog, body, fault, rng)
+        text = json.dumps(body, ensure_ascii=False)
+        if fault == "truncated":
+            return Response(200, truncated(text.encode("utf-8")), JSON_TYPE)
+        if fault == "wrong_content_type":
+            return Response(200, html_page(unit.name, period), "text/html; charset=utf-8")
+        if fault == "gbk":
+            return Response(200, text.encode("gbk"), "application/json; charset=gbk")
+        return Response(200, text.encode("utf-8"), JSON_TYPE)
+
+    def _feedback(self, request: Request, code: str, period: str) -> Response:
+        refused = self._check(request, code, period)
+        if refused is not None:
+            return refused
+        try:
+            messages = request.json()
+        except (UnicodeDecodeError, ValueError):
+            return Response.json(400, {"error": "the body must be a JSON list of messages"})
+        if not isinstance(messages, list):
+            return Response.json(400, {"error": "the body must be a JSON list of messages"})
+        with self._lock:
+            self.feedback.setdefault((code, period), []).append(messages)
+        return Response.json(200, {"received": len(messages)})
+
+
+class _HTTPServer(ThreadingHTTPServer):
+    daemon_threads = True
+    block_on_close = False
+    allow_reuse_address = True
+    request_queue_size = 1024  # a benchmark opens ~100 connections at once
+    simulator: SimulatorServer
+
+    def __init__(self, *args: Any, **kwargs: Any):
+        self._open: set[socket.socket] = set()
+        self._open_lock = threading.Lock()
+        super().__init__(*args, **kwargs)
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
+            return  # the client hung up (a collector's timeout): expected, not worth a traceback
+        super().handle_error(request, client_address)
+
+    def track(self, sock: socket.socket, is_open: bool) -> None:
+        with self._open_lock:
+            (self._open.add if is_open else self._open.discard)(sock)
+
+    def close_connections(self) -> None:
+        with self._open_lock:
+            for sock in self._open:
+                try:
+                    sock.shutdown(socket.SHUT_RDWR)
+                except OSError:
+                    pass
+
+
+class _RequestHandler(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"       # keep-alive; every response carries Content-Length
+    server_version = "CountyUnitSimulator/1"
+    disable_nagle_algorithm = True      # headers and body go out at once, no 40 ms ACK stalls
+    timeout = 120                       # an idle keep-alive connection frees its thread
+    server: _HTTPServer
+
+    def setup(self) -> None:
+        super().setup()
+        self.server.track(self.connection, True)
+
+    def finish(self) -> None:
+        self.server.track(self.connection, False)
+        super().finish()
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def _dispatch(self, method: str) -> None:
+        try:
+            length = int(self.headers.get("Content-Length") or 0)
+        except ValueError:
+            length = -1
+        if length < 0:
+            self.close_connection = True
+            return self._send(Response.json(400, {"error": "bad Content-Length"}))
+        body = self.rfile.read(length) if length else b""
+        parts = urlsplit(self.path)
+        request = Request(method, unquote(parts.path), parse_qs(parts.query), self.headers, body)
+        try:
+            response = self.server.simulator.handle(request)
+        except Exception as exc:  # a broken handler must not kill the connection silently
+            response = Response.json(500, {"error": f"simulator error: {type(exc).__name__}: {exc}"})
+        self._send(response)
+
+    def _send(self, response: Response) -> None:
+        self.send_response(response.status)
+        self.send_header("Content-Type", response.content_type)
+        self.send_header("Content-Length", str(len(response.body)))
+        for name, value in response.headers.items():
+            self.send_header(name, value)
+        self.end_headers()
+        self.wfile.write(response.body)
+
+    def log_message(self, format: str, *args: Any) -> None:
+        pass  # benchmarks send tens of thousands of requests; access logs would drown the output
+
+
+def serve_forever(host: str, port: int, *, catalog: Catalog | None = None,
+                  tokens: Mapping[str, str] | None = None, latency: float = 0.0) -> None:
+    """Run the demo simulator in the foreground: prints the base URL, stops on Ctrl-C."""
+    catalog = catalog or load_catalog()
+    profile = load_profile()
+    if tokens is None:
+        tokens = make_tokens(catalog, profile.seed)
+    server = SimulatorServer(catalog, tokens, host=host, port=port, profile=profile, latency=latency)
+    url = server.start()
+    print(url, flush=True)
+    print(f"{len(catalog.units)} units at {url}/units/<code>/submissions/<YYYY-MM> "
+          f"({FIRST_PERIOD}..{LAST_PERIOD}); {len(profile.faults)} faults from the profile; "
+          f"Ctrl-C stops", file=sys.stderr, flush=True)
+    try:
+        while server._thread is not None and server._thread.is_alive():
+            server._thread.join(0.5)
+    except KeyboardInterrupt:
+        pass
+    finally:
+        server.stop()
