@@ -13,6 +13,7 @@ over batches so a province of 3,000 units stays within Airflow's ``max_map_lengt
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -190,6 +191,12 @@ def _accept_bytes(out: dict, started: float, raw: bytes, data_dir: Path, *, cont
         payload = parse()
     except protocol.Unreadable as exc:
         return _finish(out, started, REFUSED, exc.reason)
+    if content_type == protocol.XLSX_MEDIA_TYPE:
+        # What the workbook says, as protocol-v1 JSON: later stages read every submission alike.
+        derived = archive.store(data_dir, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode())
+        out["payload_sha256"] = derived.sha256
+    else:
+        out["payload_sha256"] = stored.sha256
     out.update(submitted_at=payload.get("submitted_at"), values=len(payload["values"]),
                narratives=len(payload.get("narratives") or []))
     return _finish(out, started, RECEIVED, None)
@@ -198,7 +205,7 @@ def _accept_bytes(out: dict, started: float, raw: bytes, data_dir: Path, *, cont
 def _outcome(unit: str, period: str, source: str) -> dict[str, Any]:
     return {"unit": unit, "period": period, "source": source, "status": None, "reason": None,
             "http_status": None, "attempts": 1 if source == "http" else 0, "sha256": None,
-            "size": None, "content_type": None, "received_at": None, "submitted_at": None,
+            "payload_sha256": None, "size": None, "content_type": None, "received_at": None, "submitted_at": None,
             "values": None, "narratives": None, "elapsed_ms": None}
 
 

@@ -1,0 +1,216 @@
+"""A period's submissions as DataFrames that checks run over, one pass each.
+
+- ``values``: long format, one row per (submission, indicator) value sent, plus one row per
+  required indicator a submission lacks (``sent`` False, ``raw_value`` null). Per-indicator
+  checks (known code, required, numeric, bounds, integer, unique, outlier) are column checks
+  here, whatever the number of units.
+- ``submissions``: one row per readable submission: the endpoint's unit and period beside the
+  payload's own, and the values of the indicators that rules.yaml names, pivoted wide, with
+  computed columns that turn each cross-indicator rule into a per-row comparison:
+  ``le``: the two indicator columns themselves (right ≥ left);
+  ``sum_equals``: ``{rule}__diff`` = |total − Σ parts| (absent parts count 0; NaN when the
+  total is absent or any of them is bad, below);
+  ``requires``: ``{rule}__when`` / ``{rule}__then`` = 1.0 when the value is > 0 else 0.0
+  (absent = 0; NaN when bad), checked as then ≥ when.
+  ``{code}__bad`` is True where ``code`` was sent but is not a number, or is required but
+  missing: rules skip such values (NUMERIC or REQUIRED already asks for them).
+- ``narratives``: one row per narrative item (kind, section, text).
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+import pandas as pd
+
+from county_reports.catalog import Catalog, Rule
+from county_reports.validate import outliers
+from county_reports.validate.model import Received
+from county_reports.validate.normalize import as_text, classify, problem_text
+from county_reports.validate.options import Options
+
+NARRATIVE_KINDS = ("highlight", "problem", "plan")
+
+
+@dataclass
+class Batch:
+    period: str
+    received: list[Received]        # the readable submissions, in the caller's order
+    values: pd.DataFrame
+    submissions: pd.DataFrame
+    narratives: pd.DataFrame
+    offsets: np.ndarray             # values rows of submission i are offsets[i]:offsets[i + 1]
+
+    def frames(self) -> dict[str, pd.DataFrame]:
+        return {"values": self.values, "submissions": self.submissions,
+                "narratives": self.narratives}
+
+
+def rule_indicators(catalog: Catalog) -> list[str]:
+    seen: dict[str, None] = {}
+    for rule in catalog.rules:
+        seen.update(dict.fromkeys(rule.indicators))
+    return list(seen)
+
+
+def build(received: list[Received], catalog: Catalog, options: Options, period: str,
+          history: pd.DataFrame | None = None) -> Batch:
+    """Frames for the readable submissions of one period (``payload`` not None)."""
+    readable = [r for r in received if r.payload is not None]
+    values, offsets = _values(readable, catalog, options)
+    flags = outliers.flag(values, history, period, options.outliers)
+    for column in outliers.COLUMNS:
+        values[column] = flags[column]
+    submissions = _submissions(readable, values, catalog)
+    return Batch(period, readable, values, submissions, _narratives(readable), offsets)
+
+
+def value_map(payload: dict[str, Any]) -> dict[str, Any]:
+    values = payload.get("values")
+    return values if isinstance(values, dict) else {}
+
+
+def _values(readable: list[Received], catalog: Catalog, options: Options):
+    by_code = catalog.indicator_by_code
+    uoms = frozenset(i.uom for i in catalog.indicators)
+    required_by_kind: dict[str, list[str]] = {}
+    codes, raws, numbers, problems, required, counts, sent_counts = ([] for _ in range(7))
+    problem_cache: dict[tuple, str] = {}
+    isfinite, nan = math.isfinite, np.nan
+    for rec in readable:
+        values = value_map(rec.payload)
+        unit = catalog.unit_by_code.get(rec.unit)
+        must: list[str] = []
+        if unit is not None:
+            if unit.kind not in required_by_kind:
+                required_by_kind[unit.kind] = [i.code for i in catalog.required_indicators(unit.kind)]
+            must = required_by_kind[unit.kind]
+        must_set = set(must)
+        for code, raw in values.items():
+            code = code if type(code) is str else str(code)
+            indicator = by_code.get(code)
+            kind = type(raw)
+            # Fast path for the common case: a plain finite JSON number of a known indicator.
+            if (kind is float or kind is int) and indicator is not None and \
+                    (kind is int or isfinite(raw)) and -1e300 < raw < 1e300:
+                numbers.append(float(raw))
+                raws.append(repr(raw))
+                problems.append(None)
+            else:
+                number, key, details = classify(raw, indicator.uom if indicator else None, uoms)
+                text = None
+                if key is not None and indicator is not None:
+                    cache_key = (key, tuple(sorted(details.items())))
+                    text = problem_cache.get(cache_key)
+                    if text is None:
+                        text = problem_cache[cache_key] = problem_text(key, details, options)
+                numbers.append(number if indicator is not None and number is not None else nan)
+                raws.append(as_text(raw))
+                problems.append(text)
+            codes.append(code)
+            required.append(code in must_set)
+        missing = [c for c in must if c not in values]
+        codes.extend(missing)
+        raws.extend([None] * len(missing))
+        numbers.extend([nan] * len(missing))
+        problems.extend([None] * len(missing))
+        required.extend([True] * len(missing))
+        counts.append(len(values) + len(missing))
+        sent_counts.append(len(values))
+    counts_a = np.asarray(counts, dtype=np.int64)
+    offsets = np.concatenate([[0], np.cumsum(counts_a)]).astype(np.int64)
+    sub = np.repeat(np.arange(len(readable), dtype=np.int64), counts_a)
+    position = np.arange(len(sub), dtype=np.int64) - offsets[:-1][sub] if len(sub) else sub
+    frame = pd.DataFrame({
+        "sub": sub,
+        "unit": np.asarray([r.unit for r in readable] or [""], dtype=object)[sub],
+        "period": np.asarray([r.period for r in readable] or [""], dtype=object)[sub],
+        "indicator": pd.Series(codes, dtype=object), "raw_value": pd.Series(raws, dtype=object),
+        "value": np.array(numbers, dtype=float),
+        "numeric_problem": pd.Series(problems, dtype=object),
+        "sent": position < np.asarray(sent_counts or [0], dtype=np.int64)[sub],
+        "required": np.array(required, dtype=bool),
+    })
+    frame["known"] = frame["indicator"].isin(by_code)
+    frame["min"] = frame["indicator"].map({i.code: i.min for i in catalog.indicators}).astype(float)
+    frame["max"] = frame["indicator"].map({i.code: i.max for i in catalog.indicators}).astype(float)
+    frame["integer"] = frame["indicator"].map({i.code: i.integer for i in catalog.indicators}) \
+        .fillna(False).astype(bool)
+    # Few distinct values each: categoricals make null tests, lookups and hashing cheap.
+    for column in ("unit", "period", "indicator", "numeric_problem"):
+        frame[column] = frame[column].astype("category")
+    return frame, offsets
+
+
+def _submissions(readable: list[Received], values: pd.DataFrame, catalog: Catalog) -> pd.DataFrame:
+    frame = pd.DataFrame({
+        "sub": np.arange(len(readable), dtype=np.int64),
+        "unit": pd.Series([r.unit for r in readable], dtype=object),
+        "period": pd.Series([r.period for r in readable], dtype=object),
+        "payload_unit": pd.Series([_field(r.payload, "unit") for r in readable], dtype=object),
+        "payload_period": pd.Series([_field(r.payload, "period") for r in readable], dtype=object),
+    })
+    kinds = {u.code: u.kind for u in catalog.units}
+    frame["unit_kind"] = pd.Series([kinds.get(r.unit) for r in readable], dtype=object)
+    codes = rule_indicators(catalog)
+    if not codes:
+        return frame
+    mine = values[values["known"] & values["indicator"].isin(codes)]
+    wide = mine.pivot(index="sub", columns="indicator", values="value")
+    # "bad": sent but not a number, or required but missing — the unit must fix that value
+    # first (NUMERIC / REQUIRED say so), and a rule over it would only add a confusing message.
+    bad = mine.assign(bad=mine["numeric_problem"].notna() | ~mine["sent"]) \
+        .pivot(index="sub", columns="indicator", values="bad")
+    wide = wide.reindex(index=frame["sub"], columns=codes)
+    bad = bad.reindex(index=frame["sub"], columns=codes).fillna(False).astype(bool)
+    columns: dict[str, Any] = {}
+    for code in codes:
+        columns[code] = wide[code].to_numpy(dtype=float)
+        columns[f"{code}__bad"] = bad[code].to_numpy(dtype=bool)
+    for rule in catalog.rules:
+        columns.update(_rule_columns(rule, wide, bad))
+    return pd.concat([frame, pd.DataFrame(columns, index=frame.index)], axis=1)
+
+
+def _rule_columns(rule: Rule, wide: pd.DataFrame, bad: pd.DataFrame) -> dict[str, np.ndarray]:
+    p = rule.params
+    if rule.check == "sum_equals":
+        parts = np.zeros(len(wide))
+        for code in p["parts"]:
+            parts = parts + wide[code].fillna(0.0).to_numpy(dtype=float)
+        # Rounded so that 0.1 + 0.2 against 0.3 passes a tolerance of 0.
+        diff = np.round(np.abs(wide[p["total"]].to_numpy(dtype=float) - parts), 9)
+        any_bad = bad[[p["total"], *p["parts"]]].any(axis=1).to_numpy()
+        return {f"{rule.code}__diff": np.where(any_bad, np.nan, diff)}
+    if rule.check == "requires":
+        out = {}
+        for role in ("when", "then"):
+            v = wide[p[role]].to_numpy(dtype=float)
+            flag = np.where(np.nan_to_num(v, nan=0.0) > 0, 1.0, 0.0)
+            out[f"{rule.code}__{role}"] = np.where(bad[p[role]].to_numpy(), np.nan, flag)
+        return out
+    return {}
+
+
+def _field(payload: dict[str, Any], name: str) -> str | None:
+    value = payload.get(name)
+    return None if value is None else as_text(value)
+
+
+def _narratives(readable: list[Received]) -> pd.DataFrame:
+    rows = []
+    for s, rec in enumerate(readable):
+        items = rec.payload.get("narratives")
+        for i, item in enumerate(items if isinstance(items, list) else [], start=1):
+            item = item if isinstance(item, dict) else {}
+            rows.append((s, rec.unit, rec.period, i, _text(item.get("kind")),
+                         _text(item.get("section")), _text(item.get("text"))))
+    return pd.DataFrame(rows, columns=["sub", "unit", "period", "index", "kind", "section", "text"]) \
+        .astype({"sub": np.int64, "index": np.int64, "unit": object, "period": object, "kind": object,
+                 "section": object, "text": object})
+
+
+def _text(value: Any) -> str:
+    return value.strip() if isinstance(value, str) else as_text(value)

@@ -1,0 +1,132 @@
+"""What units and admins read: complete Chinese sentences, worded in validation.yaml.
+
+Each message names the unit (name and code) and the month, the indicator (name and code) and
+the value as sent, the rule in words, what to do, and what became of the submission:
+``{head}：{text}{todo}{outcome}``. For the cross-indicator rules of rules.yaml the rule's own
+``message`` (filled with the values) is the specific part.
+"""
+from __future__ import annotations
+
+import math
+from collections import Counter
+from typing import Any
+
+from county_reports import periods
+from county_reports.catalog import Catalog, Rule
+from county_reports.validate.model import (
+    ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, Issue, Verdict)
+from county_reports.validate.normalize import shorten
+from county_reports.validate.options import BUILTIN_CHECKS, Options
+
+UNKNOWN_UNIT_NAME = "未登记单位"
+_STATUS_WORDS = {ACCEPTED: "接受", ACCEPTED_WITH_WARNINGS: "接受（有待核实事项）", REJECTED: "退回"}
+
+
+def number(x: Any) -> str:
+    """A number as a clerk writes it: 12, 1234.5, never 12.0 or 1.2345e+03."""
+    if x is None or (isinstance(x, float) and math.isnan(x)):
+        return ""
+    x = float(x)
+    if x.is_integer() and abs(x) < 1e15:
+        return str(int(x))
+    return f"{x:.6f}".rstrip("0").rstrip(".")
+
+
+def head(options: Options, catalog: Catalog, unit: str, period: str) -> str:
+    try:
+        year, month = periods.parse(period)
+    except ValueError:
+        year, month = shorten(period, 20), "?"
+    known = catalog.unit_by_code.get(unit)
+    return options.fill(options.text("head"), unit=unit, unit_name=known.name if known else
+                        UNKNOWN_UNIT_NAME, year=year, month=month)
+
+
+def compose(options: Options, catalog: Catalog, check: str, importance: str, unit: str,
+            period: str, indicator: str | None = None, value: str | None = None,
+            **extra: Any) -> str:
+    """The full message for one issue. ``check`` is a built-in check code, UNREADABLE, or
+    RULE (with ``rule`` and ``rule_message`` / ``rule_words`` in ``extra``)."""
+    known = catalog.indicator_by_code.get(indicator or "")
+    fields: dict[str, Any] = {
+        "unit": unit, "period": period, "indicator": indicator or "",
+        "value": options.text("no_value") if value is None else shorten(value),
+        "name": known.name if known else (indicator or ""), "uom": known.uom if known else "",
+        "min": number(known.min) if known else "", "max": number(known.max) if known else "",
+        "window": options.outliers.window, **extra}
+    unit_ = catalog.unit_by_code.get(unit)
+    fields.setdefault("kind_name", unit_.kind_name if unit_ else "")
+    words = options.text("checks", check)
+    text = options.fill(words["text"], **fields)
+    todo = options.fill(words["todo"], **fields)
+    outcome = options.text("outcome", importance)
+    return f"{head(options, catalog, unit, period)}：{text}{todo}{outcome}"
+
+
+def outlier_extra(options: Options, median: float, last_year: float, uom: str) -> dict[str, str]:
+    words = options.text("checks", "OUTLIER")
+    if last_year is None or math.isnan(last_year):
+        ly_text = options.fill(words["no_last_year"])
+    else:
+        ly_text = options.fill(words["last_year"], last_year=number(last_year), uom=uom)
+    return {"median": number(median), "last_year_text": ly_text}
+
+
+def rule_texts(options: Options, catalog: Catalog, rule: Rule, values: dict[str, float]) -> dict[str, str]:
+    """``rule_message`` (rules.yaml wording filled with the values) and ``rule_words``."""
+    p = rule.params
+    names = {c: catalog.indicator_by_code[c].name for c in rule.indicators}
+    filled: dict[str, Any] = {"tolerance": number(p.get("tolerance", 0))}
+    words: dict[str, Any] = {"tolerance": filled["tolerance"]}
+    for role in ("left", "right", "total", "when", "then"):
+        if role in p:
+            code = p[role]
+            filled[role] = number(values.get(code)) or "0"
+            words[f"{role}_name"], words[f"{role}_code"] = names[code], code
+    if rule.check == "sum_equals":
+        filled["parts_sum"] = number(sum(values.get(c, 0.0) for c in p["parts"]))   # absent = 0
+        words["parts_names"] = "、".join(f"“{names[c]}”（{c}）" for c in p["parts"])
+    return {"rule_message": options.fill(rule.message, **filled).rstrip("。"),
+            "rule_words": options.fill(options.text("rule_words", rule.check), **words)}
+
+
+# --------------------------------------------------------------------------- for units and logs
+
+
+def sort_key(catalog: Catalog):
+    """Errors first, whole-submission issues before indicators, indicators in catalogue order."""
+    position = {i.code: n for n, i in enumerate(catalog.indicators)}
+    checks = {c: n for n, c in enumerate(("UNREADABLE",) + BUILTIN_CHECKS)}
+    rules = {r.code: len(checks) + n for n, r in enumerate(catalog.rules)}
+
+    def key(issue: Issue) -> tuple:
+        where = -1 if issue.indicator is None else position.get(issue.indicator, len(position))
+        return (issue.importance != ERROR, where, checks.get(issue.rule, rules.get(issue.rule, 999)))
+
+    return key
+
+
+def feedback_payload(verdict: Verdict, catalog: Catalog) -> list[dict[str, Any]]:
+    """The JSON list POSTed to ``{base_url}/submissions/{period}/feedback`` (empty when clean)."""
+    return [{"text": i.message, "indicator": i.indicator, "value": i.value, "rule": i.rule,
+             "importance": i.importance}
+            for i in sorted(verdict.issues, key=sort_key(catalog))]
+
+
+def summary_lines(verdicts: list[Verdict], catalog: Catalog) -> list[str]:
+    """A few lines per period for the DAG log: counts, then each rejected or warned unit."""
+    lines: list[str] = []
+    for period in sorted({v.period for v in verdicts}):
+        mine = [v for v in verdicts if v.period == period]
+        counts = Counter(v.status for v in mine)
+        lines.append(f"{period}：共 {len(mine)} 份报送，接受 {counts[ACCEPTED]} 份，"
+                     f"接受但有待核实事项 {counts[ACCEPTED_WITH_WARNINGS]} 份，退回 {counts[REJECTED]} 份。")
+        for v in sorted(mine, key=lambda v: (v.status != REJECTED, v.unit)):
+            if v.status == ACCEPTED:
+                continue
+            unit = catalog.unit_by_code.get(v.unit)
+            rules = Counter(i.rule for i in v.issues)
+            detail = "、".join(f"{rule}×{n}" for rule, n in sorted(rules.items()))
+            lines.append(f"  {v.unit} {unit.name if unit else UNKNOWN_UNIT_NAME}：{_STATUS_WORDS[v.status]}，"
+                         f"错误 {len(v.errors)} 项、待核实 {len(v.warnings)} 项（{detail}）")
+    return lines

@@ -1,0 +1,75 @@
+"""From collection outcomes to what validation checks: read each archived payload back.
+
+Received and refused outcomes both become :class:`Received` items (a refused one carries its
+reason and no payload, so the unit is told and the version is kept in quarantine); missing and
+failed outcomes have nothing to check.
+"""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+from county_reports import archive, protocol
+from county_reports.validate.model import Received
+
+ARRIVED = ("received", "refused")
+
+
+def received_from_outcomes(outcomes: list[dict[str, Any]], data_dir: Path) -> list[Received]:
+    items = []
+    for o in outcomes:
+        if o["status"] not in ARRIVED:
+            continue
+        payload, reason = None, o.get("reason")
+        if o["status"] == "received":
+            raw = archive.read(data_dir, o["payload_sha256"])
+            if o.get("content_type") == protocol.XLSX_MEDIA_TYPE:
+                payload = json.loads(raw)
+            else:
+                payload = protocol.parse_json_payload(raw, o.get("content_type"))
+        items.append(Received(unit=o["unit"], period=o["period"], sha256=o["sha256"],
+                              source=o["source"], received_at=o["received_at"],
+                              payload=payload, unreadable_reason=None if payload else reason))
+    return items
+
+
+def not_received(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Missing and failed outcomes, as the warehouse records them."""
+    return [{k: o[k] for k in ("unit", "period", "status", "reason")}
+            for o in outcomes if o["status"] not in ARRIVED]
+
+
+def history_periods(periods: list[str], months: int = 13) -> list[str]:
+    """The months whose accepted values the outlier checks of ``periods`` look at."""
+    from county_reports import periods as months_of
+
+    first = months_of.shift(min(periods), -months)
+    return months_of.span(first, months_of.previous(max(periods)))
+
+
+def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *, history,
+                      docs_dir: Path | None, out_dir: Path) -> list[str]:
+    """Validate every period's arrivals, oldest first; write one verdict file per period.
+
+    One GX run per period. Each period's outlier checks see the warehouse history passed in
+    plus the accepted values of the earlier periods of this same run (a re-collected quarter
+    is checked month by month against what came before it).
+    """
+    import pandas as pd
+
+    from county_reports.validate import model, run
+
+    arrivals = received_from_outcomes(outcomes, data_dir)
+    files = []
+    for period in sorted({r.period for r in arrivals}):
+        verdicts = run.validate_period([r for r in arrivals if r.period == period], catalog,
+                                       history=history, docs_dir=docs_dir)
+        path = Path(out_dir) / f"{period}.json"
+        model.write_verdicts(path, verdicts)
+        files.append(str(path))
+        accepted = [{"unit": v.unit, "period": v.period, "indicator": code, "value": value}
+                    for v in verdicts if v.status != model.REJECTED for code, value in v.values.items()]
+        if accepted:
+            history = pd.concat([history, pd.DataFrame(accepted)], ignore_index=True)
+    return files

@@ -1,0 +1,134 @@
+"""Validation settings from ``include/config/validation.yaml``: importance, outlier thresholds, wording.
+
+Checked on load; a problem raises :class:`county_reports.catalog.ConfigError` naming the key.
+"""
+from __future__ import annotations
+
+import string
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+from county_reports import settings
+from county_reports.catalog import IMPORTANCE, RULE_CHECKS, ConfigError
+
+FILE = "validation.yaml"
+# The checks the catalogue implies, in the order issues are listed to a unit.
+BUILTIN_CHECKS = ("UNIT_KNOWN", "PAYLOAD_UNIT", "PAYLOAD_PERIOD", "DUPLICATE", "KNOWN_CODE",
+                  "REQUIRED", "NUMERIC", "NEGATIVE", "BOUNDS", "INTEGER", "NARRATIVE_KIND",
+                  "NARRATIVE_SECTION", "OUTLIER")
+WORDED = BUILTIN_CHECKS + ("UNREADABLE", "RULE")
+NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", "formula",
+                    "wrong_unit", "multiple_points", "separators", "text")
+
+
+@dataclass(frozen=True)
+class OutlierSettings:
+    window: int = 12
+    min_history: int = 6
+    threshold: float = 3.5
+    extreme_threshold: float = 7.0
+    last_year_factor: float = 2.0
+
+
+@dataclass(frozen=True)
+class Options:
+    importance: dict[str, str]
+    outliers: OutlierSettings
+    messages: dict[str, Any]
+
+    def text(self, *path: str) -> str:
+        node: Any = self.messages
+        for key in path:
+            node = node[key]
+        return node
+
+    def fill(self, template: str, **values: Any) -> str:
+        return template.format_map(_Blank(values))
+
+
+class _Blank(dict):
+    """Placeholders a template uses but a caller did not supply read as empty, never KeyError."""
+
+    def __missing__(self, key: str) -> str:
+        return ""
+
+
+def load_options(config_dir: str | Path | None = None) -> Options:
+    path = Path(config_dir or settings.config_dir()) / FILE
+    if not path.is_file():
+        raise ConfigError(FILE, "(file)", f"file not found in {path.parent}")
+    return _load(str(path), path.stat().st_mtime_ns)
+
+
+@lru_cache(maxsize=8)
+def _load(path: str, _mtime: int) -> Options:
+    try:
+        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
+    except yaml.YAMLError as exc:
+        raise ConfigError(FILE, "(file)", f"not valid YAML: {exc}") from None
+    if not isinstance(data, dict):
+        raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
+    return Options(_importance(data.get("checks")), _outliers(data.get("outliers")),
+                   _messages(data.get("messages")))
+
+
+def _importance(raw: Any) -> dict[str, str]:
+    if not isinstance(raw, dict):
+        raise ConfigError(FILE, "checks", "missing or not a mapping of check to error/warning")
+    out = {}
+    for check in BUILTIN_CHECKS:
+        value = raw.get(check)
+        if value not in IMPORTANCE:
+            raise ConfigError(FILE, f"checks.{check}", f"{value!r} is not one of {', '.join(IMPORTANCE)}")
+        out[check] = value
+    unknown = sorted(set(raw) - set(BUILTIN_CHECKS))
+    if unknown:
+        raise ConfigError(FILE, f"checks.{unknown[0]}", "unknown check")
+    if out["OUTLIER"] != "warning":
+        raise ConfigError(FILE, "checks.OUTLIER", "outliers are follow-up flags: must be warning")
+    return out
+
+
+def _outliers(raw: Any) -> OutlierSettings:
+    if not isinstance(raw, dict):
+        raise ConfigError(FILE, "outliers", "missing or not a mapping")
+    values = {}
+    for name, default in OutlierSettings().__dict__.items():
+        value = raw.get(name, default)
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+            raise ConfigError(FILE, f"outliers.{name}", f"{value!r} must be a number above 0")
+        values[name] = type(default)(value)
+    if values["min_history"] > values["window"]:
+        raise ConfigError(FILE, "outliers.min_history", "cannot exceed window")
+    if values["last_year_factor"] < 1:
+        raise ConfigError(FILE, "outliers.last_year_factor", "must be 1 or more")
+    if values["window"] < 12:
+        raise ConfigError(FILE, "outliers.window", "must be 12 or more (it holds last year's month)")
+    return OutlierSettings(**values)
+
+
+def _messages(raw: Any) -> dict[str, Any]:
+    if not isinstance(raw, dict):
+        raise ConfigError(FILE, "messages", "missing or not a mapping")
+    required: list[tuple[str, ...]] = [("head",), ("no_value",), *(("outcome", i) for i in IMPORTANCE)]
+    required += [("checks", c, part) for c in WORDED for part in ("text", "todo")]
+    required += [("checks", "OUTLIER", "last_year"), ("checks", "OUTLIER", "no_last_year")]
+    required += [("rule_words", c) for c in RULE_CHECKS]
+    required += [("numeric_problems", p) for p in NUMERIC_PROBLEMS]
+    required += [("offline", k) for k in ("accepted", "accepted_with_warnings", "rejected",
+                                           "and_warnings", "unreadable", "bad_period")]
+    for keys in required:
+        node: Any = raw
+        for key in keys:
+            node = node.get(key) if isinstance(node, dict) else None
+        if not isinstance(node, str):
+            raise ConfigError(FILE, "messages." + ".".join(keys), "missing or not text")
+        try:
+            list(string.Formatter().parse(node))
+        except ValueError as exc:
+            raise ConfigError(FILE, "messages." + ".".join(keys), f"bad {{placeholder}}: {exc}") from None
+    return raw
