@@ -25,9 +25,12 @@ from __future__ import annotations
 from datetime import timedelta
 
 import pendulum
-from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from airflow.sdk import Asset, CronTriggerTimetable, Param, dag, task
 
 POOL = "unit_endpoints"
+# Updated whenever accepted submissions land in the warehouse; the event's extra names the months.
+ACCEPTED_DATA = Asset("county_reports_accepted_submissions",
+                      uri="county-reports://warehouse/accepted_submissions")
 
 
 @dag(
@@ -90,17 +93,111 @@ def collect_monthly():
                                   settings=collect.load_settings())
 
     @task
-    def record(outcome_batches: list[list[dict]], run_id=None) -> dict:
-        """Append every outcome to the ledger and print the per-unit table."""
+    def validate(outcome_batches: list[list[dict]], run_id=None) -> dict:
+        """Great Expectations, one run per month over every unit's values; verdicts to files."""
         from county_reports import ledger, settings
         from county_reports.catalog import load_catalog
+        from county_reports.validate import intake
+        from county_reports.warehouse import Warehouse
 
+        catalog, data = load_catalog(), settings.data_dir()
         outcomes = [o for batch in outcome_batches for o in batch]
-        counts = ledger.record(settings.data_dir(), outcomes, run_id)
-        print(ledger.outcome_table(outcomes, load_catalog()))
-        return counts
+        ledger.record(data, outcomes, run_id)
+        months = sorted({o["period"] for o in outcomes})
+        with Warehouse() as warehouse:
+            warehouse.migrate()
+            history = warehouse.history(None, intake.history_periods(months))
+        files = intake.validate_outcomes(outcomes, catalog, data, history=history,
+                                         docs_dir=data / "validation",
+                                         out_dir=data / "verdicts" / _safe(run_id))
+        print(f"Validated {len(files)} month(s); reports in {data / 'validation'}")
+        return {"months": months, "verdict_files": files, "not_received": intake.not_received(outcomes)}
 
-    record(pull.expand(batch=plan()))
+    @task
+    def store(validated: dict, run_id=None) -> list[dict]:
+        """Versioned submissions, values, narratives, issues and audit rows in the warehouse."""
+        from county_reports.catalog import load_catalog
+        from county_reports.validate.model import read_verdicts
+        from county_reports.warehouse import Warehouse
+
+        stored = []
+        with Warehouse() as warehouse:
+            warehouse.sync_roster(load_catalog(), run_id)
+            for path in validated["verdict_files"]:
+                stored += warehouse.record_verdicts(read_verdicts(path), run_id)
+            for row in validated["not_received"]:
+                warehouse.record_not_received(row["unit"], row["period"], row["status"], row["reason"], run_id)
+        new = sum(r["outcome"] == "new" for r in stored)
+        print(f"Stored {new} new submission versions, {len(stored) - new} unchanged duplicates.")
+        return [{k: r[k] for k in ("unit", "period", "submission_id", "outcome", "status")} for r in stored]
+
+    @task
+    def notify(validated: dict, stored: list[dict], run_id=None) -> dict:
+        """POST the Chinese feedback to every rejected or warned unit (once per version)."""
+        from airflow.sdk import BaseHook
+
+        from county_reports import notify as feedback_post
+        from county_reports.catalog import load_catalog
+        from county_reports.validate import feedback
+        from county_reports.validate.model import read_verdicts
+        from county_reports.warehouse import Warehouse
+
+        catalog = load_catalog()
+        ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
+        sent = failed = 0
+        with Warehouse() as warehouse:
+            for path in validated["verdict_files"]:
+                for verdict in read_verdicts(path):
+                    submission_id = ids.get((verdict.unit, verdict.period))
+                    if not verdict.issues or warehouse.feedback_delivered(submission_id):
+                        continue
+                    unit = catalog.unit_by_code[verdict.unit]
+                    try:
+                        token = BaseHook.get_connection(unit.token_conn_id).password
+                    except Exception:
+                        token = None
+                    messages = feedback.feedback_payload(verdict, catalog)
+                    if verdict.source == "http":
+                        result = feedback_post.send_feedback(unit, verdict.period, messages, token)
+                    else:   # an inbox unit reads its feedback in the warehouse / from the admin
+                        result = {"delivered": False, "http_status": None, "error": "inbox submission"}
+                    warehouse.record_feedback(verdict.unit, verdict.period, submission_id, messages,
+                                              result["delivered"], result["http_status"], result["error"], run_id)
+                    sent += result["delivered"]
+                    failed += not result["delivered"]
+        print(f"Feedback posted to {sent} unit(s); {failed} could not be posted (kept in the warehouse).")
+        return {"sent": sent, "failed": failed}
+
+    @task(outlets=[ACCEPTED_DATA])
+    def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict,
+                  outlet_events=None) -> dict:
+        """The admin's one-screen view: every unit's outcome, the validation verdicts, the reporting rate."""
+        from county_reports import ledger
+        from county_reports.catalog import load_catalog
+        from county_reports.validate import feedback
+        from county_reports.validate.model import read_verdicts
+        from county_reports.warehouse import Warehouse
+
+        catalog = load_catalog()
+        outcomes = [o for batch in outcome_batches for o in batch]
+        print(ledger.outcome_table(outcomes, catalog))
+        verdicts = [v for path in validated["verdict_files"] for v in read_verdicts(path)]
+        print("\n".join(feedback.summary_lines(verdicts, catalog)))
+        with Warehouse() as warehouse:
+            rates = warehouse.reporting_rate(catalog, validated["months"])
+        print(rates.to_string(index=False))
+        outlet_events[ACCEPTED_DATA].extra = {"periods": validated["months"]}
+        return {"months": validated["months"], "feedback": notified,
+                "statuses": {s: sum(v.status == s for v in verdicts) for s in {v.status for v in verdicts}}}
+
+    pulled = pull.expand(batch=plan())
+    validated = validate(pulled)
+    stored = store(validated)
+    summarise(pulled, validated, notify(validated, stored))
+
+
+def _safe(run_id: str | None) -> str:
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in (run_id or "manual"))
 
 
 collect_monthly()

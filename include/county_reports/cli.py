@@ -49,6 +49,13 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--through", type=_period)
     p.add_argument("--units", nargs="*", default=None)
 
+    p = sub.add_parser("validate", help="check a JSON or xlsx submission offline, as the bureau will")
+    p.add_argument("file", type=Path)
+    p.add_argument("--unit", help="the unit it is for (default: the one it names)")
+    p.add_argument("--period", type=_period, help="the month it is for (default: the one it names)")
+    p.add_argument("--engine", choices=("gx", "pandas"), default="gx",
+                   help="gx (Great Expectations, as the DAG) or pandas (same rules, no GX import)")
+
     p = sub.add_parser("dev-secrets", help="write demo bearer tokens (for the bundled simulator)")
     p.add_argument("--seed", type=int, default=None)
 
@@ -154,7 +161,19 @@ def _collect(args, catalog) -> int:
     return 0
 
 
+def _validate(args, catalog) -> int:
+    """Exit 0 accepted (warnings allowed), 1 rejected, 2 unreadable."""
+    from county_reports.validate import offline
+    from county_reports.validate.options import load_options
+
+    code, text = offline.check_file(args.file, catalog, unit=args.unit, period=args.period,
+                                    engine=args.engine, options=load_options(args.config))
+    print(text)
+    return code
+
+
 _COMMANDS = {
+    "validate": _validate,
     "check-config": _check_config,
     "simulate": _simulate,
     "example-submission": _example_submission,

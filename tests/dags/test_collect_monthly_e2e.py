@@ -8,7 +8,7 @@ from county_reports import ledger, settings
 pytestmark = pytest.mark.airflow
 PERIOD = "2025-08"
 FAULTS = {"TS01": "missing", "TS02": "server_error", "TS03": "truncated", "TS04": "wrong_content_type",
-          "TS05": "flaky", "TS06": "gbk"}
+          "TS05": "flaky", "TS06": "gbk", "TS07": "invalid_values", "RC01": "messy_values"}
 EXPECTED = {"TS01": "missing", "TS02": "failed", "TS03": "refused", "TS04": "refused",
             "TS05": "received", "TS06": "received"}
 
@@ -39,3 +39,49 @@ def test_collect_monthly_records_every_units_outcome(collect_dag, simulator, cat
         assert outcomes[code]["status"] == EXPECTED.get(code, "received"), (code, outcomes[code])
     assert outcomes["TS02"]["attempts"] == 4 and "HTTP 500" in outcomes["TS02"]["reason"]
     assert outcomes["TS05"]["attempts"] == 3
+
+    # validate → store: the warehouse holds what was accepted, and quarantines the rest
+    from county_reports.warehouse import Warehouse
+
+    with Warehouse() as warehouse:
+        versions = warehouse.submissions(period=PERIOD).set_index("unit")
+        current = warehouse.current_values([PERIOD])
+        status = warehouse.completeness(catalog, [PERIOD]).set_index("unit")["status"]
+    assert versions.loc["TS07", "status"] == "rejected"          # invalid values
+    assert versions.loc["TS03", "status"] == "rejected"          # truncated: kept, unreadable
+    assert versions.loc["RC01", "status"] in ("accepted", "accepted_with_warnings")  # messy but valid
+    assert versions.loc["TS06", "status"] in ("accepted", "accepted_with_warnings")  # GBK decoded
+    assert {"TS05", "TS06", "RC01"} <= set(current["unit"]) and "TS07" not in set(current["unit"])
+    assert status["TS01"] == "missing" and status["TS02"] == "missing" and status["TS07"] == "rejected"
+
+    # notify: the rejected units received their Chinese feedback over protocol v1
+    for code in ("TS07", "TS03"):
+        [messages] = simulator.feedback[(code, PERIOD)]
+        assert messages and all(m["importance"] in ("error", "warning") for m in messages)
+        assert any(m["importance"] == "error" for m in messages)
+        assert catalog.unit_by_code[code].name in messages[0]["text"]
+    assert ("TS01", PERIOD) not in simulator.feedback            # nothing to say to a missing unit
+
+    # the Asset the report DAGs follow got an event naming the month
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        events = session.scalars(select(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                                 .where(AssetModel.name == "county_reports_accepted_submissions")).all()
+        assert any(e.extra.get("periods") == [PERIOD] for e in events)
+
+
+def test_second_run_with_same_data_changes_nothing(collect_dag, simulator, catalog):
+    """Idempotency end to end: re-collecting a month leaves the warehouse as it was."""
+    from county_reports.warehouse import Warehouse
+
+    simulator.clear_faults()
+    period = "2025-07"
+    assert collect_dag.test(run_conf={"period": period}).state == "success"
+    with Warehouse() as warehouse:
+        before = warehouse.table_snapshot()
+    assert collect_dag.test(run_conf={"period": period}).state == "success"
+    with Warehouse() as warehouse:
+        assert warehouse.table_snapshot() == before
