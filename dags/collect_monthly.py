@@ -101,7 +101,7 @@ def collect_monthly():
         from county_reports.warehouse import Warehouse
 
         catalog, data = load_catalog(), settings.data_dir()
-        outcomes = [o for batch in outcome_batches for o in batch]
+        outcomes = _flatten(outcome_batches)
         ledger.record(data, outcomes, run_id)
         months = sorted({o["period"] for o in outcomes})
         with Warehouse() as warehouse:
@@ -179,7 +179,7 @@ def collect_monthly():
         from county_reports.warehouse import Warehouse
 
         catalog = load_catalog()
-        outcomes = [o for batch in outcome_batches for o in batch]
+        outcomes = _flatten(outcome_batches)
         print(ledger.outcome_table(outcomes, catalog))
         verdicts = [v for path in validated["verdict_files"] for v in read_verdicts(path)]
         print("\n".join(feedback.summary_lines(verdicts, catalog)))
@@ -194,6 +194,12 @@ def collect_monthly():
     validated = validate(pulled)
     stored = store(validated)
     summarise(pulled, validated, notify(validated, stored))
+
+
+def _flatten(batches) -> list[dict]:
+    """Mapped results in order. Indexing up to len() avoids the lazy sequence probing one past
+    the end, which the task SDK logs as an (harmless but alarming) "XCom not found" error."""
+    return [o for i in range(len(batches)) for o in batches[i]]
 
 
 def _safe(run_id: str | None) -> str:

@@ -63,7 +63,7 @@ def make_report_dag(kind: str):
         @task
         def check_coverage(params=None, logical_date=None, dag_run=None) -> dict:
             """How complete the span's reporting is, and what reports.yaml says to do about it."""
-            from airflow.exceptions import AirflowFailException
+            from airflow.sdk.exceptions import AirflowFailException
 
             from county_reports import summaries
             from county_reports.catalog import load_catalog
@@ -104,7 +104,7 @@ def make_report_dag(kind: str):
             """Send the document to the county office once, and record the receipt."""
             from pathlib import Path
 
-            from airflow.exceptions import AirflowFailException
+            from airflow.sdk.exceptions import AirflowFailException
             from airflow.sdk import BaseHook
 
             from county_reports import deliver as delivery

@@ -5,12 +5,16 @@ Run through ``./run demo`` (which sets AIRFLOW_HOME and the data folder). Steps:
 1. migrate the Airflow metadata DB (SQLite) once;
 2. start the unit simulator on 127.0.0.1 with its fault profile, demo tokens as Airflow
    Connections (``AIRFLOW_CONN_UNIT_*``);
-3. run ``collect_monthly`` for 2024-01 … 2025-06 in one DAG run;
-4. print every unit's outcome per month and a one-screen summary.
+3. run ``collect_monthly`` for 2024-01 … 2025-06 in one DAG run (collect, validate, store,
+   feedback to units);
+4. run ``annual_report`` for 2024 and ``half_year_report`` for 2025, delivering both documents
+   to the county-office receiver the simulator also serves;
+5. print a one-screen summary: where the documents are, receipts, who reported and who did not.
 """
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
 import os
 import subprocess
@@ -43,31 +47,89 @@ def migrate_airflow_db() -> None:
     marker.touch()
 
 
-def start_simulator(catalog):
+def start_simulator(catalog, data: Path):
+    """Units' endpoints and the county office's receiver on one local server, tokens as Connections."""
+    import secrets
+
     from county_reports import tokens
-    from county_reports.simulator import server
+    from county_reports.simulator import office, server
 
     profile = server.load_profile()
     unit_tokens = server.make_tokens(catalog, profile["seed"])
     tokens.write_secrets_file(unit_tokens)
     sim = server.SimulatorServer(catalog, unit_tokens, host="127.0.0.1", port=0, profile=profile)
+    office_token = secrets.token_hex(16)
+    receiver = office.OfficeDocuments(data / "county_office", office_token)
+    receiver.mount(sim)
     url = sim.start()
     os.environ["COUNTY_REPORTS_SIMULATOR_URL"] = url
-    for conn_id, token in unit_tokens.items():
+    os.environ["COUNTY_REPORTS_OFFICE_URL"] = f"{url}/office"
+    connections = {**unit_tokens, "county_office": office_token}
+    for conn_id, token in connections.items():
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "http", "password": token})
-    return sim, url
+    return sim, receiver, url
+
+
+_BAG = None
+
+
+@contextlib.contextmanager
+def task_output_to(log: Path):
+    """Airflow's task output goes to a log file; the console shows progress every 10 s."""
+    import threading
+
+    log.parent.mkdir(parents=True, exist_ok=True)
+    console = os.dup(1)
+    started, stop = time.monotonic(), threading.Event()
+
+    def tick():
+        while not stop.wait(10):
+            os.write(console, f"    … {time.monotonic() - started:.0f} s\n".encode())
+
+    ticker = threading.Thread(target=tick, daemon=True)
+    sys.stdout.flush(), sys.stderr.flush()
+    saved_err = os.dup(2)
+    with open(log, "ab") as fh:
+        os.dup2(fh.fileno(), 1), os.dup2(fh.fileno(), 2)
+        ticker.start()
+        try:
+            yield
+        finally:
+            stop.set()
+            sys.stdout.flush(), sys.stderr.flush()
+            os.dup2(console, 1), os.dup2(saved_err, 2)
+            os.close(console), os.close(saved_err)
 
 
 def run_dag(dag_id: str, conf: dict):
-    from airflow.models.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(REPO / "dags"))
-    if bag.import_errors:
-        raise SystemExit(f"DAG import errors: {bag.import_errors}")
-    run = bag.get_dag(dag_id).test(run_conf=conf)
-    if str(run.state) != "success" and getattr(run.state, "value", None) != "success":
-        raise SystemExit(f"{dag_id} ended {run.state}")
+    global _BAG
+    if _BAG is None:
+        _BAG = DagBag(dag_folder=str(REPO / "dags"))
+        if _BAG.import_errors:
+            raise SystemExit(f"DAG import errors: {_BAG.import_errors}")
+    log = Path(os.environ["COUNTY_REPORTS_DATA"]) / "demo-logs" / f"{dag_id}.log"
+    with task_output_to(log):
+        run = _BAG.get_dag(dag_id).test(run_conf=conf)
+    print(f"    task log: {log}")
+    if run.state != "success":
+        raise SystemExit(f"{dag_id} ended {run.state}: see {log}")
     return run
+
+
+def task_result(run, task_id: str):
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        row = session.scalars(select(XComModel).where(XComModel.dag_id == run.dag_id,
+                                                      XComModel.run_id == run.run_id,
+                                                      XComModel.task_id == task_id,
+                                                      XComModel.key == "return_value")).first()
+        value = row.value if row else None
+    return json.loads(value) if isinstance(value, str) else value
 
 
 def main() -> int:
@@ -76,7 +138,7 @@ def main() -> int:
     parser.add_argument("--last", default=LAST)
     args = parser.parse_args()
 
-    from county_reports import ledger, periods, settings
+    from county_reports import periods, settings
     from county_reports.catalog import load_catalog
 
     total = time.monotonic()
@@ -87,31 +149,54 @@ def main() -> int:
     done(t, os.environ["AIRFLOW_HOME"])
 
     catalog = load_catalog()
-    t = step("Unit simulator")
-    sim, url = start_simulator(catalog)
-    done(t, f"{len(catalog.units)} units at {url}/units/{{code}}")
+    t = step("Unit simulator and county-office receiver")
+    sim, receiver, url = start_simulator(catalog, data)
+    done(t, f"{len(catalog.units)} units at {url}/units/{{code}}, office at {url}/office/documents")
 
     months = periods.span(args.first, args.last)
-    t = step(f"collect_monthly for {args.first} … {args.last} ({len(months)} months, one DAG run)")
+    t = step(f"collect_monthly for {args.first} … {args.last}: {len(months)} months in one DAG run "
+             "(collect → validate → store → notify)")
     run_dag("collect_monthly", {"period": args.first, "through": args.last})
     done(t)
-    sim.stop()
 
-    print("\n==> Outcomes per month (latest collection)")
-    print(f"    {'month':<8} " + " ".join(f"{s:>9}" for s in ledger.STATUS_LABELS))
-    grand = Counter()
-    for month in months:
-        counts = Counter(o["status"] for o in ledger.latest_by_unit(data, month).values())
-        grand.update(counts)
-        print(f"    {month:<8} " + " ".join(f"{counts.get(s, 0):>9}" for s in ledger.STATUS_LABELS))
-    problems = [o for m in months for o in ledger.latest_by_unit(data, m).values() if o["status"] != "received"]
-    if problems:
-        print("\n==> Units that need a follow-up")
-        print(ledger.outcome_table(problems, catalog))
-    print(f"\nFinished in {time.monotonic() - total:.0f} s. "
-          f"{grand['received']} submissions received, {len(problems)} to follow up. "
-          f"Ledger: {data / 'collections'}; raw archive: {data / 'raw'}.")
+    reports = []
+    for dag_id, kind, year in (("annual_report", "annual", 2024), ("half_year_report", "half_year", 2025)):
+        t = step(f"{dag_id} for {year} (coverage → render → deliver)")
+        run = run_dag(dag_id, {"year": year, "kind": kind})
+        reports.append((task_result(run, "render"), task_result(run, "deliver")))
+        done(t)
+    sim.stop()
+    summary(catalog, data, months, reports, receiver, time.monotonic() - total)
     return 0
+
+
+def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: float) -> None:
+    from county_reports import ledger
+    from county_reports.warehouse import Warehouse
+
+    with Warehouse() as warehouse:
+        rates = warehouse.reporting_rate(catalog, months)
+        versions = warehouse.submissions()
+    print("\n" + "=" * 78)
+    print(f"Done in {seconds:.0f} s.  {catalog.bureau.name} — {months[0]} … {months[-1]}")
+    print("=" * 78)
+    print(f"Collection: {int(rates['expected'].sum())} unit-months expected, {int(rates['on_time'].sum())} on time, "
+          f"{int(rates['late'].sum())} late, {int(rates['rejected'].sum())} rejected, "
+          f"{int(rates['missing'].sum())} missing (reporting rate {rates['reported'].sum() / rates['expected'].sum():.1%}).")
+    follow = [o for m in months for o in ledger.latest_by_unit(data, m).values() if o["status"] != "received"]
+    rejected = versions[versions["status"] == "rejected"]
+    print(f"  not received: " + ", ".join(f"{o['unit']} {o['period']} ({ledger.STATUS_LABELS[o['status']]})"
+                                          for o in follow))
+    print(f"  rejected and told why: " + ", ".join(f"{r.unit} {r.period}" for r in rejected.itertuples()))
+    print(f"  warehouse: {len(versions)} submission versions in {os.environ.get('COUNTY_REPORTS_DB_URL') or data / 'warehouse.db'}")
+    print("Documents:")
+    for built, delivered in reports:
+        print(f"  {built['title']}")
+        print(f"    {built['docx']}")
+        print(f"    sidecar {Path(built['sidecar']).name} ({built['figures']} figures traced), workbook {Path(built['xlsx']).name}")
+        print(f"    delivery: {delivered['status']} via {delivered['channel']}, receipt {delivered['receipt_id']}")
+    print(f"County office received {len(receiver.received)} document(s) this run; stored under {data / 'county_office'}")
+    print(f"Validation reports: {data / 'validation'}   collection ledger: {data / 'collections'}")
 
 
 if __name__ == "__main__":
