@@ -37,10 +37,13 @@ def unit_breakdown(catalog: Catalog, values: pd.DataFrame, span: Span, indicator
     value), 'missing' (nothing in the span), 'stale' ('last' value from before the span's end),
     'partial' (some expected months missing), else None. Sorted by rank, then registry order.
     """
-    item = find_item(catalog, indicator_code)
-    frame = prepare_values(values)
-    expectation = Expectation(catalog, completeness)
-    data = SpanData(frame, span)
+    return _breakdown(catalog, find_item(catalog, indicator_code), span,
+                      SpanData(prepare_values(values), span), Expectation(catalog, completeness))
+
+
+def _breakdown(catalog: Catalog, item, span: Span, data: SpanData,
+               expectation: Expectation) -> pd.DataFrame:
+    """unit_breakdown on prepared span data (shared when many indicators are broken down)."""
     codes = [item.code] if isinstance(item, Indicator) else list(item.inputs)
     components = [catalog.indicator_by_code[c] for c in codes]
 
@@ -118,7 +121,9 @@ def unit_ranking(catalog: Catalog, values: pd.DataFrame, span: Span, indicators:
         raise ValueError("unit_ranking needs at least one indicator code")
     if sort_by is not None and sort_by not in codes:
         raise ValueError(f"sort_by {sort_by!r} is not one of the table's indicators")
-    breakdowns = {c: unit_breakdown(catalog, values, span, c, completeness=completeness)
+    data = SpanData(prepare_values(values), span)
+    expectation = Expectation(catalog, completeness)
+    breakdowns = {c: _breakdown(catalog, find_item(catalog, c), span, data, expectation)
                   .set_index("unit") for c in codes}
     key = unit_sort_key(catalog)
     units = sorted({u for b in breakdowns.values() for u in b.index}, key=key)
@@ -135,8 +140,6 @@ def unit_ranking(catalog: Catalog, values: pd.DataFrame, span: Span, indicators:
             row[f"{c}_rank"] = b.at[unit, "rank"] if unit in b.index else None
         rows.append(row)
     if total:
-        data = SpanData(prepare_values(values), span)
-        expectation = Expectation(catalog, completeness)
         row = {"unit": TOTAL_UNIT, "unit_name": TOTAL_NAME}
         for c in codes:
             row[c] = aggregate_one(catalog, find_item(catalog, c), data, expectation).value
