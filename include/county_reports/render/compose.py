@@ -140,11 +140,11 @@ class _Composer:
             return ""
         totals = self.inp.reporting_totals
         missing = [self.catalog.unit_by_code[u].name for u in
-                   self.inp.reporting.loc[self.inp.reporting["rate"] < 1, "unit"]
+                   self.inp.reporting.loc[self.inp.reporting["reported"] < self.inp.reporting["months_expected"], "unit"]
                    if u in self.catalog.unit_by_code]
         return self.fill(self.w["opening"]["gap"], expected=totals["months_expected"],
                          reported=totals["reported"],
-                         rate=f"{numbers.fmt_number(100 * totals['rate'], 1)}%",
+                         rate=f"{numbers.fmt_number(totals['rate'], 1)}%",
                          missing_units="、".join(missing) or "部分单位")
 
     # ---- narratives

@@ -1,0 +1,230 @@
+"""The half-year and annual summaries built from a real warehouse, re-opened and checked.
+
+Every figure the document prints is in the sidecar; each is recomputed here independently from
+the warehouse's current values (plain pandas, not the aggregate module) and found in the text.
+"""
+from __future__ import annotations
+
+import ast
+import json
+import os
+import re
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from docx import Document
+from docx.oxml.ns import qn
+from docx.shared import Mm
+
+from county_reports import summaries
+from county_reports.simulator.seeding import accepted_verdicts
+from county_reports.warehouse import Warehouse
+
+MISSING = {("TS03", "2025-03"), ("TS05", "2024-08")}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, catalog):
+    root = tmp_path_factory.mktemp("summaries")
+    warehouse = Warehouse(f"sqlite:///{root / 'wh.db'}")
+    warehouse.migrate()
+    warehouse.sync_roster(catalog, "test")
+    warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06", skip=MISSING), "test")
+    settings = summaries.load_settings()
+    out = {}
+    for kind, year in (("annual", 2024), ("half_year", 2025)):
+        plan = summaries.plan(kind, year, settings)
+        out[kind] = (plan, summaries.build(warehouse, catalog, plan, root / kind))
+    yield warehouse, out, root
+    warehouse.close()
+
+
+def doc_text(document) -> tuple[str, list[list[list[str]]]]:
+    paragraphs = "\n".join(p.text for p in document.paragraphs)
+    tables = [[[c.text for c in row.cells] for row in t.rows] for t in document.tables]
+    return paragraphs, tables
+
+
+@pytest.mark.parametrize("kind", ["annual", "half_year"])
+def test_layout_of_the_generated_document(built, kind):
+    _, out, _ = built
+    plan, files = out[kind]
+    document = Document(files["docx"])
+    section = document.sections[0]
+    assert (round(section.page_width.mm), round(section.page_height.mm)) == (210, 297)
+    assert [round(x.mm) for x in (section.top_margin, section.bottom_margin, section.left_margin,
+                                  section.right_margin)] == [37, 35, 28, 26]
+    body = document.styles["公文正文"]
+    assert body.font.size.pt == 16
+    assert body.element.rPr.rFonts.get(qn("w:eastAsia")) == "仿宋_GB2312"
+    assert document.styles["公文标题"].element.rPr.rFonts.get(qn("w:eastAsia")) == "方正小标宋简体"
+    levels = {"一级标题": "黑体", "二级标题": "楷体_GB2312"}
+    for style, font in levels.items():
+        assert document.styles[style].element.rPr.rFonts.get(qn("w:eastAsia")) == font
+    headings = [p.text for p in document.paragraphs if p.style.name == "一级标题"]
+    if kind == "half_year":
+        assert headings == ["一、上半年工作开展情况", "二、存在的问题", "三、下半年工作计划"]
+    else:
+        assert headings == ["一、2024年工作完成情况", "二、存在的问题", "三、2025年工作打算"]
+    subheadings = [p.text for p in document.paragraphs if p.style.name == "二级标题"]
+    assert subheadings[0] == "（一）交通项目建设与投资" and len(subheadings) >= 10
+    # odd pages right, even pages left, both with a PAGE field between em dashes
+    assert document.settings.odd_and_even_pages_header_footer
+    odd, even = section.footer, section.even_page_footer
+    for footer, align in ((odd, "right"), (even, "left")):
+        xml = footer._element.xml
+        assert "PAGE" in xml and "—" in footer.paragraphs[0].text
+        assert footer.paragraphs[0].alignment is not None and align in str(footer.paragraphs[0].alignment).lower()
+    # title, signature and date
+    text, tables = doc_text(document)
+    assert document.paragraphs[0].text.replace("\n", "") == files["title"]
+    assert "清河县交通运输局" in text and plan.report_date.strftime("%Y年%-m月%-d日") in text
+    # both appendix tables, each after a page break, header as configured
+    assert len(tables) == 2
+    assert tables[0][0] == ["指标", "计量单位", "1—6月" if kind == "half_year" else "1—12月",
+                            "上年同期", "同比", "年度目标", "完成比例"]
+    assert len(tables[0]) == 1 + 52 + 5
+    assert tables[1][0] == ["单位", "应报月数", "按时报送", "逾期报送", "未报送", "退回未通过"]
+
+
+def _county(frame, catalog, code: str, periods: list[str]) -> float | None:
+    """Independent recomputation of a county figure from the warehouse's current values."""
+    derived = {d.code: d for d in catalog.derived}
+    if code in derived:
+        names = {n: _county(frame, catalog, n, periods) for n in derived[code].inputs}
+        if any(v is None for v in names.values()) or 0 in names.values():
+            return None
+        return eval(compile(ast.parse(derived[code].formula, mode="eval"), "f", "eval"), {}, names)
+    ind = catalog.indicator_by_code[code]
+    part = frame[(frame["indicator"] == code) & frame["period"].isin(periods)]
+    if part.empty:
+        return None
+    if ind.over_time == "sum":
+        return part["value"].sum()
+    if ind.over_time == "last":
+        active = {u.code for u in catalog.units_active_in(max(periods))}
+        last = part.sort_values("period").groupby("unit")["value"].last()
+        return last[last.index.isin(active)].sum()
+    monthly = part.groupby("period")["value"].agg("sum" if ind.over_units == "sum" else ind.over_units)
+    return monthly.max() if ind.over_time == "max" else monthly.mean()
+
+
+def _number(text: str) -> float:
+    if text.endswith("亿元"):
+        return float(re.sub(r"[^\d.\-]", "", text)) * 10000
+    return float(re.sub(r"[^\d.\-]", "", text))
+
+
+def _rounding(text: str) -> float:
+    """Half a unit of the last printed digit (in 万元 for a figure printed in 亿元)."""
+    digits = re.sub(r"[^\d.]", "", text)
+    decimals = len(digits.split(".")[1]) if "." in digits else 0
+    return 0.5 * 10 ** -decimals * (10000 if text.endswith("亿元") else 1) + 1e-9
+
+
+@pytest.mark.parametrize("kind", ["annual", "half_year"])
+def test_every_printed_figure_equals_the_warehouse(built, catalog, kind):
+    warehouse, out, _ = built
+    plan, files = out[kind]
+    trace = json.loads(Path(files["sidecar"]).read_text(encoding="utf-8"))["figures"]
+    text, tables = doc_text(Document(files["docx"]))
+    cells = {c for t in tables for row in t for c in row}
+    span = list(plan.span.periods)
+    last_year = list(plan.span.same_span_last_year().periods)
+    values = warehouse.current_values(span + last_year)
+    completeness = warehouse.completeness(catalog, span)
+    checked = 0
+    for fig in trace:
+        where = fig["where"]
+        assert fig["text"] in (cells if where.startswith("附件") else text), fig
+        if where == "附件2":
+            rows = completeness[completeness["unit"] == fig["unit"]]
+            expected = {"months_expected": len(rows), "on_time": (rows["status"] == "on_time").sum(),
+                        "late": (rows["status"] == "late").sum(), "missing": (rows["status"] == "missing").sum(),
+                        "rejected": (rows["status"] == "rejected").sum()}[fig["measure"]]
+            assert fig["value"] == expected, fig
+            continue
+        code, measure = fig["indicator"], fig["measure"]
+        now = _county(values, catalog, code, span)
+        base = _county(values, catalog, code, last_year)
+        target = catalog.targets.get(plan.year, {}).get(code)
+        expected = {"value": now, "last_year_value": base, "target": target,
+                    "yoy_pct": None if not base else (now - base) / base * 100,
+                    "completion_pct": None if not target else now / target * 100}[measure]
+        assert expected is not None and fig["value"] == pytest.approx(expected, rel=1e-9, abs=1e-9), fig
+        # and the printed text says that number, rounded
+        # (a change prints without its sign: "同比下降30.0%")
+        printed = expected if measure != "yoy_pct" or fig["text"].startswith("-") else abs(expected)
+        assert _number(fig["text"]) == pytest.approx(printed, abs=_rounding(fig["text"]))
+        checked += 1
+    assert checked > 150
+
+
+def test_a_missing_unit_is_reported_missing_not_zero(built, catalog):
+    warehouse, out, _ = built
+    plan, files = out["half_year"]
+    _, tables = doc_text(Document(files["docx"]))
+    row = next(r for r in tables[1] if r[0] == catalog.unit_by_code["TS03"].name)
+    assert row[1:] == ["6", "5", "0", "1", "0"]
+    trace = json.loads(Path(files["sidecar"]).read_text(encoding="utf-8"))["figures"]
+    investment = next(f for f in trace if f["indicator"] == "INV_TOTAL" and f["measure"] == "value")
+    values = warehouse.current_values(list(plan.span.periods))
+    assert investment["value"] == pytest.approx(values[values.indicator == "INV_TOTAL"]["value"].sum())
+    assert not ((values.unit == "TS03") & (values.period == "2025-03")).any()
+
+
+def test_identical_warehouse_gives_byte_identical_files(built, catalog):
+    warehouse, out, root = built
+    plan, files = out["half_year"]
+    again = summaries.build(warehouse, catalog, plan, root / "again")
+    assert Path(again["docx"]).read_bytes() == Path(files["docx"]).read_bytes()
+    assert Path(again["sidecar"]).read_bytes() == Path(files["sidecar"]).read_bytes()
+    assert again["sha256"] == files["sha256"]
+
+
+def test_workbook_has_the_same_tables(built):
+    from openpyxl import load_workbook
+
+    _, out, _ = built
+    book = load_workbook(out["half_year"][1]["xlsx"])
+    assert book.sheetnames[0].endswith("主要指标完成情况表") and book.sheetnames[-1] == "分单位数据"
+    assert book.worksheets[0].max_row == 1 + 52 + 5
+
+
+def test_gap_policy(built, catalog, tmp_path):
+    warehouse, _, _ = built
+    strict = summaries.ReportSettings(0.999, "refuse", summaries.load_settings().report_days)
+    plan = summaries.plan("half_year", 2025, strict)
+    cover = summaries.coverage(warehouse, catalog, plan, strict)
+    assert cover.action == "refuse" and "TS03 (1 months)" in cover.reason
+    assert cover.reported == cover.expected - 1
+    gap = summaries.ReportSettings(0.999, "state_gap", strict.report_days)
+    assert summaries.coverage(warehouse, catalog, plan, gap).action == "state_gap"
+    files = summaries.build(warehouse, catalog, plan, tmp_path, state_gap=True)
+    text, _ = doc_text(Document(files["docx"]))
+    assert "尚未完整报送" in text and catalog.unit_by_code["TS03"].name in text.split("现将有关情况")[0]
+    lenient = summaries.ReportSettings(0.5, "refuse", strict.report_days)
+    assert summaries.coverage(warehouse, catalog, plan, lenient).action == "proceed"
+
+
+@pytest.mark.parametrize("kind", ["annual", "half_year"])
+def test_libreoffice_converts_to_pdf(built, kind, tmp_path):
+    soffice = shutil.which("soffice") or shutil.which("libreoffice")
+    if not soffice or not shutil.which("pdftotext"):
+        if os.environ.get("CI") == "true":
+            pytest.fail("LibreOffice (soffice) and pdftotext are required in CI")
+        pytest.skip("LibreOffice not installed")
+    _, out, _ = built
+    _, files = out[kind]
+    profile = tmp_path / "profile"
+    done = subprocess.run([soffice, f"-env:UserInstallation=file://{profile}", "--headless",
+                           "--convert-to", "pdf", "--outdir", str(tmp_path), files["docx"]],
+                          capture_output=True, text=True, timeout=240)
+    pdf = tmp_path / (Path(files["docx"]).stem + ".pdf")
+    assert done.returncode == 0 and pdf.is_file(), done.stderr
+    text = subprocess.run(["pdftotext", "-layout", str(pdf), "-"], capture_output=True, text=True).stdout
+    pages = text.count("\f")
+    assert pages > 1
+    assert files["title"][:12] in re.sub(r"\s+", "", text)
