@@ -1,0 +1,63 @@
+"""Render time of the summaries: one county half-year document, and 100 county documents.
+
+A warehouse is filled once from the simulator's clean data (2024-01 … 2025-06, 17 units). Each
+measurement is the whole render stage as the DAG runs it: read the warehouse, aggregate, compose,
+write the .docx, the figure sidecar and the .xlsx. The 100 documents are 100 counties' summaries
+(the same figures under 100 bureau names), rendered one after another in one process.
+
+    .venv/bin/python benchmarks/bench_render.py [--documents 100]
+"""
+from __future__ import annotations
+
+import argparse
+import dataclasses
+import shutil
+import statistics
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser()
+    parser.add_argument("--documents", type=int, default=100)
+    args = parser.parse_args()
+
+    from county_reports import summaries
+    from county_reports.catalog import load_catalog
+    from county_reports.simulator.seeding import accepted_verdicts
+    from county_reports.warehouse import Warehouse
+
+    work = Path(tempfile.mkdtemp(prefix="bench-render-"))
+    catalog = load_catalog()
+    warehouse = Warehouse(f"sqlite:///{work / 'warehouse.db'}")
+    warehouse.migrate()
+    warehouse.sync_roster(catalog, "bench")
+    warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06"), "bench")
+    plan = summaries.plan("half_year", 2025, summaries.load_settings())
+    try:
+        summaries.build(warehouse, catalog, plan, work / "warm")     # imports, caches
+        singles = []
+        for i in range(5):
+            t = time.perf_counter()
+            built = summaries.build(warehouse, catalog, plan, work / f"one-{i}")
+            singles.append(time.perf_counter() - t)
+        t = time.perf_counter()
+        for i in range(args.documents):
+            county = dataclasses.replace(catalog, bureau=dataclasses.replace(
+                catalog.bureau, name=f"第{i + 1}县交通运输局"))
+            summaries.build(warehouse, county, plan, work / f"county-{i}")
+        many = time.perf_counter() - t
+    finally:
+        warehouse.close()
+        shutil.rmtree(work, ignore_errors=True)
+
+    print(f"one county half-year document ({built['figures']} figures): median {statistics.median(singles):.2f} s "
+          f"(min {min(singles):.2f}, max {max(singles):.2f}; goal <= 1 s)")
+    print(f"{args.documents} county documents: {many:.1f} s, {many / args.documents:.2f} s each (goal <= 60 s)")
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
