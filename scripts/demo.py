@@ -20,7 +20,6 @@ import os
 import subprocess
 import sys
 import time
-from collections import Counter
 from pathlib import Path
 
 REPO = Path(__file__).resolve().parents[1]
@@ -185,9 +184,9 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
           f"{int(rates['missing'].sum())} missing (reporting rate {rates['reported'].sum() / rates['expected'].sum():.1%}).")
     follow = [o for m in months for o in ledger.latest_by_unit(data, m).values() if o["status"] != "received"]
     rejected = versions[versions["status"] == "rejected"]
-    print(f"  not received: " + ", ".join(f"{o['unit']} {o['period']} ({ledger.STATUS_LABELS[o['status']]})"
+    print("  not received: " + ", ".join(f"{o['unit']} {o['period']} ({ledger.STATUS_LABELS[o['status']]})"
                                           for o in follow))
-    print(f"  rejected and told why: " + ", ".join(f"{r.unit} {r.period}" for r in rejected.itertuples()))
+    print("  rejected and told why: " + ", ".join(f"{r.unit} {r.period}" for r in rejected.itertuples()))
     print(f"  warehouse: {len(versions)} submission versions in {os.environ.get('COUNTY_REPORTS_DB_URL') or data / 'warehouse.db'}")
     print("Documents:")
     for built, delivered in reports:

@@ -16,7 +16,6 @@ from pathlib import Path
 import pytest
 from docx import Document
 from docx.oxml.ns import qn
-from docx.shared import Mm
 
 from county_reports import summaries
 from county_reports.simulator.seeding import accepted_verdicts

@@ -15,7 +15,7 @@ EXPECTED = {"TS01": "missing", "TS02": "failed", "TS03": "refused", "TS04": "ref
 
 @pytest.fixture(scope="module")
 def collect_dag(airflow_db):
-    from airflow.models.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
 
     bag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags"))
     assert not bag.import_errors

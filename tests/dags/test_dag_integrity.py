@@ -15,7 +15,7 @@ HEAVY = ("great_expectations", "pandas", "docx", "openpyxl")
 
 @pytest.fixture(scope="module")
 def dagbag():
-    from airflow.models.dagbag import DagBag
+    from airflow.dag_processing.dagbag import DagBag
 
     return DagBag(dag_folder=str(DAGS))
 

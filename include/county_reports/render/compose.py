@@ -178,7 +178,7 @@ class _Composer:
 
     # ---- the document
     def compose(self) -> Composed:
-        w, kind = self.w, self.inp.kind
+        w = self.w
         met, lagging = self.half_year_check()
         opening = self.fill(self.pick(w["opening"]),
                             headline=self.headline() + met + self.gap_sentence())
