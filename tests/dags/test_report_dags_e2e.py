@@ -113,3 +113,50 @@ def test_refuses_below_threshold_when_configured(dags, collected, office, tmp_pa
     run = dags.get_dag("annual_report").test(run_conf=conf(2024, "annual", force=True))
     assert run.state == "failed"
     assert len(office.received) == before                 # nothing rendered, nothing sent
+
+
+def test_email_through_airflows_smtp_provider(dags, collected, tmp_path, monkeypatch):
+    """delivery.yaml channel smtp: the DAG sends through SmtpHook to a real SMTP server process."""
+    import mailbox
+    import socket
+    import subprocess
+    import sys
+    import time
+    from email.header import decode_header, make_header
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    maildir = tmp_path / "maildir"
+    server = subprocess.Popen([sys.executable, "-m", "aiosmtpd", "-n", "-l", f"127.0.0.1:{port}",
+                               "-c", "aiosmtpd.handlers.Mailbox", str(maildir)],
+                              stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+    try:
+        for _ in range(100):
+            try:
+                socket.create_connection(("127.0.0.1", port), timeout=0.2).close()
+                break
+            except OSError:
+                time.sleep(0.1)
+        config = tmp_path / "config"
+        shutil.copytree(settings.PROJECT_ROOT / "include" / "config", config)
+        delivery = yaml.safe_load((config / "delivery.yaml").read_text(encoding="utf-8"))
+        delivery.update(channel="smtp", retries=0)
+        (config / "delivery.yaml").write_text(yaml.safe_dump(delivery, allow_unicode=True), encoding="utf-8")
+        monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(config))
+        monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
+            "conn_type": "smtp", "host": "127.0.0.1", "port": port,
+            "extra": {"disable_tls": True, "disable_ssl": True}}))
+        run = dags.get_dag("annual_report").test(run_conf=conf(2024, "annual", force=True))
+        assert run.state == "success"
+        receipt = xcom(run, "deliver")
+        assert receipt["status"] == "delivered" and receipt["channel"] == "smtp"
+        [message] = list(mailbox.Maildir(maildir, create=False))
+        subject = str(make_header(decode_header(message["Subject"])))
+        assert "清河县交通运输局2024年工作总结及2025年工作打算" in subject
+        names = [part.get_filename() for part in message.walk() if part.get_filename()]
+        assert any(n.endswith(".docx") for n in names) and any(n.endswith(".xlsx") for n in names)
+        assert message["Message-ID"] == receipt["receipt_id"]
+    finally:
+        server.terminate()
+        server.wait(timeout=10)
