@@ -51,3 +51,12 @@ def test_parsing_leaves_heavy_modules_out(path):
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
     assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+
+
+def test_plugins_load_without_errors():
+    """The api-server loads plugins/ at start: an import error there hides the status page."""
+    done = subprocess.run([sys.executable, "-m", "airflow", "plugins", "-o", "json"],
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    plugins = {p["name"]: p for p in json.loads(done.stdout)}
+    assert plugins["county_reports_status"]["fastapi_apps"][0]["url_prefix"] == "/county-reports"
