@@ -72,7 +72,7 @@ BROKEN = [
     ("units.yaml", lambda d: _unit(d, "TS03").update(code="TS01"),
      "units.yaml", "units.TS01.code", "duplicate unit code TS01"),
     ("units.yaml", lambda d: _unit(d, "TS04").update(deadline_day=31),
-     "units.yaml", "units.TS04.deadline_day", "must be a day from 1 to 28"),
+     "units.yaml", "units.TS04.deadline_day", "must be a day from 1 to 7"),
     ("units.yaml", lambda d: _unit(d, "TS05").update(active_from="2024-13"),
      "units.yaml", "units.TS05.active_from", "not a month written YYYY-MM"),
     ("units.yaml", lambda d: _unit(d, "TS06").update(active_to="2023-01"),

@@ -24,6 +24,8 @@ OVER_TIME = ("sum", "last", "max", "mean")
 OVER_UNITS = ("sum", "mean", "max")
 RULE_CHECKS = ("le", "sum_equals", "requires")
 IMPORTANCE = ("error", "warning")
+# collect_monthly runs on the 5th and again on the 8th: every deadline must fall before the 8th.
+LAST_DEADLINE_DAY = 7
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 _UNIT_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
 # libyaml's loader is ~6x faster: a province roster of 3,000 units loads in 0.2 s, not 1.2 s.
@@ -281,8 +283,9 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
         if not re.match(r"^(https?://|\$\{)", base_url):
             raise f.error("base_url", f"{base_url!r} must start with http:// or https://")
         deadline = f.get("deadline_day", int, 5)
-        if not 1 <= deadline <= 28:
-            raise f.error("deadline_day", f"{deadline} must be a day from 1 to 28")
+        if not 1 <= deadline <= LAST_DEADLINE_DAY:
+            raise f.error("deadline_day", f"{deadline} must be a day from 1 to {LAST_DEADLINE_DAY} "
+                          f"(collect_monthly's catch-up run on the {LAST_DEADLINE_DAY + 1}th must come after it)")
         active_from, active_to = f.period("active_from"), f.period("active_to", None)
         if active_to is not None and active_to < active_from:
             raise f.error("active_to", f"{active_to} is before active_from {active_from}")

@@ -122,14 +122,41 @@ def test_same_content_in_other_bytes_is_a_duplicate(wh, make_verdict, clock):
     assert row["sha256"] == v1.sha256 and row["received_at"] == pd.Timestamp("2024-07-03T02:00:00Z")
 
 
-def test_duplicate_of_an_older_version_changes_nothing(wh, make_verdict):
+def test_reverting_to_an_older_version_is_a_new_version(wh, make_verdict):
+    """A, B, then A again: the unit's latest word (A) is current, not B."""
     a, b = make_verdict("A1", P, {"ROAD_INVEST": 1.0}), make_verdict("A1", P, {"ROAD_INVEST": 2.0})
     wh.record_verdicts([a], "r1")
-    [rb] = wh.record_verdicts([b], "r2")
-    [ra] = wh.record_verdicts([a], "r3")
-    assert ra["outcome"] == "duplicate" and ra["version"] == 1
-    assert values_of(wh.current_values([P]), "A1") == {"ROAD_INVEST": 2.0}
-    assert set(wh.current_values([P])["submission_id"]) == {rb["submission_id"]}
+    wh.record_verdicts([b], "r2")
+    a_again = make_verdict("A1", P, {"ROAD_INVEST": 1.0}, salt="re-sent later, new bytes")
+    assert a_again.sha256 != a.sha256
+    [ra] = wh.record_verdicts([a_again], "r3")
+    assert ra["outcome"] == "new" and ra["version"] == 3
+    assert values_of(wh.current_values([P]), "A1") == {"ROAD_INVEST": 1.0}
+    assert set(wh.current_values([P])["submission_id"]) == {ra["submission_id"]}
+    for replay in (a, a_again):                              # replays change nothing now
+        [again] = wh.record_verdicts([replay], "r4")
+        assert again["outcome"] == "duplicate"
+
+
+def test_same_content_judged_differently_is_a_new_version(wh, make_verdict, make_issue):
+    """An admin corrects a rule and re-runs the month: the unit's unchanged file is re-judged."""
+    values = {"ROAD_INVEST": 100.0}
+    rejected = make_verdict("A1", P, values, status="rejected", issues=(make_issue("A1", P),))
+    [first] = wh.record_verdicts([rejected], "r1")
+    [second] = wh.record_verdicts([make_verdict("A1", P, values)], "r2")
+    assert (first["status"], second["status"], second["outcome"], second["version"]) == \
+        ("rejected", "accepted", "new", 2)
+    assert values_of(wh.current_values([P]), "A1") == values
+
+
+def test_whatever_a_unit_sends_is_stored_at_any_length(wh, make_verdict, make_issue):
+    """Rejected submissions keep the unit's own codes and sections, however long (PostgreSQL too)."""
+    code, section = "X" * 300, "交通运输" * 50
+    v = make_verdict("A1", P, {code: 1.0}, status="rejected",
+                     narratives=({"kind": "k" * 100, "section": section, "text": "t"},),
+                     issues=(make_issue("A1", P, indicator=code, rule="KNOWN_CODE"),))
+    [row] = wh.record_verdicts([v], "r1")
+    assert row["outcome"] == "new" and row["status"] == "rejected"
 
 
 def test_content_hash_covers_narratives_contact_and_non_numeric_values(make_verdict):

@@ -32,7 +32,6 @@ NOT_RECEIVED_STATUSES = ("missing", "failed")
 
 UNIT_CODE = String(16)
 PERIOD = String(7)          # YYYY-MM
-INDICATOR = String(40)
 SHA256 = String(64)
 RUN_ID = String(250)
 
@@ -95,14 +94,13 @@ submissions = Table(
     Column("last_seen_at", UTCDateTime, nullable=False),
     Column("last_seen_run", RUN_ID, nullable=True),
     UniqueConstraint("unit", "period", "version"),
-    UniqueConstraint("unit", "period", "content_hash"),
     CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
 )
 
 submission_values = Table(
     "submission_values", metadata,
     Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
-    Column("indicator", INDICATOR, nullable=False),
+    Column("indicator", Text, nullable=False),   # as sent: any length
     Column("value", Float, nullable=True),
     Column("raw_value", Text, nullable=True),
     PrimaryKeyConstraint("submission_id", "indicator"),
@@ -112,8 +110,8 @@ narratives = Table(
     "narratives", metadata,
     Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
     Column("seq", Integer, nullable=False),
-    Column("kind", String(40), nullable=False),
-    Column("section", String(60), nullable=True),
+    Column("kind", Text, nullable=False),        # as sent
+    Column("section", Text, nullable=True),      # as sent
     Column("text", Text, nullable=False),
     PrimaryKeyConstraint("submission_id", "seq"),
 )
@@ -122,7 +120,7 @@ validation_issues = Table(
     "validation_issues", metadata,
     Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
     Column("seq", Integer, nullable=False),
-    Column("indicator", INDICATOR, nullable=True),
+    Column("indicator", Text, nullable=True),    # as sent
     Column("value", Text, nullable=True),
     Column("rule", String(60), nullable=False),
     Column("importance", String(10), nullable=False),

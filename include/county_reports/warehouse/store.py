@@ -8,10 +8,13 @@ Versions, duplicates and supersession (``record_verdicts``):
 * Every submission that arrives with *new content* becomes a new version of its (unit, period):
   1, 2, … whatever its verdict. Nothing is ever deleted or overwritten.
 * Content is compared by ``content_hash`` (values + narratives + contact, canonical JSON), so
-  the same figures re-sent in different bytes are the same submission. If *any* version of the
-  (unit, period) already has that content, the arrival is a **duplicate**: only that version's
-  ``last_seen_at``/``last_seen_run`` change; no row is added anywhere, no audit row is written.
-  Re-recording the same verdicts is therefore idempotent.
+  the same figures re-sent in different bytes are the same submission. If the arrival replays
+  the bytes of a stored version, or the *latest* version of the (unit, period) has that content,
+  and the verdict is the same, the arrival is a **duplicate**:
+  only its ``last_seen_at``/``last_seen_run`` change; no row is added anywhere, no audit row is
+  written. Re-recording the same verdicts is therefore idempotent. Content equal to an *older*
+  version (a unit reverting a correction: A, B, then A again) or the same content judged
+  differently (the rules changed before a re-run) is a new version.
 * A new **accepted** (or accepted_with_warnings) version supersedes the current accepted version
   as a whole: the old one gets ``superseded_by``; none of its values stay current, even for
   indicators the new version does not repeat.
@@ -195,11 +198,21 @@ class Warehouse:
         self._lock(conn, v.unit, v.period)
         self._clear_not_received(conn, v.unit, v.period)
 
-        same = conn.execute(select(s.c.id, s.c.version, s.c.status)
-                            .where(where & (s.c.content_hash == digest))).first()
-        if same is not None:
-            conn.execute(update(s).where(s.c.id == same.id).values(last_seen_at=now, last_seen_run=run_id))
-            return _result(v, same.id, same.version, "duplicate", same.status, None)
+        # A duplicate is a replay (the very bytes of a stored version, judged the same) or a
+        # re-send of the latest version's content, judged the same: nothing changes. Content equal
+        # only to an older version (a reverted correction) or judged differently (the rules
+        # changed before a re-run) is a new version: the newest word of unit and rules counts.
+        same = (s.c.content_hash == digest) & (s.c.status == v.status)
+        replay = conn.execute(select(s.c.id, s.c.version, s.c.status).where(
+            where & same & (s.c.sha256 == v.sha256)).order_by(s.c.version.desc()).limit(1)).first()
+        latest = conn.execute(select(s.c.id, s.c.version, s.c.status, s.c.content_hash, s.c.status)
+                              .where(where).order_by(s.c.version.desc()).limit(1)).first()
+        if replay is None and latest is not None and latest.content_hash == digest \
+                and latest.status == v.status:
+            replay = latest
+        if replay is not None:
+            conn.execute(update(s).where(s.c.id == replay.id).values(last_seen_at=now, last_seen_run=run_id))
+            return _result(v, replay.id, replay.version, "duplicate", replay.status, None)
 
         version = (conn.execute(select(func.max(s.c.version)).where(where)).scalar() or 0) + 1
         current = conn.execute(select(s.c.id, s.c.version, s.c.status).where(
