@@ -351,7 +351,7 @@ def _indicator_code(f: _Fields, seen: set[str]) -> str:
 
 
 _FORMULA_NODES = (ast.Expression, ast.BinOp, ast.Name, ast.Load, ast.Constant, ast.Add, ast.Sub,
-                  ast.Mult, ast.Div, ast.UnaryOp, ast.USub)
+                  ast.Mult, ast.Div, ast.UnaryOp, ast.USub, ast.UAdd)
 
 
 def _check_formula(f: _Fields, formula: str, codes: set[str]) -> None:
@@ -360,7 +360,9 @@ def _check_formula(f: _Fields, formula: str, codes: set[str]) -> None:
     except SyntaxError:
         raise f.error("formula", f"{formula!r} is not an arithmetic expression") from None
     for node in ast.walk(tree):
-        if not isinstance(node, _FORMULA_NODES):
+        if not isinstance(node, _FORMULA_NODES) or (
+                isinstance(node, ast.Constant)
+                and (isinstance(node.value, bool) or not isinstance(node.value, (int, float)))):
             raise f.error("formula", f"{formula!r} may only use + - * /, numbers and indicator codes")
         if isinstance(node, ast.Name) and node.id not in codes:
             raise f.error("formula", f"unknown indicator {node.id} in {formula!r}")
@@ -383,6 +385,8 @@ def _load_rules(data: Any, codes: set[str]) -> tuple[Rule, ...]:
         if check == "sum_equals":
             params["parts"] = f.get("parts", list)
             params["tolerance"] = float(f.get("tolerance", (int, float), 0))
+            if params["tolerance"] < 0:
+                raise f.error("tolerance", f"{params['tolerance']} must be 0 or more")
         for name in names + (("parts",) if check == "sum_equals" else ()):
             for ref in params[name] if name == "parts" else [params[name]]:
                 if ref not in codes:

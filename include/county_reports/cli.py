@@ -74,9 +74,9 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _check_config(args, catalog) -> int:
-    from county_reports import collect
+    from county_reports import config_check
 
-    collect.load_settings(args.config)
+    warnings = config_check.check_all(catalog, args.config)
     b = catalog.bureau
     print(f"配置检查通过 configuration OK — {b.name}（{b.county}，{b.timezone}）")
     print(f"  units: {len(catalog.units)} of {len(catalog.kinds)} kinds")
@@ -89,6 +89,10 @@ def _check_config(args, catalog) -> int:
           f"{sum(r.importance == 'warning' for r in catalog.rules)} warnings)")
     for year, figures in sorted(catalog.targets.items()):
         print(f"  targets {year}: {len(figures)} indicators")
+    print("  also checked: collection, validation, reports, delivery, wording (both summaries "
+          "composed from sample figures), messages, template")
+    for warning in warnings:
+        print(f"  注意 warning: {warning}")
     return 0
 
 

@@ -217,7 +217,10 @@ class _Composer:
         """(sentence for the opening when 时间过半、任务过半 holds, sentence for 存在的问题 when not)."""
         if not self.span.is_half_year:
             return "", ""
-        met, lagging = time_half_task_half(self.inp.figures)
+        try:
+            met, lagging = time_half_task_half(self.inp.figures)
+        except ValueError:      # no indicator has a target this year: nothing to say about it
+            return "", ""
         cfg = self.w["time_half_task_half"]
         if met:
             return cfg["met"], ""

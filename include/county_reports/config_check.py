@@ -1,0 +1,120 @@
+"""``check-config``: every file admins edit, loaded and cross-checked before a run finds out.
+
+Each loader checks its own file; this module runs them all, checks references between files
+(indicator codes named in the wording, targets for the running year), and composes both
+summaries once from made-up figures, so a misspelt ``{placeholder}`` in wording.yaml fails
+here, not on 10 July. A problem raises :class:`ConfigError`; things that are fine today but
+will bite later (no targets for this year, an environment variable only the workers have)
+come back as warnings.
+"""
+from __future__ import annotations
+
+from datetime import date, datetime
+from pathlib import Path
+from zoneinfo import ZoneInfo
+
+from county_reports.catalog import Catalog, ConfigError
+
+# Message keys the code uses: a file that lost one would fail mid-run.
+MESSAGE_KEYS = {
+    "refused": ("not_utf8", "bad_json", "not_object", "wrong_protocol", "missing_field",
+                "wrong_field_type", "content_type", "too_large", "unreadable_file"),
+    "failed": ("http_status", "unauthorized", "timeout", "connection", "no_token", "bad_endpoint"),
+}
+
+
+def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
+    """Load and cross-check every configuration file; returns warnings (errors raise)."""
+    from county_reports import collect, delivery_config, summaries, template
+    from county_reports.validate.options import load_options
+
+    warnings: list[str] = []
+    collect.load_settings(config_dir)
+    load_options(config_dir)
+    summaries.load_settings(config_dir)
+    template.load_wording(config_dir)
+    _check_messages(config_dir)
+    try:
+        delivery_config.load_settings(config_dir)
+    except ConfigError as exc:
+        if "is not set" not in exc.problem:
+            raise
+        warnings.append(f"{exc} — set it where the report DAGs run (workers), or delivery will fail")
+    _check_wording(catalog, config_dir)
+    today = today or datetime.now(ZoneInfo(catalog.bureau.timezone)).date()
+    for year in (today.year, today.year - 1 if today.month == 1 else None):
+        if year and year not in catalog.targets:
+            warnings.append(f"targets.yaml: {year}: no annual targets — the {year} summaries will "
+                            f"print no completion figures")
+    return warnings
+
+
+def _check_messages(config_dir: Path | None) -> None:
+    import yaml
+
+    from county_reports import settings
+
+    file = "messages.yaml"
+    path = (Path(config_dir) if config_dir else settings.config_dir()) / file
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except (OSError, yaml.YAMLError) as exc:
+        raise ConfigError(file, "(file)", f"cannot be read: {exc}") from None
+    for group, keys in MESSAGE_KEYS.items():
+        for key in keys:
+            if not isinstance((data.get(group) or {}).get(key), str):
+                raise ConfigError(file, f"{group}.{key}", "missing (the collection messages need it)")
+
+
+def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
+    """Indicator codes the wording names exist, and both summaries compose from sample figures."""
+    from county_reports.render import compose
+
+    wording = compose.load_wording(config_dir)
+    known = set(catalog.indicator_by_code) | {d.code for d in catalog.derived}
+    figures = wording.get("figures") or {}
+    references = {"opening.headline_indicators": (wording.get("opening") or {}).get("headline_indicators", []),
+                  "figures.items": list((figures.get("items") or {})),
+                  "figures.prose_skip": figures.get("prose_skip", [])}
+    for key, codes in references.items():
+        for code in codes or []:
+            if code not in known:
+                raise ConfigError("wording.yaml", key, f"unknown indicator code {code!r}")
+    for kind in ("half_year", "annual"):
+        try:
+            compose.compose(catalog, wording, _sample_inputs(catalog, kind))
+        except KeyError as exc:
+            raise ConfigError("wording.yaml", f"({kind})", f"unknown or missing key/placeholder {exc}") from None
+        except (ValueError, IndexError) as exc:
+            raise ConfigError("wording.yaml", f"({kind})", f"a template cannot be filled: {exc}") from None
+
+
+def _sample_inputs(catalog: Catalog, kind: str):
+    """Made-up figures (every indicator 1.0, one of every narrative) to exercise every template."""
+    import pandas as pd
+
+    from county_reports import aggregate
+    from county_reports.render import compose
+
+    year = max(catalog.targets) if catalog.targets else 2025
+    span = aggregate.Span.half_year(year) if kind == "half_year" else aggregate.Span.full_year(year)
+    last = span.last
+    units = catalog.units_active_in(last)
+    values, narratives = [], []
+    for indicator in catalog.indicators:
+        unit = next((u for u in units if u.kind in indicator.reported_by), None)
+        if unit:
+            values.append({"unit": unit.code, "period": last, "indicator": indicator.code, "value": 1.0,
+                           "submission_id": 1, "version": 1})
+    for section in catalog.sections:
+        for item in ("highlight", "problem", "plan"):
+            narratives.append({"unit": units[0].code, "period": last, "kind": item,
+                               "section": section.code, "text": "示例。", "seq": 0})
+    completeness = pd.DataFrame([{"unit": u.code, "period": p, "status": "missing", "due": None,
+                                  "first_accepted_arrived_at": None}
+                                 for p in span.periods for u in catalog.units_active_in(p)])
+    frame = pd.DataFrame(values, columns=["unit", "period", "indicator", "value", "submission_id", "version"])
+    figures = aggregate.county_figures(catalog, frame, span, completeness=completeness)
+    summary = aggregate.completeness_summary(completeness, span, catalog=catalog)
+    return compose.ReportInputs(kind, span, figures, pd.DataFrame(narratives), summary,
+                                aggregate.completeness_totals(summary), date(year, 7, 10), state_gap=True)
