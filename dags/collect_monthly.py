@@ -76,10 +76,13 @@ def collect_monthly():
               f"in {len(batches)} batches.")
         return batches
 
-    @task(pool=POOL, retries=0)
+    # Retrying a batch is safe: the archive is content-addressed and outcomes are only recorded
+    # downstream, once, from the successful attempt.
+    @task(pool=POOL, retries=2, retry_delay=timedelta(minutes=1))
     def pull(batch: dict) -> list[dict]:
         """Pull one batch of units concurrently; never fails for a unit's fault."""
         from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
 
         from county_reports import collect, settings
         from county_reports.catalog import load_catalog
@@ -91,8 +94,9 @@ def collect_monthly():
         for unit in units:
             try:
                 tokens[unit.token_conn_id] = BaseHook.get_connection(unit.token_conn_id).password
-            except Exception:  # a unit without a connection fails alone, with a clear reason
+            except AirflowNotFoundException:  # that unit fails alone, "no token configured"
                 tokens[unit.token_conn_id] = None
+            # any other error (secrets backend down) fails the task, which Airflow retries
         return collect.pull_batch(catalog, batch["period"], batch["units"],
                                   data_dir=settings.data_dir(), token_lookup=tokens.get,
                                   settings=collect.load_settings())

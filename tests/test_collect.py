@@ -202,3 +202,28 @@ def test_batches_respect_max_map_length():
     codes = [f"P{i:04d}" for i in range(3000)]
     batches = collect.plan_batches(codes, 100)
     assert len(batches) == 30 <= 1024 and sum(map(len, batches)) == 3000
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b'{"protocol": 1, "unit": "TS01", "period": "2025-09", "values": null}', "values"),
+    (b'{"protocol": 1, "unit": "TS01", "period": "2025-09", "values": ' + b"[" * 100000 + b"]" * 100000 + b"}",
+     "嵌套层数过多"),
+])
+def test_envelopes_that_used_to_crash_are_refused(body, reason):
+    with pytest.raises(protocol.Unreadable) as info:
+        protocol.parse_json_payload(body, "application/json")
+    assert reason in info.value.reason
+
+
+def test_an_unexpected_error_fails_only_that_unit(catalog, sim, data_dir, demo_tokens, monkeypatch):
+    real = collect.pull_unit
+
+    def flaky_code(session, unit, period, **kwargs):
+        if unit.code == "TS02":
+            raise RuntimeError("something nobody foresaw")
+        return real(session, unit, period, **kwargs)
+
+    monkeypatch.setattr(collect, "pull_unit", flaky_code)
+    outcomes = by_unit(pull(catalog, ["TS01", "TS02", "TS03"], data_dir, demo_tokens.get))
+    assert outcomes["TS02"]["status"] == "failed" and "RuntimeError" in outcomes["TS02"]["reason"]
+    assert outcomes["TS01"]["status"] == outcomes["TS03"]["status"] == "received"

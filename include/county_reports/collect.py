@@ -14,6 +14,7 @@ over batches so a province of 3,000 units stays within Airflow's ``max_map_lengt
 from __future__ import annotations
 
 import json
+import logging
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
@@ -30,6 +31,7 @@ from county_reports import archive, messages, protocol
 from county_reports.catalog import Catalog, ConfigError, Unit
 from county_reports.tokens import TokenLookup
 
+log = logging.getLogger(__name__)
 RECEIVED, MISSING, REFUSED, FAILED = "received", "missing", "refused", "failed"
 OUTCOMES = (RECEIVED, MISSING, REFUSED, FAILED)
 RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
@@ -90,13 +92,19 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
 
     def one(code: str) -> dict[str, Any]:
         unit = catalog.unit_by_code[code]
-        dropped = inbox.inbox_path(data_dir, period, code)
-        if dropped.is_file():
-            return read_inbox_file(catalog, unit, period, dropped, data_dir=data_dir)
-        if not hasattr(local, "session"):
-            local.session = _new_session(settings)
-        return pull_unit(local.session, unit, period, data_dir=data_dir,
-                         token_lookup=token_lookup, settings=settings, environ=environ)
+        try:
+            dropped = inbox.inbox_path(data_dir, period, code)
+            if dropped.is_file():
+                return read_inbox_file(catalog, unit, period, dropped, data_dir=data_dir)
+            if not hasattr(local, "session"):
+                local.session = _new_session(settings)
+            return pull_unit(local.session, unit, period, data_dir=data_dir,
+                             token_lookup=token_lookup, settings=settings, environ=environ)
+        except Exception as exc:  # one unit's surprise must not stop the other units' collection
+            log.exception("collecting %s %s failed unexpectedly", code, period)
+            out = _outcome(code, period, "http")
+            return _finish(out, time.monotonic(), FAILED,
+                           messages.text("failed", "internal", detail=type(exc).__name__))
 
     with ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, len(unit_codes)))) as pool:
         return list(pool.map(one, unit_codes))

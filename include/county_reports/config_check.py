@@ -19,7 +19,8 @@ from county_reports.catalog import Catalog, ConfigError
 MESSAGE_KEYS = {
     "refused": ("not_utf8", "bad_json", "not_object", "wrong_protocol", "missing_field",
                 "wrong_field_type", "content_type", "too_large", "unreadable_file"),
-    "failed": ("http_status", "unauthorized", "timeout", "connection", "no_token", "bad_endpoint"),
+    "failed": ("http_status", "unauthorized", "timeout", "connection", "no_token", "bad_endpoint",
+               "internal"),
 }
 
 

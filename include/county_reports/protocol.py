@@ -59,6 +59,8 @@ def parse_json_payload(raw: bytes, content_type: str | None = None) -> dict[str,
         payload = json.loads(decode(raw, charset))
     except json.JSONDecodeError as exc:
         raise Unreadable("bad_json", detail=f"第{exc.lineno}行第{exc.colno}列：{exc.msg}") from None
+    except RecursionError:
+        raise Unreadable("bad_json", detail="嵌套层数过多") from None
     return check_envelope(payload)
 
 
@@ -70,10 +72,11 @@ def check_envelope(payload: Any) -> dict[str, Any]:
     for name in ("unit", "period", "values"):
         if name not in payload:
             raise Unreadable("missing_field", detail=name)
-    for name, kind, label in (("unit", str, "文本"), ("period", str, "文本"),
-                              ("values", dict, "对象（指标代码: 数值）"),
-                              ("narratives", list, "列表"), ("contact", dict, "对象")):
-        if name in payload and payload[name] is not None and not isinstance(payload[name], kind):
+    for name, kind, label, required in (("unit", str, "文本", True), ("period", str, "文本", True),
+                                        ("values", dict, "对象（指标代码: 数值）", True),
+                                        ("narratives", list, "列表", False), ("contact", dict, "对象", False)):
+        value = payload.get(name)
+        if (value is None and required) or (value is not None and not isinstance(value, kind)):
             raise Unreadable("wrong_field_type", field=name, detail=f"应为{label}")
     for i, item in enumerate(payload.get("narratives") or []):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
