@@ -69,9 +69,12 @@ def make_report_dag(kind: str):
             from county_reports.catalog import load_catalog
             from county_reports.warehouse import Warehouse
 
+            import pendulum
+
             catalog = load_catalog()
             report_settings = summaries.load_settings()
-            moment = (logical_date or dag_run.run_after).in_timezone(catalog.bureau.timezone)
+            # A run triggered without a logical date (API, CLI) has only run_after, a datetime.
+            moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(catalog.bureau.timezone)
             year = params.get("year") or summaries.default_year(params["kind"], moment.date())
             plan = summaries.plan(params["kind"], year, report_settings)
             with Warehouse() as warehouse:
@@ -80,8 +83,10 @@ def make_report_dag(kind: str):
             print(cover.reason)
             if cover.action == "refuse":
                 raise AirflowFailException(f"Refused by reports.yaml (below_threshold: refuse): {cover.reason}")
+            due = summaries.last_deadline(catalog, plan)
+            today = pendulum.now(catalog.bureau.timezone).date()
             return {"kind": plan.kind, "year": plan.year, "state_gap": cover.action == "state_gap",
-                    "rate": cover.rate}
+                    "rate": cover.rate, "span_open": today <= due, "last_deadline": due.isoformat()}
 
         @task
         def render(checked: dict) -> dict:
@@ -99,14 +104,14 @@ def make_report_dag(kind: str):
             print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
             return built
 
-        @task
-        def deliver(built: dict, params=None) -> dict:
+        @task(retries=3, retry_delay=timedelta(minutes=15))
+        def deliver(built: dict, checked: dict, params=None) -> dict:
             """Send the document to the county office once, and record the receipt."""
             from pathlib import Path
 
-            from airflow.sdk.exceptions import AirflowFailException
             from airflow.sdk import BaseHook
 
+            from county_reports import archive, settings
             from county_reports import deliver as delivery
             from county_reports.catalog import load_catalog
             from county_reports.warehouse import Warehouse
@@ -114,6 +119,15 @@ def make_report_dag(kind: str):
             if params["dry_run"]:
                 print(f"Dry run: {built['docx']} rendered, not delivered.")
                 return {"status": "dry_run"}
+            if checked["span_open"] and not params["force_delivery"]:
+                # An early look must not become the delivered report (and block the real one).
+                print(f"Not delivered: the last reports of the span are due {checked['last_deadline']}; "
+                      f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
+                return {"status": "span_open"}
+            # What the office gets is kept as sent, under its SHA-256: a later re-render of the
+            # report folder never loses the delivered bytes.
+            kept = archive.store(settings.data_dir(), Path(built["docx"]).read_bytes())
+            print(f"Delivered copy kept at {kept.path}")
             cfg = delivery.load_settings()
             document = delivery.Document(kind=built["kind"], year=built["year"], title=built["title"],
                                          issuer=load_catalog().bureau.name, path=Path(built["docx"]),
@@ -132,10 +146,12 @@ def make_report_dag(kind: str):
             print(f"Delivery: {result.status} via {result.channel}; receipt {result.receipt_id}"
                   + (f"; {result.note}" if result.note else ""))
             if result.status == "failed":
-                raise AirflowFailException(f"Delivery failed after {result.attempts} attempts: {result.error}")
+                # Retryable: the office may be back in 15 minutes; the run shows failed if not.
+                raise RuntimeError(f"Delivery failed after {result.attempts} attempts: {result.error}")
             return result.as_dict()
 
-        deliver(render(check_coverage()))
+        checked = check_coverage()
+        deliver(render(checked), checked)
 
     return report_dag()
 

@@ -151,14 +151,25 @@ def test_every_printed_figure_equals_the_warehouse(built, catalog, kind):
         target = catalog.targets.get(plan.year, {}).get(code)
         expected = {"value": now, "last_year_value": base, "target": target,
                     "yoy_pct": None if not base else (now - base) / base * 100,
+                    "yoy_change": None if base is None else now - base,
                     "completion_pct": None if not target else now / target * 100}[measure]
         assert expected is not None and fig["value"] == pytest.approx(expected, rel=1e-9, abs=1e-9), fig
         # and the printed text says that number, rounded
         # (a change prints without its sign: "同比下降30.0%")
-        printed = expected if measure != "yoy_pct" or fig["text"].startswith("-") else abs(expected)
+        printed = expected if measure not in ("yoy_pct", "yoy_change") or fig["text"].startswith("-") \
+            else abs(expected)
         assert _number(fig["text"]) == pytest.approx(printed, abs=_rounding(fig["text"]))
         checked += 1
     assert checked > 150
+
+
+def test_rates_change_in_percentage_points(built, catalog):
+    _, out, _ = built
+    text, tables = doc_text(Document(out["half_year"][1]["docx"]))
+    sentence = text.split("隐患整改率达到")[1].split("；")[0].split("。")[0]
+    assert "个百分点" in sentence or "持平" in sentence, sentence
+    row = next(r for r in tables[0] if r[0] == "隐患整改率")
+    assert row[4].endswith("个百分点") or row[4] == "—"
 
 
 def test_a_missing_unit_is_reported_missing_not_zero(built, catalog):

@@ -80,6 +80,12 @@ def plan(kind: str, year: int, report_settings: ReportSettings) -> Plan:
     return Plan(kind, year, Span.full_year(year), date(year + 1, month, day))
 
 
+def last_deadline(catalog: Catalog, report: Plan) -> date:
+    """The day the last report of the span is due: before it, the span's figures are not final."""
+    units = catalog.units_active_in(report.span.last) or catalog.units
+    return max(u.due_date(report.span.last) for u in units)
+
+
 @dataclass(frozen=True)
 class Coverage:
     expected: int

@@ -108,7 +108,14 @@ class _Composer:
         cfg = self.w["figures"]
         item = self.fill(cfg.get("items", {}).get(code, cfg["item"]), name=row.name,
                          value=self.amount(code, "value", where))
-        if row.yoy_pct is not None and not _missing(row.yoy_pct):
+        if _is_rate(row):   # a rate changes by percentage points, not by a percentage of itself
+            if not _missing(row.yoy_change) and not _missing(row.last_year_value):
+                words = numbers.fmt_points(row.yoy_change)
+                number = numbers.fmt_number(abs(row.yoy_change), 1)
+                if number + "个百分点" in words:
+                    self.traced(number + "个百分点", where, code, "yoy_change", _plain(row.yoy_change))
+                item += "，" + words
+        elif row.yoy_pct is not None and not _missing(row.yoy_pct):
             words = numbers.fmt_yoy(row.yoy_pct)
             number = numbers.fmt_number(abs(row.yoy_pct), 1) + "%"
             if number in words:
@@ -238,7 +245,8 @@ class _Composer:
             where = f"附件1:{index}"
             cells = [row.name, row.uom,
                      self.table_number(row, "value", where), self.table_number(row, "last_year_value", where),
-                     self.table_pct(row, "yoy_pct", where), self.table_number(row, "target", where),
+                     self.table_points(row, where) if _is_rate(row) else self.table_pct(row, "yoy_pct", where),
+                     self.table_number(row, "target", where),
                      self.table_pct(row, "completion_pct", where)]
             rows.append(cells)
         return Attachment(cfg["label"], self.fill(cfg["title"], span_title=span_title),
@@ -257,6 +265,12 @@ class _Composer:
             return "—"
         return self.traced(f"{numbers.fmt_number(value, 1)}%", where, row.code, measure, _plain(value))
 
+    def table_points(self, row, where: str) -> str:
+        if _missing(row.yoy_change) or _missing(row.last_year_value):
+            return "—"
+        return self.traced(f"{numbers.fmt_number(row.yoy_change, 1)}个百分点", where, row.code,
+                           "yoy_change", _plain(row.yoy_change))
+
     def reporting_table(self) -> Attachment:
         cfg = self.w["attachments"]["reporting"]
         span_title = f"{self.span.year}年{numbers.fmt_month_range(self.span)}"
@@ -274,6 +288,10 @@ class _Composer:
 
 def compose(catalog: Catalog, wording: dict, inputs: ReportInputs) -> Composed:
     return _Composer(catalog, wording, inputs).compose()
+
+
+def _is_rate(row) -> bool:
+    return row.uom == "%"
 
 
 def _missing(value: Any) -> bool:
