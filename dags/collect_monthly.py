@@ -142,10 +142,14 @@ def collect_monthly():
 
     @task
     def notify(validated: dict, stored: list[dict], run_id=None) -> dict:
-        """POST the Chinese feedback to every rejected or warned unit (once per version)."""
+        """Tell every rejected or warned unit, in Chinese, once per version: a POST to its
+        endpoint, or a feedback file beside its workbook in the inbox. Feedback that could not be
+        delivered before is tried again here, on every run."""
         from airflow.sdk import BaseHook
+        from airflow.sdk.exceptions import AirflowNotFoundException
 
-        from county_reports import notify as feedback_post
+        from county_reports import notify as feedback_out
+        from county_reports import settings
         from county_reports.catalog import load_catalog
         from county_reports.validate import feedback
         from county_reports.validate.model import read_verdicts
@@ -153,29 +157,33 @@ def collect_monthly():
 
         catalog = load_catalog()
         ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
-        sent = failed = 0
+        sent, failed = [], []
         with Warehouse() as warehouse:
+            pending = {p["submission_id"]: p for p in warehouse.undelivered_feedback()}
             for path in validated["verdict_files"]:
                 for verdict in read_verdicts(path):
                     submission_id = ids.get((verdict.unit, verdict.period))
-                    if not verdict.issues or warehouse.feedback_delivered(submission_id):
-                        continue
-                    unit = catalog.unit_by_code[verdict.unit]
-                    try:
-                        token = BaseHook.get_connection(unit.token_conn_id).password
-                    except Exception:
-                        token = None
-                    messages = feedback.feedback_payload(verdict, catalog)
-                    if verdict.source == "http":
-                        result = feedback_post.send_feedback(unit, verdict.period, messages, token)
-                    else:   # an inbox unit reads its feedback in the warehouse / from the admin
-                        result = {"delivered": False, "http_status": None, "error": "inbox submission"}
-                    warehouse.record_feedback(verdict.unit, verdict.period, submission_id, messages,
-                                              result["delivered"], result["http_status"], result["error"], run_id)
-                    sent += result["delivered"]
-                    failed += not result["delivered"]
-        print(f"Feedback posted to {sent} unit(s); {failed} could not be posted (kept in the warehouse).")
-        return {"sent": sent, "failed": failed}
+                    if verdict.issues and not warehouse.feedback_delivered(submission_id):
+                        pending[submission_id] = {
+                            "submission_id": submission_id, "unit": verdict.unit, "period": verdict.period,
+                            "source": verdict.source, "messages": feedback.feedback_payload(verdict, catalog)}
+            for item in pending.values():
+                unit = catalog.unit_by_code.get(item["unit"])
+                if unit is None:
+                    continue
+                try:
+                    token = BaseHook.get_connection(unit.token_conn_id).password
+                except AirflowNotFoundException:
+                    token = None
+                result = feedback_out.send(unit, item["period"], item["messages"], source=item["source"],
+                                           token=token, data_dir=settings.data_dir())
+                warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
+                                          result["delivered"], result["http_status"], result["error"], run_id)
+                (sent if result["delivered"] else failed).append(f"{item['unit']} {item['period']}")
+        print(f"Feedback delivered to {len(sent)} unit-month(s): {', '.join(sent) or '—'}")
+        if failed:
+            print(f"Feedback NOT delivered (tried again next run): {', '.join(failed)}")
+        return {"sent": len(sent), "failed": failed}
 
     @task(outlets=[ACCEPTED_DATA])
     def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict,

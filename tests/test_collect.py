@@ -227,3 +227,15 @@ def test_an_unexpected_error_fails_only_that_unit(catalog, sim, data_dir, demo_t
     outcomes = by_unit(pull(catalog, ["TS01", "TS02", "TS03"], data_dir, demo_tokens.get))
     assert outcomes["TS02"]["status"] == "failed" and "RuntimeError" in outcomes["TS02"]["reason"]
     assert outcomes["TS01"]["status"] == outcomes["TS03"]["status"] == "received"
+
+
+def test_inbox_units_get_their_feedback_as_a_file(catalog, tmp_path):
+    from county_reports import notify
+
+    messages = [{"text": "石桥镇交通运输管理站（TS03）2025年9月报表：……", "indicator": "X", "value": "1",
+                 "rule": "BOUNDS", "importance": "error"}]
+    result = notify.send(catalog.unit_by_code["TS03"], PERIOD, messages, source="inbox", token=None,
+                         data_dir=tmp_path)
+    assert result["delivered"]
+    text = (tmp_path / "inbox" / PERIOD / "TS03.feedback.txt").read_text(encoding="utf-8")
+    assert text.startswith("1. 石桥镇交通运输管理站（TS03）")

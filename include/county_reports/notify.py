@@ -1,4 +1,5 @@
-"""Feedback to units: POST the validation messages back to the unit's endpoint (protocol v1).
+"""Feedback to units: POST the validation messages back to the unit's endpoint (protocol v1),
+or, for a unit that reports by Excel, a feedback file beside its workbook in the inbox.
 
 ``POST {base_url}/submissions/{period}/feedback`` with a JSON list of messages. A unit whose
 endpoint is down does not stop the run: the result says so and the warehouse records it, so the
@@ -6,6 +7,8 @@ next run can try again.
 """
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 import requests
@@ -32,3 +35,25 @@ def send_feedback(unit: Unit, period: str, messages: list[dict[str, Any]], token
     ok = 200 <= response.status_code < 300
     return {"delivered": ok, "http_status": response.status_code,
             "error": None if ok else f"HTTP {response.status_code}"}
+
+
+def write_inbox_feedback(data_dir: Path, unit_code: str, period: str,
+                         messages: list[dict[str, Any]]) -> Path:
+    """A unit that reports by Excel reads its feedback beside its workbook in the inbox."""
+    folder = Path(data_dir) / "inbox" / period
+    folder.mkdir(parents=True, exist_ok=True)
+    (folder / f"{unit_code}.feedback.json").write_text(
+        json.dumps(messages, ensure_ascii=False, indent=1), encoding="utf-8")
+    path = folder / f"{unit_code}.feedback.txt"
+    path.write_text("\n".join(f"{n}. {m['text']}" for n, m in enumerate(messages, 1)) + "\n",
+                    encoding="utf-8")
+    return path
+
+
+def send(unit: Unit, period: str, messages: list[dict[str, Any]], *, source: str,
+         token: str | None, data_dir: Path) -> dict[str, Any]:
+    """Feedback the way the submission came: POST for an endpoint, a file for the inbox."""
+    if source == "http":
+        return send_feedback(unit, period, messages, token)
+    path = write_inbox_feedback(data_dir, unit.code, period, messages)
+    return {"delivered": True, "http_status": None, "error": None, "file": str(path)}

@@ -289,3 +289,14 @@ def test_concurrent_writers_get_distinct_versions_and_one_current(wh, make_verdi
     by_version = dict(zip(subs["version"], subs["id"]))
     assert all(chain[by_version[v]] == by_version[v + 1] for v in range(1, 6))
     assert len(wh.current_values([P])) == 1
+
+
+def test_undelivered_feedback_is_offered_again_until_delivered(wh, make_verdict, make_issue):
+    v = make_verdict("A1", P, status="rejected", issues=(make_issue("A1", P),))
+    [row] = wh.record_verdicts([v], "r1")
+    wh.record_feedback("A1", P, row["submission_id"], [{"text": "m"}], False, None, "HTTP 503", "r1")
+    [pending] = wh.undelivered_feedback()
+    assert pending["submission_id"] == row["submission_id"] and pending["messages"] == [{"text": "m"}]
+    assert pending["source"] == "http"
+    wh.record_feedback("A1", P, row["submission_id"], [{"text": "m"}], True, 200, None, "r2")
+    assert wh.undelivered_feedback() == []

@@ -299,6 +299,20 @@ class Warehouse:
             return conn.execute(select(f.c.id).where((f.c.submission_id == submission_id)
                                                      & f.c.delivered.is_(True)).limit(1)).first() is not None
 
+    def undelivered_feedback(self) -> list[dict[str, Any]]:
+        """Feedback that never reached its unit: per submission, the latest attempt, to try again."""
+        f, s = t.feedback, t.submissions
+        delivered = select(f.c.submission_id).where(f.c.delivered.is_(True) & f.c.submission_id.is_not(None))
+        latest = (select(func.max(f.c.id)).where(f.c.submission_id.is_not(None)
+                                                 & f.c.submission_id.not_in(delivered))
+                  .group_by(f.c.submission_id))
+        query = (select(f.c.submission_id, f.c.unit, f.c.period, f.c.messages, s.c.source)
+                 .join(s, s.c.id == f.c.submission_id).where(f.c.id.in_(latest))
+                 .order_by(f.c.period, f.c.unit))
+        with self.engine.connect() as conn:
+            return [{"submission_id": r.submission_id, "unit": r.unit, "period": r.period,
+                     "source": r.source, "messages": json.loads(r.messages)} for r in conn.execute(query)]
+
     # ------------------------------------------------------------------ reading
 
     def current_values(self, periods: Iterable[str]):
