@@ -4,11 +4,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from datetime import datetime
+from datetime import datetime, timezone
 from pathlib import PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
+from county_reports import periods
 from county_reports.validate.model import Verdict
 
 
@@ -77,10 +78,18 @@ def parse_time(value: str | datetime | None, tz: str, *, field: str, required: b
 
 
 def arrival(verdict: Verdict, tz: str) -> tuple[datetime, datetime | None, datetime]:
-    """(received_at, submitted_at, arrived_at); arrived_at = min of both, the time for timeliness."""
+    """(received_at, submitted_at, arrived_at): the time used for timeliness.
+
+    arrived_at = the unit's own submission time, never later than we received it, and never
+    earlier than the end of the month reported on — a month cannot be reported before it is
+    over, so an earlier stamp (a copied file's old time, a platform's stale default) is wrong.
+    """
     received = parse_time(verdict.received_at, tz, field="received_at", required=True)
     submitted = parse_time(verdict.submitted_at, tz, field="submitted_at", required=False)
-    return received, submitted, min(received, submitted) if submitted else received
+    arrived = min(received, submitted) if submitted else received
+    year, month = periods.parse(periods.shift(verdict.period, 1))
+    month_over = datetime(year, month, 1, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    return received, submitted, max(arrived, min(month_over, received))
 
 
 def raw_path(sha256: str) -> str:
