@@ -40,10 +40,14 @@ def not_received(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
             for o in outcomes if o["status"] not in ARRIVED]
 
 
-def history_periods(periods: list[str], months: int = 13) -> list[str]:
-    """The months whose accepted values the outlier checks of ``periods`` look at."""
+def history_periods(periods: list[str], months: int | None = None) -> list[str]:
+    """The months whose accepted values the outlier checks of ``periods`` look at: the
+    configured window (validation.yaml outliers.window) and the same month a year before."""
     from county_reports import periods as months_of
+    from county_reports.validate.options import load_options
 
+    if months is None:
+        months = max(load_options().outliers.window, 12) + 1
     first = months_of.shift(min(periods), -months)
     return months_of.span(first, months_of.previous(max(periods)))
 
