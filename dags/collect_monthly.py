@@ -62,6 +62,7 @@ def collect_monthly():
         """Which months and which units, cut into batches for the mapped pulls."""
         from county_reports import collect, periods
         from county_reports.catalog import load_catalog
+        from county_reports.settings import data_dir as settings_dir
 
         catalog = load_catalog()
         moment = logical_date or dag_run.run_after
@@ -74,6 +75,11 @@ def collect_monthly():
             batches += [{"period": month, "units": b} for b in collect.plan_batches(codes, settings.batch_size)]
         print(f"Collecting {', '.join(months)}: {sum(len(b['units']) for b in batches)} unit-months "
               f"in {len(batches)} batches.")
+        for month in months:
+            strays = collect.unexpected_inbox_files(settings_dir(), catalog, month)
+            if strays:
+                print(f"WARNING: inbox files for {month} from no unit expected that month (not read): "
+                      f"{', '.join(p.name for p in strays)}")
         return batches
 
     # Retrying a batch is safe: the archive is content-addressed and outcomes are only recorded

@@ -170,7 +170,7 @@ def main() -> int:
 
 
 def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: float) -> None:
-    from county_reports import ledger
+    from county_reports import ledger, settings
     from county_reports.warehouse import Warehouse
 
     with Warehouse() as warehouse:
@@ -187,7 +187,10 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     print("  not received: " + ", ".join(f"{o['unit']} {o['period']} ({ledger.STATUS_LABELS[o['status']]})"
                                           for o in follow))
     print("  rejected and told why: " + ", ".join(f"{r.unit} {r.period}" for r in rejected.itertuples()))
-    print(f"  warehouse: {len(versions)} submission versions in {os.environ.get('COUNTY_REPORTS_DB_URL') or data / 'warehouse.db'}")
+    from sqlalchemy.engine import make_url
+
+    where = make_url(settings.warehouse_url()).render_as_string(hide_password=True)
+    print(f"  warehouse: {len(versions)} submission versions in {where}")
     print("Documents:")
     for built, delivered in reports:
         print(f"  {built['title']}")

@@ -239,3 +239,11 @@ def test_inbox_units_get_their_feedback_as_a_file(catalog, tmp_path):
     assert result["delivered"]
     text = (tmp_path / "inbox" / PERIOD / "TS03.feedback.txt").read_text(encoding="utf-8")
     assert text.startswith("1. 石桥镇交通运输管理站（TS03）")
+
+
+def test_inbox_files_of_unknown_units_are_pointed_out(catalog, tmp_path):
+    folder = tmp_path / "inbox" / "2025-09"
+    folder.mkdir(parents=True)
+    for name in ("TS01.xlsx", "TS99.xlsx", "TS09.xlsx", "~$TS01.xlsx"):
+        (folder / name).write_bytes(b"x")
+    assert [p.name for p in collect.unexpected_inbox_files(tmp_path, catalog, "2025-09")] == ["TS09.xlsx", "TS99.xlsx"]

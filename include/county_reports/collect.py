@@ -62,6 +62,14 @@ def select_units(catalog: Catalog, period: str, only: list[str] | None = None) -
     return list(catalog.units_active_in(period))
 
 
+def unexpected_inbox_files(data_dir: Path, catalog: Catalog, period: str) -> list[Path]:
+    """Workbooks in the month's inbox that no unit expected that month would be read from."""
+    from county_reports import inbox
+
+    expected = {u.code for u in catalog.units_active_in(period)}
+    return [p for p in inbox.scan_inbox(data_dir, period) if p.stem not in expected]
+
+
 def plan_batches(unit_codes: list[str], batch_size: int) -> list[list[str]]:
     return [unit_codes[i:i + batch_size] for i in range(0, len(unit_codes), batch_size)]
 
