@@ -40,7 +40,7 @@ FOOTER_DISTANCE_MM = 25
 HEADER_DISTANCE_MM = 15  # no header is printed; only keeps Word's header area inside the margin
 
 # --- type ----------------------------------------------------------------------------------
-BODY_PT, TITLE_PT, PAGE_NUMBER_PT, TABLE_PT = 16, 22, 14, 12  # 3号, 2号, 4号, 小4号
+BODY_PT, TITLE_PT, PAGE_NUMBER_PT, TABLE_PT = 16, 22, 14, 10.5  # 3号, 2号, 4号, 5号
 FANGSONG, KAITI, HEITI, SONGTI = "仿宋_GB2312", "楷体_GB2312", "黑体", "宋体"
 XIAOBIAOSONG = "方正小标宋简体"
 LATIN = "Times New Roman"  # digits and Latin letters of body text and tables
@@ -362,17 +362,26 @@ def _write_attachment(document, attachment: Attachment, styles, text_width: int)
         _paragraph(document, styles[STYLE_TABLE_NOTE], note)
 
 
-def column_widths(attachment: Attachment, total_twips: int, cap_chars: float = 14) -> list[int]:
-    """Twips per column, summing to ``total_twips``: proportional to the widest cell of each
-    column (text beyond ``cap_chars`` wraps), at least two characters."""
-    weights = []
+CELL_MARGINS_PT = 11  # Word's default left + right cell margins (0.19 cm each)
+
+
+def cell_width_pt(text: str, font_pt: float = TABLE_PT) -> float:
+    """Printed width of one line: Latin letters and digits about 0.55 em, Chinese 1 em."""
+    return sum(0.55 if ord(ch) < 0x80 else 1.0 for ch in text) * font_pt
+
+
+def column_widths(attachment: Attachment, total_twips: int, cap_chars: float = 8) -> list[int]:
+    """Twips per column, summing to ``total_twips``: proportional to what the widest body cell
+    of each column needs at the table's font size, so figures stay on one line; long text
+    (beyond ``cap_chars`` characters) and headers wrap instead. At least two characters."""
+    needs = []
     for index, header in enumerate(attachment.columns):
-        cells = [header] + [row[index] for row in attachment.rows]
-        widest = max(max(display_width(line) for line in cell.split("\n")) for cell in cells)
-        weights.append(min(max(widest, 2.0), cap_chars) + 1)  # +1: cell margins
-    total_weight = sum(weights)
-    widths = [math.floor(total_twips * weight / total_weight) for weight in weights]
-    widths[weights.index(max(weights))] += total_twips - sum(widths)
+        cells = [row[index] for row in attachment.rows] or [header]
+        widest = max(cell_width_pt(line) for cell in cells for line in cell.split("\n"))
+        needs.append(min(max(widest, 2 * TABLE_PT), cap_chars * TABLE_PT) + CELL_MARGINS_PT)
+    total = sum(needs)
+    widths = [math.floor(total_twips * need / total) for need in needs]
+    widths[needs.index(max(needs))] += total_twips - sum(widths)
     return widths
 
 
