@@ -178,18 +178,26 @@ def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets)
 
 
-def _read_yaml(root: Path, name: str) -> Any:
-    path = root / name
-    if not path.is_file():
-        raise ConfigError(name, "(file)", f"file not found in {root}")
+def read_config_file(name: str, config_dir: str | Path | None = None, *,
+                     path: str | Path | None = None) -> Any:
+    """One configuration file's YAML, or a ConfigError naming the file (and line) — the one
+    reader every loader uses. ``path`` overrides ``{config_dir}/{name}`` (then named as given)."""
+    file = Path(path) if path else (Path(config_dir) if config_dir else settings.config_dir()) / name
+    label = name if path is None else str(file)
+    if not file.is_file():
+        raise ConfigError(label, "(file)", f"file not found in {file.parent}")
     try:
-        return yaml.load(path.read_text(encoding="utf-8"), Loader=_LOADER)
+        return yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+        raise ConfigError(label, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
     except UnicodeDecodeError:
-        raise ConfigError(name, "(file)", "not UTF-8 text") from None
+        raise ConfigError(label, "(file)", "not UTF-8 text") from None
+
+
+def _read_yaml(root: Path, name: str) -> Any:
+    return read_config_file(name, root)
 
 
 class _Fields:

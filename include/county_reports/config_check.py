@@ -51,16 +51,10 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
 
 
 def _check_messages(config_dir: Path | None) -> None:
-    import yaml
-
-    from county_reports import settings
+    from county_reports.catalog import read_config_file
 
     file = "messages.yaml"
-    path = (Path(config_dir) if config_dir else settings.config_dir()) / file
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(file, "(file)", f"cannot be read: {exc}") from None
+    data = read_config_file(file, config_dir) or {}
     for group, keys in MESSAGE_KEYS.items():
         for key in keys:
             if not isinstance((data.get(group) or {}).get(key), str):

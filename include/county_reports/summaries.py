@@ -14,12 +14,10 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-import yaml
 
-from county_reports import settings
 from county_reports.aggregate import (Span, completeness_summary, completeness_totals,
                                       county_figures, unit_ranking)
-from county_reports.catalog import Catalog, ConfigError
+from county_reports.catalog import Catalog, ConfigError, read_config_file
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
 KINDS = (HALF_YEAR, ANNUAL)
@@ -35,11 +33,7 @@ class ReportSettings:
 
 def load_settings(config_dir: Path | None = None) -> ReportSettings:
     file = "reports.yaml"
-    path = (Path(config_dir) if config_dir else settings.config_dir()) / file
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError(file, "(file)", f"cannot be read: {exc}") from None
+    data = read_config_file(file, config_dir) or {}
     threshold = data.get("completeness_threshold")
     if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
         raise ConfigError(file, "completeness_threshold", f"{threshold!r} must be a number from 0 to 1")

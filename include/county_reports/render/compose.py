@@ -13,11 +13,10 @@ from pathlib import Path
 from typing import Any
 
 import pandas as pd
-import yaml
 
-from county_reports import numbers, settings
+from county_reports import numbers
 from county_reports.aggregate import Span, time_half_task_half
-from county_reports.catalog import Catalog, ConfigError
+from county_reports.catalog import Catalog, ConfigError, read_config_file
 from county_reports.render.model import (Attachment, Heading1Section, Heading2Section,
                                          OfficialDocument)
 
@@ -52,11 +51,7 @@ class Composed:
 
 
 def load_wording(config_dir: Path | None = None) -> dict:
-    path = (Path(config_dir) if config_dir else settings.config_dir()) / "wording.yaml"
-    try:
-        wording = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (OSError, yaml.YAMLError) as exc:
-        raise ConfigError("wording.yaml", "(file)", f"cannot be read: {exc}") from None
+    wording = read_config_file("wording.yaml", config_dir)
     for key in ("title", "opening", "headings", "figures", "attachments"):
         if key not in (wording or {}):
             raise ConfigError("wording.yaml", key, "missing")

@@ -12,10 +12,8 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-import yaml
 
-from county_reports import settings
-from county_reports.catalog import Catalog, ConfigError, Indicator
+from county_reports.catalog import Catalog, ConfigError, Indicator, read_config_file
 
 PHRASES_FILE = "simulator/phrases.yaml"
 NARRATIVE_KINDS = ("highlight", "problem", "plan")
@@ -51,16 +49,8 @@ class Phrasebook:
 
 
 def load_phrasebook(catalog: Catalog, path: str | Path | None = None) -> Phrasebook:
-    file = Path(path) if path else settings.config_dir() / PHRASES_FILE
-    name = PHRASES_FILE if path is None else str(file)
-    if not file.is_file():
-        raise ConfigError(name, "(file)", f"file not found: {file}")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
+    name = PHRASES_FILE if path is None else str(path)
+    data = read_config_file(PHRASES_FILE, path=path)
     if not isinstance(data, dict):
         raise ConfigError(name, "(file)", "expected a mapping of section code to phrase banks")
     codes = set(catalog.indicator_by_code)

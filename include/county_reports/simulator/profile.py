@@ -11,10 +11,9 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Mapping
 
-import yaml
 
-from county_reports import periods, settings
-from county_reports.catalog import ConfigError
+from county_reports import periods
+from county_reports.catalog import ConfigError, read_config_file
 
 PROFILE_FILE = "simulator/profile.yaml"
 
@@ -79,19 +78,8 @@ def as_profile(profile: Profile | Mapping[str, Any]) -> Profile:
 
 def load_profile(path: str | Path | None = None) -> Profile:
     """Read and check the profile; ``path`` defaults to ``<config_dir>/simulator/profile.yaml``."""
-    file = Path(path) if path else settings.config_dir() / PROFILE_FILE
-    name = PROFILE_FILE if path is None else str(file)
-    if not file.is_file():
-        raise ConfigError(name, "(file)", f"file not found: {file}")
-    try:
-        data = yaml.safe_load(file.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        mark = getattr(exc, "problem_mark", None)
-        where = f"line {mark.line + 1}" if mark else "(file)"
-        raise ConfigError(name, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(name, "(file)", "not UTF-8 text") from None
-    return parse_profile(data, name)
+    name = PROFILE_FILE if path is None else str(path)
+    return parse_profile(read_config_file(PROFILE_FILE, path=path), name)
 
 
 def parse_profile(data: Any, name: str = PROFILE_FILE) -> Profile:
