@@ -384,3 +384,20 @@ def test_aggregate_does_not_import_the_warehouse():
             "assert not bad, bad")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
     assert done.returncode == 0, done.stderr
+
+
+def test_unit_values_table_agrees_with_the_breakdowns():
+    from county_reports.aggregate import unit_breakdown, unit_values_table
+    from county_reports.catalog import load_catalog
+    from county_reports.simulator.seeding import accepted_verdicts
+
+    catalog = load_catalog()
+    rows = [{"unit": v.unit, "period": v.period, "indicator": k, "value": x, "submission_id": 1, "version": 1}
+            for v in accepted_verdicts(catalog, "2025-01", "2025-06") for k, x in v.values.items()]
+    values = pd.DataFrame(rows)
+    span = Span.half_year(2025)
+    table = unit_values_table(catalog, values, span).set_index("unit")
+    for code in ("INV_TOTAL", "MAINT_ROUTINE_KM", "ROAD_MQI", "PEAK_DAILY_PASSENGERS"):
+        breakdown = unit_breakdown(catalog, values, span, code).set_index("unit")["value"].dropna()
+        for unit, value in breakdown.items():
+            assert table.loc[unit, code] == pytest.approx(value), (code, unit)

@@ -16,7 +16,7 @@ from typing import Any
 
 
 from county_reports.aggregate import (Span, completeness_summary, completeness_totals,
-                                      county_figures, unit_ranking)
+                                      county_figures, unit_values_table)
 from county_reports.catalog import Catalog, ConfigError, read_config_file
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
@@ -136,8 +136,8 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
         "span": [span.first, span.last], "report_date": report.report_date.isoformat(),
         "figures": composed.trace,
     }, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default), encoding="utf-8")
-    ranking = unit_ranking(catalog, values, span, [i.code for i in catalog.indicators])
-    workbook = _write_workbook(out_dir / f"{title}.xlsx", composed.tables, ranking, catalog)
+    per_unit = unit_values_table(catalog, values, span)
+    workbook = _write_workbook(out_dir / f"{title}.xlsx", composed.tables, per_unit, catalog)
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),
             "sidecar": str(sidecar), "xlsx": str(workbook),
             "sha256": hashlib.sha256(docx.read_bytes()).hexdigest(), "figures": len(composed.trace)}
@@ -149,7 +149,7 @@ def _json_default(value: Any) -> Any:
     return str(value)
 
 
-def _write_workbook(path: Path, tables: dict, ranking, catalog: Catalog) -> Path:
+def _write_workbook(path: Path, tables: dict, per_unit, catalog: Catalog) -> Path:
     """The appendix tables and every unit's figures, for the office's own use."""
     from openpyxl import Workbook
     from openpyxl.styles import Font
@@ -166,9 +166,9 @@ def _write_workbook(path: Path, tables: dict, ranking, catalog: Catalog) -> Path
         sheet.column_dimensions["A"].width = 30
     sheet = book.create_sheet("分单位数据")
     names = {i.code: f"{i.name}（{i.uom}）" for i in catalog.indicators}
-    value_columns = [c for c in ranking.columns if c in names]
+    value_columns = [c for c in per_unit.columns if c in names]
     sheet.append(["单位", *[names[c] for c in value_columns]])
-    for row in ranking.itertuples(index=False):
+    for row in per_unit.itertuples(index=False):
         sheet.append([row.unit_name, *[_cell(getattr(row, c)) for c in value_columns]])
     for cell in sheet[1]:
         cell.font = Font(bold=True)

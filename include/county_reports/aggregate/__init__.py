@@ -56,7 +56,7 @@ from county_reports.aggregate.figures import (FIGURE_COLUMNS, SERIES_COLUMNS, co
 from county_reports.aggregate.formula import FormulaError, evaluate
 from county_reports.aggregate.span import Span
 from county_reports.aggregate.units import (BREAKDOWN_COLUMNS, TOTAL_NAME, TOTAL_UNIT,
-                                            unit_breakdown, unit_ranking)
+                                            unit_breakdown, unit_ranking, unit_values_table)
 
 __all__ = [
     "Span", "current_only", "county_figures", "time_half_task_half", "monthly_series", "yoy",

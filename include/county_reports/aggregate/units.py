@@ -147,3 +147,17 @@ def unit_ranking(catalog: Catalog, values: pd.DataFrame, span: Span, indicators:
         rows.append(row)
     columns = ("unit", "unit_name", *[x for c in codes for x in (c, f"{c}_rank")])
     return make_frame(rows, columns, tuple(columns[2:]))
+
+
+def unit_values_table(catalog: Catalog, values: pd.DataFrame, span: Span) -> pd.DataFrame:
+    """Every unit's own figure for every reported indicator over the span, wide: one row per
+    unit that reported anything (registry order), one column per indicator code (catalogue
+    order); each unit's months combined by the indicator's ``over_time``. One pandas pass —
+    for the workbook's per-unit sheet, where ranks and shares are not needed."""
+    data = SpanData(prepare_values(values), span)
+    columns = {ind.code: data.unit_values(ind)["value"] for ind in catalog.indicators}
+    table = pd.DataFrame(columns)
+    units = sorted(table.index, key=unit_sort_key(catalog))
+    table = table.reindex(units)
+    table.insert(0, "unit_name", [_unit_name(catalog, u) for u in units])
+    return table.rename_axis("unit").reset_index()
