@@ -169,6 +169,22 @@ def main() -> int:
     return 0
 
 
+GRID = {"on_time": "✓", "late": "迟", "rejected": "退", "missing": "缺"}
+
+
+def outcome_grid(catalog, data: Path, months: list[str], status: dict) -> str:
+    """Every unit's outcome for every month: ✓ on time, 迟 late, 退 rejected, 缺 missing."""
+    head = "".join(f"{m[2:4]}{m[5:]} " for m in months)
+    lines = ["Every unit, every month (✓ on time, 迟 late, 退 rejected, 缺 missing, · not due):",
+             f"  {'':<6}{head}"]
+    for unit in catalog.units:
+        marks = [GRID.get(status.get((unit.code, m)), "·") for m in months]
+        # each column is 5 terminal cells wide; Chinese marks take two cells, ✓ and · one
+        cells = "".join(f" {mark}{' ' * (2 if mark in '迟退缺' else 3)} " for mark in marks)
+        lines.append(f"  {unit.code:<6}{cells} {unit.name}")
+    return "\n".join(lines)
+
+
 def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: float) -> None:
     from county_reports import ledger, settings
     from county_reports.warehouse import Warehouse
@@ -176,12 +192,15 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     with Warehouse() as warehouse:
         rates = warehouse.reporting_rate(catalog, months)
         versions = warehouse.submissions()
+        warehouse_status = {(r.unit, r.period): r.status
+                            for r in warehouse.completeness(catalog, months).itertuples(index=False)}
     print("\n" + "=" * 78)
     print(f"Done in {seconds:.0f} s.  {catalog.bureau.name} — {months[0]} … {months[-1]}")
     print("=" * 78)
     print(f"Collection: {int(rates['expected'].sum())} unit-months expected, {int(rates['on_time'].sum())} on time, "
           f"{int(rates['late'].sum())} late, {int(rates['rejected'].sum())} rejected, "
           f"{int(rates['missing'].sum())} missing (reporting rate {rates['reported'].sum() / rates['expected'].sum():.1%}).")
+    print(outcome_grid(catalog, data, months, warehouse_status))
     follow = [o for m in months for o in ledger.latest_by_unit(data, m).values() if o["status"] != "received"]
     rejected = versions[versions["status"] == "rejected"]
     print("  not received: " + ", ".join(f"{o['unit']} {o['period']} ({ledger.STATUS_LABELS[o['status']]})"

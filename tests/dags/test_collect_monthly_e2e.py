@@ -8,7 +8,8 @@ from county_reports import ledger, settings
 pytestmark = pytest.mark.airflow
 PERIOD = "2025-08"
 FAULTS = {"TS01": "missing", "TS02": "server_error", "TS03": "truncated", "TS04": "wrong_content_type",
-          "TS05": "flaky", "TS06": "gbk", "TS07": "invalid_values", "RC01": "messy_values"}
+          "TS05": "flaky", "TS06": "gbk", "TS07": "invalid_values", "RC01": "messy_values",
+          "TS08": "late"}
 EXPECTED = {"TS01": "missing", "TS02": "failed", "TS03": "refused", "TS04": "refused",
             "TS05": "received", "TS06": "received"}
 
@@ -53,6 +54,7 @@ def test_collect_monthly_records_every_units_outcome(collect_dag, simulator, cat
     assert versions.loc["TS06", "status"] in ("accepted", "accepted_with_warnings")  # GBK decoded
     assert {"TS05", "TS06", "RC01"} <= set(current["unit"]) and "TS07" not in set(current["unit"])
     assert status["TS01"] == "missing" and status["TS02"] == "missing" and status["TS07"] == "rejected"
+    assert status["TS08"] == "late" and status["TS05"] == "on_time"    # submitted after its deadline
 
     # notify: the rejected units received their Chinese feedback over protocol v1
     for code in ("TS07", "TS03"):

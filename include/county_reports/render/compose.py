@@ -163,7 +163,7 @@ class _Composer:
             if row.unit not in groups[key]:
                 groups[key].append(row.unit)
         skip = tuple(self.w["figures"].get("skip_phrases", ()))
-        ranked = sorted(((t, u) for t, u in groups.items() if not t.startswith(skip)),
+        ranked = sorted(((t, u) for t, u in groups.items() if not any(p in t for p in skip)),
                         key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
         most = self.w["figures"].get("max_attributed", 3)
         out = []
