@@ -180,7 +180,7 @@ def outcome_grid(catalog, data: Path, months: list[str], status: dict) -> str:
     for unit in catalog.units:
         marks = [GRID.get(status.get((unit.code, m)), "·") for m in months]
         # each column is 5 terminal cells wide; Chinese marks take two cells, ✓ and · one
-        cells = "".join(f" {mark}{' ' * (2 if mark in '迟退缺' else 3)} " for mark in marks)
+        cells = "".join(f" {mark}{' ' * (2 if mark in '迟退缺' else 3)}" for mark in marks)
         lines.append(f"  {unit.code:<6}{cells} {unit.name}")
     return "\n".join(lines)
 
