@@ -87,22 +87,15 @@ def collect_monthly():
     @task(pool=POOL, retries=2, retry_delay=timedelta(minutes=1))
     def pull(batch: dict) -> list[dict]:
         """Pull one batch of units concurrently; never fails for a unit's fault."""
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
+        from _connections import token
 
         from county_reports import collect, settings
         from county_reports.catalog import load_catalog
 
         catalog = load_catalog()
         units = [catalog.unit_by_code[c] for c in batch["units"]]
-        # Tokens are looked up once, here, not from the pulling threads.
-        tokens = {}
-        for unit in units:
-            try:
-                tokens[unit.token_conn_id] = BaseHook.get_connection(unit.token_conn_id).password
-            except AirflowNotFoundException:  # that unit fails alone, "no token configured"
-                tokens[unit.token_conn_id] = None
-            # any other error (secrets backend down) fails the task, which Airflow retries
+        # Looked up once, here, not from the pulling threads; a unit without one fails alone.
+        tokens = {unit.token_conn_id: token(unit.token_conn_id) for unit in units}
         return collect.pull_batch(catalog, batch["period"], batch["units"],
                                   data_dir=settings.data_dir(), token_lookup=tokens.get,
                                   settings=collect.load_settings())
@@ -151,8 +144,7 @@ def collect_monthly():
         """Tell every rejected or warned unit, in Chinese, once per version: a POST to its
         endpoint, or a feedback file beside its workbook in the inbox. Feedback that could not be
         delivered before is tried again here, on every run."""
-        from airflow.sdk import BaseHook
-        from airflow.sdk.exceptions import AirflowNotFoundException
+        from _connections import token
 
         from county_reports import notify as feedback_out
         from county_reports import settings
@@ -177,12 +169,8 @@ def collect_monthly():
                 unit = catalog.unit_by_code.get(item["unit"])
                 if unit is None:
                     continue
-                try:
-                    token = BaseHook.get_connection(unit.token_conn_id).password
-                except AirflowNotFoundException:
-                    token = None
                 result = feedback_out.send(unit, item["period"], item["messages"], source=item["source"],
-                                           token=token, data_dir=settings.data_dir())
+                                           token=token(unit.token_conn_id), data_dir=settings.data_dir())
                 warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
                                           result["delivered"], result["http_status"], result["error"], run_id)
                 (sent if result["delivered"] else failed).append(f"{item['unit']} {item['period']}")

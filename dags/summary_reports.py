@@ -109,7 +109,7 @@ def make_report_dag(kind: str):
             """Send the document to the county office once, and record the receipt."""
             from pathlib import Path
 
-            from airflow.sdk import BaseHook
+            from _connections import token
 
             from county_reports import archive, settings
             from county_reports import deliver as delivery
@@ -133,15 +133,9 @@ def make_report_dag(kind: str):
                                          issuer=load_catalog().bureau.name, path=Path(built["docx"]),
                                          extras=(Path(built["xlsx"]), Path(built["sidecar"])))
 
-            def token_lookup(conn_id: str) -> str | None:
-                try:
-                    return BaseHook.get_connection(conn_id).password
-                except Exception:
-                    return None
-
             with Warehouse() as warehouse:
                 result = delivery.deliver(document, cfg, ledger=delivery.WarehouseDeliveryLedger(warehouse.engine),
-                                          token_lookup=token_lookup, force=params["force_delivery"],
+                                          token_lookup=token, force=params["force_delivery"],
                                           smtp_send=_airflow_smtp_sender(cfg.smtp.conn_id) if cfg.channel == "smtp" else None)
             print(f"Delivery: {result.status} via {result.channel}; receipt {result.receipt_id}"
                   + (f"; {result.note}" if result.note else ""))
