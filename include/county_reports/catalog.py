@@ -6,7 +6,6 @@ can fix a YAML file without reading Python.
 """
 from __future__ import annotations
 
-import ast
 import os
 import re
 from dataclasses import dataclass, field
@@ -17,7 +16,7 @@ from typing import Any
 
 import yaml
 
-from county_reports import periods, settings
+from county_reports import formulas, periods, settings
 
 NATURES = ("flow", "stock")
 OVER_TIME = ("sum", "last", "max", "mean")
@@ -68,15 +67,7 @@ class Unit:
 
     def endpoint(self, environ: dict[str, str] | None = None) -> str:
         """The base URL with ``${VAR}`` references filled from the environment."""
-        env = os.environ if environ is None else environ
-
-        def fill(m: re.Match) -> str:
-            if not env.get(m.group(1)):
-                raise ConfigError("units.yaml", f"units.{self.code}.base_url",
-                                  f"environment variable {m.group(1)} is not set")
-            return env[m.group(1)].rstrip("/")
-
-        return _ENV_REF.sub(fill, self.base_url).rstrip("/")
+        return fill_env(self.base_url, "units.yaml", f"units.{self.code}.base_url", environ).rstrip("/")
 
 
 @dataclass(frozen=True)
@@ -112,8 +103,7 @@ class DerivedIndicator:
 
     @cached_property
     def inputs(self) -> tuple[str, ...]:
-        return tuple(sorted({n.id for n in ast.walk(ast.parse(self.formula, mode="eval"))
-                             if isinstance(n, ast.Name)}))
+        return formulas.names(self.formula)
 
 
 @dataclass(frozen=True)
@@ -176,6 +166,19 @@ def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     rules = _load_rules(_read_yaml(root, "rules.yaml"), codes)
     targets = _load_targets(_read_yaml(root, "targets.yaml"), codes | {d.code for d in derived})
     return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets)
+
+
+def fill_env(value: str, file: str, key: str, environ=None) -> str:
+    """``${VAR}`` references in a config value, filled from the environment (a trailing slash
+    dropped); an unset variable is a ConfigError naming the file and key."""
+    env = os.environ if environ is None else environ
+
+    def fill(m: re.Match) -> str:
+        if not env.get(m.group(1)):
+            raise ConfigError(file, key, f"environment variable {m.group(1)} is not set")
+        return env[m.group(1)].rstrip("/")
+
+    return _ENV_REF.sub(fill, value)
 
 
 def read_config_file(name: str, config_dir: str | Path | None = None, *,
@@ -358,22 +361,14 @@ def _indicator_code(f: _Fields, seen: set[str]) -> str:
     return code
 
 
-_FORMULA_NODES = (ast.Expression, ast.BinOp, ast.Name, ast.Load, ast.Constant, ast.Add, ast.Sub,
-                  ast.Mult, ast.Div, ast.UnaryOp, ast.USub, ast.UAdd)
-
-
 def _check_formula(f: _Fields, formula: str, codes: set[str]) -> None:
     try:
-        tree = ast.parse(formula, mode="eval")
-    except SyntaxError:
-        raise f.error("formula", f"{formula!r} is not an arithmetic expression") from None
-    for node in ast.walk(tree):
-        if not isinstance(node, _FORMULA_NODES) or (
-                isinstance(node, ast.Constant)
-                and (isinstance(node.value, bool) or not isinstance(node.value, (int, float)))):
-            raise f.error("formula", f"{formula!r} may only use + - * /, numbers and indicator codes")
-        if isinstance(node, ast.Name) and node.id not in codes:
-            raise f.error("formula", f"unknown indicator {node.id} in {formula!r}")
+        used = formulas.names(formula)
+    except formulas.FormulaError as exc:
+        raise f.error("formula", str(exc)) from None
+    for name in used:
+        if name not in codes:
+            raise f.error("formula", f"unknown indicator {name} in {formula!r}")
 
 
 def _load_rules(data: Any, codes: set[str]) -> tuple[Rule, ...]:

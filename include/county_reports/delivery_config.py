@@ -17,12 +17,11 @@ from typing import Any
 import yaml
 
 from county_reports import settings as project_settings
-from county_reports.catalog import ConfigError
+from county_reports.catalog import ConfigError, fill_env
 
 CHANNELS = ("http", "smtp", "folder")
 CONFIG_FILE = "delivery.yaml"
 TEMPLATE_FIELDS = ("sender", "recipient", "title", "year", "filename", "sha256", "attachments")
-_ENV_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}")
 
 # --------------------------------------------------------------------------- settings
 
@@ -120,11 +119,7 @@ def _addresses(data: dict, key: str, required: bool) -> tuple[str, ...]:
 
 
 def _fill_env(value: str, key: str, env: Mapping[str, str]) -> str:
-    def fill(m: re.Match) -> str:
-        if not env.get(m.group(1)):
-            raise ConfigError(CONFIG_FILE, key, f"environment variable {m.group(1)} is not set")
-        return env[m.group(1)].rstrip("/")
-    return _ENV_REF.sub(fill, value)
+    return fill_env(value, CONFIG_FILE, key, env)
 
 
 def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> DeliverySettings:

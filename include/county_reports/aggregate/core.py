@@ -7,7 +7,7 @@ from typing import Iterable, Mapping
 
 import pandas as pd
 
-from county_reports.aggregate import formula
+from county_reports import formulas as formula
 from county_reports.aggregate.span import Span
 from county_reports.catalog import Catalog, DerivedIndicator, Indicator, Unit
 

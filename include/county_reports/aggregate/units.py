@@ -5,7 +5,7 @@ from typing import Sequence
 
 import pandas as pd
 
-from county_reports.aggregate import formula
+from county_reports import formulas as formula
 from county_reports.aggregate.core import (Expectation, SpanData, active_at, aggregate_one,
                                            find_item, make_frame, prepare_values, tidy,
                                            unit_sort_key)

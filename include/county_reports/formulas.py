@@ -1,4 +1,5 @@
-"""Safe evaluation of a derived indicator's formula on county figures.
+"""Derived indicators' formulas: one grammar, used by the catalogue to check them on load and
+by aggregation to evaluate them on county figures.
 
 The formula is parsed with :mod:`ast`; only numbers, indicator codes, ``+ - * /`` and unary
 minus/plus are allowed, so nothing in a config file can run code. A missing input (``None``) or a
