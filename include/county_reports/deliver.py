@@ -31,7 +31,7 @@ import shutil
 import smtplib
 import time
 import uuid
-from collections.abc import Callable, Mapping
+from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import datetime, timezone
 from email.message import EmailMessage
@@ -100,16 +100,6 @@ class Document:
 
     def sha256(self) -> str:
         return hashlib.sha256(self.path.read_bytes()).hexdigest()
-
-    def to_dict(self) -> dict[str, Any]:
-        """JSON-ready (for XCom between the render and deliver tasks)."""
-        return {"kind": self.kind, "year": self.year, "title": self.title, "issuer": self.issuer,
-                "path": str(self.path), "extras": [str(p) for p in self.extras]}
-
-    @classmethod
-    def from_dict(cls, data: Mapping[str, Any]) -> Document:
-        return cls(data["kind"], data["year"], data["title"], data["issuer"], Path(data["path"]),
-                   tuple(Path(p) for p in data.get("extras", ())))
 
 
 @dataclass(frozen=True)

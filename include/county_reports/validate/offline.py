@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import messages, periods, protocol
+from county_reports import collect, messages, periods, protocol
 from county_reports.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Received
@@ -22,7 +22,6 @@ from county_reports.validate.normalize import shorten
 from county_reports.validate.options import Options, load_options
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
-MAX_JSON_BYTES = 2_000_000           # as collection's default max_body_bytes
 MAX_XLSX_BYTES = 10_000_000
 _XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
 _ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
@@ -79,8 +78,9 @@ def _read(path: Path, catalog: Catalog) -> tuple[bytes, dict[str, Any]]:
         if size > MAX_XLSX_BYTES:
             raise _Refused(messages.text("refused", "too_large", detail=MAX_XLSX_BYTES))
         return path.read_bytes(), _read_template(path, catalog)
-    if size > MAX_JSON_BYTES:
-        raise _Refused(messages.text("refused", "too_large", detail=MAX_JSON_BYTES))
+    limit = collect.load_settings().max_body_bytes     # the same cap as collection's
+    if size > limit:
+        raise _Refused(messages.text("refused", "too_large", detail=limit))
     raw = path.read_bytes()
     if not raw.strip():
         raise _Refused(messages.text("refused", "bad_json", detail="文件为空"))
