@@ -184,8 +184,9 @@ def get(url: str, headers: dict[str, str], limits: Limits, watchdog: Watchdog, *
         try:
             try:
                 conn.connect()
-                ident = watchdog.watch(conn.sock, deadline)
-                conn.sock.settimeout(max(0.01, min(limits.read_timeout, left())))
+                sock = conn.sock   # kept: http.client drops conn.sock once a closing answer starts
+                ident = watchdog.watch(sock, deadline)
+                sock.settimeout(max(0.01, min(limits.read_timeout, left())))
                 conn.request("GET", target, headers=headers, preload_content=False, decode_content=True)
                 response = conn.getresponse()
             except NETWORK_ERRORS as exc:
@@ -213,7 +214,7 @@ def get(url: str, headers: dict[str, str], limits: Limits, watchdog: Watchdog, *
             if response.status != 200:
                 result.outcome = COMPLETE
                 return result
-            _read_body(conn, response, result, limits, left)
+            _read_body(sock, response, result, limits, left)
             return result
         finally:
             if ident is not None:
@@ -221,7 +222,7 @@ def get(url: str, headers: dict[str, str], limits: Limits, watchdog: Watchdog, *
             conn.close()
 
 
-def _read_body(conn, response, result: Fetched, limits: Limits, left) -> None:
+def _read_body(sock: socket.socket, response, result: Fetched, limits: Limits, left) -> None:
     chunks, size = [], 0
     cap = limits.max_body_bytes
     try:
@@ -230,7 +231,8 @@ def _read_body(conn, response, result: Fetched, limits: Limits, left) -> None:
             if remaining <= 0:
                 result.outcome, result.timed_out = DEADLINE, True
                 break
-            conn.sock.settimeout(max(0.01, min(limits.read_timeout, remaining)))
+            if sock.fileno() != -1:   # http.client closes it once the declared length is read
+                sock.settimeout(max(0.01, min(limits.read_timeout, remaining)))
             chunk = response.read1(CHUNK)
             if not chunk:
                 # EOF. If the watchdog shut the socket, it is the deadline, not the end of the body.
