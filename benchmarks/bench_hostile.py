@@ -135,11 +135,13 @@ def main() -> None:
             baseline, _ = measure_child(hostile.url, codes, args.deadline)
             hostile.set("TS01", "stream")        # 200 MB, as fast as the socket takes it
             hostile.set("TS02", "gzip_bomb")     # 1 GiB inflated
+            wire = hostile.prepare_bomb()
             peak, seen = measure_child(hostile.url, codes, args.deadline)
             cap_mb = settings.max_body_bytes / 1e6
             print(f"2. peak memory of a pulling child process (ru_maxrss), max_body_bytes = {cap_mb:g} MB")
             print(f"   healthy units only:                   {baseline:6.0f} MB")
-            print(f"   with a 200 MB body and a gzip bomb:   {peak:6.0f} MB  (+{peak - baseline:.0f} MB; "
+            print(f"   with a 200 MB body and a gzip bomb ({wire / 1e6:.1f} MB on the wire):")
+            print(f"                                         {peak:6.0f} MB  (+{peak - baseline:.0f} MB; "
                   f"goal <= +{2 * cap_mb + 50:.0f} MB)  {seen}")
     finally:
         sim.stop()

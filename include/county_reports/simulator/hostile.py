@@ -179,14 +179,19 @@ class HostileServer:
         while self._sleep(0.5):
             pass
 
-    def _gzip_bomb(self, conn, unit, path) -> None:
+    def prepare_bomb(self) -> int:
+        """Build the gzip bomb now (seconds of CPU for 1 GiB) rather than on the first request."""
         if self._bomb is None:
             out = io.BytesIO()
-            with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=9) as gz:
+            with gzip.GzipFile(fileobj=out, mode="wb", compresslevel=6) as gz:
                 block = b" " * 1_048_576
                 for _ in range(self.bomb_bytes // len(block)):
                     gz.write(block)
             self._bomb = out.getvalue()
+        return len(self._bomb)
+
+    def _gzip_bomb(self, conn, unit, path) -> None:
+        self.prepare_bomb()
         self._send(conn, "200 OK", self._bomb, extra="Content-Encoding: gzip\r\n")
 
 
