@@ -157,3 +157,16 @@ def test_a_full_disk_fails_the_batch_loudly(catalog, hostile, data_dir, demo_tok
     monkeypatch.setattr(archive, "store", full)
     with pytest.raises(DataFolderError, match="no space left"):
         pull(catalog, ["TS08", "TS10"], data_dir, demo_tokens, hostile)
+
+
+def test_the_dag_gives_the_pull_task_that_time_limit():
+    import importlib.util
+
+    from county_reports.settings import PROJECT_ROOT
+
+    path = PROJECT_ROOT / "dags" / "collect_monthly.py"
+    spec = importlib.util.spec_from_file_location("collect_monthly_under_test", path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    dag = module.collect_monthly()
+    assert dag.get_task("pull").execution_timeout == collect.pull_timeout(collect.load_settings())
