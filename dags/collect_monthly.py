@@ -20,8 +20,11 @@ recognised as duplicates); a unit that reported by its deadline is on time eithe
 `airflow backfill create --dag-id collect_monthly --from-date 2024-02-01 --to-date 2025-07-31`.
 
 Concurrent pulls are bounded by the `unit_endpoints` pool (one slot per batch of units) and by
-`concurrency` in `include/config/collection.yaml`. The last task prints a table of every unit's
-outcome; the full history is in `{data}/collections/{period}.jsonl`.
+`concurrency` in `include/config/collection.yaml`. Each unit gets at most `unit_deadline_seconds`
+(connecting, answer, retries and `Retry-After` waits included; then it fails with 超时), so a pull
+task has a time limit that follows from those settings. Each outcome is written to
+`{data}/collections/{period}.jsonl` the moment its unit finishes; the last task prints a table of
+every unit's outcome.
 """
 from __future__ import annotations
 
@@ -29,6 +32,8 @@ from datetime import timedelta
 
 import pendulum
 from airflow.sdk import Asset, MultipleCronTriggerTimetable, Param, dag, task
+
+from county_reports import collect   # light: the pull task's time limit follows from its settings
 
 POOL = "unit_endpoints"
 # Updated whenever accepted submissions land in the warehouse; the event's extra names the months.
@@ -82,10 +87,13 @@ def collect_monthly():
                       f"{', '.join(p.name for p in strays)}")
         return batches
 
-    # Retrying a batch is safe: the archive is content-addressed and outcomes are only recorded
-    # downstream, once, from the successful attempt.
-    @task(pool=POOL, retries=2, retry_delay=timedelta(minutes=1))
-    def pull(batch: dict) -> list[dict]:
+    # Retrying a batch is safe: the archive is content-addressed, and each outcome is appended to
+    # the ledger as its unit finishes, keyed by run and attempt (a killed attempt keeps what it
+    # learned; the downstream record skips what is there). Every unit has a wall-clock deadline,
+    # so the task's time limit follows from collection.yaml.
+    @task(pool=POOL, retries=2, retry_delay=timedelta(minutes=1),
+          execution_timeout=collect.pull_timeout(collect.load_settings()))
+    def pull(batch: dict, run_id=None, ti=None) -> list[dict]:
         """Pull one batch of units concurrently; never fails for a unit's fault."""
         from _connections import token
 
@@ -98,7 +106,7 @@ def collect_monthly():
         tokens = {unit.token_conn_id: token(unit.token_conn_id) for unit in units}
         return collect.pull_batch(catalog, batch["period"], batch["units"],
                                   data_dir=settings.data_dir(), token_lookup=tokens.get,
-                                  settings=collect.load_settings())
+                                  settings=collect.load_settings(), record_as=(run_id, ti.try_number))
 
     @task
     def validate(outcome_batches: list[list[dict]], run_id=None) -> dict:
@@ -128,15 +136,18 @@ def collect_monthly():
         from county_reports.validate.model import read_verdicts
         from county_reports.warehouse import Warehouse
 
-        stored = []
+        stored, failures = [], []
         with Warehouse() as warehouse:
             warehouse.sync_roster(load_catalog(), run_id)
             for path in validated["verdict_files"]:
-                stored += warehouse.record_verdicts(read_verdicts(path), run_id)
+                done, failed = warehouse.record_each(read_verdicts(path), run_id)   # each unit alone
+                stored, failures = stored + done, failures + failed
             for row in validated["not_received"]:
                 warehouse.record_not_received(row["unit"], row["period"], row["status"], row["reason"], run_id)
         new = sum(r["outcome"] == "new" for r in stored)
         print(f"Stored {new} new submission versions, {len(stored) - new} unchanged duplicates.")
+        for f in failures:
+            print(f"WARNING: {f['unit']} {f['period']} NOT stored: {f['reason']}")
         return [{k: r[k] for k in ("unit", "period", "submission_id", "outcome", "status")} for r in stored]
 
     @task
@@ -149,35 +160,18 @@ def collect_monthly():
         from county_reports import notify as feedback_out
         from county_reports import settings
         from county_reports.catalog import load_catalog
-        from county_reports.validate import feedback
         from county_reports.validate.model import read_verdicts
         from county_reports.warehouse import Warehouse
 
-        catalog = load_catalog()
+        verdicts = [v for path in validated["verdict_files"] for v in read_verdicts(path)]
         ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
-        sent, failed = [], []
         with Warehouse() as warehouse:
-            pending = {p["submission_id"]: p for p in warehouse.undelivered_feedback()}
-            for path in validated["verdict_files"]:
-                for verdict in read_verdicts(path):
-                    submission_id = ids.get((verdict.unit, verdict.period))
-                    if verdict.issues and not warehouse.feedback_delivered(submission_id):
-                        pending[submission_id] = {
-                            "submission_id": submission_id, "unit": verdict.unit, "period": verdict.period,
-                            "source": verdict.source, "messages": feedback.feedback_payload(verdict, catalog)}
-            for item in pending.values():
-                unit = catalog.unit_by_code.get(item["unit"])
-                if unit is None:
-                    continue
-                result = feedback_out.send(unit, item["period"], item["messages"], source=item["source"],
-                                           token=token(unit.token_conn_id), data_dir=settings.data_dir())
-                warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
-                                          result["delivered"], result["http_status"], result["error"], run_id)
-                (sent if result["delivered"] else failed).append(f"{item['unit']} {item['period']}")
-        print(f"Feedback delivered to {len(sent)} unit-month(s): {', '.join(sent) or '—'}")
-        if failed:
-            print(f"Feedback NOT delivered (tried again next run): {', '.join(failed)}")
-        return {"sent": len(sent), "failed": failed}
+            result = feedback_out.send_all(warehouse, load_catalog(), verdicts, ids, token_for=token,
+                                           data_dir=settings.data_dir(), run_id=run_id)
+        print(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
+        if result["failed"]:
+            print(f"Feedback NOT delivered (tried again next run): {', '.join(result['failed'])}")
+        return {"sent": len(result["sent"]), "failed": result["failed"]}
 
     @task(outlets=[ACCEPTED_DATA])
     def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict,

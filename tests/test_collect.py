@@ -62,7 +62,7 @@ def test_server_error_is_retried_then_recorded(catalog, sim, data_dir, demo_toke
     sim.set_fault("TS03", PERIOD, "server_error")
     [out] = pull(catalog, ["TS03"], data_dir, demo_tokens.get)
     assert out["status"] == "failed" and out["attempts"] == FAST.retries + 1
-    assert "已重试 3 次" in out["reason"]
+    assert "共请求 3 次" in out["reason"]
 
 
 def test_flaky_endpoint_succeeds_after_retries(catalog, sim, data_dir, demo_tokens):
@@ -218,10 +218,10 @@ def test_envelopes_that_used_to_crash_are_refused(body, reason):
 def test_an_unexpected_error_fails_only_that_unit(catalog, sim, data_dir, demo_tokens, monkeypatch):
     real = collect.pull_unit
 
-    def flaky_code(session, unit, period, **kwargs):
+    def flaky_code(watchdog, unit, period, **kwargs):
         if unit.code == "TS02":
             raise RuntimeError("something nobody foresaw")
-        return real(session, unit, period, **kwargs)
+        return real(watchdog, unit, period, **kwargs)
 
     monkeypatch.setattr(collect, "pull_unit", flaky_code)
     outcomes = by_unit(pull(catalog, ["TS01", "TS02", "TS03"], data_dir, demo_tokens.get))

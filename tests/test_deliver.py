@@ -374,3 +374,88 @@ def test_multipart_parser_reads_rfc2231_and_html5_filenames():
     first, second = parse_multipart(body, 'multipart/form-data; boundary="XyZ"')
     assert (first.name, first.filename, first.data) == ("document", "文.docx", b"\x00\r\n--")
     assert (second.filename, second.data) == ('附".xlsx', b"abc")
+
+
+# --------------------------------------------------------------------------- killed after the office stored it
+
+KILLED_AFTER_STORING = r"""
+import json, os, signal, sys
+sys.path.insert(0, sys.argv[1])
+import requests
+from sqlalchemy import create_engine
+from county_reports import deliver as d
+
+args = json.loads(sys.argv[2])
+real_post = requests.Session.post
+
+def post_then_die(self, *a, **kw):
+    real_post(self, *a, **kw)                 # the office stores the document and answers …
+    os.kill(os.getpid(), signal.SIGKILL)      # … and the worker dies before it records the receipt
+
+requests.Session.post = post_then_die
+document = d.Document("half_year", 2025, args["title"], args["issuer"], args["docx"], tuple(args["extras"]))
+settings = d.parse_settings(args["settings"], environ={"COUNTY_REPORTS_OFFICE_URL": args["url"]})
+d.deliver(document, settings, ledger=d.WarehouseDeliveryLedger(create_engine(args["db"])),
+          token_lookup={"county_office": args["token"]}.get, archive_dir=args["data"])
+"""
+
+
+def test_a_retry_after_a_kill_and_a_re_render_delivers_the_first_document_once(document, office, ledger,
+                                                                               warehouse, tmp_path):
+    import subprocess
+    import sys
+
+    data = copy.deepcopy(SHIPPED)
+    data.update(channel="http", backoff=0.01, backoff_max=0.05)
+    original = document.path.read_bytes()
+    args = {"title": TITLE, "issuer": ISSUER, "docx": str(document.path), "extras": [str(p) for p in document.extras],
+            "settings": data, "url": office.url, "db": warehouse.url, "token": TOKEN, "data": str(tmp_path / "data")}
+    done = subprocess.run([sys.executable, "-c", KILLED_AFTER_STORING, str(settings.PROJECT_ROOT / "include"),
+                           json.dumps(args, ensure_ascii=False)], capture_output=True, text=True, timeout=60)
+    assert done.returncode == -9, done.stderr[-2000:]
+    assert len(office.received) == 1                                   # the office has it …
+    [row] = ledger_rows(warehouse)
+    assert row["status"] == "sending" and row["receipt_id"] is None     # … the bureau does not know
+
+    document.path.write_bytes(_docx_bytes("<w:document>数据已更正后重新生成</w:document>"))   # re-rendered
+    cfg = configured("http", office.url)
+    again = d.deliver(document, cfg, ledger=ledger, token_lookup=tokens, archive_dir=tmp_path / "data")
+    assert again.status == "delivered" and again.receipt_id == office.received[0]["receipt_id"]
+    assert again.sha256 == office.received[0]["sha256"] != document.sha256()
+    assert "resumed" in again.note and "use force" in again.note
+    assert len(office.received) == 1                                   # one document for that report
+    stored = office.root / again.receipt_id
+    assert (stored / document.path.name).read_bytes() == original
+    [row] = ledger_rows(warehouse)
+    assert (row["status"], row["receipt_id"]) == ("delivered", again.receipt_id)
+
+    later = d.deliver(document, cfg, ledger=ledger, token_lookup=tokens, archive_dir=tmp_path / "data")
+    assert later.status == "already_delivered" and "different rendering" in later.note
+    assert len(office.received) == 1
+
+
+def test_a_lost_answer_leaves_the_attempt_open_and_a_new_rendering_needs_force(document, office, ledger,
+                                                                               warehouse, tmp_path):
+    office.lose_next_response(1)        # stored; the answer lost on the way, no retry left
+    cfg = configured("http", office.url, retries=0)
+    lost = d.deliver(document, cfg, ledger=ledger, token_lookup=tokens, archive_dir=tmp_path / "data")
+    assert lost.status == "failed" and len(office.received) == 1
+    assert ledger_rows(warehouse)[-1]["status"] == "unconfirmed"
+    office.lose_next_response(0)
+    document.path.write_bytes(_docx_bytes("<w:document>另一版</w:document>"))
+    forced = d.deliver(document, cfg, ledger=ledger, token_lookup=tokens, archive_dir=tmp_path / "data",
+                       force=True)
+    assert forced.status == "delivered" and forced.sha256 == document.sha256()
+    assert len(office.received) == 2 and office.received[1]["idempotency_key"] != office.received[0]["idempotency_key"]
+
+
+def test_an_office_that_refused_the_document_does_not_hold_back_a_new_rendering(document, office, ledger,
+                                                                               warehouse, tmp_path):
+    office.fail_next(10)                # 503s: certainly not stored
+    cfg = configured("http", office.url, retries=1)
+    assert d.deliver(document, cfg, ledger=ledger, token_lookup=tokens, archive_dir=tmp_path / "data").status == "failed"
+    assert ledger_rows(warehouse)[-1]["status"] == "failed"
+    office.fail_next(0)
+    document.path.write_bytes(_docx_bytes("<w:document>新版</w:document>"))
+    result = d.deliver(document, cfg, ledger=ledger, token_lookup=tokens, archive_dir=tmp_path / "data")
+    assert result.status == "delivered" and result.sha256 == document.sha256() and result.note is None

@@ -11,6 +11,8 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from county_reports.atomic import DataFolderError
+
 
 @dataclass(frozen=True)
 class Archived:
@@ -28,12 +30,15 @@ def path_for(data_dir: Path, sha256: str) -> Path:
 
 
 def store(data_dir: Path, raw: bytes) -> Archived:
+    """Keep ``raw`` under its SHA-256. A full or read-only data folder raises ``DataFolderError``
+    (naming the path and the cause): the caller must fail loudly, the bytes are not kept."""
     digest = hashlib.sha256(raw).hexdigest()
     target = path_for(data_dir, digest)
     if not target.exists():
-        target.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
+        tmp = None
         try:
+            target.parent.mkdir(parents=True, exist_ok=True)
+            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(raw)
                 fh.flush()
@@ -44,8 +49,14 @@ def store(data_dir: Path, raw: bytes) -> Archived:
                 os.link(tmp, target)
             except FileExistsError:
                 pass
+        except OSError as exc:
+            raise DataFolderError(target, exc) from exc
         finally:
-            os.unlink(tmp)
+            if tmp is not None:
+                try:
+                    os.unlink(tmp)
+                except OSError:
+                    pass
     return Archived(digest, target, len(raw))
 
 

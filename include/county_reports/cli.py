@@ -155,12 +155,12 @@ def _collect(args, catalog) -> int:
 
     pull_settings = collect.load_settings(args.config)
     lookup = tokens.env_or_file()
-    outcomes = []
+    outcomes, run_id = [], f"cli__{uuid.uuid4().hex[:12]}"
     for period in periods.span(args.period, args.through or args.period):
         codes = [u.code for u in collect.select_units(catalog, period, args.units)]
+        # recorded in the ledger as each unit finishes
         outcomes += collect.pull_batch(catalog, period, codes, data_dir=settings.data_dir(),
-                                       token_lookup=lookup, settings=pull_settings)
-    ledger.record(settings.data_dir(), outcomes, f"cli__{uuid.uuid4().hex[:12]}")
+                                       token_lookup=lookup, settings=pull_settings, record_as=(run_id, 1))
     print(ledger.outcome_table(outcomes, catalog))
     return 0
 

@@ -7,42 +7,48 @@ Each unit ends a run with exactly one outcome:
 - ``refused``: bytes arrived and were archived but are unreadable (the reason says why);
 - ``failed``: nothing usable arrived after retries (the reason says why).
 
-The raw bytes are archived before they are parsed, so nothing received is ever lost. Units are
-pulled concurrently inside a batch (threads, one ``requests.Session`` per thread); the DAG maps
-over batches so a province of 3,000 units stays within Airflow's ``max_map_length``.
+Whatever bytes arrive are archived before they are parsed, with their receipt time — a body over
+the size cap (its first ``max_body_bytes``) and a body cut off half-way too, marked ``truncated``
+— so nothing received is ever lost. Each unit is bounded by a wall-clock deadline
+(``unit_deadline_seconds``, see ``fetch``), so a batch ends in bounded time whatever the
+endpoints do. Units are pulled concurrently inside a batch (threads); the DAG maps over batches
+so a province of 3,000 units stays within Airflow's ``max_map_length``.
 """
 from __future__ import annotations
 
 import json
 import logging
+import math
 import threading
 import time
-from concurrent.futures import ThreadPoolExecutor
+from concurrent.futures import ThreadPoolExecutor, wait
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.util.retry import Retry
-
-from county_reports import archive, messages, protocol
+from county_reports import archive, fetch, messages, protocol
+from county_reports.atomic import DataFolderError
 from county_reports.catalog import Catalog, ConfigError, Unit
 from county_reports.tokens import TokenLookup
 
 log = logging.getLogger(__name__)
 RECEIVED, MISSING, REFUSED, FAILED = "received", "missing", "refused", "failed"
 OUTCOMES = (RECEIVED, MISSING, REFUSED, FAILED)
-RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+RETRY_STATUSES = fetch.RETRY_STATUSES
+HEADERS = {"Accept": "application/json", "User-Agent": "county-reports/0.1 (protocol 1)"}
+WATCHDOG_GRACE_S = 2.0   # a unit still running this long after its deadline is abandoned
 
 
 @dataclass(frozen=True)
 class PullSettings:
     connect_timeout: float = 5.0
-    read_timeout: float = 20.0
+    read_timeout: float = 20.0    # per socket read; the deadline below bounds the whole unit
+    unit_deadline_seconds: float = 60.0   # wall clock per unit: connect, headers, body, retries, waits
     retries: int = 3
-    backoff: float = 0.5          # urllib3 backoff factor: 0.5 s, 1 s, 2 s …
+    backoff: float = 0.5          # first backoff in seconds: 0.5 s, 1 s, 2 s …
+    backoff_max: float = 10.0     # the longest backoff between two requests
+    retry_after_max: float = 30.0  # the longest Retry-After honoured (it still has to fit the deadline)
     max_body_bytes: int = 2_000_000
     concurrency: int = 16         # threads inside one batch
     batch_size: int = 100         # units per mapped task
@@ -77,52 +83,117 @@ def plan_batches(unit_codes: list[str], batch_size: int) -> list[list[str]]:
 # --------------------------------------------------------------------------- pulling
 
 
-def _new_session(settings: PullSettings) -> requests.Session:
-    retry = Retry(total=settings.retries, connect=settings.retries, read=1,
-                  status=settings.retries, backoff_factor=settings.backoff, backoff_max=10,
-                  status_forcelist=RETRY_STATUSES, allowed_methods=frozenset({"GET"}),
-                  raise_on_status=False, respect_retry_after_header=True)
-    session = requests.Session()
-    session.mount("http://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
-    session.mount("https://", HTTPAdapter(max_retries=retry, pool_maxsize=4))
-    session.headers["Accept"] = "application/json"
-    session.headers["User-Agent"] = "county-reports/0.1 (protocol 1)"
-    return session
+def pull_timeout(settings: PullSettings) -> timedelta:
+    """The longest a pull task can take: the batch's waves of units, each bounded by its deadline.
+
+    For the DAG's ``execution_timeout``: with ``concurrency`` threads a batch of ``batch_size``
+    units runs in ceil(batch_size / concurrency) waves; each unit is abandoned ``WATCHDOG_GRACE_S``
+    after its deadline at the latest; a minute on top for archive and ledger writes.
+    """
+    waves = math.ceil(settings.batch_size / max(1, settings.concurrency))
+    return timedelta(seconds=math.ceil(waves * (settings.unit_deadline_seconds + WATCHDOG_GRACE_S) + 60))
+
+
+def _limits(settings: PullSettings) -> fetch.Limits:
+    return fetch.Limits(settings.unit_deadline_seconds, settings.connect_timeout, settings.read_timeout,
+                        settings.retries, settings.backoff, settings.backoff_max,
+                        settings.retry_after_max, settings.max_body_bytes)
 
 
 def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir: Path,
                token_lookup: TokenLookup, settings: PullSettings = PullSettings(),
-               environ: dict[str, str] | None = None) -> list[dict[str, Any]]:
-    """Pull one batch of units concurrently; returns one outcome dict per unit, in input order."""
-    from county_reports import inbox  # only here: openpyxl is not needed by HTTP pulls
+               environ: dict[str, str] | None = None,
+               record_as: tuple[str, int] | None = None) -> list[dict[str, Any]]:
+    """Pull one batch of units concurrently; returns one outcome dict per unit, in input order.
 
-    local = threading.local()
+    Every unit is bounded by ``settings.unit_deadline_seconds``; one still running
+    ``WATCHDOG_GRACE_S`` after its deadline is abandoned with a failed "超时" outcome. With
+    ``record_as=(run_id, attempt)`` each outcome is appended to the collection ledger the moment
+    its unit finishes, so a run killed half-way keeps what it learned. A data folder that refuses
+    a write (full disk, read-only) fails the batch after the other units are done: raised, not
+    recorded as a unit's failure.
+    """
+    from county_reports import inbox, ledger  # only here: openpyxl is not needed by HTTP pulls
 
-    def one(code: str) -> dict[str, Any]:
+    lock = threading.Lock()
+    results: dict[str, dict[str, Any]] = {}
+    started: dict[str, float] = {}
+    attempts: dict[str, int] = {}
+    folder_errors: list[DataFolderError] = []
+
+    def finish(code: str, out: dict[str, Any]) -> None:
+        with lock:
+            if code in results:          # abandoned by the watchdog already: one outcome per unit
+                return
+            results[code] = out
+            if record_as:
+                try:
+                    ledger.append(data_dir, out, run_id=record_as[0], attempt=record_as[1])
+                except DataFolderError as exc:
+                    folder_errors.append(exc)
+
+    def one(code: str) -> None:
         unit = catalog.unit_by_code[code]
+        with lock:
+            started[code] = time.monotonic()
         try:
             dropped = inbox.inbox_path(data_dir, period, code)
             if dropped.is_file():
-                return read_inbox_file(catalog, unit, period, dropped, data_dir=data_dir)
-            if not hasattr(local, "session"):
-                local.session = _new_session(settings)
-            return pull_unit(local.session, unit, period, data_dir=data_dir,
-                             token_lookup=token_lookup, settings=settings, environ=environ)
+                out = read_inbox_file(catalog, unit, period, dropped, data_dir=data_dir)
+            else:
+                out = pull_unit(watchdog, unit, period, data_dir=data_dir, token_lookup=token_lookup,
+                                settings=settings, environ=environ, started=started[code],
+                                on_attempt=lambda n: attempts.__setitem__(code, n))
+        except DataFolderError as exc:    # the data folder's fault, not the unit's: fail the task
+            log.error("collecting %s %s: %s", code, period, exc)
+            with lock:
+                folder_errors.append(exc)
+                results.setdefault(code, None)
+            return
         except Exception as exc:  # one unit's surprise must not stop the other units' collection
             log.exception("collecting %s %s failed unexpectedly", code, period)
-            out = _outcome(code, period, "http")
-            return _finish(out, time.monotonic(), FAILED,
-                           messages.text("failed", "internal", detail=type(exc).__name__))
+            out = _finish(_outcome(code, period, "http"), started[code], FAILED,
+                          messages.text("failed", "internal", detail=type(exc).__name__))
+        finish(code, out)
 
-    with ThreadPoolExecutor(max_workers=max(1, min(settings.concurrency, len(unit_codes)))) as pool:
-        return list(pool.map(one, unit_codes))
+    workers = max(1, min(settings.concurrency, len(unit_codes)))
+    with fetch.Watchdog() as watchdog:
+        pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
+        try:
+            futures = [pool.submit(one, code) for code in unit_codes]
+            while True:
+                done, pending = wait(futures, timeout=0.2)
+                if not pending:
+                    break
+                now = time.monotonic()
+                with lock:
+                    overdue = [c for c, t in started.items() if c not in results
+                               and now - t > settings.unit_deadline_seconds + WATCHDOG_GRACE_S]
+                for code in overdue:
+                    log.warning("collecting %s %s: abandoned past its deadline", code, period)
+                    out = _outcome(code, period, "http")
+                    out["attempts"] = attempts.get(code, 0)
+                    finish(code, _finish(out, started[code], FAILED, messages.text(
+                        "failed", "deadline", seconds=_num(settings.unit_deadline_seconds),
+                        attempts=out["attempts"])))
+                with lock:
+                    if len(results) == len(unit_codes):
+                        break
+        finally:
+            # Abandoned threads end when the watchdog shuts their sockets; do not wait for them.
+            pool.shutdown(wait=False, cancel_futures=True)
+    if folder_errors:
+        raise folder_errors[0]
+    return [results[code] for code in unit_codes]
 
 
-def pull_unit(session: requests.Session, unit: Unit, period: str, *, data_dir: Path,
+def pull_unit(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Path,
               token_lookup: TokenLookup, settings: PullSettings,
-              environ: dict[str, str] | None = None) -> dict[str, Any]:
-    started = time.monotonic()
+              environ: dict[str, str] | None = None, started: float | None = None,
+              on_attempt=None) -> dict[str, Any]:
+    started = time.monotonic() if started is None else started
     out = _outcome(unit.code, period, "http")
+    out["attempts"] = 0
     try:
         url = f"{unit.endpoint(environ)}/submissions/{period}"
     except ConfigError as exc:
@@ -131,34 +202,53 @@ def pull_unit(session: requests.Session, unit: Unit, period: str, *, data_dir: P
     if not token:
         return _finish(out, started, FAILED,
                        messages.text("failed", "no_token", conn_id=unit.token_conn_id))
-    try:
-        response = session.get(url, headers={"Authorization": f"Bearer {token}"}, stream=True,
-                               timeout=(settings.connect_timeout, settings.read_timeout))
-    except requests.RequestException as exc:
-        out["attempts"] = settings.retries + 1
-        return _finish(out, started, FAILED, _describe_error(exc, settings, token))
-    with response:
-        history = getattr(getattr(response.raw, "retries", None), "history", ()) or ()
-        out["attempts"] = len(history) + 1
-        out["http_status"] = response.status_code
-        status = response.status_code
-        if status == 404:
+    got = fetch.get(url, {"Authorization": f"Bearer {token}", **HEADERS}, _limits(settings), watchdog,
+                    started=started, on_attempt=on_attempt)
+    out["attempts"], out["http_status"] = got.attempts, got.status
+    reason = _reason(got, settings)
+    if reason is not None:
+        reason = reason.replace(token, "***")
+    if got.body or got.outcome == fetch.TOO_LARGE:
+        # Whatever arrived is archived, whole or not, with its receipt time.
+        stored = archive.store(data_dir, got.body)
+        out.update(sha256=stored.sha256, size=stored.size, content_type=got.content_type,
+                   received_at=got.received_at, truncated=got.outcome != fetch.COMPLETE)
+    if got.outcome == fetch.TOO_LARGE:
+        return _finish(out, started, REFUSED, reason)
+    if got.outcome != fetch.COMPLETE or got.status != 200:
+        if got.status == 404 and got.outcome == fetch.COMPLETE:
             return _finish(out, started, MISSING, None)
-        if status in (401, 403):
-            return _finish(out, started, FAILED, messages.text("failed", "unauthorized", status=status))
-        if status != 200:
-            return _finish(out, started, FAILED, messages.text(
-                "failed", "http_status", status=status, attempts=out["attempts"]))
-        try:
-            raw = _read_limited(response, settings.max_body_bytes)
-        except _TooLarge:
-            return _finish(out, started, REFUSED, messages.text(
-                "refused", "too_large", detail=settings.max_body_bytes))
-        except requests.RequestException as exc:
-            return _finish(out, started, FAILED, _describe_error(exc, settings, token))
-        content_type = response.headers.get("Content-Type", "")
-    return _accept_bytes(out, started, raw, data_dir, content_type=content_type,
-                         parse=lambda: protocol.parse_json_payload(raw, content_type))
+        return _finish(out, started, FAILED, reason)
+    return _parse_arrival(out, started, got.body, data_dir, content_type=got.content_type,
+                          parse=lambda: protocol.parse_json_payload(got.body, got.content_type))
+
+
+def _reason(got: fetch.Fetched, settings: PullSettings) -> str | None:
+    """What the ledger and the admin read: what really happened, with the real request count."""
+    n = got.attempts
+    if got.outcome == fetch.TOO_LARGE:
+        return messages.text("refused", "too_large", detail=settings.max_body_bytes)
+    if got.outcome == fetch.DEADLINE:
+        return messages.text("failed", "deadline", seconds=_num(settings.unit_deadline_seconds), attempts=n) + (
+            messages.text("failed", "partial_kept", size=len(got.body)) if got.body else "")
+    if got.outcome == fetch.BROKEN:
+        return messages.text("failed", "broken", detail=got.error, size=len(got.body), attempts=n)
+    if got.outcome == fetch.WAIT_TOO_LONG:
+        return messages.text("failed", "retry_after", status=got.status, asked=_num(got.retry_after or 0),
+                             cap=_num(settings.retry_after_max), attempts=n)
+    if got.outcome == fetch.UNREACHABLE:
+        if got.timed_out:
+            return messages.text("failed", "timeout", seconds=_num(settings.read_timeout), attempts=n)
+        return messages.text("failed", "connection", detail=got.error, attempts=n)
+    if got.status in (401, 403):
+        return messages.text("failed", "unauthorized", status=got.status)
+    if got.status not in (200, 404):
+        return messages.text("failed", "http_status", status=got.status, attempts=n)
+    return None
+
+
+def _num(value: float) -> str:
+    return f"{value:g}"
 
 
 def read_inbox_file(catalog: Catalog, unit: Unit, period: str, path: Path, *,
@@ -180,29 +270,18 @@ def read_inbox_file(catalog: Catalog, unit: Unit, period: str, path: Path, *,
                          parse=parse)
 
 
-class _TooLarge(Exception):
-    pass
-
-
-def _read_limited(response: requests.Response, limit: int) -> bytes:
-    declared = response.headers.get("Content-Length")
-    if declared and declared.isdigit() and int(declared) > limit:
-        raise _TooLarge()
-    chunks, size = [], 0
-    for chunk in response.iter_content(65536):
-        size += len(chunk)
-        if size > limit:
-            raise _TooLarge()
-        chunks.append(chunk)
-    return b"".join(chunks)
-
-
 def _accept_bytes(out: dict, started: float, raw: bytes, data_dir: Path, *, content_type: str,
                   parse) -> dict[str, Any]:
     # Archive first: whatever happens while reading, the bytes are on disk.
     stored = archive.store(data_dir, raw)
     out.update(sha256=stored.sha256, size=stored.size, content_type=content_type,
                received_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+    return _parse_arrival(out, started, raw, data_dir, content_type=content_type, parse=parse)
+
+
+def _parse_arrival(out: dict, started: float, raw: bytes, data_dir: Path, *, content_type: str,
+                   parse) -> dict[str, Any]:
+    """The archived bytes read as an envelope: received, or refused with the reason."""
     try:
         payload = parse()
     except protocol.Unreadable as exc:
@@ -212,7 +291,7 @@ def _accept_bytes(out: dict, started: float, raw: bytes, data_dir: Path, *, cont
         derived = archive.store(data_dir, json.dumps(payload, ensure_ascii=False, sort_keys=True).encode())
         out["payload_sha256"] = derived.sha256
     else:
-        out["payload_sha256"] = stored.sha256
+        out["payload_sha256"] = out["sha256"]
     out.update(submitted_at=payload.get("submitted_at"), values=len(payload["values"]),
                narratives=len(payload.get("narratives") or []))
     return _finish(out, started, RECEIVED, None)
@@ -222,29 +301,13 @@ def _outcome(unit: str, period: str, source: str) -> dict[str, Any]:
     return {"unit": unit, "period": period, "source": source, "status": None, "reason": None,
             "http_status": None, "attempts": 1 if source == "http" else 0, "sha256": None,
             "payload_sha256": None, "size": None, "content_type": None, "received_at": None, "submitted_at": None,
-            "values": None, "narratives": None, "elapsed_ms": None}
+            "truncated": False, "values": None, "narratives": None, "elapsed_ms": None}
 
 
 def _finish(out: dict, started: float, status: str, reason: str | None) -> dict[str, Any]:
     out["status"], out["reason"] = status, reason
     out["elapsed_ms"] = round((time.monotonic() - started) * 1000)
     return out
-
-
-def _describe_error(exc: Exception, settings: PullSettings, token: str) -> str:
-    chain, cause = [], exc
-    while cause is not None and len(chain) < 6:
-        chain.append(cause)
-        cause = cause.__cause__ or cause.__context__ or (cause.args[0] if cause.args and
-                                                          isinstance(cause.args[0], Exception) else None)
-    text = " ".join(f"{type(c).__name__} {c}" for c in chain)
-    attempts = settings.retries + 1
-    if "timed out" in text.lower() or "Timeout" in text:
-        reason = messages.text("failed", "timeout", seconds=settings.read_timeout, attempts=attempts)
-    else:
-        detail = type(chain[-1]).__name__
-        reason = messages.text("failed", "connection", detail=detail)
-    return reason.replace(token, "***")
 
 
 def load_settings(config_dir: Path | None = None) -> PullSettings:
@@ -264,8 +327,14 @@ def load_settings(config_dir: Path | None = None) -> PullSettings:
     for key, value in data.items():
         if key not in defaults:
             raise ConfigError("collection.yaml", key, f"unknown setting (known: {', '.join(defaults)})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or \
+                (value == 0 and key != "retries"):
             raise ConfigError("collection.yaml", key, f"{value!r} must be a positive number")
         if isinstance(defaults[key], int) and not isinstance(value, int):
             raise ConfigError("collection.yaml", key, f"{value!r} must be a whole number")
-    return PullSettings(**{**defaults, **data})
+    merged = PullSettings(**{**defaults, **data})
+    if merged.unit_deadline_seconds <= merged.connect_timeout:
+        raise ConfigError("collection.yaml", "unit_deadline_seconds",
+                          f"{merged.unit_deadline_seconds!r} must be longer than connect_timeout "
+                          f"({merged.connect_timeout!r})")
+    return merged

@@ -17,6 +17,14 @@ answer, a worker killed before the ledger write). All three use one key,
   there with this document, its receipt is taken over;
 - smtp: the Message-ID is built from the key, so a mailbox can drop a duplicate.
 
+**The attempt is recorded before anything is sent** (status ``sending``, the key, and the SHA-256
+of an archived manifest of the exact files and metadata): if the worker dies after the office
+stored the document but before the receipt was recorded, or the answer was lost (``unconfirmed``),
+the next call *resumes* that attempt — the same bytes, read back from the archive by hash, under
+the same key — even if the report was rendered again meanwhile; the office answers the repeated
+key with its first receipt. Sending a *different* document while an attempt is open, or after a
+delivery, needs ``force`` (a new key).
+
 Failed calls are recorded too (status ``failed``, attempts, reason). Bearer tokens never appear
 in a reason or a log line. No Airflow import here: the DAG passes the token lookup and, for
 SMTP, the function that sends an :class:`~email.message.EmailMessage`.
@@ -54,6 +62,7 @@ __all__ = ["Document", "DeliveryResult", "DeliveryLedger", "WarehouseDeliveryLed
 
 KINDS = ("half_year", "annual")
 DELIVERED, ALREADY_DELIVERED, FAILED = "delivered", "already_delivered", "failed"
+UNCONFIRMED = "unconfirmed"     # ledger only: the office may hold it; the next call resumes
 RECEIPT_FILE = "receipt.json"
 MIME_TYPES = {
     ".docx": "application/vnd.openxmlformats-officedocument.wordprocessingml.document",
@@ -123,47 +132,41 @@ class DeliveryLedger(Protocol):
     def already_delivered(self, kind: str, year: int) -> dict[str, Any] | None:
         """The latest *delivered* row for (kind, year): receipt_id, document_sha256, channel, …"""
 
+    def open_attempt(self, kind: str, year: int) -> dict[str, Any] | None:
+        """The latest attempt left ``sending`` or ``unconfirmed`` after the last delivery."""
+
+    def begin_attempt(self, *, kind: str, year: int, sha256: str, filename: str, channel: str,
+                      key: str, manifest_sha256: str | None) -> int:
+        """Record an attempt before sending; returns its id."""
+
+    def finish_attempt(self, attempt_id: int, *, status: str, attempts: int, receipt_id: str | None = None,
+                       error: str | None = None, delivered_at: datetime | None = None) -> None:
+        """Conclude an attempt: delivered, failed or unconfirmed."""
+
     def record_delivery(self, *, kind: str, year: int, sha256: str, filename: str, channel: str,
                         status: str, attempts: int, receipt_id: str | None = None,
                         error: str | None = None, delivered_at: datetime | None = None) -> None:
-        """Append one row per deliver() call that tried to send (delivered or failed)."""
+        """One concluded row for a call that failed before sending (no token …)."""
 
 
-class WarehouseDeliveryLedger:
-    """The ledger over the warehouse ``deliveries`` table (SQLAlchemy Core, any backend)."""
+def __getattr__(name: str):
+    # The SQL lives in warehouse/deliveries.py; imported on first use (SQLAlchemy is not light).
+    if name == "WarehouseDeliveryLedger":
+        from county_reports.warehouse.deliveries import WarehouseDeliveryLedger
 
-    def __init__(self, engine):
-        self.engine = engine
-
-    def already_delivered(self, kind: str, year: int) -> dict[str, Any] | None:
-        from sqlalchemy import select
-
-        from county_reports.warehouse.schema import deliveries as t
-
-        query = (select(t).where(t.c.document_kind == kind, t.c.year == year, t.c.status == DELIVERED)
-                 .order_by(t.c.id.desc()).limit(1))
-        with self.engine.connect() as conn:
-            row = conn.execute(query).first()
-        return dict(row._mapping) if row else None
-
-    def record_delivery(self, *, kind, year, sha256, filename, channel, status, attempts,
-                        receipt_id=None, error=None, delivered_at=None) -> None:
-        from county_reports.warehouse.schema import deliveries as t
-
-        with self.engine.begin() as conn:
-            conn.execute(t.insert().values(
-                document_kind=kind, year=year, document_sha256=sha256, filename=filename,
-                channel=channel, receipt_id=receipt_id, delivered_at=delivered_at, status=status,
-                attempts=attempts, error=error))
+        return WarehouseDeliveryLedger
+    raise AttributeError(name)
 
 
 # --------------------------------------------------------------------------- channels
 
 
 class _AttemptFailed(Exception):
-    def __init__(self, reason: str, retry: bool):
+    """``maybe_stored``: the office may hold the document (the answer was lost on the way)."""
+
+    def __init__(self, reason: str, retry: bool, maybe_stored: bool = False):
         super().__init__(reason)
-        self.reason, self.retry = reason, retry
+        self.reason, self.retry, self.maybe_stored = reason, retry, maybe_stored
 
 
 def _mime(path: Path) -> str:
@@ -194,7 +197,7 @@ def _send_http(cfg: HttpSettings, token: str, key: str, meta: dict, blobs: list[
                                   timeout=(cfg.connect_timeout, cfg.read_timeout))
     except requests.RequestException as exc:
         raise _AttemptFailed(f"could not reach the county office at {cfg.url}: {type(exc).__name__}: "
-                             f"{str(exc)[:200]}", retry=True) from None
+                             f"{str(exc)[:200]}", retry=True, maybe_stored=_maybe_sent(exc)) from None
     status = answer.status_code
     if status >= 500 or status == 429:
         raise _AttemptFailed(f"the county office answered HTTP {status}", retry=True)
@@ -210,8 +213,19 @@ def _send_http(cfg: HttpSettings, token: str, key: str, meta: dict, blobs: list[
             raise ValueError
     except (ValueError, KeyError, TypeError):
         # Probably stored; asking again with the same Idempotency-Key cannot store it twice.
-        raise _AttemptFailed(f"HTTP {status} but no receipt_id in the answer", retry=True) from None
+        raise _AttemptFailed(f"HTTP {status} but no receipt_id in the answer", retry=True,
+                             maybe_stored=True) from None
     return receipt
+
+
+def _maybe_sent(exc: requests.RequestException) -> bool:
+    """False only when the request certainly never reached the office (no connection made)."""
+    import urllib3
+
+    if isinstance(exc, requests.ConnectTimeout):
+        return False
+    cause = exc.args[0] if exc.args else None
+    return not isinstance(getattr(cause, "reason", cause), urllib3.exceptions.NewConnectionError)
 
 
 def build_message(doc: Document, blobs: list[tuple[Path, bytes]], sha: str, key: str,
@@ -247,7 +261,8 @@ def _send_smtp(smtp_send: SmtpSend, msg: EmailMessage) -> str:
         raise _AttemptFailed(f"the mail server answered {exc.smtp_code} {detail}"[:300],
                              retry=exc.smtp_code < 500) from None
     except Exception as exc:  # connection refused, disconnects, the hook's own errors: retry
-        raise _AttemptFailed(f"could not send the mail: {type(exc).__name__}: {exc}"[:300], retry=True) from None
+        raise _AttemptFailed(f"could not send the mail: {type(exc).__name__}: {exc}"[:300], retry=True,
+                             maybe_stored=not isinstance(exc, ConnectionRefusedError)) from None
 
 
 def _write_file(path: Path, data: bytes) -> None:
@@ -302,33 +317,59 @@ def _send_folder(cfg: FolderSettings, key: str, meta: dict, blobs: list[tuple[Pa
 
 def deliver(document: Document, settings: DeliverySettings, *, ledger: DeliveryLedger,
             token_lookup: TokenLookup | None = None, force: bool = False,
-            smtp_send: SmtpSend | None = None) -> DeliveryResult:
-    """Send ``document`` over ``settings.channel`` unless (kind, year) was delivered already."""
+            smtp_send: SmtpSend | None = None, archive_dir: Path | None = None) -> DeliveryResult:
+    """Send ``document`` over ``settings.channel`` unless (kind, year) was delivered already;
+    resume an open attempt (same bytes, same key) first. ``archive_dir``: the data folder whose
+    ``raw/`` keeps what is sent (default: the configured data folder)."""
+    from county_reports import settings as paths
+
     channel = settings.channel
     if channel == "smtp" and smtp_send is None:
         raise ValueError("channel smtp needs smtp_send (inside Airflow: a sender built on SmtpHook; "
                          "outside: smtplib_sender(host, port))")
     if channel == "http" and token_lookup is None:
         raise ValueError("channel http needs token_lookup")
-    blobs = [(p, p.read_bytes()) for p in document.files]
-    sha = hashlib.sha256(blobs[0][1]).hexdigest()
-    key = f"{document.kind}-{document.year}-{sha[:16]}"
-    what = f"{document.kind} {document.year} ({document.path.name}, sha256 {sha[:12]}…)"
+    data_root = Path(archive_dir) if archive_dir is not None else paths.data_dir()
+    current = [(p, p.read_bytes()) for p in document.files]
+    current_sha = hashlib.sha256(current[0][1]).hexdigest()
 
     previous = ledger.already_delivered(document.kind, document.year)
-    if previous:
-        same = previous.get("document_sha256") == sha
-        note = (f"delivered on {previous.get('delivered_at')} via {previous.get('channel')}, receipt "
-                f"{previous.get('receipt_id')}; " + ("same document (identical bytes)" if same else
-                f"that was a different rendering (sha256 {str(previous.get('document_sha256'))[:12]}…)"))
-        if not force:
-            log.info("Not sending %s: already %s. Use force to send it again.", what, note)
-            return DeliveryResult(ALREADY_DELIVERED, previous.get("channel") or channel, sha,
-                                  previous.get("receipt_id"), 0, None, note)
-        log.warning("Forced re-delivery of %s; earlier: %s", what, note)
-        key += "-re-" + hashlib.sha256(str(previous.get("receipt_id")).encode()).hexdigest()[:8]
+    pending = ledger.open_attempt(document.kind, document.year)
+    resume = pending if pending and pending.get("manifest_sha256") and pending.get("idempotency_key") and \
+        not (force and pending.get("document_sha256") != current_sha) else None
+    note = None
+    if resume is not None:
+        blobs, meta, key = _load_manifest(data_root, resume)
+        sha = meta["sha256"]
+        note = (f"resumed the attempt begun for {document.kind} {document.year} under key {key} "
+                f"(sha256 {sha[:12]}…, the document rendered then)")
+        if sha != current_sha:
+            note += f"; the current rendering (sha256 {current_sha[:12]}…) was not sent — use force to send it"
+        log.warning("Delivery: %s", note)
+    else:
+        blobs, sha = current, current_sha
+        key = f"{document.kind}-{document.year}-{sha[:16]}"
+        what = f"{document.kind} {document.year} ({document.path.name}, sha256 {sha[:12]}…)"
+        if previous:
+            same = previous.get("document_sha256") == sha
+            earlier = (f"delivered on {previous.get('delivered_at')} via {previous.get('channel')}, receipt "
+                       f"{previous.get('receipt_id')}; " + ("same document (identical bytes)" if same else
+                       f"that was a different rendering (sha256 {str(previous.get('document_sha256'))[:12]}…)"))
+            if not force:
+                log.info("Not sending %s: already %s. Use force to send it again.", what, earlier)
+                return DeliveryResult(ALREADY_DELIVERED, previous.get("channel") or channel, sha,
+                                      previous.get("receipt_id"), 0, None, earlier)
+            log.warning("Forced re-delivery of %s; earlier: %s", what, earlier)
+            key += "-re-" + hashlib.sha256(str(previous.get("receipt_id")).encode()).hexdigest()[:8]
+            note = "forced re-delivery"
+        elif pending:
+            log.warning("Forced delivery of %s while attempt %s (sha256 %s…) is open", what,
+                        pending.get("idempotency_key"), str(pending.get("document_sha256"))[:12])
+            key += "-re-" + hashlib.sha256(str(pending.get("idempotency_key")).encode()).hexdigest()[:8]
+            note = "forced delivery of a new rendering while an earlier attempt was unconfirmed"
+        meta = _metadata(document, blobs, sha, settings.recipient)
+    what = f"{document.kind} {document.year} ({blobs[0][0].name}, sha256 {sha[:12]}…)"
 
-    meta = _metadata(document, blobs, sha, settings.recipient)
     secrets: list[str] = []
     if channel == "http":
         conn_id = settings.http.token_conn_id
@@ -339,7 +380,9 @@ def deliver(document: Document, settings: DeliverySettings, *, ledger: DeliveryL
         else:
             problem = f"no bearer token: Airflow connection {conn_id!r} is missing or has no password"
         if not token:
-            return _finish(document, settings, ledger, sha, None, 0, problem, None)
+            ledger.record_delivery(kind=document.kind, year=document.year, sha256=sha, filename=blobs[0][0].name,
+                                   channel=channel, status=FAILED, attempts=0, error=problem)
+            return DeliveryResult(FAILED, channel, sha, None, 0, problem, note)
         secrets.append(token)
         send = lambda: _send_http(settings.http, token, key, meta, blobs)  # noqa: E731
     elif channel == "smtp":
@@ -348,32 +391,54 @@ def deliver(document: Document, settings: DeliverySettings, *, ledger: DeliveryL
     else:
         send = lambda: _send_folder(settings.folder, key, meta, blobs)  # noqa: E731
 
-    receipt, error, attempts = None, None, 0
+    # Before anything leaves: the exact files are archived and the attempt is on record.
+    attempt_id = resume["id"] if resume is not None else ledger.begin_attempt(
+        kind=document.kind, year=document.year, sha256=sha, filename=blobs[0][0].name, channel=channel,
+        key=key, manifest_sha256=_store_manifest(data_root, key, meta, blobs))
+    receipt, error, attempts, maybe_stored = None, None, int((resume or {}).get("attempts") or 0), False
+    tried = 0
     while receipt is None:
-        attempts += 1
+        attempts, tried = attempts + 1, tried + 1
         try:
             receipt = send()
         except _AttemptFailed as exc:
             error = _redact(exc.reason, secrets)
-            last = not exc.retry or attempts > settings.retries
+            maybe_stored = maybe_stored or exc.maybe_stored
+            last = not exc.retry or tried > settings.retries
             log.warning("Delivery attempt %d of %s over %s failed%s: %s", attempts, what, channel,
                         "" if last else ", retrying", error)
             if last:
                 break
-            time.sleep(min(settings.backoff * 2 ** (attempts - 1), settings.backoff_max))
+            time.sleep(min(settings.backoff * 2 ** (tried - 1), settings.backoff_max))
     if receipt:
         log.info("Delivered %s over %s on attempt %d: receipt %s", what, channel, attempts, receipt)
-    return _finish(document, settings, ledger, sha, receipt, attempts, None if receipt else error,
-                   "forced re-delivery" if previous else None)
-
-
-def _finish(document: Document, settings: DeliverySettings, ledger: DeliveryLedger, sha: str,
-            receipt: str | None, attempts: int, error: str | None, note: str | None) -> DeliveryResult:
     status = DELIVERED if receipt else FAILED
-    ledger.record_delivery(kind=document.kind, year=document.year, sha256=sha, filename=document.path.name,
-                           channel=settings.channel, status=status, attempts=attempts, receipt_id=receipt,
-                           error=error, delivered_at=datetime.now(timezone.utc) if receipt else None)
-    return DeliveryResult(status, settings.channel, sha, receipt, attempts, error, note)
+    ledger.finish_attempt(attempt_id, status=status if receipt or not maybe_stored else UNCONFIRMED,
+                          attempts=attempts, receipt_id=receipt, error=None if receipt else error,
+                          delivered_at=datetime.now(timezone.utc) if receipt else None)
+    return DeliveryResult(status, channel, sha, receipt, attempts, None if receipt else error, note)
+
+
+def _store_manifest(data_root: Path, key: str, meta: dict, blobs: list[tuple[Path, bytes]]) -> str:
+    """Archive every file and a manifest naming them; returns the manifest's SHA-256."""
+    from county_reports import archive
+
+    files = [{"name": p.name, "sha256": archive.store(data_root, data).sha256} for p, data in blobs]
+    manifest = json.dumps({"key": key, "meta": meta, "files": files}, ensure_ascii=False, sort_keys=True)
+    return archive.store(data_root, manifest.encode("utf-8")).sha256
+
+
+def _load_manifest(data_root: Path, row: dict[str, Any]) -> tuple[list[tuple[Path, bytes]], dict, str]:
+    from county_reports import archive
+
+    try:
+        manifest = json.loads(archive.read(data_root, row["manifest_sha256"]))
+        blobs = [(Path(f["name"]), archive.read(data_root, f["sha256"])) for f in manifest["files"]]
+    except (OSError, ValueError, KeyError) as exc:
+        raise RuntimeError(f"cannot resume delivery attempt {row.get('id')} ({row.get('idempotency_key')}): "
+                           f"its archived files are not readable under {data_root / 'raw'} "
+                           f"({type(exc).__name__}: {exc})") from None
+    return blobs, manifest["meta"], row["idempotency_key"]
 
 
 def smtplib_sender(host: str, port: int = 25, *, username: str | None = None, password: str | None = None,

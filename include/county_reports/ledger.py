@@ -1,43 +1,151 @@
 """The collection ledger: every unit's outcome of every collection run, appended, never rewritten.
 
-One JSON line per (run, unit, period) under ``{data}/collections/{period}.jsonl``. It is the
-record of what collection did (attempts, HTTP status, archive digest); the warehouse keeps what
-the submissions say.
+One JSON line per (run, attempt, unit, period) under ``{data}/collections/{period}.jsonl``. It is
+the record of what collection did (attempts, HTTP status, archive digest); the warehouse keeps
+what the submissions say.
+
+Rows are appended by the pulling threads as each unit finishes (``append``), so a run killed
+half-way keeps what it learned. Each row carries ``ledger_key`` = run/attempt/unit/period:
+``record`` (the downstream step, or a caller that did not record live) skips outcomes whose key
+is already there, and ``read`` keeps the first row of a key, so nothing is counted twice.
+
+A full disk can leave a partial last line. Reading skips a line that is not JSON; the next
+append first cuts the torn tail off (keeping it in ``{period}.jsonl.torn``) so a new row never
+glues onto it. Writers of one ledger (threads, mapped tasks in other processes) hold an
+exclusive ``flock`` while they append.
 """
 from __future__ import annotations
 
+import fcntl
 import json
+import logging
+import os
+import threading
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from county_reports.atomic import DataFolderError
 from county_reports.catalog import Catalog
 
+log = logging.getLogger(__name__)
 STATUS_LABELS = {"received": "已接收", "missing": "未报送", "refused": "无法读取", "failed": "获取失败"}
+_LOCK = threading.Lock()
 
 
 def ledger_path(data_dir: Path, period: str) -> Path:
     return Path(data_dir) / "collections" / f"{period}.jsonl"
 
 
-def record(data_dir: Path, outcomes: Iterable[dict[str, Any]], run_id: str) -> dict[str, int]:
+def key_for(run_id: str | None, attempt: int | None, unit: str, period: str) -> str:
+    return f"{run_id}/{attempt or 1}/{unit}/{period}"
+
+
+def _row(outcome: dict[str, Any], run_id: str | None, attempt: int | None) -> dict[str, Any]:
+    key = outcome.get("ledger_key") or key_for(run_id, attempt, outcome["unit"], outcome["period"])
+    return {"run_id": run_id, "attempt": attempt or 1, **outcome, "ledger_key": key}
+
+
+def _repair_tail(fh, path: Path) -> None:
+    """Cut a torn last line (no final newline) off an open ledger, keeping it beside the ledger."""
+    size = fh.seek(0, os.SEEK_END)
+    if size == 0:
+        return
+    fh.seek(size - 1)
+    if fh.read(1) == b"\n":
+        return
+    fh.seek(max(0, size - 1_000_000))
+    tail = fh.read()
+    cut = tail.rfind(b"\n")
+    keep = (size - len(tail)) + cut + 1 if cut >= 0 else 0
+    fh.seek(keep)
+    torn = fh.read()
+    with open(path.with_name(path.name + ".torn"), "ab") as kept:
+        kept.write(torn + b"\n")
+    fh.truncate(keep)
+    log.warning("%s: cut off a torn last line of %d bytes (kept in %s.torn)", path, len(torn), path.name)
+
+
+def _append_rows(path: Path, rows: list[dict[str, Any]], *, skip_known: bool) -> int:
+    """Append rows under the ledger's lock; returns how many were written."""
+    with _LOCK:
+        try:
+            path.parent.mkdir(parents=True, exist_ok=True)
+            with open(path, "a+b") as fh:
+                fcntl.flock(fh, fcntl.LOCK_EX)
+                try:
+                    _repair_tail(fh, path)
+                    if skip_known:
+                        fh.seek(0)
+                        known = {r.get("ledger_key") for r in _parse(fh.read(), path)}
+                        rows = [r for r in rows if r["ledger_key"] not in known]
+                    if not rows:
+                        return 0
+                    data = "".join(json.dumps(r, ensure_ascii=False, sort_keys=True) + "\n"
+                                   for r in rows).encode("utf-8")
+                    before = fh.seek(0, os.SEEK_END)
+                    try:
+                        fh.write(data)
+                        fh.flush()
+                        os.fsync(fh.fileno())
+                    except OSError:
+                        try:             # leave no partial row behind if the disk allows it
+                            fh.truncate(before)
+                        except OSError:
+                            pass
+                        raise
+                finally:
+                    fcntl.flock(fh, fcntl.LOCK_UN)
+        except OSError as exc:
+            raise DataFolderError(path, exc) from exc
+    return len(rows)
+
+
+def append(data_dir: Path, outcome: dict[str, Any], *, run_id: str | None, attempt: int | None = None) -> None:
+    """One unit's outcome, the moment it is known (called from the pulling threads)."""
+    row = _row(outcome, run_id, attempt)
+    outcome["ledger_key"] = row["ledger_key"]
+    _append_rows(ledger_path(data_dir, outcome["period"]), [row], skip_known=False)
+
+
+def record(data_dir: Path, outcomes: Iterable[dict[str, Any]], run_id: str,
+           attempt: int | None = None) -> dict[str, int]:
+    """Append every outcome not in the ledger yet (recorded live by the pull, or not at all)."""
     by_period: dict[str, list[dict]] = {}
+    outcomes = list(outcomes)
     for o in outcomes:
-        by_period.setdefault(o["period"], []).append(o)
+        by_period.setdefault(o["period"], []).append(_row(o, run_id, attempt))
     for period, rows in by_period.items():
-        path = ledger_path(data_dir, period)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
-            for row in rows:
-                fh.write(json.dumps({"run_id": run_id, **row}, ensure_ascii=False, sort_keys=True) + "\n")
-    return dict(Counter(o["status"] for rows in by_period.values() for o in rows))
+        _append_rows(ledger_path(data_dir, period), rows, skip_known=True)
+    return dict(Counter(o["status"] for o in outcomes))
+
+
+def _parse(data: bytes, path: Path) -> list[dict[str, Any]]:
+    rows, seen = [], set()
+    for n, line in enumerate(data.split(b"\n"), 1):
+        if not line.strip():
+            continue
+        try:
+            row = json.loads(line)
+        except ValueError:           # a torn line (full disk): skipped, repaired by the next append
+            log.warning("%s line %d is not a complete row; skipped", path, n)
+            continue
+        if not isinstance(row, dict):
+            continue
+        key = row.get("ledger_key")
+        if key is not None:
+            if key in seen:
+                continue
+            seen.add(key)
+        rows.append(row)
+    return rows
 
 
 def read(data_dir: Path, period: str) -> list[dict[str, Any]]:
     path = ledger_path(data_dir, period)
     if not path.is_file():
         return []
-    return [json.loads(line) for line in path.read_text(encoding="utf-8").splitlines() if line]
+    return _parse(path.read_bytes(), path)
 
 
 def latest_by_unit(data_dir: Path, period: str) -> dict[str, dict[str, Any]]:

@@ -8,12 +8,16 @@ next run can try again.
 from __future__ import annotations
 
 import json
+import logging
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 import requests
 
+from county_reports import atomic
 from county_reports.catalog import ConfigError, Unit
+
+log = logging.getLogger(__name__)
 
 
 def send_feedback(unit: Unit, period: str, messages: list[dict[str, Any]], token: str | None, *,
@@ -41,12 +45,9 @@ def write_inbox_feedback(data_dir: Path, unit_code: str, period: str,
                          messages: list[dict[str, Any]]) -> Path:
     """A unit that reports by Excel reads its feedback beside its workbook in the inbox."""
     folder = Path(data_dir) / "inbox" / period
-    folder.mkdir(parents=True, exist_ok=True)
-    (folder / f"{unit_code}.feedback.json").write_text(
-        json.dumps(messages, ensure_ascii=False, indent=1), encoding="utf-8")
+    atomic.write_text(folder / f"{unit_code}.feedback.json", json.dumps(messages, ensure_ascii=False, indent=1))
     path = folder / f"{unit_code}.feedback.txt"
-    path.write_text("\n".join(f"{n}. {m['text']}" for n, m in enumerate(messages, 1)) + "\n",
-                    encoding="utf-8")
+    atomic.write_text(path, "\n".join(f"{n}. {m['text']}" for n, m in enumerate(messages, 1)) + "\n")
     return path
 
 
@@ -57,3 +58,45 @@ def send(unit: Unit, period: str, messages: list[dict[str, Any]], *, source: str
         return send_feedback(unit, period, messages, token)
     path = write_inbox_feedback(data_dir, unit.code, period, messages)
     return {"delivered": True, "http_status": None, "error": None, "file": str(path)}
+
+
+def send_all(warehouse, catalog, verdicts, submission_ids: dict[tuple[str, str], int], *,
+             token_for: Callable[[str], str | None], data_dir: Path, run_id: str | None) -> dict[str, Any]:
+    """Feedback for every warned or rejected verdict not yet told, plus what earlier runs could
+    not deliver; each unit on its own: one unit's failure (its endpoint, its token lookup, its
+    messages) is recorded for it and tried again next run, the others are told all the same.
+    A data folder that refuses the inbox feedback file raises (``DataFolderError``)."""
+    from county_reports.validate import feedback
+
+    sent, failed = [], []
+    pending = {p["submission_id"]: p for p in warehouse.undelivered_feedback()}
+    for verdict in verdicts:
+        submission_id = submission_ids.get((verdict.unit, verdict.period))
+        if submission_id is None or not verdict.issues or warehouse.feedback_delivered(submission_id):
+            continue
+        try:
+            messages = feedback.feedback_payload(verdict, catalog)
+        except Exception as exc:   # wording that cannot be filled: that unit only
+            log.exception("feedback for %s %s could not be composed", verdict.unit, verdict.period)
+            failed.append(f"{verdict.unit} {verdict.period} ({type(exc).__name__})")
+            continue
+        pending[submission_id] = {"submission_id": submission_id, "unit": verdict.unit,
+                                  "period": verdict.period, "source": verdict.source, "messages": messages}
+    for item in pending.values():
+        unit = catalog.unit_by_code.get(item["unit"])
+        if unit is None:
+            continue
+        label = f"{item['unit']} {item['period']}"
+        try:
+            result = send(unit, item["period"], item["messages"], source=item["source"],
+                          token=token_for(unit.token_conn_id) if item["source"] == "http" else None,
+                          data_dir=data_dir)
+        except atomic.DataFolderError:
+            raise
+        except Exception as exc:
+            log.exception("feedback to %s failed unexpectedly", label)
+            result = {"delivered": False, "http_status": None, "error": f"{type(exc).__name__} while sending"}
+        warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
+                                  result["delivered"], result["http_status"], result["error"], run_id)
+        (sent if result["delivered"] else failed).append(label)
+    return {"sent": sent, "failed": failed}

@@ -51,16 +51,79 @@ def decode(raw: bytes, charset: str | None) -> str:
     raise Unreadable("not_utf8", encoding=charset or "UTF-8")
 
 
+class _Huge:
+    """An integer literal too long to read (Python refuses more than 4,300 digits)."""
+
+    def __init__(self, digits: int):
+        self.digits = digits
+
+
+class _Constant:
+    """NaN / Infinity / -Infinity: JSON has no such numbers (Python's json accepts them)."""
+
+    def __init__(self, text: str):
+        self.text = text
+
+
+_DIGITS_LIMIT = 4300
+
+
+def _parse_int(text: str) -> int | _Huge:
+    digits = len(text.lstrip("-"))
+    return _Huge(digits) if digits > _DIGITS_LIMIT else int(text)
+
+
+def _parse_float(text: str) -> float | _Huge:
+    return _Huge(len(text)) if len(text) > _DIGITS_LIMIT else float(text)
+
+
+def _pairs(pairs: list[tuple[str, Any]]) -> dict[str, Any]:
+    out: dict[str, Any] = {}
+    for key, value in pairs:
+        if key in out:
+            raise Unreadable("duplicate_key", field=key)
+        out[key] = value
+    return out
+
+
+def _find_surprise(value: Any, path: str) -> None:
+    """Refuse, naming the field, a number that was not read (too long, NaN, Infinity)."""
+    stack = [(value, path)]
+    while stack:
+        item, where = stack.pop()
+        if isinstance(item, _Huge):
+            raise Unreadable("huge_number", field=where or "（顶层）", digits=item.digits)
+        if isinstance(item, _Constant):
+            raise Unreadable("bad_constant", field=where or "（顶层）", detail=item.text)
+        if isinstance(item, dict):
+            stack += [(v, f"{where}.{k}" if where else str(k)) for k, v in item.items()]
+        elif isinstance(item, list):
+            stack += [(v, f"{where}[{i}]") for i, v in enumerate(item)]
+
+
+def loads(text: str) -> Any:
+    """``json.loads`` that never raises anything but ``Unreadable`` or ``JSONDecodeError``:
+    duplicate keys, integers over 4,300 digits, NaN and Infinity are refused naming the field."""
+    value = json.loads(text, object_pairs_hook=_pairs, parse_int=_parse_int,
+                       parse_float=_parse_float, parse_constant=_Constant)
+    _find_surprise(value, "")
+    return value
+
+
 def parse_json_payload(raw: bytes, content_type: str | None = None) -> dict[str, Any]:
     mtype, charset = media_type(content_type)
     if content_type is not None and mtype != JSON_MEDIA_TYPE:
         raise Unreadable("content_type", detail=mtype or "（空）")
     try:
-        payload = json.loads(decode(raw, charset))
+        payload = loads(decode(raw, charset))
     except json.JSONDecodeError as exc:
         raise Unreadable("bad_json", detail=f"第{exc.lineno}行第{exc.colno}列：{exc.msg}") from None
     except RecursionError:
         raise Unreadable("bad_json", detail="嵌套层数过多") from None
+    except (ValueError, TypeError, OverflowError) as exc:   # Unreadable is a ValueError: re-raised
+        if isinstance(exc, Unreadable):
+            raise
+        raise Unreadable("unexpected", detail=type(exc).__name__) from None
     return check_envelope(payload)
 
 

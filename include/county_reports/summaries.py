@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 
+from county_reports import atomic
 from county_reports.aggregate import (Span, completeness_summary, completeness_totals,
                                       county_figures, unit_values_table)
 from county_reports.catalog import Catalog, ConfigError, read_config_file
@@ -131,11 +132,11 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
     title = composed.document.title
     docx = layout.render_docx(composed.document, out_dir / f"{title}.docx")
     sidecar = out_dir / f"{title}.figures.json"
-    sidecar.write_text(json.dumps({
+    atomic.write_text(sidecar, json.dumps({
         "title": title, "kind": report.kind, "year": report.year,
         "span": [span.first, span.last], "report_date": report.report_date.isoformat(),
         "figures": composed.trace,
-    }, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default), encoding="utf-8")
+    }, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default))
     per_unit = unit_values_table(catalog, values, span)
     workbook = _write_workbook(out_dir / f"{title}.xlsx", composed.tables, per_unit, catalog)
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),

@@ -16,15 +16,15 @@ TABLES = {"units", "submissions", "submission_values", "narratives", "validation
 
 
 def test_migrate_creates_every_table_and_is_idempotent(wh):
-    assert wh.migrate() == migrations.head_revision() == "0002"
+    assert wh.migrate() == migrations.head_revision() == "0003"
     before = wh.table_snapshot()
-    assert wh.migrate() == "0002"                      # second run: nothing to do, no error
+    assert wh.migrate() == "0003"                      # second run: nothing to do, no error
     names = set(inspect(wh.engine).get_table_names())
     assert TABLES | {"county_reports_alembic_version"} == names
     assert "alembic_version" not in names
     assert wh.table_snapshot() == before
     with wh.engine.connect() as conn:
-        assert migrations.current_revision(conn) == "0002"
+        assert migrations.current_revision(conn) == "0003"
 
 
 def test_migrations_match_schema_module(wh):

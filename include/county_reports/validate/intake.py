@@ -6,32 +6,47 @@ failed outcomes have nothing to check.
 """
 from __future__ import annotations
 
-import json
+import logging
+from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import archive, protocol
+from county_reports import archive, messages, protocol
 from county_reports.validate.model import Received
 
 ARRIVED = ("received", "refused")
+log = logging.getLogger(__name__)
 
 
 def received_from_outcomes(outcomes: list[dict[str, Any]], data_dir: Path) -> list[Received]:
+    """Each arrival read back from the archive. One that cannot be read back (its archive file
+    unreadable, a surprise in the bytes) becomes a refused arrival with the reason, alone."""
     items = []
     for o in outcomes:
         if o["status"] not in ARRIVED:
             continue
         payload, reason = None, o.get("reason")
+        received_at = o.get("received_at") or o.get("recorded_at") or _now()
         if o["status"] == "received":
-            raw = archive.read(data_dir, o["payload_sha256"])
-            if o.get("content_type") == protocol.XLSX_MEDIA_TYPE:
-                payload = json.loads(raw)
-            else:
-                payload = protocol.parse_json_payload(raw, o.get("content_type"))
-        items.append(Received(unit=o["unit"], period=o["period"], sha256=o["sha256"],
-                              source=o["source"], received_at=o["received_at"],
+            try:
+                raw = archive.read(data_dir, o["payload_sha256"])
+                if o.get("content_type") == protocol.XLSX_MEDIA_TYPE:
+                    payload = protocol.loads(raw.decode("utf-8"))
+                else:
+                    payload = protocol.parse_json_payload(raw, o.get("content_type"))
+            except protocol.Unreadable as exc:
+                payload, reason = None, exc.reason
+            except (OSError, ValueError, TypeError, KeyError) as exc:
+                log.exception("reading back %s %s from the archive failed", o["unit"], o["period"])
+                payload, reason = None, messages.text("refused", "unexpected", detail=type(exc).__name__)
+        items.append(Received(unit=o["unit"], period=o["period"], sha256=o.get("sha256") or "",
+                              source=o["source"], received_at=received_at,
                               payload=payload, unreadable_reason=None if payload else reason))
     return items
+
+
+def _now() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
 
 
 def not_received(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -67,8 +82,8 @@ def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *
     arrivals = received_from_outcomes(outcomes, data_dir)
     files = []
     for period in sorted({r.period for r in arrivals}):
-        verdicts = run.validate_period([r for r in arrivals if r.period == period], catalog,
-                                       history=history, docs_dir=docs_dir)
+        verdicts = validate_each([r for r in arrivals if r.period == period], catalog,
+                                 history=history, docs_dir=docs_dir)
         path = Path(out_dir) / f"{period}.json"
         model.write_verdicts(path, verdicts)
         files.append(str(path))
@@ -77,3 +92,25 @@ def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *
         if accepted:
             history = pd.concat([history, pd.DataFrame(accepted)], ignore_index=True)
     return files
+
+
+def validate_each(arrivals: list[Received], catalog, *, history, docs_dir: Path | None):
+    """One period's verdicts. If the batch run raises, each submission is validated alone, and
+    one whose validation still raises is rejected with the reason: never the month for the others."""
+    from county_reports.validate import run
+    from county_reports.validate.options import load_options
+
+    try:
+        return run.validate_period(arrivals, catalog, history=history, docs_dir=docs_dir)
+    except Exception:   # a surprise in one submission must not cost the others their verdicts
+        log.exception("validating %s as a batch failed; validating each submission alone",
+                      arrivals[0].period if arrivals else "?")
+    options, verdicts = load_options(), []
+    for rec in arrivals:
+        try:
+            [verdict] = run.validate_period([rec], catalog, history=history, docs_dir=None)
+        except Exception as exc:
+            log.exception("validating %s %s failed", rec.unit, rec.period)
+            verdict = run.failed_verdict(rec, catalog, options, type(exc).__name__)
+        verdicts.append(verdict)
+    return verdicts

@@ -82,12 +82,11 @@ def verdict_from_dict(data: dict[str, Any]) -> Verdict:
 def write_verdicts(path, verdicts: list[Verdict]) -> None:
     """Verdicts as a JSON file: how the DAG hands them from one task to the next (small XComs)."""
     import json
-    from pathlib import Path
 
-    target = Path(path)
-    target.parent.mkdir(parents=True, exist_ok=True)
-    target.write_text(json.dumps([verdict_to_dict(v) for v in verdicts], ensure_ascii=False,
-                                 sort_keys=True), encoding="utf-8")
+    from county_reports import atomic
+
+    atomic.write_text(path, json.dumps([verdict_to_dict(v) for v in verdicts], ensure_ascii=False,
+                                       sort_keys=True))
 
 
 def read_verdicts(path) -> list[Verdict]:

@@ -20,7 +20,8 @@ FILE = "validation.yaml"
 BUILTIN_CHECKS = ("UNIT_KNOWN", "PAYLOAD_UNIT", "PAYLOAD_PERIOD", "DUPLICATE", "KNOWN_CODE",
                   "REQUIRED", "NUMERIC", "NEGATIVE", "BOUNDS", "INTEGER", "NARRATIVE_KIND",
                   "NARRATIVE_SECTION", "OUTLIER")
-WORDED = BUILTIN_CHECKS + ("UNREADABLE", "RULE")
+# Worded but not configurable: SUBMITTED_AT is always a warning, VALIDATION_ERROR always an error.
+WORDED = BUILTIN_CHECKS + ("UNREADABLE", "RULE", "SUBMITTED_AT", "VALIDATION_ERROR")
 NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", "formula",
                     "wrong_unit", "multiple_points", "separators", "text")
 

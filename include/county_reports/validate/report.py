@@ -6,7 +6,6 @@ unit with the message the unit was sent.
 """
 from __future__ import annotations
 
-import os
 from collections import Counter
 from datetime import datetime
 from html import escape
@@ -74,8 +73,6 @@ def render(period: str, results: list[CheckResult], verdicts: list[Verdict], cat
 def write(path: Path, period: str, results: list[CheckResult], verdicts: list[Verdict],
           catalog: Catalog, engine: str = "gx") -> Path:
     """Write atomically (temp file, then rename) so a reader never sees half a page."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    tmp.write_text(render(period, results, verdicts, catalog, engine), encoding="utf-8")
-    os.replace(tmp, path)
-    return path
+    from county_reports import atomic
+
+    return atomic.write_text(path, render(period, results, verdicts, catalog, engine))

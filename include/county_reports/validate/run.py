@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -88,9 +89,39 @@ def _verdicts(recs: list[Received], batch: batch_mod.Batch, found: dict[int, lis
         a, b = int(batch.offsets[s]), int(batch.offsets[s + 1])
         raw_values = {c: r for c, r, f in zip(codes[a:b], raws[a:b], sent[a:b]) if f}
         values = {c: float(x) for c, x, f in zip(codes[a:b], numbers[a:b], keep[a:b]) if f}
-        found_here = tuple(sorted(found.get(s, ()), key=order))
+        found_here = tuple(sorted(found.get(s, ()), key=order)) + submitted_at_issue(rec, catalog, options)
         out.append(_verdict(rec, status(found_here), values, raw_values, found_here))
     return out
+
+
+def readable_time(value: Any) -> bool:
+    if not isinstance(value, str):
+        return False
+    try:
+        datetime.fromisoformat(value.strip())
+    except ValueError:
+        return False
+    return True
+
+
+def submitted_at_issue(rec: Received, catalog: Catalog, options: Options) -> tuple[Issue, ...]:
+    """A warning when ``submitted_at`` is there but cannot be read: timeliness then uses the
+    receipt time, and the unit is told so."""
+    sent = (rec.payload or {}).get("submitted_at")
+    if sent is None or readable_time(sent):
+        return ()
+    value = as_text(sent)
+    return (Issue(rec.unit, rec.period, None, value, "SUBMITTED_AT", WARNING,
+                  feedback.compose(options, catalog, "SUBMITTED_AT", WARNING, rec.unit, rec.period,
+                                   value=value, received_at=rec.received_at)),)
+
+
+def failed_verdict(rec: Received, catalog: Catalog, options: Options, detail: str) -> Verdict:
+    """A submission whose validation raised: rejected with the reason, alone."""
+    issue = Issue(rec.unit, rec.period, None, None, "VALIDATION_ERROR", ERROR,
+                  feedback.compose(options, catalog, "VALIDATION_ERROR", ERROR, rec.unit, rec.period,
+                                   detail=detail))
+    return _verdict(rec, REJECTED, {}, {}, (issue,))
 
 
 def status(found: tuple[Issue, ...]) -> str:
@@ -112,7 +143,7 @@ def _verdict(rec: Received, state: str, values: dict[str, float], raw_values: di
     payload = rec.payload or {}
     submitted = payload.get("submitted_at")
     return Verdict(rec.unit, rec.period, rec.sha256, rec.source, rec.received_at,
-                   submitted if isinstance(submitted, str) else None, state, values, raw_values,
+                   submitted if readable_time(submitted) else None, state, values, raw_values,
                    _narratives(payload), _contact(payload), found)
 
 

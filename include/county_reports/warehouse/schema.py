@@ -181,6 +181,8 @@ deliveries = Table(
     Column("status", String(20), nullable=False),
     Column("attempts", Integer, nullable=False, default=0),
     Column("error", Text, nullable=True),
+    Column("idempotency_key", Text, nullable=True),     # what the attempt is sent under (0003)
+    Column("manifest_sha256", SHA256, nullable=True),   # archived manifest of the files sent (0003)
 )
 
 TABLES = (units, submissions, submission_values, narratives, validation_issues,

@@ -35,9 +35,9 @@ from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import DataError, IntegrityError
 
-from county_reports import archive, settings
+from county_reports import archive, messages, settings
 from county_reports.catalog import Catalog
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import content, queries
@@ -48,6 +48,29 @@ log = logging.getLogger(__name__)
 
 UNIT_FIELDS = ("name", "kind", "kind_name", "deadline_day", "active_from", "active_to")
 SNAPSHOT_EXCLUDE = ("last_seen_at", "last_seen_run", "updated_at")
+
+
+# pg_advisory_xact_lock key of migrate(): the first 8 bytes of sha256("county_reports:migrate").
+MIGRATE_LOCK_KEY = int.from_bytes(hashlib.sha256(b"county_reports:migrate").digest()[:8], "big", signed=True)
+STORE_ERRORS = (ValueError, TypeError, KeyError, IntegrityError, DataError)
+
+
+@contextmanager
+def _sqlite_file_lock(url) -> Iterator[None]:
+    """An exclusive flock on ``<database>.migrate.lock`` for a SQLite file; nothing otherwise."""
+    if url.get_backend_name() != "sqlite" or is_memory_sqlite(url):
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(url.database).expanduser().with_name(Path(url.database).name + ".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def utcnow() -> datetime:
@@ -80,16 +103,24 @@ class Warehouse:
     # ------------------------------------------------------------------ schema
 
     def migrate(self, revision: str = "head") -> str | None:
-        """Alembic upgrade to ``revision`` (idempotent); returns the revision now current."""
+        """Alembic upgrade to ``revision`` (idempotent); returns the revision now current.
+
+        Serialised: concurrent callers (mapped tasks starting together on a fresh database) take
+        turns — an advisory lock on PostgreSQL (held to the end of the migration's transaction),
+        an ``flock`` on a lock file beside the database on SQLite — so the second one finds the
+        schema in place instead of racing to create the same types and tables.
+        """
         from county_reports.warehouse import migrations
 
         url = make_url(self.url)
         # Migrations on SQLite run with foreign keys off: batch mode copies and renames tables.
         engine = self.engine if is_memory_sqlite(url) else make_engine(url, foreign_keys=False)
         try:
-            with engine.connect() as conn:
+            with _sqlite_file_lock(url), engine.connect() as conn:
                 conn.execution_options(**WRITE)
                 with conn.begin():
+                    if conn.dialect.name == "postgresql":
+                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK_KEY})
                     migrations.upgrade(conn, revision)
                 return migrations.current_revision(conn)
         finally:
@@ -188,6 +219,33 @@ class Warehouse:
                             v.unit, v.period, v.sha256, data_root)
             results[i] = self._transaction(lambda conn, v=v, tm=times[i]: self._record(conn, v, tm, run_id))
         return results  # type: ignore[return-value]
+
+    def record_each(self, verdicts: Iterable[Verdict], run_id: str | None
+                    ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
+        """``record_verdicts`` with every submission on its own: one the warehouse cannot take
+        (an unreadable receipt time, a value the column refuses …) is noted for its unit alone
+        (collection status *failed*, with the reason) and the others are stored all the same.
+        Returns (stored results, failures ``{unit, period, reason}``). A database that is down
+        still raises: that is no unit's fault."""
+        stored, failures, ready = [], [], []
+        for n, v in enumerate(verdicts):
+            try:
+                ready.append((content.arrival(v, self.timezone)[2], n, v))
+            except STORE_ERRORS as exc:
+                failures.append(self._store_failed(v, exc, run_id))
+        for _, _, v in sorted(ready, key=lambda item: (item[0], item[1])):
+            try:
+                stored += self.record_verdicts([v], run_id)
+            except STORE_ERRORS as exc:
+                failures.append(self._store_failed(v, exc, run_id))
+        return stored, failures
+
+    def _store_failed(self, v: Verdict, exc: Exception, run_id: str | None) -> dict[str, Any]:
+        log.error("warehouse: %s %s not stored: %s: %s", v.unit, v.period, type(exc).__name__, exc)
+        reason = messages.text("failed", "store_error", detail=f"{type(exc).__name__}: {str(exc)[:160]}",
+                               sha256=(v.sha256 or "")[:12])
+        self.record_not_received(v.unit, v.period, "failed", reason, run_id)
+        return {"unit": v.unit, "period": v.period, "reason": reason}
 
     def _record(self, conn: Connection, v: Verdict, times, run_id: str | None) -> dict[str, Any]:
         if v.status not in t.SUBMISSION_STATUSES:

@@ -1,0 +1,253 @@
+"""One bounded HTTP GET: a wall-clock deadline over connect, headers, body and every retry.
+
+A per-read socket timeout does not bound a request: a server that sends one byte a second never
+trips it. Here every unit gets a *deadline* (monotonic clock) that covers everything — connecting,
+the status line and headers, the body, backoff sleeps and ``Retry-After`` waits:
+
+- each socket operation's timeout is the smaller of the configured timeout and the time left;
+- the body is read in chunks (``read1``: whatever has arrived) with a deadline check between them,
+  counted against the size cap *after* decompression (a gzip bomb stops at the cap);
+- a :class:`Watchdog` thread shuts the socket down the moment the deadline passes, which is the
+  only thing that ends a server dripping its headers one byte at a time;
+- ``Retry-After`` is honoured up to ``retry_after_max`` and only when the wait still fits;
+- redirects are not followed: the bearer token goes to the configured endpoint and nowhere else.
+
+``attempts`` counts requests actually sent. No Airflow import, no token in any text returned.
+"""
+from __future__ import annotations
+
+import heapq
+import http.client
+import itertools
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from email.utils import parsedate_to_datetime
+from urllib.parse import urlsplit
+
+import urllib3
+from urllib3.connection import HTTPConnection, HTTPSConnection
+
+RETRY_STATUSES = frozenset({429, 500, 502, 503, 504})
+CHUNK = 65536
+# What ends a fetch the request's fault: sockets, the HTTP parser, urllib3's decoders.
+NETWORK_ERRORS = (OSError, http.client.HTTPException, urllib3.exceptions.HTTPError, ValueError)
+
+COMPLETE = "complete"          # a full answer (any status); body read whole for 200
+TOO_LARGE = "too_large"        # body over the cap: ``body`` holds the first ``max_body_bytes``
+BROKEN = "broken"              # the connection broke while the body was coming: partial ``body``
+DEADLINE = "deadline"          # the unit's deadline passed (``body`` holds what had arrived)
+UNREACHABLE = "unreachable"    # no answer at all after the retries (connect/read errors)
+WAIT_TOO_LONG = "wait_too_long"  # the server asked to come back later than the deadline allows
+
+
+@dataclass
+class Limits:
+    deadline_seconds: float
+    connect_timeout: float
+    read_timeout: float
+    retries: int
+    backoff: float
+    backoff_max: float
+    retry_after_max: float
+    max_body_bytes: int
+
+
+@dataclass
+class Fetched:
+    outcome: str
+    attempts: int = 0
+    status: int | None = None
+    content_type: str = ""
+    body: bytes = b""
+    received_at: str | None = None     # when the body (or its last byte) arrived, ISO 8601 UTC
+    error: str | None = None           # exception name and short detail, never a token
+    timed_out: bool = False            # the last failure was a timeout (per read or deadline)
+    retry_after: float | None = None   # the wait the server asked for, as sent
+    started: float = field(default_factory=time.monotonic)
+
+
+class Watchdog:
+    """Shuts sockets down when their deadline passes. One thread for a whole batch."""
+
+    def __init__(self) -> None:
+        self._cond = threading.Condition()
+        self._heap: list[tuple[float, int, socket.socket]] = []
+        self._live: set[int] = set()
+        self._ids = itertools.count()
+        self._stopped = False
+        self._thread = threading.Thread(target=self._run, name="pull-watchdog", daemon=True)
+        self._thread.start()
+
+    def watch(self, sock: socket.socket, deadline: float) -> int:
+        with self._cond:
+            ident = next(self._ids)
+            heapq.heappush(self._heap, (deadline, ident, sock))
+            self._live.add(ident)
+            self._cond.notify()
+            return ident
+
+    def release(self, ident: int) -> None:
+        with self._cond:
+            self._live.discard(ident)
+
+    def stop(self) -> None:
+        with self._cond:
+            self._stopped = True
+            self._cond.notify()
+        self._thread.join(timeout=5)
+
+    def __enter__(self) -> Watchdog:
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.stop()
+
+    def _run(self) -> None:
+        with self._cond:
+            while not self._stopped:
+                now = time.monotonic()
+                while self._heap and (self._heap[0][1] not in self._live or self._heap[0][0] <= now):
+                    _, ident, sock = heapq.heappop(self._heap)
+                    if ident in self._live:
+                        self._live.discard(ident)
+                        try:
+                            sock.shutdown(socket.SHUT_RDWR)   # wakes the reader blocked in recv()
+                        except OSError:
+                            pass
+                self._cond.wait(timeout=(self._heap[0][0] - now) if self._heap else None)
+
+
+def _now_iso() -> str:
+    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+
+
+def retry_after_seconds(value: str | None) -> float | None:
+    """``Retry-After`` as seconds (delta-seconds or an HTTP date); None when absent or unreadable."""
+    if not value:
+        return None
+    value = value.strip()
+    if value.isdigit():
+        return float(value)
+    try:
+        moment = parsedate_to_datetime(value)
+    except (TypeError, ValueError, IndexError):
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+
+
+def _describe(exc: BaseException) -> str:
+    text = str(exc).splitlines()[0][:120] if str(exc) else ""
+    return f"{type(exc).__name__}{': ' + text if text else ''}"
+
+
+def _is_timeout(exc: BaseException) -> bool:
+    if isinstance(exc, urllib3.exceptions.NewConnectionError):   # a ConnectTimeoutError subclass
+        return "timed out" in str(exc).lower()
+    return isinstance(exc, (TimeoutError, socket.timeout, urllib3.exceptions.TimeoutError)) or \
+        "timed out" in str(exc).lower()
+
+
+def get(url: str, headers: dict[str, str], limits: Limits, watchdog: Watchdog, *,
+        started: float | None = None, on_attempt=None) -> Fetched:
+    """GET ``url`` within ``limits.deadline_seconds`` of ``started``; never raises for the server."""
+    result = Fetched(COMPLETE, started=started if started is not None else time.monotonic())
+    deadline = result.started + limits.deadline_seconds
+    parts = urlsplit(url)
+    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+    conn_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
+    port = parts.port or (443 if parts.scheme == "https" else 80)
+
+    def left() -> float:
+        return deadline - time.monotonic()
+
+    def wait(seconds: float) -> bool:
+        """Sleep if the wait still fits before the deadline; False if it does not."""
+        if seconds >= left():
+            return False
+        time.sleep(max(0.0, seconds))
+        return True
+
+    while True:
+        if left() <= 0:
+            result.outcome, result.timed_out = DEADLINE, True
+            return result
+        result.attempts += 1
+        if on_attempt:
+            on_attempt(result.attempts)
+        conn = conn_class(parts.hostname, port, timeout=max(0.01, min(limits.connect_timeout, left())))
+        ident = None
+        try:
+            try:
+                conn.connect()
+                sock = conn.sock   # kept: http.client drops conn.sock once a closing answer starts
+                ident = watchdog.watch(sock, deadline)
+                sock.settimeout(max(0.01, min(limits.read_timeout, left())))
+                conn.request("GET", target, headers=headers, preload_content=False, decode_content=True)
+                response = conn.getresponse()
+            except NETWORK_ERRORS as exc:
+                result.error, result.timed_out = _describe(exc), _is_timeout(exc)
+                if left() <= 0:
+                    result.outcome, result.timed_out = DEADLINE, True
+                    return result
+                if result.attempts <= limits.retries and wait(
+                        min(limits.backoff * 2 ** (result.attempts - 1), limits.backoff_max)):
+                    continue
+                result.outcome = DEADLINE if left() <= 0 else UNREACHABLE
+                return result
+            result.status = response.status
+            result.content_type = response.headers.get("Content-Type", "")
+            if response.status in RETRY_STATUSES and result.attempts <= limits.retries:
+                asked = retry_after_seconds(response.headers.get("Retry-After"))
+                result.retry_after = asked
+                pause = (min(asked, limits.retry_after_max) if asked is not None
+                         else min(limits.backoff * 2 ** (result.attempts - 1), limits.backoff_max))
+                conn.close()
+                if wait(pause):
+                    continue
+                result.outcome = WAIT_TOO_LONG if asked is not None else COMPLETE
+                return result
+            if response.status != 200:
+                result.outcome = COMPLETE
+                return result
+            _read_body(sock, response, result, limits, left)
+            return result
+        finally:
+            if ident is not None:
+                watchdog.release(ident)
+            conn.close()
+
+
+def _read_body(sock: socket.socket, response, result: Fetched, limits: Limits, left) -> None:
+    chunks, size = [], 0
+    cap = limits.max_body_bytes
+    try:
+        while True:
+            remaining = left()
+            if remaining <= 0:
+                result.outcome, result.timed_out = DEADLINE, True
+                break
+            if sock.fileno() != -1:   # http.client closes it once the declared length is read
+                sock.settimeout(max(0.01, min(limits.read_timeout, remaining)))
+            chunk = response.read1(CHUNK)
+            if not chunk:
+                # EOF. If the watchdog shut the socket, it is the deadline, not the end of the body.
+                if left() <= 0:
+                    result.outcome, result.timed_out = DEADLINE, True
+                else:
+                    result.outcome = COMPLETE
+                break
+            chunks.append(chunk)
+            size += len(chunk)
+            if size > cap:
+                result.outcome = TOO_LARGE
+                break
+    except NETWORK_ERRORS as exc:
+        result.error, result.timed_out = _describe(exc), _is_timeout(exc)
+        result.outcome = DEADLINE if left() <= 0 else BROKEN
+    result.body = b"".join(chunks)[:cap]
+    result.received_at = _now_iso()
