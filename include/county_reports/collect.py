@@ -104,6 +104,8 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
             dropped = inbox.inbox_path(data_dir, period, code)
             if dropped.is_file():
                 return read_inbox_file(catalog, unit, period, dropped, data_dir=data_dir)
+            if unit.channel == "email":     # no endpoint: nothing in the inbox means not reported
+                return _finish(_outcome(code, period, "inbox"), time.monotonic(), MISSING, None)
             if not hasattr(local, "session"):
                 local.session = _new_session(settings)
             return pull_unit(local.session, unit, period, data_dir=data_dir,
