@@ -78,3 +78,11 @@ def test_reminders_go_once_to_units_with_nothing_accepted_then_the_admins_get_th
     assert day(date(2025, 7, 7))["escalated"] == []               # told once
     assert len(received.to(cfg.admins[0])) == 1
     warehouse.close()
+
+
+def test_an_email_unit_without_a_workbook_is_missing_without_any_http(email_catalog, tmp_path):
+    from county_reports import collect
+
+    [outcome] = collect.pull_batch(email_catalog, PERIOD, ["TS01"], data_dir=tmp_path,
+                                   token_lookup=lambda _: None)
+    assert (outcome["status"], outcome["source"], outcome["http_status"]) == ("missing", "inbox", None)
