@@ -145,3 +145,20 @@ def test_the_reply_answers_the_units_own_message_with_its_feedback(dovecot, cata
     text = answer.get_content()
     assert "未通过审核，已退回" in text and "RURAL_ROAD_KM" in text and "abc" in text
     assert mailbox.reply([verdict], catalog, data, settings, send)["sent"] == []   # once
+
+
+def test_a_message_stays_new_on_the_server_until_its_workbook_is_in_the_inbox(dovecot, catalog, data,
+                                                                               settings, tmp_path):
+    from county_reports.atomic import DataFolderError
+
+    dovecot.deliver(email("ts03@qinghe.example", "6月报表", [("TS03.xlsx", filled_template(catalog, "TS03", PERIOD, tmp_path))]))
+    blocked = data / "inbox" / PERIOD
+    blocked.parent.mkdir(parents=True)
+    blocked.write_text("not a folder")             # the inbox cannot be written
+    with pytest.raises(DataFolderError):
+        fetch(dovecot, catalog, data, settings)
+    assert len(unprocessed(dovecot, settings)) == 1 and mailbox.entries(data) == []
+    blocked.unlink()
+    [entry] = fetch(dovecot, catalog, data, settings)
+    assert entry.outcome == mailbox.INBOXED and inbox.inbox_path(data, PERIOD, "TS03").is_file()
+    assert unprocessed(dovecot, settings) == []

@@ -131,6 +131,8 @@ def _fetch_one(client, uid: bytes, catalog: Catalog, data_dir: Path, wanted: lis
         return entry
     try:
         return _classify(msg, entry, catalog, data_dir, wanted, now)
+    except OSError:                                # our data folder failed (disk full …): the
+        raise                                      # message stays new on the server; the task retries
     except Exception as exc:                       # never lose a message over our own surprise
         log.exception("reading message %s failed", entry.message_id)
         return _quarantine(entry, data_dir, [], "unreadable", detail=type(exc).__name__)
