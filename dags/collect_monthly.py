@@ -79,7 +79,9 @@ def collect_monthly():
                                    logical_date or dag_run.run_after, catalog.bureau.timezone)
         with imap_client(cfg.imap_conn_id) as client:
             fetched = mailbox.fetch(client, catalog, settings.data_dir(), months, cfg)
-        mailbox.notify_admins(settings.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
+        send = smtp_sender(cfg.smtp_conn_id)
+        mailbox.notify_admins(settings.data_dir(), cfg, send)
+        mailbox.tell_senders(catalog, settings.data_dir(), cfg, send)
         print(mailbox.summary(fetched))
         return {o: sum(e.outcome == o for e in fetched) for o in {e.outcome for e in fetched}}
 

@@ -114,6 +114,12 @@ def test_every_bad_message_is_quarantined_kept_and_told_to_the_admins(dovecot, c
     for _, (_, _, phrase) in CASES.items():
         assert phrase in body
     assert mailbox.notify_admins(data, settings, send) == []      # told once
+    # a registered sender is told why; the stranger is not
+    told = mailbox.tell_senders(catalog, data, settings, send)
+    assert len(told) == len(CASES) - 1 and received.to("stranger@example.com") == []
+    answer = next(m for m in received.to("ts03@qinghe.example") if m["In-Reply-To"] == by_subject["corrupt"].message_id)
+    assert by_subject["corrupt"].reason in answer.get_content()
+    assert mailbox.tell_senders(catalog, data, settings, send) == []
 
 
 def test_the_reply_answers_the_units_own_message_with_its_feedback(dovecot, catalog, data, settings,

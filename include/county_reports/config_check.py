@@ -21,7 +21,7 @@ MESSAGE_KEYS = {
                 "wrong_field_type", "content_type", "too_large", "unreadable_file"),
     "failed": ("http_status", "unauthorized", "timeout", "connection", "no_token", "bad_endpoint",
                "internal"),
-    "mail_reply": ("subject", "accepted", "accepted_with_warnings", "rejected", "closing"),
+    "mail_reply": ("subject", "accepted", "accepted_with_warnings", "rejected", "closing", "quarantined"),
     "mail_quarantine": ("unknown_sender", "other_unit", "other_month", "unknown_unit", "not_template",
                         "no_workbook", "corrupt", "two_workbooks", "too_large", "unreadable"),
     "mail_admin": ("quarantine_subject", "quarantine_intro", "quarantine_item"),

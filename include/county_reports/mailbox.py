@@ -11,7 +11,7 @@
    as the file's time (the submission time);
 5. or quarantines the message with a reason (unknown sender, another unit's template, another
    month, not a template, a corrupt workbook, two workbooks …): kept, never accepted, and the
-   admins are told by :func:`notify_admins`;
+   admins are told by :func:`notify_admins` (and a registered sender by :func:`tell_senders`);
 6. records the outcome in ``{data}/mailbox/messages.jsonl`` and only then marks the message
    processed on the server.
 
@@ -287,6 +287,31 @@ def notify_admins(data_dir: Path, settings: MailSettings, send: SmtpSend | None)
     for e in waiting:
         _record_sent(data_dir, "admin", e.message_id, receipt, e.reason_key)
     return waiting
+
+
+def tell_senders(catalog: Catalog, data_dir: Path, settings: MailSettings, send: SmtpSend | None) -> list[str]:
+    """A quarantined message from a registered address gets a reply saying why (an unknown
+    sender never does: only the admins are told). Once per message."""
+    registered = {a: u for u in catalog.units for a in u.emails}
+    told = []
+    for entry in pending(data_dir, QUARANTINED, "sender"):
+        unit = registered.get(entry.sender)
+        if unit is None or send is None:
+            continue
+        fields = {"unit": unit.code, "unit_name": unit.name, "bureau": catalog.bureau.name,
+                  "subject": entry.subject or "（无主题）", "reason": entry.reason}
+        body = "\n\n".join([messages.text("mail_reply", "quarantined", **fields),
+                             messages.text("mail_reply", "closing", **fields)])
+        subject = messages.text("mail_reply", "subject", **fields)
+        try:
+            receipt = send(message(settings, [entry.sender], subject, body,
+                                   in_reply_to=entry.message_id, references=entry.references))
+        except Exception as exc:           # tried again on the next run
+            log.warning("reply to quarantined %s failed: %s", entry.message_id, type(exc).__name__)
+            continue
+        _record_sent(data_dir, "sender", entry.message_id, receipt, entry.reason_key)
+        told.append(f"{unit.code} {entry.sender}")
+    return told
 
 
 def summary(fetched: list[MailEntry]) -> str:
