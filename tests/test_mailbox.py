@@ -168,3 +168,13 @@ def test_a_message_stays_new_on_the_server_until_its_workbook_is_in_the_inbox(do
     [entry] = fetch(dovecot, catalog, data, settings)
     assert entry.outcome == mailbox.INBOXED and inbox.inbox_path(data, PERIOD, "TS03").is_file()
     assert unprocessed(dovecot, settings) == []
+
+
+def test_a_template_for_a_later_month_waits_for_the_run_that_collects_it(dovecot, catalog, data,
+                                                                         settings, tmp_path):
+    dovecot.deliver(email("ts03@qinghe.example", "7月报表",
+                          [("TS03.xlsx", filled_template(catalog, "TS03", "2025-07", tmp_path))]))
+    assert fetch(dovecot, catalog, data, settings, wanted=("2025-06",)) == []   # a run for June
+    assert len(unprocessed(dovecot, settings)) == 1 and mailbox.entries(data) == []
+    [entry] = fetch(dovecot, catalog, data, settings, wanted=("2025-07",))
+    assert entry.outcome == mailbox.INBOXED and entry.period == "2025-07"

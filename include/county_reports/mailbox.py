@@ -9,10 +9,12 @@
 4. drops the workbook at ``{data}/inbox/{period}/{unit}.xlsx`` — from there collection,
    validation, storage and feedback are those of every other channel — with the message's date
    as the file's time (the submission time);
-5. or quarantines the message with a reason (unknown sender, another unit's template, another
+5. leaves a template for a later month that is already over unmarked, for the run collecting
+   that month (a hand-run for an earlier month must not quarantine it);
+6. or quarantines the message with a reason (unknown sender, another unit's template, another
    month, not a template, a corrupt workbook, two workbooks …): kept, never accepted, and the
    admins are told by :func:`notify_admins` (and a registered sender by :func:`tell_senders`);
-6. records the outcome in ``{data}/mailbox/messages.jsonl`` and only then marks the message
+7. records the outcome in ``{data}/mailbox/messages.jsonl`` and only then marks the message
    processed on the server.
 
 :func:`reply` answers each inboxed message once, after validation, with the unit's feedback
@@ -139,7 +141,7 @@ def _fetch_one(client, uid: bytes, catalog: Catalog, data_dir: Path, wanted: lis
 
 
 def _classify(msg, entry: MailEntry, catalog: Catalog, data_dir: Path, wanted: list[str],
-              now: datetime | None) -> MailEntry:
+              now: datetime | None) -> MailEntry | None:
     attachments = _attachments(msg)
     books = [(name, data) for name, data, mime in attachments if _is_workbook(name, mime)]
     if not books:
@@ -170,6 +172,8 @@ def _classify(msg, entry: MailEntry, catalog: Catalog, data_dir: Path, wanted: l
         return _quarantine(entry, data_dir, attachments, "other_unit", sender=entry.sender,
                            sender_unit=sender_unit, unit=unit_code)
     if period not in wanted:
+        if wanted and max(wanted) < period < _current_month(catalog, now):
+            return None        # a later month, already over: left new for the run collecting it
         return _quarantine(entry, data_dir, attachments, "other_month", period=period,
                            periods="、".join(wanted) or "（无）")
     _drop_in_inbox(data_dir, period, unit_code, data, _submitted(entry, now))
@@ -357,6 +361,12 @@ def _attachments(msg) -> list[tuple[str, bytes, str]]:
 
 def _is_workbook(name: str, mime: str) -> bool:
     return name.lower().endswith(_WORKBOOK_SUFFIXES) or any(t in mime for t in _WORKBOOK_TYPES)
+
+
+def _current_month(catalog: Catalog, now: datetime | None) -> str:
+    from zoneinfo import ZoneInfo
+
+    return months.of_date((now or datetime.now(timezone.utc)).astimezone(ZoneInfo(catalog.bureau.timezone)).date())
 
 
 def _submitted(entry: MailEntry, now: datetime | None) -> datetime:
