@@ -2,7 +2,7 @@
 ### 月度数据采集 · Monthly collection
 
 Pulls every subordinate unit's monthly submission (protocol v1, HTTP) — or reads the Excel
-template a unit dropped in the inbox — for **the previous month**, and records one outcome per
+template a unit e-mailed to the bureau's mailbox or dropped in the inbox — for **the previous month**, and records one outcome per
 unit: *received* (已接收), *missing* (未报送), *refused* (无法读取, with the reason) or
 *failed* (获取失败, after retries). Every byte received is archived before it is read.
 
@@ -25,6 +25,11 @@ Concurrent pulls are bounded by the `unit_endpoints` pool (one slot per batch of
 task has a time limit that follows from those settings. Each outcome is written to
 `{data}/collections/{period}.jsonl` the moment its unit finishes; the last task prints a table of
 every unit's outcome.
+
+**E-mail:** `fetch_mail` reads new messages of the mailbox Connection (`mail.yaml`); a template
+from a registered address of its unit, for a month of this run, goes to the inbox; anything else
+is quarantined (`{data}/mailbox/quarantine/`) and the admins get the reason by e-mail.
+`reply_mail` answers each message with the unit's feedback. History: `{data}/mailbox/messages.jsonl`.
 """
 from __future__ import annotations
 
@@ -62,6 +67,29 @@ ACCEPTED_DATA = Asset("county_reports_accepted_submissions",
     },
 )
 def collect_monthly():
+    @task
+    def fetch_mail(params=None, logical_date=None, dag_run=None) -> dict:
+        """Templates e-mailed to the bureau's mailbox (IMAP Connection in mail.yaml) into the
+        inbox; anything else quarantined and the admins told."""
+        from _mail import connection_exists, imap_client, smtp_sender
+
+        from county_reports import mail, mailbox, periods, settings
+        from county_reports.catalog import load_catalog
+
+        catalog, cfg = load_catalog(), mail.load_settings()
+        if not connection_exists(cfg.imap_conn_id):
+            print(f"No mailbox configured (Connection {cfg.imap_conn_id}): e-mail channel skipped.")
+            return {}
+        months = periods.requested(params.get("period"), params.get("through"),
+                                   logical_date or dag_run.run_after, catalog.bureau.timezone)
+        with imap_client(cfg.imap_conn_id) as client:
+            fetched = mailbox.fetch(client, catalog, settings.data_dir(), months, cfg)
+        send = smtp_sender(cfg.smtp_conn_id)
+        mailbox.notify_admins(settings.data_dir(), cfg, send)
+        mailbox.tell_senders(catalog, settings.data_dir(), cfg, send)
+        print(mailbox.summary(fetched))
+        return {o: sum(e.outcome == o for e in fetched) for o in {e.outcome for e in fetched}}
+
     @task
     def plan(params=None, logical_date=None, dag_run=None) -> list[dict]:
         """Which months and which units, cut into batches for the mapped pulls."""
@@ -173,6 +201,22 @@ def collect_monthly():
             print(f"Feedback NOT delivered (tried again next run): {', '.join(result['failed'])}")
         return {"sent": len(result["sent"]), "failed": result["failed"]}
 
+    @task
+    def reply_mail(validated: dict, stored: list[dict]) -> dict:
+        """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
+        from _mail import smtp_sender
+
+        from county_reports import mail, mailbox, settings
+        from county_reports.catalog import load_catalog
+        from county_reports.validate.model import read_verdicts
+
+        cfg = mail.load_settings()
+        verdicts = [v for path in validated["verdict_files"] for v in read_verdicts(path)]
+        result = mailbox.reply(verdicts, load_catalog(), settings.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
+        print(f"Replies sent: {', '.join(result['sent']) or '—'}"
+              + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
+        return result
+
     @task(outlets=[ACCEPTED_DATA])
     def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict,
                   outlet_events=None) -> dict:
@@ -195,9 +239,12 @@ def collect_monthly():
         return {"months": validated["months"], "feedback": notified,
                 "statuses": {s: sum(v.status == s for v in verdicts) for s in {v.status for v in verdicts}}}
 
-    pulled = pull.expand(batch=plan())
+    planned = plan()
+    fetch_mail() >> planned
+    pulled = pull.expand(batch=planned)
     validated = validate(pulled)
     stored = store(validated)
+    reply_mail(validated, stored)
     summarise(pulled, validated, notify(validated, stored))
 
 

@@ -33,7 +33,8 @@ def reporting_status(months: int = Query(12, ge=1, le=36)) -> str:
         rates = warehouse.reporting_rate(catalog, window)
     reports = {p.stem for p in (settings.data_dir() / "validation").glob("*.html")}
     return status_page.render(catalog, completeness, rates, window, validation_reports=reports,
-                              document_links=status_page.documents(settings.data_dir()))
+                              document_links=status_page.documents(settings.data_dir()),
+                              circular_links=status_page.circulars(settings.data_dir()))
 
 
 @app.get("/validation/{period}")
@@ -55,6 +56,16 @@ def document(year: str, name: str) -> FileResponse:
     if not year.isdigit() or path.parent.parent != root or path.suffix != ".docx" or not path.is_file():
         raise HTTPException(404, "no such document")
     return FileResponse(path, filename=name)
+
+
+@app.get("/circulars/{period}")
+def circular(period: str) -> FileResponse:
+    from county_reports import settings
+
+    path = settings.data_dir() / "circulars" / period / f"circular-{period}.docx"
+    if not _PERIOD.match(period) or not path.is_file():
+        raise HTTPException(404, "no circular for that month")
+    return FileResponse(path, filename=path.name)
 
 
 class CountyReportsStatusPlugin(AirflowPlugin):

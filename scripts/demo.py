@@ -10,6 +10,12 @@ Run through ``./run demo`` (which sets AIRFLOW_HOME and the data folder). Steps:
 4. run ``annual_report`` for 2024 and ``half_year_report`` for 2025, delivering both documents
    to the county-office receiver the simulator also serves;
 5. print a one-screen summary: where the documents are, receipts, who reported and who did not.
+
+The e-mail channel runs alongside when Dovecot is installed (``/usr/sbin/dovecot``): the demo
+starts it as the bureau's mailbox (its own configuration in a temporary folder) and an SMTP
+server catching what the bureau sends; TS10 e-mails its filled June 2025 template (and a
+stranger a workbook, which is quarantined); collect_monthly fetches both; the reminders, the
+admins' list and the June circular go out by e-mail too. Without Dovecot that part is skipped.
 """
 from __future__ import annotations
 
@@ -67,6 +73,44 @@ def start_simulator(catalog, data: Path):
     for conn_id, token in connections.items():
         os.environ[f"AIRFLOW_CONN_{conn_id.upper()}"] = json.dumps({"conn_type": "http", "password": token})
     return sim, receiver, url
+
+
+MAIL_UNIT = "TS10"
+
+
+def start_mail(catalog, period: str):
+    """The bureau's mailbox (Dovecot) with two messages in it, and an SMTP server catching what
+    the bureau sends; (mailbox or None, catcher, smtp controller)."""
+    import tempfile
+    from datetime import datetime, timedelta, timezone
+
+    from county_reports import periods
+    from county_reports.simulator.mail import Dovecot, SmtpCatcher, dovecot_available, email, filled_template
+
+    catcher = SmtpCatcher()
+    smtp = catcher.start()
+    os.environ["AIRFLOW_CONN_SMTP_DEFAULT"] = json.dumps({
+        "conn_type": "smtp", "host": smtp.hostname, "port": smtp.port,
+        "extra": {"disable_ssl": True, "disable_tls": True, "retry_limit": 1}})
+    if not dovecot_available():
+        return None, catcher, smtp
+    # Not in the data folder: dovecot runs as nobody when the demo runs as root.
+    root = Path(tempfile.mkdtemp(prefix="county-reports-dovecot-"))
+    os.chmod(root, 0o755)
+    box = Dovecot(root).start()
+    os.environ["AIRFLOW_CONN_BUREAU_MAILBOX"] = box.connection_env()
+    unit = catalog.unit_by_code[MAIL_UNIT]
+    year, month = periods.parse(period)
+    due = unit.due_date(period)
+    sent = datetime(due.year, due.month, due.day, 1, 0, tzinfo=timezone.utc) - timedelta(days=1)
+    book = filled_template(catalog, unit.code, period, root)
+    # Fixed Message-IDs: a second demo run finds them already processed (duplicates).
+    box.deliver(email(f"{unit.name} <{unit.emails[0]}>", f"{unit.name}{year}年{month}月报表",
+                      [(f"{unit.code}.xlsx", book)], message_id=f"<demo-{unit.code}-{period}@qinghe.example>",
+                      date=sent))
+    box.deliver(email("someone@example.com", "报表", [(f"{unit.code}.xlsx", book)],
+                      message_id=f"<demo-stranger-{period}@example.com>", date=sent))
+    return box, catcher, smtp
 
 
 _BAG = None
@@ -152,6 +196,11 @@ def main() -> int:
     sim, receiver, url = start_simulator(catalog, data)
     done(t, f"{len(catalog.units)} units at {url}/units/{{code}}, office at {url}/office/documents")
 
+    t = step("Mail: the bureau's mailbox (Dovecot) and an SMTP server for what the bureau sends")
+    box, catcher, smtp = start_mail(catalog, args.last)
+    done(t, f"IMAP 127.0.0.1:{box.port}, {MAIL_UNIT} e-mailed its {args.last} template" if box else
+         "dovecot not installed (apt-get install dovecot-imapd): the e-mail channel is skipped")
+
     months = periods.span(args.first, args.last)
     t = step(f"collect_monthly for {args.first} … {args.last}: {len(months)} months in one DAG run "
              "(collect → validate → store → notify)")
@@ -164,9 +213,39 @@ def main() -> int:
         run = run_dag(dag_id, {"year": year, "kind": kind})
         reports.append((task_result(run, "render"), task_result(run, "deliver")))
         done(t)
+    t = step(f"unit_reminders as on two days of the month after {args.last}, then reporting_circular")
+    due = catalog.unit_by_code[MAIL_UNIT].due_date(args.last)
+    reminded = [task_result(run_dag("unit_reminders", {"day": str(due.replace(day=d))}), "remind")
+                for d in (due.day - 1, 7)]
+    circular = task_result(run_dag("reporting_circular", {"period": args.last}), "write")
+    done(t)
     sim.stop()
     summary(catalog, data, months, reports, receiver, time.monotonic() - total)
+    mail_summary(catalog, data, box, catcher, reminded, circular)
+    smtp.stop()
+    if box:
+        box.stop()
     return 0
+
+
+def mail_summary(catalog, data: Path, box, catcher, reminded, circular) -> None:
+    from county_reports import atomic, mailbox
+
+    outbox = data / "demo-mail"
+    for n, msg in enumerate(catcher.messages, 1):
+        atomic.write_bytes(outbox / f"{n:02d}.eml", bytes(msg))
+    print("E-mail:" if box else "E-mail (no mailbox: dovecot not installed):")
+    for e in mailbox.entries(data):
+        what = {"inboxed": f"→ inbox {e.period}/{e.unit}.xlsx", "duplicate": "duplicate (seen before)",
+                "quarantined": f"quarantined — {e.reason}"}[e.outcome]
+        print(f"  from {e.sender}: {what}")
+    for msg in catcher.messages:
+        print(f"  sent to {', '.join(msg.rcpt_tos[:3])}{' …' if len(msg.rcpt_tos) > 3 else ''}: {msg['Subject']}")
+    for r in reminded:
+        print(f"  reminders {r['period']}: {', '.join(r['reminded']) or '—'}; admins told: {', '.join(r['escalated']) or '—'}")
+    c = circular["counts"]
+    print(f"  circular: {circular['docx']} ({c['reported']}/{c['expected']} reported, {c['late']} late, "
+          f"{c['rejected']} rejected, {c['missing']} missing); messages as .eml in {outbox}")
 
 
 GRID = {"on_time": "✓", "late": "迟", "rejected": "退", "missing": "缺"}

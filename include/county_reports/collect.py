@@ -140,6 +140,8 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
             dropped = inbox.inbox_path(data_dir, period, code)
             if dropped.is_file():
                 out = read_inbox_file(catalog, unit, period, dropped, data_dir=data_dir)
+            elif unit.channel == "email":     # no endpoint: nothing in the inbox means not reported
+                out = _finish(_outcome(code, period, "inbox"), started[code], MISSING, None)
             else:
                 out = pull_unit(watchdog, unit, period, data_dir=data_dir, token_lookup=token_lookup,
                                 settings=settings, environ=environ, started=started[code],

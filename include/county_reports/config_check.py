@@ -21,6 +21,13 @@ MESSAGE_KEYS = {
                 "wrong_field_type", "content_type", "too_large", "unreadable_file"),
     "failed": ("http_status", "unauthorized", "timeout", "connection", "no_token", "bad_endpoint",
                "internal"),
+    "mail_reply": ("subject", "accepted", "accepted_with_warnings", "rejected", "closing", "quarantined"),
+    "mail_quarantine": ("unknown_sender", "other_unit", "other_month", "unknown_unit", "not_template",
+                        "no_workbook", "corrupt", "two_workbooks", "too_large", "unreadable"),
+    "mail_admin": ("quarantine_subject", "quarantine_intro", "quarantine_item"),
+    "reminder": ("subject", "body", "how_email", "how_http", "escalation_subject", "escalation_intro",
+                 "escalation_item", "state_missing", "state_rejected", "state_failed", "channel_email",
+                 "channel_http", "no_email"),
 }
 
 
@@ -42,12 +49,32 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
             raise
         warnings.append(f"{exc} — set it where the report DAGs run (workers), or delivery will fail")
     _check_wording(catalog, config_dir)
+    _check_mail(catalog, config_dir)
     today = today or datetime.now(ZoneInfo(catalog.bureau.timezone)).date()
     for year in (today.year, today.year - 1 if today.month == 1 else None):
         if year and year not in catalog.targets:
             warnings.append(f"targets.yaml: {year}: no annual targets — the {year} summaries will "
                             f"print no completion figures")
     return warnings
+
+
+def _check_mail(catalog: Catalog, config_dir: Path | None) -> None:
+    """mail.yaml, and the circular composed from a made-up month (a misspelt placeholder fails)."""
+    from county_reports import circular, mail
+
+    mail.load_settings(config_dir)
+    circular.compose(_circular_sample(catalog), catalog, circular.load_wording(config_dir), date(2025, 7, 8))
+
+
+def _circular_sample(catalog: Catalog) -> dict:
+    import pandas as pd
+
+    unit = catalog.units[0]
+    row = {"unit": unit.code, "unit_name": unit.name, "status": "late", "submissions": 1,
+           "due": pd.Timestamp("2025-07-05 23:59:59"), "first_accepted_arrived_at": pd.Timestamp("2025-07-06 09:00")}
+    return {"period": "2025-06", "expected": 1, "reported": 1, "on_time": 0, "late": 1, "rejected": 0,
+            "missing": 0, "window": ["2025-01", "2025-06"], "threshold": 2, "rows": pd.DataFrame([row]),
+            "repeated": [{"unit": unit.code, "name": unit.name, "late": 2, "rejected": 0, "missing": 0}]}
 
 
 def _check_messages(config_dir: Path | None) -> None:

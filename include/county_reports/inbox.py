@@ -34,8 +34,10 @@ _KIND_BY_LABEL = {label: kind for kind, label in NARRATIVE_KINDS.items()}
 class InboxError(ValueError):
     """An inbox file cannot be read as a template: ``reason`` says why, for the unit."""
 
-    def __init__(self, unit: str, reason: str):
-        self.unit, self.reason = unit, reason
+    def __init__(self, unit: str, reason: str, *, damaged: bool = False):
+        # damaged: the bytes are not a readable workbook at all (as opposed to a workbook
+        # that is not one of our templates).
+        self.unit, self.reason, self.damaged = unit, reason, damaged
         super().__init__(f"{unit}: {reason}")
 
 
@@ -91,6 +93,31 @@ def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None
         raise
     except Exception as exc:
         raise InboxError(unit, f"文件内容已损坏，无法读取（{type(exc).__name__}）") from exc
+    finally:
+        wb.close()
+
+
+def read_identity(raw: bytes, label: str = "") -> tuple[str, str]:
+    """(unit code, period) from a workbook's meta sheet, without reading the figures: which
+    unit and month an e-mailed template speaks for. InboxError when it is no template of ours
+    (``damaged`` when it is not a readable workbook at all)."""
+    try:
+        _sniff(label, raw)
+        wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
+    except InboxError as exc:
+        raise InboxError(label, exc.reason, damaged=True) from None
+    except Exception as exc:
+        raise InboxError(label, f"文件已损坏或不是有效的 Excel（.xlsx）文件（{type(exc).__name__}）",
+                         damaged=True) from exc
+    try:
+        if SHEET_META not in wb.sheetnames:
+            raise InboxError(label, f"缺少工作表“{SHEET_META}”")
+        meta = _read_meta(wb[SHEET_META], label)
+        return meta["unit"], meta["period"]
+    except InboxError:
+        raise
+    except Exception as exc:
+        raise InboxError(label, f"文件内容已损坏，无法读取（{type(exc).__name__}）", damaged=True) from exc
     finally:
         wb.close()
 

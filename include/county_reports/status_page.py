@@ -28,8 +28,15 @@ def documents(data_dir: Path) -> list[tuple[str, str]]:
     return [(f"{p.parent.name}/{p.name}", f"documents/{p.parent.name}/{p.name}") for p in found]
 
 
+def circulars(data_dir: Path) -> list[tuple[str, str]]:
+    """(month, relative link) of every monthly reporting circular, newest first."""
+    found = sorted((Path(data_dir) / "circulars").glob("*/circular-*.docx"), reverse=True)
+    return [(p.parent.name, f"circulars/{p.parent.name}") for p in found]
+
+
 def render(catalog: Catalog, completeness, rates, period_list: list[str], *,
-           validation_reports: set[str], document_links: list[tuple[str, str]]) -> str:
+           validation_reports: set[str], document_links: list[tuple[str, str]],
+           circular_links: list[tuple[str, str]] = ()) -> str:
     status = {(r.unit, r.period): r.status for r in completeness.itertuples(index=False)}
     rate_by = {r.period: r for r in rates.itertuples(index=False)}
     head = "".join(f"<th>{_month_link(p, validation_reports)}</th>" for p in period_list)
@@ -49,6 +56,8 @@ def render(catalog: Catalog, completeness, rates, period_list: list[str], *,
     legend = " ".join(f'<span style="background:{c}">{m} {label}</span>' for m, label, c in CELLS.values())
     docs = "".join(f'<li><a href="{escape(href)}">{escape(name)}</a></li>' for name, href in document_links) \
         or "<li>尚未生成</li>"
+    notices = "".join(f'<li><a href="{escape(href)}">{escape(month)} 月度报表报送情况通报</a></li>'
+                      for month, href in circular_links) or "<li>尚未生成</li>"
     return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
 <title>{escape(catalog.bureau.name)} 月报报送情况</title>
 <style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse}}
@@ -60,7 +69,8 @@ th.unit{{text-align:left;white-space:nowrap}} td.off{{background:#fafafa}} small
 <table><tr><th>单位 \\ 月份</th>{head}</tr>{''.join(rows)}
 <tr><th class="unit">报送率</th>{rate_cells}</tr></table>
 <p>点击月份查看该月的数据校验报告。</p>
-<h2>工作总结文档</h2><ul>{docs}</ul></body></html>"""
+<h2>工作总结文档</h2><ul>{docs}</ul>
+<h2>月度报送情况通报</h2><ul>{notices}</ul></body></html>"""
 
 
 def window(last: str, count: int) -> list[str]:

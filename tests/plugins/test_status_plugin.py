@@ -25,6 +25,8 @@ def client(catalog, tmp_path_factory):
     (data / "validation" / "2025-06.html").write_text("<html>report 2025-06</html>", encoding="utf-8")
     (data / "reports" / "2025").mkdir(parents=True)
     (data / "reports" / "2025" / "总结.docx").write_bytes(b"PK docx")
+    (data / "circulars" / "2025-06").mkdir(parents=True)
+    (data / "circulars" / "2025-06" / "circular-2025-06.docx").write_bytes(b"PK circular")
     spec = importlib.util.spec_from_file_location("status_plugin", settings.PROJECT_ROOT / "plugins" / "county_reports_status.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
@@ -57,3 +59,10 @@ def test_reports_and_documents_are_served_and_paths_are_guarded(client):
     assert http.get("/validation/2025-13").status_code == 404
     assert http.get("/documents/2025/总结.docx").content == b"PK docx"
     assert http.get("/documents/2025/..%2F..%2Fwarehouse.db").status_code == 404
+
+
+def test_the_monthly_circular_is_linked_and_served(client):
+    http, _ = client
+    assert 'href="circulars/2025-06"' in http.get("/").text
+    assert http.get("/circulars/2025-06").content == b"PK circular"
+    assert http.get("/circulars/..%2Fwarehouse.db").status_code == 404

@@ -34,6 +34,7 @@ FLAKY_FAILURES = 2                                  # 503s before a flaky unit a
 JSON_TYPE = "application/json; charset=utf-8"
 _SUBMISSION = re.compile(r"/units/(?P<unit>[^/]+)/submissions/(?P<period>[^/]+)")
 _FEEDBACK = re.compile(r"/units/(?P<unit>[^/]+)/submissions/(?P<period>[^/]+)/feedback")
+_REMINDER = re.compile(r"/units/(?P<unit>[^/]+)/reminders/(?P<period>[^/]+)")
 
 
 @dataclass
@@ -88,6 +89,7 @@ class SimulatorServer:
 
     ``hits[(unit, period)]`` counts authorised GETs of a submission (whatever was answered);
     ``feedback[(unit, period)]`` lists the JSON bodies POSTed back, oldest first.
+    ``reminders[(unit, period)]`` lists the reminders POSTed to ``…/reminders/{period}``.
     """
 
     def __init__(self, catalog: Catalog, tokens: Mapping[str, str], *, host: str = "127.0.0.1",
@@ -101,6 +103,7 @@ class SimulatorServer:
         self.host, self.port = host, port
         self.generator = SubmissionGenerator(catalog, seed=self.profile.seed, sizes=self.profile.sizes)
         self.feedback: dict[tuple[str, str], list[Any]] = {}
+        self.reminders: dict[tuple[str, str], list[Any]] = {}     # POST …/reminders/{period}
         self.hits: Counter[tuple[str, str]] = Counter()
         self._faults: dict[tuple[str, str], str] = dict(self.profile.faults)
         self._revisions: dict[tuple[str, str], int] = {}
@@ -203,6 +206,10 @@ class SimulatorServer:
             if request.method != "POST":
                 return Response.json(405, {"error": "feedback is sent with POST"}, Allow="POST")
             return self._feedback(request, match["unit"], match["period"])
+        if match := _REMINDER.fullmatch(request.path):
+            if request.method != "POST":
+                return Response.json(405, {"error": "reminders are sent with POST"}, Allow="POST")
+            return self._reminder(request, match["unit"], match["period"])
         if match := _SUBMISSION.fullmatch(request.path):
             if request.method != "GET":
                 return Response.json(405, {"error": "submissions are read with GET"}, Allow="GET")
@@ -275,6 +282,20 @@ class SimulatorServer:
         with self._lock:
             self.feedback.setdefault((code, period), []).append(messages)
         return Response.json(200, {"received": len(messages)})
+
+    def _reminder(self, request: Request, code: str, period: str) -> Response:
+        refused = self._check(request, code, period)
+        if refused is not None:
+            return refused
+        try:
+            body = request.json()
+        except (UnicodeDecodeError, ValueError):
+            return Response.json(400, {"error": "the body must be a JSON object"})
+        if not isinstance(body, dict):
+            return Response.json(400, {"error": "the body must be a JSON object"})
+        with self._lock:
+            self.reminders.setdefault((code, period), []).append(body)
+        return Response.json(200, {"received": True})
 
 
 class _HTTPServer(ThreadingHTTPServer):

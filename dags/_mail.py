@@ -1,0 +1,38 @@
+"""The bureau's mailbox and outgoing mail through Airflow's providers (Airflow glue shared by the
+DAGs: the domain package takes an imaplib-compatible client and a ``send(message)`` callable)."""
+from __future__ import annotations
+
+from contextlib import contextmanager
+
+
+@contextmanager
+def imap_client(conn_id: str):
+    """A logged-in imaplib client from the IMAP provider's hook (the Connection ``conn_id``)."""
+    from airflow.providers.imap.hooks.imap import ImapHook
+
+    with ImapHook(imap_conn_id=conn_id) as hook:
+        yield hook.mail_client
+
+
+def smtp_sender(conn_id: str):
+    """``send(EmailMessage) -> Message-ID`` over the SMTP provider's hook."""
+    def send(message):
+        from airflow.providers.smtp.hooks.smtp import SmtpHook
+
+        with SmtpHook(smtp_conn_id=conn_id) as hook:
+            # The hook's send_email_smtp builds its own MIME; ours is complete, so send it as is.
+            hook._smtp_client.send_message(message)
+        return str(message["Message-ID"])
+    return send
+
+
+def connection_exists(conn_id: str) -> bool:
+    """Whether the Connection is configured (a bureau without a mailbox simply has none)."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        BaseHook.get_connection(conn_id)
+        return True
+    except AirflowNotFoundException:
+        return False

@@ -1,0 +1,67 @@
+"""
+### 报送提醒与督办 · Reminders and escalation
+
+Every morning, for the month whose reports are due this month:
+
+- **reminders** — `days_before` days (`include/config/mail.yaml`) before a unit's deadline and up
+  to the deadline, every unit with nothing accepted in the warehouse gets one reminder through
+  its channel: an e-mail to its registered addresses (`units.yaml` `emails`, channel `email`) or
+  `POST {base_url}/reminders/{period}` (channel `http`). Once per unit and month;
+- **escalation** — after a unit's deadline, if it still has nothing accepted, the admins
+  (`admins` in mail.yaml) get one e-mail listing every such unit with its contacts, to phone them.
+
+What was sent is in `{data}/reminders/{period}.jsonl`. Trigger by hand with `day` (YYYY-MM-DD)
+to act as on that day. Units that reported over HTTP are known once `collect_monthly` has run
+(the 5th); earlier reminders go to every unit with nothing stored yet.
+"""
+from __future__ import annotations
+
+from datetime import timedelta
+
+import pendulum
+from airflow.sdk import Param, dag, task
+
+
+@dag(
+    dag_id="unit_reminders",
+    schedule="0 9 * * *",
+    start_date=pendulum.datetime(2024, 2, 1, tz="Asia/Shanghai"),
+    catchup=False,
+    max_active_runs=1,
+    tags=["collection", "daily"],
+    doc_md=__doc__,
+    default_args={"owner": "县交通运输局办公室", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    params={"day": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}-\d{2}$",
+                         title="Act as on this day (YYYY-MM-DD)", description="Empty: today.")},
+)
+def unit_reminders():
+    @task
+    def remind(params=None, logical_date=None, dag_run=None) -> dict:
+        """Reminders before each unit's deadline; the admins' list of units overdue."""
+        from datetime import date
+
+        from _connections import token
+        from _mail import smtp_sender
+
+        from county_reports import mail, reminders, settings
+        from county_reports.catalog import load_catalog
+        from county_reports.warehouse import Warehouse
+
+        catalog, cfg = load_catalog(), mail.load_settings()
+        moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(catalog.bureau.timezone)
+        day = date.fromisoformat(params["day"]) if params.get("day") else moment.date()
+        period = reminders.period_due_in(day)
+        with Warehouse() as warehouse:
+            warehouse.migrate()
+            done = warehouse.completeness(catalog, [period])
+        result = reminders.run(day, catalog, done, settings.data_dir(), cfg,
+                               send=smtp_sender(cfg.smtp_conn_id), token_lookup=token)
+        print(f"{day} ({period}): reminded {', '.join(result['reminded']) or '—'}; "
+              f"admins told about {', '.join(result['escalated']) or '—'}"
+              + (f"; reminders NOT delivered (tried tomorrow): {', '.join(result['failed'])}" if result["failed"] else ""))
+        return result
+
+    remind()
+
+
+unit_reminders()

@@ -1,0 +1,246 @@
+"""Mail servers and a clerk's e-mail, for the demo and the tests (no Airflow import).
+
+- :class:`Dovecot` — a real Dovecot IMAP server as an unprivileged process with its own
+  configuration (static user, Maildir under its folder); messages are delivered by writing
+  Maildir files, as an MDA does. Run as ``nobody`` through ``setpriv`` when started by root.
+- :class:`SmtpCatcher` — what an aiosmtpd SMTP server received, parsed.
+- :func:`filled_template`, :func:`email` — the unit's template filled in with openpyxl, in a
+  MIME message from the clerk.
+"""
+from __future__ import annotations
+
+import io
+import os
+import shutil
+import subprocess
+from email.message import EmailMessage
+from email.utils import format_datetime, make_msgid
+from pathlib import Path
+
+from openpyxl import Workbook, load_workbook
+
+from county_reports import template
+from county_reports.simulator.data import SubmissionGenerator
+from county_reports.simulator.profile import load_profile
+
+DOVECOT = "/usr/sbin/dovecot"
+
+
+def dovecot_available() -> bool:
+    return Path(DOVECOT).is_file() and (os.geteuid() != 0 or shutil.which("setpriv") is not None)
+
+
+class Dovecot:
+    """A real Dovecot IMAP server as an unprivileged process: its own configuration, a static
+    user ``jtj``/``secret`` and a Maildir under ``root``; messages are delivered by writing
+    Maildir files. Run as ``nobody`` through setpriv when started by root."""
+
+    USER, PASSWORD = "jtj", "secret"
+
+    def __init__(self, root: Path):
+        import socket
+
+        self.root = root
+        with socket.socket() as s:
+            s.bind(("127.0.0.1", 0))
+            self.port = s.getsockname()[1]
+        self.as_root = os.geteuid() == 0
+        self.uid, self.gid = (65534, 65534) if self.as_root else (os.getuid(), os.getgid())
+        self.process = None
+
+    def start(self) -> "Dovecot":
+        import grp
+        import pwd
+        import socket
+        import time
+
+        user, group = pwd.getpwuid(self.uid).pw_name, grp.getgrgid(self.gid).gr_name
+        for sub in ("run", "state", "mail", "home"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        conf = self.root / "dovecot.conf"
+        conf.write_text(f"""
+protocols = imap
+listen = 127.0.0.1
+base_dir = {self.root}/run
+state_dir = {self.root}/state
+log_path = {self.root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:{self.root}/mail/%u
+passdb {{
+  driver = static
+  args = password={self.PASSWORD}
+}}
+userdb {{
+  driver = static
+  args = uid={self.uid} gid={self.gid} home={self.root}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {self.port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+""")
+        self._own(self.root)
+        command = [DOVECOT, "-c", str(conf), "-F"]
+        if self.as_root:
+            command = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", *command]
+        self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
+        deadline = time.monotonic() + 15
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                break
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return self
+            except OSError:
+                time.sleep(0.1)
+        log = (self.root / "dovecot.log").read_text(errors="replace") if (self.root / "dovecot.log").exists() else ""
+        out = self.process.stdout.read().decode(errors="replace") if self.process.poll() is not None else ""
+        self.stop()
+        raise RuntimeError(f"dovecot did not start: {out}\n{log}")
+
+    def _own(self, path: Path) -> None:
+        if self.as_root:
+            for p in [path, *path.rglob("*")]:
+                os.chown(p, self.uid, self.gid)
+
+    def deliver(self, raw: bytes, user: str = USER) -> Path:
+        """Put a message in the user's INBOX the way an MDA does (Maildir tmp/ then new/)."""
+        import time
+        import uuid
+
+        box = self.root / "mail" / user
+        for sub in ("tmp", "new", "cur"):
+            (box / sub).mkdir(parents=True, exist_ok=True)
+        self._own(box)
+        name = f"{int(time.time())}.{uuid.uuid4().hex}.test"
+        tmp = box / "tmp" / name
+        tmp.write_bytes(raw)
+        if self.as_root:
+            os.chown(tmp, self.uid, self.gid)
+        target = box / "new" / name
+        os.rename(tmp, target)
+        return target
+
+    def client(self):
+        import imaplib
+
+        client = imaplib.IMAP4("127.0.0.1", self.port)
+        client.login(self.USER, self.PASSWORD)
+        return client
+
+    def connection_env(self) -> str:
+        import json
+
+        return json.dumps({"conn_type": "imap", "host": "127.0.0.1", "port": self.port,
+                           "login": self.USER, "password": self.PASSWORD,
+                           "extra": {"use_ssl": False}})
+
+    def stop(self) -> None:
+        if self.process and self.process.poll() is None:
+            self.process.terminate()
+            try:
+                self.process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+
+
+class SmtpCatcher:
+    """What an aiosmtpd server received: parsed messages, in order."""
+
+    def __init__(self):
+        self.messages = []
+
+    async def handle_DATA(self, server, session, envelope):
+        from email import message_from_bytes, policy
+
+        msg = message_from_bytes(envelope.content, policy=policy.default)
+        msg.rcpt_tos = list(envelope.rcpt_tos)
+        self.messages.append(msg)
+        return "250 Message accepted for delivery"
+
+    def to(self, address: str):
+        return [m for m in self.messages if address in m.rcpt_tos]
+
+    def start(self, host: str = "127.0.0.1", port: int = 0):
+        """Serve on ``host``:``port`` (0 = a free port); returns the aiosmtpd controller."""
+        import socket
+
+        from aiosmtpd.controller import Controller
+
+        if not port:
+            with socket.socket() as s:
+                s.bind((host, 0))
+                port = s.getsockname()[1]
+        controller = Controller(self, hostname=host, port=port)
+        controller.start()
+        return controller
+
+
+XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+
+
+def filled_template(catalog, unit: str, period: str, folder: Path, *, changes: dict | None = None) -> bytes:
+    """The unit's template for ``period`` filled with the simulator's clean figures; ``changes``
+    overrides values by indicator code."""
+    path = template.write_template(catalog, unit, period, Path(folder) / f"{unit}-{period}.xlsx")
+    profile = load_profile()
+    values = SubmissionGenerator(catalog, seed=profile.seed, sizes=profile.sizes).payload(unit, period)["values"]
+    values = {**values, **(changes or {})}
+    wb = load_workbook(path)
+    ws = wb[template.SHEET_VALUES]
+    for row in range(2, ws.max_row + 1):
+        code = ws.cell(row=row, column=1).value
+        if code in values:
+            ws.cell(row=row, column=5, value=values[code])
+    guide = wb[template.SHEET_GUIDE]
+    for row in range(1, guide.max_row + 1):
+        label = guide.cell(row=row, column=1).value
+        if label == template.CONTACT_NAME_LABEL:
+            guide.cell(row=row, column=2, value="王小明")
+        elif label == template.CONTACT_PHONE_LABEL:
+            guide.cell(row=row, column=2, value="0311-5550123")
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def plain_workbook() -> bytes:
+    """A spreadsheet that is not one of our templates (the clerk's own table)."""
+    wb = Workbook()
+    wb.active["A1"], wb.active["B1"] = "指标", "数值"
+    out = io.BytesIO()
+    wb.save(out)
+    return out.getvalue()
+
+
+def email(sender: str, subject: str, attachments=(), *, to: str = "jtj@qinghe.example",
+          message_id: str | None = None, date=None, body: str = "请查收本月报表。") -> bytes:
+    msg = EmailMessage()
+    msg["From"] = sender
+    msg["To"] = to
+    msg["Subject"] = subject
+    msg["Message-ID"] = message_id or make_msgid(domain=sender.split("@")[-1].rstrip(">"))
+    if date is not None:
+        msg["Date"] = format_datetime(date)
+    msg.set_content(body)
+    for name, data in attachments:
+        msg.add_attachment(data, maintype="application", subtype=XLSX.split("/")[1] if name.endswith(".xlsx")
+                           else "octet-stream", filename=name)
+    return msg.as_bytes()

@@ -1,0 +1,41 @@
+"""mail.yaml: loaded and checked, errors naming the file and the key; outgoing messages thread."""
+from __future__ import annotations
+
+import shutil
+
+import pytest
+import yaml
+
+from county_reports import mail, settings
+from county_reports.catalog import ConfigError
+
+
+def test_shipped_mail_settings():
+    cfg = mail.load_settings()
+    assert cfg.imap_conn_id == "bureau_mailbox" and cfg.processed_keyword == "$CountyReports"
+    assert cfg.sender_address == "jtj@qinghe.example" and cfg.admins and cfg.days_before >= 0
+
+
+@pytest.mark.parametrize("edit, key, problem", [
+    (lambda d: d["mailbox"].update(processed_keyword="two words"), "mailbox.processed_keyword", "not an IMAP keyword"),
+    (lambda d: d["smtp"].update({"from": "清河县交通运输局"}), "smtp.from", "has no e-mail address"),
+    (lambda d: d.update(admins=["not-an-address"]), "admins", "list of e-mail addresses"),
+    (lambda d: d["reminders"].update(days_before=-1), "reminders.days_before", "0 or more"),
+    (lambda d: d["circular"].update(lookback_months=0), "circular.lookback_months", "at least 1"),
+])
+def test_broken_mail_settings_name_file_and_key(tmp_path, edit, key, problem):
+    config = tmp_path / "config"
+    shutil.copytree(settings.config_dir(), config)
+    data = yaml.safe_load((config / "mail.yaml").read_text(encoding="utf-8"))
+    edit(data)
+    (config / "mail.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        mail.load_settings(config)
+    assert (err.value.file, err.value.key) == ("mail.yaml", key) and problem in err.value.problem
+
+
+def test_a_reply_carries_the_thread():
+    msg = mail.message(mail.load_settings(), ["ts03@qinghe.example"], "回复：6月报表", "正文",
+                       in_reply_to="<b@x>", references="<a@x>")
+    assert msg["In-Reply-To"] == "<b@x>" and msg["References"] == "<a@x> <b@x>"
+    assert msg["Message-ID"].endswith("@qinghe.example>") and msg.get_content().strip() == "正文"
