@@ -12,6 +12,7 @@ Output is deterministic: identical models give byte-identical files.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -25,12 +26,14 @@ from docx.shared import Mm
 
 from . import ooxml
 from .model import Attachment, Heading3, OfficialDocument
+from .title_lines import TitleBreaks, break_title
 
 # --- geometry (GB/T 9704-2012 §5.2) ------------------------------------------------------
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
 MARGIN_TOP_MM, MARGIN_BOTTOM_MM = 37, 35
 MARGIN_LEFT_MM, MARGIN_RIGHT_MM = 28, 26
 LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
+TEXT_WIDTH_TWIPS = Mm(PAGE_WIDTH_MM).twips - Mm(MARGIN_LEFT_MM).twips - Mm(MARGIN_RIGHT_MM).twips
 LINE_PITCH_TWIPS = 579  # 28.95 pt; 22 × 579 = 12 738 twips ≈ 224.7 mm, inside the 225 mm block
 # The standard puts the page number's dash line 7 mm below the text block, i.e. 28 mm above the
 # page's bottom edge. Word measures the footer distance to the bottom of the footer line; a
@@ -125,9 +128,15 @@ _NUMERIC = re.compile(r"^(?:[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|[
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
 
-def render_docx(doc: OfficialDocument, path: str | Path) -> Path:
-    """Write ``doc`` to ``path`` as an official-layout .docx and return the path."""
+def render_docx(doc: OfficialDocument, path: str | Path, *,
+                title_breaks: TitleBreaks | None = None) -> Path:
+    """Write ``doc`` to ``path`` as an official-layout .docx and return the path.
+
+    A title (the document's or an attachment's) too long for one line is broken where
+    ``title_breaks`` allows (:func:`title_lines`); a title that holds ``\n`` keeps its own breaks.
+    """
     path = Path(path)
+    doc = with_title_lines(doc, title_breaks or TitleBreaks())
     document = docx.Document()
     ooxml.drop_template_leftovers(document)
     ooxml.declare_fonts(document, FONT_DECLARATIONS)
@@ -142,6 +151,23 @@ def render_docx(doc: OfficialDocument, path: str | Path) -> Path:
     document.save(buffer)
     ooxml.write_deterministic_zip(buffer.getvalue(), path, FIXED_ZIP_TIME)
     return path
+
+
+def title_advance_pt(ch: str) -> float:
+    """Width of one title character (2号 小标宋): Chinese a full em, digits and Latin letters
+    about half, each less the condensed character spacing every paragraph inherits."""
+    em = 0.55 if ord(ch) < 0x80 else 1.0
+    return em * TITLE_PT + condensed_spacing(TEXT_WIDTH_TWIPS) / 20
+
+
+def title_lines(title: str, rules: TitleBreaks) -> str:
+    """``title`` with line breaks where GB/T 9704 would have them, for a 156 mm line."""
+    return break_title(title, rules, TEXT_WIDTH_TWIPS / ooxml.TWIPS_PER_PT, title_advance_pt)
+
+
+def with_title_lines(doc: OfficialDocument, rules: TitleBreaks) -> OfficialDocument:
+    attachments = [dataclasses.replace(a, title=title_lines(a.title, rules)) for a in doc.attachments]
+    return dataclasses.replace(doc, title=title_lines(doc.title, rules), attachments=attachments)
 
 
 def is_numeric_cell(text: str) -> bool:
@@ -358,30 +384,67 @@ def _write_attachment(document, attachment: Attachment, styles, text_width: int)
         widths,
         header_style_id=styles[STYLE_TABLE_HEADER].style_id,
         body_style_id=styles[STYLE_TABLE_TEXT].style_id,
-        align=lambda text: "right" if is_numeric_cell(text) else "left",
+        align=lambda text, column: cell_alignment(attachment, text, column),
+        group_rows=attachment.group_rows,
+        cell_margin=CELL_MARGIN_TWIPS,
     )
     document.element.body.sectPr.addprevious(table)
     for note in attachment.notes:
         _paragraph(document, styles[STYLE_TABLE_NOTE], note)
 
 
-CELL_MARGINS_PT = 11  # Word's default left + right cell margins (0.19 cm each)
+def cell_alignment(attachment: Attachment, text: str, column: int) -> str:
+    """The column's alignment when the attachment gives one, else figures right, text left."""
+    if attachment.column_align and attachment.column_align[column]:
+        return attachment.column_align[column]
+    return "right" if is_numeric_cell(text) else "left"
+
+
+# Space either side of a table cell's text: 1 mm (Word's default 1.9 mm leaves a nine-column
+# table of figures too little room for its names). Both sides, plus 1 pt for rounding:
+CELL_MARGIN_TWIPS = 57
+CELL_MARGINS_PT = 2 * CELL_MARGIN_TWIPS / ooxml.TWIPS_PER_PT + 1
+# Advance widths (em) of the characters figures are made of, the larger of Times New Roman's
+# (Word) and DejaVu Serif's (what LibreOffice substitutes for it where Times and its metric
+# twin Liberation Serif are not installed), so a figure stays on one line in both. Other
+# Latin characters are taken at 0.65 em; Chinese characters are a full em.
+LATIN_EM = {**{d: 0.64 for d in "0123456789"}, ".": 0.32, ",": 0.32, " ": 0.32, "%": 0.95,
+            "-": 0.34, "+": 0.84, "(": 0.39, ")": 0.39, "/": 0.34, ":": 0.34}
 
 
 def cell_width_pt(text: str, font_pt: float = TABLE_PT) -> float:
-    """Printed width of one line: Latin letters and digits about 0.55 em, Chinese 1 em."""
-    return sum(0.55 if ord(ch) < 0x80 else 1.0 for ch in text) * font_pt
+    """Printed width of one line of table text."""
+    return sum(LATIN_EM.get(ch, 0.65) if ord(ch) < 0x80 else 1.0 for ch in text) * font_pt
 
 
 def column_widths(attachment: Attachment, total_twips: int, cap_chars: float = 8) -> list[int]:
-    """Twips per column, summing to ``total_twips``: proportional to what the widest body cell
-    of each column needs at the table's font size, so figures stay on one line; long text
-    (beyond ``cap_chars`` characters) and headers wrap instead. At least two characters."""
-    needs = []
+    """Twips per column, summing to ``total_twips``: what the widest body cell of each column
+    needs at the table's font size, so figures stay on one line; long text (beyond
+    ``cap_chars`` characters) and headers wrap instead. At least two characters (a centred
+    column of short cells, such as 序号, one and a half). Group rows' spanning cells take no
+    part. When the needs exceed the width, the columns of running text give way first, down to
+    two characters each: figures and centred columns keep their width.
+    """
+    groups = set(attachment.group_rows)
+    aligns = attachment.column_align or ("",) * len(attachment.columns)
+    needs, fixed = [], []
     for index, header in enumerate(attachment.columns):
-        cells = [row[index] for row in attachment.rows] or [header]
+        cells = [row[index] for i, row in enumerate(attachment.rows)
+                 if i not in groups or index == 0] or [header]
         widest = max(cell_width_pt(line) for cell in cells for line in cell.split("\n"))
-        needs.append(min(max(widest, 2 * TABLE_PT), cap_chars * TABLE_PT) + CELL_MARGINS_PT)
+        least = (1.5 if aligns[index] == "center" else 2) * TABLE_PT
+        needs.append(min(max(widest, least), cap_chars * TABLE_PT) + CELL_MARGINS_PT)
+        fixed.append(aligns[index] in ("right", "center") if aligns[index] else
+                     all(is_numeric_cell(cell) or not cell.strip() for cell in cells))
+    total_pt = total_twips / ooxml.TWIPS_PER_PT
+    floor = 2 * TABLE_PT + CELL_MARGINS_PT
+    room = total_pt - sum(n for n, f in zip(needs, fixed) if f)
+    text = [n for n, f in zip(needs, fixed) if not f]
+    if text and sum(needs) > total_pt and room >= floor * len(text):
+        # the text columns shrink towards two characters, in proportion to what they exceed it by
+        excess = sum(n - floor for n in text)
+        scale = (room - floor * len(text)) / excess if excess else 1.0
+        needs = [n if f else floor + (n - floor) * scale for n, f in zip(needs, fixed)]
     total = sum(needs)
     widths = [math.floor(total_twips * need / total) for need in needs]
     widths[needs.index(max(needs))] += total_twips - sum(widths)
