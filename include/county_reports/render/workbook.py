@@ -67,6 +67,13 @@ def write_workbook(path: Path, catalog: Catalog, wording: dict, kind: str, span:
 
     ``figures`` is aggregate.county_figures, ``per_unit`` aggregate.unit_values_table and
     ``reporting`` aggregate.completeness_summary, all for ``span``."""
+    data = workbook_bytes(catalog, wording, kind, span, figures, per_unit, reporting, report_date)
+    return atomic.write_bytes(Path(path), data)
+
+
+def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, figures: pd.DataFrame,
+                   per_unit: pd.DataFrame, reporting: pd.DataFrame, report_date: date) -> bytes:
+    """The workbook's bytes (see :func:`write_workbook`)."""
     from openpyxl import Workbook
 
     cfg = wording["attachments"]["workbook"]
@@ -89,7 +96,7 @@ def write_workbook(path: Path, catalog: Catalog, wording: dict, kind: str, span:
     props.creator = props.lastModifiedBy = catalog.bureau.name
     props.title = appendix.fill(table_cfg["title"], **fields)
     props.created = props.modified = stamp
-    return atomic.write_bytes(Path(path), _package(book, (stamp.year, stamp.month, stamp.day, 0, 0, 0)))
+    return _package(book, (stamp.year, stamp.month, stamp.day, 0, 0, 0))
 
 
 def _package(book, date_time) -> bytes:
