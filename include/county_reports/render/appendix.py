@@ -143,7 +143,6 @@ def indicator_rows(catalog: Catalog, wording: dict, figures: pd.DataFrame, span:
     cfg = wording["attachments"]["indicators"]
     targets = catalog.targets.get(span.year, {})
     key = set(cfg.get("key_indicators") or ())
-    by_code = {row.code: row for row in figures.itertuples(index=False)}
 
     def wanted(row) -> bool:
         if every:
@@ -165,8 +164,7 @@ def indicator_rows(catalog: Catalog, wording: dict, figures: pd.DataFrame, span:
             count += 1
             name = row.name
             total = parts_of.get(row.code)
-            if total and total in by_code and any(r.code == total for r in mine) \
-                    and total not in first_part_seen:
+            if total and total not in first_part_seen and any(r.code == total for r in mine):
                 name = cfg.get("part_prefix", "") + name
                 first_part_seen.add(total)
             rows.append(_indicator_row(catalog, cfg, row, str(count), name, span, kind, fields))
@@ -235,11 +233,9 @@ def change_kind(catalog: Catalog, rules: dict, row) -> str:
         return DIFF
     indicator = catalog.indicator_by_code.get(row.code)
     below = rules.get("difference_below")
-    if indicator is not None and indicator.integer and below is not None:
-        biggest = max(abs(v) for v in (row.value, row.last_year_value) if not numbers.is_missing(v)) \
-            if not (numbers.is_missing(row.value) and numbers.is_missing(row.last_year_value)) else 0
-        if biggest < below:
-            return DIFF
+    sizes = [abs(v) for v in (row.value, row.last_year_value) if not numbers.is_missing(v)]
+    if indicator is not None and indicator.integer and below is not None and max(sizes, default=0) < below:
+        return DIFF
     return PCT
 
 
