@@ -85,9 +85,9 @@ def test_layout_of_the_generated_document(built, kind):
     assert len(tables) == 1
     if kind == "half_year":
         assert tables[0][0] == ["序号", "指标", "单位", "1—6月", "上年\n同期", "比上年同期\n增减",
-                                "年度\n目标", "完成年度\n目标", "备注"]
+                                "年度\n目标", "完成\n进度", "备注"]
     else:
-        assert tables[0][0] == ["序号", "指标", "单位", "全年", "年度\n目标", "完成年度\n目标", "备注"]
+        assert tables[0][0] == ["序号", "指标", "单位", "全年", "年度\n目标", "完成率", "备注"]
     assert len(tables[0]) == 1 + 24 + 7      # 19 targets and 5 key indicators, 7 lines of work
 
 

@@ -150,11 +150,11 @@ def test_no_column_is_all_dashes(catalog, wording, values):
     # no data for 2023: the annual 2024 table has no 上年同期 and no 比上年同期增减
     headers = [c.replace("\n", "") for c in table(catalog, wording, values, "annual").columns]
     assert "上年同期" not in headers and "比上年同期增减" not in headers
-    # a county without targets: no 年度目标, no 完成年度目标
+    # a county without targets: no 年度目标, no completion column
     untargeted = dataclasses.replace(catalog, targets={})
     attachment = appendix.indicator_table(untargeted, wording, inputs(untargeted, values, "half_year"), [])
     headers = [c.replace("\n", "") for c in attachment.columns]
-    assert "年度目标" not in headers and "完成年度目标" not in headers
+    assert "年度目标" not in headers and "完成进度" not in headers
     assert len(body(attachment)) == len(wording["attachments"]["indicators"]["key_indicators"])
 
 
@@ -163,7 +163,8 @@ def test_completion_only_for_cumulative_targets_and_remarks_say_what_figures_mea
     for kind in ("half_year", "annual"):
         attachment = table(catalog, wording, values, kind)
         frame = inputs(catalog, values, kind).figures.set_index("name")
-        done, remark = column(attachment, "完成年度目标"), column(attachment, "备注")
+        done = column(attachment, "完成进度" if kind == "half_year" else "完成率")
+        remark = column(attachment, "备注")
         seen = set()
         for row in body(attachment):
             fig = frame.loc[re.sub("^其中：", "", row[1])]
