@@ -90,21 +90,29 @@ def _check_messages(config_dir: Path | None) -> None:
 
 def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
     """Indicator codes the wording names exist, and both summaries compose from sample figures."""
-    from county_reports.render import compose
+    from county_reports import aggregate
+    from county_reports.render import compose, layout, workbook
 
     wording = compose.load_wording(config_dir)
     known = set(catalog.indicator_by_code) | {d.code for d in catalog.derived}
     figures = wording.get("figures") or {}
+    appendix = ((wording.get("attachments") or {}).get("indicators") or {})
     references = {"opening.headline_indicators": (wording.get("opening") or {}).get("headline_indicators", []),
                   "figures.items": list((figures.get("items") or {})),
-                  "figures.prose_skip": figures.get("prose_skip", [])}
+                  "figures.prose_skip": figures.get("prose_skip", []),
+                  "attachments.indicators.key_indicators": appendix.get("key_indicators", [])}
     for key, codes in references.items():
         for code in codes or []:
             if code not in known:
                 raise ConfigError("wording.yaml", key, f"unknown indicator code {code!r}")
+    layout.TitleBreaks.from_config(wording.get("title_breaks"))
     for kind in ("half_year", "annual"):
         try:
-            compose.compose(catalog, wording, _sample_inputs(catalog, kind))
+            inputs = _sample_inputs(catalog, kind)
+            compose.compose(catalog, wording, inputs)
+            per_unit = aggregate.unit_values_table(catalog, _sample_values(catalog, inputs.span), inputs.span)
+            workbook.workbook_bytes(catalog, wording, kind, inputs.span, inputs.figures, per_unit,
+                                    inputs.reporting, inputs.report_date)
         except KeyError as exc:
             raise ConfigError("wording.yaml", f"({kind})", f"unknown or missing key/placeholder {exc}") from None
         except (ValueError, IndexError) as exc:
@@ -122,12 +130,7 @@ def _sample_inputs(catalog: Catalog, kind: str):
     span = aggregate.Span.half_year(year) if kind == "half_year" else aggregate.Span.full_year(year)
     last = span.last
     units = catalog.units_active_in(last)
-    values, narratives = [], []
-    for indicator in catalog.indicators:
-        unit = next((u for u in units if u.kind in indicator.reported_by), None)
-        if unit:
-            values.append({"unit": unit.code, "period": last, "indicator": indicator.code, "value": 1.0,
-                           "submission_id": 1, "version": 1})
+    narratives = []
     for section in catalog.sections:
         for item in ("highlight", "problem", "plan"):
             narratives.append({"unit": units[0].code, "period": last, "kind": item,
@@ -135,8 +138,21 @@ def _sample_inputs(catalog: Catalog, kind: str):
     completeness = pd.DataFrame([{"unit": u.code, "period": p, "status": "missing", "due": None,
                                   "first_accepted_arrived_at": None}
                                  for p in span.periods for u in catalog.units_active_in(p)])
-    frame = pd.DataFrame(values, columns=["unit", "period", "indicator", "value", "submission_id", "version"])
-    figures = aggregate.county_figures(catalog, frame, span, completeness=completeness)
+    figures = aggregate.county_figures(catalog, _sample_values(catalog, span), span, completeness=completeness)
     summary = aggregate.completeness_summary(completeness, span, catalog=catalog)
     return compose.ReportInputs(kind, span, figures, pd.DataFrame(narratives), summary,
                                 aggregate.completeness_totals(summary), date(year, 7, 10), state_gap=True)
+
+
+def _sample_values(catalog: Catalog, span):
+    """Every indicator 1.0 in the span's last month, from the first active unit that reports it."""
+    import pandas as pd
+
+    units = catalog.units_active_in(span.last)
+    values = []
+    for indicator in catalog.indicators:
+        unit = next((u for u in units if u.kind in indicator.reported_by), None)
+        if unit:
+            values.append({"unit": unit.code, "period": span.last, "indicator": indicator.code, "value": 1.0,
+                           "submission_id": 1, "version": 1})
+    return pd.DataFrame(values, columns=["unit", "period", "indicator", "value", "submission_id", "version"])

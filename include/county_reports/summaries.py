@@ -114,7 +114,7 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
 def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap: bool = False,
           wording: dict | None = None) -> dict[str, Any]:
     """Render the report into ``out_dir``: .docx, .figures.json sidecar and .xlsx workbook."""
-    from county_reports.render import compose, layout
+    from county_reports.render import compose, layout, workbook
 
     span = report.span
     periods = list(span.periods) + list(span.same_span_last_year().periods)
@@ -125,22 +125,25 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
     narratives = warehouse.current_narratives(list(span.periods))
     inputs = compose.ReportInputs(report.kind, span, figures, narratives, reporting,
                                   completeness_totals(reporting), report.report_date, state_gap)
-    composed = compose.compose(catalog, wording or compose.load_wording(), inputs)
+    wording = wording or compose.load_wording()
+    composed = compose.compose(catalog, wording, inputs)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     title = composed.document.title
-    docx = layout.render_docx(composed.document, out_dir / f"{title}.docx")
+    docx = layout.render_docx(composed.document, out_dir / f"{title}.docx",
+                              title_breaks=layout.TitleBreaks.from_config(wording.get("title_breaks")))
     sidecar = out_dir / f"{title}.figures.json"
     atomic.write_text(sidecar, json.dumps({
         "title": title, "kind": report.kind, "year": report.year,
         "span": [span.first, span.last], "report_date": report.report_date.isoformat(),
         "figures": composed.trace,
     }, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default))
-    per_unit = unit_values_table(catalog, values, span)
-    workbook = _write_workbook(out_dir / f"{title}.xlsx", composed.tables, per_unit, catalog)
+    xlsx = workbook.write_workbook(out_dir / f"{title}.xlsx", catalog, wording, report.kind, span,
+                                   figures, unit_values_table(catalog, values, span), reporting,
+                                   report.report_date)
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),
-            "sidecar": str(sidecar), "xlsx": str(workbook),
+            "sidecar": str(sidecar), "xlsx": str(xlsx),
             "sha256": hashlib.sha256(docx.read_bytes()).hexdigest(), "figures": len(composed.trace)}
 
 
@@ -148,45 +151,3 @@ def _json_default(value: Any) -> Any:
     if hasattr(value, "item"):
         return value.item()
     return str(value)
-
-
-def _write_workbook(path: Path, tables: dict, per_unit, catalog: Catalog) -> Path:
-    """The appendix tables and every unit's figures, for the office's own use."""
-    from openpyxl import Workbook
-    from openpyxl.styles import Font
-
-    book = Workbook()
-    book.remove(book.active)
-    for title, (columns, rows) in tables.items():
-        sheet = book.create_sheet(title[:31])
-        sheet.append(columns)
-        for row in rows:
-            sheet.append([_cell(c) for c in row])
-        for cell in sheet[1]:
-            cell.font = Font(bold=True)
-        sheet.column_dimensions["A"].width = 30
-    sheet = book.create_sheet("分单位数据")
-    names = {i.code: f"{i.name}（{i.uom}）" for i in catalog.indicators}
-    value_columns = [c for c in per_unit.columns if c in names]
-    sheet.append(["单位", *[names[c] for c in value_columns]])
-    for row in per_unit.itertuples(index=False):
-        sheet.append([row.unit_name, *[_cell(getattr(row, c)) for c in value_columns]])
-    for cell in sheet[1]:
-        cell.font = Font(bold=True)
-    sheet.column_dimensions["A"].width = 30
-    book.properties.creator = catalog.bureau.name
-    book.save(path)
-    return path
-
-
-def _cell(value: Any) -> Any:
-    """Numbers as numbers (the office sums them), text as text."""
-    if isinstance(value, str):
-        text = value.replace(",", "")
-        try:
-            return float(text) if text not in ("—", "") and not text.endswith("%") else value
-        except ValueError:
-            return value
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    return value

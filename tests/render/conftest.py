@@ -127,3 +127,23 @@ def make_sample():
     whichever conftest module pytest loaded last.
     """
     return sample_document
+
+
+@pytest.fixture(scope="session")
+def require_tool():
+    """``require_tool("soffice", "libreoffice")``: the first of the tools on PATH; skipped locally
+    when none is, a failure when ``CI=true`` (CI must install it)."""
+    import os
+    import shutil
+
+    def find(*names: str) -> str:
+        for name in names:
+            found = shutil.which(name)
+            if found:
+                return found
+        message = f"none of {', '.join(names)} on PATH (apt-get install libreoffice-writer-nogui poppler-utils)"
+        if os.environ.get("CI") == "true":
+            pytest.fail(message)
+        pytest.skip(message)
+
+    return find

@@ -17,8 +17,8 @@ import pandas as pd
 from county_reports import numbers
 from county_reports.aggregate import Span, time_half_task_half
 from county_reports.catalog import Catalog, ConfigError, read_config_file
-from county_reports.render.model import (Attachment, Heading1Section, Heading2Section,
-                                         OfficialDocument)
+from county_reports.render import appendix
+from county_reports.render.model import Heading1Section, Heading2Section, OfficialDocument
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
 CHINESE_DIGITS = "零一二三四五六七八九"
@@ -207,12 +207,12 @@ class _Composer:
                                     + ([lagging] if lagging else []), problems),
                     Heading1Section(self.fill(self.pick(w["headings"]["plans"])),
                                     [self.fill(self.pick(w["plans_intro"]))], plans)]
-        indicators, reporting = self.indicator_table(), self.reporting_table()
+        indicators = appendix.indicator_table(self.catalog, w, self.inp, self.trace)
         document = OfficialDocument(
             title=self.fill(self.pick(w["title"])), opening=[opening], sections=sections,
             signature=self.catalog.bureau.name, date_text=date_text(self.inp.report_date),
-            attachments=[indicators, reporting])
-        tables = {a.title: (list(a.columns), [list(r) for r in a.rows]) for a in (indicators, reporting)}
+            attachments=[indicators])
+        tables = {indicators.title: (list(indicators.columns), [list(r) for r in indicators.rows])}
         return Composed(document, self.trace, tables)
 
     def half_year_check(self) -> tuple[str, str]:
@@ -231,54 +231,6 @@ class _Composer:
         if len(lagging) > most:
             names += self.fill(cfg["more"], count=len(lagging))
         return "", self.fill(cfg["not_met"], names=names)
-
-    def indicator_table(self) -> Attachment:
-        cfg = self.w["attachments"]["indicators"]
-        span_title = f"{self.span.year}年{numbers.fmt_month_range(self.span)}"
-        rows = []
-        for index, row in enumerate(self.inp.figures.itertuples(index=False)):
-            where = f"附件1:{index}"
-            cells = [row.name, row.uom,
-                     self.table_number(row, "value", where), self.table_number(row, "last_year_value", where),
-                     self.table_points(row, where) if _is_rate(row) else self.table_pct(row, "yoy_pct", where),
-                     self.table_number(row, "target", where),
-                     self.table_pct(row, "completion_pct", where)]
-            rows.append(cells)
-        return Attachment(cfg["label"], self.fill(cfg["title"], span_title=span_title),
-                          [self.fill(c) for c in cfg["columns"]], rows,
-                          [self.fill(cfg["note"], generated=date_text(self.inp.report_date))])
-
-    def table_number(self, row, measure: str, where: str) -> str:
-        value = getattr(row, measure)
-        if _missing(value):
-            return "—"
-        return self.traced(numbers.fmt_number(value, int(row.decimals)), where, row.code, measure, _plain(value))
-
-    def table_pct(self, row, measure: str, where: str) -> str:
-        value = getattr(row, measure)
-        if _missing(value):
-            return "—"
-        return self.traced(f"{numbers.fmt_number(value, 1)}%", where, row.code, measure, _plain(value))
-
-    def table_points(self, row, where: str) -> str:
-        if _missing(row.yoy_change) or _missing(row.last_year_value):
-            return "—"
-        return self.traced(f"{numbers.fmt_number(row.yoy_change, 1)}个百分点", where, row.code,
-                           "yoy_change", _plain(row.yoy_change))
-
-    def reporting_table(self) -> Attachment:
-        cfg = self.w["attachments"]["reporting"]
-        span_title = f"{self.span.year}年{numbers.fmt_month_range(self.span)}"
-        rows = []
-        for row in self.inp.reporting.itertuples(index=False):
-            counts = [int(getattr(row, c)) for c in ("months_expected", "on_time", "late", "missing", "rejected")]
-            for column, count in zip(("months_expected", "on_time", "late", "missing", "rejected"), counts):
-                self.trace.append({"text": str(count), "where": "附件2", "unit": row.unit,
-                                   "measure": column, "value": count,
-                                   "span": [self.span.first, self.span.last], "aggregation": "count"})
-            rows.append([row.unit_name, *map(str, counts)])
-        return Attachment(cfg["label"], self.fill(cfg["title"], span_title=span_title),
-                          [self.fill(c) for c in cfg["columns"]], rows, [self.fill(cfg["note"])])
 
 
 def compose(catalog: Catalog, wording: dict, inputs: ReportInputs) -> Composed:

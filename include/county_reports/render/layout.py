@@ -8,10 +8,15 @@ Every paragraph carries a named style (``STYLE_*`` below), so a reader of the fi
 Word or a test sees the structure; direct formatting is only used where the value depends on
 the text (the indents of the signature, the date and the attachment list).
 
+A title too long for one line breaks where its words end (``title_lines``, rules from
+wording.yaml ``title_breaks``); appendix tables get column widths from ``tables``, so figures
+never wrap.
+
 Output is deterministic: identical models give byte-identical files.
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import math
 import re
@@ -25,12 +30,16 @@ from docx.shared import Mm
 
 from . import ooxml
 from .model import Attachment, Heading3, OfficialDocument
+from .tables import (CELL_MARGIN_TWIPS, CELL_MARGINS_PT, TABLE_PT, cell_alignment,  # noqa: F401
+                     cell_width_pt, column_widths, is_numeric_cell)
+from .title_lines import TitleBreaks, break_title
 
 # --- geometry (GB/T 9704-2012 §5.2) ------------------------------------------------------
 PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
 MARGIN_TOP_MM, MARGIN_BOTTOM_MM = 37, 35
 MARGIN_LEFT_MM, MARGIN_RIGHT_MM = 28, 26
 LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
+TEXT_WIDTH_TWIPS = Mm(PAGE_WIDTH_MM).twips - Mm(MARGIN_LEFT_MM).twips - Mm(MARGIN_RIGHT_MM).twips
 LINE_PITCH_TWIPS = 579  # 28.95 pt; 22 × 579 = 12 738 twips ≈ 224.7 mm, inside the 225 mm block
 # The standard puts the page number's dash line 7 mm below the text block, i.e. 28 mm above the
 # page's bottom edge. Word measures the footer distance to the bottom of the footer line; a
@@ -40,7 +49,7 @@ FOOTER_DISTANCE_MM = 25
 HEADER_DISTANCE_MM = 15  # no header is printed; only keeps Word's header area inside the margin
 
 # --- type ----------------------------------------------------------------------------------
-BODY_PT, TITLE_PT, PAGE_NUMBER_PT, TABLE_PT = 16, 22, 14, 10.5  # 3号, 2号, 4号, 5号
+BODY_PT, TITLE_PT, PAGE_NUMBER_PT = 16, 22, 14  # 3号, 2号, 4号; tables 5号 (tables.TABLE_PT)
 FANGSONG, KAITI, HEITI, SONGTI = "仿宋_GB2312", "楷体_GB2312", "黑体", "宋体"
 XIAOBIAOSONG = "方正小标宋简体"
 LATIN = "Times New Roman"  # digits and Latin letters of body text and tables
@@ -120,14 +129,18 @@ FONT_DECLARATIONS = (
     (XIAOBIAOSONG, None, "auto"),
 )
 
-# A table cell is a number (right-aligned) when it reads like one: 1,234.56 / -3 / 12.5% / —.
-_NUMERIC = re.compile(r"^(?:[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|[—–\-－…]+)$")
 _DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
 
 
-def render_docx(doc: OfficialDocument, path: str | Path) -> Path:
-    """Write ``doc`` to ``path`` as an official-layout .docx and return the path."""
+def render_docx(doc: OfficialDocument, path: str | Path, *,
+                title_breaks: TitleBreaks | None = None) -> Path:
+    """Write ``doc`` to ``path`` as an official-layout .docx and return the path.
+
+    A title (the document's or an attachment's) too long for one line is broken where
+    ``title_breaks`` allows (:func:`title_lines`); a title that holds ``\n`` keeps its own breaks.
+    """
     path = Path(path)
+    doc = with_title_lines(doc, title_breaks or TitleBreaks())
     document = docx.Document()
     ooxml.drop_template_leftovers(document)
     ooxml.declare_fonts(document, FONT_DECLARATIONS)
@@ -144,8 +157,21 @@ def render_docx(doc: OfficialDocument, path: str | Path) -> Path:
     return path
 
 
-def is_numeric_cell(text: str) -> bool:
-    return bool(_NUMERIC.match(text.strip()))
+def title_advance_pt(ch: str) -> float:
+    """Width of one title character (2号 小标宋): Chinese a full em, digits and Latin letters
+    about half, each less the condensed character spacing every paragraph inherits."""
+    em = 0.55 if ord(ch) < 0x80 else 1.0
+    return em * TITLE_PT + condensed_spacing(TEXT_WIDTH_TWIPS) / 20
+
+
+def title_lines(title: str, rules: TitleBreaks) -> str:
+    """``title`` with line breaks where GB/T 9704 would have them, for a 156 mm line."""
+    return break_title(title, rules, TEXT_WIDTH_TWIPS / ooxml.TWIPS_PER_PT, title_advance_pt)
+
+
+def with_title_lines(doc: OfficialDocument, rules: TitleBreaks) -> OfficialDocument:
+    attachments = [dataclasses.replace(a, title=title_lines(a.title, rules)) for a in doc.attachments]
+    return dataclasses.replace(doc, title=title_lines(doc.title, rules), attachments=attachments)
 
 
 def display_width(text: str) -> float:
@@ -358,34 +384,13 @@ def _write_attachment(document, attachment: Attachment, styles, text_width: int)
         widths,
         header_style_id=styles[STYLE_TABLE_HEADER].style_id,
         body_style_id=styles[STYLE_TABLE_TEXT].style_id,
-        align=lambda text: "right" if is_numeric_cell(text) else "left",
+        align=lambda text, column: cell_alignment(attachment, text, column),
+        group_rows=attachment.group_rows,
+        cell_margin=CELL_MARGIN_TWIPS,
     )
     document.element.body.sectPr.addprevious(table)
     for note in attachment.notes:
         _paragraph(document, styles[STYLE_TABLE_NOTE], note)
-
-
-CELL_MARGINS_PT = 11  # Word's default left + right cell margins (0.19 cm each)
-
-
-def cell_width_pt(text: str, font_pt: float = TABLE_PT) -> float:
-    """Printed width of one line: Latin letters and digits about 0.55 em, Chinese 1 em."""
-    return sum(0.55 if ord(ch) < 0x80 else 1.0 for ch in text) * font_pt
-
-
-def column_widths(attachment: Attachment, total_twips: int, cap_chars: float = 8) -> list[int]:
-    """Twips per column, summing to ``total_twips``: proportional to what the widest body cell
-    of each column needs at the table's font size, so figures stay on one line; long text
-    (beyond ``cap_chars`` characters) and headers wrap instead. At least two characters."""
-    needs = []
-    for index, header in enumerate(attachment.columns):
-        cells = [row[index] for row in attachment.rows] or [header]
-        widest = max(cell_width_pt(line) for cell in cells for line in cell.split("\n"))
-        needs.append(min(max(widest, 2 * TABLE_PT), cap_chars * TABLE_PT) + CELL_MARGINS_PT)
-    total = sum(needs)
-    widths = [math.floor(total_twips * need / total) for need in needs]
-    widths[needs.index(max(needs))] += total_twips - sum(widths)
-    return widths
 
 
 def document_timestamp(date_text: str) -> datetime:

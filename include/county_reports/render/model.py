@@ -77,15 +77,27 @@ class Heading1Section:
         _freeze(self, "subsections", self.subsections, (Heading2Section,))
 
 
+ALIGNMENTS = ("", "left", "center", "right")
+
+
 @dataclass(frozen=True)
 class Attachment:
-    """An appendix table on pages of its own: "附件1", a title, a table and notes under it."""
+    """An appendix table on pages of its own: "附件1", a title, a table and notes under it.
+
+    ``group_rows`` are indices of rows that head a group (a line of work): their first cell as
+    written, their second spanning the rest of the row; the cells after the second are empty.
+    ``column_align`` is empty or gives each column's body alignment: "left", "center", "right"
+    (a column of figures, which the layout never lets wrap) or "" (by what each cell holds:
+    figures right, text left).
+    """
 
     label: str  # "附件1"; a document with a single attachment may use plain "附件"
     title: str
     columns: Sequence[str]
     rows: Sequence[Sequence[str]]
     notes: Sequence[str] = field(default_factory=tuple)
+    group_rows: Sequence[int] = field(default_factory=tuple)
+    column_align: Sequence[str] = field(default_factory=tuple)
 
     def __post_init__(self) -> None:
         _require_text(self, "label")
@@ -108,6 +120,22 @@ class Attachment:
             rows.append(cells)
         object.__setattr__(self, "rows", tuple(rows))
         _freeze(self, "notes", self.notes, (str,))
+        _freeze(self, "group_rows", self.group_rows, (int,))
+        for index in self.group_rows:
+            if not 0 <= index < len(rows) or len(self.columns) < 2:
+                raise ValueError(f"Attachment {self.label!r} group row {index} is not a row of a"
+                                 f" table of two or more columns")
+            if any(rows[index][2:]):
+                raise ValueError(f"Attachment {self.label!r} group row {index}: only its first two"
+                                 f" cells may hold text (the second spans the rest of the row)")
+        _freeze(self, "column_align", self.column_align, (str,))
+        if self.column_align and len(self.column_align) != len(self.columns):
+            raise ValueError(f"Attachment {self.label!r} column_align has {len(self.column_align)}"
+                             f" entries, expected {len(self.columns)} (one per column)")
+        for value in self.column_align:
+            if value not in ALIGNMENTS:
+                raise ValueError(f"Attachment {self.label!r} column_align {value!r} is not one of"
+                                 f" {', '.join(repr(a) for a in ALIGNMENTS)}")
 
 
 @dataclass(frozen=True)

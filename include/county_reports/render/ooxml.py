@@ -7,15 +7,16 @@ table XML, the font table, and a deterministic zip. Nothing here knows about off
 from __future__ import annotations
 
 import io
-import os
 import zipfile
 from pathlib import Path
-from typing import Callable, Iterable, Sequence
+from typing import Callable, Collection, Iterable, Sequence
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from lxml import etree
+
+from county_reports import atomic
 
 # Child order of the elements we touch, from the ECMA-376 schema. Word rejects a file whose
 # children are out of order, so every insertion goes through ``set_child``.
@@ -210,10 +211,12 @@ def _el(tag: str, **attrs: str):
     return element
 
 
-def _paragraph(text: str, style_id: str, align: str | None):
+def _paragraph(text: str, style_id: str, align: str | None, keep_next: bool = False):
     p = _el("p")
     ppr = _el("pPr")
     ppr.append(_el("pStyle", val=style_id))
+    if keep_next:
+        ppr.append(_el("keepNext"))
     if align:
         ppr.append(_el("jc", val=align))
     p.append(ppr)
@@ -228,14 +231,19 @@ def build_table(
     *,
     header_style_id: str,
     body_style_id: str,
-    align: Callable[[str], str],
+    align: Callable[[str, int], str],
     border_size: int = 4,
+    group_rows: Collection[int] = (),
+    cell_margin: int = 85,
 ):
     """A bordered, centred, fixed-layout ``w:tbl``; the header row repeats on every page.
 
-    ``widths`` are twips per column; ``align(text)`` gives the ``w:jc`` of a body cell
-    ("left", "right", "center"); header cells are centred. Built as raw XML: python-docx's
-    cell API is quadratic in rows.
+    ``widths`` are twips per column; ``align(text, column)`` gives the ``w:jc`` of a body cell
+    ("left", "right", "center"); header cells are centred.
+    A row of ``group_rows`` (0-based body rows) heads a group: its second cell spans the rest
+    of the row, in the header style, left-aligned. ``cell_margin``: twips left and right of
+    each cell's text. Built as raw XML: python-docx's cell API is
+    quadratic in rows.
     """
     tbl = _el("tbl")
     tblpr = _el("tblPr")
@@ -247,7 +255,7 @@ def build_table(
     tblpr.append(borders)
     tblpr.append(_el("tblLayout", type="fixed"))
     margins = _el("tblCellMar")
-    for side, twips in (("top", 0), ("left", 85), ("bottom", 0), ("right", 85)):
+    for side, twips in (("top", 0), ("left", cell_margin), ("bottom", 0), ("right", cell_margin)):
         margins.append(_el(side, w=twips, type="dxa"))
     tblpr.append(margins)
     tblpr.append(_el("tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="1",
@@ -258,7 +266,18 @@ def build_table(
         grid.append(_el("gridCol", w=width))
     tbl.append(grid)
 
-    def row(cells: Sequence[str], is_header: bool):
+    def cell(text: str, width: int, style_id: str, jc: str, span: int = 1, keep_next: bool = False):
+        tc = _el("tc")
+        tcpr = _el("tcPr")
+        tcpr.append(_el("tcW", w=width, type="dxa"))
+        if span > 1:
+            tcpr.append(_el("gridSpan", val=span))
+        tcpr.append(_el("vAlign", val="center"))
+        tc.append(tcpr)
+        tc.append(_paragraph(text, style_id, jc, keep_next))
+        return tc
+
+    def row(cells: Sequence[str], is_header: bool, is_group: bool = False):
         tr = _el("tr")
         trpr = _el("trPr")
         trpr.append(_el("cantSplit"))
@@ -266,22 +285,22 @@ def build_table(
         if is_header:
             trpr.append(_el("tblHeader"))
         tr.append(trpr)
-        for text, width in zip(cells, widths):
-            tc = _el("tc")
-            tcpr = _el("tcPr")
-            tcpr.append(_el("tcW", w=width, type="dxa"))
-            tcpr.append(_el("vAlign", val="center"))
-            tc.append(tcpr)
+        if is_group:
+            # a group's heading row stays on the page of its first row (keep with next)
+            tr.append(cell(cells[0], widths[0], body_style_id, align(cells[0], 0), keep_next=True))
+            tr.append(cell(cells[1], sum(widths[1:]), header_style_id, "left", len(widths) - 1, True))
+            return tr
+        for index, (text, width) in enumerate(zip(cells, widths)):
             if is_header:
-                tc.append(_paragraph(text, header_style_id, "center"))
+                tr.append(cell(text, width, header_style_id, "center"))
             else:
-                tc.append(_paragraph(text, body_style_id, align(text)))
-            tr.append(tc)
+                tr.append(cell(text, width, body_style_id, align(text, index)))
         return tr
 
     tbl.append(row(header, True))
-    for cells in rows:
-        tbl.append(row(cells, False))
+    groups = set(group_rows)
+    for index, cells in enumerate(rows):
+        tbl.append(row(cells, False, index in groups and len(widths) > 1))
     return tbl
 
 
@@ -334,13 +353,9 @@ def add_font_declarations(
 
 # --- deterministic package -----------------------------------------------------------------
 
-def write_deterministic_zip(package: bytes, path: Path, date_time=(2020, 1, 1, 0, 0, 0)) -> None:
-    """Rewrite a .docx with fixed entry timestamps and attributes, in the same entry order.
-
-    python-docx stamps every entry with the current time; with these fixed, identical models
-    give byte-identical files. Written to a temporary name and renamed, so a reader never sees
-    half a file.
-    """
+def deterministic_zip(package: bytes, date_time=(2020, 1, 1, 0, 0, 0)) -> bytes:
+    """An OOXML package (.docx, .xlsx) rewritten with fixed entry timestamps and attributes, in
+    the same entry order: python-docx and openpyxl stamp every entry with the current time."""
     out = io.BytesIO()
     with zipfile.ZipFile(io.BytesIO(package)) as src, zipfile.ZipFile(out, "w") as dst:
         for info in src.infolist():
@@ -349,6 +364,10 @@ def write_deterministic_zip(package: bytes, path: Path, date_time=(2020, 1, 1, 0
             fixed.create_system = 0
             fixed.external_attr = 0
             dst.writestr(fixed, src.read(info.filename), compresslevel=6)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    tmp.write_bytes(out.getvalue())
-    os.replace(tmp, path)
+    return out.getvalue()
+
+
+def write_deterministic_zip(package: bytes, path: Path, date_time=(2020, 1, 1, 0, 0, 0)) -> None:
+    """Rewrite a .docx with fixed entry timestamps (:func:`deterministic_zip`), so identical
+    models give byte-identical files; written atomically, so a reader never sees half a file."""
+    atomic.write_bytes(path, deterministic_zip(package, date_time))

@@ -1,0 +1,312 @@
+"""The .xlsx beside each summary, for the office's own use: the appendix table, every county
+figure, and each line of work unit by unit, adding up to the county.
+
+Figures are numbers with number formats (0.00 for 万元, 0.0% for percentages stored as
+fractions, whole numbers for counts), rounded as printed; every sheet has a title, a header row
+frozen in place and notes; the per-unit sheets end in a 合计 row that is the sum of the rows
+above and equals the county sheet. Units that started or stopped reporting within the span or
+the same span last year are named in the notes (units.yaml ``active_from``/``active_to``).
+
+Identical inputs give byte-identical files: the document properties carry the report's date and
+the zip entries a fixed timestamp derived from it. The file is written atomically.
+"""
+from __future__ import annotations
+
+import io
+import re
+import zipfile
+from datetime import date, datetime
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import pandas as pd
+
+from county_reports import atomic, numbers
+from county_reports.aggregate import Span
+from county_reports.catalog import Catalog
+from county_reports.render import appendix, ooxml
+
+TITLE_ROW, SUBTITLE_ROW, HEADER_ROW = 1, 2, 3
+FIRST_DATA_ROW = HEADER_ROW + 1
+_SHEET_FORBIDDEN = re.compile(r"[\[\]:*?/\\]")
+_WIDTHS = {"number": 6, "name": 28, "uom": 8, "remark": 18}
+_FIGURE_WIDTH = 14
+
+
+def number_format(kind: str, decimals: int, uom: str = "", points_word: str = "个百分点",
+                  flat: str = "持平", change: bool = True) -> str:
+    """The Excel number format of a figure kind (see appendix.Figure); a change of zero reads
+    as ``flat`` (持平), as in the document."""
+    digits = "0" if decimals <= 0 else "0." + "0" * decimals
+    if kind == appendix.PCT:
+        return f'0.0%;-0.0%;"{flat}"' if change else "0.0%"
+    if kind == appendix.POINTS:
+        return f'{digits}"{points_word}";-{digits}"{points_word}";"{flat}"'
+    if kind == appendix.DIFF:
+        return f'{digits}"{uom}";-{digits}"{uom}";"{flat}"'
+    return digits
+
+
+def cell_value(figure: appendix.Figure) -> float | int | None:
+    """The number a cell stores: rounded as printed; a percentage as a fraction (8.6% → 0.086)."""
+    if figure.value is None:
+        return None
+    rounded = numbers.round_half_up(figure.value, figure.decimals)   # figure.value is as printed
+    if figure.kind == appendix.PCT:
+        return float(rounded / Decimal(100))
+    if figure.decimals <= 0:
+        return int(rounded)
+    return float(rounded)
+
+
+def write_workbook(path: Path, catalog: Catalog, wording: dict, kind: str, span: Span,
+                   figures: pd.DataFrame, per_unit: pd.DataFrame, reporting: pd.DataFrame,
+                   report_date: date) -> Path:
+    """Render the workbook to ``path`` (atomically) and return the path.
+
+    ``figures`` is aggregate.county_figures, ``per_unit`` aggregate.unit_values_table and
+    ``reporting`` aggregate.completeness_summary, all for ``span``."""
+    data = workbook_bytes(catalog, wording, kind, span, figures, per_unit, reporting, report_date)
+    return atomic.write_bytes(Path(path), data)
+
+
+def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, figures: pd.DataFrame,
+                   per_unit: pd.DataFrame, reporting: pd.DataFrame, report_date: date) -> bytes:
+    """The workbook's bytes (see :func:`write_workbook`)."""
+    from openpyxl import Workbook
+
+    cfg = wording["attachments"]["workbook"]
+    table_cfg = wording["attachments"]["indicators"]
+    fields = appendix.span_fields(catalog, span, report_date)
+    roster = appendix.roster_notes(catalog, table_cfg["roster"], span)
+
+    book = Workbook()
+    book.remove(book.active)
+    for name, title, every in ((cfg["main_sheet"], table_cfg["title"], False),
+                               (cfg["county_sheet"], cfg["county_title"], True)):
+        rows = appendix.indicator_rows(catalog, wording, figures, span, kind, every=every)
+        notes = appendix.table_notes(catalog, wording, span, fields, appendix.visible_columns(rows))
+        _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes)
+    for section in catalog.sections:
+        _unit_sheet(book, catalog, wording, section, span, per_unit, reporting, fields, roster)
+
+    stamp = datetime(report_date.year, report_date.month, report_date.day)
+    props = book.properties
+    props.creator = props.lastModifiedBy = catalog.bureau.name
+    props.title = appendix.fill(table_cfg["title"], **fields)
+    props.created = props.modified = stamp
+    return _package(book, (stamp.year, stamp.month, stamp.day, 0, 0, 0))
+
+
+def _package(book, date_time) -> bytes:
+    """The workbook's bytes without openpyxl's save(), which stamps 'modified' with the clock."""
+    from openpyxl.writer.excel import ExcelWriter
+
+    buffer = io.BytesIO()
+    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
+        ExcelWriter(book, archive).write_data()
+    return ooxml.deterministic_zip(buffer.getvalue(), date_time)
+
+
+def sheet_name(text: str) -> str:
+    """Excel's rules: at most 31 characters, none of []:*?/\\."""
+    return _SHEET_FORBIDDEN.sub("", text)[:31]
+
+
+# --------------------------------------------------------------------------- styling
+
+
+def _styles():
+    from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
+
+    thin = Side(style="thin", color="000000")
+    return {
+        "title": Font(name="宋体", size=16, bold=True),
+        "subtitle": Font(name="宋体", size=10),
+        "header": Font(name="宋体", size=11, bold=True),
+        "bold": Font(name="宋体", size=11, bold=True),
+        "body": Font(name="宋体", size=11),
+        "note": Font(name="宋体", size=10),
+        "fill": PatternFill("solid", fgColor="D9D9D9"),
+        "border": Border(left=thin, right=thin, top=thin, bottom=thin),
+        "centre": Alignment(horizontal="center", vertical="center", wrap_text=True),
+        "left": Alignment(horizontal="left", vertical="center", wrap_text=True),
+        "right": Alignment(horizontal="right", vertical="center"),
+        "note_align": Alignment(horizontal="left", vertical="top", wrap_text=True),
+    }
+
+
+def _heading(sheet, title: str, subtitle: str, headers: list[str], styles) -> None:
+    last = len(headers)
+    sheet.cell(TITLE_ROW, 1, title).font = styles["title"]
+    sheet.cell(TITLE_ROW, 1).alignment = styles["centre"]
+    sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=last)
+    sheet.row_dimensions[TITLE_ROW].height = 30
+    sheet.cell(SUBTITLE_ROW, 1, subtitle).font = styles["subtitle"]
+    sheet.cell(SUBTITLE_ROW, 1).alignment = styles["left"]
+    sheet.merge_cells(start_row=SUBTITLE_ROW, start_column=1, end_row=SUBTITLE_ROW, end_column=last)
+    for column, text in enumerate(headers, start=1):
+        cell = sheet.cell(HEADER_ROW, column, text)
+        cell.font, cell.fill, cell.border, cell.alignment = (styles["header"], styles["fill"],
+                                                             styles["border"], styles["centre"])
+    sheet.row_dimensions[HEADER_ROW].height = 32
+    sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
+
+
+def _notes(sheet, row: int, notes: list[str], width: int, styles) -> None:
+    for offset, note in enumerate(notes):
+        cell = sheet.cell(row + offset, 1, note)
+        cell.font, cell.alignment = styles["note"], styles["note_align"]
+        sheet.merge_cells(start_row=row + offset, start_column=1, end_row=row + offset, end_column=width)
+        sheet.row_dimensions[row + offset].height = 15 * max(1, -(-len(note) // (width * 9)))
+
+
+# --------------------------------------------------------------------------- sheets
+
+
+def _county_sheet(book, wording: dict, name: str, title: str, rows: list[appendix.TableRow], kind: str,
+                  fields: dict, notes: list[str]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    styles = _styles()
+    change = wording["attachments"]["indicators"]["change"]
+    columns = appendix.visible_columns(rows)
+    sheet = book.create_sheet(sheet_name(name))
+    _heading(sheet, title, appendix.fill(wording["attachments"]["workbook"]["subtitle"], **fields),
+             appendix.headers(wording, columns, kind, fields), styles)
+    for offset, row in enumerate(rows):
+        r = FIRST_DATA_ROW + offset
+        for index, column in enumerate(columns, start=1):
+            cell = sheet.cell(r, index)
+            cell.border = styles["border"]
+            if column == "number":
+                cell.value = row.number if row.is_category else int(row.number)
+                cell.alignment = styles["centre"]
+            elif column in appendix.FIGURE_COLUMNS:
+                figure = row.figures.get(column, appendix.NO_FIGURE)
+                cell.value = cell_value(figure)
+                cell.number_format = number_format(figure.kind, figure.decimals, row.uom,
+                                                   change.get("points_word", "个百分点"),
+                                                   change.get("flat", "持平"), column == "change")
+                cell.alignment = styles["right"]
+            else:
+                cell.value = row.text(column) or None
+                cell.alignment = styles["centre"] if column == "uom" else styles["left"]
+            cell.font = styles["bold"] if row.is_category else styles["body"]
+    for index, column in enumerate(columns, start=1):
+        sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column, _FIGURE_WIDTH)
+    sheet.freeze_panes = sheet.cell(FIRST_DATA_ROW, columns.index("uom") + 2 if "uom" in columns else 3)
+    _notes(sheet, FIRST_DATA_ROW + len(rows) + 1, notes, len(columns), styles)
+
+
+def additive(indicator) -> bool:
+    """Unit figures add up to the county figure (sums of flows, levels of stocks)."""
+    return indicator.over_units == "sum" and indicator.over_time in ("sum", "last")
+
+
+def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_unit: pd.DataFrame,
+                reporting: pd.DataFrame, fields: dict, roster: list[str]) -> None:
+    from openpyxl.utils import get_column_letter
+
+    cfg = wording["attachments"]["workbook"]
+    columns = wording["attachments"]["indicators"]["columns"]
+    indicators = [i for i in catalog.indicators if i.section == section.code and additive(i)
+                  and i.code in per_unit.columns and per_unit[i.code].notna().any()]
+    if not indicators:
+        return
+    styles = _styles()
+    table = unit_table(catalog, indicators, span, per_unit)
+    missing = {row.unit: list(row.missing_periods) for row in reporting.itertuples(index=False)}
+    sheet = book.create_sheet(sheet_name(appendix.fill(cfg["unit_sheet"], section=section.name)))
+    headers = [columns["number"], cfg["unit_column"], *[f"{i.name}（{i.uom}）" for i in indicators],
+               columns["remark"]]
+    _heading(sheet, appendix.fill(cfg["unit_title"], section=section.name, **fields),
+             appendix.fill(cfg["subtitle"], **fields), headers, styles)
+    formats = [number_format(appendix.NUMBER, int(i.decimals)) for i in indicators]
+    row_index = FIRST_DATA_ROW
+    for number, (unit, name, values, inactive) in enumerate(table, start=1):
+        remarks = []
+        if missing.get(unit):
+            months = "、".join(f"{int(p[5:])}月" for p in missing[unit])
+            remarks.append(appendix.fill(cfg["unit_missing"], months=months))
+        if inactive:
+            remarks.append(cfg["unit_inactive"])
+        cells = [number, name, *values, "；".join(remarks) or None]
+        _unit_row(sheet, row_index, cells, formats, styles, bold=False)
+        row_index += 1
+    totals = [_total([values[k] for _u, _n, values, _i in table], int(i.decimals))
+              for k, i in enumerate(indicators)]
+    _unit_row(sheet, row_index, [None, cfg["total_row"], *totals, None], formats, styles, bold=True)
+    sheet.column_dimensions["A"].width = _WIDTHS["number"]
+    sheet.column_dimensions["B"].width = 30
+    for k in range(len(indicators)):
+        sheet.column_dimensions[get_column_letter(3 + k)].width = 16
+    sheet.column_dimensions[get_column_letter(3 + len(indicators))].width = 24
+    sheet.freeze_panes = sheet.cell(FIRST_DATA_ROW, 3)
+    sheet.page_setup.orientation = "landscape"
+    lead = wording["attachments"]["indicators"].get("notes_lead", "")
+    notes = [cfg["unit_note"], *roster]
+    notes = [lead + notes[0]] if len(notes) == 1 else \
+        [f"{lead if i == 1 else ''}{i}.{n}" for i, n in enumerate(notes, start=1)]
+    _notes(sheet, row_index + 2, notes, len(headers), styles)
+
+
+def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.DataFrame) -> list[tuple]:
+    """(unit, name, [value per indicator, rounded as printed], inactive at the span's end) for
+    every unit expected to report one of ``indicators`` in the span or that reported one, in
+    registry order. A stock's value is left out for a unit no longer active at the span's end:
+    the county level is held by the units that exist then."""
+    expected = {u.code for u in catalog.units
+                if any(u.active_in(p) for p in span.periods)
+                and any(u.kind in i.reported_by for i in indicators)}
+    frame = per_unit.set_index("unit")
+    order = [u.code for u in catalog.units] + sorted(set(frame.index) - set(catalog.unit_by_code))
+    out = []
+    for unit in order:
+        has = unit in frame.index and any(not numbers.is_missing(frame.at[unit, i.code]) for i in indicators)
+        if not (has or unit in expected):
+            continue
+        known = catalog.unit_by_code.get(unit)
+        inactive = known is not None and not known.active_in(span.last)
+        values = []
+        for indicator in indicators:
+            raw = frame.at[unit, indicator.code] if unit in frame.index else None
+            if numbers.is_missing(raw) or (inactive and indicator.over_time == "last"):
+                values.append(None)
+            else:
+                values.append(_rounded(raw, int(indicator.decimals)))
+        stock_dropped = inactive and any(
+            i.over_time == "last" and (unit in frame.index and not numbers.is_missing(frame.at[unit, i.code])
+                                       or (known is not None and known.kind in i.reported_by))
+            for i in indicators)
+        name = known.name if known else str(frame.at[unit, "unit_name"])
+        out.append((unit, name, values, stock_dropped))
+    return out
+
+
+def _rounded(value: Any, decimals: int) -> float | int:
+    rounded = numbers.round_half_up(float(value), decimals)
+    return int(rounded) if decimals <= 0 else float(rounded)
+
+
+def _total(values: list, decimals: int) -> float | int | None:
+    present = [Decimal(repr(v)) for v in values if v is not None]
+    if not present:
+        return None
+    total = sum(present, Decimal(0))
+    return int(total) if decimals <= 0 else float(total)
+
+
+def _unit_row(sheet, row: int, cells: list, formats: list[str], styles, *, bold: bool) -> None:
+    for column, value in enumerate(cells, start=1):
+        cell = sheet.cell(row, column, value)
+        cell.border = styles["border"]
+        cell.font = styles["bold"] if bold else styles["body"]
+        if 3 <= column < 3 + len(formats):
+            cell.number_format = formats[column - 3]
+            cell.alignment = styles["right"]
+        elif column == 1:
+            cell.alignment = styles["centre"]
+        else:
+            cell.alignment = styles["left"]
