@@ -13,7 +13,6 @@ import time
 import pytest
 
 import status_seed
-from airflow_server import ApiServer
 
 pytestmark = pytest.mark.airflow
 
@@ -27,21 +26,8 @@ PAGES = {
 
 
 @pytest.fixture(scope="module")
-def server(catalog, tmp_path_factory):
-    root = tmp_path_factory.mktemp("api-server")
-    data = root / "data"
-    data.mkdir()
-    status_seed.seed(data, catalog, url=f"sqlite:///{data / 'warehouse.db'}")
-    api = ApiServer(root / "airflow-work", data)
-    try:
-        api.start()
-        print(f"\napi-server with FAB auth manager up in {api.setup_seconds:.1f} s at {api.url}")
-        yield api
-    except BaseException:
-        print(api.tail())
-        raise
-    finally:
-        api.stop()
+def server(status_server):
+    return status_server          # tests/conftest.py: one api-server for the session
 
 
 def _fingerprint(path):
