@@ -2,7 +2,7 @@
 
 2025-01 … 2025-06 accepted for every unit, except: TS03 sent nothing for June (missing); TS02's
 June came first as a rejected version with an issue and feedback, then as an accepted
-correction (version 2) whose raw value the clerk wrote as "1,234.5". One document in reports/.
+correction (version 2) whose clerk wrote 政务服务事项办结 in full-width digits ("１２３４"). One document in reports/.
 """
 from __future__ import annotations
 
@@ -15,7 +15,8 @@ from county_reports.warehouse import Warehouse
 
 PERIOD = "2025-06"
 DOCUMENT = ("2025", "清河县交通运输局2025年上半年工作总结.docx")
-REJECTION = "河口镇交通运输管理站2025-06：客运量填报值“abc”不是数字，请核实后重新报送。"
+REJECTION = "河口镇交通运输管理站2025-06：政务服务事项办结（件）填报值“abc”不是数字，请核实后重新报送。"
+INDICATOR, RAW, NORMALISED = "SERVICE_ITEMS", "１２３４", 1234.0
 
 
 def seed(data_dir: Path, catalog, url: str | None = None) -> None:
@@ -24,15 +25,15 @@ def seed(data_dir: Path, catalog, url: str | None = None) -> None:
         warehouse.sync_roster(catalog, "seed")
         verdicts = accepted_verdicts(catalog, "2025-01", PERIOD, skip={("TS03", PERIOD)})
         june = next(v for v in verdicts if (v.unit, v.period) == ("TS02", PERIOD))
-        first = sorted(june.values)[0]
+        first = INDICATOR
         rejected = dataclasses.replace(
             june, sha256="seed-TS02-2025-06-v1", status=REJECTED,
             raw_values={**june.raw_values, first: "abc"},
             values={k: v for k, v in june.values.items() if k != first},
             issues=(Issue("TS02", PERIOD, first, "abc", "NUMERIC", "error", REJECTION),))
         corrected = dataclasses.replace(
-            june, sha256="seed-TS02-2025-06-v2", raw_values={**june.raw_values, first: "1,234.5"},
-            values={**june.values, first: 1234.5})
+            june, sha256="seed-TS02-2025-06-v2", raw_values={**june.raw_values, first: RAW},
+            values={**june.values, first: NORMALISED})
         others = [v for v in verdicts if v is not june]
         warehouse.record_verdicts(others, "seed")
         [stored] = warehouse.record_verdicts([rejected], "seed")

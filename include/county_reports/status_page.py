@@ -102,6 +102,7 @@ class MonthRow:
     latest: pages.Version | None
     not_received: pages.NotReceived | None
     feedback: pages.Feedback | None
+    feedback_version: int | None = None       # the version the latest feedback was about
 
 
 def month_page(warehouse: Warehouse, catalog: Catalog, period: str, now: datetime | None = None) -> str:
@@ -118,9 +119,11 @@ def month_page(warehouse: Warehouse, catalog: Catalog, period: str, now: datetim
         versions = history.versions.get((unit.code, period), [])
         current = next((v for v in versions if v.current), None)
         sent = history.feedback.get((unit.code, period), [])
+        about = next((v.version for v in versions if sent and v.id == sent[0].submission_id), None)
         rows.append(MonthRow(unit, status.get(unit.code), current or (versions[0] if versions else None),
-                             history.not_received.get((unit.code, period)), sent[0] if sent else None))
-    rows.sort(key=lambda r: (r.status not in ("rejected", "missing"), r.unit.code))
+                             history.not_received.get((unit.code, period)), sent[0] if sent else None,
+                             about))
+    rows.sort(key=lambda r: r.status not in ("rejected", "missing"))     # problems first, roster order
     counts = {"expected": len(status), **{k: sum(1 for s in status.values() if s == k)
                                           for k in ("on_time", "late", "rejected", "missing")}}
     return _render("month.html", catalog, root="../", period=period, rows=rows, counts=counts,

@@ -16,7 +16,12 @@ from pathlib import Path
 
 import pytest
 
-from conftest import service_unavailable
+
+def service_unavailable(what: str) -> None:
+    """Skip locally; in CI a missing browser is a failure, never a silent skip."""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required in CI but unavailable")
+    pytest.skip(f"{what} unavailable")
 
 CHROMIUM = Path(os.environ.get("CHROMIUM_BINARY", "/usr/bin/chromium"))
 CHROMEDRIVER = Path(os.environ.get("CHROMEDRIVER", "/usr/bin/chromedriver"))

@@ -53,7 +53,8 @@ def test_admin_opens_browse_status_and_a_unit_page(signed_in, status_server, scr
     assert "第 2 版 · 接受 · 现行版本" in text and "第 1 版 · 退回" in text
     assert status_seed.REJECTION in text and "已送达" in text
     values = driver.find_elements(By.CSS_SELECTOR, ".version.current table.values tr")
-    assert any("1,234.5" in tr.text for tr in values), "the value as received and normalised"
+    service = next(tr.text for tr in values if status_seed.INDICATOR in tr.text)
+    assert service.endswith(f"{status_seed.RAW} 1,234"), "the value as received and as normalised"
     driver.execute_script("arguments[0].scrollIntoView()", june)
     driver.switch_to.default_content()
     screenshot("03-unit-page")
