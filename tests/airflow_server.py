@@ -63,6 +63,7 @@ class ApiServer:
         return self.workdir / "api-server.log"
 
     def env(self) -> dict[str, str]:
+        """The server's environment (fresh secrets); after start(), ``environment`` is the one in use."""
         env = {k: v for k, v in os.environ.items()
                if not k.startswith(("AIRFLOW_", "AIRFLOW__", "COUNTY_REPORTS_"))}
         env.update({
@@ -91,7 +92,7 @@ class ApiServer:
 
     def start(self) -> "ApiServer":
         self.workdir.mkdir(parents=True, exist_ok=True)
-        self._env = self.env()
+        self._env = self.environment = self.env()
         started = time.monotonic()
         self._run("db", "migrate")
         self._run("dags", "reserialize")
