@@ -105,7 +105,8 @@ class MonthRow:
     feedback_version: int | None = None       # the version the latest feedback was about
 
 
-def month_page(warehouse: Warehouse, catalog: Catalog, period: str, now: datetime | None = None) -> str:
+def month_page(warehouse: Warehouse, catalog: Catalog, period: str, now: datetime | None = None,
+               *, root: str = "../") -> str:
     """The month's validation report for every unit the roster expects (or that sent anything),
     rebuilt from the warehouse: a partial re-run of a few units changes only their rows."""
     history = pages.month_history(warehouse.engine, period)
@@ -126,7 +127,7 @@ def month_page(warehouse: Warehouse, catalog: Catalog, period: str, now: datetim
     rows.sort(key=lambda r: r.status not in ("rejected", "missing"))     # problems first, roster order
     counts = {"expected": len(status), **{k: sum(1 for s in status.values() if s == k)
                                           for k in ("on_time", "late", "rejected", "missing")}}
-    return _render("month.html", catalog, root="../", period=period, rows=rows, counts=counts,
+    return _render("month.html", catalog, root=root, period=period, rows=rows, counts=counts,
                    now=now or datetime.now(timezone.utc))
 
 
@@ -135,7 +136,7 @@ def write_validation_reports(warehouse: Warehouse, catalog: Catalog, period_list
     written = []
     for period in period_list:
         path = Path(folder) / f"{period}.html"
-        atomic.write_text(path, month_page(warehouse, catalog, period).replace('href="../', 'href="./'))
+        atomic.write_text(path, month_page(warehouse, catalog, period, root="./"))
         written.append(path)
     return written
 
