@@ -21,9 +21,9 @@ RUN pip install --no-cache-dir --no-deps -e /opt/airflow \
 # Mount points of the named volumes: created here, group 0 writable, so a fresh volume starts
 # with this ownership and any AIRFLOW_UID (always in group 0) can write to it.
 USER root
-RUN mkdir -p /opt/airflow/data /opt/airflow/auth \
- && chown -R airflow:0 /opt/airflow/data /opt/airflow/auth \
- && chmod -R g+rwX /opt/airflow/data /opt/airflow/auth
+RUN mkdir -p /opt/airflow/data \
+ && chown -R airflow:0 /opt/airflow/data \
+ && chmod -R g+rwX /opt/airflow/data
 USER airflow
 
 ENV COUNTY_REPORTS_DATA=/opt/airflow/data

@@ -152,9 +152,9 @@ def collect_monthly():
             warehouse.migrate()
             history = warehouse.history(None, intake.history_periods(months))
         files = intake.validate_outcomes(outcomes, catalog, data, history=history,
-                                         docs_dir=data / "validation",
+                                         docs_dir=data / "validation" / "checks",
                                          out_dir=data / "verdicts" / _safe(run_id))
-        print(f"Validated {len(files)} month(s); reports in {data / 'validation'}")
+        print(f"Validated {len(files)} month(s); this run's checks in {data / 'validation' / 'checks'}")
         return {"months": months, "verdict_files": files, "not_received": intake.not_received(outcomes)}
 
     @task
@@ -221,7 +221,7 @@ def collect_monthly():
     def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict,
                   outlet_events=None) -> dict:
         """The admin's one-screen view: every unit's outcome, the validation verdicts, the reporting rate."""
-        from county_reports import ledger
+        from county_reports import ledger, settings, status_page
         from county_reports.catalog import load_catalog
         from county_reports.validate import feedback
         from county_reports.validate.model import read_verdicts
@@ -234,6 +234,9 @@ def collect_monthly():
         print("\n".join(feedback.summary_lines(verdicts, catalog)))
         with Warehouse() as warehouse:
             rates = warehouse.reporting_rate(catalog, validated["months"])
+            # the month's report over every unit in the warehouse, not only this run's units
+            status_page.write_validation_reports(warehouse, catalog, validated["months"],
+                                                 settings.data_dir() / "validation")
         print(rates.to_string(index=False))
         outlet_events[ACCEPTED_DATA].extra = {"periods": validated["months"]}
         return {"months": validated["months"], "feedback": notified,

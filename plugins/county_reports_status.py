@@ -1,50 +1,71 @@
-"""Airflow UI plugin: the bureau's reporting status page (报送情况) in the navigation.
+"""Airflow UI plugin: the bureau's reporting status pages (报送情况) in the Browse menu.
 
-Served by the api-server as a FastAPI app under /county-reports; the page itself is built by
-``county_reports.status_page`` from the warehouse. Heavy imports happen per request, not when
+Served by the api-server as a FastAPI app under /county-reports. Airflow does not authenticate a
+plugin's FastAPI app, so every route depends on the core API's own check: the caller's JWT
+(``Authorization: Bearer`` or the UI's session cookie) resolved by the auth manager, and the
+right to read the ``collect_monthly`` DAG (``requires_access_dag``). No credentials → 401, a bad
+token or a user without that right → 403.
+
+The pages (``county_reports.status_page``) only read: the warehouse is opened read-only and
+never migrated here. No OpenAPI or docs routes. Heavy imports happen per request, not when
 Airflow loads plugins.
 """
 from __future__ import annotations
 
 import re
 
+from airflow.api_fastapi.core_api.security import requires_access_dag
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query
 from fastapi.responses import FileResponse, HTMLResponse
 
-app = FastAPI(title="County reporting status", docs_url=None, redoc_url=None)
+DAG_ID = "collect_monthly"          # who may read this DAG may read the status pages
+authorized = requires_access_dag("GET", param_dag_id=DAG_ID)
+
+app = FastAPI(title="County reporting status", docs_url=None, redoc_url=None, openapi_url=None,
+              dependencies=[Depends(authorized)])
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
+_UNIT = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+
+
+def _page(build) -> HTMLResponse:
+    from county_reports import status_page
+    from county_reports.catalog import load_catalog
+
+    catalog = load_catalog()
+    try:
+        warehouse = status_page.open_warehouse()
+    except status_page.WarehouseUnavailable as exc:
+        return HTMLResponse(status_page.unavailable_page(catalog, str(exc)), status_code=503)
+    with warehouse:
+        return HTMLResponse(build(warehouse, catalog))
 
 
 @app.get("/", response_class=HTMLResponse)
-def reporting_status(months: int = Query(12, ge=1, le=36)) -> str:
-    from datetime import date
+def reporting_status(months: int = Query(12, ge=1, le=36)) -> HTMLResponse:
+    from county_reports import settings, status_page
 
-    from county_reports import periods, settings, status_page
+    return _page(lambda w, c: status_page.grid_page(w, c, months, settings.data_dir()))
+
+
+@app.get("/units/{code}", response_class=HTMLResponse)
+def unit_status(code: str) -> HTMLResponse:
+    from county_reports import status_page
     from county_reports.catalog import load_catalog
-    from county_reports.warehouse import Warehouse
 
-    catalog = load_catalog()
-    with Warehouse() as warehouse:
-        warehouse.migrate()
-        last = status_page.latest_period(warehouse, periods.previous(periods.of_date(date.today())))
-        window = status_page.window(last, months)
-        completeness = warehouse.completeness(catalog, window)
-        rates = warehouse.reporting_rate(catalog, window)
-    reports = {p.stem for p in (settings.data_dir() / "validation").glob("*.html")}
-    return status_page.render(catalog, completeness, rates, window, validation_reports=reports,
-                              document_links=status_page.documents(settings.data_dir()),
-                              circular_links=status_page.circulars(settings.data_dir()))
+    unit = load_catalog().unit_by_code.get(code) if _UNIT.match(code) else None
+    if unit is None:
+        raise HTTPException(404, "no such unit")
+    return _page(lambda w, c: status_page.unit_page(w, c, unit))
 
 
-@app.get("/validation/{period}")
-def validation_report(period: str) -> FileResponse:
-    from county_reports import settings
+@app.get("/validation/{period}", response_class=HTMLResponse)
+def validation_report(period: str) -> HTMLResponse:
+    from county_reports import status_page
 
-    path = settings.data_dir() / "validation" / f"{period}.html"
-    if not _PERIOD.match(period) or not path.is_file():
+    if not _PERIOD.match(period):
         raise HTTPException(404, "no validation report for that month")
-    return FileResponse(path, media_type="text/html; charset=utf-8")
+    return _page(lambda w, c: status_page.month_page(w, c, period))
 
 
 @app.get("/documents/{year}/{name}")
@@ -71,5 +92,7 @@ def circular(period: str) -> FileResponse:
 class CountyReportsStatusPlugin(AirflowPlugin):
     name = "county_reports_status"
     fastapi_apps = [{"app": app, "url_prefix": "/county-reports", "name": "County reporting status"}]
-    external_views = [{"name": "报送情况 Reporting status", "href": "/county-reports/",
+    # href relative (no leading slash): the UI resolves it against its base URL, so the page
+    # also works when AIRFLOW__API__BASE_URL has a path (https://host/airflow/).
+    external_views = [{"name": "报送情况", "href": "county-reports/",
                        "url_route": "county-reports", "destination": "nav", "category": "browse"}]

@@ -107,3 +107,26 @@ def smtp_inbox():
     controller = inbox.start()
     yield controller.hostname, controller.port, inbox
     controller.stop()
+
+
+@pytest.fixture(scope="session")
+def status_server(catalog, tmp_path_factory):
+    """A real ``airflow api-server`` (FAB auth manager, users admin/viewer/outsider) serving a
+    seeded warehouse: shared by the status-page and browser tests (tests/airflow_server.py)."""
+    import status_seed
+    from airflow_server import ApiServer
+
+    root = tmp_path_factory.mktemp("api-server")
+    data = root / "data"
+    data.mkdir()
+    status_seed.seed(data, catalog, url=f"sqlite:///{data / 'warehouse.db'}")
+    api = ApiServer(root / "airflow-work", data)
+    try:
+        api.start()
+        print(f"\napi-server with the FAB auth manager up in {api.setup_seconds:.1f} s at {api.url}")
+        yield api
+    except BaseException:
+        print(api.tail())
+        raise
+    finally:
+        api.stop()

@@ -30,8 +30,9 @@ AIRFLOW_SERVICES = {"airflow-init", *(s for s in AIRFLOW_COMMANDS if s != "simul
 INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?])(?P<arg>[^}]*))?\}")
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN(_|$)|PRIVATE|(^|_)KEY$|CREDENTIAL", re.I)
 URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:(?P<password>[^@\s]*)@", re.I)
-# The one literal allowed: the documented local-trial default of the PostgreSQL password.
-DEV_DEFAULTS = {"POSTGRES_PASSWORD": "airflow"}
+DEV_DEFAULTS: dict[str, str] = {}     # no secret has a default, not even for a trial
+FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+VIEWER_ROLE = "CountyReportsViewer"
 
 
 @pytest.fixture(scope="module")
@@ -121,7 +122,6 @@ def test_init_migrates_creates_the_pool_and_checks_the_config(services):
     assert "airflow db migrate" in script
     assert 'airflow pools set unit_endpoints 8 "concurrent pulls of unit endpoints"' in script
     assert "python -m county_reports check-config" in script
-    assert "users create" not in script  # Airflow 3 simple auth manager: no users to create
     for name in AIRFLOW_SERVICES - {"airflow-init"}:
         depends = services[name]["depends_on"]
         assert depends["airflow-init"]["condition"] == "service_completed_successfully", name
@@ -140,8 +140,74 @@ def test_long_running_services_have_healthchecks(services):
         assert check and check.get("test"), f"{name} has no healthcheck"
 
 
-def test_api_server_is_published_on_8080(services):
-    assert any(str(p).endswith(":8080") for p in services["airflow-apiserver"]["ports"])
+def test_api_server_is_published_on_8080_on_localhost_only_by_default(services):
+    [port] = services["airflow-apiserver"]["ports"]
+    host, published, target = INTERPOLATION.sub(lambda m: m["arg"] or "", str(port)).split(":")
+    assert (host, target) == ("127.0.0.1", "8080"), port
+    assert str(port).startswith("${AIRFLOW_BIND:-127.0.0.1}:"), "bind address configurable, localhost default"
+    for name, service in services.items():
+        if name != "airflow-apiserver":
+            assert not service.get("ports"), f"{name} publishes a port"
+
+
+def test_the_simulator_is_only_in_the_demo_profile_with_only_the_data_volume(services):
+    simulator = services["simulator"]
+    assert simulator.get("profiles") == ["demo"]
+    for name in SERVICES - {"simulator"}:
+        assert not services[name].get("profiles"), f"{name} must start without a profile"
+    assert [str(v).split(":")[1] for v in simulator["volumes"]] == ["/opt/airflow/data"]
+    env = _env(simulator)
+    assert not [k for k in env if k.startswith("AIRFLOW__") or SECRET_NAME.search(k)], env
+
+
+# --------------------------------------------------------------------------- sign-in
+
+
+def test_every_airflow_service_runs_the_fab_auth_manager(compose, services):
+    for name in AIRFLOW_SERVICES:
+        assert _env(services[name])["AIRFLOW__CORE__AUTH_MANAGER"] == FAB, name
+    text = COMPOSE.read_text(encoding="utf-8")
+    assert "SIMPLE_AUTH_MANAGER" not in text, "the development auth manager is not for production"
+    assert "passwords.json" not in text and "airflow-auth" not in text
+    pins = (REPO / "requirements.txt").read_text(encoding="utf-8")
+    assert re.search(r"^apache-airflow-providers-fab==3\.10\.2$", pins, re.M)
+
+
+def test_init_creates_the_admin_and_the_read_only_role_of_the_status_page(services):
+    init = services["airflow-init"]
+    script = " ".join(_argv(init["command"]))
+    steps = ["airflow db migrate", "airflow dags reserialize", f"airflow roles create {VIEWER_ROLE}",
+             f"airflow roles add-perms {VIEWER_ROLE}", "airflow users create"]
+    positions = [script.find(step) for step in steps]
+    assert -1 not in positions and positions == sorted(positions), dict(zip(steps, positions))
+    grant = re.search(rf"roles add-perms {VIEWER_ROLE} -r (?P<res>[^-]+) -a (?P<act>\S+)", script)
+    assert grant and set(grant["res"].split()) == {"DAG:collect_monthly", "Plugins"}
+    assert grant["act"] == "can_read", "read-only"
+    user = re.search(r"airflow users create (.*?)(?:airflow |python |if |$)", script, re.S)[1]
+    assert "--role Admin" in user
+    assert '--password="$${AIRFLOW_ADMIN_PASSWORD}"' in user, "password from the environment"
+    env = _env(init)
+    assert INTERPOLATION.fullmatch(env["AIRFLOW_ADMIN_PASSWORD"])["op"] == ":?", \
+        "compose refuses to start without an admin password"
+    for name in AIRFLOW_SERVICES - {"airflow-init"}:
+        assert "AIRFLOW_ADMIN_PASSWORD" not in _env(services[name]), f"{name} sees the admin password"
+
+
+def test_no_auth_files_are_mounted(compose, services):
+    for name, service in services.items():
+        for volume in service.get("volumes") or []:
+            assert "auth" not in str(volume), f"{name} mounts {volume}"
+    assert "airflow-auth" not in (compose.get("volumes") or {})
+
+
+def test_compose_refuses_to_start_without_each_secret(compose):
+    required = {m["name"] for _, _, value in _strings(compose) for m in INTERPOLATION.finditer(value)
+                if m["op"] in ("?", ":?")}
+    assert {"POSTGRES_PASSWORD", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API_AUTH__JWT_SECRET",
+            "AIRFLOW__API__SECRET_KEY", "AIRFLOW_ADMIN_PASSWORD"} <= required
+    defaults = {m["name"]: m["arg"] for _, _, value in _strings(compose)
+                for m in INTERPOLATION.finditer(value) if m["op"] in ("-", ":-")}
+    assert not [n for n in defaults if SECRET_NAME.search(n)], f"secrets with a default: {defaults}"
 
 
 # --------------------------------------------------------------------------- configuration

@@ -1,85 +1,188 @@
-"""The admins' reporting status page: units × months, who reported on time, late, was
-rejected or is missing; the reporting rate per month; links to validation reports and documents.
+"""The admins' reporting pages (报送情况): the units × months grid, one unit's history, one month's
+validation report, all built from the warehouse and rendered with the Jinja2 templates in
+``templates/status`` (the wording lives there).
 
-Plain HTML built from the warehouse's completeness query, so the Airflow plugin that serves it
-stays a thin wrapper (and this module is tested without a web server).
+The Airflow plugin that serves them (plugins/county_reports_status.py) is a thin wrapper doing
+authentication; everything here is plain Python, tested without a web server. Pages only read:
+``open_warehouse`` opens the database read-only and never migrates it.
+
+Links inside the pages are relative to the page (``root`` is ``./`` or ``../``), so they work
+wherever the api-server is mounted (a ``base_url`` with a path, behind a reverse proxy).
 """
 from __future__ import annotations
 
-from html import escape
+from dataclasses import dataclass
+from datetime import date, datetime, timezone
+from functools import lru_cache
 from pathlib import Path
+from zoneinfo import ZoneInfo
 
+from county_reports import atomic
 from county_reports import periods as months
-from county_reports.catalog import Catalog
+from county_reports.catalog import Catalog, Unit
+from county_reports.warehouse import Warehouse, pages
 
-CELLS = {"on_time": ("✓", "按时", "#e6f4ea"), "late": ("迟", "逾期", "#fff4d6"),
-         "rejected": ("退", "退回", "#fde2e1"), "missing": ("缺", "未报", "#eeeeee")}
+TEMPLATES = Path(__file__).parent / "templates" / "status"
 
 
-def latest_period(warehouse, fallback: str) -> str:
+class WarehouseUnavailable(Exception):
+    """The warehouse has no schema yet (never migrated) or cannot be reached."""
+
+
+def open_warehouse(url: str | None = None) -> Warehouse:
+    """The warehouse, read-only; raises WarehouseUnavailable instead of creating anything."""
+    warehouse = Warehouse(url, read_only=True)
+    reason = pages.schema_missing(warehouse.engine)
+    if reason:
+        warehouse.close()
+        raise WarehouseUnavailable(reason)
+    return warehouse
+
+
+def bureau_today(catalog: Catalog, now: datetime | None = None) -> date:
+    """Today on the bureau's clock (bureau.yaml timezone), not the server's."""
+    now = now or datetime.now(timezone.utc)
+    return now.astimezone(ZoneInfo(catalog.bureau.timezone)).date()
+
+
+def latest_period(warehouse: Warehouse, catalog: Catalog, now: datetime | None = None) -> str:
+    """The newest month with a submission, else the month before today (bureau's clock)."""
     frame = warehouse.submissions()
-    return max(frame["period"]) if len(frame) else fallback
-
-
-def documents(data_dir: Path) -> list[tuple[str, str]]:
-    """(year/file name, relative link) of every rendered document, newest year first."""
-    root = Path(data_dir) / "reports"
-    found = sorted(root.glob("*/*.docx"), key=lambda p: (p.parent.name, p.name), reverse=True)
-    return [(f"{p.parent.name}/{p.name}", f"documents/{p.parent.name}/{p.name}") for p in found]
-
-
-def circulars(data_dir: Path) -> list[tuple[str, str]]:
-    """(month, relative link) of every monthly reporting circular, newest first."""
-    found = sorted((Path(data_dir) / "circulars").glob("*/circular-*.docx"), reverse=True)
-    return [(p.parent.name, f"circulars/{p.parent.name}") for p in found]
-
-
-def render(catalog: Catalog, completeness, rates, period_list: list[str], *,
-           validation_reports: set[str], document_links: list[tuple[str, str]],
-           circular_links: list[tuple[str, str]] = ()) -> str:
-    status = {(r.unit, r.period): r.status for r in completeness.itertuples(index=False)}
-    rate_by = {r.period: r for r in rates.itertuples(index=False)}
-    head = "".join(f"<th>{_month_link(p, validation_reports)}</th>" for p in period_list)
-    rows = []
-    for unit in catalog.units:
-        cells = []
-        for p in period_list:
-            s = status.get((unit.code, p))
-            if s is None:
-                cells.append('<td class="off"></td>')
-            else:
-                mark, label, colour = CELLS.get(s, ("?", s, "#fff"))
-                cells.append(f'<td style="background:{colour}" title="{escape(label)}">{mark}</td>')
-        rows.append(f"<tr><th class='unit'>{escape(unit.name)}<small> {unit.code}</small></th>{''.join(cells)}</tr>")
-    rate_cells = "".join(
-        f"<td>{_pct(rate_by[p].rate) if p in rate_by else ''}</td>" for p in period_list)
-    legend = " ".join(f'<span style="background:{c}">{m} {label}</span>' for m, label, c in CELLS.values())
-    docs = "".join(f'<li><a href="{escape(href)}">{escape(name)}</a></li>' for name, href in document_links) \
-        or "<li>尚未生成</li>"
-    notices = "".join(f'<li><a href="{escape(href)}">{escape(month)} 月度报表报送情况通报</a></li>'
-                      for month, href in circular_links) or "<li>尚未生成</li>"
-    return f"""<!doctype html><html lang="zh-CN"><head><meta charset="utf-8">
-<title>{escape(catalog.bureau.name)} 月报报送情况</title>
-<style>body{{font-family:sans-serif;margin:1.5em}} table{{border-collapse:collapse}}
-td,th{{border:1px solid #ccc;padding:3px 6px;text-align:center;font-size:14px}}
-th.unit{{text-align:left;white-space:nowrap}} td.off{{background:#fafafa}} small{{color:#888}}
-.legend span{{padding:2px 6px;margin-right:6px}}</style></head><body>
-<h1>{escape(catalog.bureau.name)} · 月报报送情况</h1>
-<p class="legend">{legend}（空白：该月不需报送）</p>
-<table><tr><th>单位 \\ 月份</th>{head}</tr>{''.join(rows)}
-<tr><th class="unit">报送率</th>{rate_cells}</tr></table>
-<p>点击月份查看该月的数据校验报告。</p>
-<h2>工作总结文档</h2><ul>{docs}</ul>
-<h2>月度报送情况通报</h2><ul>{notices}</ul></body></html>"""
+    return max(frame["period"]) if len(frame) else months.previous(months.of_date(bureau_today(catalog, now)))
 
 
 def window(last: str, count: int) -> list[str]:
     return months.span(months.shift(last, -(count - 1)), last)
 
 
-def _month_link(period: str, reports: set[str]) -> str:
-    label = escape(period)
-    return f'<a href="validation/{label}">{label}</a>' if period in reports else label
+def documents(data_dir: Path) -> list[tuple[str, str]]:
+    """(year/file name, link relative to the grid page) of every rendered document, newest year first."""
+    root = Path(data_dir) / "reports"
+    found = sorted(root.glob("*/*.docx"), key=lambda p: (p.parent.name, p.name), reverse=True)
+    return [(f"{p.parent.name}/{p.name}", f"documents/{p.parent.name}/{p.name}") for p in found]
+
+
+def circulars(data_dir: Path) -> list[tuple[str, str]]:
+    """(month, link relative to the grid page) of every monthly reporting circular, newest first."""
+    found = sorted((Path(data_dir) / "circulars").glob("*/circular-*.docx"), reverse=True)
+    return [(p.parent.name, f"circulars/{p.parent.name}") for p in found]
+
+
+# --------------------------------------------------------------------------- pages
+
+
+def grid_page(warehouse: Warehouse, catalog: Catalog, count: int, data_dir: Path,
+              now: datetime | None = None) -> str:
+    period_list = window(latest_period(warehouse, catalog, now), count)
+    completeness = warehouse.completeness(catalog, period_list)
+    rates = warehouse.reporting_rate(catalog, period_list)
+    return render_grid(catalog, completeness, rates, period_list, document_links=documents(data_dir),
+                       circular_links=circulars(data_dir))
+
+
+def render_grid(catalog: Catalog, completeness, rates, period_list: list[str], *,
+                document_links: list[tuple[str, str]],
+                circular_links: list[tuple[str, str]] = ()) -> str:
+    status = {(r.unit, r.period): r.status for r in completeness.itertuples(index=False)}
+    rate_by = {r.period: _pct(r.rate) for r in rates.itertuples(index=False)}
+    return _render("grid.html", catalog, root="./", units=catalog.units, periods=period_list,
+                   status=status, rates=rate_by, documents=document_links,
+                   circulars=list(circular_links))
+
+
+def unit_page(warehouse: Warehouse, catalog: Catalog, unit: Unit, now: datetime | None = None) -> str:
+    history = pages.unit_history(warehouse.engine, unit.code)
+    last = latest_period(warehouse, catalog, now)
+    first = max(unit.active_from, months.shift(last, -35))
+    stored = [p for (_, p) in history.keys()]
+    period_list = sorted(set(months.span(first, last) if first <= last else []) | set(stored))
+    status = {}
+    if period_list:
+        frame = warehouse.completeness(catalog, period_list)
+        status = {r.period: r.status for r in frame.itertuples(index=False) if r.unit == unit.code}
+    return _render("unit.html", catalog, root="../", unit=unit, months=period_list, status=status,
+                   history=history, names=_indicator_names(catalog))
+
+
+@dataclass
+class MonthRow:
+    unit: Unit
+    status: str | None
+    latest: pages.Version | None
+    not_received: pages.NotReceived | None
+    feedback: pages.Feedback | None
+    feedback_version: int | None = None       # the version the latest feedback was about
+
+
+def month_page(warehouse: Warehouse, catalog: Catalog, period: str, now: datetime | None = None,
+               *, root: str = "../") -> str:
+    """The month's validation report for every unit the roster expects (or that sent anything),
+    rebuilt from the warehouse: a partial re-run of a few units changes only their rows."""
+    history = pages.month_history(warehouse.engine, period)
+    frame = warehouse.completeness(catalog, [period])
+    status = {r.unit: r.status for r in frame.itertuples(index=False)}
+    codes = set(status) | {u for (u, _) in history.keys()}
+    rows = []
+    for unit in catalog.units:
+        if unit.code not in codes:
+            continue
+        versions = history.versions.get((unit.code, period), [])
+        current = next((v for v in versions if v.current), None)
+        sent = history.feedback.get((unit.code, period), [])
+        about = next((v.version for v in versions if sent and v.id == sent[0].submission_id), None)
+        rows.append(MonthRow(unit, status.get(unit.code), current or (versions[0] if versions else None),
+                             history.not_received.get((unit.code, period)), sent[0] if sent else None,
+                             about))
+    rows.sort(key=lambda r: r.status not in ("rejected", "missing"))     # problems first, roster order
+    counts = {"expected": len(status), **{k: sum(1 for s in status.values() if s == k)
+                                          for k in ("on_time", "late", "rejected", "missing")}}
+    return _render("month.html", catalog, root=root, period=period, rows=rows, counts=counts,
+                   now=now or datetime.now(timezone.utc))
+
+
+def write_validation_reports(warehouse: Warehouse, catalog: Catalog, period_list, folder: Path) -> list[Path]:
+    """``{folder}/{period}.html`` for each month, from the warehouse (whole month), atomically."""
+    written = []
+    for period in period_list:
+        path = Path(folder) / f"{period}.html"
+        atomic.write_text(path, month_page(warehouse, catalog, period, root="./"))
+        written.append(path)
+    return written
+
+
+def unavailable_page(catalog: Catalog, reason: str) -> str:
+    return _render("unavailable.html", catalog, root="./", reason=reason)
+
+
+# --------------------------------------------------------------------------- rendering
+
+
+def _render(template: str, catalog: Catalog, **context) -> str:
+    env = _environment(catalog.bureau.timezone)
+    return env.get_template(template).render(bureau=catalog.bureau, **context)
+
+
+@lru_cache(maxsize=4)
+def _environment(tz: str):
+    from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+
+    env = Environment(loader=FileSystemLoader(TEMPLATES), autoescape=select_autoescape(["html"]),
+                      undefined=StrictUndefined, trim_blocks=True, lstrip_blocks=True)
+    zone = ZoneInfo(tz)
+    env.filters["local"] = lambda ts: "" if ts is None else ts.astimezone(zone).strftime("%Y-%m-%d %H:%M")
+    env.filters["number"] = _number
+    return env
+
+
+def _indicator_names(catalog: Catalog) -> dict[str, str]:
+    return {code: f"{i.name}（{i.uom}）" if i.uom else i.name
+            for code, i in catalog.indicator_by_code.items()}
+
+
+def _number(value) -> str:
+    if value is None or value != value:
+        return ""
+    return f"{value:,.0f}" if float(value).is_integer() else f"{value:,.4f}".rstrip("0").rstrip(".")
 
 
 def _pct(rate) -> str:

@@ -1,14 +1,27 @@
-"""The reporting status page, served by the plugin's FastAPI app from a real warehouse."""
+"""The reporting status pages, served by the plugin's FastAPI app from a real warehouse.
+
+Authentication is Airflow's own dependency and is exercised against a real api-server in
+test_status_api_server.py; here it is replaced by "allowed" to test what the pages show.
+"""
 from __future__ import annotations
 
+import hashlib
 import importlib.util
+from datetime import datetime, timezone
 
 import pytest
 from fastapi.testclient import TestClient
 
-from county_reports import settings
-from county_reports.simulator.seeding import accepted_verdicts
-from county_reports.warehouse import Warehouse
+import status_seed
+from county_reports import settings, status_page
+
+
+def _load_plugin():
+    spec = importlib.util.spec_from_file_location(
+        "status_plugin", settings.PROJECT_ROOT / "plugins" / "county_reports_status.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
 
 
 @pytest.fixture(scope="module")
@@ -16,53 +29,123 @@ def client(catalog, tmp_path_factory):
     data = tmp_path_factory.mktemp("plugin-data")
     mp = pytest.MonkeyPatch()
     mp.setenv("COUNTY_REPORTS_DATA", str(data))
-    with Warehouse() as warehouse:
-        warehouse.migrate()
-        warehouse.sync_roster(catalog, "t")
-        warehouse.record_verdicts(accepted_verdicts(catalog, "2025-01", "2025-06",
-                                                    skip={("TS03", "2025-06")}), "t")
-    (data / "validation").mkdir()
-    (data / "validation" / "2025-06.html").write_text("<html>report 2025-06</html>", encoding="utf-8")
-    (data / "reports" / "2025").mkdir(parents=True)
-    (data / "reports" / "2025" / "总结.docx").write_bytes(b"PK docx")
-    (data / "circulars" / "2025-06").mkdir(parents=True)
-    (data / "circulars" / "2025-06" / "circular-2025-06.docx").write_bytes(b"PK circular")
-    spec = importlib.util.spec_from_file_location("status_plugin", settings.PROJECT_ROOT / "plugins" / "county_reports_status.py")
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    yield TestClient(module.app), module
+    status_seed.seed(data, catalog)
+    module = _load_plugin()
+    module.app.dependency_overrides[module.authorized] = lambda: None
+    yield TestClient(module.app), module, data
+    module.app.dependency_overrides.clear()
     mp.undo()
 
 
-def test_plugin_registers_a_fastapi_app_and_a_nav_view(client):
-    _, module = client
+def test_plugin_registers_a_fastapi_app_and_a_nav_view_without_docs(client):
+    http, module, _ = client
     plugin = module.CountyReportsStatusPlugin
     assert plugin.fastapi_apps[0]["url_prefix"] == "/county-reports"
-    assert plugin.external_views[0]["href"] == "/county-reports/"
+    view = plugin.external_views[0]
+    assert view["name"] == "报送情况" and view["category"] == "browse"
+    assert not view["href"].startswith("/"), "relative, so a base_url with a path works"
+    for path in ("/openapi.json", "/docs", "/redoc"):
+        assert http.get(path).status_code == 404, path
+
+
+def test_every_route_requires_the_dag_read_right(client):
+    _, module, _ = client
+    for route in module.app.routes:
+        if getattr(route, "path", "").startswith("/"):
+            dependants = [d.call for d in route.dependant.dependencies]
+            assert module.authorized in dependants, route.path
 
 
 def test_status_grid_shows_who_reported(client, catalog):
-    http, _ = client
+    http, _, _ = client
     page = http.get("/", params={"months": 6})
     assert page.status_code == 200
     html = page.text
     assert catalog.bureau.name in html and "石桥镇交通运输管理站" in html
     row = html.split("石桥镇交通运输管理站")[1].split("</tr>")[0]
     assert row.count("✓") == 5 and row.count("缺") == 1           # TS03 missed June
-    assert '<a href="validation/2025-06">2025-06</a>' in html
-    assert "documents/2025/总结.docx" in html
+    assert '<a href="./validation/2025-06"' in html
+    assert '<a href="./units/TS03">' in html
+    assert "./documents/2025/" in html and status_seed.DOCUMENT[1] in html
+    assert "href=\"/" not in html, "every link relative to the page"
 
 
-def test_reports_and_documents_are_served_and_paths_are_guarded(client):
-    http, _ = client
-    assert "report 2025-06" in http.get("/validation/2025-06").text
+def test_unit_page_shows_versions_raw_and_normalised_values_feedback_and_issues(client):
+    http, _, _ = client
+    page = http.get("/units/TS02")
+    assert page.status_code == 200
+    html = page.text
+    june = html.split('id="m2025-06"')[1].split('<h2 id="m2025-05"')[0]
+    assert "第 2 版" in june and "现行版本" in june and "第 1 版" in june and "退回" in june
+    assert status_seed.RAW in june and "abc" in june              # as received
+    assert ">1,234<" in june                                       # normalised
+    assert status_seed.REJECTION in june and "已送达" in june
+    assert june.index("第 2 版") < june.index("第 1 版"), "newest version first"
+    assert '<a href="../validation/2025-06">' in html and '<a href="../">' in html
+    assert http.get("/units/XX99").status_code == 404
+    assert http.get("/units/..%2F..").status_code == 404
+
+
+def test_month_report_is_rebuilt_from_the_warehouse_for_every_unit(client, catalog):
+    http, _, _ = client
+    html = http.get("/validation/2025-06").text
+    active = catalog.units_active_in("2025-06")
+    for unit in active:
+        assert f'units/{unit.code}#m2025-06' in html, unit.code
+    assert "HTTP 404" in html and "未报送" in html                 # TS03
+    assert status_seed.REJECTION not in html.split("TS02")[1].split("</tr>")[0], \
+        "the current (corrected) version's issues, not the rejected one's"
     assert http.get("/validation/2025-13").status_code == 404
-    assert http.get("/documents/2025/总结.docx").content == b"PK docx"
+
+
+def test_month_report_file_is_written_for_the_whole_month(client, catalog, tmp_path):
+    _, _, data = client
+    with status_page.open_warehouse() as warehouse:
+        [path] = status_page.write_validation_reports(warehouse, catalog, ["2025-06"], tmp_path)
+    html = path.read_text("utf-8")
+    assert len(catalog.units_active_in("2025-06")) == html.count("#m2025-06")
+    assert 'href="../' not in html
+
+
+def test_documents_are_served_and_paths_are_guarded(client):
+    http, _, _ = client
+    year, name = status_seed.DOCUMENT
+    assert http.get(f"/documents/{year}/{name}").content == b"PK docx"
     assert http.get("/documents/2025/..%2F..%2Fwarehouse.db").status_code == 404
 
 
+def test_gets_never_write_to_the_warehouse(client):
+    http, _, data = client
+    db = data / "warehouse.db"
+    before = (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns)
+    for path in ("/", "/units/TS02", "/validation/2025-06", "/validation/2024-01"):
+        assert http.get(path).status_code == 200, path
+    assert (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns) == before
+    assert sorted(p.name for p in data.iterdir() if p.name.startswith("warehouse")) == ["warehouse.db"]
+
+
+def test_a_warehouse_without_schema_shows_a_clear_page_and_creates_nothing(client, tmp_path):
+    http, _, _ = client
+    mp = pytest.MonkeyPatch()
+    mp.setenv("COUNTY_REPORTS_DATA", str(tmp_path))
+    try:
+        page = http.get("/")
+    finally:
+        mp.undo()
+    assert page.status_code == 503 and "数据仓库尚未就绪" in page.text
+    assert list(tmp_path.iterdir()) == []
+
+
+def test_months_are_counted_on_the_bureau_clock(catalog):
+    # 16:30 UTC on 31 July is already 1 August in Asia/Shanghai
+    now = datetime(2025, 7, 31, 16, 30, tzinfo=timezone.utc)
+    assert str(status_page.bureau_today(catalog, now)) == "2025-08-01"
+
+
 def test_the_monthly_circular_is_linked_and_served(client):
-    http, _ = client
-    assert 'href="circulars/2025-06"' in http.get("/").text
+    http, _, data = client
+    (data / "circulars" / "2025-06").mkdir(parents=True)
+    (data / "circulars" / "2025-06" / "circular-2025-06.docx").write_bytes(b"PK circular")
+    assert 'href="./circulars/2025-06"' in http.get("/").text
     assert http.get("/circulars/2025-06").content == b"PK circular"
     assert http.get("/circulars/..%2Fwarehouse.db").status_code == 404

@@ -6,7 +6,8 @@ Same services, same executor, same wiring as the compose file:
     ---------------------    ------------------------------------------------------------
     postgres                 the PostgreSQL on 127.0.0.1:5432, a fresh ``af_topo_<hex>`` DB
     redis                    the Redis on 127.0.0.1:6379, DB index 5 as the Celery broker
-    airflow-init             ``airflow db migrate`` + ``airflow pools set unit_endpoints …``
+    airflow-init             ``airflow db migrate``, ``dags reserialize``, the CountyReportsViewer
+                             role, ``users create --role Admin``, ``pools set unit_endpoints …``
     airflow-apiserver        ``airflow api-server --port <free>`` (UI, REST and execution API)
     airflow-scheduler        ``airflow scheduler``
     airflow-dag-processor    ``airflow dag-processor``
@@ -15,9 +16,10 @@ Same services, same executor, same wiring as the compose file:
     simulator                ``python -m county_reports simulate --port <free>``
 
 Unit tokens reach the tasks as Airflow Connections in ``AIRFLOW_CONN_UNIT_<CODE>`` variables
-(the simulator reads the same tokens from ``$COUNTY_REPORTS_SECRETS``). The test triggers
-``collect_monthly`` for 2024-03 through the CLI, polls the run through the REST API, and checks
-the collection ledger. Every process runs in its own process group and is killed at the end;
+(the simulator reads the same tokens from ``$COUNTY_REPORTS_SECRETS``). Sign-in is the FAB auth manager's, as in compose: the test gets
+the admin's token from ``POST /auth/token``, triggers ``collect_monthly`` for 2024-03 through the
+CLI, polls the run through the REST API, checks the collection ledger, and that the 报送情况
+page answers 401 without a token and 200 with the admin's. Every process runs in its own process group and is killed at the end;
 on failure the last lines of every log are printed.
 
 Needs PostgreSQL and Redis: skipped locally when either is unreachable, a failure in CI.
@@ -52,6 +54,8 @@ PERIOD = "2024-03"
 RUN_TIMEOUT = 240          # seconds from trigger to a finished run
 START_TIMEOUT = 120        # seconds for the api-server to answer and the DAG to be parsed
 AIRFLOW = [sys.executable, "-m", "airflow"]
+FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+VIEWER_ROLE = "CountyReportsViewer"
 
 
 # --------------------------------------------------------------------------- helpers
@@ -151,15 +155,15 @@ class Processes:
 
 
 class Api:
-    """The api-server's REST API, with a token from the simple auth manager (all admins)."""
+    """The api-server's REST API, with a token from the FAB auth manager (the admin user)."""
 
     def __init__(self, base_url: str):
         self.base_url = base_url
         self.token: str | None = None
 
-    def get(self, path: str, timeout: float = 10) -> tuple[int, object]:
+    def get(self, path: str, timeout: float = 10, token: bool = True) -> tuple[int, object]:
         headers = {"Accept": "application/json"}
-        if self.token:
+        if self.token and token:
             headers["Authorization"] = f"Bearer {self.token}"
         request = urllib.request.Request(self.base_url + path, headers=headers)
         try:
@@ -170,10 +174,27 @@ class Api:
         except (urllib.error.URLError, OSError) as exc:
             return 0, str(exc)
 
-    def login(self) -> None:
-        status, body = self.get("/auth/token")
-        assert status in (200, 201), f"no API token: {status} {body}"
+    def login(self, username: str, password: str) -> None:
+        request = urllib.request.Request(
+            self.base_url + "/auth/token", method="POST",
+            data=json.dumps({"username": username, "password": password}).encode(),
+            headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                status, body = response.status, json.loads(response.read())
+        except urllib.error.HTTPError as exc:
+            status, body = exc.code, exc.read().decode("utf-8", "replace")
+        assert status == 201, f"no API token: {status} {body}"
         self.token = body["access_token"]
+
+    def status_code(self, path: str, token: bool) -> int:
+        headers = {"Authorization": f"Bearer {self.token}"} if token else {}
+        try:
+            with urllib.request.urlopen(urllib.request.Request(self.base_url + path, headers=headers),
+                                        timeout=30) as response:
+                return response.status
+        except urllib.error.HTTPError as exc:
+            return exc.code
 
 
 def _wait(what: str, check, timeout: float, procs: Processes, interval: float = 1.0):
@@ -251,7 +272,7 @@ def _environment(workdir: Path, db: str, broker_url: str, api_port: int, sim_por
         "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
         "AIRFLOW__CORE__DAGS_ARE_PAUSED_AT_CREATION": "True",
         "AIRFLOW__CORE__FERNET_KEY": _fernet_key(),
-        "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
+        "AIRFLOW__CORE__AUTH_MANAGER": FAB,
         "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"postgresql+psycopg2://{db}",
         "AIRFLOW__CELERY__BROKER_URL": broker_url,
         "AIRFLOW__CELERY__RESULT_BACKEND": f"db+postgresql+psycopg2://{db}",
@@ -313,6 +334,7 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
     procs = Processes(workdir, env)
     api = Api(f"http://127.0.0.1:{api_port}")
     run_id = f"topology__{secrets.token_hex(4)}"
+    admin_password = secrets.token_hex(12)
     started = time.monotonic()
     timings: dict[str, float] = {}
     try:
@@ -321,7 +343,14 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
                                   "--host", "127.0.0.1", "--port", str(sim_port)])
         # airflow-init
         procs.run("db-migrate", AIRFLOW + ["db", "migrate"], timeout=180)
-        timings["migrate"] = time.monotonic() - started
+        procs.run("dags-reserialize", AIRFLOW + ["dags", "reserialize"], timeout=180)
+        procs.run("roles-create", AIRFLOW + ["roles", "create", VIEWER_ROLE])
+        procs.run("roles-add-perms", AIRFLOW + ["roles", "add-perms", VIEWER_ROLE, "-r",
+                                                "DAG:collect_monthly", "Plugins", "-a", "can_read"])
+        procs.run("users-create", AIRFLOW + ["users", "create", "--role", "Admin", "--username", "admin",
+                                             f"--password={admin_password}", "--email", "admin@localhost",
+                                             "--firstname", "Admin", "--lastname", "Admin"])
+        timings["init"] = time.monotonic() - started
         procs.start("api-server", AIRFLOW + ["api-server", "--port", str(api_port)])
         procs.start("scheduler", AIRFLOW + ["scheduler"])
         procs.start("dag-processor", AIRFLOW + ["dag-processor"])
@@ -333,7 +362,7 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
         _wait("the simulator", lambda: _port_open(sim_port), 60, procs, 0.3)
         _wait("the api-server", lambda: api.get("/api/v2/monitor/health")[0] == 200,
               START_TIMEOUT, procs)
-        api.login()
+        api.login("admin", admin_password)
         timings["api-server up"] = time.monotonic() - started
 
         def parsed():
@@ -381,12 +410,16 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
                      or (r["status"] == "failed" and r["http_status"] is None)]
         assert not unreached, f"units without a working token or endpoint: {unreached}"
         assert statuses["received"] >= len(expected_units) // 2, statuses
+        # the status page, behind the FAB sign-in, reads the warehouse the run has just written
+        assert api.status_code("/county-reports/", token=False) == 401
+        assert api.status_code("/county-reports/", token=True) == 200
         print(f"\ntopology: {dict(statuses)}; "
               + ", ".join(f"{k} {v:.0f} s" for k, v in timings.items())
               + f"; total {time.monotonic() - started:.0f} s")
     except BaseException:
         print("\n".join(procs.tail(name) for name in
-                        ["db-migrate", "pools-set", *procs.running, "dags-trigger", "dags-unpause"]
+                        ["db-migrate", "dags-reserialize", "roles-create", "roles-add-perms",
+                         "users-create", "pools-set", *procs.running, "dags-trigger", "dags-unpause"]
                         if (procs.logs / f"{name}.log").exists()))
         print(_task_logs(Path(env["AIRFLOW_HOME"])))
         raise

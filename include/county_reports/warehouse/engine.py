@@ -7,6 +7,7 @@ processes (Airflow mapped tasks) queue for the write lock instead of failing hal
 """
 from __future__ import annotations
 
+import sqlite3
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
@@ -21,13 +22,24 @@ def is_memory_sqlite(url: URL) -> bool:
     return url.get_backend_name() == "sqlite" and url.database in (None, "", ":memory:")
 
 
-def make_engine(url: str | URL, *, foreign_keys: bool = True) -> Engine:
+def make_engine(url: str | URL, *, foreign_keys: bool = True, read_only: bool = False) -> Engine:
+    """``read_only``: the database refuses every write (SQLite opened ``mode=ro``, a PostgreSQL
+    session with ``default_transaction_read_only``) and nothing is created, not even the file:
+    what the status page's GETs use."""
     url = make_url(url)
     if url.get_backend_name() != "sqlite":
+        if read_only and url.get_backend_name() == "postgresql":
+            return create_engine(url, pool_pre_ping=True,
+                                 connect_args={"options": "-c default_transaction_read_only=on"})
         return create_engine(url, pool_pre_ping=True)
 
     kwargs: dict = {"connect_args": {"timeout": SQLITE_BUSY_TIMEOUT_S}}
-    if is_memory_sqlite(url):
+    if read_only and not is_memory_sqlite(url):
+        path = Path(url.database).expanduser().resolve()
+        kwargs["creator"] = lambda: sqlite3.connect(f"{path.as_uri()}?mode=ro", uri=True,
+                                                    timeout=SQLITE_BUSY_TIMEOUT_S,
+                                                    check_same_thread=False)
+    elif is_memory_sqlite(url):
         # One connection for the whole engine, or every connection sees a new empty database.
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:

@@ -81,9 +81,10 @@ class Warehouse:
     """Access to the warehouse database. Cheap to create; call ``migrate()`` once per process."""
 
     def __init__(self, url: str | None = None, *, timezone_name: str = "Asia/Shanghai",
-                 clock: Callable[[], datetime] = utcnow, retries: int = 4):
+                 clock: Callable[[], datetime] = utcnow, retries: int = 4, read_only: bool = False):
         self.url = url or settings.warehouse_url()
-        self.engine: Engine = make_engine(self.url)
+        self.read_only = read_only     # the database itself refuses writes (engine.make_engine)
+        self.engine: Engine = make_engine(self.url, read_only=read_only)
         self.timezone = timezone_name      # for naive timestamps in verdicts (the bureau's clock)
         self.clock = clock
         self.retries = retries

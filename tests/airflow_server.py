@@ -1,0 +1,171 @@
+"""A real ``airflow api-server`` with the FAB auth manager, for the status-page and browser tests.
+
+Set up as the compose file's airflow-init does it (docs/production.md), on a fresh SQLite
+metadata DB in a temporary AIRFLOW_HOME:
+
+    airflow db migrate                          # Airflow's and the FAB auth manager's tables
+    airflow dags reserialize                    # the DAGs in the DB, so DAG:collect_monthly exists
+    airflow roles create CountyReportsViewer    # the read-only role of the status page …
+    airflow roles add-perms …                   # … may read collect_monthly and list plugins
+    airflow users create …                      # admin (Admin), viewer, outsider (Public: no rights)
+
+then ``airflow api-server`` on a free port, under a base_url with a path (``/airflow``), the way
+a reverse proxy would publish it. One server per test module; its process group is killed at
+the end, and its log is printed when something failed.
+"""
+from __future__ import annotations
+
+import json
+import os
+import secrets
+import signal
+import socket
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass, field
+from pathlib import Path
+
+REPO = Path(__file__).resolve().parents[1]
+AIRFLOW = [sys.executable, "-m", "airflow"]
+FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
+VIEWER_ROLE = "CountyReportsViewer"
+VIEWER_RESOURCES = ["DAG:collect_monthly", "Plugins"]     # can_read on each
+BASE_PATH = "/airflow"
+START_TIMEOUT = 120
+
+
+def free_port() -> int:
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+@dataclass
+class ApiServer:
+    workdir: Path
+    data_dir: Path
+    port: int = field(default_factory=free_port)
+    passwords: dict[str, str] = field(default_factory=lambda: {
+        name: secrets.token_urlsafe(12) for name in ("admin", "viewer", "outsider")})
+    proc: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        """Where the UI and the API answer: the base_url, path included, no trailing slash."""
+        return f"http://127.0.0.1:{self.port}{BASE_PATH}"
+
+    @property
+    def log(self) -> Path:
+        return self.workdir / "api-server.log"
+
+    def env(self) -> dict[str, str]:
+        """The server's environment (fresh secrets); after start(), ``environment`` is the one in use."""
+        env = {k: v for k, v in os.environ.items()
+               if not k.startswith(("AIRFLOW_", "AIRFLOW__", "COUNTY_REPORTS_"))}
+        env.update({
+            "AIRFLOW_HOME": str(self.workdir / "airflow"),
+            "AIRFLOW__CORE__DAGS_FOLDER": str(REPO / "dags"),
+            "AIRFLOW__CORE__PLUGINS_FOLDER": str(REPO / "plugins"),
+            "AIRFLOW__CORE__LOAD_EXAMPLES": "False",
+            "AIRFLOW__CORE__AUTH_MANAGER": FAB,
+            "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN": f"sqlite:///{self.workdir / 'airflow.db'}",
+            "AIRFLOW__API__BASE_URL": self.url + "/",
+            "AIRFLOW__API__PORT": str(self.port),
+            "AIRFLOW__API__SECRET_KEY": secrets.token_hex(16),
+            "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
+            "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
+            "COUNTY_REPORTS_DATA": str(self.data_dir),
+            "PYTHONUNBUFFERED": "1",
+        })
+        return env
+
+    def _run(self, *argv: str, timeout: float = 180) -> None:
+        done = subprocess.run(AIRFLOW + list(argv), env=self._env, cwd=self.workdir,
+                              stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout)
+        if done.returncode != 0:
+            raise AssertionError(f"`airflow {' '.join(argv[:3])} …` exited {done.returncode}:\n"
+                                 f"{(done.stdout + done.stderr)[-3000:]}")
+
+    def start(self) -> "ApiServer":
+        self.workdir.mkdir(parents=True, exist_ok=True)
+        self._env = self.environment = self.env()
+        started = time.monotonic()
+        self._run("db", "migrate")
+        self._run("dags", "reserialize")
+        self._run("roles", "create", VIEWER_ROLE)
+        self._run("roles", "add-perms", VIEWER_ROLE, "-r", *VIEWER_RESOURCES, "-a", "can_read")
+        with self.log.open("wb") as log:
+            self.proc = subprocess.Popen(AIRFLOW + ["api-server", "--port", str(self.port)],
+                                         env=self._env, cwd=self.workdir, stdin=subprocess.DEVNULL,
+                                         stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
+        roles = {"admin": "Admin", "viewer": VIEWER_ROLE, "outsider": "Public"}
+        creating = [subprocess.Popen(
+            AIRFLOW + ["users", "create", "--username", name, f"--password={self.passwords[name]}",
+                       "--role", role, "--firstname", name, "--lastname", "test",
+                       "--email", f"{name}@example.org"],
+            env=self._env, cwd=self.workdir, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name, role in roles.items()]
+        for proc in creating:
+            _, err = proc.communicate(timeout=120)
+            assert proc.returncode == 0, f"users create failed: {err.decode()[-2000:]}"
+        deadline = time.monotonic() + START_TIMEOUT
+        while self.get("/api/v2/monitor/health")[0] != 200:
+            if self.proc.poll() is not None or time.monotonic() > deadline:
+                raise AssertionError(f"api-server did not come up:\n{self.tail()}")
+            time.sleep(0.5)
+        self.setup_seconds = time.monotonic() - started
+        return self
+
+    def stop(self) -> None:
+        if self.proc is None:
+            return
+        try:
+            os.killpg(self.proc.pid, signal.SIGTERM)
+            self.proc.wait(timeout=15)
+        except (ProcessLookupError, subprocess.TimeoutExpired):
+            pass
+        try:
+            os.killpg(self.proc.pid, signal.SIGKILL)
+        except ProcessLookupError:
+            pass
+        self.proc.wait(timeout=10)
+
+    def tail(self, lines: int = 60) -> str:
+        try:
+            return "\n".join(self.log.read_text("utf-8", "replace").splitlines()[-lines:])
+        except OSError as exc:
+            return f"(no log: {exc})"
+
+    # ------------------------------------------------------------------ HTTP
+
+    def token(self, user: str) -> str:
+        """A JWT from the FAB auth manager's token endpoint (POST {base_url}/auth/token)."""
+        status, body = self.request("POST", "/auth/token",
+                                    {"username": user, "password": self.passwords[user]})
+        assert status == 201, f"no token for {user}: {status} {body[:300]!r}"
+        return json.loads(body)["access_token"]
+
+    def get(self, path: str, token: str | None = None) -> tuple[int, bytes]:
+        return self.request("GET", path, token=token)
+
+    def request(self, method: str, path: str, payload: dict | None = None,
+                token: str | None = None) -> tuple[int, bytes]:
+        headers = {"Accept": "*/*"}
+        data = None
+        if payload is not None:
+            data = json.dumps(payload).encode()
+            headers["Content-Type"] = "application/json"
+        if token is not None:
+            headers["Authorization"] = f"Bearer {token}"
+        request = urllib.request.Request(self.url + urllib.parse.quote(path, safe="/?=&%"), data=data, headers=headers, method=method)
+        try:
+            with urllib.request.urlopen(request, timeout=30) as response:
+                return response.status, response.read()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read()
+        except (urllib.error.URLError, OSError) as exc:
+            return 0, str(exc).encode()
