@@ -64,7 +64,8 @@ def test_styles_page_numbers_tables_and_body(built, document):
     layout_checks.test_page_numbers_odd_right_even_left(rendered, document)
     layout_checks.test_tables_match_the_model(document, model)
     layout_checks.test_body_text_is_16pt_fangsong_on_exact_579_twip_lines(document, model)
-    assert document.paragraphs[0].text == "清河县交通运输局关于2025年6月份月度报表报送情况的通报"
+    # The title breaks where wording.yaml's title_breaks allow (after 6月份), never inside "2025年6月".
+    assert document.paragraphs[0].text == "清河县交通运输局关于2025年6月份\n月度报表报送情况的通报"
     headings = [p.text for p in document.paragraphs if p.style.name == "一级标题"]
     assert headings == ["一、总体情况", "二、各单位报送情况", "三、多次逾期或未报送单位", "四、有关要求"]
     assert [p.text for p in document.paragraphs if p.style.name == "成文日期"] == ["2025年7月8日"]

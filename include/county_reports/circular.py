@@ -19,7 +19,7 @@ from county_reports import atomic, periods as months
 from county_reports.catalog import Catalog, ConfigError, read_config_file
 from county_reports.mail import MailSettings, SmtpSend, message
 from county_reports.numbers import round_half_up
-from county_reports.render.layout import render_docx
+from county_reports.render.layout import TitleBreaks, render_docx
 from county_reports.render.model import Attachment, Heading1Section, Heading2Section, OfficialDocument
 
 STATUSES = ("on_time", "late", "rejected", "missing")
@@ -114,10 +114,12 @@ def build(warehouse, catalog: Catalog, period: str, data_dir: Path, settings: Ma
           day: date, config_dir: Path | None = None) -> dict[str, Any]:
     """Render the circular and its counts; returns paths, title and counts."""
     f = facts(warehouse, catalog, period, settings)
-    document = compose(f, catalog, load_wording(config_dir), day)
+    wording = load_wording(config_dir)
+    document = compose(f, catalog, wording, day)
     out = folder(data_dir, period)
     out.mkdir(parents=True, exist_ok=True)
-    docx = render_docx(document, out / f"circular-{period}.docx")
+    docx = render_docx(document, out / f"circular-{period}.docx",
+                       title_breaks=TitleBreaks.from_config(wording.get("title_breaks")))
     counts = {k: f[k] for k in ("period", "expected", "reported", *STATUSES, "window", "threshold", "repeated")}
     summary = {"title": document.title, "docx": str(docx), "counts": counts, "date": day.isoformat()}
     atomic.write_text(out / f"circular-{period}.json", json.dumps(summary, ensure_ascii=False, indent=1))
