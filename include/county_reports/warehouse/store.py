@@ -24,7 +24,6 @@ Versions, duplicates and supersession (``record_verdicts``):
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from contextlib import contextmanager
@@ -33,14 +32,14 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, StatementError
 
 from county_reports import archive, settings
 from county_reports.catalog import Catalog
 from county_reports.validate.model import Verdict
-from county_reports.warehouse import content, queries
+from county_reports.warehouse import bulk, content, queries
 from county_reports.warehouse import schema as t
 from county_reports.warehouse.engine import WRITE, is_memory_sqlite, make_engine
 
@@ -48,6 +47,15 @@ log = logging.getLogger(__name__)
 
 UNIT_FIELDS = ("name", "kind", "kind_name", "deadline_day", "active_from", "active_to")
 SNAPSHOT_EXCLUDE = ("last_seen_at", "last_seen_run", "updated_at")
+CHUNK_SIZE = 500     # verdicts per transaction: a killed writer loses at most one chunk
+
+
+def unit_fault(exc: BaseException) -> bool:
+    """Whether one verdict can have caused ``exc`` (a bad value, a row the database refuses),
+    as opposed to a database that is down or unreachable."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    return isinstance(exc, (ValueError, TypeError, KeyError, StatementError))
 
 
 def utcnow() -> datetime:
@@ -58,12 +66,14 @@ class Warehouse:
     """Access to the warehouse database. Cheap to create; call ``migrate()`` once per process."""
 
     def __init__(self, url: str | None = None, *, timezone_name: str = "Asia/Shanghai",
-                 clock: Callable[[], datetime] = utcnow, retries: int = 4):
+                 clock: Callable[[], datetime] = utcnow, retries: int = 4,
+                 chunk_size: int = CHUNK_SIZE):
         self.url = url or settings.warehouse_url()
         self.engine: Engine = make_engine(self.url)
         self.timezone = timezone_name      # for naive timestamps in verdicts (the bureau's clock)
         self.clock = clock
         self.retries = retries
+        self.chunk_size = chunk_size       # verdicts per write transaction (record_verdicts)
 
     def __repr__(self) -> str:
         return f"Warehouse({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -123,10 +133,7 @@ class Warehouse:
 
         (SQLite write transactions are already serial: they start with BEGIN IMMEDIATE.)
         """
-        if conn.dialect.name == "postgresql":
-            digest = hashlib.sha256(f"county_reports:{unit}:{period}".encode()).digest()
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                         {"key": int.from_bytes(digest[:8], "big", signed=True)})
+        bulk.lock(conn, [(unit, period)])
 
     def _audit(self, conn: Connection, run_id: str | None, entity: str, *, unit=None, period=None,
                submission_id=None, from_status=None, to_status=None, note=None) -> None:
@@ -167,83 +174,81 @@ class Warehouse:
         return self._transaction(work)
 
     def record_verdicts(self, verdicts: Iterable[Verdict], run_id: str | None,
-                        data_root: str | Path | None = None) -> list[dict[str, Any]]:
-        """Store each verdict in its own transaction (see the module docstring for the rules).
+                        data_root: str | Path | None = None, *,
+                        errors: list[tuple[Verdict, Exception]] | None = None) -> list[dict[str, Any]]:
+        """Store the verdicts in bulk, ``chunk_size`` of them per transaction, in order of arrival
+        (see the module docstring for the rules; ``bulk`` for how).
 
         A rejected correction never erases accepted figures: it is stored as a new version with
         its issues but does not supersede the accepted version, which stays current.
 
+        Every verdict stands alone: one the warehouse cannot take (an unknown status, an
+        unreadable receipt time, a row the database refuses) fails by itself and the others are
+        stored all the same (a chunk the database refuses is tried again one verdict per
+        transaction). With ``errors`` given, each failure is appended there as (verdict,
+        exception) and left out of the results; without it, the first failure is raised once
+        everything else is stored. A database that is down raises at once: no unit's fault.
+
         ``data_root``: when given, a missing raw archive file is logged (never an error).
-        Returns, in input order, one dict per verdict: ``{unit, period, submission_id, version,
-        outcome: 'new'|'duplicate', status, superseded_id}`` (``superseded_id``: the version
-        this one replaced, else None; for a duplicate, the existing version's id and status).
+        Returns, in input order, one dict per verdict stored: ``{unit, period, submission_id,
+        version, outcome: 'new'|'duplicate', status, superseded_id}`` (``superseded_id``: the
+        version this one replaced, else None; for a duplicate, the existing version's id and status).
         """
         verdicts = list(verdicts)
-        times = [content.arrival(v, self.timezone) for v in verdicts]
-        results: list[dict[str, Any] | None] = [None] * len(verdicts)
-        for i in sorted(range(len(verdicts)), key=lambda i: (times[i][2], i)):
-            v = verdicts[i]
-            if data_root is not None and not archive.path_for(Path(data_root), v.sha256).is_file():
-                log.warning("warehouse: raw archive file for %s %s (%s) not found under %s",
-                            v.unit, v.period, v.sha256, data_root)
-            results[i] = self._transaction(lambda conn, v=v, tm=times[i]: self._record(conn, v, tm, run_id))
-        return results  # type: ignore[return-value]
+        failures: list[tuple[int, Verdict, Exception]] = []
+        ready: list[bulk.Prepared] = []
+        for i, v in enumerate(verdicts):
+            try:
+                ready.append(bulk.prepare(i, v, self.timezone))
+            except Exception as exc:
+                if not unit_fault(exc):
+                    raise
+                failures.append((i, v, exc))
+        ready.sort(key=lambda p: (p.arrived, p.index))
+        if data_root is not None:
+            for p in ready:
+                if not archive.path_for(Path(data_root), p.verdict.sha256).is_file():
+                    log.warning("warehouse: raw archive file for %s %s (%s) not found under %s",
+                                p.verdict.unit, p.verdict.period, p.verdict.sha256, data_root)
+        results: dict[int, dict[str, Any]] = {}
+        size = max(1, self.chunk_size)
+        for start in range(0, len(ready), size):
+            chunk = ready[start:start + size]
+            try:
+                stored = self._write(chunk, run_id)
+            except Exception as exc:
+                if not unit_fault(exc):
+                    raise
+                if len(chunk) == 1:
+                    failures.append((chunk[0].index, chunk[0].verdict, exc))
+                    continue
+                log.info("warehouse: a chunk of %d verdicts was refused (%s); storing them one by one",
+                         len(chunk), type(exc).__name__)
+                stored = []
+                for p in chunk:
+                    try:
+                        stored += self._write([p], run_id)
+                    except Exception as one:
+                        if not unit_fault(one):
+                            raise
+                        failures.append((p.index, p.verdict, one))
+            for p, row in stored:
+                results[p.index] = row
+        failures.sort(key=lambda f: f[0])
+        for _, v, exc in failures:
+            log.error("warehouse: %s %s not stored: %s: %s", v.unit, v.period, type(exc).__name__, exc)
+        if errors is not None:
+            errors.extend((v, exc) for _, v, exc in failures)
+        elif failures:
+            raise failures[0][2]
+        return [results[i] for i in sorted(results)]
 
-    def _record(self, conn: Connection, v: Verdict, times, run_id: str | None) -> dict[str, Any]:
-        if v.status not in t.SUBMISSION_STATUSES:
-            raise ValueError(f"verdict of {v.unit} {v.period}: unknown status {v.status!r}")
-        s, now = t.submissions, self.clock()
-        digest = content.content_hash(v)
-        where = (s.c.unit == v.unit) & (s.c.period == v.period)
-        self._lock(conn, v.unit, v.period)
-        self._clear_not_received(conn, v.unit, v.period)
+    def _write(self, chunk: list[bulk.Prepared], run_id: str | None) -> list[tuple[bulk.Prepared, dict]]:
+        """One chunk in one transaction (again if a concurrent writer won a unique key)."""
+        def work(conn: Connection):
+            return list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result)))
 
-        # A duplicate is a replay (the very bytes of a stored version, judged the same) or a
-        # re-send of the latest version's content, judged the same: nothing changes. Content equal
-        # only to an older version (a reverted correction) or judged differently (the rules
-        # changed before a re-run) is a new version: the newest word of unit and rules counts.
-        same = (s.c.content_hash == digest) & (s.c.status == v.status)
-        replay = conn.execute(select(s.c.id, s.c.version, s.c.status).where(
-            where & same & (s.c.sha256 == v.sha256)).order_by(s.c.version.desc()).limit(1)).first()
-        latest = conn.execute(select(s.c.id, s.c.version, s.c.status, s.c.content_hash, s.c.status)
-                              .where(where).order_by(s.c.version.desc()).limit(1)).first()
-        if replay is None and latest is not None and latest.content_hash == digest \
-                and latest.status == v.status:
-            replay = latest
-        if replay is not None:
-            conn.execute(update(s).where(s.c.id == replay.id).values(last_seen_at=now, last_seen_run=run_id))
-            return _result(v, replay.id, replay.version, "duplicate", replay.status, None)
-
-        version = (conn.execute(select(func.max(s.c.version)).where(where)).scalar() or 0) + 1
-        current = conn.execute(select(s.c.id, s.c.version, s.c.status).where(
-            where & s.c.superseded_by.is_(None) & s.c.status.in_(t.ACCEPTED_STATUSES))).first()
-        received, submitted, arrived = times
-        new_id = conn.execute(insert(s).values(
-            unit=v.unit, period=v.period, version=version, sha256=v.sha256,
-            raw_path=content.raw_path(v.sha256), source=v.source, received_at=received,
-            submitted_at=submitted, arrived_at=arrived, status=v.status, content_hash=digest,
-            superseded_by=None, last_seen_at=now, last_seen_run=run_id)).inserted_primary_key[0]
-        for table, rows in ((t.submission_values, content.value_rows(new_id, v)),
-                            (t.narratives, content.narrative_rows(new_id, v)),
-                            (t.validation_issues, content.issue_rows(new_id, v))):
-            if rows:
-                conn.execute(insert(table), rows)
-
-        note = (f"version {version} from {v.source}, sha256 {v.sha256[:12]}; "
-                f"{len(v.errors)} error(s), {len(v.warnings)} warning(s)")
-        superseded_id = None
-        if v.status in t.ACCEPTED_STATUSES and current is not None:
-            superseded_id = current.id
-            conn.execute(update(s).where(s.c.id == current.id).values(superseded_by=new_id))
-            self._audit(conn, run_id, "submission", unit=v.unit, period=v.period,
-                        submission_id=current.id, from_status=current.status, to_status="superseded",
-                        note=f"version {current.version} superseded by version {version} (id {new_id})")
-            note += f"; supersedes version {current.version}"
-        elif current is not None:
-            note += f"; accepted version {current.version} stays current"
-        self._audit(conn, run_id, "submission", unit=v.unit, period=v.period,
-                    submission_id=new_id, from_status=None, to_status=v.status, note=note)
-        return _result(v, new_id, version, "new", v.status, superseded_id)
+        return self._transaction(work)
 
     def _clear_not_received(self, conn: Connection, unit: str, period: str) -> None:
         cs = t.collection_status
