@@ -25,6 +25,7 @@ from typing import Any, Callable, Sequence
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
 
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import content
@@ -49,18 +50,33 @@ class Prepared:
     def key(self) -> tuple[str, str]:
         return (self.verdict.unit, self.verdict.period)
 
+    def value_copy_block(self, submission_id: int) -> str:
+        """This verdict's submission_values rows in COPY's text format."""
+        if not self.values:
+            return ""
+        null = "\\N"
+        texts = "".join([code + (raw or "") for code, _, raw in self.values])
+        if any(c in texts for c in "\\\t\n\r"):
+            lines = [f"{copy_field(code)}\t{null if value is None else repr(value)}\t{copy_field(raw)}"
+                     for code, value, raw in self.values]
+        else:                         # the usual case: nothing to escape
+            lines = [f"{code}\t{null if value is None else repr(value)}\t{null if raw is None else raw}"
+                     for code, value, raw in self.values]
+        prefix = f"{submission_id}\t"
+        return prefix + ("\n" + prefix).join(lines) + "\n"
+
 
 def prepare(index: int, v: Verdict, tz: str) -> Prepared:
     """Raises ValueError/TypeError/KeyError for a verdict the warehouse cannot take."""
     if v.status not in t.SUBMISSION_STATUSES:
         raise ValueError(f"verdict of {v.unit} {v.period}: unknown status {v.status!r}")
     received, submitted, arrived = content.arrival(v, tz)
-    values = [(r["indicator"], r["value"], r["raw_value"]) for r in content.value_rows(0, v)]
+    values, canonical = content.canonical_values(v)
+    digest = content.hash_of(v, content._canonical(v, canonical))
     narratives = [(r["seq"], r["kind"], r["section"], r["text"]) for r in content.narrative_rows(0, v)]
     issues = [(r["seq"], r["indicator"], r["value"], r["rule"], r["importance"], r["message"])
               for r in content.issue_rows(0, v)]
-    return Prepared(index, v, received, submitted, arrived, content.content_hash(v),
-                    values, narratives, issues)
+    return Prepared(index, v, received, submitted, arrived, digest, values, narratives, issues)
 
 
 def lock_key(unit: str, period: str) -> int:
@@ -167,7 +183,8 @@ def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now
     def resolve(sid: int) -> int:
         return real.get(sid, sid)
 
-    subs, values, narratives, issues, audits, supersedes, dups = [], [], [], [], [], [], []
+    subs, narratives, issues, audits, supersedes, dups = [], [], [], [], [], []
+    values: list[tuple[int, Prepared]] = []     # (submission id, its verdict)
     results = []
     n = 0
     for d in decisions:
@@ -186,7 +203,7 @@ def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now
                      "received_at": p.received, "submitted_at": p.submitted, "arrived_at": p.arrived,
                      "status": v.status, "content_hash": p.digest, "superseded_by": None,
                      "last_seen_at": now, "last_seen_run": run_id})
-        values.extend((sid, *row) for row in p.values)
+        values.append((sid, p))
         narratives.extend((sid, *row) for row in p.narratives)
         issues.extend((sid, *row) for row in p.issues)
         errors = sum(1 for i in v.issues if i.importance == "error")
@@ -243,6 +260,7 @@ _ISSUES_SQL = ("INSERT INTO validation_issues (submission_id, seq, indicator, va
 def _executemany_all(conn: Connection, subs, values, narratives, issues, audits) -> None:
     if subs:
         conn.execute(insert(t.submissions), subs)
+    values = [(sid, *row) for sid, p in values for row in p.values]
     if conn.dialect.name == "sqlite":
         for sql, rows in ((_VALUES_SQL, values), (_NARRATIVES_SQL, narratives), (_ISSUES_SQL, issues)):
             if rows:
@@ -287,12 +305,17 @@ def copy_text(rows) -> str:
     return "".join("\t".join(map(copy_field, row)) + "\n" for row in rows)
 
 
-def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows) -> None:
-    """COPY ``rows`` (tuples) into ``table`` in the connection's transaction (psycopg2)."""
-    buffer = io.StringIO(copy_text(rows))
+def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows, data: str | None = None) -> None:
+    """COPY ``rows`` (tuples; or ``data``, already in COPY's text format) into ``table`` in the
+    connection's transaction (psycopg2)."""
+    buffer = io.StringIO(copy_text(rows) if data is None else data)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
     cursor = conn.connection.dbapi_connection.cursor()
     try:
-        cursor.copy_expert(f"COPY {table} ({', '.join(columns)}) FROM STDIN", buffer)
+        cursor.copy_expert(sql, buffer)
+    except dbapi_error as exc:      # as SQLAlchemy's own errors: IntegrityError, DataError, …
+        raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
     finally:
         cursor.close()
 
@@ -301,7 +324,8 @@ def _copy_all(conn: Connection, subs, values, narratives, issues, audits) -> Non
     if subs:
         copy_rows(conn, "submissions", SUBMISSION_COLUMNS, ([r[c] for c in SUBMISSION_COLUMNS] for r in subs))
     if values:
-        copy_rows(conn, "submission_values", ("submission_id", "indicator", "value", "raw_value"), values)
+        copy_rows(conn, "submission_values", ("submission_id", "indicator", "value", "raw_value"), (),
+                  "".join([p.value_copy_block(sid) for sid, p in values]))
     if narratives:
         copy_rows(conn, "narratives", ("submission_id", "seq", "kind", "section", "text"), narratives)
     if issues:
