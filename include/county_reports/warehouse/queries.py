@@ -17,7 +17,7 @@ from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import func, select
 from sqlalchemy.engine import Engine
 
 from county_reports import periods as periods_mod
@@ -66,13 +66,16 @@ def current_values(engine: Engine, periods: Iterable[str],
     return df.astype({"value": "float64", "submission_id": "int64", "version": "int64"})
 
 
-def current_narratives(engine: Engine, periods: Iterable[str]) -> pd.DataFrame:
+def current_narratives(engine: Engine, periods: Iterable[str],
+                       unit_codes: Iterable[str] | None = None) -> pd.DataFrame:
     """unit, period, kind, section, text, seq of current versions, in the units' order."""
     s, n = t.submissions, t.narratives
     query = (select(s.c.unit, s.c.period, n.c.kind, n.c.section, n.c.text, n.c.seq)
              .join(n, n.c.submission_id == s.c.id)
              .where(s.c.period.in_(_periods(periods)) & _current())
              .order_by(s.c.period, s.c.unit, n.c.seq))
+    if unit_codes is not None:
+        query = query.where(s.c.unit.in_(list(unit_codes)))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=NARRATIVE_COLUMNS).astype({"seq": "int64"})
@@ -108,12 +111,15 @@ def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd
     tz = catalog.bureau.timezone
     zone = ZoneInfo(tz)
     s, cs = t.submissions, t.collection_status
+    # Only the catalogue's units are expected: a county's catalogue reads its own units' rows
+    # from a warehouse shared by many counties (ix_submissions_period_unit, migration 0006).
+    codes = sorted({u.code for u in catalog.units})
     with engine.connect() as conn:
         subs = conn.execute(select(s.c.id, s.c.unit, s.c.period, s.c.version, s.c.status,
                                    s.c.arrived_at, s.c.superseded_by)
-                            .where(s.c.period.in_(wanted))).all()
+                            .where(s.c.period.in_(wanted) & s.c.unit.in_(codes))).all()
         not_received = {(r.unit, r.period): r for r in
-                        conn.execute(select(cs).where(cs.c.period.in_(wanted)))}
+                        conn.execute(select(cs).where(cs.c.period.in_(wanted) & cs.c.unit.in_(codes)))}
     by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
     for row in subs:
         by_key[(row.unit, row.period)].append(row)
@@ -157,7 +163,12 @@ def reporting_rate(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> 
     (reported / expected) and on_time_rate. Only expected units count, so a rate is never
     above 1; with nothing expected the rates are NaN."""
     wanted = _periods(periods)
-    done = completeness(engine, catalog, wanted)
+    return rates_of(completeness(engine, catalog, wanted), wanted)
+
+
+def rates_of(done: pd.DataFrame, periods: Iterable[str]) -> pd.DataFrame:
+    """``reporting_rate`` from a ``completeness`` frame already read for these periods."""
+    wanted = _periods(periods)
     counts = {p: dict.fromkeys(TIMELINESS, 0) for p in wanted}
     for period, status in zip(done["period"], done["status"]):
         counts[period][status] += 1
@@ -189,3 +200,13 @@ def table_snapshot(engine: Engine, exclude_columns: Iterable[str] = ()) -> dict[
             rows = [dict(r._mapping) for r in conn.execute(select(*cols))]
             out[table.name] = sorted(rows, key=_sort_key)
     return out
+
+
+def latest_period(engine: Engine, unit_codes: Iterable[str] | None = None) -> str | None:
+    """The newest month with a stored submission (of these units), or None."""
+    s = t.submissions
+    query = select(func.max(s.c.period))
+    if unit_codes is not None:
+        query = query.where(s.c.unit.in_(list(unit_codes)))
+    with engine.connect() as conn:
+        return conn.execute(query).scalar()

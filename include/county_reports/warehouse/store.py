@@ -320,11 +320,11 @@ class Warehouse:
 
     # ------------------------------------------------------------------ reading
 
-    def current_values(self, periods: Iterable[str]):
-        return queries.current_values(self.engine, periods)
+    def current_values(self, periods: Iterable[str], unit_codes: Iterable[str] | None = None):
+        return queries.current_values(self.engine, periods, unit_codes=unit_codes)
 
-    def current_narratives(self, periods: Iterable[str]):
-        return queries.current_narratives(self.engine, periods)
+    def current_narratives(self, periods: Iterable[str], unit_codes: Iterable[str] | None = None):
+        return queries.current_narratives(self.engine, periods, unit_codes=unit_codes)
 
     def history(self, unit_codes: Iterable[str] | None, periods: Iterable[str]):
         return queries.current_values(self.engine, periods, unit_codes=unit_codes)
@@ -332,14 +332,56 @@ class Warehouse:
     def submissions(self, unit: str | None = None, period: str | None = None):
         return queries.submissions(self.engine, unit=unit, period=period)
 
+    def latest_period(self, unit_codes: Iterable[str] | None = None) -> str | None:
+        """The newest month with a stored submission (one query, whatever the size)."""
+        return queries.latest_period(self.engine, unit_codes)
+
     def completeness(self, catalog: Catalog, periods: Iterable[str]):
         return queries.completeness(self.engine, catalog, periods)
 
-    def reporting_rate(self, catalog: Catalog, periods: Iterable[str]):
+    def reporting_rate(self, catalog: Catalog, periods: Iterable[str], completeness=None):
+        """Per period; ``completeness``: the frame of ``completeness(catalog, periods)`` if already read."""
+        if completeness is not None:
+            return queries.rates_of(completeness, periods)
         return queries.reporting_rate(self.engine, catalog, periods)
+
+    def scoped(self, unit_codes: Iterable[str]) -> "UnitsView":
+        """The reads of the summaries restricted to these units: one county of a shared warehouse."""
+        return UnitsView(self, unit_codes)
 
     def table_snapshot(self, exclude_columns: Iterable[str] = SNAPSHOT_EXCLUDE) -> dict[str, list[dict]]:
         return queries.table_snapshot(self.engine, exclude_columns)
+
+
+class UnitsView:
+    """A warehouse seen through a set of unit codes (a county's roster in a province warehouse):
+    ``current_values``, ``current_narratives``, ``history`` and ``latest_period`` read only those
+    units' rows; ``completeness`` and ``reporting_rate`` already follow the catalogue's roster.
+    Hand it to ``summaries.build`` in place of the warehouse."""
+
+    def __init__(self, warehouse: Warehouse, unit_codes: Iterable[str]):
+        self.warehouse = warehouse
+        self.engine = warehouse.engine
+        self.unit_codes = tuple(sorted(set(unit_codes)))
+
+    def current_values(self, periods: Iterable[str]):
+        return self.warehouse.current_values(periods, self.unit_codes)
+
+    def current_narratives(self, periods: Iterable[str]):
+        return self.warehouse.current_narratives(periods, self.unit_codes)
+
+    def history(self, unit_codes: Iterable[str] | None, periods: Iterable[str]):
+        codes = self.unit_codes if unit_codes is None else sorted(set(unit_codes) & set(self.unit_codes))
+        return self.warehouse.history(codes, periods)
+
+    def latest_period(self) -> str | None:
+        return self.warehouse.latest_period(self.unit_codes)
+
+    def completeness(self, catalog: Catalog, periods: Iterable[str]):
+        return self.warehouse.completeness(catalog, periods)
+
+    def reporting_rate(self, catalog: Catalog, periods: Iterable[str], completeness=None):
+        return self.warehouse.reporting_rate(catalog, periods, completeness)
 
 
 def _result(v: Verdict, submission_id: int, version: int, outcome: str, status: str,
