@@ -11,13 +11,13 @@ correction does not make an on-time report late.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import func, select
+from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.engine import Engine
 
 from county_reports import periods as periods_mod
@@ -95,10 +95,45 @@ def submissions(engine: Engine, unit: str | None = None, period: str | None = No
     return df.astype({"id": "int64", "version": "int64", "superseded_by": "Int64"})
 
 
-def _local_series(values: list[datetime | None], tz: str) -> pd.Series:
-    dtype = pd.DatetimeTZDtype(unit="us", tz=tz)
-    return pd.Series([pd.NaT if v is None else pd.Timestamp(v).tz_convert(tz) for v in values],
-                     dtype=dtype)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+_NAT = np.iinfo(np.int64).min        # numpy's NaT as int64
+
+
+def _version_summary(conn, wanted: list[str], codes: list[str]) -> pd.DataFrame:
+    """Per stored (unit, period) of these months and units: how many versions, how many accepted,
+    the first arrival (of any and of an accepted version), the current version — in SQL."""
+    s = t.submissions
+    acc = s.c.status.in_(t.ACCEPTED_STATUSES)
+    cur = acc & s.c.superseded_by.is_(None)
+    query = (select(s.c.unit, s.c.period, func.count().label("submissions"),
+                    func.sum(case((acc, 1), else_=0)).label("accepted_versions"),
+                    type_coerce(func.min(s.c.arrived_at), t.UTCDateTime).label("first_arrived_at"),
+                    type_coerce(func.min(case((acc, s.c.arrived_at))), t.UTCDateTime)
+                    .label("first_accepted_arrived_at"),
+                    func.max(case((cur, s.c.id))).label("current_submission_id"),
+                    func.max(case((cur, s.c.version))).label("current_version"))
+             .where(s.c.period.in_(wanted) & s.c.unit.in_(codes))
+             .group_by(s.c.unit, s.c.period))
+    rows = conn.execute(query).all()
+    return pd.DataFrame([tuple(r) for r in rows],
+                        columns=["unit", "period", "submissions", "accepted_versions", "first_arrived_at",
+                                 "first_accepted_arrived_at", "current_submission_id", "current_version"])
+
+
+def _micros(values: pd.Series) -> np.ndarray:
+    """Aware timestamps (missing ones NaT/None) as int64 microseconds since the epoch (NaT's int64)."""
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("us").asi8
+
+
+def _zoned(micros: np.ndarray, tz: str) -> pd.Series:
+    utc = pd.Series(micros.view("M8[us]")).dt.tz_localize("UTC")
+    return utc.dt.tz_convert(tz).astype(pd.DatetimeTZDtype(unit="us", tz=tz))
+
+
+def _unless(series: pd.Series, mask: np.ndarray) -> pd.Series:
+    """The values as objects, None where missing or where ``mask`` holds."""
+    return series.astype(object).where(series.notna().to_numpy() & ~mask, None)
 
 
 def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd.DataFrame:
@@ -106,56 +141,66 @@ def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd
 
     Timestamps (``due``, ``first_accepted_arrived_at``, ``first_arrived_at``) are in the
     bureau's time zone. ``collection_status``/``collection_reason`` tell missing from failed.
+    The versions are summarised in SQL and the roster joined in pandas: the province's status
+    page (3,000 units × 12 months) stays interactive.
     """
     wanted = _periods(periods)
     tz = catalog.bureau.timezone
     zone = ZoneInfo(tz)
-    s, cs = t.submissions, t.collection_status
+    cs = t.collection_status
     # Only the catalogue's units are expected: a county's catalogue reads its own units' rows
     # from a warehouse shared by many counties (ix_submissions_period_unit, migration 0006).
     codes = sorted({u.code for u in catalog.units})
     with engine.connect() as conn:
-        subs = conn.execute(select(s.c.id, s.c.unit, s.c.period, s.c.version, s.c.status,
-                                   s.c.arrived_at, s.c.superseded_by)
-                            .where(s.c.period.in_(wanted) & s.c.unit.in_(codes))).all()
-        not_received = {(r.unit, r.period): r for r in
-                        conn.execute(select(cs).where(cs.c.period.in_(wanted) & cs.c.unit.in_(codes)))}
-    by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row in subs:
-        by_key[(row.unit, row.period)].append(row)
+        summary = _version_summary(conn, wanted, codes)
+        not_received = pd.DataFrame(
+            [tuple(r) for r in conn.execute(select(cs.c.unit, cs.c.period, cs.c.status, cs.c.reason)
+                                            .where(cs.c.period.in_(wanted) & cs.c.unit.in_(codes)))],
+            columns=["unit", "period", "collection_status", "collection_reason"])
 
-    records: list[dict[str, Any]] = []
+    expected: dict[str, list] = {"unit": [], "unit_name": [], "kind": [], "period": [], "due": [], "cutoff": []}
+    dues: dict[tuple[str, int], tuple[int, int]] = {}
     for period in wanted:
         for unit in catalog.units_active_in(period):
-            versions = by_key.get((unit.code, period), [])
-            accepted = [r for r in versions if r.status in t.ACCEPTED_STATUSES]
-            current = next((r for r in accepted if r.superseded_by is None), None)
-            due_day = unit.due_date(period)
-            due = datetime.combine(due_day, time(23, 59, 59), tzinfo=zone)
-            cutoff = datetime.combine(due_day + timedelta(days=1), time(0), tzinfo=zone)
-            first_accepted = min((r.arrived_at for r in accepted), default=None)
-            if first_accepted is not None:
-                status = "on_time" if first_accepted < cutoff else "late"
-            else:
-                status = "rejected" if versions else "missing"
-            nr = not_received.get((unit.code, period))
-            records.append({
-                "unit": unit.code, "unit_name": unit.name, "kind": unit.kind, "period": period,
-                "status": status, "due": due, "first_accepted_arrived_at": first_accepted,
-                "first_arrived_at": min((r.arrived_at for r in versions), default=None),
-                "submissions": len(versions), "accepted_versions": len(accepted),
-                "rejected_versions": len(versions) - len(accepted),
-                "current_submission_id": current.id if current else None,
-                "current_version": current.version if current else None,
-                "collection_status": nr.status if nr is not None and not versions else None,
-                "collection_reason": nr.reason if nr is not None and not versions else None,
-            })
-    df = pd.DataFrame(records, columns=COMPLETENESS_COLUMNS)
-    for col in ("due", "first_accepted_arrived_at", "first_arrived_at"):
-        df[col] = _local_series([r[col] for r in records], tz)
-    return df.astype({"submissions": "int64", "accepted_versions": "int64",
-                      "rejected_versions": "int64", "current_submission_id": "Int64",
-                      "current_version": "Int64"})
+            pair = dues.get((period, unit.deadline_day))
+            if pair is None:
+                due_day = unit.due_date(period)
+                due = datetime.combine(due_day, time(23, 59, 59), tzinfo=zone)
+                cutoff = datetime.combine(due_day + timedelta(days=1), time(0), tzinfo=zone)
+                pair = dues[(period, unit.deadline_day)] = ((due - _EPOCH) // _US, (cutoff - _EPOCH) // _US)
+            expected["unit"].append(unit.code)
+            expected["unit_name"].append(unit.name)
+            expected["kind"].append(unit.kind)
+            expected["period"].append(period)
+            expected["due"].append(pair[0])
+            expected["cutoff"].append(pair[1])
+    keys = {"unit": object, "period": object}
+    df = pd.DataFrame(expected).astype(keys | {"due": "int64", "cutoff": "int64"}) \
+        .merge(summary.astype(keys), on=["unit", "period"], how="left") \
+        .merge(not_received.astype(keys), on=["unit", "period"], how="left")
+
+    n = df["submissions"].fillna(0).astype("int64")
+    accepted = df["accepted_versions"].fillna(0).astype("int64")
+    first_accepted = _micros(df["first_accepted_arrived_at"])
+    has_accepted = first_accepted != _NAT
+    cutoff = df["cutoff"].to_numpy(dtype=np.int64)
+    status = np.select([has_accepted & (first_accepted < cutoff), has_accepted, n.to_numpy() > 0],
+                       ["on_time", "late", "rejected"], "missing")
+    received = n.to_numpy() > 0      # something arrived: the not-received record no longer applies
+    out = pd.DataFrame({
+        "unit": df["unit"], "unit_name": df["unit_name"], "kind": df["kind"], "period": df["period"],
+        "status": pd.Series(status, dtype=object),
+        "due": _zoned(df["due"].to_numpy(dtype=np.int64), tz),
+        "first_accepted_arrived_at": _zoned(first_accepted, tz),
+        "first_arrived_at": _zoned(_micros(df["first_arrived_at"]), tz),
+        "submissions": n, "accepted_versions": accepted, "rejected_versions": n - accepted,
+        "current_submission_id": pd.array(df["current_submission_id"], dtype="Int64"),
+        "current_version": pd.array(df["current_version"], dtype="Int64"),
+        "collection_status": _unless(df["collection_status"], received),
+        "collection_reason": _unless(df["collection_reason"], received),
+    }, columns=COMPLETENESS_COLUMNS)
+    return out.astype({"unit": object, "unit_name": object, "kind": object, "period": object,
+                       "status": object, "collection_status": object, "collection_reason": object})
 
 
 def reporting_rate(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd.DataFrame:
