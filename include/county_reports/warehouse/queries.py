@@ -100,6 +100,15 @@ _US = timedelta(microseconds=1)
 _NAT = np.iinfo(np.int64).min        # numpy's NaT as int64
 
 
+ROSTER_FILTER_MAX = 500     # a roster up to this size (a county) is filtered in SQL
+
+
+def _units_filter(column, codes: list[str]):
+    """``column IN codes`` for a county-sized roster; for a province's the months alone select the
+    rows (the join with the roster drops the others) — no 3,000-value IN list to plan and hash."""
+    return column.in_(codes) if len(codes) <= ROSTER_FILTER_MAX else column.is_not(None)
+
+
 def _version_summary(conn, wanted: list[str], codes: list[str]) -> pd.DataFrame:
     """Per stored (unit, period) of these months and units: how many versions, how many accepted,
     the first arrival (of any and of an accepted version), the current version — in SQL."""
@@ -113,7 +122,7 @@ def _version_summary(conn, wanted: list[str], codes: list[str]) -> pd.DataFrame:
                     .label("first_accepted_arrived_at"),
                     func.max(case((cur, s.c.id))).label("current_submission_id"),
                     func.max(case((cur, s.c.version))).label("current_version"))
-             .where(s.c.period.in_(wanted) & s.c.unit.in_(codes))
+             .where(s.c.period.in_(wanted) & _units_filter(s.c.unit, codes))
              .group_by(s.c.unit, s.c.period))
     rows = conn.execute(query).all()
     return pd.DataFrame([tuple(r) for r in rows],
@@ -155,7 +164,7 @@ def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd
         summary = _version_summary(conn, wanted, codes)
         not_received = pd.DataFrame(
             [tuple(r) for r in conn.execute(select(cs.c.unit, cs.c.period, cs.c.status, cs.c.reason)
-                                            .where(cs.c.period.in_(wanted) & cs.c.unit.in_(codes)))],
+                                            .where(cs.c.period.in_(wanted) & _units_filter(cs.c.unit, codes)))],
             columns=["unit", "period", "collection_status", "collection_reason"])
 
     expected: dict[str, list] = {"unit": [], "unit_name": [], "kind": [], "period": [], "due": [], "cutoff": []}
