@@ -57,9 +57,32 @@ def render_county_config(config_dir: str | Path, kind: str, year: int, out_dir: 
 
 
 def render_counties(warehouse, catalogs: Mapping[str, Catalog], report: summaries.Plan, out_root: Path, *,
-                    wording: dict | None = None, only: Iterable[str] | None = None) -> dict[str, dict[str, Any]]:
-    """Every county's summary into ``out_root/<county name>/``, one after another."""
+                    wording: dict | None = None, only: Iterable[str] | None = None,
+                    workers: int = 1) -> dict[str, dict[str, Any]]:
+    """Every county's summary into ``out_root/<county name>/``; ``workers`` > 1: that many processes,
+    each with its own connection to the same warehouse (``warehouse.url``), as mapped tasks would."""
     check_distinct(catalogs)
     names = list(catalogs) if only is None else list(only)
-    return {name: render_county(warehouse, catalogs[name], report, Path(out_root) / name, wording=wording)
-            for name in names}
+    if workers <= 1 or len(names) <= 1:
+        return {name: render_county(warehouse, catalogs[name], report, Path(out_root) / name, wording=wording)
+                for name in names}
+    from concurrent.futures import ProcessPoolExecutor
+
+    with ProcessPoolExecutor(max_workers=workers, initializer=_open_worker, initargs=(warehouse.url,)) as pool:
+        futures = {name: pool.submit(_render_in_worker, catalogs[name], report, Path(out_root) / name, wording)
+                   for name in names}
+        return {name: future.result() for name, future in futures.items()}
+
+
+_worker_warehouse = None
+
+
+def _open_worker(url: str) -> None:
+    global _worker_warehouse
+    from county_reports.warehouse import Warehouse
+
+    _worker_warehouse = Warehouse(url)
+
+
+def _render_in_worker(catalog: Catalog, report: summaries.Plan, out_dir: Path, wording: dict | None):
+    return render_county(_worker_warehouse, catalog, report, out_dir, wording=wording)

@@ -21,6 +21,8 @@ Versions, duplicates and supersession (``record_verdicts``):
 * A new **rejected** version is kept (quarantine, with its issues) and supersedes nothing:
   **a rejected correction never erases accepted figures**; the last accepted version stays current.
 * Within one call, verdicts of the same (unit, period) are applied in order of arrival.
+* One call stores its verdicts in bulk (``bulk``): ``chunk_size`` verdicts per transaction, each
+  chunk whole or not at all; a verdict the warehouse cannot take fails alone.
 """
 from __future__ import annotations
 
