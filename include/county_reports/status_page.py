@@ -17,8 +17,7 @@ CELLS = {"on_time": ("✓", "按时", "#e6f4ea"), "late": ("迟", "逾期", "#ff
 
 
 def latest_period(warehouse, fallback: str) -> str:
-    frame = warehouse.submissions()
-    return max(frame["period"]) if len(frame) else fallback
+    return warehouse.latest_period() or fallback     # one max() query, not every stored version
 
 
 def documents(data_dir: Path) -> list[tuple[str, str]]:

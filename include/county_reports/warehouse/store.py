@@ -117,15 +117,16 @@ class Warehouse:
             with conn.begin():
                 yield conn
 
-    def _transaction(self, work: Callable[[Connection], Any]) -> Any:
+    def _transaction(self, work: Callable[[Connection], Any], attempts: int | None = None) -> Any:
         """Run ``work`` in one write transaction; again if a concurrent writer won a unique key
         (writers of one (unit, period) are serialised by ``_lock``, so this is a last resort)."""
-        for attempt in range(1, self.retries + 1):
+        attempts = self.retries if attempts is None else attempts
+        for attempt in range(1, attempts + 1):
             try:
                 with self._writing() as conn:
                     return work(conn)
             except IntegrityError:
-                if attempt == self.retries:
+                if attempt == attempts:
                     raise
                 log.info("warehouse: concurrent write detected, retrying (%d)", attempt)
 
@@ -246,11 +247,12 @@ class Warehouse:
         return [results[i] for i in sorted(results)]
 
     def _write(self, chunk: list[bulk.Prepared], run_id: str | None) -> list[tuple[bulk.Prepared, dict]]:
-        """One chunk in one transaction (again if a concurrent writer won a unique key)."""
+        """One chunk in one transaction. A chunk of many is tried once (refused, its verdicts are
+        tried one by one); a single verdict again if a concurrent writer won a unique key."""
         def work(conn: Connection):
             return list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result)))
 
-        return self._transaction(work)
+        return self._transaction(work, attempts=1 if len(chunk) > 1 else None)
 
     def _clear_not_received(self, conn: Connection, unit: str, period: str) -> None:
         cs = t.collection_status
