@@ -114,12 +114,12 @@ def build(warehouse, catalog: Catalog, period: str, data_dir: Path, settings: Ma
           day: date, config_dir: Path | None = None) -> dict[str, Any]:
     """Render the circular and its counts; returns paths, title and counts."""
     f = facts(warehouse, catalog, period, settings)
-    wording = load_wording(config_dir)
-    document = compose(f, catalog, wording, day)
+    document = compose(f, catalog, load_wording(config_dir), day)
     out = folder(data_dir, period)
     out.mkdir(parents=True, exist_ok=True)
     docx = render_docx(document, out / f"circular-{period}.docx",
-                       title_breaks=TitleBreaks.from_config(wording.get("title_breaks")))
+                       title_breaks=TitleBreaks.from_config(
+                           read_config_file("wording.yaml", config_dir).get("title_breaks")))
     counts = {k: f[k] for k in ("period", "expected", "reported", *STATUSES, "window", "threshold", "repeated")}
     summary = {"title": document.title, "docx": str(docx), "counts": counts, "date": day.isoformat()}
     atomic.write_text(out / f"circular-{period}.json", json.dumps(summary, ensure_ascii=False, indent=1))

@@ -47,8 +47,8 @@ def bureau_today(catalog: Catalog, now: datetime | None = None) -> date:
 
 def latest_period(warehouse: Warehouse, catalog: Catalog, now: datetime | None = None) -> str:
     """The newest month with a submission, else the month before today (bureau's clock)."""
-    frame = warehouse.submissions()
-    return max(frame["period"]) if len(frame) else months.previous(months.of_date(bureau_today(catalog, now)))
+    # one max() query, not every stored version (a province warehouse holds millions of rows)
+    return warehouse.latest_period() or months.previous(months.of_date(bureau_today(catalog, now)))
 
 
 def window(last: str, count: int) -> list[str]:

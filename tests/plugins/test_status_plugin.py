@@ -118,10 +118,12 @@ def test_gets_never_write_to_the_warehouse(client):
     http, _, data = client
     db = data / "warehouse.db"
     before = (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns)
+    files = sorted(p.name for p in data.iterdir() if p.name.startswith("warehouse"))
+    assert "warehouse.db-journal" not in files and "warehouse.db-wal" not in files
     for path in ("/", "/units/TS02", "/validation/2025-06", "/validation/2024-01"):
         assert http.get(path).status_code == 200, path
     assert (hashlib.sha256(db.read_bytes()).hexdigest(), db.stat().st_mtime_ns) == before
-    assert sorted(p.name for p in data.iterdir() if p.name.startswith("warehouse")) == ["warehouse.db"]
+    assert sorted(p.name for p in data.iterdir() if p.name.startswith("warehouse")) == files
 
 
 def test_a_warehouse_without_schema_shows_a_clear_page_and_creates_nothing(client, tmp_path):

@@ -16,15 +16,37 @@ TABLES = {"units", "submissions", "submission_values", "narratives", "validation
 
 
 def test_migrate_creates_every_table_and_is_idempotent(wh):
-    assert wh.migrate() == migrations.head_revision() == "0003"
+    assert wh.migrate() == migrations.head_revision() == "0006"
     before = wh.table_snapshot()
-    assert wh.migrate() == "0003"                      # second run: nothing to do, no error
+    assert wh.migrate() == "0006"                      # second run: nothing to do, no error
     names = set(inspect(wh.engine).get_table_names())
     assert TABLES | {"county_reports_alembic_version"} == names
     assert "alembic_version" not in names
     assert wh.table_snapshot() == before
     with wh.engine.connect() as conn:
-        assert migrations.current_revision(conn) == "0003"
+        assert migrations.current_revision(conn) == "0006"
+
+
+def test_province_indexes_and_their_downgrade(wh, db_url):
+    """0006: reads by month find their rows through an index; the downgrade removes only those."""
+    from alembic import command
+
+    def indexes():
+        found = inspect(wh.engine)
+        return {(table, i["name"], tuple(i["column_names"])) for table in ("submissions", "feedback")
+                for i in found.get_indexes(table)}
+
+    assert {("submissions", "ix_submissions_period_unit", ("period", "unit")),
+            ("feedback", "ix_feedback_unit_period", ("unit", "period"))} <= indexes()
+    if wh.engine.dialect.name == "sqlite":
+        with wh.engine.connect() as conn:
+            plan = " ".join(str(r[-1]) for r in conn.exec_driver_sql(
+                "EXPLAIN QUERY PLAN SELECT id, unit, status FROM submissions WHERE period IN ('2024-05', '2024-06')"))
+        assert "ix_submissions_period_unit" in plan
+    wh.engine.dispose()
+    command.downgrade(migrations.alembic_config(db_url), "0003")
+    assert not {name for _, name, _ in indexes()} & {"ix_submissions_period_unit", "ix_feedback_unit_period"}
+    command.upgrade(migrations.alembic_config(db_url), "head")
 
 
 def test_migrations_match_schema_module(wh):

@@ -21,10 +21,25 @@ def _text(value: Any) -> str | None:
 
 def numeric(value: Any) -> float | None:
     """The value as a float if it is a finite number, else None (-0.0 becomes 0.0)."""
-    if isinstance(value, bool) or not isinstance(value, (int, float)):
-        return None
-    value = float(value)
+    if type(value) is not float:      # the common case first: validation hands floats over
+        if isinstance(value, bool) or not isinstance(value, (int, float)):
+            return None
+        value = float(value)
     return value + 0.0 if math.isfinite(value) else None
+
+
+def canonical_values(verdict: Verdict) -> tuple[list[tuple[str, float | None, str | None]], dict[str, Any]]:
+    """One pass over the values: the stored rows (indicator, value, raw_value), sorted by code,
+    and the values part of the canonical content."""
+    rows: list[tuple[str, float | None, str | None]] = []
+    canonical: dict[str, Any] = {}
+    values, raw_values = verdict.values, verdict.raw_values
+    for code in sorted(set(values) | set(raw_values)):
+        number = numeric(values.get(code))
+        raw = raw_values.get(code)
+        rows.append((code, number, None if raw is None else str(raw)))
+        canonical[code] = number if number is not None else {"raw": _text(raw)}
+    return rows, canonical
 
 
 def canonical_content(verdict: Verdict) -> dict[str, Any] | None:
@@ -34,10 +49,10 @@ def canonical_content(verdict: Verdict) -> dict[str, Any] | None:
     normalised by validation are the same), else the text as sent. Key order, whitespace
     around texts and CRLF line ends do not matter; the order of narrative items does.
     """
-    values: dict[str, Any] = {}
-    for code in sorted(set(verdict.values) | set(verdict.raw_values)):
-        number = numeric(verdict.values.get(code))
-        values[code] = number if number is not None else {"raw": _text(verdict.raw_values.get(code))}
+    return _canonical(verdict, canonical_values(verdict)[1])
+
+
+def _canonical(verdict: Verdict, values: dict[str, Any]) -> dict[str, Any] | None:
     narratives = [{k: _text(item.get(k)) for k in ("kind", "section", "text")}
                   for item in verdict.narratives]
     contact = {str(k): _text(v) for k, v in (verdict.contact or {}).items()}
@@ -53,7 +68,11 @@ def content_hash(verdict: Verdict) -> str:
     escapes) hash the same. A submission with no readable content at all (unreadable bytes)
     is identified by its raw bytes instead, so two different unreadable files stay distinct.
     """
-    content = canonical_content(verdict)
+    return hash_of(verdict, canonical_content(verdict))
+
+
+def hash_of(verdict: Verdict, content: dict[str, Any] | None) -> str:
+    """``content_hash`` from the canonical content already computed."""
     if content is None:
         text = f"raw:{verdict.sha256}"
     else:
@@ -98,10 +117,8 @@ def raw_path(sha256: str) -> str:
 
 
 def value_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]:
-    return [{"submission_id": submission_id, "indicator": code,
-             "value": numeric(verdict.values.get(code)),
-             "raw_value": None if verdict.raw_values.get(code) is None else str(verdict.raw_values[code])}
-            for code in sorted(set(verdict.values) | set(verdict.raw_values))]
+    return [{"submission_id": submission_id, "indicator": code, "value": value, "raw_value": raw}
+            for code, value, raw in canonical_values(verdict)[0]]
 
 
 def narrative_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]:

@@ -11,13 +11,13 @@ correction does not make an on-time report late.
 """
 from __future__ import annotations
 
-from collections import defaultdict
-from datetime import datetime, time, timedelta
+from datetime import datetime, time, timedelta, timezone
 from typing import Any, Iterable
 from zoneinfo import ZoneInfo
 
+import numpy as np
 import pandas as pd
-from sqlalchemy import select
+from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.engine import Engine
 
 from county_reports import periods as periods_mod
@@ -66,13 +66,16 @@ def current_values(engine: Engine, periods: Iterable[str],
     return df.astype({"value": "float64", "submission_id": "int64", "version": "int64"})
 
 
-def current_narratives(engine: Engine, periods: Iterable[str]) -> pd.DataFrame:
+def current_narratives(engine: Engine, periods: Iterable[str],
+                       unit_codes: Iterable[str] | None = None) -> pd.DataFrame:
     """unit, period, kind, section, text, seq of current versions, in the units' order."""
     s, n = t.submissions, t.narratives
     query = (select(s.c.unit, s.c.period, n.c.kind, n.c.section, n.c.text, n.c.seq)
              .join(n, n.c.submission_id == s.c.id)
              .where(s.c.period.in_(_periods(periods)) & _current())
              .order_by(s.c.period, s.c.unit, n.c.seq))
+    if unit_codes is not None:
+        query = query.where(s.c.unit.in_(list(unit_codes)))
     with engine.connect() as conn:
         rows = conn.execute(query).all()
     return pd.DataFrame([tuple(r) for r in rows], columns=NARRATIVE_COLUMNS).astype({"seq": "int64"})
@@ -92,10 +95,54 @@ def submissions(engine: Engine, unit: str | None = None, period: str | None = No
     return df.astype({"id": "int64", "version": "int64", "superseded_by": "Int64"})
 
 
-def _local_series(values: list[datetime | None], tz: str) -> pd.Series:
-    dtype = pd.DatetimeTZDtype(unit="us", tz=tz)
-    return pd.Series([pd.NaT if v is None else pd.Timestamp(v).tz_convert(tz) for v in values],
-                     dtype=dtype)
+_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_US = timedelta(microseconds=1)
+_NAT = np.iinfo(np.int64).min        # numpy's NaT as int64
+
+
+ROSTER_FILTER_MAX = 500     # a roster up to this size (a county) is filtered in SQL
+
+
+def _units_filter(column, codes: list[str]):
+    """``column IN codes`` for a county-sized roster; for a province's the months alone select the
+    rows (the join with the roster drops the others) — no 3,000-value IN list to plan and hash."""
+    return column.in_(codes) if len(codes) <= ROSTER_FILTER_MAX else column.is_not(None)
+
+
+def _version_summary(conn, wanted: list[str], codes: list[str]) -> pd.DataFrame:
+    """Per stored (unit, period) of these months and units: how many versions, how many accepted,
+    the first arrival (of any and of an accepted version), the current version — in SQL."""
+    s = t.submissions
+    acc = s.c.status.in_(t.ACCEPTED_STATUSES)
+    cur = acc & s.c.superseded_by.is_(None)
+    query = (select(s.c.unit, s.c.period, func.count().label("submissions"),
+                    func.sum(case((acc, 1), else_=0)).label("accepted_versions"),
+                    type_coerce(func.min(s.c.arrived_at), t.UTCDateTime).label("first_arrived_at"),
+                    type_coerce(func.min(case((acc, s.c.arrived_at))), t.UTCDateTime)
+                    .label("first_accepted_arrived_at"),
+                    func.max(case((cur, s.c.id))).label("current_submission_id"),
+                    func.max(case((cur, s.c.version))).label("current_version"))
+             .where(s.c.period.in_(wanted) & _units_filter(s.c.unit, codes))
+             .group_by(s.c.unit, s.c.period))
+    rows = conn.execute(query).all()
+    return pd.DataFrame([tuple(r) for r in rows],
+                        columns=["unit", "period", "submissions", "accepted_versions", "first_arrived_at",
+                                 "first_accepted_arrived_at", "current_submission_id", "current_version"])
+
+
+def _micros(values: pd.Series) -> np.ndarray:
+    """Aware timestamps (missing ones NaT/None) as int64 microseconds since the epoch (NaT's int64)."""
+    return pd.DatetimeIndex(pd.to_datetime(values, utc=True)).as_unit("us").asi8
+
+
+def _zoned(micros: np.ndarray, tz: str) -> pd.Series:
+    utc = pd.Series(micros.view("M8[us]")).dt.tz_localize("UTC")
+    return utc.dt.tz_convert(tz).astype(pd.DatetimeTZDtype(unit="us", tz=tz))
+
+
+def _unless(series: pd.Series, mask: np.ndarray) -> pd.Series:
+    """The values as objects, None where missing or where ``mask`` holds."""
+    return series.astype(object).where(series.notna().to_numpy() & ~mask, None)
 
 
 def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd.DataFrame:
@@ -103,53 +150,66 @@ def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd
 
     Timestamps (``due``, ``first_accepted_arrived_at``, ``first_arrived_at``) are in the
     bureau's time zone. ``collection_status``/``collection_reason`` tell missing from failed.
+    The versions are summarised in SQL and the roster joined in pandas: the province's status
+    page (3,000 units × 12 months) stays interactive.
     """
     wanted = _periods(periods)
     tz = catalog.bureau.timezone
     zone = ZoneInfo(tz)
-    s, cs = t.submissions, t.collection_status
+    cs = t.collection_status
+    # Only the catalogue's units are expected: a county's catalogue reads its own units' rows
+    # from a warehouse shared by many counties (ix_submissions_period_unit, migration 0006).
+    codes = sorted({u.code for u in catalog.units})
     with engine.connect() as conn:
-        subs = conn.execute(select(s.c.id, s.c.unit, s.c.period, s.c.version, s.c.status,
-                                   s.c.arrived_at, s.c.superseded_by)
-                            .where(s.c.period.in_(wanted))).all()
-        not_received = {(r.unit, r.period): r for r in
-                        conn.execute(select(cs).where(cs.c.period.in_(wanted)))}
-    by_key: dict[tuple[str, str], list[Any]] = defaultdict(list)
-    for row in subs:
-        by_key[(row.unit, row.period)].append(row)
+        summary = _version_summary(conn, wanted, codes)
+        not_received = pd.DataFrame(
+            [tuple(r) for r in conn.execute(select(cs.c.unit, cs.c.period, cs.c.status, cs.c.reason)
+                                            .where(cs.c.period.in_(wanted) & _units_filter(cs.c.unit, codes)))],
+            columns=["unit", "period", "collection_status", "collection_reason"])
 
-    records: list[dict[str, Any]] = []
+    expected: dict[str, list] = {"unit": [], "unit_name": [], "kind": [], "period": [], "due": [], "cutoff": []}
+    dues: dict[tuple[str, int], tuple[int, int]] = {}
     for period in wanted:
         for unit in catalog.units_active_in(period):
-            versions = by_key.get((unit.code, period), [])
-            accepted = [r for r in versions if r.status in t.ACCEPTED_STATUSES]
-            current = next((r for r in accepted if r.superseded_by is None), None)
-            due_day = unit.due_date(period)
-            due = datetime.combine(due_day, time(23, 59, 59), tzinfo=zone)
-            cutoff = datetime.combine(due_day + timedelta(days=1), time(0), tzinfo=zone)
-            first_accepted = min((r.arrived_at for r in accepted), default=None)
-            if first_accepted is not None:
-                status = "on_time" if first_accepted < cutoff else "late"
-            else:
-                status = "rejected" if versions else "missing"
-            nr = not_received.get((unit.code, period))
-            records.append({
-                "unit": unit.code, "unit_name": unit.name, "kind": unit.kind, "period": period,
-                "status": status, "due": due, "first_accepted_arrived_at": first_accepted,
-                "first_arrived_at": min((r.arrived_at for r in versions), default=None),
-                "submissions": len(versions), "accepted_versions": len(accepted),
-                "rejected_versions": len(versions) - len(accepted),
-                "current_submission_id": current.id if current else None,
-                "current_version": current.version if current else None,
-                "collection_status": nr.status if nr is not None and not versions else None,
-                "collection_reason": nr.reason if nr is not None and not versions else None,
-            })
-    df = pd.DataFrame(records, columns=COMPLETENESS_COLUMNS)
-    for col in ("due", "first_accepted_arrived_at", "first_arrived_at"):
-        df[col] = _local_series([r[col] for r in records], tz)
-    return df.astype({"submissions": "int64", "accepted_versions": "int64",
-                      "rejected_versions": "int64", "current_submission_id": "Int64",
-                      "current_version": "Int64"})
+            pair = dues.get((period, unit.deadline_day))
+            if pair is None:
+                due_day = unit.due_date(period)
+                due = datetime.combine(due_day, time(23, 59, 59), tzinfo=zone)
+                cutoff = datetime.combine(due_day + timedelta(days=1), time(0), tzinfo=zone)
+                pair = dues[(period, unit.deadline_day)] = ((due - _EPOCH) // _US, (cutoff - _EPOCH) // _US)
+            expected["unit"].append(unit.code)
+            expected["unit_name"].append(unit.name)
+            expected["kind"].append(unit.kind)
+            expected["period"].append(period)
+            expected["due"].append(pair[0])
+            expected["cutoff"].append(pair[1])
+    keys = {"unit": object, "period": object}
+    df = pd.DataFrame(expected).astype(keys | {"due": "int64", "cutoff": "int64"}) \
+        .merge(summary.astype(keys), on=["unit", "period"], how="left") \
+        .merge(not_received.astype(keys), on=["unit", "period"], how="left")
+
+    n = df["submissions"].fillna(0).astype("int64")
+    accepted = df["accepted_versions"].fillna(0).astype("int64")
+    first_accepted = _micros(df["first_accepted_arrived_at"])
+    has_accepted = first_accepted != _NAT
+    cutoff = df["cutoff"].to_numpy(dtype=np.int64)
+    status = np.select([has_accepted & (first_accepted < cutoff), has_accepted, n.to_numpy() > 0],
+                       ["on_time", "late", "rejected"], "missing")
+    received = n.to_numpy() > 0      # something arrived: the not-received record no longer applies
+    out = pd.DataFrame({
+        "unit": df["unit"], "unit_name": df["unit_name"], "kind": df["kind"], "period": df["period"],
+        "status": pd.Series(status, dtype=object),
+        "due": _zoned(df["due"].to_numpy(dtype=np.int64), tz),
+        "first_accepted_arrived_at": _zoned(first_accepted, tz),
+        "first_arrived_at": _zoned(_micros(df["first_arrived_at"]), tz),
+        "submissions": n, "accepted_versions": accepted, "rejected_versions": n - accepted,
+        "current_submission_id": pd.array(df["current_submission_id"], dtype="Int64"),
+        "current_version": pd.array(df["current_version"], dtype="Int64"),
+        "collection_status": _unless(df["collection_status"], received),
+        "collection_reason": _unless(df["collection_reason"], received),
+    }, columns=COMPLETENESS_COLUMNS)
+    return out.astype({"unit": object, "unit_name": object, "kind": object, "period": object,
+                       "status": object, "collection_status": object, "collection_reason": object})
 
 
 def reporting_rate(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd.DataFrame:
@@ -157,7 +217,12 @@ def reporting_rate(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> 
     (reported / expected) and on_time_rate. Only expected units count, so a rate is never
     above 1; with nothing expected the rates are NaN."""
     wanted = _periods(periods)
-    done = completeness(engine, catalog, wanted)
+    return rates_of(completeness(engine, catalog, wanted), wanted)
+
+
+def rates_of(done: pd.DataFrame, periods: Iterable[str]) -> pd.DataFrame:
+    """``reporting_rate`` from a ``completeness`` frame already read for these periods."""
+    wanted = _periods(periods)
     counts = {p: dict.fromkeys(TIMELINESS, 0) for p in wanted}
     for period, status in zip(done["period"], done["status"]):
         counts[period][status] += 1
@@ -189,3 +254,13 @@ def table_snapshot(engine: Engine, exclude_columns: Iterable[str] = ()) -> dict[
             rows = [dict(r._mapping) for r in conn.execute(select(*cols))]
             out[table.name] = sorted(rows, key=_sort_key)
     return out
+
+
+def latest_period(engine: Engine, unit_codes: Iterable[str] | None = None) -> str | None:
+    """The newest month with a stored submission (of these units), or None."""
+    s = t.submissions
+    query = select(func.max(s.c.period))
+    if unit_codes is not None:
+        query = query.where(s.c.unit.in_(list(unit_codes)))
+    with engine.connect() as conn:
+        return conn.execute(query).scalar()

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from datetime import datetime, timezone
 
-from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Integer,
+from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer,
                         MetaData, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint)
 from sqlalchemy.types import TypeDecorator
 
@@ -95,6 +95,7 @@ submissions = Table(
     Column("last_seen_run", RUN_ID, nullable=True),
     UniqueConstraint("unit", "period", "version"),
     CheckConstraint(_in("status", SUBMISSION_STATUSES), name="status"),
+    Index("ix_submissions_period_unit", "period", "unit"),      # reads by month (0006)
 )
 
 submission_values = Table(
@@ -152,6 +153,7 @@ feedback = Table(
     Column("messages", Text, nullable=False),      # JSON list of messages, ensure_ascii=False
     Column("error", Text, nullable=True),
     Column("run_id", RUN_ID, nullable=True),
+    Index("ix_feedback_unit_period", "unit", "period"),        # a unit's or a month's attempts (0006)
 )
 
 audit = Table(

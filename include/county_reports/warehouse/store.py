@@ -21,6 +21,8 @@ Versions, duplicates and supersession (``record_verdicts``):
 * A new **rejected** version is kept (quarantine, with its issues) and supersedes nothing:
   **a rejected correction never erases accepted figures**; the last accepted version stays current.
 * Within one call, verdicts of the same (unit, period) are applied in order of arrival.
+* One call stores its verdicts in bulk (``bulk``): ``chunk_size`` verdicts per transaction, each
+  chunk whole or not at all; a verdict the warehouse cannot take fails alone.
 """
 from __future__ import annotations
 
@@ -35,12 +37,12 @@ from typing import Any, Callable, Iterable, Iterator
 
 from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import DataError, IntegrityError
+from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, StatementError
 
 from county_reports import archive, messages, settings
 from county_reports.catalog import Catalog
 from county_reports.validate.model import Verdict
-from county_reports.warehouse import content, queries
+from county_reports.warehouse import bulk, queries
 from county_reports.warehouse import schema as t
 from county_reports.warehouse.engine import WRITE, is_memory_sqlite, make_engine
 
@@ -48,11 +50,19 @@ log = logging.getLogger(__name__)
 
 UNIT_FIELDS = ("name", "kind", "kind_name", "deadline_day", "active_from", "active_to")
 SNAPSHOT_EXCLUDE = ("last_seen_at", "last_seen_run", "updated_at")
+CHUNK_SIZE = 500     # verdicts per transaction: a killed writer loses at most one chunk
+
+
+def unit_fault(exc: BaseException) -> bool:
+    """Whether one verdict can have caused ``exc`` (a bad value, a row the database refuses),
+    as opposed to a database that is down or unreachable."""
+    if isinstance(exc, (OperationalError, InterfaceError)):
+        return False
+    return isinstance(exc, (ValueError, TypeError, KeyError, StatementError))
 
 
 # pg_advisory_xact_lock key of migrate(): the first 8 bytes of sha256("county_reports:migrate").
 MIGRATE_LOCK_KEY = int.from_bytes(hashlib.sha256(b"county_reports:migrate").digest()[:8], "big", signed=True)
-STORE_ERRORS = (ValueError, TypeError, KeyError, IntegrityError, DataError)
 
 
 @contextmanager
@@ -81,13 +91,15 @@ class Warehouse:
     """Access to the warehouse database. Cheap to create; call ``migrate()`` once per process."""
 
     def __init__(self, url: str | None = None, *, timezone_name: str = "Asia/Shanghai",
-                 clock: Callable[[], datetime] = utcnow, retries: int = 4, read_only: bool = False):
+                 clock: Callable[[], datetime] = utcnow, retries: int = 4, read_only: bool = False,
+                 chunk_size: int = CHUNK_SIZE):
         self.url = url or settings.warehouse_url()
         self.read_only = read_only     # the database itself refuses writes (engine.make_engine)
         self.engine: Engine = make_engine(self.url, read_only=read_only)
         self.timezone = timezone_name      # for naive timestamps in verdicts (the bureau's clock)
         self.clock = clock
         self.retries = retries
+        self.chunk_size = chunk_size       # verdicts per write transaction (record_verdicts)
 
     def __repr__(self) -> str:
         return f"Warehouse({make_url(self.url).render_as_string(hide_password=True)!r})"
@@ -137,15 +149,16 @@ class Warehouse:
             with conn.begin():
                 yield conn
 
-    def _transaction(self, work: Callable[[Connection], Any]) -> Any:
+    def _transaction(self, work: Callable[[Connection], Any], attempts: int | None = None) -> Any:
         """Run ``work`` in one write transaction; again if a concurrent writer won a unique key
         (writers of one (unit, period) are serialised by ``_lock``, so this is a last resort)."""
-        for attempt in range(1, self.retries + 1):
+        attempts = self.retries if attempts is None else attempts
+        for attempt in range(1, attempts + 1):
             try:
                 with self._writing() as conn:
                     return work(conn)
             except IntegrityError:
-                if attempt == self.retries:
+                if attempt == attempts:
                     raise
                 log.info("warehouse: concurrent write detected, retrying (%d)", attempt)
 
@@ -155,10 +168,7 @@ class Warehouse:
 
         (SQLite write transactions are already serial: they start with BEGIN IMMEDIATE.)
         """
-        if conn.dialect.name == "postgresql":
-            digest = hashlib.sha256(f"county_reports:{unit}:{period}".encode()).digest()
-            conn.execute(text("SELECT pg_advisory_xact_lock(:key)"),
-                         {"key": int.from_bytes(digest[:8], "big", signed=True)})
+        bulk.lock(conn, [(unit, period)])
 
     def _audit(self, conn: Connection, run_id: str | None, entity: str, *, unit=None, period=None,
                submission_id=None, from_status=None, to_status=None, note=None) -> None:
@@ -199,110 +209,99 @@ class Warehouse:
         return self._transaction(work)
 
     def record_verdicts(self, verdicts: Iterable[Verdict], run_id: str | None,
-                        data_root: str | Path | None = None) -> list[dict[str, Any]]:
-        """Store each verdict in its own transaction (see the module docstring for the rules).
+                        data_root: str | Path | None = None, *,
+                        errors: list[tuple[Verdict, Exception]] | None = None) -> list[dict[str, Any]]:
+        """Store the verdicts in bulk, ``chunk_size`` of them per transaction, in order of arrival
+        (see the module docstring for the rules; ``bulk`` for how).
 
         A rejected correction never erases accepted figures: it is stored as a new version with
         its issues but does not supersede the accepted version, which stays current.
 
+        Every verdict stands alone: one the warehouse cannot take (an unknown status, an
+        unreadable receipt time, a row the database refuses) fails by itself and the others are
+        stored all the same (a chunk the database refuses is tried again one verdict per
+        transaction). With ``errors`` given, each failure is appended there as (verdict,
+        exception) and left out of the results; without it, the first failure is raised once
+        everything else is stored. A database that is down raises at once: no unit's fault.
+
         ``data_root``: when given, a missing raw archive file is logged (never an error).
-        Returns, in input order, one dict per verdict: ``{unit, period, submission_id, version,
-        outcome: 'new'|'duplicate', status, superseded_id}`` (``superseded_id``: the version
-        this one replaced, else None; for a duplicate, the existing version's id and status).
+        Returns, in input order, one dict per verdict stored: ``{unit, period, submission_id,
+        version, outcome: 'new'|'duplicate', status, superseded_id}`` (``superseded_id``: the
+        version this one replaced, else None; for a duplicate, the existing version's id and status).
         """
         verdicts = list(verdicts)
-        times = [content.arrival(v, self.timezone) for v in verdicts]
-        results: list[dict[str, Any] | None] = [None] * len(verdicts)
-        for i in sorted(range(len(verdicts)), key=lambda i: (times[i][2], i)):
-            v = verdicts[i]
-            if data_root is not None and not archive.path_for(Path(data_root), v.sha256).is_file():
-                log.warning("warehouse: raw archive file for %s %s (%s) not found under %s",
-                            v.unit, v.period, v.sha256, data_root)
-            results[i] = self._transaction(lambda conn, v=v, tm=times[i]: self._record(conn, v, tm, run_id))
-        return results  # type: ignore[return-value]
+        failures: list[tuple[int, Verdict, Exception]] = []
+        ready: list[bulk.Prepared] = []
+        for i, v in enumerate(verdicts):
+            try:
+                ready.append(bulk.prepare(i, v, self.timezone))
+            except Exception as exc:
+                if not unit_fault(exc):
+                    raise
+                failures.append((i, v, exc))
+        ready.sort(key=lambda p: (p.arrived, p.index))
+        if data_root is not None:
+            for p in ready:
+                if not archive.path_for(Path(data_root), p.verdict.sha256).is_file():
+                    log.warning("warehouse: raw archive file for %s %s (%s) not found under %s",
+                                p.verdict.unit, p.verdict.period, p.verdict.sha256, data_root)
+        results: dict[int, dict[str, Any]] = {}
+        size = max(1, self.chunk_size)
+        for start in range(0, len(ready), size):
+            chunk = ready[start:start + size]
+            try:
+                stored = self._write(chunk, run_id)
+            except Exception as exc:
+                if not unit_fault(exc):
+                    raise
+                if len(chunk) == 1:
+                    failures.append((chunk[0].index, chunk[0].verdict, exc))
+                    continue
+                log.info("warehouse: a chunk of %d verdicts was refused (%s); storing them one by one",
+                         len(chunk), type(exc).__name__)
+                stored = []
+                for p in chunk:
+                    try:
+                        stored += self._write([p], run_id)
+                    except Exception as one:
+                        if not unit_fault(one):
+                            raise
+                        failures.append((p.index, p.verdict, one))
+            for p, row in stored:
+                results[p.index] = row
+        failures.sort(key=lambda f: f[0])
+        for _, v, exc in failures:
+            log.error("warehouse: %s %s not stored: %s: %s", v.unit, v.period, type(exc).__name__, exc)
+        if errors is not None:
+            errors.extend((v, exc) for _, v, exc in failures)
+        elif failures:
+            raise failures[0][2]
+        return [results[i] for i in sorted(results)]
 
     def record_each(self, verdicts: Iterable[Verdict], run_id: str | None
                     ) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
-        """``record_verdicts`` with every submission on its own: one the warehouse cannot take
-        (an unreadable receipt time, a value the column refuses …) is noted for its unit alone
-        (collection status *failed*, with the reason) and the others are stored all the same.
+        """``record_verdicts`` with every failure noted for its unit alone: a submission the
+        warehouse cannot take (an unreadable receipt time, a value the column refuses …) gets the
+        collection status *failed*, with the reason, and the others are stored all the same.
         Returns (stored results, failures ``{unit, period, reason}``). A database that is down
         still raises: that is no unit's fault."""
-        stored, failures, ready = [], [], []
-        for n, v in enumerate(verdicts):
-            try:
-                ready.append((content.arrival(v, self.timezone)[2], n, v))
-            except STORE_ERRORS as exc:
-                failures.append(self._store_failed(v, exc, run_id))
-        for _, _, v in sorted(ready, key=lambda item: (item[0], item[1])):
-            try:
-                stored += self.record_verdicts([v], run_id)
-            except STORE_ERRORS as exc:
-                failures.append(self._store_failed(v, exc, run_id))
-        return stored, failures
+        errors: list[tuple[Verdict, Exception]] = []
+        stored = self.record_verdicts(verdicts, run_id, errors=errors)
+        return stored, [self._store_failed(v, exc, run_id) for v, exc in errors]
 
     def _store_failed(self, v: Verdict, exc: Exception, run_id: str | None) -> dict[str, Any]:
-        log.error("warehouse: %s %s not stored: %s: %s", v.unit, v.period, type(exc).__name__, exc)
         reason = messages.text("failed", "store_error", detail=f"{type(exc).__name__}: {str(exc)[:160]}",
                                sha256=(v.sha256 or "")[:12])
         self.record_not_received(v.unit, v.period, "failed", reason, run_id)
         return {"unit": v.unit, "period": v.period, "reason": reason}
 
-    def _record(self, conn: Connection, v: Verdict, times, run_id: str | None) -> dict[str, Any]:
-        if v.status not in t.SUBMISSION_STATUSES:
-            raise ValueError(f"verdict of {v.unit} {v.period}: unknown status {v.status!r}")
-        s, now = t.submissions, self.clock()
-        digest = content.content_hash(v)
-        where = (s.c.unit == v.unit) & (s.c.period == v.period)
-        self._lock(conn, v.unit, v.period)
-        self._clear_not_received(conn, v.unit, v.period)
+    def _write(self, chunk: list[bulk.Prepared], run_id: str | None) -> list[tuple[bulk.Prepared, dict]]:
+        """One chunk in one transaction. A chunk of many is tried once (refused, its verdicts are
+        tried one by one); a single verdict again if a concurrent writer won a unique key."""
+        def work(conn: Connection):
+            return list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result)))
 
-        # A duplicate is a replay (the very bytes of a stored version, judged the same) or a
-        # re-send of the latest version's content, judged the same: nothing changes. Content equal
-        # only to an older version (a reverted correction) or judged differently (the rules
-        # changed before a re-run) is a new version: the newest word of unit and rules counts.
-        same = (s.c.content_hash == digest) & (s.c.status == v.status)
-        replay = conn.execute(select(s.c.id, s.c.version, s.c.status).where(
-            where & same & (s.c.sha256 == v.sha256)).order_by(s.c.version.desc()).limit(1)).first()
-        latest = conn.execute(select(s.c.id, s.c.version, s.c.status, s.c.content_hash, s.c.status)
-                              .where(where).order_by(s.c.version.desc()).limit(1)).first()
-        if replay is None and latest is not None and latest.content_hash == digest \
-                and latest.status == v.status:
-            replay = latest
-        if replay is not None:
-            conn.execute(update(s).where(s.c.id == replay.id).values(last_seen_at=now, last_seen_run=run_id))
-            return _result(v, replay.id, replay.version, "duplicate", replay.status, None)
-
-        version = (conn.execute(select(func.max(s.c.version)).where(where)).scalar() or 0) + 1
-        current = conn.execute(select(s.c.id, s.c.version, s.c.status).where(
-            where & s.c.superseded_by.is_(None) & s.c.status.in_(t.ACCEPTED_STATUSES))).first()
-        received, submitted, arrived = times
-        new_id = conn.execute(insert(s).values(
-            unit=v.unit, period=v.period, version=version, sha256=v.sha256,
-            raw_path=content.raw_path(v.sha256), source=v.source, received_at=received,
-            submitted_at=submitted, arrived_at=arrived, status=v.status, content_hash=digest,
-            superseded_by=None, last_seen_at=now, last_seen_run=run_id)).inserted_primary_key[0]
-        for table, rows in ((t.submission_values, content.value_rows(new_id, v)),
-                            (t.narratives, content.narrative_rows(new_id, v)),
-                            (t.validation_issues, content.issue_rows(new_id, v))):
-            if rows:
-                conn.execute(insert(table), rows)
-
-        note = (f"version {version} from {v.source}, sha256 {v.sha256[:12]}; "
-                f"{len(v.errors)} error(s), {len(v.warnings)} warning(s)")
-        superseded_id = None
-        if v.status in t.ACCEPTED_STATUSES and current is not None:
-            superseded_id = current.id
-            conn.execute(update(s).where(s.c.id == current.id).values(superseded_by=new_id))
-            self._audit(conn, run_id, "submission", unit=v.unit, period=v.period,
-                        submission_id=current.id, from_status=current.status, to_status="superseded",
-                        note=f"version {current.version} superseded by version {version} (id {new_id})")
-            note += f"; supersedes version {current.version}"
-        elif current is not None:
-            note += f"; accepted version {current.version} stays current"
-        self._audit(conn, run_id, "submission", unit=v.unit, period=v.period,
-                    submission_id=new_id, from_status=None, to_status=v.status, note=note)
-        return _result(v, new_id, version, "new", v.status, superseded_id)
+        return self._transaction(work, attempts=1 if len(chunk) > 1 else None)
 
     def _clear_not_received(self, conn: Connection, unit: str, period: str) -> None:
         cs = t.collection_status
@@ -374,11 +373,11 @@ class Warehouse:
 
     # ------------------------------------------------------------------ reading
 
-    def current_values(self, periods: Iterable[str]):
-        return queries.current_values(self.engine, periods)
+    def current_values(self, periods: Iterable[str], unit_codes: Iterable[str] | None = None):
+        return queries.current_values(self.engine, periods, unit_codes=unit_codes)
 
-    def current_narratives(self, periods: Iterable[str]):
-        return queries.current_narratives(self.engine, periods)
+    def current_narratives(self, periods: Iterable[str], unit_codes: Iterable[str] | None = None):
+        return queries.current_narratives(self.engine, periods, unit_codes=unit_codes)
 
     def history(self, unit_codes: Iterable[str] | None, periods: Iterable[str]):
         return queries.current_values(self.engine, periods, unit_codes=unit_codes)
@@ -386,14 +385,56 @@ class Warehouse:
     def submissions(self, unit: str | None = None, period: str | None = None):
         return queries.submissions(self.engine, unit=unit, period=period)
 
+    def latest_period(self, unit_codes: Iterable[str] | None = None) -> str | None:
+        """The newest month with a stored submission (one query, whatever the size)."""
+        return queries.latest_period(self.engine, unit_codes)
+
     def completeness(self, catalog: Catalog, periods: Iterable[str]):
         return queries.completeness(self.engine, catalog, periods)
 
-    def reporting_rate(self, catalog: Catalog, periods: Iterable[str]):
+    def reporting_rate(self, catalog: Catalog, periods: Iterable[str], completeness=None):
+        """Per period; ``completeness``: the frame of ``completeness(catalog, periods)`` if already read."""
+        if completeness is not None:
+            return queries.rates_of(completeness, periods)
         return queries.reporting_rate(self.engine, catalog, periods)
+
+    def scoped(self, unit_codes: Iterable[str]) -> "UnitsView":
+        """The reads of the summaries restricted to these units: one county of a shared warehouse."""
+        return UnitsView(self, unit_codes)
 
     def table_snapshot(self, exclude_columns: Iterable[str] = SNAPSHOT_EXCLUDE) -> dict[str, list[dict]]:
         return queries.table_snapshot(self.engine, exclude_columns)
+
+
+class UnitsView:
+    """A warehouse seen through a set of unit codes (a county's roster in a province warehouse):
+    ``current_values``, ``current_narratives``, ``history`` and ``latest_period`` read only those
+    units' rows; ``completeness`` and ``reporting_rate`` already follow the catalogue's roster.
+    Hand it to ``summaries.build`` in place of the warehouse."""
+
+    def __init__(self, warehouse: Warehouse, unit_codes: Iterable[str]):
+        self.warehouse = warehouse
+        self.engine = warehouse.engine
+        self.unit_codes = tuple(sorted(set(unit_codes)))
+
+    def current_values(self, periods: Iterable[str]):
+        return self.warehouse.current_values(periods, self.unit_codes)
+
+    def current_narratives(self, periods: Iterable[str]):
+        return self.warehouse.current_narratives(periods, self.unit_codes)
+
+    def history(self, unit_codes: Iterable[str] | None, periods: Iterable[str]):
+        codes = self.unit_codes if unit_codes is None else sorted(set(unit_codes) & set(self.unit_codes))
+        return self.warehouse.history(codes, periods)
+
+    def latest_period(self) -> str | None:
+        return self.warehouse.latest_period(self.unit_codes)
+
+    def completeness(self, catalog: Catalog, periods: Iterable[str]):
+        return self.warehouse.completeness(catalog, periods)
+
+    def reporting_rate(self, catalog: Catalog, periods: Iterable[str], completeness=None):
+        return self.warehouse.reporting_rate(catalog, periods, completeness)
 
 
 def _result(v: Verdict, submission_id: int, version: int, outcome: str, status: str,

@@ -1,0 +1,335 @@
+"""The bulk write path of ``Warehouse.record_verdicts``: a chunk of verdicts in one transaction.
+
+The rules are the ones of ``store`` (versions, duplicates, supersession, the audit trail); here
+they are applied to a whole chunk at once:
+
+1. ``prepare``: everything that needs no database — status check, arrival times, content hash,
+   the value/narrative/issue rows — per verdict, so one bad verdict fails alone, before any SQL;
+2. ``write_chunk``, in one transaction: the advisory locks of every (unit, period) of the chunk
+   (PostgreSQL; in sorted order, so two writers never deadlock), one query for the stored
+   versions of those keys, the decisions (duplicate / new version / supersede) in Python in order
+   of arrival, then the rows in bulk: submission ids allocated up front (the sequence on
+   PostgreSQL, max(id) + 1 … under SQLite's write lock), ``COPY`` into the real tables on
+   PostgreSQL (psycopg2), ``executemany`` on SQLite.
+
+A chunk commits whole or not at all: a killed writer loses at most its uncommitted chunk, never
+half a version.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable, Sequence
+
+from sqlalchemy import delete, insert, select, text, tuple_, update
+from sqlalchemy.engine import Connection
+from sqlalchemy.exc import DBAPIError
+
+from county_reports.validate.model import Verdict
+from county_reports.warehouse import content
+from county_reports.warehouse import schema as t
+
+
+@dataclass
+class Prepared:
+    """One verdict with everything computed that needs no database."""
+
+    index: int                     # position in the caller's list
+    verdict: Verdict
+    received: datetime
+    submitted: datetime | None
+    arrived: datetime
+    digest: str
+    values: list[tuple] = field(default_factory=list)       # (indicator, value, raw_value)
+    narratives: list[tuple] = field(default_factory=list)   # (seq, kind, section, text)
+    issues: list[tuple] = field(default_factory=list)       # (seq, indicator, value, rule, importance, message)
+
+    @property
+    def key(self) -> tuple[str, str]:
+        return (self.verdict.unit, self.verdict.period)
+
+    def value_copy_block(self, submission_id: int) -> str:
+        """This verdict's submission_values rows in COPY's text format."""
+        if not self.values:
+            return ""
+        null = "\\N"
+        texts = "".join([code + (raw or "") for code, _, raw in self.values])
+        if any(c in texts for c in "\\\t\n\r"):
+            lines = [f"{copy_field(code)}\t{null if value is None else repr(value)}\t{copy_field(raw)}"
+                     for code, value, raw in self.values]
+        else:                         # the usual case: nothing to escape
+            lines = [f"{code}\t{null if value is None else repr(value)}\t{null if raw is None else raw}"
+                     for code, value, raw in self.values]
+        prefix = f"{submission_id}\t"
+        return prefix + ("\n" + prefix).join(lines) + "\n"
+
+
+def prepare(index: int, v: Verdict, tz: str) -> Prepared:
+    """Raises ValueError/TypeError/KeyError for a verdict the warehouse cannot take."""
+    if v.status not in t.SUBMISSION_STATUSES:
+        raise ValueError(f"verdict of {v.unit} {v.period}: unknown status {v.status!r}")
+    received, submitted, arrived = content.arrival(v, tz)
+    values, canonical = content.canonical_values(v)
+    digest = content.hash_of(v, content._canonical(v, canonical))
+    narratives = [(r["seq"], r["kind"], r["section"], r["text"]) for r in content.narrative_rows(0, v)]
+    issues = [(r["seq"], r["indicator"], r["value"], r["rule"], r["importance"], r["message"])
+              for r in content.issue_rows(0, v)]
+    return Prepared(index, v, received, submitted, arrived, digest, values, narratives, issues)
+
+
+def lock_key(unit: str, period: str) -> int:
+    """The pg_advisory_xact_lock key of (unit, period): the first 8 bytes of a SHA-256."""
+    digest = hashlib.sha256(f"county_reports:{unit}:{period}".encode()).digest()
+    return int.from_bytes(digest[:8], "big", signed=True)
+
+
+def lock(conn: Connection, keys: Sequence[tuple[str, str]]) -> None:
+    """Serialise writers of these (unit, period)s on PostgreSQL, in one statement, in key order."""
+    if conn.dialect.name != "postgresql" or not keys:
+        return
+    numbers = sorted({lock_key(u, p) for u, p in keys})
+    conn.execute(text("SELECT count(pg_advisory_xact_lock(k)) FROM "
+                      "(SELECT k FROM unnest(CAST(:keys AS bigint[])) AS k ORDER BY k) AS ordered"),
+                 {"keys": numbers})
+
+
+@dataclass
+class _State:
+    """What the stored versions of one (unit, period) say, updated as the chunk is applied."""
+
+    max_version: int = 0
+    latest: tuple | None = None          # (id, version, status, content_hash)
+    current: tuple | None = None         # (id, version, status): accepted and not superseded
+    replays: dict = field(default_factory=dict)   # (sha256, content_hash, status) -> (id, version, status)
+
+    def add(self, sid: int, version: int, sha: str, digest: str, status: str, superseded_by) -> None:
+        if version > self.max_version:
+            self.max_version = version
+        if self.latest is None or version > self.latest[1]:
+            self.latest = (sid, version, status, digest)
+        if superseded_by is None and status in t.ACCEPTED_STATUSES:
+            self.current = (sid, version, status)
+        key = (sha, digest, status)
+        if key not in self.replays or self.replays[key][1] < version:
+            self.replays[key] = (sid, version, status)
+
+
+def _states(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, str], _State]:
+    s = t.submissions
+    states = {k: _State() for k in keys}
+    for start in range(0, len(keys), 400):
+        part = keys[start:start + 400]
+        rows = conn.execute(select(s.c.id, s.c.unit, s.c.period, s.c.version, s.c.sha256,
+                                   s.c.content_hash, s.c.status, s.c.superseded_by)
+                            .where(tuple_(s.c.unit, s.c.period).in_(part)))
+        for r in rows:
+            states[(r.unit, r.period)].add(r.id, r.version, r.sha256, r.content_hash, r.status,
+                                           r.superseded_by)
+    return states
+
+
+def _allocate_ids(conn: Connection, n: int) -> list[int]:
+    if n == 0:
+        return []
+    if conn.dialect.name == "postgresql":
+        return list(conn.execute(text(
+            "SELECT nextval(pg_get_serial_sequence('submissions', 'id')) "
+            "FROM generate_series(1, :n)"), {"n": n}).scalars())
+    # SQLite: the write transaction (BEGIN IMMEDIATE) holds the lock; rowid would be max + 1 too.
+    top = conn.execute(text("SELECT coalesce(max(id), 0) FROM submissions")).scalar_one()
+    return list(range(top + 1, top + 1 + n))
+
+
+def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now: datetime,
+                result: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
+    """Apply ``chunk`` (in order of arrival) in the caller's transaction; results in chunk order."""
+    s = t.submissions
+    keys = list(dict.fromkeys(p.key for p in chunk))
+    lock(conn, keys)
+    cs = t.collection_status
+    for start in range(0, len(keys), 400):
+        conn.execute(delete(cs).where(tuple_(cs.c.unit, cs.c.period).in_(keys[start:start + 400])))
+    states = _states(conn, keys)
+
+    # Decide every verdict in order: a duplicate, or a new version (superseding the current one).
+    decisions: list[tuple] = []    # ("dup", p, (id, version, status)) | ("new", p, version, current)
+    new_count = 0
+    pending_ids: list[int] = []    # placeholder ids within the chunk: -1, -2, …
+    for p in chunk:
+        v, st = p.verdict, states[p.key]
+        replay = st.replays.get((v.sha256, p.digest, v.status))
+        if replay is None and st.latest is not None and st.latest[3] == p.digest \
+                and st.latest[2] == v.status:
+            replay = st.latest[:3]
+        if replay is not None:
+            decisions.append(("dup", p, replay))
+            continue
+        new_count += 1
+        placeholder = -new_count
+        pending_ids.append(placeholder)
+        version = st.max_version + 1
+        current = st.current
+        decisions.append(("new", p, version, current))
+        superseding = v.status in t.ACCEPTED_STATUSES and current is not None
+        if superseding:
+            st.current = None
+        st.add(placeholder, version, v.sha256, p.digest, v.status, None)
+
+    ids = _allocate_ids(conn, new_count)
+    real = {-(i + 1): sid for i, sid in enumerate(ids)}
+
+    def resolve(sid: int) -> int:
+        return real.get(sid, sid)
+
+    subs, narratives, issues, audits, supersedes, dups = [], [], [], [], [], []
+    values: list[tuple[int, Prepared]] = []     # (submission id, its verdict)
+    results = []
+    n = 0
+    for d in decisions:
+        if d[0] == "dup":
+            _, p, (sid, version, status) = d
+            sid = resolve(sid)
+            dups.append(sid)
+            results.append(result(p.verdict, sid, version, "duplicate", status, None))
+            continue
+        _, p, version, current = d
+        v = p.verdict
+        sid = ids[n]
+        n += 1
+        subs.append({"id": sid, "unit": v.unit, "period": v.period, "version": version,
+                     "sha256": v.sha256, "raw_path": content.raw_path(v.sha256), "source": v.source,
+                     "received_at": p.received, "submitted_at": p.submitted, "arrived_at": p.arrived,
+                     "status": v.status, "content_hash": p.digest, "superseded_by": None,
+                     "last_seen_at": now, "last_seen_run": run_id})
+        values.append((sid, p))
+        narratives.extend((sid, *row) for row in p.narratives)
+        issues.extend((sid, *row) for row in p.issues)
+        errors = sum(1 for i in v.issues if i.importance == "error")
+        warnings = sum(1 for i in v.issues if i.importance == "warning")
+        note = (f"version {version} from {v.source}, sha256 {v.sha256[:12]}; "
+                f"{errors} error(s), {warnings} warning(s)")
+        superseded_id = None
+        if v.status in t.ACCEPTED_STATUSES and current is not None:
+            old_id = resolve(current[0])
+            superseded_id = old_id
+            supersedes.append((old_id, sid))
+            audits.append(_audit_row(now, run_id, v, old_id, current[2], "superseded",
+                                     f"version {current[1]} superseded by version {version} (id {sid})"))
+            note += f"; supersedes version {current[1]}"
+        elif current is not None:
+            note += f"; accepted version {current[1]} stays current"
+        audits.append(_audit_row(now, run_id, v, sid, None, v.status, note))
+        results.append(result(v, sid, version, "new", v.status, superseded_id))
+
+    if dups:
+        for start in range(0, len(dups), 1000):
+            conn.execute(update(s).where(s.c.id.in_(dups[start:start + 1000]))
+                         .values(last_seen_at=now, last_seen_run=run_id))
+    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
+        _copy_all(conn, subs, values, narratives, issues, audits)
+    else:
+        _executemany_all(conn, subs, values, narratives, issues, audits)
+    if supersedes:
+        conn.execute(update(s).where(s.c.id == _bind("old_id")).values(superseded_by=_bind("new_id")),
+                     [{"old_id": o, "new_id": nw} for o, nw in supersedes])
+    return results
+
+
+def _bind(name: str):
+    from sqlalchemy import bindparam
+
+    return bindparam(name)
+
+
+def _audit_row(now, run_id, v: Verdict, submission_id, from_status, to_status, note) -> dict[str, Any]:
+    return {"at": now, "run_id": run_id, "entity": "submission", "unit": v.unit, "period": v.period,
+            "submission_id": submission_id, "from_status": from_status, "to_status": to_status,
+            "note": note}
+
+
+# ---------------------------------------------------------------------------- SQLite / any driver
+
+_VALUES_SQL = "INSERT INTO submission_values (submission_id, indicator, value, raw_value) VALUES (?, ?, ?, ?)"
+_NARRATIVES_SQL = "INSERT INTO narratives (submission_id, seq, kind, section, text) VALUES (?, ?, ?, ?, ?)"
+_ISSUES_SQL = ("INSERT INTO validation_issues (submission_id, seq, indicator, value, rule, importance, "
+               "message) VALUES (?, ?, ?, ?, ?, ?, ?)")
+
+
+def _executemany_all(conn: Connection, subs, values, narratives, issues, audits) -> None:
+    if subs:
+        conn.execute(insert(t.submissions), subs)
+    values = [(sid, *row) for sid, p in values for row in p.values]
+    if conn.dialect.name == "sqlite":
+        for sql, rows in ((_VALUES_SQL, values), (_NARRATIVES_SQL, narratives), (_ISSUES_SQL, issues)):
+            if rows:
+                conn.exec_driver_sql(sql, rows)
+    else:
+        for table, cols, rows in ((t.submission_values, ("submission_id", "indicator", "value", "raw_value"), values),
+                                  (t.narratives, ("submission_id", "seq", "kind", "section", "text"), narratives),
+                                  (t.validation_issues, ("submission_id", "seq", "indicator", "value", "rule",
+                                                         "importance", "message"), issues)):
+            if rows:
+                conn.execute(insert(table), [dict(zip(cols, r)) for r in rows])
+    if audits:
+        conn.execute(insert(t.audit), audits)
+
+
+# ---------------------------------------------------------------------------- PostgreSQL COPY
+
+_ESCAPES = str.maketrans({"\\": "\\\\", "\t": "\\t", "\n": "\\n", "\r": "\\r"})
+SUBMISSION_COLUMNS = ("id", "unit", "period", "version", "sha256", "raw_path", "source", "received_at",
+                      "submitted_at", "arrived_at", "status", "content_hash", "superseded_by",
+                      "last_seen_at", "last_seen_run")
+AUDIT_COLUMNS = ("at", "run_id", "entity", "unit", "period", "submission_id", "from_status",
+                 "to_status", "note")
+
+
+def copy_field(value: Any) -> str:
+    """One field in COPY's text format."""
+    if value is None:
+        return "\\N"
+    if isinstance(value, str):
+        return value.translate(_ESCAPES)
+    if isinstance(value, datetime):
+        if value.tzinfo is None:
+            raise ValueError(f"warehouse timestamps must be timezone-aware datetimes, got {value!r}")
+        return value.astimezone(timezone.utc).isoformat()
+    if isinstance(value, float):
+        return repr(value)
+    return str(value)
+
+
+def copy_text(rows) -> str:
+    return "".join("\t".join(map(copy_field, row)) + "\n" for row in rows)
+
+
+def copy_rows(conn: Connection, table: str, columns: Sequence[str], rows, data: str | None = None) -> None:
+    """COPY ``rows`` (tuples; or ``data``, already in COPY's text format) into ``table`` in the
+    connection's transaction (psycopg2)."""
+    buffer = io.StringIO(copy_text(rows) if data is None else data)
+    sql = f"COPY {table} ({', '.join(columns)}) FROM STDIN"
+    dbapi_error = conn.dialect.loaded_dbapi.Error
+    cursor = conn.connection.dbapi_connection.cursor()
+    try:
+        cursor.copy_expert(sql, buffer)
+    except dbapi_error as exc:      # as SQLAlchemy's own errors: IntegrityError, DataError, …
+        raise DBAPIError.instance(sql, None, exc, dbapi_error) from exc
+    finally:
+        cursor.close()
+
+
+def _copy_all(conn: Connection, subs, values, narratives, issues, audits) -> None:
+    if subs:
+        copy_rows(conn, "submissions", SUBMISSION_COLUMNS, ([r[c] for c in SUBMISSION_COLUMNS] for r in subs))
+    if values:
+        copy_rows(conn, "submission_values", ("submission_id", "indicator", "value", "raw_value"), (),
+                  "".join([p.value_copy_block(sid) for sid, p in values]))
+    if narratives:
+        copy_rows(conn, "narratives", ("submission_id", "seq", "kind", "section", "text"), narratives)
+    if issues:
+        copy_rows(conn, "validation_issues", ("submission_id", "seq", "indicator", "value", "rule",
+                                              "importance", "message"), issues)
+    if audits:
+        copy_rows(conn, "audit", AUDIT_COLUMNS, ([r[c] for c in AUDIT_COLUMNS] for r in audits))
