@@ -212,7 +212,8 @@ def make_report_dag(kind: str):
                 if asked:
                     approval.record(warehouse.engine, kind=built["kind"], year=built["year"], run_id=run_id,
                                     action="approved" if decision.delivers else decision.action,
-                                    **decision.as_dict(), docx=built["docx"], why=asked["why"])
+                                    note=decision.note, by=decision.by, at=decision.at, docx=built["docx"],
+                                    why=asked["why"])
                 print(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
                       + (f": {decision.note}" if decision.note else ""))
                 if decision.action == approval.NOT_CONFIRMED:

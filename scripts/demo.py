@@ -137,8 +137,15 @@ def approve_in_background(api, dag_id: str, answered: dict):
         answered["subject"] = detail["subject"]
         return detail["options"][0], {"note": "演示：自动批准", "confirm_gap": True}
 
-    thread = threading.Thread(target=lambda: answered.update(
-        done=answer_when_asked(api, dag_id, choose, timeout=600) is not None), daemon=True)
+    def work():
+        try:
+            answered["done"] = answer_when_asked(api, dag_id, choose, timeout=600, stop=stop.is_set) is not None
+        except Exception as exc:   # the api-server stopped: nothing left to approve
+            answered["error"] = f"{type(exc).__name__}: {exc}"
+
+    stop = threading.Event()
+    thread = threading.Thread(target=work, daemon=True)
+    thread.stop = stop
     thread.start()
     return thread
 
@@ -244,7 +251,8 @@ def main() -> int:
             answered: dict = {}
             approver = approve_in_background(api, dag_id, answered)
             run = run_dag(dag_id, {"year": year, "dry_run": False, "force_delivery": False, "correction": False})
-            approver.join(timeout=1)
+            approver.stop.set()            # an already delivered report asks nothing
+            approver.join(timeout=5)
             if answered.get("done"):
                 print(f"    approved through the REST API as {DEMO_ADMIN!r}: {answered['subject']}")
                 print(f"    (in the UI: {answered['url']})")

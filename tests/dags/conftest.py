@@ -135,19 +135,19 @@ class Answerer(threading.Thread):
         self.api, self.dag_id, self.choose, self.timeout = api, dag_id, choose, timeout
         self.answered = None
         self.error: BaseException | None = None
-        self._stop = threading.Event()
+        self._halt = threading.Event()
 
     def run(self):
         from county_reports.required_actions import answer_when_asked
 
         try:
             self.answered = answer_when_asked(self.api, self.dag_id, self.choose, timeout=self.timeout,
-                                              stop=self._stop.is_set)
+                                              stop=self._halt.is_set)
         except BaseException as exc:  # reported by the test
             self.error = exc
 
     def finish(self):
-        self._stop.set()
+        self._halt.set()
         self.join(timeout=30)
         if self.error:
             raise self.error

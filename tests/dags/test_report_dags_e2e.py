@@ -258,6 +258,7 @@ def _expire_approval_when_waiting(dag_id: str, found: dict, stop, timeout_hours:
     from datetime import datetime, timedelta, timezone
 
     from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+    from airflow.models.hitl import HITLDetail
     from airflow.models.taskinstance import TaskInstance
     from airflow.utils.session import create_session
     from airflow.utils.state import TaskInstanceState
@@ -270,7 +271,7 @@ def _expire_approval_when_waiting(dag_id: str, found: dict, stop, timeout_hours:
                 TaskInstance.state == TaskInstanceState.AWAITING_INPUT)).first()
             if ti is not None:
                 found["timeout_in"] = ti.trigger_timeout - datetime.now(timezone.utc)
-                found["body"] = ti.hitl_detail.body
+                found["body"] = session.scalar(select(HITLDetail.body).where(HITLDetail.ti_id == ti.id))
                 ti.trigger_timeout = datetime.now(timezone.utc) - timedelta(seconds=1)
                 session.commit()
                 break
