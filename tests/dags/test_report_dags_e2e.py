@@ -72,7 +72,7 @@ def never_asked(detail):
 
 def run_answering(api, dag, run_conf: dict, choose, **kwargs):
     """dag.test() in this thread; the answer comes from another one over the REST API."""
-    from conftest import Answerer  # tests/dags/conftest.py
+    from dag_helpers import Answerer
 
     answerer = Answerer(api, dag.dag_id, choose)
     answerer.start()
