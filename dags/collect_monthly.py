@@ -12,9 +12,23 @@ arrived since. The second run changes nothing for units already received (their 
 recognised as duplicates); a unit that reported by its deadline is on time either way.
 
 **Run it by hand** (Trigger DAG ▸ the form):
-- `period` — the month to collect, `YYYY-MM` (empty = last month);
-- `through` — optional last month of a range, to re-collect several months in one run;
-- `units` — optional unit codes to collect only those (e.g. a unit that corrected its figures).
+- 采集月份 (`period`) — the month to collect, `YYYY-MM` (empty = last month);
+- 截至月份 (`through`) — optional last month of a range, to re-collect several months in one run;
+- 只采集这些单位 (`units`) — pick units by name to collect only those (e.g. a unit that corrected
+  its figures); empty = every unit expected that month.
+
+**The grid** shows one `pull` per unit ("2025-06 TS03 …"), so one unit's pull can be read,
+retried or cleared alone; a run of more than `per_unit_up_to` unit-months
+(`include/config/collection.yaml`) pulls in batches of `batch_size` units instead.
+
+**Late corrections.** When a unit's new figures change a month that a delivered summary covers,
+`check_corrections` names that report (and its receipt) and every printed figure that would
+change, in its log and in an e-mail to the admins; send the corrected version (更正) by
+triggering the report DAG with 报送更正版 — it goes out only after approval.
+
+**Alerts.** A failed task e-mails the admins (`include/config/admins.yaml`); so does a run not
+finished by `collection_due` (12:00) on the day after it started (an Airflow Deadline Alert).
+A run never takes longer than two days, so a hung run on the 5th cannot block the 8th.
 
 **Backfill** a range of scheduled months:
 `airflow backfill create --dag-id collect_monthly --from-date 2024-02-01 --to-date 2025-07-31`.
@@ -33,10 +47,25 @@ is quarantined (`{data}/mailbox/quarantine/`) and the admins get the reason by e
 """
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
-from airflow.sdk import Asset, MultipleCronTriggerTimetable, Param, dag, task
+
+# The shared Airflow glue (_alerts, _connections) sits beside this file; a DagBag that is not a
+# bundle (tests, `airflow dags list`) does not put this folder on sys.path by itself.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+from _alerts import SETTINGS as ADMINS  # noqa: E402
+from _alerts import deadline_alert, failure_notifier  # noqa: E402
+from airflow.sdk import Asset, MultipleCronTriggerTimetable, Param, dag, task  # noqa: E402
+
+from county_reports import admins  # noqa: E402
+from county_reports.catalog import load_catalog as _load_catalog  # noqa: E402
+
+ROSTER = _load_catalog().units          # the trigger form's pick list: every unit, by name
 
 from county_reports import collect   # light: the pull task's time limit follows from its settings
 
@@ -54,16 +83,23 @@ ACCEPTED_DATA = Asset("county_reports_accepted_submissions",
     start_date=pendulum.datetime(2024, 2, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
+    # Shorter than the three days between the 5th and the 8th: a hung run never blocks the next.
+    dagrun_timeout=timedelta(days=2),
+    deadline=deadline_alert(admins.collection_deadline(ADMINS), "collect_monthly"),
+    dag_display_name="月度数据采集",
     tags=["collection", "monthly"],
     doc_md=__doc__,
-    default_args={"owner": "县交通运输局办公室", "retries": 2, "retry_delay": timedelta(minutes=2)},
+    default_args={"owner": "县交通运输局办公室", "retries": 2, "retry_delay": timedelta(minutes=2),
+                  "on_failure_callback": failure_notifier()},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                        title="Month to collect (YYYY-MM)", description="Empty: the previous month."),
+                        title="采集月份（YYYY-MM）", description="留空：上个月。"),
         "through": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                         title="Through month (optional)", description="Collect period..through."),
-        "units": Param([], type="array", items={"type": "string"}, title="Only these units",
-                       description="Unit codes; empty means every unit active in the month."),
+                         title="截至月份（可选）", description="填写后采集从“采集月份”到此月份的每个月。"),
+        "units": Param([], type="array", items={"type": "string", "enum": [u.code for u in ROSTER]},
+                       examples=[u.code for u in ROSTER],
+                       values_display={u.code: f"{u.code} {u.name}" for u in ROSTER},
+                       title="只采集这些单位", description="留空：该月应报送的全部单位。"),
     },
 )
 def collect_monthly():
@@ -102,10 +138,8 @@ def collect_monthly():
         months = periods.requested(params.get("period"), params.get("through"), moment,
                                    catalog.bureau.timezone)
         settings = collect.load_settings()
-        batches = []
-        for month in months:
-            codes = [u.code for u in collect.select_units(catalog, month, params.get("units") or None)]
-            batches += [{"period": month, "units": b} for b in collect.plan_batches(codes, settings.batch_size)]
+        batches = collect.plan_pulls(catalog, {month: [u.code for u in collect.select_units(
+            catalog, month, params.get("units") or None)] for month in months}, settings)
         print(f"Collecting {', '.join(months)}: {sum(len(b['units']) for b in batches)} unit-months "
               f"in {len(batches)} batches.")
         for month in months:
@@ -120,7 +154,8 @@ def collect_monthly():
     # learned; the downstream record skips what is there). Every unit has a wall-clock deadline,
     # so the task's time limit follows from collection.yaml.
     @task(pool=POOL, retries=2, retry_delay=timedelta(minutes=1),
-          execution_timeout=collect.pull_timeout(collect.load_settings()))
+          execution_timeout=collect.pull_timeout(collect.load_settings()),
+          map_index_template="{{ task.op_kwargs['batch']['label'] }}")
     def pull(batch: dict, run_id=None, ti=None) -> list[dict]:
         """Pull one batch of units concurrently; never fails for a unit's fault."""
         from _connections import token
@@ -178,7 +213,7 @@ def collect_monthly():
             print(f"WARNING: {f['unit']} {f['period']} NOT stored: {f['reason']}")
         return [{k: r[k] for k in ("unit", "period", "submission_id", "outcome", "status")} for r in stored]
 
-    @task
+    @task(execution_timeout=admins.feedback_timeout(len(ROSTER)))
     def notify(validated: dict, stored: list[dict], run_id=None) -> dict:
         """Tell every rejected or warned unit, in Chinese, once per version: a POST to its
         endpoint, or a feedback file beside its workbook in the inbox. Feedback that could not be
@@ -242,6 +277,24 @@ def collect_monthly():
         return {"months": validated["months"], "feedback": notified,
                 "statuses": {s: sum(v.status == s for v in verdicts) for s in {v.status for v in verdicts}}}
 
+    @task(execution_timeout=admins.mail_timeout())
+    def check_corrections(stored: list[dict]) -> list[dict]:
+        """New figures for a month a delivered summary covers: which report, which printed figures."""
+        from _alerts import email_admins
+
+        from county_reports import corrections, settings, summaries
+        from county_reports.catalog import load_catalog
+        from county_reports.warehouse import Warehouse
+
+        with Warehouse() as warehouse:
+            notices = corrections.check(warehouse, load_catalog(), stored, settings.data_dir(),
+                                        summaries.load_settings())
+        for notice in notices:
+            print("\n".join(notice.log_lines()))
+            email_admins(*notice.mail(ADMINS.mail["correction"]))
+        print(f"{len(notices)} delivered report(s) affected by this run's new figures.")
+        return [n.as_dict() for n in notices]
+
     planned = plan()
     fetch_mail() >> planned
     pulled = pull.expand(batch=planned)
@@ -249,6 +302,7 @@ def collect_monthly():
     stored = store(validated)
     reply_mail(validated, stored)
     summarise(pulled, validated, notify(validated, stored))
+    check_corrections(stored)
 
 
 def _flatten(batches) -> list[dict]:

@@ -7,7 +7,9 @@ Run through ``./run demo`` (which sets AIRFLOW_HOME and the data folder). Steps:
    Connections (``AIRFLOW_CONN_UNIT_*``);
 3. run ``collect_monthly`` for 2024-01 … 2025-06 in one DAG run (collect, validate, store,
    feedback to units);
-4. run ``annual_report`` for 2024 and ``half_year_report`` for 2025, delivering both documents
+4. run ``annual_report`` for 2024 and ``half_year_report`` for 2025: each waits for an admin's
+   approval, which the demo gives through Airflow's REST API (an ``airflow api-server`` started
+   in the background, as an admin would in Browse ▸ Required Actions), then delivers the document
    to the county-office receiver the simulator also serves;
 5. print a one-screen summary: where the documents are, receipts, who reported and who did not.
 
@@ -114,6 +116,82 @@ def start_mail(catalog, period: str):
 
 
 _BAG = None
+DEMO_ADMIN = "admin"
+
+
+def free_port(preferred: int = 8080) -> int:
+    import socket
+
+    for port in (preferred, 0):
+        with socket.socket() as s:
+            try:
+                s.bind(("127.0.0.1", port))
+            except OSError:
+                continue
+            return s.getsockname()[1]
+    raise RuntimeError("no free port")
+
+
+def start_api_server(data: Path):
+    """``airflow api-server`` on the demo's metadata DB, one admin (SimpleAuthManager), so the
+    approval can be given through the REST API; returns (process, url, password)."""
+    import secrets
+
+    home = Path(os.environ["AIRFLOW_HOME"])
+    password = secrets.token_urlsafe(16)
+    passwords = home / "demo_admin_password.json"
+    passwords.write_text(json.dumps({DEMO_ADMIN: password}), encoding="utf-8")
+    passwords.chmod(0o600)
+    port = free_port()
+    url = f"http://127.0.0.1:{port}"
+    env = {**os.environ, "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_USERS": f"{DEMO_ADMIN}:admin",
+           "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_PASSWORDS_FILE": str(passwords),
+           "AIRFLOW__API__BASE_URL": url}
+    log = data / "demo-logs" / "api-server.log"
+    log.parent.mkdir(parents=True, exist_ok=True)
+    with open(log, "ab") as out:
+        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--port", str(port),
+                                    "--workers", "1"], env=env, stdout=out, stderr=subprocess.STDOUT,
+                                   start_new_session=True)
+    return process, url, password
+
+
+def connect_api(url: str, password: str, process, seconds: float = 120):
+    from county_reports.required_actions import AirflowApi
+
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            raise SystemExit(f"the api-server stopped (exit {process.returncode}); see data/demo-logs/api-server.log")
+        try:
+            return AirflowApi(url, DEMO_ADMIN, password)
+        except Exception:
+            time.sleep(0.5)
+    raise SystemExit("the api-server did not answer in time; see data/demo-logs/api-server.log")
+
+
+def approve_in_background(api, dag_id: str, answered: dict):
+    """Approve the DAG's approval request as soon as it appears, through the REST API."""
+    import threading
+
+    from county_reports.required_actions import answer_when_asked
+
+    def choose(detail):
+        answered["url"] = api.required_actions_url(detail)
+        answered["subject"] = detail["subject"]
+        return detail["options"][0], {"note": "演示：自动批准", "confirm_gap": True}
+
+    def work():
+        try:
+            answered["done"] = answer_when_asked(api, dag_id, choose, timeout=600, stop=stop.is_set) is not None
+        except Exception as exc:   # the api-server stopped: nothing left to approve
+            answered["error"] = f"{type(exc).__name__}: {exc}"
+
+    stop = threading.Event()
+    thread = threading.Thread(target=work, daemon=True)
+    thread.stop = stop
+    thread.start()
+    return thread
 
 
 @contextlib.contextmanager
@@ -149,6 +227,10 @@ def run_dag(dag_id: str, conf: dict):
 
     global _BAG
     if _BAG is None:
+        sys.path.insert(0, str(REPO / "dags"))
+        from _dag_test import allow_deadlines_in_dag_test
+
+        allow_deadlines_in_dag_test()
         _BAG = DagBag(dag_folder=str(REPO / "dags"))
         if _BAG.import_errors:
             raise SystemExit(f"DAG import errors: {_BAG.import_errors}")
@@ -192,6 +274,7 @@ def main() -> int:
     done(t, os.environ["AIRFLOW_HOME"])
 
     catalog = load_catalog()
+    api_process, api_url, api_password = start_api_server(data)   # starts while we collect
     t = step("Unit simulator and county-office receiver")
     sim, receiver, url = start_simulator(catalog, data)
     done(t, f"{len(catalog.units)} units at {url}/units/{{code}}, office at {url}/office/documents")
@@ -207,12 +290,26 @@ def main() -> int:
     run_dag("collect_monthly", {"period": args.first, "through": args.last})
     done(t)
 
+    t = step("Airflow api-server (REST API for the approvals; the UI's Required Actions page)")
+    api = connect_api(api_url, api_password, api_process)
+    done(t, api_url)
     reports = []
-    for dag_id, kind, year in (("annual_report", "annual", 2024), ("half_year_report", "half_year", 2025)):
-        t = step(f"{dag_id} for {year} (coverage → render → deliver)")
-        run = run_dag(dag_id, {"year": year, "kind": kind})
-        reports.append((task_result(run, "render"), task_result(run, "deliver")))
-        done(t)
+    try:
+        for dag_id, year in (("annual_report", 2024), ("half_year_report", 2025)):
+            t = step(f"{dag_id} for {year} (coverage → render → approval → deliver)")
+            answered: dict = {}
+            approver = approve_in_background(api, dag_id, answered)
+            run = run_dag(dag_id, {"year": year, "dry_run": False, "force_delivery": False, "correction": False})
+            approver.stop.set()            # an already delivered report asks nothing
+            approver.join(timeout=5)
+            if answered.get("done"):
+                print(f"    approved through the REST API as {DEMO_ADMIN!r}: {answered['subject']}")
+                print(f"    (in the UI: {answered['url']})")
+            reports.append((task_result(run, "render"), task_result(run, "deliver")))
+            done(t)
+    finally:
+        os.killpg(api_process.pid, 15)
+        api_process.wait(timeout=30)
     t = step(f"unit_reminders as on two days of the month after {args.last}, then reporting_circular")
     due = catalog.unit_by_code[MAIL_UNIT].due_date(args.last)
     reminded = [task_result(run_dag("unit_reminders", {"day": str(due.replace(day=d))}), "remind")
@@ -297,6 +394,8 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
         print(f"    delivery: {delivered['status']} via {delivered['channel']}, receipt {delivered['receipt_id']}")
     print(f"County office received {len(receiver.received)} document(s) this run; stored under {data / 'county_office'}")
     print(f"Validation reports: {data / 'validation'}   collection ledger: {data / 'collections'}")
+    print("Approvals: with Airflow running (airflow api-server), Browse ▸ Required Actions "
+          "(/required_actions) lists every report waiting for an admin; decisions are in the warehouse audit.")
 
 
 if __name__ == "__main__":

@@ -247,3 +247,17 @@ def test_inbox_files_of_unknown_units_are_pointed_out(catalog, tmp_path):
     for name in ("TS01.xlsx", "TS99.xlsx", "TS09.xlsx", "~$TS01.xlsx"):
         (folder / name).write_bytes(b"x")
     assert [p.name for p in collect.unexpected_inbox_files(tmp_path, catalog, "2025-09")] == ["TS09.xlsx", "TS99.xlsx"]
+
+
+def test_a_county_sized_run_pulls_one_unit_per_task_and_a_large_one_batches(catalog):
+    from county_reports import collect
+
+    codes = [u.code for u in catalog.units_active_in("2025-06")]
+    cfg = collect.PullSettings(batch_size=10, per_unit_up_to=20)
+    pulls = collect.plan_pulls(catalog, {"2025-06": codes}, cfg)
+    assert len(pulls) == len(codes) and all(len(p["units"]) == 1 for p in pulls)
+    assert pulls[0]["label"] == f"2025-06 {codes[0]} {catalog.unit_by_code[codes[0]].name}"
+    months = {m: codes for m in ("2025-04", "2025-05", "2025-06")}        # 48 unit-months > 20
+    batched = collect.plan_pulls(catalog, months, cfg)
+    assert all(len(p["units"]) <= 10 for p in batched) and len(batched) == 3 * -(-len(codes) // 10)
+    assert batched[0]["label"].startswith(f"2025-04 {codes[0]}…") and "个单位）" in batched[0]["label"]

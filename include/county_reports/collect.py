@@ -52,6 +52,7 @@ class PullSettings:
     max_body_bytes: int = 2_000_000
     concurrency: int = 16         # threads inside one batch
     batch_size: int = 100         # units per mapped task
+    per_unit_up_to: int = 200     # a run with at most this many unit-months: one mapped task per unit
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
@@ -78,6 +79,23 @@ def unexpected_inbox_files(data_dir: Path, catalog: Catalog, period: str) -> lis
 
 def plan_batches(unit_codes: list[str], batch_size: int) -> list[list[str]]:
     return [unit_codes[i:i + batch_size] for i in range(0, len(unit_codes), batch_size)]
+
+
+def plan_pulls(catalog: Catalog, units_by_month: dict[str, list[str]], settings: PullSettings) -> list[dict]:
+    """The mapped pulls of a run: one per unit when the run is county-sized (the grid then shows,
+    retries and clears one unit), batches of ``batch_size`` beyond ``per_unit_up_to``. Each has a
+    ``label`` for the grid: the month and the unit's code and name, or the batch's range."""
+    total = sum(len(codes) for codes in units_by_month.values())
+    size = 1 if total <= settings.per_unit_up_to else settings.batch_size
+    pulls = []
+    for month, codes in units_by_month.items():
+        for batch in plan_batches(codes, size):
+            if len(batch) == 1:
+                label = f"{month} {batch[0]} {catalog.unit_by_code[batch[0]].name}"
+            else:
+                label = f"{month} {batch[0]}…{batch[-1]}（{len(batch)}个单位）"
+            pulls.append({"period": month, "units": batch, "label": label})
+    return pulls
 
 
 # --------------------------------------------------------------------------- pulling

@@ -33,13 +33,14 @@ MESSAGE_KEYS = {
 
 def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
-    from county_reports import collect, delivery_config, summaries, template
+    from county_reports import admins, collect, delivery_config, summaries, template
     from county_reports.validate.options import load_options
 
     warnings: list[str] = []
     collect.load_settings(config_dir)
     load_options(config_dir)
     summaries.load_settings(config_dir)
+    admins.load_settings(config_dir)
     template.load_wording(config_dir)
     _check_messages(config_dir)
     try:

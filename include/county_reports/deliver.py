@@ -87,6 +87,7 @@ class Document:
     issuer: str                      # the issuing bureau, from bureau.yaml
     path: Path                       # the .docx
     extras: tuple[Path, ...] = ()    # sidecar .json, appendix .xlsx …
+    correction_of: str | None = None  # a corrected version (更正): the receipt of the original
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", Path(self.path))
@@ -182,6 +183,7 @@ def _redact(text: str, secrets: list[str]) -> str:
 def _metadata(doc: Document, blobs: list[tuple[Path, bytes]], sha: str, recipient: str) -> dict[str, Any]:
     return {"protocol": 1, "kind": doc.kind, "year": doc.year, "title": doc.title, "sha256": sha,
             "sender": doc.issuer, "recipient": recipient, "filename": doc.path.name,
+            "correction_of": doc.correction_of,
             "attachments": [{"filename": p.name, "sha256": hashlib.sha256(b).hexdigest(), "size": len(b)}
                             for p, b in blobs[1:]]}
 

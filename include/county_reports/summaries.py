@@ -18,39 +18,12 @@ from typing import Any
 from county_reports import atomic
 from county_reports.aggregate import (Span, completeness_summary, completeness_totals,
                                       county_figures, unit_values_table)
-from county_reports.catalog import Catalog, ConfigError, read_config_file
+from county_reports.catalog import Catalog
 
-HALF_YEAR, ANNUAL = "half_year", "annual"
-KINDS = (HALF_YEAR, ANNUAL)
-POLICIES = ("refuse", "state_gap")
-
-
-@dataclass(frozen=True)
-class ReportSettings:
-    threshold: float
-    below_threshold: str
-    report_days: dict[str, tuple[int, int]]
-
-
-def load_settings(config_dir: Path | None = None) -> ReportSettings:
-    file = "reports.yaml"
-    data = read_config_file(file, config_dir) or {}
-    threshold = data.get("completeness_threshold")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise ConfigError(file, "completeness_threshold", f"{threshold!r} must be a number from 0 to 1")
-    policy = data.get("below_threshold")
-    if policy not in POLICIES:
-        raise ConfigError(file, "below_threshold", f"{policy!r} is not one of {', '.join(POLICIES)}")
-    days = {}
-    for kind in KINDS:
-        text = str((data.get(kind) or {}).get("report_day", ""))
-        try:
-            month, day = (int(x) for x in text.split("-"))
-            date(2000, month, day)
-        except ValueError:
-            raise ConfigError(file, f"{kind}.report_day", f"{text!r} must be a day written MM-DD") from None
-        days[kind] = (month, day)
-    return ReportSettings(float(threshold), policy, days)
+# Settings live in report_settings (read when DAGs are parsed, so without pandas); re-exported
+# because callers say summaries.load_settings().
+from county_reports.report_settings import (ANNUAL, APPROVALS, HALF_YEAR, KINDS, POLICIES,  # noqa: F401
+                                            ReportSettings, load_settings)
 
 
 @dataclass(frozen=True)
@@ -143,8 +116,29 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
                                    figures, unit_values_table(catalog, values, span), reporting,
                                    report.report_date)
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),
-            "sidecar": str(sidecar), "xlsx": str(xlsx),
+            "sidecar": str(sidecar), "xlsx": str(xlsx), "behind": behind_schedule(figures, span),
             "sha256": hashlib.sha256(docx.read_bytes()).hexdigest(), "figures": len(composed.trace)}
+
+
+def behind_schedule(figures, span: Span) -> list[str]:
+    """Indicator names behind the time schedule: for 1—6月 not 时间过半、任务过半; for a year,
+    an annual target not reached. What the admin is shown before approving."""
+    import pandas as pd
+
+    from county_reports.aggregate.figures import time_half_task_half
+
+    names = dict(zip(figures["code"], figures["name"])) if "name" in figures else {}
+    if span.is_half_year:
+        try:
+            return [names.get(code, code) for code in time_half_task_half(figures)[1]]
+        except ValueError:
+            return []
+    behind = []
+    for row in figures.itertuples(index=False):
+        pct = getattr(row, "completion_pct", None)
+        if pct is not None and not pd.isna(pct) and pct < 100:
+            behind.append(names.get(row.code, row.code))
+    return behind
 
 
 def _json_default(value: Any) -> Any:

@@ -41,6 +41,12 @@ def test_collect_monthly_records_every_units_outcome(collect_dag, simulator, cat
     assert outcomes["TS02"]["attempts"] == 4 and "HTTP 500" in outcomes["TS02"]["reason"]
     assert outcomes["TS05"]["attempts"] == 3
 
+    # the grid: one pull per unit, each named by the unit's code and name
+    pulls = [ti for ti in run.get_task_instances() if ti.task_id == "pull"]
+    assert len(pulls) == len(active)
+    names = {ti.rendered_map_index for ti in pulls}
+    assert names == {f"{PERIOD} {code} {catalog.unit_by_code[code].name}" for code in active}
+
     # validate → store: the warehouse holds what was accepted, and quarantines the rest
     from county_reports.warehouse import Warehouse
 

@@ -60,3 +60,42 @@ def test_plugins_load_without_errors():
     assert done.returncode == 0, done.stderr[-2000:]
     plugins = {p["name"]: p for p in json.loads(done.stdout)}
     assert plugins["county_reports_status"]["fastapi_apps"][0]["url_prefix"] == "/county-reports"
+
+
+def test_every_dag_alerts_the_admins_and_has_time_limits(dagbag):
+    from airflow.providers.smtp.notifications.smtp import SmtpNotifier
+
+    from county_reports import admins
+
+    addresses = admins.load_settings().addresses
+    for dag_id, dag in dagbag.dags.items():
+        assert dag.dagrun_timeout, f"{dag_id} has no dagrun_timeout"
+        assert dag.deadline, f"{dag_id} has no deadline alert"
+        for alert in dag.deadline:
+            assert alert.callback.kwargs["to"] == addresses
+        for task in dag.tasks:
+            [notifier] = task.on_failure_callback if isinstance(task.on_failure_callback, list) \
+                else [task.on_failure_callback]
+            assert isinstance(notifier, SmtpNotifier) and list(notifier.to) == addresses, (dag_id, task.task_id)
+    outside = {("collect_monthly", "notify"), ("collect_monthly", "check_corrections"),
+               ("half_year_report", "deliver"), ("annual_report", "deliver")}
+    for dag_id, task_id in outside:
+        assert dagbag.dags[dag_id].get_task(task_id).execution_timeout, (dag_id, task_id)
+    assert dagbag.dags["annual_report"].get_task("approve").response_timeout.total_seconds() == 72 * 3600
+
+
+def test_trigger_forms_are_in_chinese_and_report_dags_render_their_own_kind(dagbag, catalog):
+    import re
+
+    chinese = re.compile(r"[\u4e00-\u9fff]")
+    for dag_id, dag in dagbag.dags.items():
+        for name, param in dag.params.items():
+            param = dag.params.get_param(name)
+            assert chinese.search(param.schema.get("title", "")) and chinese.search(param.description or ""), \
+                (dag_id, name)
+    for dag_id in ("half_year_report", "annual_report"):
+        assert "kind" not in dagbag.dags[dag_id].params
+    units = dagbag.dags["collect_monthly"].params.get_param("units").schema
+    codes = [u.code for u in catalog.units]
+    assert units["type"] == "array" and units["items"]["enum"] == codes and units["examples"] == codes
+    assert units["values_display"]["TS03"] == f"TS03 {catalog.unit_by_code['TS03'].name}"

@@ -1,4 +1,6 @@
-"""End to end: collect from the simulator, then both report DAGs render and deliver, once."""
+"""End to end: collect from the simulator, then both report DAGs render, wait for an admin's
+approval (answered through the REST API of a real api-server, as in the Required Actions page),
+and deliver once; a rejection, an unanswered request and a catch-up run deliver nothing."""
 from __future__ import annotations
 
 import json
@@ -46,9 +48,39 @@ def collected(dags, simulator):
     simulator.clear_faults()
 
 
-def conf(year: int, kind: str, *, dry_run: bool = False, force: bool = False) -> dict:
+def conf(year: int, kind: str, *, dry_run: bool = False, force: bool = False, correction: bool = False) -> dict:
     # Always the whole form: dag.test() keeps the previous run's conf in the DAG's params.
-    return {"year": year, "kind": kind, "dry_run": dry_run, "force_delivery": force}
+    # (kind is the DAG's own: the form has no such field; it only names the test's intent.)
+    return {"year": year, "dry_run": dry_run, "force_delivery": force, "correction": correction}
+
+
+APPROVE, REJECT = "批准", "驳回"
+
+
+def approve(note: str = "", confirm_gap: bool = False):
+    return lambda detail: (APPROVE, {"note": note, "confirm_gap": confirm_gap})
+
+
+def reject(reason: str):
+    return lambda detail: (REJECT, {"note": reason, "confirm_gap": False})
+
+
+def never_asked(detail):
+    """Rejects (so the run ends) and is recorded: the test then fails on ``asked is not None``."""
+    return REJECT, {"note": "unexpected request", "confirm_gap": False}
+
+
+def run_answering(api, dag, run_conf: dict, choose, **kwargs):
+    """dag.test() in this thread; the answer comes from another one over the REST API."""
+    from dag_helpers import Answerer
+
+    answerer = Answerer(api, dag.dag_id, choose)
+    answerer.start()
+    try:
+        run = dag.test(run_conf=run_conf, **kwargs)
+    finally:
+        answered = answerer.finish()
+    return run, answered
 
 
 def xcom(run, task_id):
@@ -63,26 +95,32 @@ def xcom(run, task_id):
     return json.loads(value) if isinstance(value, str) else value
 
 
-def test_half_year_report_renders_delivers_once_and_can_be_forced(dags, collected, office):
+def test_half_year_report_is_approved_then_delivered_once_and_can_be_forced(dags, collected, office, api_server):
     dag = dags.get_dag("half_year_report")
-    dry = dag.test(run_conf=conf(2025, "half_year", dry_run=True))
-    assert dry.state == "success" and xcom(dry, "deliver") == {"status": "dry_run"}
+    dry, asked = run_answering(api_server, dag, conf(2025, "half_year", dry_run=True), never_asked)
+    assert dry.state == "success" and xcom(dry, "deliver") == {"status": "dry_run"} and asked is None
     assert office.received == []
     built = xcom(dry, "render")
     assert Path(built["docx"]).is_file() and built["title"] == "清河县交通运输局2025年上半年工作总结及下半年工作计划"
 
-    first = dag.test(run_conf=conf(2025, "half_year"))
+    first, asked = run_answering(api_server, dag, conf(2025, "half_year"), approve("请审阅"))
     receipt = xcom(first, "deliver")
     assert first.state == "success" and receipt["status"] == "delivered" and receipt["receipt_id"]
     assert len(office.received) == 1
+    # What the admin was shown: coverage, who is missing, what is behind, the draft's link.
+    body = asked["body"]
+    assert "报送率" in body and "/county-reports/documents/2025/" in body and ".docx" in body
+    assert "未报送单位" in body or "各单位均已报送" in body
+    assert "滞后于时间进度的指标" in body or "没有滞后于时间进度的指标" in body
+    assert asked["subject"] == f"审批：《{built['title']}》报送县政府办"
 
-    second = dag.test(run_conf=conf(2025, "half_year"))
+    second, asked = run_answering(api_server, dag, conf(2025, "half_year"), never_asked)
     again = xcom(second, "deliver")
     assert again["status"] == "already_delivered" and again["receipt_id"] == receipt["receipt_id"]
-    assert len(office.received) == 1                      # never twice
+    assert len(office.received) == 1 and asked is None     # never twice, and nothing to approve
 
-    forced = dag.test(run_conf=conf(2025, "half_year", force=True))
-    assert xcom(forced, "deliver")["status"] == "delivered" and len(office.received) == 2
+    forced, asked = run_answering(api_server, dag, conf(2025, "half_year", force=True), approve())
+    assert asked and xcom(forced, "deliver")["status"] == "delivered" and len(office.received) == 2
 
     from county_reports.warehouse import Warehouse
     from county_reports.warehouse.schema import deliveries
@@ -93,8 +131,8 @@ def test_half_year_report_renders_delivers_once_and_can_be_forced(dags, collecte
     assert sum(r.status == "delivered" for r in rows) == 2
 
 
-def test_annual_report_for_the_previous_year(dags, collected, office):
-    run = dags.get_dag("annual_report").test(run_conf=conf(2024, "annual"))
+def test_annual_report_for_the_previous_year(dags, collected, office, api_server):
+    run, _ = run_answering(api_server, dags.get_dag("annual_report"), conf(2024, "annual"), approve())
     assert run.state == "success"
     built, receipt = xcom(run, "render"), xcom(run, "deliver")
     assert built["title"] == "清河县交通运输局2024年工作总结及2025年工作打算"
@@ -102,7 +140,8 @@ def test_annual_report_for_the_previous_year(dags, collected, office):
     assert any(r["receipt_id"] == receipt["receipt_id"] for r in office.received)
 
 
-def test_refuses_below_threshold_when_configured(dags, collected, office, tmp_path, monkeypatch):
+def test_refuses_below_threshold_when_configured(dags, collected, office, tmp_path, monkeypatch, smtp_server):
+    """Also: the failing task e-mails the admins' list (admins.yaml) through the SMTP provider."""
     config = tmp_path / "config"
     shutil.copytree(settings.PROJECT_ROOT / "include" / "config", config)
     reports = yaml.safe_load((config / "reports.yaml").read_text(encoding="utf-8"))
@@ -113,9 +152,12 @@ def test_refuses_below_threshold_when_configured(dags, collected, office, tmp_pa
     run = dags.get_dag("annual_report").test(run_conf=conf(2024, "annual", force=True))
     assert run.state == "failed"
     assert len(office.received) == before                 # nothing rendered, nothing sent
+    [mail] = smtp_server.wait_for(lambda m: run.run_id in smtp_server.text(m))
+    assert smtp_server.subject(mail) == "【报表系统】annual_report 的任务 check_coverage 失败"
+    assert mail["To"] == "jtj-office@qinghe.example" and "below_threshold: refuse" in smtp_server.text(mail)
 
 
-def test_email_through_airflows_smtp_provider(dags, collected, tmp_path, monkeypatch):
+def test_email_through_airflows_smtp_provider(dags, collected, tmp_path, monkeypatch, api_server):
     """delivery.yaml channel smtp: the DAG sends through SmtpHook to a real SMTP server process."""
     import mailbox
     import socket
@@ -147,7 +189,8 @@ def test_email_through_airflows_smtp_provider(dags, collected, tmp_path, monkeyp
         monkeypatch.setenv("AIRFLOW_CONN_SMTP_DEFAULT", json.dumps({
             "conn_type": "smtp", "host": "127.0.0.1", "port": port,
             "extra": {"disable_tls": True, "disable_ssl": True}}))
-        run = dags.get_dag("annual_report").test(run_conf=conf(2024, "annual", force=True))
+        run, _ = run_answering(api_server, dags.get_dag("annual_report"), conf(2024, "annual", force=True),
+                               approve())
         assert run.state == "success"
         receipt = xcom(run, "deliver")
         assert receipt["status"] == "delivered" and receipt["channel"] == "smtp"
@@ -162,12 +205,185 @@ def test_email_through_airflows_smtp_provider(dags, collected, tmp_path, monkeyp
         server.wait(timeout=10)
 
 
-def test_a_report_before_its_last_deadline_is_rendered_not_delivered(dags, collected, office):
+def test_a_report_before_its_last_deadline_is_rendered_not_delivered(dags, collected, office, api_server):
     before = len(office.received)
     from datetime import date
 
-    run = dags.get_dag("half_year_report").test(run_conf=conf(date.today().year + 1, "half_year"))
+    run, _ = run_answering(api_server, dags.get_dag("half_year_report"),
+                           conf(date.today().year + 1, "half_year"), never_asked)
     assert run.state == "success"
     assert xcom(run, "check_coverage")["span_open"] is True
     assert xcom(run, "deliver") == {"status": "span_open"}
     assert Path(xcom(run, "render")["docx"]).is_file() and len(office.received) == before
+
+
+def with_config(tmp_path, monkeypatch, name: str, **changes) -> None:
+    config = tmp_path / "config"
+    if not config.exists():
+        shutil.copytree(settings.PROJECT_ROOT / "include" / "config", config)
+    data = yaml.safe_load((config / name).read_text(encoding="utf-8"))
+    data.update(changes)
+    (config / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(config))
+
+
+def report_history(kind: str, year: int) -> list[dict]:
+    from county_reports import approval
+    from county_reports.warehouse import Warehouse
+
+    with Warehouse() as warehouse:
+        return approval.history(warehouse.engine, kind, year)
+
+
+def test_rejected_report_is_not_delivered_and_the_reason_is_recorded(dags, collected, office, api_server):
+    before = len(office.received)
+    run, asked = run_answering(api_server, dags.get_dag("annual_report"), conf(2024, "annual", force=True),
+                               reject("第三季度数据待核实，暂缓报送"))
+    assert run.state == "success" and asked is not None
+    assert xcom(run, "deliver") == {"status": "rejected", "reason": "第三季度数据待核实，暂缓报送"}
+    assert len(office.received) == before                        # nothing sent
+    assert Path(xcom(run, "render")["docx"]).is_file()           # the draft is kept
+    last = report_history("annual", 2024)[-1]
+    assert last["action"] == "rejected" and last["note"] == "第三季度数据待核实，暂缓报送"
+    assert last["by"] == "admin" and last["run_id"] == run.run_id
+
+
+def _expire_approval_when_waiting(dag_id: str, found: dict, stop, timeout_hours: float) -> None:
+    """What the scheduler does once the response time is over: its AWAITING_INPUT sweep.
+
+    Waits until the approval task is parked, checks the configured time-out was applied, moves
+    that time-out into the past (time passing) and runs SchedulerJobRunner's own sweep."""
+    import logging
+    import types
+    from datetime import datetime, timedelta, timezone
+
+    from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
+    from airflow.models.hitl import HITLDetail
+    from airflow.models.taskinstance import TaskInstance
+    from airflow.utils.session import create_session
+    from airflow.utils.state import TaskInstanceState
+    from sqlalchemy import select
+
+    while not stop.is_set():
+        with create_session() as session:
+            ti = session.scalars(select(TaskInstance).where(
+                TaskInstance.dag_id == dag_id, TaskInstance.task_id == "approve",
+                TaskInstance.state == TaskInstanceState.AWAITING_INPUT)).first()
+            if ti is not None:
+                found["timeout_in"] = ti.trigger_timeout - datetime.now(timezone.utc)
+                found["body"] = session.scalar(select(HITLDetail.body).where(HITLDetail.ti_id == ti.id))
+                ti.trigger_timeout = datetime.now(timezone.utc) - timedelta(seconds=1)
+                session.commit()
+                break
+        stop.wait(0.3)
+    SchedulerJobRunner.check_awaiting_input_timeouts(types.SimpleNamespace(log=logging.getLogger("sweep")))
+
+
+def test_a_catch_up_run_waits_for_approval_and_an_unanswered_one_sends_nothing(
+        dags, collected, office, smtp_server, tmp_path, monkeypatch):
+    """Unpausing half_year_report in December runs the July interval at once: even with
+    ``approval: none`` that catch-up run waits for an admin; nobody answers within
+    approval_timeout_hours → nothing is delivered and the admins get an e-mail."""
+    import threading
+
+    import pendulum
+    from airflow.dag_processing.dagbag import DagBag
+
+    with_config(tmp_path, monkeypatch, "reports.yaml", approval="none", approval_timeout_hours=5)
+    dag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags")).get_dag("half_year_report")
+    before = len(office.received)
+    found, stop = {}, threading.Event()
+    sweeper = threading.Thread(target=_expire_approval_when_waiting,
+                               args=(dag.dag_id, found, stop, 5), daemon=True)
+    sweeper.start()
+    try:
+        run = dag.test(run_conf=conf(2025, "half_year", force=True),
+                       logical_date=pendulum.datetime(2025, 7, 10, 8, tz="Asia/Shanghai"))
+    finally:
+        stop.set()
+        sweeper.join(timeout=30)
+    assert 4.9 * 3600 < found["timeout_in"].total_seconds() <= 5 * 3600    # reports.yaml's time
+    assert "晚于计划时间" in found["body"]
+    assert run.state == "failed" and len(office.received) == before          # nothing sent
+    states = {ti.task_id: ti.state for ti in run.get_task_instances()}
+    assert states["approve"] == "failed" and states["deliver"] == "upstream_failed"
+    [mail] = smtp_server.wait_for(lambda m: "审批无人处理" in smtp_server.subject(m) and run.run_id in smtp_server.text(m))
+    assert smtp_server.subject(mail) == "【报表系统】half_year_report 的报送审批无人处理，文件未报送"
+
+
+def test_below_threshold_needs_an_approval_that_confirms_the_gap(dags, collected, office, api_server,
+                                                                  tmp_path, monkeypatch):
+    with_config(tmp_path, monkeypatch, "reports.yaml", completeness_threshold=0.999)
+    from airflow.dag_processing.dagbag import DagBag
+
+    dag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags")).get_dag("annual_report")
+    before = len(office.received)
+    run, asked = run_answering(api_server, dag, conf(2024, "annual", force=True), approve("同意"))
+    assert "报送率低于阈值" in asked["body"] and "TS03" in asked["body"]     # the gap is named
+    assert run.state == "failed" and len(office.received) == before          # approved, gap not confirmed
+    assert report_history("annual", 2024)[-1]["action"] == "not_confirmed"
+    run, asked = run_answering(api_server, dag, conf(2024, "annual", force=True),
+                               approve("已知晓缺报", confirm_gap=True))
+    assert run.state == "success" and xcom(run, "deliver")["status"] == "delivered"
+    assert len(office.received) == before + 1
+
+
+def test_a_missed_deadline_emails_the_admins(dags, collected, smtp_server):
+    """A report run for 15 January 2025 not delivered by the 25th (report day + delivery_due_days):
+    the scheduler's deadline check marks it missed and queues the callback; the triggerer's
+    CallbackTrigger sends the SmtpNotifier e-mail. Both steps run here as they do there."""
+    import asyncio
+
+    import pendulum
+    from airflow.models import Deadline
+    from airflow.models.trigger import Trigger
+    from airflow.triggers.callback import CallbackTrigger
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    run = dags.get_dag("annual_report").test(run_conf=conf(2024, "annual", dry_run=True),
+                                             logical_date=pendulum.datetime(2025, 1, 15, 8, tz="Asia/Shanghai"))
+    assert run.state == "success"
+    with create_session() as session:
+        [deadline] = session.scalars(select(Deadline).where(Deadline.dagrun_id == run.id)).all()
+        assert deadline.deadline_time == pendulum.datetime(2025, 1, 25, 0, tz="UTC")
+        deadline.handle_miss(session)                  # what the scheduler loop does for expired ones
+        session.flush()
+        trigger = session.get(Trigger, deadline.callback.trigger_id)
+        kwargs = dict(trigger.kwargs)
+    assert trigger.classpath.endswith("CallbackTrigger")
+
+    async def fire():
+        return [event.payload async for event in CallbackTrigger(**kwargs).run()]
+
+    events = asyncio.run(fire())
+    assert events[-1]["state"] == "success", events
+    [mail] = smtp_server.wait_for(lambda m: "未按期完成" in smtp_server.subject(m) and run.run_id in smtp_server.text(m))
+    assert smtp_server.subject(mail) == "【报表系统】annual_report 未按期完成"
+    assert "未在报送期限内报送" in smtp_server.text(mail)
+
+
+def test_a_late_correction_names_the_stale_report_and_a_corrected_version_follows_approval(
+        dags, collected, office, api_server, smtp_server, simulator):
+    """TS03 had not reported March 2024 when the 2024 annual summary was delivered; it does now."""
+    original = [r for r in office.received if r["kind"] == "annual" and r["year"] == 2024][-1]
+    simulator.clear_faults()
+    run = dags.get_dag("collect_monthly").test(run_conf={"period": "2024-03", "through": None, "units": ["TS03"]})
+    assert run.state == "success"
+    [notice] = xcom(run, "check_corrections")
+    assert notice["title"] == "清河县交通运输局2024年工作总结及2025年工作打算" and notice["units"] == ["TS03"]
+    assert notice["periods"] == ["2024-03"] and notice["receipt_id"]
+    assert notice["changes"] and all(c["old"] != c["new"] for c in notice["changes"])
+    [mail] = smtp_server.wait_for(lambda m: "数据有更正" in smtp_server.subject(m))
+    assert notice["title"] in smtp_server.subject(mail)
+    assert notice["changes"][0]["new"] in smtp_server.text(mail)
+
+    before = len(office.received)
+    dag = dags.get_dag("annual_report")
+    run, asked = run_answering(api_server, dag, conf(2024, "annual", correction=True), approve("更正后报送"))
+    assert run.state == "success" and "更正" in asked["body"]
+    assert len(office.received) == before + 1
+    corrected = office.received[-1]
+    assert corrected["title"].endswith("（更正）") and corrected["filename"].endswith("（更正）.docx")
+    assert corrected["correction_of"] == notice["receipt_id"]
+    assert any(r["receipt_id"] == original["receipt_id"] for r in office.received)   # both held

@@ -184,7 +184,8 @@ class OfficeDocuments:
         entry = {"receipt_id": receipt_id, "idempotency_key": key, "received_at": now.isoformat(),
                  "kind": meta["kind"], "year": meta["year"], "title": meta["title"],
                  "sha256": meta["sha256"], "sender": meta.get("sender"),
-                 "filename": meta.get("filename"), "files": files, "metadata": meta}
+                 "filename": meta.get("filename"), "correction_of": meta.get("correction_of"),
+                 "files": files, "metadata": meta}
         (folder / "metadata.json").write_text(json.dumps(entry, ensure_ascii=False, indent=1), encoding="utf-8")
         self.received.append(entry)
         if key:

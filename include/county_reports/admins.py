@@ -1,0 +1,147 @@
+"""The bureau's admins: who is alerted, how, and in which words (include/config/admins.yaml).
+
+One place for the admins' addresses: every DAG's failure notifier, the deadline alerts, the
+approval request and the late-correction notice read them from here. Also derives the time
+limits of the tasks that talk to the outside world from the files that configure that talk
+(collection.yaml, delivery.yaml, reports.yaml), so a limit moves when its cause does.
+No Airflow import: the DAG files turn these settings into notifiers and deadlines.
+"""
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass
+from datetime import time, timedelta
+from email.utils import parseaddr
+from pathlib import Path
+from typing import Any
+
+from county_reports.catalog import ConfigError, fill_env, read_config_file
+
+FILE = "admins.yaml"
+MAILS = ("task_failed", "approval_timeout", "deadline_missed", "correction")
+APPROVAL_TEXTS = ("subject", "approve", "reject", "note_title", "note_description", "gap_title",
+                  "gap_description", "correction", "intro", "coverage", "below", "missing",
+                  "none_missing", "behind", "none_behind", "draft", "why")
+REASONS = ("required", "below_threshold", "late_run", "correction")
+DEADLINE_TEXTS = ("collect_monthly", "report")
+
+
+@dataclass(frozen=True)
+class Mail:
+    subject: str
+    body: str
+
+
+@dataclass(frozen=True)
+class AdminSettings:
+    admins: tuple[str, ...]
+    smtp_conn_id: str
+    sender: str
+    collection_due: time
+    ui_url: str
+    mail: dict[str, Mail]
+    deadline_text: dict[str, str]
+    approval: dict[str, Any]
+
+    @property
+    def addresses(self) -> list[str]:
+        """Bare addresses (what SMTP's RCPT TO needs)."""
+        return [parseaddr(a)[1] for a in self.admins]
+
+
+def load_settings(config_dir: Path | None = None) -> AdminSettings:
+    data = read_config_file(FILE, config_dir)
+    if not isinstance(data, dict):
+        raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
+    admins = data.get("admins")
+    if not isinstance(admins, list) or not admins:
+        raise ConfigError(FILE, "admins", "missing or not a non-empty list of e-mail addresses")
+    for i, address in enumerate(admins):
+        if not isinstance(address, str) or "@" not in parseaddr(address)[1]:
+            raise ConfigError(FILE, f"admins[{i}]", f"{address!r} is not an e-mail address")
+    sender = _text(data, "from")
+    if "@" not in parseaddr(sender)[1]:
+        raise ConfigError(FILE, "from", f"{sender!r} is not an e-mail address")
+    due = _text(data, "collection_due")
+    try:
+        hour, minute = (int(x) for x in due.split(":"))
+        collection_due = time(hour, minute)
+    except ValueError:
+        raise ConfigError(FILE, "collection_due", f"{due!r} must be a time written HH:MM") from None
+    ui_url = fill_env(_text(data, "ui_url"), FILE, "ui_url").rstrip("/")
+    if not ui_url.startswith(("http://", "https://")):
+        raise ConfigError(FILE, "ui_url", f"{ui_url!r} must start with http:// or https://")
+    mail = {}
+    for name in MAILS:
+        entry = _mapping(data.get("mail"), "mail").get(name)
+        mail[name] = Mail(_text(_mapping(entry, f"mail.{name}"), "subject", f"mail.{name}."),
+                          _text(entry, "body", f"mail.{name}."))
+    deadline_text = {k: _text(_mapping(data.get("deadline_text"), "deadline_text"), k, "deadline_text.")
+                     for k in DEADLINE_TEXTS}
+    approval_data = _mapping(data.get("approval"), "approval")
+    approval: dict[str, Any] = {k: _text(approval_data, k, "approval.") for k in APPROVAL_TEXTS}
+    reasons = _mapping(approval_data.get("reasons"), "approval.reasons")
+    approval["reasons"] = {k: _text(reasons, k, "approval.reasons.") for k in REASONS}
+    if approval["approve"] == approval["reject"]:
+        raise ConfigError(FILE, "approval.reject", "must differ from approval.approve")
+    return AdminSettings(tuple(admins), _text(data, "smtp_conn_id"), sender, collection_due, ui_url,
+                         mail, deadline_text, approval)
+
+
+def _mapping(value: Any, key: str) -> dict:
+    if not isinstance(value, dict):
+        raise ConfigError(FILE, key, "missing or not a mapping")
+    return value
+
+
+def _text(data: dict, key: str, prefix: str = "") -> str:
+    value = data.get(key)
+    if not isinstance(value, str) or not value.strip():
+        raise ConfigError(FILE, f"{prefix}{key}", "missing or empty text")
+    return value
+
+
+# --------------------------------------------------------------------------- time limits
+
+
+def collection_deadline(settings: AdminSettings, run_time: time = time(6, 0)) -> timedelta:
+    """From collect_monthly's scheduled start (06:00) to ``collection_due`` on the next day."""
+    start = timedelta(hours=run_time.hour, minutes=run_time.minute)
+    due = timedelta(days=1, hours=settings.collection_due.hour, minutes=settings.collection_due.minute)
+    return due - start
+
+
+def _numbers(name: str, config_dir: Path | None) -> dict:
+    """The numeric settings of a file, read without filling ${VAR} (this runs when DAGs are
+    parsed; the stage's own loader checks the whole file when the task runs)."""
+    try:
+        data = read_config_file(name, config_dir)
+    except ConfigError:
+        return {}
+    return data if isinstance(data, dict) else {}
+
+
+def _num(data: dict, key: str, default: float) -> float:
+    value = data.get(key)
+    return float(value) if isinstance(value, (int, float)) and not isinstance(value, bool) else default
+
+
+def delivery_timeout(config_dir: Path | None = None) -> timedelta:
+    """One deliver() call at its longest: every attempt waiting its full time-outs, plus backoff."""
+    data = _numbers("delivery.yaml", config_dir)
+    http = data.get("http") if isinstance(data.get("http"), dict) else {}
+    attempt = _num(http, "connect_timeout", 10) + _num(http, "read_timeout", 120)
+    retries = int(_num(data, "retries", 3))
+    backoff, cap = _num(data, "backoff", 5), _num(data, "backoff_max", 120)
+    waits = sum(min(backoff * 2 ** i, cap) for i in range(retries))
+    return timedelta(seconds=math.ceil(attempt * (retries + 1) + waits + 300))
+
+
+def feedback_timeout(units: int, per_post: float = 10.0) -> timedelta:
+    """The feedback task: one POST per unit (notify.py's 10 s time-out), one after the other."""
+    return timedelta(seconds=math.ceil(per_post * max(units, 1) * 2 + 300))
+
+
+def mail_timeout() -> timedelta:
+    """A task whose only outside call is one e-mail to the admins."""
+    return timedelta(minutes=10)

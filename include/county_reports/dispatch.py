@@ -1,0 +1,52 @@
+"""The report DAGs' last step: an approved (or approval-free) rendering goes to the county office.
+
+:func:`send` keeps what leaves under its SHA-256 (the .docx and the figure sidecar, so a later
+correction can be compared with what was printed), marks a corrected version (更正) in its title,
+file name and metadata, calls :func:`county_reports.deliver.deliver` and records the delivery with
+the approval in the warehouse's audit. No Airflow import: the DAG passes the token lookup and,
+for SMTP, a factory of the function that sends a message.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from county_reports import approval, archive, atomic
+from county_reports import deliver as delivery
+from county_reports.catalog import Catalog
+
+
+def previous_receipt(engine, kind: str, year: int) -> str | None:
+    """The receipt of the report the office holds for (kind, year), if any."""
+    row = delivery.WarehouseDeliveryLedger(engine).already_delivered(kind, year)
+    return row.get("receipt_id") if row else None
+
+
+def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decision, force: bool,
+         correction_of: str | None, data_dir: Path, run_id: str | None,
+         token_lookup: Callable[[str], str | None] | None,
+         smtp_sender: Callable[[str], delivery.SmtpSend] | None, state_gap: bool = False,
+         marker: str = "（更正）") -> dict[str, Any]:
+    """Deliver ``built`` (summaries.build's result) once, or again when forced or a correction."""
+    docx, sidecar = Path(built["docx"]), Path(built["sidecar"])
+    kept = archive.store(data_dir, docx.read_bytes())
+    figures = archive.store(data_dir, sidecar.read_bytes())
+    title = built["title"]
+    if correction_of:
+        title += marker
+        docx = atomic.write_bytes(docx.with_name(f"{title}.docx"), docx.read_bytes())
+    cfg = delivery.load_settings()
+    document = delivery.Document(kind=built["kind"], year=built["year"], title=title, issuer=catalog.bureau.name,
+                                 path=docx, extras=(Path(built["xlsx"]), sidecar), correction_of=correction_of)
+    result = delivery.deliver(document, cfg, ledger=delivery.WarehouseDeliveryLedger(warehouse.engine),
+                              token_lookup=token_lookup, force=force or bool(correction_of),
+                              smtp_send=smtp_sender(cfg.smtp.conn_id) if cfg.channel == "smtp" and smtp_sender else None)
+    out = result.as_dict() | {"kept": str(kept.path), "title": title, "correction_of": correction_of}
+    if result.status == delivery.DELIVERED:
+        approval.record(warehouse.engine, kind=built["kind"], year=built["year"], action="delivered",
+                        run_id=run_id, title=title, receipt_id=result.receipt_id, channel=result.channel,
+                        docx_sha256=kept.sha256, sidecar_sha256=figures.sha256, correction_of=correction_of,
+                        approval=decision.action, approved_by=decision.by, note=decision.note,
+                        state_gap=state_gap)
+    return out

@@ -1,0 +1,68 @@
+"""admins.yaml: one list of admins, checked on load with the file and key named."""
+from __future__ import annotations
+
+import shutil
+from datetime import timedelta
+
+import pytest
+import yaml
+
+from county_reports import admins, settings
+from county_reports.catalog import ConfigError
+
+
+@pytest.fixture
+def config(tmp_path):
+    folder = tmp_path / "config"
+    shutil.copytree(settings.PROJECT_ROOT / "include" / "config", folder)
+    return folder
+
+
+def edit(folder, **changes):
+    path = folder / "admins.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    data.update(changes)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+
+
+def test_the_shipped_file_loads():
+    loaded = admins.load_settings()
+    assert loaded.addresses == ["jtj-office@qinghe.example"] and loaded.smtp_conn_id == "smtp_default"
+    assert admins.collection_deadline(loaded) == timedelta(hours=30)      # 06:00 → 12:00 next day
+    assert loaded.approval["approve"] == "批准" and loaded.approval["reject"] == "驳回"
+
+
+@pytest.mark.parametrize("changes, key", [
+    ({"admins": []}, "admins"),
+    ({"admins": ["办公室"]}, "admins[0]"),
+    ({"from": "nobody"}, "from"),
+    ({"collection_due": "noon"}, "collection_due"),
+    ({"ui_url": "airflow.local"}, "ui_url"),
+    ({"mail": {"task_failed": {"subject": "x", "body": "y"}}}, "mail.approval_timeout"),
+    ({"approval": {"approve": "批准"}}, "approval.subject"),
+])
+def test_mistakes_name_the_file_and_key(config, changes, key):
+    edit(config, **changes)
+    with pytest.raises(ConfigError) as caught:
+        admins.load_settings(config)
+    assert caught.value.file == "admins.yaml" and caught.value.key == key
+
+
+def test_reports_yaml_approval_is_checked(config):
+    from county_reports import report_settings
+
+    path = config / "reports.yaml"
+    path.write_text(path.read_text(encoding="utf-8").replace("approval: required", "approval: maybe"),
+                    encoding="utf-8")
+    with pytest.raises(ConfigError, match="reports.yaml: approval: 'maybe' is not one of required, none"):
+        report_settings.load_settings(config)
+
+
+def test_time_limits_follow_the_config(config):
+    path = config / "delivery.yaml"
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    base = admins.delivery_timeout(config)
+    data["retries"] = data["retries"] + 2
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    assert admins.delivery_timeout(config) > base > timedelta(minutes=5)
+    assert admins.feedback_timeout(3000) > admins.feedback_timeout(17)

@@ -1,0 +1,83 @@
+"""The approval gate without Airflow: why a run waits, what the admin reads, what an answer means."""
+from __future__ import annotations
+
+from datetime import datetime, timedelta, timezone
+
+import pytest
+
+from county_reports import admins, approval, report_settings
+
+TEXTS = admins.load_settings().approval
+CHECKED = {"kind": "half_year", "year": 2025, "rate": 0.8, "expected": 96, "reported": 77, "threshold": 0.9,
+           "below": True, "gaps": {"TS03": ["2025-01", "2025-02", "2025-03", "2025-04"], "SC01": ["2025-02"]}}
+BUILT = {"kind": "half_year", "year": 2025, "title": "清河县交通运输局2025年上半年工作总结及下半年工作计划",
+         "docx": "/data/reports/2025/清河县交通运输局2025年上半年工作总结及下半年工作计划.docx",
+         "behind": ["农村公路建设投资", "水路货运量"]}
+
+
+def settings(**changes):
+    return report_settings.ReportSettings(0.9, "state_gap", {"half_year": (7, 10), "annual": (1, 15)}, **changes)
+
+
+def test_reasons_to_wait():
+    assert approval.reasons(settings(), {"below": False}, late=False, correction=False) == ["required"]
+    assert approval.reasons(settings(approval="none"), {"below": False}, late=False, correction=False) == []
+    # approval: none never lets a short, late or corrected report leave unattended
+    assert approval.reasons(settings(approval="none"), {"below": True}, late=True, correction=True) == \
+        ["below_threshold", "late_run", "correction"]
+
+
+def test_a_catch_up_run_is_late():
+    when = datetime(2025, 7, 10, 0, tzinfo=timezone.utc)
+    assert approval.is_late(when, when + timedelta(hours=25), settings())
+    assert not approval.is_late(when, when + timedelta(minutes=3), settings())
+    assert not approval.is_late(None, when, settings())
+
+
+def test_the_request_shows_coverage_gap_units_behind_and_the_draft(catalog):
+    asked = approval.request(catalog, TEXTS, CHECKED, BUILT, why=["required", "below_threshold"],
+                             ui_url="https://airflow.example/base", recipient="县人民政府办公室")
+    body = asked["body"]
+    assert asked["subject"] == f"审批：《{BUILT['title']}》报送县政府办" and asked["below"] is True
+    assert "77/96" in body and "80.0%" in body and "阈值 90%" in body and "报送率低于阈值" in body
+    ts03 = catalog.unit_by_code["TS03"].name
+    assert f"TS03 {ts03}（2025-01…2025-04，共4个月）" in body and "SC01" in body
+    assert "滞后于时间进度的指标：农村公路建设投资、水路货运量" in body
+    assert ("https://airflow.example/base/county-reports/documents/2025/"
+            "%E6%B8%85%E6%B2%B3%E5%8E%BF") in body                     # under the UI's base_url, quoted
+    assert "报送前须经批准" in body and "报送率低于阈值" in body
+
+
+def response(option, note="", gap=False):
+    return {"chosen_options": [option], "params_input": {"note": note, "confirm_gap": gap},
+            "responded_by_user": {"id": "admin", "name": "王主任"},
+            "responded_at": datetime(2025, 7, 10, 9, tzinfo=timezone.utc)}
+
+
+@pytest.mark.parametrize("asked, answer, action, note", [
+    (None, None, approval.NOT_REQUIRED, None),
+    ({"below": False}, None, approval.REJECTED, "没有审批结果"),            # never a default to send
+    ({"below": False}, response("批准", "请查收"), approval.DELIVER, "请查收"),
+    ({"below": False}, response("驳回", "数据待核实"), approval.REJECTED, "数据待核实"),
+    ({"below": False}, response("驳回"), approval.REJECTED, "未写明理由"),
+    ({"below": True}, response("批准"), approval.NOT_CONFIRMED, None),      # the gap must be confirmed
+    ({"below": True}, response("批准", gap=True), approval.DELIVER, None),
+])
+def test_what_an_answer_means(asked, answer, action, note):
+    decision = approval.decide(asked, answer, TEXTS)
+    assert decision.action == action and decision.note == note
+    assert decision.delivers is (action in (approval.DELIVER, approval.NOT_REQUIRED))
+    if answer:
+        assert decision.by == "王主任" and decision.at.startswith("2025-07-10T09:00")
+
+
+def test_decisions_are_recorded_in_the_audit(tmp_path):
+    from county_reports.warehouse import Warehouse
+
+    with Warehouse(f"sqlite:///{tmp_path / 'w.db'}") as warehouse:
+        warehouse.migrate()
+        approval.record(warehouse.engine, kind="annual", year=2024, action="rejected", run_id="r1",
+                        note="第三季度数据待核实", by="王主任")
+        approval.record(warehouse.engine, kind="half_year", year=2025, action="approved", run_id="r2")
+        [row] = approval.history(warehouse.engine, "annual", 2024)
+    assert row["action"] == "rejected" and row["note"] == "第三季度数据待核实" and row["run_id"] == "r1"
