@@ -6,20 +6,22 @@ import shutil
 import pytest
 import yaml
 
-from county_reports import mail, settings
+from county_reports import admins, mail, settings
 from county_reports.catalog import ConfigError
 
 
 def test_shipped_mail_settings():
     cfg = mail.load_settings()
     assert cfg.imap_conn_id == "bureau_mailbox" and cfg.processed_keyword == "$CountyReports"
-    assert cfg.sender_address == "jtj@qinghe.example" and cfg.admins and cfg.days_before >= 0
+    assert cfg.sender_address == "jtj@qinghe.example" and cfg.days_before >= 0
+    # the admins are those of admins.yaml, the one list every alert uses
+    assert list(cfg.admins) == admins.load_settings().addresses == ["jtj-office@qinghe.example"]
 
 
 @pytest.mark.parametrize("edit, key, problem", [
     (lambda d: d["mailbox"].update(processed_keyword="two words"), "mailbox.processed_keyword", "not an IMAP keyword"),
     (lambda d: d["smtp"].update({"from": "清河县交通运输局"}), "smtp.from", "has no e-mail address"),
-    (lambda d: d.update(admins=["not-an-address"]), "admins", "list of e-mail addresses"),
+    (lambda d: d.update(admins=["bgs@qinghe.example"]), "admins", "are in admins.yaml"),
     (lambda d: d["reminders"].update(days_before=-1), "reminders.days_before", "0 or more"),
     (lambda d: d["circular"].update(lookback_months=0), "circular.lookback_months", "at least 1"),
 ])

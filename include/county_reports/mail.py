@@ -14,6 +14,7 @@ from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
 from typing import Callable, Iterable
 
+from county_reports.admins import load_settings as load_admins
 from county_reports.catalog import ConfigError, _Fields, read_config_file
 
 FILE = "mail.yaml"
@@ -54,15 +55,15 @@ def load_settings(config_dir: str | Path | None = None) -> MailSettings:
     sender = smtp.text("from")
     if not _ADDRESS.match(parseaddr(sender)[1]):
         raise smtp.error("from", f"{sender!r} has no e-mail address")
-    admins = data.get("admins") or []
-    if not isinstance(admins, list) or not all(isinstance(a, str) and _ADDRESS.match(a.strip()) for a in admins):
-        raise ConfigError(FILE, "admins", "expected a list of e-mail addresses")
+    if "admins" in data:
+        raise ConfigError(FILE, "admins", "the admins' addresses are in admins.yaml (one list for every alert)")
+    admins = load_admins(config_dir).addresses
     settings = MailSettings(
         imap_conn_id=box.text("imap_conn_id"), folder=box.text("folder", "INBOX"),
         processed_keyword=keyword,
         max_message_bytes=_positive(box, "max_message_bytes", 20_000_000),
         smtp_conn_id=smtp.text("conn_id"), sender=sender,
-        admins=tuple(a.strip().lower() for a in admins),
+        admins=tuple(a.lower() for a in admins),
         days_before=_positive(reminders, "days_before", 2, zero=True),
         lookback_months=_positive(circular, "lookback_months", 6),
         repeat_threshold=_positive(circular, "repeat_threshold", 2))
