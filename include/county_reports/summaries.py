@@ -123,7 +123,8 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
     reporting = completeness_summary(completeness, span, catalog=catalog)
     narratives = warehouse.current_narratives(list(span.periods))
     inputs = compose.ReportInputs(report.kind, span, figures, narratives, reporting,
-                                  completeness_totals(reporting), report.report_date, state_gap)
+                                  completeness_totals(reporting), report.report_date, state_gap,
+                                  values=values)
     composed = compose.compose(catalog, wording or compose.load_wording(), inputs)
 
     out_dir = Path(out_dir)
