@@ -53,6 +53,20 @@ class Body:
     def style(self, code: str) -> str:
         return self.fig.style(code)
 
+    def sentence(self, phrases: list[tuple[str, str]], county: bool = False) -> str:
+        """Figure phrases (code, text) joined: '上半年，全县…；截至6月底，…' — a phrase that
+        starts with its own '截至' needs no span words before it."""
+        out = []
+        for i, (code, text) in enumerate(phrases):
+            stock = bool(code) and self.fig.is_stock(code)
+            if i == 0 and not stock:
+                text = self.fill("{span_words}，") + ("全县" if county else "") + text
+            elif i == 0 and county:
+                head, _, tail = text.partition("，")
+                text = head + "，全县" + tail
+            out.append(text)
+        return "；".join(out)
+
     def targeted(self) -> list[str]:
         """Codes with a target this year that the prose weighs (not sanctions), catalogue order."""
         return [code for code, row in self.rows.items()
@@ -149,13 +163,13 @@ class Body:
         parts = self.parts(first, where)
         if parts:
             sentence += "，" + self.fill(self.w["style"]["parts"], parts=parts)
-        text = self.fill("{span_words}，全县") + sentence + "。"
-        example = self.example(codes, where)
+        text = self.sentence([(first, sentence)], county=True) + "。"
+        example = self.example(codes, where, after_parts=bool(parts))
         if example:
             text += example + "。"
-        others = [t for t in (self.fig.phrase(c, where) for c in rest) if t]
+        others = [(c, t) for c, t in ((c, self.fig.phrase(c, where)) for c in rest) if t]
         if others:
-            text += "；".join(others) + "。"
+            text += "；".join(t for _, t in others) + "。"
         return text
 
     def parts(self, code: str, where: str) -> str:
@@ -166,7 +180,7 @@ class Body:
                 return "、".join(named)
         return ""
 
-    def example(self, codes: list[str], where: str) -> str:
+    def example(self, codes: list[str], where: str, after_parts: bool = False) -> str:
         """The unit carrying the largest share of the first additive lead figure, named."""
         if self.inp.values is None:
             return ""
@@ -187,32 +201,34 @@ class Body:
                                      float(top["share_pct"]), unit=top["unit"], indicator=code)
             template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
             named = self.fill(template, name=ind.name, value=value)
-            return self.fill(self.w["style"]["example"], unit=top["unit_name"], name="", value=named,
+            key = "example_after_parts" if after_parts else "example"
+            return self.fill(self.w["style"][key], unit=top["unit_name"], name="", value=named,
                              share=share)
         return ""
 
     def line(self, section: str, leads: set[str], where: str, *, single: bool) -> str:
         lines = self.w.get("lines") or {}
-        figures = []
+        figures: list[tuple[str, str]] = []
         if section == self._safety_section():
             record = self.fig.safety_record(where)
             if record:
-                figures.append(record)
+                figures.append(("", record))
         picks = [c for c, row in self.rows.items() if row.section == section and c not in leads
                  and self.style(c) not in (DETAIL, ACCIDENT, CASUALTY) and self.fig.has(c)]
         picks.sort(key=lambda c: missing(self.rows[c].target))
         for code in picks[: int(self.w["figures"].get("max_line_figures", 3))]:
-            figures.append(self.fig.phrase(code, where))
+            figures.append((code, self.fig.phrase(code, where)))
         clauses = self.pool.clauses("highlight", section, self.limits["highlights"], figures=True)
         said = [self.clause_text(cl, where) for cl in clauses]
         if not figures and not said:
             return ""
         if single:
-            return "".join(f"{self.ordinal(i)}{t}；" for i, t in enumerate(figures + said)).rstrip("；") + "。"
+            return "".join(f"{self.ordinal(i)}{t}；" for i, t in
+                           enumerate([t for _, t in figures] + said)).rstrip("；") + "。"
         head = (lines.get(section) or {}).get("done", self.catalog.section_by_code[section].name)
         text = head + "。"
         if figures:
-            text += self.fill("{span_words}，") + "；".join(f for f in figures if f) + "。"
+            text += self.sentence(figures) + "。"
         if said:
             text += "；".join(said) + "。"
         return text
@@ -231,14 +247,15 @@ class Body:
             shown = []
             for code, gap in behind[: int(p.get("max_behind", 3))]:
                 row = self.rows[code]
+                gap_text = self.c.traced(numbers.fmt_number(gap, 1), where, code, "schedule_gap", gap)
                 if row.target_basis == "cumulative":
                     pct = self.c.traced(numbers.fmt_pct(row.completion_pct, 1), where, code,
                                         "completion_pct", float(row.completion_pct))
+                    shown.append(self.fill(p["behind_item"][self.kind], name=row.name, pct=pct, gap=gap_text))
                 else:
-                    pct = self.c.traced(numbers.fmt_pct(row.value, int(row.decimals)), where, code,
-                                        "value", float(row.value))
-                gap_text = self.c.traced(numbers.fmt_number(gap, 1), where, code, "schedule_gap", gap)
-                shown.append(self.fill(p["behind_item"][self.kind], name=row.name, pct=pct, gap=gap_text))
+                    value = self.c.traced(numbers.fmt_pct(row.value, int(row.decimals)), where, code,
+                                          "value", float(row.value))
+                    shown.append(self.fill(p["behind_level"], name=row.name, value=value, gap=gap_text))
             missed = self.trace_extra(str(len(behind)), where, "targets_missed", len(behind))
             text = self.fill(p["behind"][self.kind], items="；".join(shown), missed=missed)
             cause = self.cause({self.rows[c].section for c, _ in behind})
@@ -247,8 +264,11 @@ class Body:
         safety = self._safety_section()
         if accidents > 0 and safety:
             record = self.fig.safety_record("problems:safety")
-            cause = self.cause({safety}) or ""
-            items.append(self.fill(p["safety"], record=record, cause=cause).rstrip("，") + "。")
+            cause = self.cause({safety})
+            text = self.fill(p["safety"], record=record)
+            if cause:
+                text += "，" + self.fill(p["safety_cause"], cause=cause)
+            items.append(text + "。")
         ranked = []
         for section in self.catalog.sections:
             groups = [g for g in self.pool.ranked("problem", section.code) if id(g) not in self.used]
@@ -333,7 +353,8 @@ class Body:
                                           where, code, "remaining", float(left))
                     items.append(self.fill(pl["remaining"], name=row.name, value=value))
                 elif row.uom == "%":
-                    value = self.c.traced(numbers.fmt_pct(row.target, int(row.decimals)), where, code,
+                    decimals = 0 if float(row.target).is_integer() else int(row.decimals)
+                    value = self.c.traced(numbers.fmt_pct(row.target, decimals), where, code,
                                           "target", float(row.target))
                     items.append(self.fill(pl["level_target"], name=row.name, value=value))
             template = pl["targets"]["half_year"]
@@ -344,8 +365,9 @@ class Body:
                 if code not in targets or len(items) >= limit:
                     continue
                 row = self.rows[code]
-                value = numbers.fmt_pct(targets[code], int(row.decimals)) if row.uom == "%" else \
-                    numbers.fmt_amount(targets[code], row.uom, int(row.decimals))
+                decimals = 0 if float(targets[code]).is_integer() and row.uom == "%" else int(row.decimals)
+                value = numbers.fmt_pct(targets[code], decimals) if row.uom == "%" else \
+                    numbers.fmt_amount(targets[code], row.uom, decimals)
                 value = self.trace_extra(value, where, "next_target", float(targets[code]),
                                          indicator=code, year=nxt)
                 template_item = (self.w["figures"].get("items") or {}).get(code, pl["next_target"])

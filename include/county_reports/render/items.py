@@ -51,9 +51,11 @@ class ItemChecker:
     def check(self, unit: str, text: str) -> tuple[str, tuple[Figure, ...]] | None:
         """(printable text, its figures), or None when nothing verifiable is left."""
         kept, figures = [], []
-        for clause, stop in _CLAUSE.findall(text.strip()):
+        for index, (clause, stop) in enumerate(_CLAUSE.findall(text.strip())):
             result = self._clause(unit, clause)
             if result is None:
+                if index == 0:      # the main clause carries the subject: without it, nothing
+                    return None
                 continue
             clause, found = result
             clause = clause.strip()

@@ -65,6 +65,7 @@ class ItemPool:
         checker = ItemChecker(catalog, unit_values, item_cfg)
         skip = tuple(item_cfg.get("skip_phrases") or ())
         self.unit_values = unit_values
+        self.county_words = tuple(item_cfg.get("county_subjects") or ())
         self.names = {u.code: (u.name, short_name(catalog, u.code)) for u in catalog.units}
         groups: dict[tuple[str, str], list[merge.Item]] = {}
         if narratives is not None and not narratives.empty:
@@ -116,7 +117,7 @@ class ItemPool:
         name, short = self.names.get(item.unit, (item.unit, ""))
         carries = any(f.indicator for f in item.figures)
         if carries:
-            if name not in text:
+            if name not in text and not text.startswith(self.county_words):
                 text = (name + text) if not short or not text.startswith(short) else text.replace(short, name, 1)
         else:
             text = _without(text, (name, short))
