@@ -9,7 +9,6 @@ from __future__ import annotations
 from typing import Any
 
 from county_reports import numbers
-from county_reports.aggregate import unit_breakdown
 from county_reports.render.compose import chinese_number
 from county_reports.render.model import Heading1Section, Heading2Section
 from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION, FigureWriter, missing
@@ -182,29 +181,36 @@ class Body:
 
     def example(self, codes: list[str], where: str, after_parts: bool = False) -> str:
         """The unit carrying the largest share of the first additive lead figure, named."""
-        if self.inp.values is None:
-            return ""
         for code in codes:
-            if code not in self.catalog.indicator_by_code:
+            ind = self.catalog.indicator_by_code.get(code)
+            row = self.rows[code]
+            if ind is None or ind.over_units != "sum" or ind.over_time not in ("sum", "last") \
+                    or missing(row.value) or row.value <= 0:
                 continue
-            frame = unit_breakdown(self.catalog, self.inp.values, self.span, code)
-            frame = frame[frame["share_pct"].map(lambda v: v is not None and not missing(v))]
-            if len(frame) < 2:
+            shares = sorted(((value, unit) for (unit, c), value in self.pool.unit_values.items()
+                             if c == code and value > 0
+                             and (ind.over_time == "sum" or self._active_at_end(unit))),
+                            key=lambda vu: (-vu[0], vu[1]))
+            if len(shares) < 2:
                 continue
-            top = frame.iloc[0]
-            if top["share_pct"] >= 99.95:
+            value, unit = shares[0]
+            share = value / row.value * 100
+            if share >= 99.95:
                 continue
-            ind = self.catalog.indicator_by_code[code]
-            value = self.trace_extra(numbers.fmt_amount(top["value"], ind.uom, ind.decimals), where,
-                                     "unit_value", float(top["value"]), unit=top["unit"], indicator=code)
-            share = self.trace_extra(numbers.fmt_pct(top["share_pct"], 1), where, "share_pct",
-                                     float(top["share_pct"]), unit=top["unit"], indicator=code)
+            printed = self.trace_extra(numbers.fmt_amount(value, ind.uom, ind.decimals), where,
+                                       "unit_value", value, unit=unit, indicator=code)
+            share_text = self.trace_extra(numbers.fmt_pct(share, 1), where, "share_pct", share,
+                                          unit=unit, indicator=code)
             template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
-            named = self.fill(template, name=ind.name, value=value)
+            named = self.fill(template, name=ind.name, value=printed)
             key = "example_after_parts" if after_parts else "example"
-            return self.fill(self.w["style"][key], unit=top["unit_name"], name="", value=named,
-                             share=share)
+            name = self.catalog.unit_by_code[unit].name if unit in self.catalog.unit_by_code else unit
+            return self.fill(self.w["style"][key], unit=name, name="", value=named, share=share_text)
         return ""
+
+    def _active_at_end(self, unit: str) -> bool:
+        known = self.catalog.unit_by_code.get(unit)
+        return known is None or known.active_in(self.span.last)
 
     def line(self, section: str, leads: set[str], where: str, *, single: bool) -> str:
         lines = self.w.get("lines") or {}
