@@ -121,8 +121,9 @@ class _Composer:
         from county_reports.render.pool import ItemPool, unit_span_values
 
         w = self.w
+        county = {code: float(row.value) for code, row in self.rows.items() if not _missing(row.value)}
         pool = ItemPool(self.catalog, w, self.inp.narratives,
-                        unit_span_values(self.catalog, self.inp.values, self.span))
+                        unit_span_values(self.catalog, self.inp.values, self.span), county)
         low, high = (w.get("merge") or {}).get("body_chars", [4000, 11000])
         limits = {k: int((w.get("merge") or {}).get(k, d)) for k, d in
                   (("highlights", 4), ("problems", 2), ("plans", 3))}

@@ -42,17 +42,19 @@ def unit_span_values(catalog: Catalog, values: pd.DataFrame | None, span: Span) 
 
 
 def short_name(catalog: Catalog, code: str) -> str:
-    """The unit's place ("城关镇" of 城关镇交通运输管理站), '' when its name is only its kind."""
+    """The unit's place ("城关镇" of 城关镇交通运输管理站); the county's name for a county unit
+    (县公路事务中心), whose items speak of the county by name."""
     unit = catalog.unit_by_code.get(code)
     if unit is None:
         return ""
     short = unit.name.replace(unit.kind_name, "")
-    return short if len(short) >= 2 and short != unit.name else ""
+    return short if len(short) >= 2 and short != unit.name else catalog.bureau.county
 
 
 class ItemPool:
     def __init__(self, catalog: Catalog, wording: Mapping, narratives: pd.DataFrame,
-                 unit_values: Mapping[tuple[str, str], float]):
+                 unit_values: Mapping[tuple[str, str], float],
+                 county_values: Mapping[str, float] | None = None):
         self.catalog = catalog
         cfg = wording.get("merge") or {}
         self.threshold = float(cfg.get("threshold", 62))
@@ -66,6 +68,8 @@ class ItemPool:
         skip = tuple(item_cfg.get("skip_phrases") or ())
         self.unit_values = unit_values
         self.county_words = tuple(item_cfg.get("county_subjects") or ())
+        self.own_area = item_cfg.get("own_area", "")
+        self.county_values = county_values or {}
         self.names = {u.code: (u.name, short_name(catalog, u.code)) for u in catalog.units}
         groups: dict[tuple[str, str], list[merge.Item]] = {}
         if narratives is not None and not narratives.empty:
@@ -117,7 +121,11 @@ class ItemPool:
         name, short = self.names.get(item.unit, (item.unit, ""))
         carries = any(f.indicator for f in item.figures)
         if carries:
-            if name not in text and not text.startswith(self.county_words):
+            county = next((w for w in self.county_words if text.startswith(w)), None)
+            if county is not None and not self._county_wide(item):
+                # the unit's own figure is not the county's: it speaks for its own area
+                text = name + self.own_area + text[len(county):]
+            elif county is None and name not in text:
                 text = (name + text) if not short or not text.startswith(short) else text.replace(short, name, 1)
         else:
             text = _without(text, (name, short))
@@ -125,6 +133,15 @@ class ItemPool:
                 return None
         return Clause(text, item.figures if carries else tuple(f for f in item.figures if not f.indicator),
                       len(group.units), item.section)
+
+    def _county_wide(self, item: merge.Item) -> bool:
+        """Every figure of the item is also the county's (the unit is the only one reporting it)."""
+        for f in item.figures:
+            if f.indicator:
+                county = self.county_values.get(f.indicator)
+                if county is None or abs(county - (f.value or 0)) > 1e-9:
+                    return False
+        return True
 
     def _weight(self, item: merge.Item) -> float:
         return max((f.value or 0.0) for f in item.figures) if item.figures else 0.0
