@@ -69,8 +69,7 @@ def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
     known = set(catalog.indicator_by_code) | {d.code for d in catalog.derived}
     figures = wording.get("figures") or {}
     references = {"opening.headline_indicators": (wording.get("opening") or {}).get("headline_indicators", []),
-                  "figures.items": list((figures.get("items") or {})),
-                  "figures.prose_skip": figures.get("prose_skip", [])}
+                  "figures.items": list((figures.get("items") or {}))}
     for index, theme in enumerate(wording.get("themes") or []):
         references[f"themes[{index}].lead"] = (theme or {}).get("lead") or []
         for section in (theme or {}).get("sections") or []:

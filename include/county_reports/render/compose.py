@@ -20,8 +20,7 @@ import pandas as pd
 from county_reports import numbers
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog, ConfigError, read_config_file
-from county_reports.render.model import (Attachment, Heading1Section, Heading2Section,
-                                         OfficialDocument)
+from county_reports.render.model import Attachment, OfficialDocument
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
 CHINESE_DIGITS = "零一二三四五六七八九"
@@ -91,15 +90,6 @@ class _Composer:
                            "value": value, "span": [self.span.first, self.span.last],
                            "aggregation": getattr(row, "aggregation", None)})
         return text
-
-    def amount(self, code: str, measure: str, where: str) -> str:
-        row = self.rows[code]
-        value = getattr(row, measure)
-        if measure in ("yoy_pct", "completion_pct"):
-            text = f"{numbers.fmt_number(value, 1)}%"
-        else:
-            text = numbers.fmt_amount(value, row.uom, int(row.decimals))
-        return self.traced(text, where, code, measure, _plain(value))
 
     def gap_sentence(self) -> str:
         if not self.inp.state_gap:
@@ -226,7 +216,6 @@ def _plain(value: Any) -> float | None:
     return None if _missing(value) else float(value)
 
 
-_SPACES = re.compile(r"\s+")
 # YAML folds long lines with a space; Chinese text has none between characters.
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
@@ -234,6 +223,3 @@ _CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+|\s+(?=
 def _tidy(text: str) -> str:
     return _CJK_GAP.sub("", text)
 
-
-def _normalise(text: str) -> str:
-    return _SPACES.sub("", str(text)).rstrip("。；;")

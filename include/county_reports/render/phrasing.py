@@ -152,7 +152,7 @@ class FigureWriter:
         cfg = self.cfg["safety"]
         count = self.rows[accidents].value
         if round(count) == 0:
-            return self.trace_free(cfg["none"])
+            return cfg["none"]
         text = self.value(accidents, where)
         dead = 0 if deaths is None else self.rows[deaths].value
         if round(dead) == 0:
@@ -166,7 +166,3 @@ class FigureWriter:
             code = next((c for c, s in self.styles.items() if s == style and self.has(c)), None)
             out.append(0.0 if code is None else float(self.rows[code].value))
         return out[0], out[1]
-
-    @staticmethod
-    def trace_free(text: str) -> str:
-        return text
