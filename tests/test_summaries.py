@@ -214,8 +214,10 @@ def test_every_number_in_the_document_is_in_the_sidecar(built, kind):
     text = re.sub(r"\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}—\d{1,2}月|\d{1,2}月|附件[：:]?\s*\d\.|附件\d|"
                   r"\n\d\.|等\d+个单位|等\d+项指标", "", text)
     prose = {f["text"] for f in trace if not f["where"].startswith("附件")}
-    for piece in sorted(prose, key=len, reverse=True):
-        text = text.replace(piece, "")
+    for piece in sorted(prose, key=lambda p: (-len(p), p)):   # whole numbers only: not "7个" in "17个"
+        before = r"(?<![\d.])" if piece[:1].isdigit() else ""
+        after = r"(?![\d])" if piece[-1:].isdigit() else ""
+        text = re.sub(before + re.escape(piece) + after, "", text)
     assert not re.search(r"\d", text), re.findall(r".{0,12}\d.{0,12}", text)[:5]
 
 

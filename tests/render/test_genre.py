@@ -326,10 +326,18 @@ def test_every_number_is_traced_and_item_figures_are_the_units_span_figures(coun
     # the other direction: no digit in the body that the sidecar does not account for
     text = doc["body"]
     text = re.sub(r"\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}—\d{1,2}月", "", text)
-    for piece in sorted({f["text"] for f in trace if not f["where"].startswith("附件")}, key=len, reverse=True):
-        text = text.replace(piece, "")
-    text = re.sub(r"截至\d{1,2}月底", "", text)
+    for piece in sorted({f["text"] for f in trace if not f["where"].startswith("附件")},
+                        key=lambda p: (-len(p), p)):
+        text = _remove_number(text, piece)
+    text = re.sub(r"\d{1,2}月底前?", "", text)       # dates: 截至6月底, 12月底前 (time limits)
     assert not re.search(r"\d", text), re.findall(r".{0,12}\d.{0,12}", text)[:5]
+
+
+def _remove_number(text: str, piece: str) -> str:
+    """``piece`` taken out where it stands as a whole number ("7个" is not inside "17个")."""
+    before = r"(?<![\d.])" if piece[:1].isdigit() else ""
+    after = r"(?![\d])" if piece[-1:].isdigit() else ""
+    return re.sub(before + re.escape(piece) + after, "", text)
 
 
 def test_a_unit_month_figure_is_never_printed_as_the_span_figure(county):

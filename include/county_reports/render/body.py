@@ -26,6 +26,7 @@ class Body:
         self.fig = FigureWriter(self.catalog, self.w, self.kind, self.span, self.rows,
                                 composer.traced, composer.fill)
         self.used: set[int] = set()
+        self.named: set[tuple[str, str]] = set()    # (unit, indicator) figures already printed
 
     # ------------------------------------------------------------------ helpers
     def fill(self, template: str, **extra: Any) -> str:
@@ -201,6 +202,7 @@ class Body:
                                        "unit_value", value, unit=unit, indicator=code)
             share_text = self.trace_extra(numbers.fmt_pct(share, 1), where, "share_pct", share,
                                           unit=unit, indicator=code)
+            self.named.add((unit, code))
             template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
             named = self.fill(template, name=ind.name, value=printed)
             key = "example_after_parts" if after_parts else "example"
@@ -224,7 +226,8 @@ class Body:
         picks.sort(key=lambda c: missing(self.rows[c].target))
         for code in picks[: int(self.w["figures"].get("max_line_figures", 3))]:
             figures.append((code, self.fig.phrase(code, where)))
-        clauses = self.pool.clauses("highlight", section, self.limits["highlights"], figures=True)
+        clauses = self.pool.clauses("highlight", section, self.limits["highlights"], figures=True,
+                                    avoid=self.named)
         said = [self.clause_text(cl, where) for cl in clauses]
         if not figures and not said:
             return ""
@@ -273,7 +276,7 @@ class Body:
             cause = self.cause({safety})
             text = self.fill(p["safety"], record=record)
             if cause:
-                text += "，" + self.fill(p["safety_cause"], cause=cause)
+                text += self.fill(p["safety_cause"], cause=cause)
             items.append(text + "。")
         ranked = []
         for section in self.catalog.sections:

@@ -92,7 +92,7 @@ class ItemPool:
         return self.clusters.get((kind, section), [])
 
     def clauses(self, kind: str, section: str, limit: int, *, figures: bool,
-                exclude: set[int] | None = None) -> list[Clause]:
+                exclude: set[int] | None = None, avoid: set | None = None) -> list[Clause]:
         """The best ``limit`` clusters as printable clauses.
 
         ``figures``: a clause may carry a unit's figure, and then names that unit as its subject;
@@ -105,12 +105,21 @@ class ItemPool:
                 break
             if exclude is not None and id(group) in exclude:
                 continue
-            clause = self.clause(group, figures=figures)
+            clause = self.clause(group, figures=figures, avoid=avoid)
             if clause is not None:
                 out.append(clause)
+                if avoid is not None:
+                    avoid.update((f.unit, f.indicator) for f in clause.figures if f.indicator)
         return out
 
-    def clause(self, group: merge.Cluster, *, figures: bool) -> Clause | None:
+    def clause(self, group: merge.Cluster, *, figures: bool, avoid: set | None = None) -> Clause | None:
+        """``avoid``: (unit, indicator) figures already printed nearby, not to be said twice."""
+        if avoid:
+            members = [m for m in group.members
+                       if not any((f.unit, f.indicator) in avoid for f in m.figures if f.indicator)]
+            if not members:
+                return None
+            group = merge.Cluster(members)
         if not figures:
             members = [m for m in group.members if not any(f.indicator for f in m.figures)]
             if not members:
