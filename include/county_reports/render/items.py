@@ -48,8 +48,11 @@ class ItemChecker:
         for ind in catalog.indicators:
             self.by_uom.setdefault(ind.uom, []).append(ind)
 
-    def check(self, unit: str, text: str) -> tuple[str, tuple[Figure, ...]] | None:
-        """(printable text, its figures), or None when nothing verifiable is left."""
+    def check(self, unit: str, text: str, names: tuple[str, ...] = ()) -> tuple[str, tuple[Figure, ...]] | None:
+        """(printable text, its figures), or None when nothing verifiable is left. ``names``:
+        the unit's own names, ignored when reading which indicator a number is (县公路事务中心
+        says 公路 but its 完成投资 is not necessarily 公路建设完成投资)."""
+        self._names = tuple(n for n in names if n)
         kept, figures = [], []
         for index, (clause, stop) in enumerate(_CLAUSE.findall(text.strip())):
             result = self._clause(unit, clause)
@@ -98,6 +101,8 @@ class ItemChecker:
         return "".join(pieces), found
 
     def _indicator(self, unit: str, uom: str, before: str, after: str) -> Indicator | None:
+        for name in getattr(self, "_names", ()):
+            before, after = before.replace(name, ""), after.replace(name, "")
         candidates = [i for i in self.by_uom.get("万元" if uom == _YI else uom, ())
                       if (unit, i.code) in self.unit_values]
         if not candidates:

@@ -78,7 +78,7 @@ class ItemPool:
                 text = str(row.text).strip()
                 if not text or any(p in text for p in skip):
                     continue
-                checked = checker.check(row.unit, text)
+                checked = checker.check(row.unit, text, self.names.get(row.unit, ()))
                 if checked is None:
                     continue
                 printed, figures = checked
