@@ -26,7 +26,7 @@ class Body:
         self.fig = FigureWriter(self.catalog, self.w, self.kind, self.span, self.rows,
                                 composer.traced, composer.fill)
         self.used: set[int] = set()
-        self.named: set[tuple[str, str]] = set()    # (unit, indicator) figures already printed
+        self.named: set[tuple[str, str]] = set()    # (unit, printed figure) already said
 
     # ------------------------------------------------------------------ helpers
     def fill(self, template: str, **extra: Any) -> str:
@@ -202,7 +202,7 @@ class Body:
                                        "unit_value", value, unit=unit, indicator=code)
             share_text = self.trace_extra(numbers.fmt_pct(share, 1), where, "share_pct", share,
                                           unit=unit, indicator=code)
-            self.named.add((unit, code))
+            self.named.add((unit, printed))
             template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
             named = self.fill(template, name=ind.name, value=printed)
             key = "example_after_parts" if after_parts else "example"

@@ -109,14 +109,14 @@ class ItemPool:
             if clause is not None:
                 out.append(clause)
                 if avoid is not None:
-                    avoid.update((f.unit, f.indicator) for f in clause.figures if f.indicator)
+                    avoid.update((f.unit, f.text) for f in clause.figures if f.indicator)
         return out
 
     def clause(self, group: merge.Cluster, *, figures: bool, avoid: set | None = None) -> Clause | None:
-        """``avoid``: (unit, indicator) figures already printed nearby, not to be said twice."""
+        """``avoid``: (unit, printed figure) already said nearby, not to be said twice."""
         if avoid:
             members = [m for m in group.members
-                       if not any((f.unit, f.indicator) in avoid for f in m.figures if f.indicator)]
+                       if not any((f.unit, f.text) in avoid for f in m.figures if f.indicator)]
             if not members:
                 return None
             group = merge.Cluster(members)
