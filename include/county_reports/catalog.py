@@ -22,6 +22,12 @@ NATURES = ("flow", "stock")
 OVER_TIME = ("sum", "last", "max", "mean")
 OVER_UNITS = ("sum", "mean", "max")
 RULE_CHECKS = ("le", "sum_equals", "requires")
+# How the summaries write an indicator where nature and uom alone do not say it (indicators.yaml
+# `style`, optional): index — changes in the index's own points, never a percentage of itself;
+# count — a change as a difference ("少2座"), never a percentage; sanction — fines and case counts,
+# stated without growth framing or completion; accident / casualty — the safety record
+# ("发生一般生产安全事故1起，未造成人员死亡"); detail — a component the prose leaves to the tables.
+STYLES = ("index", "count", "sanction", "accident", "casualty", "detail")
 IMPORTANCE = ("error", "warning")
 # collect_monthly runs on the 5th and again on the 8th: every deadline must fall before the 8th.
 LAST_DEADLINE_DAY = 7
@@ -97,6 +103,7 @@ class Indicator:
     max: float
     integer: bool = False
     decimals: int = 0
+    style: str | None = None
 
 
 @dataclass(frozen=True)
@@ -107,6 +114,7 @@ class DerivedIndicator:
     section: str
     formula: str
     decimals: int = 1
+    style: str | None = None
 
     @cached_property
     def inputs(self) -> tuple[str, ...]:
@@ -364,7 +372,8 @@ def _load_indicators(data: Any, kinds: dict[str, str]):
             over_time=f.get("over_time", str, choices=OVER_TIME),
             over_units=f.get("over_units", str, choices=OVER_UNITS),
             reported_by=tuple(reported_by), min=float(low), max=float(high),
-            integer=f.get("integer", bool, False), decimals=f.get("decimals", int, 0)))
+            integer=f.get("integer", bool, False), decimals=f.get("decimals", int, 0),
+            style=f.get("style", str, None, choices=STYLES)))
 
     derived = []
     for i, raw in enumerate(_list(file, data, "derived", required=False)):
@@ -376,7 +385,8 @@ def _load_indicators(data: Any, kinds: dict[str, str]):
         _check_formula(f, formula, {i.code for i in indicators})
         derived.append(DerivedIndicator(code, f.text("name"), f.text("uom"),
                                         f.get("section", str, choices=section_codes),
-                                        formula, f.get("decimals", int, 1)))
+                                        formula, f.get("decimals", int, 1),
+                                        f.get("style", str, None, choices=STYLES)))
     return tuple(sections), tuple(indicators), tuple(derived)
 
 

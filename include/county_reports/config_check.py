@@ -100,8 +100,20 @@ def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
     appendix = ((wording.get("attachments") or {}).get("indicators") or {})
     references = {"opening.headline_indicators": (wording.get("opening") or {}).get("headline_indicators", []),
                   "figures.items": list((figures.get("items") or {})),
-                  "figures.prose_skip": figures.get("prose_skip", []),
                   "attachments.indicators.key_indicators": appendix.get("key_indicators", [])}
+    for index, theme in enumerate(wording.get("themes") or []):
+        references[f"themes[{index}].lead"] = (theme or {}).get("lead") or []
+        for section in (theme or {}).get("sections") or []:
+            if section not in catalog.section_by_code:
+                raise ConfigError("wording.yaml", f"themes[{index}].sections",
+                                  f"unknown line of work {section!r} (sections are in indicators.yaml)")
+        for key in ("sections", "heading", "plan"):
+            if not (theme or {}).get(key):
+                raise ConfigError("wording.yaml", f"themes[{index}].{key}", "missing")
+    if not 4 <= len(wording.get("themes") or []) <= 7:
+        raise ConfigError("wording.yaml", "themes", "a summary has 4–7 themes")
+    if len((wording.get("opening") or {}).get("headline_indicators") or []) > 4:
+        raise ConfigError("wording.yaml", "opening.headline_indicators", "at most 4 headline figures")
     for key, codes in references.items():
         for code in codes or []:
             if code not in known:
@@ -114,6 +126,8 @@ def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
             per_unit = aggregate.unit_values_table(catalog, _sample_values(catalog, inputs.span), inputs.span)
             workbook.workbook_bytes(catalog, wording, kind, inputs.span, inputs.figures, per_unit,
                                     inputs.reporting, inputs.report_date)
+        except ConfigError:
+            raise
         except KeyError as exc:
             raise ConfigError("wording.yaml", f"({kind})", f"unknown or missing key/placeholder {exc}") from None
         except (ValueError, IndexError) as exc:

@@ -100,3 +100,29 @@ def fmt_month_range(span: Any) -> str:
     """
     first, last = int(span.first_month), int(span.last_month)
     return f"{last}月" if first == last else f"{first}{EM_DASH}{last}月"
+
+
+def fmt_pct(value: float | None, decimals: int = 1) -> str:
+    """A percentage as prose writes it: "52.3%", but "100%" (never "100.0%") for a round hundred."""
+    if is_missing(value):
+        return NO_FIGURE
+    rounded = round_half_up(value, decimals)
+    if rounded == 100:
+        return "100%"
+    return f"{rounded:f}%"
+
+
+def displayed(value: float, decimals: int) -> Decimal:
+    """The value as it is printed (rounded half up): differences between printed figures are
+    computed from these, so "98.6%" and "97.6%" differ by exactly 1.0 points."""
+    return round_half_up(value, decimals)
+
+
+def displayed_change(now: float, before: float, decimals: int) -> Decimal:
+    """now − before, both as printed with ``decimals`` places (exact, no float noise)."""
+    return displayed(now, decimals) - displayed(before, decimals)
+
+
+def fmt_decimal(value: Decimal | float, decimals: int) -> str:
+    """A bare magnitude (no sign) with ``decimals`` places."""
+    return f"{round_half_up(abs(float(value)), decimals):f}"

@@ -97,9 +97,9 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
     reporting = completeness_summary(completeness, span, catalog=catalog)
     narratives = warehouse.current_narratives(list(span.periods))
     inputs = compose.ReportInputs(report.kind, span, figures, narratives, reporting,
-                                  completeness_totals(reporting), report.report_date, state_gap)
-    wording = wording or compose.load_wording()
-    composed = compose.compose(catalog, wording, inputs)
+                                  completeness_totals(reporting), report.report_date, state_gap,
+                                  values=values)
+    composed = compose.compose(catalog, wording or compose.load_wording(), inputs)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)

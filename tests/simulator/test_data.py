@@ -277,3 +277,59 @@ def test_phrase_banks_are_rich_enough(catalog):
     for section in catalog.sections:
         for kind in NARRATIVE_KINDS:
             assert len(book.templates(section.code, kind)) >= 8, (section.code, kind)
+
+
+def test_units_word_the_same_fact_differently_and_name_their_own_places(catalog, every_payload):
+    """Paraphrases (variants) reach the wire, townships name their own villages, and every
+    sentence a unit sends fits its kind (templates restricted by `kinds`)."""
+    book = load_phrasebook(catalog)
+    variants = {}
+    kinds_of = {}
+    for section in book.sections():
+        for kind in NARRATIVE_KINDS:
+            for template in book.templates(section, kind):
+                for text in template.variants:
+                    variants[text] = template
+    seen: dict = {}
+    villages = set(book.villages)
+    own_places = 0
+    for (code, _period), body in every_payload.items():
+        unit = catalog.unit_by_code[code]
+        for item in body["narratives"]:
+            template = next((t for t in book.templates(item["section"], item["kind"])
+                             if _fits(item["text"], t)), None)
+            assert template is not None, item
+            if template.kinds is not None:
+                assert unit.kind in template.kinds, (code, item["text"])
+            kinds_of.setdefault(template, set()).add(unit.kind)
+            seen.setdefault(template, set()).add(_which_variant(item["text"], template))
+            own_places += any(v in item["text"] for v in villages) or \
+                unit.name.replace(unit.kind_name, "") in item["text"]
+    paraphrased = [t for t, used in seen.items() if len(used) > 1]
+    assert len(paraphrased) >= 20          # one fact, several wordings, across units and months
+    assert own_places >= 20
+    bus = next(t for t in variants.values() if t.text.startswith("推行公交车辆移动支付"))
+    assert kinds_of.get(bus, set()) <= {"service_centre"}
+
+
+def _pattern(text: str):
+    import re
+    return re.compile("^" + re.sub(r"\\\{[A-Za-z_]+\\\}", ".+?", re.escape(text)) + "$")
+
+
+def _fits(text: str, template) -> bool:
+    return any(_pattern(v).match(text) for v in template.variants)
+
+
+def _which_variant(text: str, template) -> int:
+    return next(i for i, v in enumerate(template.variants) if _pattern(v).match(text))
+
+
+def test_a_template_variant_must_name_the_same_indicators(catalog, tmp_path):
+    bad = tmp_path / "phrases.yaml"
+    bad.write_text("places: {villages: [李家]}\ninvestment:\n  highlight:\n"
+                   "    - {variants: ['完成投资{INV_TOTAL}万元。', '完成公路投资{INV_HIGHWAY}万元。']}\n",
+                   encoding="utf-8")
+    with pytest.raises(ConfigError) as err:
+        load_phrasebook(catalog, bad)
+    assert "variants[1]" in err.value.key

@@ -3,6 +3,9 @@
 Every sentence comes from a wording template in ``include/config/wording.yaml``; every number
 printed is also written to the *trace* (the JSON sidecar), with the indicator, span, measure and
 aggregation it came from, so any figure in the document can be checked against the warehouse.
+The body (opening, themes, problems, plans) is written by ``render.body`` from the units' items
+merged in ``render.pool``; its length is kept within ``merge.body_chars`` by quoting fewer (or
+more) merged items per line of work.
 """
 from __future__ import annotations
 
@@ -15,10 +18,10 @@ from typing import Any
 import pandas as pd
 
 from county_reports import numbers
-from county_reports.aggregate import Span, time_half_task_half
+from county_reports.aggregate import Span
 from county_reports.catalog import Catalog, ConfigError, read_config_file
 from county_reports.render import appendix
-from county_reports.render.model import Heading1Section, Heading2Section, OfficialDocument
+from county_reports.render.model import OfficialDocument
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
 CHINESE_DIGITS = "零一二三四五六七八九"
@@ -41,6 +44,7 @@ class ReportInputs:
     reporting_totals: dict         # aggregate.completeness_totals(...)
     report_date: date
     state_gap: bool = False        # the opening says who has not reported
+    values: pd.DataFrame | None = None   # current values of the span (units' own span figures)
 
 
 @dataclass
@@ -52,7 +56,8 @@ class Composed:
 
 def load_wording(config_dir: Path | None = None) -> dict:
     wording = read_config_file("wording.yaml", config_dir)
-    for key in ("title", "opening", "headings", "figures", "attachments"):
+    for key in ("title", "opening", "headings", "figures", "attachments", "themes", "style",
+                "problems", "plans", "spans"):
         if key not in (wording or {}):
             raise ConfigError("wording.yaml", key, "missing")
     return wording
@@ -68,7 +73,8 @@ class _Composer:
         self.trace: list[dict[str, Any]] = []
         self.span = inputs.span
         self.fields = {"bureau": catalog.bureau.name, "year": self.span.year,
-                       "next_year": self.span.year + 1, "span": numbers.fmt_month_range(self.span)}
+                       "next_year": self.span.year + 1, "span": numbers.fmt_month_range(self.span),
+                       "span_words": self.pick(wording["spans"])}
         self.rows = {r.code: r for r in inputs.figures.itertuples(index=False)}
 
     # ---- helpers
@@ -86,57 +92,6 @@ class _Composer:
                            "aggregation": getattr(row, "aggregation", None)})
         return text
 
-    def amount(self, code: str, measure: str, where: str) -> str:
-        row = self.rows[code]
-        value = getattr(row, measure)
-        if measure in ("yoy_pct", "completion_pct"):
-            text = f"{numbers.fmt_number(value, 1)}%"
-        else:
-            text = numbers.fmt_amount(value, row.uom, int(row.decimals))
-        return self.traced(text, where, code, measure, _plain(value))
-
-    # ---- figure prose
-    def figure_item(self, code: str, where: str) -> str | None:
-        row = self.rows.get(code)
-        if row is None or _missing(row.value):
-            return None
-        cfg = self.w["figures"]
-        item = self.fill(cfg.get("items", {}).get(code, cfg["item"]), name=row.name,
-                         value=self.amount(code, "value", where))
-        if _is_rate(row):   # a rate changes by percentage points, not by a percentage of itself
-            if not _missing(row.yoy_change) and not _missing(row.last_year_value):
-                words = numbers.fmt_points(row.yoy_change)
-                number = numbers.fmt_number(abs(row.yoy_change), 1)
-                if number + "个百分点" in words:
-                    self.traced(number + "个百分点", where, code, "yoy_change", _plain(row.yoy_change))
-                item += "，" + words
-        elif row.yoy_pct is not None and not _missing(row.yoy_pct):
-            words = numbers.fmt_yoy(row.yoy_pct)
-            number = numbers.fmt_number(abs(row.yoy_pct), 1) + "%"
-            if number in words:
-                self.traced(number, where, code, "yoy_pct", _plain(row.yoy_pct))
-            item += "，" + words
-        if row.completion_pct is not None and not _missing(row.completion_pct) \
-                and getattr(row, "target_basis", "cumulative") == "cumulative":
-            self.traced(numbers.fmt_number(row.completion_pct, 1) + "%", where, code,
-                        "completion_pct", _plain(row.completion_pct))
-            item += "，" + numbers.fmt_completion(row.completion_pct)
-        return item
-
-    def figures_paragraph(self, section: str) -> str | None:
-        skip = set(self.w["figures"].get("prose_skip", []))
-        codes = [i.code for i in self.catalog.indicators if i.section == section and i.code not in skip]
-        codes += [d.code for d in self.catalog.derived if d.section == section and d.code not in skip]
-        items = [t for t in (self.figure_item(c, f"section:{section}") for c in codes) if t]
-        if not items:
-            return None
-        return self.fill(self.w["figures"]["paragraph"], items="；".join(items))
-
-    def headline(self) -> str:
-        cfg = self.w["opening"]
-        items = [t for t in (self.figure_item(c, "opening") for c in cfg.get("headline_indicators", [])) if t]
-        return self.fill(cfg["headline"], items="；".join(items)) if items else ""
-
     def gap_sentence(self) -> str:
         if not self.inp.state_gap:
             return ""
@@ -149,64 +104,30 @@ class _Composer:
                          rate=f"{numbers.fmt_number(totals['rate'], 1)}%",
                          missing_units="、".join(missing) or "部分单位")
 
-    # ---- narratives
-    def merged(self, kind: str, section: str, limit: int) -> list[str]:
-        """Distinct items of one kind and line of work, most often reported first, attributed."""
-        frame = self.inp.narratives
-        if frame.empty:
-            return []
-        part = frame[(frame["kind"] == kind) & (frame["section"] == section)]
-        groups: dict[str, list[str]] = {}
-        for row in part.sort_values(["period", "unit"]).itertuples(index=False):
-            key = _normalise(row.text)
-            groups.setdefault(key, [])
-            if row.unit not in groups[key]:
-                groups[key].append(row.unit)
-        skip = tuple(self.w["figures"].get("skip_phrases", ()))
-        ranked = sorted(((t, u) for t, u in groups.items() if not any(p in t for p in skip)),
-                        key=lambda kv: (-len(kv[1]), kv[0]))[:limit]
-        most = self.w["figures"].get("max_attributed", 3)
-        out = []
-        for text, units in ranked:
-            names = "、".join(self.catalog.unit_by_code[u].name if u in self.catalog.unit_by_code else u
-                              for u in units[:most])
-            if len(units) > most:
-                names += self.fill(self.w["figures"]["more_units"], count=len(units))
-            out.append(f"{text.rstrip('。；;')}（{names}）。")
-        return out
-
     def numbered(self, index: int, name: str) -> str:
         return self.fill(self.w["headings"]["section"], number=chinese_number(index + 1), name=name)
 
     # ---- the document
     def compose(self) -> Composed:
-        w = self.w
-        met, lagging = self.half_year_check()
-        opening = self.fill(self.pick(w["opening"]),
-                            headline=self.headline() + met + self.gap_sentence())
-        achievements, problems, plans = [], [], []
-        limit = w["figures"].get("max_items", 3)
-        for section in self.catalog.sections:
-            paragraphs = []
-            figures = self.figures_paragraph(section.code)
-            if figures:
-                paragraphs.append(figures)
-            paragraphs += self.merged("highlight", section.code, w["figures"].get("max_highlights", 3))
-            if paragraphs:
-                achievements.append(Heading2Section(self.numbered(len(achievements), section.name), paragraphs))
-            texts = self.merged("problem", section.code, limit)
-            if texts:
-                problems.append(Heading2Section(self.numbered(len(problems), section.name), texts))
-            texts = self.merged("plan", section.code, limit)
-            if texts:
-                plans.append(Heading2Section(self.numbered(len(plans), section.name), texts))
+        from county_reports.render.pool import ItemPool, unit_span_values
 
-        sections = [Heading1Section(self.fill(self.pick(w["headings"]["achievements"])), [], achievements),
-                    Heading1Section(self.fill(w["headings"]["problems"]),
-                                    [w["problems_intro"] if problems else w["no_problems"]]
-                                    + ([lagging] if lagging else []), problems),
-                    Heading1Section(self.fill(self.pick(w["headings"]["plans"])),
-                                    [self.fill(self.pick(w["plans_intro"]))], plans)]
+        w = self.w
+        county = {code: float(row.value) for code, row in self.rows.items() if not _missing(row.value)}
+        pool = ItemPool(self.catalog, w, self.inp.narratives,
+                        unit_span_values(self.catalog, self.inp.values, self.span), county)
+        low, high = (w.get("merge") or {}).get("body_chars", [4000, 11000])
+        limits = {k: int((w.get("merge") or {}).get(k, d)) for k, d in
+                  (("highlights", 4), ("problems", 2), ("plans", 3))}
+        opening, sections = self._body(pool, limits)
+        for _ in range(6):      # too long: quote fewer merged items; too short: more
+            length = _body_length(opening, sections)
+            if length > high and limits["highlights"] > 1:
+                limits = {k: max(1, v - 1) for k, v in limits.items()}
+            elif length < low and limits["highlights"] < 8:
+                limits = {k: v + 1 for k, v in limits.items()}
+            else:
+                break
+            opening, sections = self._body(pool, limits)
         indicators = appendix.indicator_table(self.catalog, w, self.inp, self.trace)
         document = OfficialDocument(
             title=self.fill(self.pick(w["title"])), opening=[opening], sections=sections,
@@ -215,26 +136,25 @@ class _Composer:
         tables = {indicators.title: (list(indicators.columns), [list(r) for r in indicators.rows])}
         return Composed(document, self.trace, tables)
 
-    def half_year_check(self) -> tuple[str, str]:
-        """(sentence for the opening when 时间过半、任务过半 holds, sentence for 存在的问题 when not)."""
-        if not self.span.is_half_year:
-            return "", ""
-        try:
-            met, lagging = time_half_task_half(self.inp.figures)
-        except ValueError:      # no indicator has a target this year: nothing to say about it
-            return "", ""
-        cfg = self.w["time_half_task_half"]
-        if met:
-            return cfg["met"], ""
-        most = self.w["figures"].get("max_attributed", 3)
-        names = "、".join(self.rows[c].name for c in lagging[:most] if c in self.rows)
-        if len(lagging) > most:
-            names += self.fill(cfg["more"], count=len(lagging))
-        return "", self.fill(cfg["not_met"], names=names)
+    def _body(self, pool, limits):
+        from county_reports.render.body import Body
+
+        self.trace = []
+        return Body(self, pool, limits).sections()
 
 
 def compose(catalog: Catalog, wording: dict, inputs: ReportInputs) -> Composed:
     return _Composer(catalog, wording, inputs).compose()
+
+
+def _body_length(opening: str, sections) -> int:
+    """Characters of the body: opening, headings and paragraphs (not title, signature, tables)."""
+    total = len(opening)
+    for section in sections:
+        total += len(section.heading) + sum(len(p) for p in section.paragraphs if isinstance(p, str))
+        for sub in section.subsections:
+            total += len(sub.heading) + sum(len(p) for p in sub.paragraphs if isinstance(p, str))
+    return total
 
 
 def _is_rate(row) -> bool:
@@ -249,7 +169,6 @@ def _plain(value: Any) -> float | None:
     return None if _missing(value) else float(value)
 
 
-_SPACES = re.compile(r"\s+")
 # YAML folds long lines with a space; Chinese text has none between characters.
 _CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
@@ -257,6 +176,3 @@ _CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+|\s+(?=
 def _tidy(text: str) -> str:
     return _CJK_GAP.sub("", text)
 
-
-def _normalise(text: str) -> str:
-    return _SPACES.sub("", str(text)).rstrip("。；;")

@@ -141,6 +141,8 @@ class _UnitFacts:
     kind: _KindFacts
     stock_bases: dict[str, float]
     bus_gap_until: int              # month index until which one village still has no bus
+    place: str = ""                 # its own place name ({place} in the phrase bank)
+    villages: tuple[str, ...] = ()  # its villages ({village})
 
 
 class SubmissionGenerator:
@@ -175,11 +177,14 @@ class SubmissionGenerator:
             self._correct(facts, values, fix)
         values = self._finish(facts, values)
         context = {"unit_name": unit.name, "year": str(year), "month": str(month),
-                   "next_month": str(month % 12 + 1)}
-        narratives = compose(self.phrasebook, rng, sections=facts.kind.sections,
+                   "next_month": str(month % 12 + 1), "place": facts.place}
+        # a separate stream: the items' wording must not shift the figures drawn above
+        words = random.Random(f"{self.seed}:{unit_code}:{period}:words")
+        narratives = compose(self.phrasebook, words, sections=facts.kind.sections,
                              weights=facts.kind.weights,
                              values=values, context=context, month=month,
-                             indicators=self.catalog.indicator_by_code)
+                             indicators=self.catalog.indicator_by_code, unit_kind=unit.kind,
+                             villages=facts.villages)
         return {"protocol": PROTOCOL, "unit": unit_code, "period": period,
                 "submitted_at": submitted.isoformat(timespec="seconds"), "values": values,
                 "narratives": narratives, "contact": self._contact(unit_code, year)}
@@ -206,7 +211,13 @@ class SubmissionGenerator:
             elif ind.nature == "stock":
                 bases[code] = (ind.min + (ind.max - ind.min) * 0.1) * size
         bus_gap_until = rng.randint(2, 9) if rng.random() < 0.2 else -1
-        return _UnitFacts(unit, size, kind, bases, bus_gap_until)
+        words = random.Random(f"{self.seed}:{unit.code}:places")
+        bank = list(self.phrasebook.villages)
+        villages = tuple(words.sample(bank, min(4, len(bank)))) if bank else ()
+        place = unit.name.replace(unit.kind_name, "")
+        if len(place) < 2 or place == unit.name:
+            place = self.catalog.bureau.county
+        return _UnitFacts(unit, size, kind, bases, bus_gap_until, place, villages)
 
     def _kind_facts(self, kind: str) -> _KindFacts:
         required = self.catalog.required_indicators(kind)

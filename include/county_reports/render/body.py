@@ -1,0 +1,400 @@
+"""The body of a summary in the office's voice: opening, part 一 by themes, problems, plans.
+
+Driven by wording.yaml (themes, lines, style, problems, plans) and the catalogue (styles, rules
+for a total's parts); units appear only as a sentence's subject or a named example, never in
+the problems. Every number goes through the composer's trace.
+"""
+from __future__ import annotations
+
+from typing import Any
+
+from county_reports import numbers
+from county_reports.render.compose import chinese_number
+from county_reports.render.model import Heading1Section, Heading2Section
+from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION, FigureWriter, missing
+from county_reports.render.pool import Clause, ItemPool
+
+
+
+class Body:
+    def __init__(self, composer, pool: ItemPool, limits: dict[str, int]):
+        self.c = composer
+        self.w, self.catalog, self.inp, self.span = composer.w, composer.catalog, composer.inp, composer.span
+        self.kind = self.inp.kind
+        self.rows = composer.rows
+        self.pool, self.limits = pool, limits
+        self.fig = FigureWriter(self.catalog, self.w, self.kind, self.span, self.rows,
+                                composer.traced, composer.fill)
+        self.used: set[int] = set()
+        self.named: set[tuple[str, str]] = set()    # (unit, printed figure) already said
+
+    # ------------------------------------------------------------------ helpers
+    def fill(self, template: str, **extra: Any) -> str:
+        return self.c.fill(template, **extra)
+
+    def ordinal(self, index: int) -> str:
+        return self.fill(self.w["headings"]["ordinal"], number=chinese_number(index + 1))
+
+    def trace_extra(self, text: str, where: str, measure: str, value: float | None, **fields) -> str:
+        self.c.trace.append({"text": text, "where": where, "indicator": fields.pop("indicator", None),
+                             "measure": measure, "value": value,
+                             "span": [self.span.first, self.span.last], "aggregation": None, **fields})
+        return text
+
+    def clause_text(self, clause: Clause, where: str) -> str:
+        for figure in clause.figures:
+            if figure.indicator:
+                self.trace_extra(figure.text, where, "unit_value", figure.value, unit=figure.unit,
+                                 indicator=figure.indicator)
+            else:
+                self.trace_extra(figure.text, where, "quoted", None, unit=figure.unit)
+        return clause.text
+
+    def style(self, code: str) -> str:
+        return self.fig.style(code)
+
+    def sentence(self, phrases: list[tuple[str, str]], county: bool = False) -> str:
+        """Figure phrases (code, text) joined: '上半年，全县…；截至6月底，…' — a phrase that
+        starts with its own '截至' needs no span words before it."""
+        out = []
+        for i, (code, text) in enumerate(phrases):
+            stock = bool(code) and self.fig.is_stock(code)
+            if i == 0 and not stock:
+                text = self.fill("{span_words}，") + ("全县" if county else "") + text
+            elif i == 0 and county:
+                head, _, tail = text.partition("，")
+                text = head + "，全县" + tail
+            out.append(text)
+        return "；".join(out)
+
+    def targeted(self) -> list[str]:
+        """Codes with a target this year that the prose weighs (not sanctions), catalogue order."""
+        return [code for code, row in self.rows.items()
+                if not missing(row.target) and not missing(row.value)
+                and self.style(code) not in (SANCTION, ACCIDENT, CASUALTY)]
+
+    def behind(self) -> list[tuple[str, float]]:
+        """(code, gap in points from the displayed completion) for targets behind: the half-year's
+        time schedule (50%), the year's 100%; level targets (rates) when below. Largest gap first."""
+        out = []
+        mark = 50 if self.kind == "half_year" else 100
+        for code in self.targeted():
+            row = self.rows[code]
+            if row.target_basis == "cumulative":
+                if missing(row.completion_pct):
+                    continue
+                shown = float(numbers.round_half_up(row.completion_pct, 1))
+                if shown < mark:
+                    out.append((code, mark - shown))
+            elif self.kind == "annual" and row.uom == "%":
+                shown = float(numbers.round_half_up(row.value, int(row.decimals)))
+                if shown < row.target:
+                    out.append((code, row.target - shown))
+        return sorted(out, key=lambda cg: (-cg[1], cg[0]))
+
+    # ------------------------------------------------------------------ opening
+    def opening(self) -> str:
+        o = self.w["opening"]
+        items = [t for t in (self.fig.phrase(code, "opening", change=False)
+                             for code in list(o.get("headline_indicators", []))[:4] if code in self.rows) if t]
+        headline = self.fill(o["headline"], items="；".join(items)) if items else ""
+        framing = (o.get("framing") or {})
+        year_framing = framing.get(self.span.year, framing.get(str(self.span.year), framing.get("default", "")))
+        return self.fill(self.c.pick(o), ideology=o.get("ideology", ""), framing=year_framing or "",
+                         headline=headline, judgement=self.judgement(), gap=self.c.gap_sentence())
+
+    def judgement(self) -> str:
+        j = self.w["opening"]["judgement"]
+        behind = self.behind()
+        names = "、".join(self.rows[c].name for c, _ in behind[: int(j.get("max_names", 2))])
+        if self.kind == "half_year":
+            text = self.fill(j["half_year"]["behind"], names=names) if behind else j["half_year"]["met"]
+        else:
+            total = len(self.targeted())
+            if not behind:
+                text = j["annual"]["met"]
+            elif total and (total - len(behind)) / total >= float(j.get("most_share", 0.6)):
+                text = self.fill(j["annual"]["most"], names=names)
+            else:
+                text = self.fill(j["annual"]["few"], names=names)
+        accidents, _ = self.fig.accidents()
+        return text + (j.get("unsafe", "") if accidents > 0 else j.get("safe", ""))
+
+    # ------------------------------------------------------------------ part 一
+    def themes(self) -> list[Heading2Section]:
+        out = []
+        behind = {c for c, _ in self.behind()}
+        for theme in self.w["themes"]:
+            paragraphs = self.theme_paragraphs(theme)
+            if not paragraphs:
+                continue
+            sections = set(theme["sections"])
+            lagging = any(self.rows[c].section in sections for c in behind) or any(
+                self.rows[c].section in sections and self.rows[c].value > 0
+                for c in self.rows if self.style(c) == ACCIDENT and not missing(self.rows[c].value))
+            name = theme.get("behind", theme["heading"]) if lagging else theme["heading"]
+            out.append(Heading2Section(self.c.numbered(len(out), name), paragraphs))
+        return out
+
+    def theme_paragraphs(self, theme: dict) -> list[str]:
+        where = f"theme:{theme['sections'][0]}"
+        paragraphs = []
+        lead = self.lead(theme, where)
+        if lead:
+            paragraphs.append(lead)
+        leads = set(theme.get("lead") or [])
+        lines = []
+        for section in theme["sections"]:
+            text = self.line(section, leads, where, single=len(theme["sections"]) == 1)
+            if text:
+                lines.append(text)
+        if len(theme["sections"]) == 1:
+            paragraphs.extend(lines)
+        else:
+            paragraphs.extend(self.ordinal(i) + t for i, t in enumerate(lines))
+        return paragraphs
+
+    def lead(self, theme: dict, where: str) -> str:
+        codes = [c for c in theme.get("lead") or [] if self.fig.has(c)]
+        if not codes:
+            return ""
+        first, rest = codes[0], codes[1:]
+        sentence = self.fig.phrase(first, where)
+        parts = self.parts(first, where)
+        if parts:
+            sentence += "，" + self.fill(self.w["style"]["parts"], parts=parts)
+        text = self.sentence([(first, sentence)], county=True) + "。"
+        example = self.example(codes, where, after_parts=bool(parts))
+        if example:
+            text += example + "。"
+        others = [(c, t) for c, t in ((c, self.fig.phrase(c, where)) for c in rest) if t]
+        if others:
+            text += "；".join(t for _, t in others) + "。"
+        return text
+
+    def parts(self, code: str, where: str) -> str:
+        for rule in self.catalog.rules:
+            if rule.check == "sum_equals" and rule.params["total"] == code:
+                named = [self.fig.named(p, where) for p in rule.params["parts"] if self.fig.has(p)
+                         and self.rows[p].value > 0]
+                return "、".join(named)
+        return ""
+
+    def example(self, codes: list[str], where: str, after_parts: bool = False) -> str:
+        """The unit carrying the largest share of the first additive lead figure, named."""
+        for code in codes:
+            ind = self.catalog.indicator_by_code.get(code)
+            row = self.rows[code]
+            if ind is None or ind.over_units != "sum" or ind.over_time not in ("sum", "last") \
+                    or missing(row.value) or row.value <= 0:
+                continue
+            shares = sorted(((value, unit) for (unit, c), value in self.pool.unit_values.items()
+                             if c == code and value > 0
+                             and (ind.over_time == "sum" or self._active_at_end(unit))),
+                            key=lambda vu: (-vu[0], vu[1]))
+            if len(shares) < 2:
+                continue
+            value, unit = shares[0]
+            share = value / row.value * 100
+            if share >= 99.95:
+                continue
+            printed = self.trace_extra(numbers.fmt_amount(value, ind.uom, ind.decimals), where,
+                                       "unit_value", value, unit=unit, indicator=code)
+            share_text = self.trace_extra(numbers.fmt_pct(share, 1), where, "share_pct", share,
+                                          unit=unit, indicator=code)
+            self.named.add((unit, printed))
+            template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
+            named = self.fill(template, name=ind.name, value=printed)
+            key = "example_after_parts" if after_parts else "example"
+            name = self.catalog.unit_by_code[unit].name if unit in self.catalog.unit_by_code else unit
+            return self.fill(self.w["style"][key], unit=name, name="", value=named, share=share_text)
+        return ""
+
+    def _active_at_end(self, unit: str) -> bool:
+        known = self.catalog.unit_by_code.get(unit)
+        return known is None or known.active_in(self.span.last)
+
+    def line(self, section: str, leads: set[str], where: str, *, single: bool) -> str:
+        lines = self.w.get("lines") or {}
+        figures: list[tuple[str, str]] = []
+        if section == self._safety_section():
+            record = self.fig.safety_record(where)
+            if record:
+                figures.append(("", record))
+        picks = [c for c, row in self.rows.items() if row.section == section and c not in leads
+                 and self.style(c) not in (DETAIL, ACCIDENT, CASUALTY) and self.fig.has(c)]
+        picks.sort(key=lambda c: missing(self.rows[c].target))
+        for code in picks[: int(self.w["figures"].get("max_line_figures", 3))]:
+            figures.append((code, self.fig.phrase(code, where)))
+        clauses = self.pool.clauses("highlight", section, self.limits["highlights"], figures=True,
+                                    avoid=self.named)
+        said = [self.clause_text(cl, where) for cl in clauses]
+        if not figures and not said:
+            return ""
+        if single:
+            return "".join(f"{self.ordinal(i)}{t}；" for i, t in
+                           enumerate([t for _, t in figures] + said)).rstrip("；") + "。"
+        head = (lines.get(section) or {}).get("done", self.catalog.section_by_code[section].name)
+        text = head + "。"
+        if figures:
+            text += self.sentence(figures) + "。"
+        if said:
+            text += "；".join(said) + "。"
+        return text
+
+    def _safety_section(self) -> str | None:
+        return next((self.rows[c].section for c in self.rows if self.style(c) == ACCIDENT), None)
+
+    # ------------------------------------------------------------------ part 二
+    def problems(self) -> list[str]:
+        p = self.w["problems"]
+        lines = self.w.get("lines") or {}
+        items: list[str] = []
+        behind = self.behind()
+        if behind:
+            where = "problems:behind"
+            shown = []
+            for code, gap in behind[: int(p.get("max_behind", 3))]:
+                row = self.rows[code]
+                gap_text = self.c.traced(numbers.fmt_number(gap, 1), where, code, "schedule_gap", gap)
+                if row.target_basis == "cumulative":
+                    pct = self.c.traced(numbers.fmt_pct(row.completion_pct, 1), where, code,
+                                        "completion_pct", float(row.completion_pct))
+                    shown.append(self.fill(p["behind_item"][self.kind], name=row.name, pct=pct, gap=gap_text))
+                else:
+                    value = self.c.traced(numbers.fmt_pct(row.value, int(row.decimals)), where, code,
+                                          "value", float(row.value))
+                    shown.append(self.fill(p["behind_level"], name=row.name, value=value, gap=gap_text))
+            missed = self.trace_extra(str(len(behind)), where, "targets_missed", len(behind))
+            text = self.fill(p["behind"][self.kind], items="；".join(shown), missed=missed)
+            cause = self.cause({self.rows[c].section for c, _ in behind})
+            items.append(text + ("，" + self.fill(p["cause"], cause=cause) if cause else "") + "。")
+        accidents, _ = self.fig.accidents()
+        safety = self._safety_section()
+        if accidents > 0 and safety:
+            record = self.fig.safety_record("problems:safety")
+            cause = self.cause({safety})
+            text = self.fill(p["safety"], record=record)
+            if cause:
+                text += self.fill(p["safety_cause"], cause=cause)
+            items.append(text + "。")
+        ranked = []
+        for section in self.catalog.sections:
+            groups = [g for g in self.pool.ranked("problem", section.code) if id(g) not in self.used]
+            if groups:
+                ranked.append((groups[0].rank_key(), section.code))
+        for _, section in sorted(ranked):
+            if len(items) >= int(p.get("max_items", 5)):
+                break
+            clauses = self.pool.clauses("problem", section, self.limits["problems"], figures=False,
+                                        exclude=self.used)
+            if not clauses:
+                continue
+            for group in self.pool.ranked("problem", section)[: self.limits["problems"]]:
+                self.used.add(id(group))
+            where = f"problems:{section}"
+            said = []
+            for cl in clauses:
+                text = self.clause_text(cl, where)
+                if cl.units >= 2:
+                    text += "，" + self.fill(p["reported"], count=self.trace_extra(
+                        str(cl.units), where, "units_reporting", cl.units, section=section))
+                said.append(text)
+            head = (lines.get(section) or {}).get("problem", self.catalog.section_by_code[section].name)
+            items.append(head + "。" + "；".join(said) + "。")
+        if not items:
+            items.append(p["none"] + "。")
+        return [self.ordinal(i) + t for i, t in enumerate(items)]
+
+    def cause(self, sections: set[str]) -> str:
+        for section in [s.code for s in self.catalog.sections if s.code in sections]:
+            for group in self.pool.ranked("problem", section):
+                if id(group) in self.used:
+                    continue
+                clause = self.pool.clause(group, figures=False)
+                if clause is not None:
+                    self.used.add(id(group))
+                    return self.clause_text(clause, f"problems:{section}")
+        return ""
+
+    # ------------------------------------------------------------------ part 三
+    def plans(self) -> list[str]:
+        pl = self.w["plans"]
+        paragraphs = [self.targets_paragraph()]
+        items = []
+        for theme in self.w["themes"]:
+            said = []
+            for section in theme["sections"]:
+                for cl in self.pool.clauses("plan", section, self.limits["plans"], figures=False):
+                    said.append(self.clause_text(cl, f"plans:{section}"))
+            if said:
+                items.append(theme["plan"] + "。" + "；".join(said[: self.limits["plans"] + 1]) + "。")
+        paragraphs.extend(self.ordinal(i) + t for i, t in enumerate(items[:8]))
+        paragraphs.append(self.fill(self.c.pick(pl["closing"])))
+        return paragraphs
+
+    def _plan_codes(self) -> list[str]:
+        order = []
+        for code in list(self.w["opening"].get("headline_indicators", [])) + [
+                c for t in self.w["themes"] for c in (t.get("lead") or [])]:
+            if code not in order:
+                order.append(code)
+        order += [c for c in self.rows if c not in order]
+        return [c for c in order if c in self.rows and self.style(c) not in (SANCTION, ACCIDENT, CASUALTY, DETAIL)]
+
+    def targets_paragraph(self) -> str:
+        pl = self.w["plans"]
+        where = "plans:targets"
+        limit = int(pl.get("max_targets", 6))
+        items = []
+        if self.kind == "half_year":
+            for code in self._plan_codes():
+                row = self.rows[code]
+                if missing(row.target) or missing(row.value) or len(items) >= limit:
+                    continue
+                if row.target_basis == "cumulative":
+                    left = numbers.round_half_up(row.target, int(row.decimals)) - \
+                        numbers.round_half_up(row.value, int(row.decimals))
+                    if left <= 0:
+                        items.append(self.fill(pl["ahead"], name=row.name))
+                        continue
+                    value = self.c.traced(numbers.fmt_amount(float(left), row.uom, int(row.decimals)),
+                                          where, code, "remaining", float(left))
+                    items.append(self.fill(pl["remaining"], name=row.name, value=value))
+                elif row.uom == "%":
+                    decimals = 0 if float(row.target).is_integer() else int(row.decimals)
+                    value = self.c.traced(numbers.fmt_pct(row.target, decimals), where, code,
+                                          "target", float(row.target))
+                    items.append(self.fill(pl["level_target"], name=row.name, value=value))
+            template = pl["targets"]["half_year"]
+        else:
+            nxt = self.span.year + 1
+            targets = self.catalog.targets.get(nxt, {})
+            for code in self._plan_codes():
+                if code not in targets or len(items) >= limit:
+                    continue
+                row = self.rows[code]
+                decimals = 0 if float(targets[code]).is_integer() and row.uom == "%" else int(row.decimals)
+                value = numbers.fmt_pct(targets[code], decimals) if row.uom == "%" else \
+                    numbers.fmt_amount(targets[code], row.uom, decimals)
+                value = self.trace_extra(value, where, "next_target", float(targets[code]),
+                                         indicator=code, year=nxt)
+                template_item = (self.w["figures"].get("items") or {}).get(code, pl["next_target"])
+                items.append(self.fill(template_item, name=row.name, value=value))
+            template = pl["targets"]["annual"]
+        if not items:
+            return self.fill(pl["no_targets"][self.kind])
+        return self.fill(template, items="，".join(items))
+
+    # ------------------------------------------------------------------ all of it
+    def sections(self) -> tuple[str, list[Heading1Section]]:
+        w = self.w
+        opening = self.opening()
+        achievements = self.themes()
+        problems = self.problems()
+        plans = self.plans()
+        return opening, [
+            Heading1Section(self.fill(self.c.pick(w["headings"]["achievements"])), [], achievements),
+            Heading1Section(self.fill(w["headings"]["problems"]), problems, []),
+            Heading1Section(self.fill(self.c.pick(w["headings"]["plans"])), plans, []),
+        ]

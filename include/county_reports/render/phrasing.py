@@ -1,0 +1,168 @@
+"""One county figure as the office writes it: the value, then a change and a completion only
+where they mean something, in the style the catalogue gives the indicator.
+
+Styles (``catalog.STYLES``, else from nature and uom): a flow gets 同比增长X% and its completion
+("完成年度目标的52.3%"; in the annual report 超额完成 for 100% or more); a stock held at the
+span's end (``over_time: last``) is "截至6月底…，较上年同期增加3条"; a small count (integer,
+below ``style.small_count_below``) or ``count`` changes by a difference ("比上年同期少2座");
+a rate (uom %) and an ``index`` change in points, computed from the printed values; a
+``sanction`` (fines, cases) is stated without growth or completion. Every number goes through
+``trace`` so the sidecar names its indicator, measure and value.
+"""
+from __future__ import annotations
+
+from decimal import Decimal
+from typing import Any, Callable
+
+from county_reports import numbers
+from county_reports.catalog import Catalog
+
+RATE, INDEX, STOCK, COUNT, SANCTION, FLOW = "rate", "index", "stock", "count", "sanction", "flow"
+ACCIDENT, CASUALTY, DETAIL = "accident", "casualty", "detail"
+
+
+def missing(value: Any) -> bool:
+    return numbers.is_missing(value)
+
+
+class FigureWriter:
+    def __init__(self, catalog: Catalog, wording: dict, kind: str, span, rows: dict,
+                 trace: Callable[..., str], fill: Callable[..., str]):
+        self.catalog, self.w, self.kind, self.span, self.rows = catalog, wording, kind, span, rows
+        self.trace, self.fill = trace, fill
+        self.cfg = wording["style"]
+        self.styles = {i.code: i.style for i in catalog.indicators}
+        self.styles.update({d.code: d.style for d in catalog.derived})
+        self.integer = {i.code: i.integer for i in catalog.indicators}
+        self.stock_inputs = {d.code: all(catalog.indicator_by_code[c].over_time == "last"
+                                         for c in d.inputs) for d in catalog.derived}
+
+    # ------------------------------------------------------------------ classification
+    def style(self, code: str) -> str:
+        row = self.rows[code]
+        given = self.styles.get(code)
+        if given:
+            return given
+        if row.uom == "%":
+            return RATE
+        if row.aggregation == "last" or (row.kind == "derived" and self.stock_inputs.get(code)):
+            return STOCK
+        if self.integer.get(code):
+            limit = self.cfg.get("small_count_below", 100)
+            if all(missing(v) or abs(v) < limit for v in (row.value, row.last_year_value)):
+                return COUNT
+        return FLOW
+
+    def is_stock(self, code: str) -> bool:
+        row = self.rows[code]
+        return row.aggregation == "last" or (row.kind == "derived" and bool(self.stock_inputs.get(code)))
+
+    def has(self, code: str) -> bool:
+        row = self.rows.get(code)
+        return row is not None and not missing(row.value)
+
+    # ------------------------------------------------------------------ numbers
+    def value(self, code: str, where: str) -> str:
+        row = self.rows[code]
+        if row.uom == "%":
+            text = numbers.fmt_pct(row.value, int(row.decimals))
+        else:
+            text = numbers.fmt_amount(row.value, row.uom, int(row.decimals))
+        return self.trace(text, where, code, "value", float(row.value))
+
+    def named(self, code: str, where: str) -> str:
+        """'{name}{value}', or the wording's own template for the indicator."""
+        row = self.rows[code]
+        template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
+        return self.fill(template, name=row.name, value=self.value(code, where))
+
+    def change(self, code: str, where: str) -> str:
+        """The comparison with the same span last year, in the indicator's style ('' if none)."""
+        row, style = self.rows[code], self.style(code)
+        c = self.cfg
+        if style in (SANCTION, ACCIDENT, CASUALTY, DETAIL) or missing(row.last_year_value):
+            return ""
+        decimals = int(row.decimals)
+        if style in (RATE, INDEX, STOCK, COUNT):
+            diff = numbers.displayed_change(row.value, row.last_year_value, decimals)
+            if diff == 0:
+                return c["same"]
+            up = diff > 0
+            if style == RATE:
+                words, unit = (c["points_up"] if up else c["points_down"]), c["points"]
+            elif style == INDEX:
+                words, unit = (c["points_up"] if up else c["points_down"]), row.uom
+            elif style == STOCK:
+                words, unit = (c["stock_up"] if up else c["stock_down"]), ("" if row.uom == "%" else row.uom)
+                if row.uom == "%":
+                    words, unit = (c["points_up"] if up else c["points_down"]), c["points"]
+            else:
+                words, unit = (c["count_up"] if up else c["count_down"]), row.uom
+            number = self.trace(numbers.fmt_decimal(diff, decimals), where, code, "display_change",
+                                float(diff))
+            return words + number + unit
+        if missing(row.yoy_pct):
+            return ""
+        rounded = numbers.round_half_up(row.yoy_pct, 1)
+        if rounded == 0:
+            return c["same"]
+        number = self.trace(numbers.fmt_pct(abs(row.yoy_pct), 1), where, code, "yoy_pct",
+                            float(row.yoy_pct))
+        return (c["yoy_up"] if rounded > 0 else c["yoy_down"]) + number
+
+    def completion(self, code: str, where: str) -> str:
+        """Progress against the annual target, where it means something ('' otherwise)."""
+        row, style = self.rows[code], self.style(code)
+        if style in (SANCTION, ACCIDENT, CASUALTY, DETAIL) or missing(row.completion_pct):
+            return ""
+        c = self.cfg
+        if getattr(row, "target_basis", None) != "cumulative":
+            if style == RATE and not missing(row.target):
+                met = numbers.displayed(row.value, int(row.decimals)) >= Decimal(repr(float(row.target)))
+                return c["level_met"] if met else ""
+            return ""
+        pct = numbers.round_half_up(row.completion_pct, 1)
+        if pct >= 100:
+            return c["beyond"][self.kind]
+        return self.fill(c["completion"], pct=self.trace(numbers.fmt_pct(row.completion_pct, 1), where,
+                                                          code, "completion_pct",
+                                                          float(row.completion_pct)))
+
+    def phrase(self, code: str, where: str, *, change: bool = True, completion: bool = True) -> str | None:
+        """'{name}{value}，{change}，{completion}', stocks prefixed '截至6月底'."""
+        if not self.has(code):
+            return None
+        parts = [self.named(code, where)]
+        if change:
+            parts.append(self.change(code, where))
+        if completion:
+            parts.append(self.completion(code, where))
+        text = "，".join(p for p in parts if p)
+        if self.is_stock(code) and self.style(code) != INDEX:
+            text = self.fill(self.cfg["as_of"][self.kind], month=self.span.last_month) + "，" + text
+        return text
+
+    # ------------------------------------------------------------------ the safety record
+    def safety_record(self, where: str) -> str | None:
+        """'发生一般生产安全事故1起，未造成人员死亡' from the indicators styled accident / casualty."""
+        accidents = next((c for c, s in self.styles.items() if s == ACCIDENT and self.has(c)), None)
+        if accidents is None:
+            return None
+        deaths = next((c for c, s in self.styles.items() if s == CASUALTY and self.has(c)), None)
+        cfg = self.cfg["safety"]
+        count = self.rows[accidents].value
+        if round(count) == 0:
+            return cfg["none"]
+        text = self.value(accidents, where)
+        dead = 0 if deaths is None else self.rows[deaths].value
+        if round(dead) == 0:
+            return self.fill(cfg["no_deaths"], count=text)
+        return self.fill(cfg["deaths"], count=text, deaths=self.value(deaths, where))
+
+    def accidents(self) -> tuple[float, float]:
+        """(accidents, deaths) in the span; zeros when the catalogue has no such indicators."""
+        out = []
+        for style in (ACCIDENT, CASUALTY):
+            code = next((c for c, s in self.styles.items() if s == style and self.has(c)), None)
+            out.append(0.0 if code is None else float(self.rows[code].value))
+        return out[0], out[1]
