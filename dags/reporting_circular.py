@@ -15,10 +15,21 @@ without mailing it.
 """
 from __future__ import annotations
 
+import sys
 from datetime import timedelta
+from pathlib import Path
 
 import pendulum
-from airflow.sdk import Param, dag, task
+
+# The shared Airflow glue (_alerts, _mail) sits beside this file; a DagBag that is not a bundle
+# (tests, `airflow dags list`) does not put this folder on sys.path by itself.
+_HERE = str(Path(__file__).resolve().parent)
+if _HERE not in sys.path:
+    sys.path.insert(0, _HERE)
+from _alerts import deadline_alert, failure_notifier  # noqa: E402
+from airflow.sdk import Param, dag, task  # noqa: E402
+
+from county_reports import admins  # noqa: E402
 
 
 @dag(
@@ -27,13 +38,19 @@ from airflow.sdk import Param, dag, task
     start_date=pendulum.datetime(2024, 2, 1, tz="Asia/Shanghai"),
     catchup=False,
     max_active_runs=1,
+    dagrun_timeout=timedelta(hours=6),
+    # 10:00 on the 8th: written and sent by the end of that day, or the admins are told.
+    deadline=deadline_alert(timedelta(hours=14), "reporting_circular"),
+    dag_display_name="月度报表报送情况通报",
     tags=["reports", "monthly"],
     doc_md=__doc__,
-    default_args={"owner": "县交通运输局办公室", "retries": 2, "retry_delay": timedelta(minutes=5)},
+    default_args={"owner": "县交通运输局办公室", "retries": 2, "retry_delay": timedelta(minutes=5),
+                  "on_failure_callback": failure_notifier()},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                        title="Month (YYYY-MM)", description="Empty: the previous month."),
-        "send": Param(True, type="boolean", title="E-mail it to the units"),
+                        title="通报月份（YYYY-MM）", description="留空：上个月。"),
+        "send": Param(True, type="boolean", title="发送给各单位",
+                      description="勾选：通过电子邮件发送给各单位和管理员；不勾选：只生成文件。"),
     },
 )
 def reporting_circular():
@@ -56,7 +73,7 @@ def reporting_circular():
               f"late {c['late']}, rejected {c['rejected']}, missing {c['missing']}")
         return built
 
-    @task
+    @task(execution_timeout=admins.mail_timeout())
     def send(built: dict, params=None) -> dict:
         """To every active unit's registered addresses and the admins, once per month."""
         from _mail import smtp_sender

@@ -23,7 +23,7 @@ APPROVAL_TEXTS = ("subject", "approve", "reject", "note_title", "note_descriptio
                   "gap_description", "correction", "intro", "coverage", "below", "missing",
                   "none_missing", "behind", "none_behind", "draft", "why")
 REASONS = ("required", "below_threshold", "late_run", "correction")
-DEADLINE_TEXTS = ("collect_monthly", "report")
+DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders")
 
 
 @dataclass(frozen=True)
