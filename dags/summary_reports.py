@@ -193,6 +193,7 @@ def make_report_dag(kind: str):
             """Send the approved document to the county office once, and record the receipt."""
             from airflow.sdk.exceptions import AirflowFailException
             from _connections import token
+            from _mail import smtp_sender
 
             from county_reports import dispatch, settings
             from county_reports.catalog import load_catalog
@@ -225,7 +226,7 @@ def make_report_dag(kind: str):
                 result = dispatch.send(built, load_catalog(), warehouse, decision=decision,
                                        force=params["force_delivery"], correction_of=checked["correction_of"],
                                        data_dir=settings.data_dir(), run_id=run_id, token_lookup=token,
-                                       smtp_sender=_airflow_smtp_sender, state_gap=checked["state_gap"])
+                                       smtp_sender=smtp_sender, state_gap=checked["state_gap"])
             print(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"
                   + (f"; {result['note']}" if result.get("note") else "") + f"; delivered copy {result['kept']}")
             if result["status"] == "failed":
@@ -242,18 +243,6 @@ def make_report_dag(kind: str):
         approve >> done
 
     return report_dag()
-
-
-def _airflow_smtp_sender(conn_id: str):
-    """deliver()'s smtp_send over Airflow's SMTP provider (host, login and TLS from the Connection)."""
-    def send(message):
-        from airflow.providers.smtp.hooks.smtp import SmtpHook
-
-        with SmtpHook(smtp_conn_id=conn_id) as hook:
-            # The hook's send_email_smtp builds its own MIME; ours is complete, so send it as is.
-            hook._smtp_client.send_message(message)
-        return str(message["Message-ID"])
-    return send
 
 
 for _kind in SCHEDULES:
