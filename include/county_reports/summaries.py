@@ -99,7 +99,8 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
     inputs = compose.ReportInputs(report.kind, span, figures, narratives, reporting,
                                   completeness_totals(reporting), report.report_date, state_gap,
                                   values=values)
-    composed = compose.compose(catalog, wording or compose.load_wording(), inputs)
+    wording = wording or compose.load_wording()
+    composed = compose.compose(catalog, wording, inputs)
 
     out_dir = Path(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
