@@ -177,7 +177,8 @@ def make_report_dag(kind: str):
             subject="{{ ti.xcom_pull(task_ids='request_approval', key='request')['subject'] }}",
             body="{{ ti.xcom_pull(task_ids='request_approval', key='request')['body'] }}",
             options=[TEXTS["approve"], TEXTS["reject"]],
-            params={approval.NOTE_PARAM: Param("", type="string", title=TEXTS["note_title"],
+            # The note is optional ("null" in the type: Airflow's form marks every other field required).
+            params={approval.NOTE_PARAM: Param("", type=["null", "string"], title=TEXTS["note_title"],
                                                description=TEXTS["note_description"]),
                     approval.GAP_PARAM: Param(False, type="boolean", title=TEXTS["gap_title"],
                                               description=TEXTS["gap_description"])},
