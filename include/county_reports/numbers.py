@@ -126,3 +126,13 @@ def displayed_change(now: float, before: float, decimals: int) -> Decimal:
 def fmt_decimal(value: Decimal | float, decimals: int) -> str:
     """A bare magnitude (no sign) with ``decimals`` places."""
     return f"{round_half_up(abs(float(value)), decimals):f}"
+
+
+CHINESE_DIGITS = "零一二三四五六七八九"
+
+
+def chinese_number(n: int) -> str:
+    """1 → 一, 10 → 十, 13 → 十三, 21 → 二十一: heading and category ordinals (never 100 or more)."""
+    tens, ones = divmod(n, 10)
+    head = "" if tens == 0 else ("十" if tens == 1 else CHINESE_DIGITS[tens] + "十")
+    return head + (CHINESE_DIGITS[ones] if ones else "")

@@ -73,7 +73,7 @@ def test_rows_are_the_targets_and_the_key_indicators_under_their_lines_of_work(c
     groups = [attachment.rows[i] for i in attachment.group_rows]
     order = [s.name for s in catalog.sections]
     assert [g[1] for g in groups] == sorted((g[1] for g in groups), key=order.index)
-    assert [g[0] for g in groups] == [appendix.chinese_number(i) for i in range(1, len(groups) + 1)]
+    assert [g[0] for g in groups] == [numbers.chinese_number(i) for i in range(1, len(groups) + 1)]
     assert all(not any(g[2:]) for g in groups)
     assert [r[0] for r in body(attachment)] == [str(i) for i in range(1, len(shown) + 1)]
     # every indicator sits under its own line of work

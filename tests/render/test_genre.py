@@ -19,7 +19,7 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from county_reports import summaries
+from county_reports import numbers, summaries
 from county_reports.catalog import Unit
 from county_reports.render import compose
 from county_reports.simulator.seeding import accepted_verdicts
@@ -50,7 +50,7 @@ def big_county(catalog, count: int = 300):
 
 
 def chinese(n: int) -> str:
-    return compose.chinese_number(n)
+    return numbers.chinese_number(n)
 
 
 def _build(root: Path, catalog, *, seed=None, skip=frozenset()):

@@ -27,7 +27,6 @@ from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
 from county_reports.render.model import Attachment
 
-CHINESE_DIGITS = "零一二三四五六七八九"
 # Column keys in display order; headers come from wording.yaml attachments.indicators.columns.
 COLUMNS = ("number", "name", "uom", "value", "last_year", "change", "target", "completion", "remark")
 FIGURE_COLUMNS = ("value", "last_year", "change", "target", "completion")
@@ -91,13 +90,6 @@ class TableRow:
         return self.figures.get(column, NO_FIGURE).text
 
 
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 13 → 十三, 21 → 二十一 (lines of work never reach 100)."""
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 0 else ("十" if tens == 1 else CHINESE_DIGITS[tens] + "十")
-    return head + (CHINESE_DIGITS[ones] if ones else "")
-
-
 def _pick(entry: Any, kind: str) -> Any:
     return entry[kind] if isinstance(entry, dict) and kind in entry else entry
 
@@ -158,7 +150,7 @@ def indicator_rows(catalog: Catalog, wording: dict, figures: pd.DataFrame, span:
         mine = _with_parts_after_totals([r for r in chosen if r.section == section.code], parts_of)
         if not mine:
             continue
-        rows.append(TableRow(chinese_number(sum(1 for r in rows if r.is_category) + 1), section.name))
+        rows.append(TableRow(numbers.chinese_number(sum(1 for r in rows if r.is_category) + 1), section.name))
         first_part_seen: set[str] = set()
         for row in mine:
             count += 1

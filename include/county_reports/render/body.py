@@ -9,7 +9,7 @@ from __future__ import annotations
 from typing import Any
 
 from county_reports import numbers
-from county_reports.render.compose import chinese_number
+from county_reports.numbers import chinese_number
 from county_reports.render.model import Heading1Section, Heading2Section
 from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION, FigureWriter, missing
 from county_reports.render.pool import Clause, ItemPool

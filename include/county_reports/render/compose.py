@@ -24,14 +24,6 @@ from county_reports.render import appendix
 from county_reports.render.model import OfficialDocument
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
-CHINESE_DIGITS = "零一二三四五六七八九"
-
-
-def chinese_number(n: int) -> str:
-    """1 → 一, 10 → 十, 13 → 十三, 21 → 二十一 (headings never reach 100)."""
-    tens, ones = divmod(n, 10)
-    head = "" if tens == 0 else ("十" if tens == 1 else CHINESE_DIGITS[tens] + "十")
-    return head + (CHINESE_DIGITS[ones] if ones else "")
 
 
 @dataclass(frozen=True)
@@ -105,7 +97,7 @@ class _Composer:
                          missing_units="、".join(missing) or "部分单位")
 
     def numbered(self, index: int, name: str) -> str:
-        return self.fill(self.w["headings"]["section"], number=chinese_number(index + 1), name=name)
+        return self.fill(self.w["headings"]["section"], number=numbers.chinese_number(index + 1), name=name)
 
     # ---- the document
     def compose(self) -> Composed:
