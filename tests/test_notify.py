@@ -1,4 +1,5 @@
-"""Feedback to units, each on its own: one unit's failure is recorded for it, the others are told."""
+"""Feedback to units, each on its own: one unit's failure is recorded for it, the others are told;
+inbox units get their feedback as a file."""
 from __future__ import annotations
 
 from county_reports import notify
@@ -50,3 +51,14 @@ def test_a_verdict_the_warehouse_cannot_take_is_noted_for_its_unit_alone(catalog
         with warehouse.engine.connect() as conn:
             rows = [dict(r._mapping) for r in conn.execute(select(cs.c.unit, cs.c.status, cs.c.reason))]
     assert rows == [{"unit": "TS02", "status": "failed", "reason": failures[0]["reason"]}]
+
+
+def test_inbox_units_get_their_feedback_as_a_file(catalog, tmp_path):
+    period = "2025-09"       # the month the message speaks of
+    messages = [{"text": "石桥镇交通运输管理站（TS03）2025年9月报表：……", "indicator": "X", "value": "1",
+                 "rule": "BOUNDS", "importance": "error"}]
+    result = notify.send(catalog.unit_by_code["TS03"], period, messages, source="inbox", token=None,
+                         data_dir=tmp_path)
+    assert result["delivered"]
+    text = (tmp_path / "inbox" / period / "TS03.feedback.txt").read_text(encoding="utf-8")
+    assert text.startswith("1. 石桥镇交通运输管理站（TS03）")

@@ -1,4 +1,5 @@
-"""Protocol surprises are refused naming the field, never a traceback."""
+"""Protocol surprises are refused naming the field, never a traceback, including envelopes that
+once crashed the parser."""
 from __future__ import annotations
 
 import pytest
@@ -27,3 +28,14 @@ def test_a_long_but_readable_integer_is_read():
     payload = protocol.parse_json_payload(HEAD + b'"values": {"ROAD_INVEST": 1' + b"0" * 4000 + b"}}",
                                           "application/json")
     assert payload["values"]["ROAD_INVEST"] == 10 ** 4000
+
+
+@pytest.mark.parametrize("body,reason", [
+    (b'{"protocol": 1, "unit": "TS01", "period": "2025-09", "values": null}', "values"),
+    (b'{"protocol": 1, "unit": "TS01", "period": "2025-09", "values": ' + b"[" * 100000 + b"]" * 100000 + b"}",
+     "嵌套层数过多"),
+])
+def test_envelopes_that_used_to_crash_are_refused(body, reason):
+    with pytest.raises(protocol.Unreadable) as info:
+        protocol.parse_json_payload(body, "application/json")
+    assert reason in info.value.reason

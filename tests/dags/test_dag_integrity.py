@@ -36,7 +36,33 @@ def test_every_dag_is_documented_tagged_and_owned(dagbag):
         assert dag.doc_md and len(dag.doc_md) > 200, f"{dag_id} has no admin documentation"
         for task in dag.tasks:
             assert task.owner and task.owner != "airflow", f"{dag_id}.{task.task_id} has no owner"
-            assert task.retries is not None
+
+
+REPORT_RETRIES = {"check_coverage": 1, "render": 1, "request_approval": 1,
+                  "approve": 0,                # a person answers once; a timeout must fail, not ask again
+                  "deliver": 3}                # the county office's endpoint, 15 min apart
+# Each task's retries, from the DAG's default_args or the task's own setting.
+RETRIES = {
+    "collect_monthly": {"fetch_mail": 2, "plan": 2, "pull": 2, "validate": 2, "store": 2, "notify": 2,
+                        "reply_mail": 2, "summarise": 2, "check_corrections": 2},
+    "half_year_report": REPORT_RETRIES,
+    "annual_report": REPORT_RETRIES,
+    "reporting_circular": {"write": 2, "send": 2},
+    "unit_reminders": {"remind": 2},
+}
+# Tasks that talk to the outside world (units' endpoints, mail servers, the county office): a
+# passing network failure must be retried, not end the run.
+OUTSIDE_WORLD = {("collect_monthly", t) for t in ("fetch_mail", "pull", "notify", "reply_mail",
+                                                  "check_corrections")} | \
+    {("half_year_report", "deliver"), ("annual_report", "deliver"), ("reporting_circular", "send"),
+     ("unit_reminders", "remind")}
+
+
+def test_every_task_has_the_retries_it_is_meant_to_have(dagbag):
+    assert {dag_id: {t.task_id: t.retries for t in dag.tasks} for dag_id, dag in dagbag.dags.items()} \
+        == RETRIES
+    for dag_id, task_id in OUTSIDE_WORLD:
+        assert dagbag.dags[dag_id].get_task(task_id).retries > 0, (dag_id, task_id)
 
 
 @pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])

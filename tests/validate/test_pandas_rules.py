@@ -1,5 +1,5 @@
 """Every check and rule, with its importance and the words the unit receives (pandas engine: fast;
-the GX engine is shown to agree in test_validate_gx.py)."""
+the GX engine is shown to agree in test_gx_engine.py)."""
 from __future__ import annotations
 
 import dataclasses

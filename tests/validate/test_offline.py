@@ -54,7 +54,7 @@ def test_bad_json_is_rejected_with_the_units_feedback(vcatalog, tmp_path):
     assert "“-3”是负数" in lines[2]
 
 
-# The rest use the pandas engine (the same rules, shown equal in test_validate_gx.py) to stay fast.
+# The rest use the pandas engine (the same rules, shown equal in test_gx_engine.py) to stay fast.
 
 
 def test_unit_and_period_default_to_the_files_own_but_can_be_given(vcatalog, tmp_path):

@@ -1,0 +1,14 @@
+"""tokens.py: unit tokens from Airflow connections in the environment or from a secrets file."""
+from __future__ import annotations
+
+from county_reports import tokens
+
+
+def test_token_lookup_reads_airflow_connection_forms(monkeypatch, tmp_path):
+    monkeypatch.setenv("AIRFLOW_CONN_UNIT_X1", '{"conn_type": "http", "password": "p-json"}')
+    monkeypatch.setenv("AIRFLOW_CONN_UNIT_X2", "http://:p%2Furi@host:80/")
+    secrets = tokens.write_secrets_file({"unit_x3": "p-file"}, tmp_path / "t.json")
+    lookup = tokens.env_or_file(secrets)
+    assert [lookup("unit_x1"), lookup("unit_x2"), lookup("unit_x3"), lookup("unit_x4")] == \
+        ["p-json", "p/uri", "p-file", None]
+    assert oct(secrets.stat().st_mode & 0o777) == "0o600"
