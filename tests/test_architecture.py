@@ -42,6 +42,7 @@ STAGES: dict[str, str] = {
     "report_settings": "shared",       # reports.yaml: read when the report DAGs are parsed
     # ---- collect: getting the units' bytes in, and reminding units that have sent nothing
     "collect": "collect",
+    "pull_settings": "collect",        # collection.yaml's limits (the offline check reads the body cap)
     "fetch": "collect",                # one bounded HTTP GET
     "protocol": "collect",             # protocol-v1 envelope (bytes → payload)
     "archive": "collect",              # raw bytes archived before parsing (read back by later stages)
@@ -247,6 +248,15 @@ def test_every_module_has_a_place_in_the_flow(graph):
 def test_no_module_imports_a_later_stage(graph):
     problems = flow_violations(graph)
     assert not problems, "imports against the flow:\n" + "\n".join(problems)
+
+
+def test_work_stays_in_its_room(graph):
+    # allowed by the flow, but coupling for one fact: the offline check reads collection's body
+    # cap from pull_settings, not from the collector; only the tools reach the simulator
+    assert "collect" not in graph["validate.offline"] and "pull_settings" in graph["validate.offline"]
+    users = {m for m, targets in graph.items() if not m.startswith("simulator")
+             and any(t.startswith("simulator") for t in targets)}
+    assert users == {"cli"}, users            # simulate, dev-secrets, example-submission
 
 
 # --------------------------------------------------------------------------- the checker itself
