@@ -147,8 +147,8 @@ def main() -> int:
                 times.append(time.perf_counter() - t)
             return min(times), out
 
-        pandas_s, by_pandas = best(lambda: pandas_rules.validate_period(
-            received, catalog, history=history, options=options))
+        pandas_s, by_pandas = best(lambda: run.validate_period(
+            received, catalog, history=history, options=options, engine="pandas"))
         gx_s, by_gx = best(lambda: run.validate_period(received, catalog, history=history,
                                                        options=options, docs_dir=args.docs))
         # The engines alone, on one batch built once (the rest of validate_period is shared).

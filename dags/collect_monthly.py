@@ -241,13 +241,13 @@ def collect_monthly():
         """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
         from _mail import smtp_sender
 
-        from county_reports import mail, mailbox, settings
+        from county_reports import mail, notify, settings
         from county_reports.catalog import load_catalog
         from county_reports.validate.model import read_verdicts
 
         cfg = mail.load_settings()
         verdicts = [v for path in validated["verdict_files"] for v in read_verdicts(path)]
-        result = mailbox.reply(verdicts, load_catalog(), settings.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
+        result = notify.reply_by_mail(verdicts, load_catalog(), settings.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
         print(f"Replies sent: {', '.join(result['sent']) or '—'}"
               + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
         return result

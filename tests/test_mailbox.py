@@ -8,7 +8,7 @@ from email import message_from_bytes, policy
 import pytest
 from mail_helpers import email, filled_template, plain_workbook
 
-from county_reports import archive, deliver, inbox, mail, mailbox
+from county_reports import archive, deliver, inbox, mail, mailbox, notify
 
 PERIOD = "2025-06"
 
@@ -143,14 +143,14 @@ def test_the_reply_answers_the_units_own_message_with_its_feedback(dovecot, cata
 
     host, port, received = smtp_inbox
     send = deliver.smtplib_sender(host, port, timeout=5)
-    result = mailbox.reply([verdict], catalog, data, settings, send)
+    result = notify.reply_by_mail([verdict], catalog, data, settings, send)
     assert len(result["sent"]) == 1
     [answer] = received.to("ts03@qinghe.example")
     assert answer["In-Reply-To"] == "<m1@qinghe.example>" and "<m1@qinghe.example>" in answer["References"]
     assert answer["Subject"] == "回复：石桥镇6月报表"
     text = answer.get_content()
     assert "未通过审核，已退回" in text and "RURAL_ROAD_KM" in text and "abc" in text
-    assert mailbox.reply([verdict], catalog, data, settings, send)["sent"] == []   # once
+    assert notify.reply_by_mail([verdict], catalog, data, settings, send)["sent"] == []   # once
 
 
 def test_a_message_stays_new_on_the_server_until_its_workbook_is_in_the_inbox(dovecot, catalog, data,

@@ -22,7 +22,6 @@ import math
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from dataclasses import dataclass
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
@@ -30,6 +29,7 @@ from typing import Any
 from county_reports import archive, fetch, messages, protocol
 from county_reports.atomic import DataFolderError
 from county_reports.catalog import Catalog, ConfigError, Unit
+from county_reports.pull_settings import PullSettings, load_settings  # noqa: F401 (collect.load_settings)
 from county_reports.tokens import TokenLookup
 
 log = logging.getLogger(__name__)
@@ -38,24 +38,6 @@ OUTCOMES = (RECEIVED, MISSING, REFUSED, FAILED)
 RETRY_STATUSES = fetch.RETRY_STATUSES
 HEADERS = {"Accept": "application/json", "User-Agent": "county-reports/0.1 (protocol 1)"}
 WATCHDOG_GRACE_S = 2.0   # a unit still running this long after its deadline is abandoned
-
-
-@dataclass(frozen=True)
-class PullSettings:
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0    # per socket read; the deadline below bounds the whole unit
-    unit_deadline_seconds: float = 60.0   # wall clock per unit: connect, headers, body, retries, waits
-    retries: int = 3
-    backoff: float = 0.5          # first backoff in seconds: 0.5 s, 1 s, 2 s …
-    backoff_max: float = 10.0     # the longest backoff between two requests
-    retry_after_max: float = 30.0  # the longest Retry-After honoured (it still has to fit the deadline)
-    max_body_bytes: int = 2_000_000
-    concurrency: int = 16         # threads inside one batch
-    batch_size: int = 100         # units per mapped task
-    per_unit_up_to: int = 200     # a run with at most this many unit-months: one mapped task per unit
-
-    def as_dict(self) -> dict[str, Any]:
-        return dict(self.__dict__)
 
 
 def select_units(catalog: Catalog, period: str, only: list[str] | None = None) -> list[Unit]:
@@ -328,33 +310,3 @@ def _finish(out: dict, started: float, status: str, reason: str | None) -> dict[
     out["status"], out["reason"] = status, reason
     out["elapsed_ms"] = round((time.monotonic() - started) * 1000)
     return out
-
-
-def load_settings(config_dir: Path | None = None) -> PullSettings:
-    """PullSettings from collection.yaml; unknown keys and wrong types are configuration errors."""
-    import yaml
-
-    from county_reports import settings as project_settings
-
-    root = Path(config_dir) if config_dir else project_settings.config_dir()
-    path = root / "collection.yaml"
-    if not path.is_file():
-        return PullSettings()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    defaults = PullSettings().as_dict()
-    if not isinstance(data, dict):
-        raise ConfigError("collection.yaml", "(file)", "expected a mapping")
-    for key, value in data.items():
-        if key not in defaults:
-            raise ConfigError("collection.yaml", key, f"unknown setting (known: {', '.join(defaults)})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or \
-                (value == 0 and key != "retries"):
-            raise ConfigError("collection.yaml", key, f"{value!r} must be a positive number")
-        if isinstance(defaults[key], int) and not isinstance(value, int):
-            raise ConfigError("collection.yaml", key, f"{value!r} must be a whole number")
-    merged = PullSettings(**{**defaults, **data})
-    if merged.unit_deadline_seconds <= merged.connect_timeout:
-        raise ConfigError("collection.yaml", "unit_deadline_seconds",
-                          f"{merged.unit_deadline_seconds!r} must be longer than connect_timeout "
-                          f"({merged.connect_timeout!r})")
-    return merged

@@ -17,9 +17,10 @@
 7. records the outcome in ``{data}/mailbox/messages.jsonl`` and only then marks the message
    processed on the server.
 
-:func:`reply` answers each inboxed message once, after validation, with the unit's feedback
-(accepted / accepted with items to check / rejected and why, in validation's wording), as a
-reply (In-Reply-To/References) to the unit's own message.
+:func:`county_reports.notify.reply_by_mail` answers each inboxed message once, after validation,
+with the unit's feedback, as a reply to the unit's own message: it reads and writes this module's
+mail ledger (:func:`pending`, :func:`entries`, :func:`record_sent`), but it is validation's
+feedback, so it lives with the other feedback channels and collection does not import validation.
 
 ``client`` is an imaplib-compatible client: the IMAP provider's ``ImapHook.mail_client`` in the
 DAG, a plain ``imaplib.IMAP4`` in tests.
@@ -218,58 +219,6 @@ def pending(data_dir: Path, outcome: str, kind: str) -> list[MailEntry]:
     return list(out.values())
 
 
-def reply(verdicts, catalog: Catalog, data_dir: Path, settings: MailSettings, send: SmtpSend, *,
-          bureau: str | None = None) -> dict[str, list[str]]:
-    """Answer every inboxed message whose workbook has a verdict now; once per message.
-
-    A message whose workbook was replaced in the inbox by a later one before it was validated
-    is answered by the later message's reply only (recorded as superseded here).
-    """
-    from county_reports.validate import feedback
-
-    by_key = {(v.unit, v.period): v for v in verdicts}
-    result: dict[str, list[str]] = {"sent": [], "failed": [], "superseded": []}
-    for entry in pending(data_dir, INBOXED, "reply"):
-        verdict = by_key.get((entry.unit, entry.period))
-        if verdict is None:
-            continue                       # not validated yet: answered by a later run
-        if verdict.sha256 != entry.workbook_sha256:
-            later = [e for e in _entries(data_dir) if e.outcome == INBOXED and e.unit == entry.unit
-                     and e.period == entry.period and e.workbook_sha256 == verdict.sha256]
-            if later:
-                _record_sent(data_dir, "reply", entry.message_id, None, "superseded")
-                result["superseded"].append(entry.message_id)
-            continue
-        msg = reply_message(entry, verdict, feedback.feedback_payload(verdict, catalog), catalog,
-                            settings, bureau=bureau)
-        try:
-            receipt = send(msg)
-        except Exception as exc:           # tried again on the next run
-            log.warning("reply to %s failed: %s", entry.message_id, type(exc).__name__)
-            result["failed"].append(f"{entry.unit} {entry.period}")
-            continue
-        _record_sent(data_dir, "reply", entry.message_id, receipt, verdict.status)
-        result["sent"].append(f"{entry.unit} {entry.period} → {entry.sender}")
-    return result
-
-
-def reply_message(entry: MailEntry, verdict, feedback_messages: list[dict], catalog: Catalog,
-                  settings: MailSettings, *, bureau: str | None = None):
-    unit = catalog.unit_by_code[entry.unit]
-    year, month = months.parse(entry.period)
-    fields = {"unit": unit.code, "unit_name": unit.name, "year": year, "month": month,
-              "filename": entry.filename or "", "bureau": bureau or catalog.bureau.name,
-              "subject": entry.subject}
-    lines = [messages.text("mail_reply", verdict.status, **fields), ""]
-    lines += [f"{n}. {m['text']}" for n, m in enumerate(feedback_messages, 1)]
-    lines += ["", messages.text("mail_reply", "closing", **fields)]
-    subject = entry.subject or ""
-    if not subject.startswith(("回复：", "Re:", "RE:")):
-        subject = messages.text("mail_reply", "subject", **fields)
-    return message(settings, [entry.sender], subject, "\n".join(lines),
-                   in_reply_to=entry.message_id, references=entry.references)
-
-
 def notify_admins(data_dir: Path, settings: MailSettings, send: SmtpSend | None) -> list[MailEntry]:
     """Tell the admins about every quarantined message not told yet; returns those told."""
     waiting = pending(data_dir, QUARANTINED, "admin")
@@ -289,7 +238,7 @@ def notify_admins(data_dir: Path, settings: MailSettings, send: SmtpSend | None)
         log.warning("quarantine notice to the admins failed: %s", type(exc).__name__)
         return []
     for e in waiting:
-        _record_sent(data_dir, "admin", e.message_id, receipt, e.reason_key)
+        record_sent(data_dir, "admin", e.message_id, receipt, e.reason_key)
     return waiting
 
 
@@ -313,7 +262,7 @@ def tell_senders(catalog: Catalog, data_dir: Path, settings: MailSettings, send:
         except Exception as exc:           # tried again on the next run
             log.warning("reply to quarantined %s failed: %s", entry.message_id, type(exc).__name__)
             continue
-        _record_sent(data_dir, "sender", entry.message_id, receipt, entry.reason_key)
+        record_sent(data_dir, "sender", entry.message_id, receipt, entry.reason_key)
         told.append(f"{unit.code} {entry.sender}")
     return told
 
@@ -431,7 +380,8 @@ def entries(data_dir: Path) -> list[MailEntry]:
     return _entries(data_dir)
 
 
-def _record_sent(data_dir: Path, kind: str, message_id: str, receipt: str | None, note: str | None) -> None:
+def record_sent(data_dir: Path, kind: str, message_id: str, receipt: str | None, note: str | None) -> None:
+    """Record that the ``kind`` mail (reply, admin, sender) about ``message_id`` went out."""
     _append(sent_path(data_dir), {"kind": kind, "message_id": message_id, "receipt": receipt,
                                   "note": note, "at": _stamp(None)})
 

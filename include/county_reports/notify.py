@@ -1,5 +1,6 @@
 """Feedback to units: POST the validation messages back to the unit's endpoint (protocol v1),
-or, for a unit that reports by Excel, a feedback file beside its workbook in the inbox.
+or, for a unit that reports by Excel, a feedback file beside its workbook in the inbox; a unit
+that e-mailed its template gets a reply to its own message (:func:`reply_by_mail`).
 
 ``POST {base_url}/submissions/{period}/feedback`` with a JSON list of messages. A unit whose
 endpoint is down does not stop the run: the result says so and the warehouse records it, so the
@@ -14,8 +15,8 @@ from typing import Any, Callable
 
 import requests
 
-from county_reports import atomic
-from county_reports.catalog import ConfigError, Unit
+from county_reports import atomic, mail, messages, periods
+from county_reports.catalog import Catalog, ConfigError, Unit
 
 log = logging.getLogger(__name__)
 
@@ -100,3 +101,61 @@ def send_all(warehouse, catalog, verdicts, submission_ids: dict[tuple[str, str],
                                   result["delivered"], result["http_status"], result["error"], run_id)
         (sent if result["delivered"] else failed).append(label)
     return {"sent": sent, "failed": failed}
+
+
+# --------------------------------------------------------------------------- by e-mail
+
+
+def reply_by_mail(verdicts, catalog: Catalog, data_dir: Path, settings: mail.MailSettings,
+                  send: mail.SmtpSend, *, bureau: str | None = None) -> dict[str, list[str]]:
+    """Answer every inboxed message whose workbook has a verdict now; once per message.
+
+    A message whose workbook was replaced in the inbox by a later one before it was validated
+    is answered by the later message's reply only (recorded as superseded here).
+    """
+    from county_reports import mailbox
+    from county_reports.validate import feedback
+
+    by_key = {(v.unit, v.period): v for v in verdicts}
+    result: dict[str, list[str]] = {"sent": [], "failed": [], "superseded": []}
+    for entry in mailbox.pending(data_dir, mailbox.INBOXED, "reply"):
+        verdict = by_key.get((entry.unit, entry.period))
+        if verdict is None:
+            continue                       # not validated yet: answered by a later run
+        if verdict.sha256 != entry.workbook_sha256:
+            later = [e for e in mailbox.entries(data_dir) if e.outcome == mailbox.INBOXED
+                     and e.unit == entry.unit and e.period == entry.period
+                     and e.workbook_sha256 == verdict.sha256]
+            if later:
+                mailbox.record_sent(data_dir, "reply", entry.message_id, None, "superseded")
+                result["superseded"].append(entry.message_id)
+            continue
+        msg = reply_message(entry, verdict, feedback.feedback_payload(verdict, catalog), catalog,
+                            settings, bureau=bureau)
+        try:
+            receipt = send(msg)
+        except Exception as exc:           # tried again on the next run
+            log.warning("reply to %s failed: %s", entry.message_id, type(exc).__name__)
+            result["failed"].append(f"{entry.unit} {entry.period}")
+            continue
+        mailbox.record_sent(data_dir, "reply", entry.message_id, receipt, verdict.status)
+        result["sent"].append(f"{entry.unit} {entry.period} → {entry.sender}")
+    return result
+
+
+def reply_message(entry, verdict, feedback_messages: list[dict], catalog: Catalog,
+                  settings: mail.MailSettings, *, bureau: str | None = None):
+    """The reply to ``entry`` (a :class:`county_reports.mailbox.MailEntry`) saying ``verdict``."""
+    unit = catalog.unit_by_code[entry.unit]
+    year, month = periods.parse(entry.period)
+    fields = {"unit": unit.code, "unit_name": unit.name, "year": year, "month": month,
+              "filename": entry.filename or "", "bureau": bureau or catalog.bureau.name,
+              "subject": entry.subject}
+    lines = [messages.text("mail_reply", verdict.status, **fields), ""]
+    lines += [f"{n}. {m['text']}" for n, m in enumerate(feedback_messages, 1)]
+    lines += ["", messages.text("mail_reply", "closing", **fields)]
+    subject = entry.subject or ""
+    if not subject.startswith(("回复：", "Re:", "RE:")):
+        subject = messages.text("mail_reply", "subject", **fields)
+    return mail.message(settings, [entry.sender], subject, "\n".join(lines),
+                        in_reply_to=entry.message_id, references=entry.references)

@@ -21,7 +21,6 @@ import math
 from decimal import ROUND_HALF_UP, Decimal
 from typing import Any
 
-EM_DASH = "—"
 NO_FIGURE = "—"
 WAN_YUAN, YI_YUAN = "万元", "亿元"
 _WAN_PER_YI = 10000
@@ -96,10 +95,10 @@ def fmt_completion(pct: float | None, decimals: int = 1) -> str:
 def fmt_month_range(span: Any) -> str:
     """'1—6月' for months 1 to 6, '6月' for a single month, '1—12月' for the whole year.
 
-    ``span`` is anything with ``first_month`` and ``last_month`` (``aggregate.Span``).
+    ``span`` is an ``aggregate.Span``; the notation is the span's own (:attr:`Span.month_range`),
+    so aggregation's labels do not import this module.
     """
-    first, last = int(span.first_month), int(span.last_month)
-    return f"{last}月" if first == last else f"{first}{EM_DASH}{last}月"
+    return span.month_range
 
 
 def fmt_pct(value: float | None, decimals: int = 1) -> str:

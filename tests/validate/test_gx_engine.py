@@ -88,7 +88,7 @@ def test_failing_rows_agree_check_by_check(vcatalog, voptions, runs):
 
 
 def test_gx_suite_objects_follow_the_catalogue(vcatalog, voptions):
-    from county_reports.validate.suite import gx_suites
+    from county_reports.validate.gx_engine import gx_suites
 
     suites = gx_suites(build_specs(vcatalog, voptions))
     values = {e.meta["check"]: e for e in suites["values"].expectations}

@@ -3,7 +3,9 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from county_reports import numbers, periods
+from county_reports import periods
+
+EM_DASH = "—"   # between the months of a range: 1—6月 (a dash, not a hyphen)
 
 
 @dataclass(frozen=True, order=True)
@@ -83,9 +85,16 @@ class Span:
         return (self.first_month, self.last_month) == (1, 12)
 
     @property
+    def month_range(self) -> str:
+        """'6月', '1—6月', '1—12月': the months as the documents write them."""
+        if self.is_single_month:
+            return f"{self.last_month}月"
+        return f"{self.first_month}{EM_DASH}{self.last_month}月"
+
+    @property
     def label(self) -> str:
-        """'6月', '1—6月', '全年' (the year; :func:`numbers.fmt_month_range` gives '1—12月')."""
-        return "全年" if self.is_full_year else numbers.fmt_month_range(self)
+        """'6月', '1—6月', '全年' (the year; :attr:`month_range` gives '1—12月')."""
+        return "全年" if self.is_full_year else self.month_range
 
     @property
     def long_label(self) -> str:

@@ -94,6 +94,13 @@ def expectation(spec: Spec):
     return cls(**spec.kwargs, meta={"check": spec.check, "importance": spec.importance})
 
 
+def gx_suites(specs: list[Spec], name: str = "county_reports") -> dict[str, Any]:
+    """One ``great_expectations.ExpectationSuite`` per frame (imports GX: call inside a task)."""
+    return {frame: gx.ExpectationSuite(name=f"{name}.{frame}",
+                                       expectations=[expectation(s) for s in items])
+            for frame, items in specs_by_frame(specs).items()}
+
+
 # --------------------------------------------------------------------------- running
 
 

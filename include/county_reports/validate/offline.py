@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import collect, messages, periods, protocol
+from county_reports import messages, periods, protocol, pull_settings
 from county_reports.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Received
@@ -78,7 +78,7 @@ def _read(path: Path, catalog: Catalog) -> tuple[bytes, dict[str, Any]]:
         if size > MAX_XLSX_BYTES:
             raise _Refused(messages.text("refused", "too_large", detail=MAX_XLSX_BYTES))
         return path.read_bytes(), _read_template(path, catalog)
-    limit = collect.load_settings().max_body_bytes     # the same cap as collection's
+    limit = pull_settings.load_settings().max_body_bytes     # the same cap as collection's
     if size > limit:
         raise _Refused(messages.text("refused", "too_large", detail=limit))
     raw = path.read_bytes()

@@ -1,19 +1,17 @@
 """The same checks as the GX suite, written by hand as a vectorised pandas pass.
 
-Used to cross-check the GX run in tests (same verdicts and issues for the same batch) and as the
+``validate_period(..., engine="pandas")`` runs it in place of GX. Used to cross-check the GX
+run in tests (same verdicts and issues for the same batch) and as the
 benchmark baseline. It reads the catalogue and rules.yaml itself — not the generated suite — so
 a mistake in suite generation shows up as a difference; the specs only label the results.
 """
 from __future__ import annotations
-
-from pathlib import Path
 
 import numpy as np
 import pandas as pd
 
 from county_reports.catalog import Catalog, Rule
 from county_reports.validate.batch import NARRATIVE_KINDS, Batch
-from county_reports.validate.model import Received, Verdict
 from county_reports.validate.suite import CheckResult, Spec
 
 WHOLE_TOLERANCE = 1e-6
@@ -31,16 +29,6 @@ def check(batch: Batch, catalog: Catalog, specs: list[Spec]) -> list[CheckResult
         rows = frame.index[np.asarray(mask, dtype=bool)].tolist() if len(frame) else []
         results.append(CheckResult(spec, int(evaluated), [int(r) for r in rows]))
     return results
-
-
-def validate_period(received: list[Received], catalog: Catalog, *,
-                    history: pd.DataFrame | None = None, docs_dir: Path | None = None,
-                    options=None) -> list[Verdict]:
-    """:func:`county_reports.validate.run.validate_period` with this pass instead of GX."""
-    from county_reports.validate import run
-
-    return run.validate_period(received, catalog, history=history, docs_dir=docs_dir,
-                               options=options, engine="pandas")
 
 
 def _values(v: pd.DataFrame, catalog: Catalog) -> dict[str, tuple]:

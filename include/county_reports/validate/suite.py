@@ -1,8 +1,8 @@
 """The expectation suite, generated from the catalogue and rules.yaml — never listed by hand.
 
 :func:`build_specs` returns plain :class:`Spec` records (no Great Expectations import, so the
-suite can be inspected and tested cheaply); :func:`gx_suites` turns them into GX suites, one
-per DataFrame of :mod:`county_reports.validate.batch`. Every indicator of the catalogue is in
+suite can be inspected and tested cheaply); :func:`county_reports.validate.gx_engine.gx_suites`
+turns them into GX suites, one per DataFrame of :mod:`county_reports.validate.batch`. Every indicator of the catalogue is in
 the known-code set and, with its own range, in the bounds and non-negativity expectations;
 integer indicators are in the whole-number expectation; each rule of rules.yaml adds its own
 expectation with its own importance.
@@ -129,13 +129,3 @@ class CheckResult:
 def specs_by_frame(specs: list[Spec]) -> dict[str, list[Spec]]:
     return {name: [s for s in specs if s.frame == name] for name in FRAMES}
 
-
-def gx_suites(specs: list[Spec], name: str = "county_reports") -> dict[str, Any]:
-    """One ``great_expectations.ExpectationSuite`` per frame (imports GX: call inside a task)."""
-    import great_expectations as gx
-
-    from county_reports.validate import gx_engine
-
-    return {frame: gx.ExpectationSuite(name=f"{name}.{frame}",
-                                       expectations=[gx_engine.expectation(s) for s in items])
-            for frame, items in specs_by_frame(specs).items()}
