@@ -29,7 +29,8 @@ from typing import Any
 
 from county_reports import archive, fetch, messages, protocol
 from county_reports.atomic import DataFolderError
-from county_reports.catalog import Catalog, ConfigError, Unit
+from county_reports.catalog import Catalog, Unit
+from county_reports.config import ConfigError, config_path, read_config_file
 from county_reports.tokens import TokenLookup
 
 log = logging.getLogger(__name__)
@@ -332,15 +333,9 @@ def _finish(out: dict, started: float, status: str, reason: str | None) -> dict[
 
 def load_settings(config_dir: Path | None = None) -> PullSettings:
     """PullSettings from collection.yaml; unknown keys and wrong types are configuration errors."""
-    import yaml
-
-    from county_reports import settings as project_settings
-
-    root = Path(config_dir) if config_dir else project_settings.config_dir()
-    path = root / "collection.yaml"
-    if not path.is_file():
+    if not config_path("collection.yaml", config_dir).is_file():
         return PullSettings()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_config_file("collection.yaml", config_dir) or {}
     defaults = PullSettings().as_dict()
     if not isinstance(data, dict):
         raise ConfigError("collection.yaml", "(file)", "expected a mapping")

@@ -15,7 +15,8 @@ from typing import Any, Callable
 import requests
 
 from county_reports import atomic
-from county_reports.catalog import ConfigError, Unit
+from county_reports.catalog import Unit
+from county_reports.config import ConfigError
 
 log = logging.getLogger(__name__)
 
