@@ -24,7 +24,7 @@ def _config_hints(node: ast.AST) -> list[str]:
     for sub in ast.walk(node):
         if isinstance(sub, ast.Name) and "config" in sub.id.lower():
             hints.append(sub.id)
-        elif isinstance(sub, ast.Attribute) and ("config" in sub.attr.lower() or sub.attr == "_BUNDLED_WORDING"):
+        elif isinstance(sub, ast.Attribute) and "config" in sub.attr.lower():
             hints.append(sub.attr)
         elif isinstance(sub, ast.Constant) and isinstance(sub.value, str) and \
                 sub.value.endswith((".yaml", ".yml")):

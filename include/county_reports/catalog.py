@@ -1,8 +1,8 @@
 """The configuration admins edit: bureau, units, indicator catalogue, rules and targets.
 
 Everything is loaded from ``include/config`` (or ``$COUNTY_REPORTS_CONFIG``) and checked on load.
-A problem raises :class:`~county_reports.config.ConfigError` naming the file, the key and what is wrong, so an admin
-can fix a YAML file without reading Python.
+A problem raises :class:`~county_reports.config.ConfigError` naming the file, the key and what is
+wrong, so an admin can fix a YAML file without reading Python.
 """
 from __future__ import annotations
 
