@@ -161,17 +161,13 @@ class Catalog:
 
 def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     root = Path(config_dir) if config_dir else settings.config_dir()
-    bureau = _load_bureau(_read_yaml(root, "bureau.yaml"))
-    kinds, units = _load_units(_read_yaml(root, "units.yaml"))
-    sections, indicators, derived = _load_indicators(_read_yaml(root, "indicators.yaml"), kinds)
+    bureau = _load_bureau(read_config_file("bureau.yaml", root))
+    kinds, units = _load_units(read_config_file("units.yaml", root))
+    sections, indicators, derived = _load_indicators(read_config_file("indicators.yaml", root), kinds)
     codes = {i.code for i in indicators}
-    rules = _load_rules(_read_yaml(root, "rules.yaml"), codes)
-    targets = _load_targets(_read_yaml(root, "targets.yaml"), codes | {d.code for d in derived})
+    rules = _load_rules(read_config_file("rules.yaml", root), codes)
+    targets = _load_targets(read_config_file("targets.yaml", root), codes | {d.code for d in derived})
     return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets)
-
-
-def _read_yaml(root: Path, name: str) -> Any:
-    return read_config_file(name, root)
 
 
 def _list(file: str, data: Any, key: str, required: bool = True) -> list:
