@@ -8,7 +8,7 @@ import pytest
 import yaml
 
 from county_reports import admins, settings
-from county_reports.catalog import ConfigError
+from county_reports.config import ConfigError
 
 
 @pytest.fixture

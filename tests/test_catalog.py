@@ -9,7 +9,8 @@ from pathlib import Path
 import pytest
 import yaml
 
-from county_reports.catalog import ConfigError, load_catalog
+from county_reports.catalog import load_catalog
+from county_reports.config import ConfigError
 
 CONFIG = Path(__file__).resolve().parents[1] / "include" / "config"
 

@@ -21,7 +21,7 @@ from sqlalchemy import select
 
 from county_reports import deliver as d
 from county_reports import settings
-from county_reports.catalog import ConfigError
+from county_reports.config import ConfigError
 from county_reports.simulator.office import OfficeReceiver, parse_multipart
 from county_reports.warehouse.schema import deliveries
 

@@ -7,7 +7,7 @@ import pytest
 import yaml
 
 from county_reports import admins, mail, settings
-from county_reports.catalog import ConfigError
+from county_reports.config import ConfigError
 
 
 def test_shipped_mail_settings():

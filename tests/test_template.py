@@ -9,7 +9,8 @@ from openpyxl import load_workbook
 from openpyxl.utils import range_boundaries
 
 from county_reports import template as T
-from county_reports.catalog import ConfigError, load_catalog
+from county_reports.catalog import load_catalog
+from county_reports.config import ConfigError
 
 
 @pytest.fixture(scope="module")

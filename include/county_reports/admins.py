@@ -15,7 +15,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from county_reports.catalog import ConfigError, fill_env, read_config_file
+from county_reports.config import ConfigError, fill_env, read_config_file
 
 FILE = "admins.yaml"
 MAILS = ("task_failed", "approval_timeout", "deadline_missed", "correction")

@@ -16,7 +16,8 @@ from pathlib import Path
 from typing import Any
 
 from county_reports import atomic, periods as months
-from county_reports.catalog import Catalog, ConfigError, read_config_file
+from county_reports.catalog import Catalog
+from county_reports.config import ConfigError, read_config_file
 from county_reports.mail import MailSettings, SmtpSend, message
 from county_reports.numbers import round_half_up
 from county_reports.render.layout import TitleBreaks, render_docx

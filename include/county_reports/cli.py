@@ -60,7 +60,8 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--seed", type=int, default=None)
 
     args = parser.parse_args(argv)
-    from county_reports.catalog import ConfigError, load_catalog
+    from county_reports.catalog import load_catalog
+    from county_reports.config import ConfigError
 
     try:
         catalog = load_catalog(args.config)

@@ -28,7 +28,8 @@ from typing import Any
 
 from county_reports import archive, fetch, messages, protocol
 from county_reports.atomic import DataFolderError
-from county_reports.catalog import Catalog, ConfigError, Unit
+from county_reports.catalog import Catalog, Unit
+from county_reports.config import ConfigError
 from county_reports.pull_settings import PullSettings, load_settings  # noqa: F401 (collect.load_settings)
 from county_reports.tokens import TokenLookup
 

@@ -13,7 +13,8 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from county_reports.catalog import Catalog, ConfigError
+from county_reports.catalog import Catalog
+from county_reports.config import ConfigError
 
 # Message keys the code uses: a file that lost one would fail mid-run.
 MESSAGE_KEYS = {
@@ -79,7 +80,7 @@ def _circular_sample(catalog: Catalog) -> dict:
 
 
 def _check_messages(config_dir: Path | None) -> None:
-    from county_reports.catalog import read_config_file
+    from county_reports.config import read_config_file
 
     file = "messages.yaml"
     data = read_config_file(file, config_dir) or {}

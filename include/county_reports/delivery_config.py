@@ -1,6 +1,6 @@
 """Delivery settings: ``include/config/delivery.yaml`` read and checked.
 
-A mistake is reported as :class:`~county_reports.catalog.ConfigError` naming the file and key.
+A mistake is reported as :class:`~county_reports.config.ConfigError` naming the file and key.
 ``${VAR}`` references are filled from the environment for the chosen channel only.
 """
 from __future__ import annotations
@@ -14,10 +14,8 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from county_reports import settings as project_settings
-from county_reports.catalog import ConfigError, fill_env
+from county_reports.config import ConfigError, fill_env, read_config_file
 
 CHANNELS = ("http", "smtp", "folder")
 CONFIG_FILE = "delivery.yaml"
@@ -165,12 +163,4 @@ def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> Deliv
 
 def load_settings(config_dir: str | Path | None = None,
                   environ: Mapping[str, str] | None = None) -> DeliverySettings:
-    root = Path(config_dir) if config_dir else project_settings.config_dir()
-    path = root / CONFIG_FILE
-    if not path.is_file():
-        raise ConfigError(CONFIG_FILE, "(file)", f"file not found in {root}")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(CONFIG_FILE, "(file)", f"not valid YAML: {exc}") from None
-    return parse_settings(data, environ)
+    return parse_settings(read_config_file(CONFIG_FILE, config_dir), environ)

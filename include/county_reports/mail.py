@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Callable, Iterable
 
 from county_reports.admins import load_settings as load_admins
-from county_reports.catalog import ConfigError, _Fields, read_config_file
+from county_reports.config import ConfigError, Fields, read_config_file
 
 FILE = "mail.yaml"
 SmtpSend = Callable[[EmailMessage], str]
@@ -45,10 +45,10 @@ def load_settings(config_dir: str | Path | None = None) -> MailSettings:
     data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping with mailbox, smtp, admins, reminders, circular")
-    box = _Fields(FILE, "mailbox", data.get("mailbox"))
-    smtp = _Fields(FILE, "smtp", data.get("smtp"))
-    reminders = _Fields(FILE, "reminders", data.get("reminders") or {})
-    circular = _Fields(FILE, "circular", data.get("circular") or {})
+    box = Fields(FILE, "mailbox", data.get("mailbox"))
+    smtp = Fields(FILE, "smtp", data.get("smtp"))
+    reminders = Fields(FILE, "reminders", data.get("reminders") or {})
+    circular = Fields(FILE, "circular", data.get("circular") or {})
     keyword = box.text("processed_keyword", "$CountyReports")
     if not _KEYWORD.match(keyword):
         raise box.error("processed_keyword", f"{keyword!r} is not an IMAP keyword (letters, digits, $ _ -)")
@@ -70,7 +70,7 @@ def load_settings(config_dir: str | Path | None = None) -> MailSettings:
     return settings
 
 
-def _positive(f: _Fields, name: str, default: int, zero: bool = False) -> int:
+def _positive(f: Fields, name: str, default: int, zero: bool = False) -> int:
     value = f.get(name, int, default)
     if value < (0 if zero else 1):
         raise f.error(name, f"{value} must be {'0 or more' if zero else 'at least 1'}")

@@ -16,7 +16,8 @@ from typing import Any, Callable
 import requests
 
 from county_reports import atomic, mail, messages, periods
-from county_reports.catalog import Catalog, ConfigError, Unit
+from county_reports.catalog import Catalog, Unit
+from county_reports.config import ConfigError
 
 log = logging.getLogger(__name__)
 

@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from county_reports.catalog import ConfigError
+from county_reports.config import ConfigError, config_path, read_config_file
 
 
 @dataclass(frozen=True)
@@ -33,15 +33,9 @@ class PullSettings:
 
 def load_settings(config_dir: Path | None = None) -> PullSettings:
     """PullSettings from collection.yaml; unknown keys and wrong types are configuration errors."""
-    import yaml
-
-    from county_reports import settings as project_settings
-
-    root = Path(config_dir) if config_dir else project_settings.config_dir()
-    path = root / "collection.yaml"
-    if not path.is_file():
+    if not config_path("collection.yaml", config_dir).is_file():
         return PullSettings()
-    data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    data = read_config_file("collection.yaml", config_dir) or {}
     defaults = PullSettings().as_dict()
     if not isinstance(data, dict):
         raise ConfigError("collection.yaml", "(file)", "expected a mapping")

@@ -25,7 +25,8 @@ from typing import Any, Callable
 import requests
 
 from county_reports import messages, periods as months
-from county_reports.catalog import Catalog, ConfigError, Unit
+from county_reports.catalog import Catalog, Unit
+from county_reports.config import ConfigError
 from county_reports.mail import MailSettings, SmtpSend, message
 
 REMINDER, ESCALATION = "reminder", "escalation"

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
-from county_reports.catalog import ConfigError, read_config_file
+from county_reports.config import ConfigError, read_config_file
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
 KINDS = (HALF_YEAR, ANNUAL)

@@ -19,15 +19,15 @@ import os
 from pathlib import Path
 from typing import Any
 
-import yaml
 from openpyxl import Workbook
 from openpyxl.styles import Alignment, Border, Font, PatternFill, Protection, Side
 from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from county_reports import periods, settings
-from county_reports.catalog import Catalog, ConfigError, Indicator, Unit
+from county_reports import periods
+from county_reports.catalog import Catalog, Indicator, Unit
+from county_reports.config import ConfigError, config_path, read_config_file
 
 PROTOCOL_VERSION = 1
 # Bump when the layout changes in a way the reader must know about (sheets, headers, cells).
@@ -130,14 +130,9 @@ def load_wording(config_dir: str | Path | None = None) -> dict[str, Any]:
     A config directory without its own template.yaml (e.g. a test catalogue) uses the wording
     shipped with the package, so admins only copy the file when they want to change it.
     """
-    root = Path(config_dir) if config_dir else settings.config_dir()
-    path = root / "template.yaml"
-    if not path.is_file():
-        path = _BUNDLED_WORDING
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError("template.yaml", "(file)", f"not valid UTF-8 YAML: {exc}") from None
+    if not config_path("template.yaml", config_dir).is_file():
+        config_dir = _BUNDLED_WORDING.parent
+    data = read_config_file("template.yaml", config_dir)
     if not isinstance(data, dict):
         raise ConfigError("template.yaml", "(file)", "expected a mapping with title and rules")
     if not isinstance(data.get("title"), str) or not data["title"].strip():

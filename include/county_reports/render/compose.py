@@ -19,7 +19,8 @@ import pandas as pd
 
 from county_reports import numbers
 from county_reports.aggregate import Span
-from county_reports.catalog import Catalog, ConfigError, read_config_file
+from county_reports.catalog import Catalog
+from county_reports.config import ConfigError, read_config_file
 from county_reports.render import appendix
 from county_reports.render.model import OfficialDocument
 

@@ -60,7 +60,7 @@ class ItemPool:
         self.threshold = float(cfg.get("threshold", 62))
         self.scorer = cfg.get("scorer", merge.DEFAULT_SCORER)
         if self.scorer not in merge.SCORERS:
-            from county_reports.catalog import ConfigError
+            from county_reports.config import ConfigError
             raise ConfigError("wording.yaml", "merge.scorer",
                               f"{self.scorer!r} is not one of {', '.join(merge.SCORERS)}")
         item_cfg = wording.get("items") or {}

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from typing import Callable, Mapping
 
-from county_reports.catalog import ConfigError
+from county_reports.config import ConfigError
 
 MAX_EXTRA_LINES = 1     # try one line more than the minimum before breaking outside the rules
 

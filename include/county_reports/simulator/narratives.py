@@ -15,7 +15,8 @@ from pathlib import Path
 from typing import Any, Mapping, Sequence
 
 
-from county_reports.catalog import Catalog, ConfigError, Indicator, read_config_file
+from county_reports.catalog import Catalog, Indicator
+from county_reports.config import ConfigError, read_config_file
 
 PHRASES_FILE = "simulator/phrases.yaml"
 NARRATIVE_KINDS = ("highlight", "problem", "plan")

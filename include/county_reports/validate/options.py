@@ -1,6 +1,6 @@
 """Validation settings from ``include/config/validation.yaml``: importance, outlier thresholds, wording.
 
-Checked on load; a problem raises :class:`county_reports.catalog.ConfigError` naming the key.
+Checked on load; a problem raises :class:`county_reports.config.ConfigError` naming the key.
 """
 from __future__ import annotations
 
@@ -10,10 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-import yaml
-
-from county_reports import settings
-from county_reports.catalog import IMPORTANCE, RULE_CHECKS, ConfigError
+from county_reports.catalog import IMPORTANCE, RULE_CHECKS
+from county_reports.config import ConfigError, config_path, read_config_file
 
 FILE = "validation.yaml"
 # The checks the catalogue implies, in the order issues are listed to a unit.
@@ -59,18 +57,15 @@ class _Blank(dict):
 
 
 def load_options(config_dir: str | Path | None = None) -> Options:
-    path = Path(config_dir or settings.config_dir()) / FILE
+    path = config_path(FILE, config_dir)
     if not path.is_file():
         raise ConfigError(FILE, "(file)", f"file not found in {path.parent}")
-    return _load(str(path), path.stat().st_mtime_ns)
+    return _load(str(path.parent), path.stat().st_mtime_ns)
 
 
 @lru_cache(maxsize=8)
-def _load(path: str, _mtime: int) -> Options:
-    try:
-        data = yaml.safe_load(Path(path).read_text(encoding="utf-8"))
-    except yaml.YAMLError as exc:
-        raise ConfigError(FILE, "(file)", f"not valid YAML: {exc}") from None
+def _load(config_dir: str, _mtime: int) -> Options:
+    data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
     return Options(_importance(data.get("checks")), _outliers(data.get("outliers")),
