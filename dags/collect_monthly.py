@@ -109,7 +109,7 @@ def collect_monthly():
         inbox; anything else quarantined and the admins told."""
         from _mail import connection_exists, imap_client, smtp_sender
 
-        from county_reports import mail, mailbox, periods, settings
+        from county_reports import mail, mailbox, periods, paths
         from county_reports.catalog import load_catalog
 
         catalog, cfg = load_catalog(), mail.load_settings()
@@ -119,10 +119,10 @@ def collect_monthly():
         months = periods.requested(params.get("period"), params.get("through"),
                                    logical_date or dag_run.run_after, catalog.bureau.timezone)
         with imap_client(cfg.imap_conn_id) as client:
-            fetched = mailbox.fetch(client, catalog, settings.data_dir(), months, cfg)
+            fetched = mailbox.fetch(client, catalog, paths.data_dir(), months, cfg)
         send = smtp_sender(cfg.smtp_conn_id)
-        mailbox.notify_admins(settings.data_dir(), cfg, send)
-        mailbox.tell_senders(catalog, settings.data_dir(), cfg, send)
+        mailbox.notify_admins(paths.data_dir(), cfg, send)
+        mailbox.tell_senders(catalog, paths.data_dir(), cfg, send)
         print(mailbox.summary(fetched))
         return {o: sum(e.outcome == o for e in fetched) for o in {e.outcome for e in fetched}}
 
@@ -131,7 +131,7 @@ def collect_monthly():
         """Which months and which units, cut into batches for the mapped pulls."""
         from county_reports import collect, periods
         from county_reports.catalog import load_catalog
-        from county_reports.settings import data_dir as settings_dir
+        from county_reports.paths import data_dir as settings_dir
 
         catalog = load_catalog()
         moment = logical_date or dag_run.run_after
@@ -160,7 +160,7 @@ def collect_monthly():
         """Pull one batch of units concurrently; never fails for a unit's fault."""
         from _connections import token
 
-        from county_reports import collect, settings
+        from county_reports import collect, paths
         from county_reports.catalog import load_catalog
 
         catalog = load_catalog()
@@ -168,18 +168,18 @@ def collect_monthly():
         # Looked up once, here, not from the pulling threads; a unit without one fails alone.
         tokens = {unit.token_conn_id: token(unit.token_conn_id) for unit in units}
         return collect.pull_batch(catalog, batch["period"], batch["units"],
-                                  data_dir=settings.data_dir(), token_lookup=tokens.get,
+                                  data_dir=paths.data_dir(), token_lookup=tokens.get,
                                   settings=collect.load_settings(), record_as=(run_id, ti.try_number))
 
     @task
     def validate(outcome_batches: list[list[dict]], run_id=None) -> dict:
         """Great Expectations, one run per month over every unit's values; verdicts to files."""
-        from county_reports import ledger, settings
+        from county_reports import ledger, paths
         from county_reports.catalog import load_catalog
         from county_reports.validate import intake
         from county_reports.warehouse import Warehouse
 
-        catalog, data = load_catalog(), settings.data_dir()
+        catalog, data = load_catalog(), paths.data_dir()
         outcomes = _flatten(outcome_batches)
         ledger.record(data, outcomes, run_id)
         months = sorted({o["period"] for o in outcomes})
@@ -187,9 +187,9 @@ def collect_monthly():
             warehouse.migrate()
             history = warehouse.history(None, intake.history_periods(months))
         files = intake.validate_outcomes(outcomes, catalog, data, history=history,
-                                         docs_dir=data / "validation" / "checks",
-                                         out_dir=data / "verdicts" / _safe(run_id))
-        print(f"Validated {len(files)} month(s); this run's checks in {data / 'validation' / 'checks'}")
+                                         docs_dir=paths.validation_checks(data),
+                                         out_dir=paths.verdicts(_safe(run_id), data))
+        print(f"Validated {len(files)} month(s); this run's checks in {paths.validation_checks(data)}")
         return {"months": months, "verdict_files": files, "not_received": intake.not_received(outcomes)}
 
     @task
@@ -221,7 +221,7 @@ def collect_monthly():
         from _connections import token
 
         from county_reports import notify as feedback_out
-        from county_reports import settings
+        from county_reports import paths
         from county_reports.catalog import load_catalog
         from county_reports.validate.model import read_verdicts
         from county_reports.warehouse import Warehouse
@@ -230,7 +230,7 @@ def collect_monthly():
         ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
         with Warehouse() as warehouse:
             result = feedback_out.send_all(warehouse, load_catalog(), verdicts, ids, token_for=token,
-                                           data_dir=settings.data_dir(), run_id=run_id)
+                                           data_dir=paths.data_dir(), run_id=run_id)
         print(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
         if result["failed"]:
             print(f"Feedback NOT delivered (tried again next run): {', '.join(result['failed'])}")
@@ -241,13 +241,13 @@ def collect_monthly():
         """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
         from _mail import smtp_sender
 
-        from county_reports import mail, notify, settings
+        from county_reports import mail, notify, paths
         from county_reports.catalog import load_catalog
         from county_reports.validate.model import read_verdicts
 
         cfg = mail.load_settings()
         verdicts = [v for path in validated["verdict_files"] for v in read_verdicts(path)]
-        result = notify.reply_by_mail(verdicts, load_catalog(), settings.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
+        result = notify.reply_by_mail(verdicts, load_catalog(), paths.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
         print(f"Replies sent: {', '.join(result['sent']) or '—'}"
               + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
         return result
@@ -256,7 +256,7 @@ def collect_monthly():
     def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict,
                   outlet_events=None) -> dict:
         """The admin's one-screen view: every unit's outcome, the validation verdicts, the reporting rate."""
-        from county_reports import ledger, settings, status_page
+        from county_reports import ledger, paths, status_page
         from county_reports.catalog import load_catalog
         from county_reports.validate import feedback
         from county_reports.validate.model import read_verdicts
@@ -271,7 +271,7 @@ def collect_monthly():
             rates = warehouse.reporting_rate(catalog, validated["months"])
             # the month's report over every unit in the warehouse, not only this run's units
             status_page.write_validation_reports(warehouse, catalog, validated["months"],
-                                                 settings.data_dir() / "validation")
+                                                 paths.validation())
         print(rates.to_string(index=False))
         outlet_events[ACCEPTED_DATA].extra = {"periods": validated["months"]}
         return {"months": validated["months"], "feedback": notified,
@@ -282,12 +282,12 @@ def collect_monthly():
         """New figures for a month a delivered summary covers: which report, which printed figures."""
         from _alerts import email_admins
 
-        from county_reports import corrections, settings, summaries
+        from county_reports import corrections, paths, summaries
         from county_reports.catalog import load_catalog
         from county_reports.warehouse import Warehouse
 
         with Warehouse() as warehouse:
-            notices = corrections.check(warehouse, load_catalog(), stored, settings.data_dir(),
+            notices = corrections.check(warehouse, load_catalog(), stored, paths.data_dir(),
                                         summaries.load_settings())
         for notice in notices:
             print("\n".join(notice.log_lines()))

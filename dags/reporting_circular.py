@@ -57,7 +57,7 @@ def reporting_circular():
     @task
     def write(params=None, logical_date=None, dag_run=None) -> dict:
         """The circular .docx and its counts, from the warehouse's completeness query."""
-        from county_reports import circular, mail, periods, settings
+        from county_reports import circular, mail, periods, paths
         from county_reports.catalog import load_catalog
         from county_reports.warehouse import Warehouse
 
@@ -66,7 +66,7 @@ def reporting_circular():
         period = params.get("period") or periods.previous_month_of(moment, catalog.bureau.timezone)
         with Warehouse() as warehouse:
             warehouse.migrate()
-            built = circular.build(warehouse, catalog, period, settings.data_dir(), mail.load_settings(),
+            built = circular.build(warehouse, catalog, period, paths.data_dir(), mail.load_settings(),
                                    day=moment.date())
         c = built["counts"]
         print(f"{built['docx']}: {c['reported']}/{c['expected']} reported, on time {c['on_time']}, "
@@ -78,14 +78,14 @@ def reporting_circular():
         """To every active unit's registered addresses and the admins, once per month."""
         from _mail import smtp_sender
 
-        from county_reports import circular, mail, settings
+        from county_reports import circular, mail, paths
         from county_reports.catalog import load_catalog
 
         if not params.get("send", True):
             print("Not sent (send: false).")
             return {"status": "not_sent"}
         cfg = mail.load_settings()
-        result = circular.send(built, load_catalog(), settings.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
+        result = circular.send(built, load_catalog(), paths.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
         print(f"Circular {result['status']}: {len(result['to'])} addresses")
         return result
 

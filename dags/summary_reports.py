@@ -134,7 +134,7 @@ def make_report_dag(kind: str):
         @task
         def render(checked: dict) -> dict:
             """Write the .docx, the figure sidecar and the workbook."""
-            from county_reports import settings, summaries
+            from county_reports import paths, summaries
             from county_reports.catalog import load_catalog
             from county_reports.warehouse import Warehouse
 
@@ -142,7 +142,7 @@ def make_report_dag(kind: str):
             plan = summaries.plan(checked["kind"], checked["year"], summaries.load_settings())
             with Warehouse() as warehouse:
                 built = summaries.build(warehouse, catalog, plan,
-                                        settings.data_dir() / "reports" / str(plan.year),
+                                        paths.reports(plan.year),
                                         state_gap=checked["state_gap"])
             print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
             return built
@@ -196,7 +196,7 @@ def make_report_dag(kind: str):
             from _connections import token
             from _mail import smtp_sender
 
-            from county_reports import dispatch, settings
+            from county_reports import dispatch, paths
             from county_reports.catalog import load_catalog
             from county_reports.warehouse import Warehouse
 
@@ -226,7 +226,7 @@ def make_report_dag(kind: str):
                     return {"status": decision.action, "reason": decision.note}
                 result = dispatch.send(built, load_catalog(), warehouse, decision=decision,
                                        force=params["force_delivery"], correction_of=checked["correction_of"],
-                                       data_dir=settings.data_dir(), run_id=run_id, token_lookup=token,
+                                       data_dir=paths.data_dir(), run_id=run_id, token_lookup=token,
                                        smtp_sender=smtp_sender, state_gap=checked["state_gap"])
             print(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"
                   + (f"; {result['note']}" if result.get("note") else "") + f"; delivered copy {result['kept']}")

@@ -59,7 +59,7 @@ def unit_reminders():
         from _connections import token
         from _mail import smtp_sender
 
-        from county_reports import mail, reminders, settings
+        from county_reports import mail, reminders, paths
         from county_reports.catalog import load_catalog
         from county_reports.warehouse import Warehouse
 
@@ -70,7 +70,7 @@ def unit_reminders():
         with Warehouse() as warehouse:
             warehouse.migrate()
             done = warehouse.completeness(catalog, [period])
-        result = reminders.run(day, catalog, done, settings.data_dir(), cfg,
+        result = reminders.run(day, catalog, done, paths.data_dir(), cfg,
                                send=smtp_sender(cfg.smtp_conn_id), token_lookup=token)
         print(f"{day} ({period}): reminded {', '.join(result['reminded']) or '—'}; "
               f"admins told about {', '.join(result['escalated']) or '—'}"

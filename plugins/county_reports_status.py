@@ -43,9 +43,9 @@ def _page(build) -> HTMLResponse:
 
 @app.get("/", response_class=HTMLResponse)
 def reporting_status(months: int = Query(12, ge=1, le=36)) -> HTMLResponse:
-    from county_reports import settings, status_page
+    from county_reports import paths, status_page
 
-    return _page(lambda w, c: status_page.grid_page(w, c, months, settings.data_dir()))
+    return _page(lambda w, c: status_page.grid_page(w, c, months, paths.data_dir()))
 
 
 @app.get("/units/{code}", response_class=HTMLResponse)
@@ -70,9 +70,9 @@ def validation_report(period: str) -> HTMLResponse:
 
 @app.get("/documents/{year}/{name}")
 def document(year: str, name: str) -> FileResponse:
-    from county_reports import settings
+    from county_reports import paths
 
-    root = (settings.data_dir() / "reports").resolve()
+    root = paths.reports().resolve()
     path = (root / year / name).resolve()
     if not year.isdigit() or path.parent.parent != root or path.suffix != ".docx" or not path.is_file():
         raise HTTPException(404, "no such document")
@@ -81,9 +81,9 @@ def document(year: str, name: str) -> FileResponse:
 
 @app.get("/circulars/{period}")
 def circular(period: str) -> FileResponse:
-    from county_reports import settings
+    from county_reports import paths
 
-    path = settings.data_dir() / "circulars" / period / f"circular-{period}.docx"
+    path = paths.circulars(period) / f"circular-{period}.docx"
     if not _PERIOD.match(period) or not path.is_file():
         raise HTTPException(404, "no circular for that month")
     return FileResponse(path, filename=path.name)

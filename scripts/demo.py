@@ -263,11 +263,11 @@ def main() -> int:
     parser.add_argument("--last", default=LAST)
     args = parser.parse_args()
 
-    from county_reports import periods, settings
+    from county_reports import periods, paths
     from county_reports.catalog import load_catalog
 
     total = time.monotonic()
-    data = settings.data_dir()
+    data = paths.data_dir()
     print(f"County reporting demo — data in {data}")
     t = step("Airflow metadata database (SQLite)")
     migrate_airflow_db()
@@ -362,7 +362,7 @@ def outcome_grid(catalog, data: Path, months: list[str], status: dict) -> str:
 
 
 def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: float) -> None:
-    from county_reports import ledger, settings
+    from county_reports import ledger, paths
     from county_reports.warehouse import Warehouse
 
     with Warehouse() as warehouse:
@@ -384,7 +384,7 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     print("  rejected and told why: " + ", ".join(f"{r.unit} {r.period}" for r in rejected.itertuples()))
     from sqlalchemy.engine import make_url
 
-    where = make_url(settings.warehouse_url()).render_as_string(hide_password=True)
+    where = make_url(paths.warehouse_url()).render_as_string(hide_password=True)
     print(f"  warehouse: {len(versions)} submission versions in {where}")
     print("Documents:")
     for built, delivered in reports:
@@ -393,7 +393,7 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
         print(f"    sidecar {Path(built['sidecar']).name} ({built['figures']} figures traced), workbook {Path(built['xlsx']).name}")
         print(f"    delivery: {delivered['status']} via {delivered['channel']}, receipt {delivered['receipt_id']}")
     print(f"County office received {len(receiver.received)} document(s) this run; stored under {data / 'county_office'}")
-    print(f"Validation reports: {data / 'validation'}   collection ledger: {data / 'collections'}")
+    print(f"Validation reports: {paths.validation(data)}   collection ledger: {paths.collections(data)}")
     print("Approvals: with Airflow running (airflow api-server), Browse ▸ Required Actions "
           "(/required_actions) lists every report waiting for an admin; decisions are in the warehouse audit.")
 

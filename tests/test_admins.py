@@ -7,14 +7,14 @@ from datetime import timedelta
 import pytest
 import yaml
 
-from county_reports import admins, settings
+from county_reports import admins, paths
 from county_reports.config import ConfigError
 
 
 @pytest.fixture
 def config(tmp_path):
     folder = tmp_path / "config"
-    shutil.copytree(settings.PROJECT_ROOT / "include" / "config", folder)
+    shutil.copytree(paths.PROJECT_ROOT / "include" / "config", folder)
     return folder
 
 

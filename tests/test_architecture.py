@@ -32,7 +32,7 @@ STAGES: dict[str, str] = {
     "atomic": "shared",                # atomic file writes for every step
     "catalog": "shared",               # the admins' config: units, indicators, rules, targets
     "config": "shared",                # the config reader, ConfigError, ${VAR} filling (issue 11)
-    "settings": "shared",              # where config, data and the warehouse are
+    "paths": "shared",                 # where config, data and the warehouse are; the data folder's layout
     "periods": "shared",               # YYYY-MM arithmetic
     "formulas": "shared",              # derived indicators' grammar: checked by the catalogue on load
     "tokens": "shared",                # where a unit's bearer token comes from

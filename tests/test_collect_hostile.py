@@ -162,7 +162,7 @@ def test_a_full_disk_fails_the_batch_loudly(catalog, hostile, data_dir, demo_tok
 def test_the_dag_gives_the_pull_task_that_time_limit():
     import importlib.util
 
-    from county_reports.settings import PROJECT_ROOT
+    from county_reports.paths import PROJECT_ROOT
 
     path = PROJECT_ROOT / "dags" / "collect_monthly.py"
     spec = importlib.util.spec_from_file_location("collect_monthly_under_test", path)

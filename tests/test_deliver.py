@@ -20,7 +20,7 @@ import yaml
 from sqlalchemy import select
 
 from county_reports import deliver as d
-from county_reports import settings
+from county_reports import paths
 from county_reports.config import ConfigError
 from county_reports.simulator.office import OfficeReceiver, parse_multipart
 from county_reports.warehouse.schema import deliveries
@@ -30,7 +30,7 @@ WRONG_TOKEN = "wrong-token-c0ffee12345678"
 ISSUER = "清河县交通运输局"
 TITLE = "清河县交通运输局2025年上半年工作总结及下半年工作计划"
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
-SHIPPED = yaml.safe_load((settings.PROJECT_ROOT / "include" / "config" / "delivery.yaml").read_text("utf-8"))
+SHIPPED = yaml.safe_load((paths.PROJECT_ROOT / "include" / "config" / "delivery.yaml").read_text("utf-8"))
 
 
 def _docx_bytes(text: str) -> bytes:
@@ -342,7 +342,7 @@ def test_shipped_configuration_loads(monkeypatch):
     assert (cfg.channel, cfg.recipient) == ("http", "县人民政府办公室")
     assert cfg.http.url == "http://office.example:8080/office/documents"
     assert cfg.http.token_conn_id == "county_office" and cfg.smtp.conn_id == "smtp_default"
-    assert cfg.folder.path == settings.data_dir() / "outbox"
+    assert cfg.folder.path == paths.data_dir() / "outbox"
 
 
 @pytest.mark.parametrize("change, key, problem", [
@@ -410,7 +410,7 @@ def test_a_retry_after_a_kill_and_a_re_render_delivers_the_first_document_once(d
     original = document.path.read_bytes()
     args = {"title": TITLE, "issuer": ISSUER, "docx": str(document.path), "extras": [str(p) for p in document.extras],
             "settings": data, "url": office.url, "db": warehouse.url, "token": TOKEN, "data": str(tmp_path / "data")}
-    done = subprocess.run([sys.executable, "-c", KILLED_AFTER_STORING, str(settings.PROJECT_ROOT / "include"),
+    done = subprocess.run([sys.executable, "-c", KILLED_AFTER_STORING, str(paths.PROJECT_ROOT / "include"),
                            json.dumps(args, ensure_ascii=False)], capture_output=True, text=True, timeout=60)
     assert done.returncode == -9, done.stderr[-2000:]
     assert len(office.received) == 1                                   # the office has it …

@@ -6,7 +6,7 @@ import shutil
 import pytest
 import yaml
 
-from county_reports import admins, mail, settings
+from county_reports import admins, mail, paths
 from county_reports.config import ConfigError
 
 
@@ -27,7 +27,7 @@ def test_shipped_mail_settings():
 ])
 def test_broken_mail_settings_name_file_and_key(tmp_path, edit, key, problem):
     config = tmp_path / "config"
-    shutil.copytree(settings.config_dir(), config)
+    shutil.copytree(paths.config_dir(), config)
     data = yaml.safe_load((config / "mail.yaml").read_text(encoding="utf-8"))
     edit(data)
     (config / "mail.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -5,13 +5,13 @@ import shutil
 
 import pytest
 
-from county_reports import messages, settings
+from county_reports import messages, paths
 from county_reports.config import ConfigError
 
 
 @pytest.fixture
 def messages_dir(tmp_path, monkeypatch):
-    shutil.copy(settings.config_dir() / "messages.yaml", tmp_path / "messages.yaml")
+    shutil.copy(paths.config_dir() / "messages.yaml", tmp_path / "messages.yaml")
     monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(tmp_path))
     return tmp_path
 

@@ -9,7 +9,7 @@ from datetime import date
 import pytest
 import yaml
 
-from county_reports import deliver, mail, reminders, settings as project
+from county_reports import deliver, mail, reminders, paths as project
 from county_reports.catalog import load_catalog
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse

@@ -11,6 +11,7 @@ import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
+from county_reports import paths
 from county_reports.atomic import DataFolderError
 
 
@@ -22,7 +23,7 @@ class Archived:
 
 
 def archive_root(data_dir: Path) -> Path:
-    return Path(data_dir) / "raw"
+    return paths.raw(data_dir)
 
 
 def path_for(data_dir: Path, sha256: str) -> Path:

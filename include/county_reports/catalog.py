@@ -13,7 +13,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Any
 
-from county_reports import formulas, periods, settings
+from county_reports import formulas, paths, periods
 from county_reports.config import ConfigError, Fields, fill_env, read_config_file
 
 NATURES = ("flow", "stock")
@@ -160,7 +160,7 @@ class Catalog:
 
 
 def load_catalog(config_dir: str | Path | None = None) -> Catalog:
-    root = Path(config_dir) if config_dir else settings.config_dir()
+    root = Path(config_dir) if config_dir else paths.config_dir()
     bureau = _load_bureau(read_config_file("bureau.yaml", root))
     kinds, units = _load_units(read_config_file("units.yaml", root))
     sections, indicators, derived = _load_indicators(read_config_file("indicators.yaml", root), kinds)

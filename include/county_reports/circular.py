@@ -15,7 +15,7 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import atomic, periods as months
+from county_reports import atomic, paths, periods as months
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, read_config_file
 from county_reports.mail import MailSettings, SmtpSend, message
@@ -40,7 +40,7 @@ def load_wording(config_dir: Path | None = None) -> dict[str, Any]:
 
 
 def folder(data_dir: Path, period: str) -> Path:
-    return Path(data_dir) / "circulars" / period
+    return paths.circulars(period, data_dir)
 
 
 def facts(warehouse, catalog: Catalog, period: str, settings: MailSettings) -> dict[str, Any]:

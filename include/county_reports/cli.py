@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from county_reports import periods, settings
+from county_reports import paths, periods
 
 
 def _period(text: str) -> str:
@@ -109,7 +109,7 @@ def _demo_tokens(catalog, seed: int | None) -> dict[str, str]:
     """Tokens from the secrets file when present, else derived from the simulator's seed."""
     from county_reports.simulator import server
 
-    path = settings.secrets_file()
+    path = paths.secrets_file()
     if path.is_file() and seed is None:
         return json.loads(path.read_text(encoding="utf-8"))
     profile = server.load_profile()
@@ -142,7 +142,7 @@ def _template(args, catalog) -> int:
 
     if args.unit not in catalog.unit_by_code:
         raise ValueError(f"unknown unit {args.unit}")
-    out = args.out or settings.data_dir() / "templates" / args.period / f"{args.unit}.xlsx"
+    out = args.out or paths.templates(args.period) / f"{args.unit}.xlsx"
     out.parent.mkdir(parents=True, exist_ok=True)
     path = template.write_template(catalog, args.unit, args.period, out)
     print(f"wrote {path}")
@@ -160,7 +160,7 @@ def _collect(args, catalog) -> int:
     for period in periods.span(args.period, args.through or args.period):
         codes = [u.code for u in collect.select_units(catalog, period, args.units)]
         # recorded in the ledger as each unit finishes
-        outcomes += collect.pull_batch(catalog, period, codes, data_dir=settings.data_dir(),
+        outcomes += collect.pull_batch(catalog, period, codes, data_dir=paths.data_dir(),
                                        token_lookup=lookup, settings=pull_settings, record_as=(run_id, 1))
     print(ledger.outcome_table(outcomes, catalog))
     return 0

@@ -15,7 +15,7 @@ from typing import Any
 
 import yaml
 
-from county_reports import periods, settings
+from county_reports import paths, periods
 
 # libyaml's loader is ~6x faster: a province roster of 3,000 units loads in 0.2 s, not 1.2 s.
 _LOADER = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
@@ -32,7 +32,7 @@ class ConfigError(ValueError):
 
 def config_path(name: str, config_dir: str | Path | None = None) -> Path:
     """Where configuration file ``name`` lives: ``{config_dir}/{name}`` (default: the project's)."""
-    return (Path(config_dir) if config_dir else settings.config_dir()) / name
+    return (Path(config_dir) if config_dir else paths.config_dir()) / name
 
 
 def read_config_file(name: str, config_dir: str | Path | None = None, *,

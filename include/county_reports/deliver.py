@@ -323,7 +323,7 @@ def deliver(document: Document, settings: DeliverySettings, *, ledger: DeliveryL
     """Send ``document`` over ``settings.channel`` unless (kind, year) was delivered already;
     resume an open attempt (same bytes, same key) first. ``archive_dir``: the data folder whose
     ``raw/`` keeps what is sent (default: the configured data folder)."""
-    from county_reports import settings as paths
+    from county_reports import paths
 
     channel = settings.channel
     if channel == "smtp" and smtp_send is None:

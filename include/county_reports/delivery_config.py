@@ -14,7 +14,7 @@ from email.utils import parseaddr
 from pathlib import Path
 from typing import Any
 
-from county_reports import settings as project_settings
+from county_reports import paths
 from county_reports.config import ConfigError, fill_env, read_config_file
 
 CHANNELS = ("http", "smtp", "folder")
@@ -149,7 +149,7 @@ def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> Deliv
             _addresses(s, "smtp.cc", False), tuple(a.lower() for a in attach))
     if top.get("folder") is not None:
         raw = _value(_section(top["folder"], "folder", ("path",)), "folder.path", (str,), "text", "{data}/outbox")
-        path = raw.replace("{data}", str(project_settings.data_dir()))
+        path = raw.replace("{data}", str(paths.data_dir()))
         if channel == "folder":
             path = _fill_env(path, "folder.path", env)
             if not Path(path).expanduser().is_absolute():

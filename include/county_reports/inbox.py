@@ -18,7 +18,7 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from county_reports import periods
+from county_reports import paths, periods
 from county_reports.catalog import Catalog
 from county_reports.template import (
     CODE_HEADER, CONTACT_NAME_LABEL, CONTACT_PHONE_LABEL, NARRATIVE_HEADERS, NARRATIVE_KINDS,
@@ -46,7 +46,7 @@ def inbox_path(data_dir: str | Path, period: str, unit_code: str) -> Path:
     # The code becomes a file name: refuse anything that could climb out of the inbox.
     if not _SAFE_NAME.match(unit_code or ""):
         raise ValueError(f"unit code {unit_code!r} cannot be used as a file name")
-    return Path(data_dir) / "inbox" / period / f"{unit_code}.xlsx"
+    return paths.inbox(period, data_dir) / f"{unit_code}.xlsx"
 
 
 def scan_inbox(data_dir: str | Path, period: str) -> list[Path]:
@@ -56,7 +56,7 @@ def scan_inbox(data_dir: str | Path, period: str) -> list[Path]:
     hidden files (macOS ``._TS01.xlsx``, our own ``.x.tmp``), and anything not a regular file.
     """
     periods.parse(period)
-    folder = Path(data_dir) / "inbox" / period
+    folder = paths.inbox(period, data_dir)
     if not folder.is_dir():
         return []
     return sorted(p for p in folder.iterdir()

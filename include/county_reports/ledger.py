@@ -25,6 +25,7 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
+from county_reports import paths
 from county_reports.atomic import DataFolderError
 from county_reports.catalog import Catalog
 
@@ -34,7 +35,7 @@ _LOCK = threading.Lock()
 
 
 def ledger_path(data_dir: Path, period: str) -> Path:
-    return Path(data_dir) / "collections" / f"{period}.jsonl"
+    return paths.collections(data_dir) / f"{period}.jsonl"
 
 
 def key_for(run_id: str | None, attempt: int | None, unit: str, period: str) -> str:

@@ -37,7 +37,7 @@ from email.utils import parsedate_to_datetime
 from pathlib import Path
 from typing import Any, Iterable
 
-from county_reports import archive, atomic, inbox, messages, periods as months
+from county_reports import archive, atomic, inbox, messages, paths, periods as months
 from county_reports.catalog import Catalog
 from county_reports.mail import MailSettings, SmtpSend, address_of, message
 
@@ -69,7 +69,7 @@ class MailEntry:
 
 
 def mailbox_dir(data_dir: Path) -> Path:
-    return Path(data_dir) / "mailbox"
+    return paths.mailbox(data_dir)
 
 
 def ledger_path(data_dir: Path) -> Path:
@@ -198,7 +198,7 @@ def _quarantine(entry: MailEntry, data_dir: Path, parts: list[tuple[str, bytes, 
                 key: str, **values: Any) -> MailEntry:
     entry.outcome, entry.reason_key = QUARANTINED, key
     entry.reason = messages.text("mail_quarantine", key, **values)
-    folder = mailbox_dir(data_dir) / "quarantine" / (entry.sha256[:16] or entry.message_id.strip("<>")[:40])
+    folder = paths.quarantine(data_dir) / (entry.sha256[:16] or entry.message_id.strip("<>")[:40])
     for n, (name, data, _) in enumerate(parts, 1):
         atomic.write_bytes(folder / f"{n}-{_safe_name(name)}", data)
     atomic.write_text(folder / "reason.txt", f"{entry.reason}\n")
@@ -225,7 +225,7 @@ def notify_admins(data_dir: Path, settings: MailSettings, send: SmtpSend | None)
     if not waiting or send is None or not settings.admins:
         return []
     lines = [messages.text("mail_admin", "quarantine_intro", folder=archive.archive_root(data_dir),
-                           quarantine=mailbox_dir(data_dir) / "quarantine"), ""]
+                           quarantine=paths.quarantine(data_dir)), ""]
     for n, e in enumerate(waiting, 1):
         lines.append(messages.text("mail_admin", "quarantine_item", n=n, date=e.date or "—",
                                    sender=e.sender or "（无）", subject=e.subject or "（无主题）",

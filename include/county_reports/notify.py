@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import requests
 
-from county_reports import atomic, mail, messages, periods
+from county_reports import atomic, mail, messages, paths, periods
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
 
@@ -46,7 +46,7 @@ def send_feedback(unit: Unit, period: str, messages: list[dict[str, Any]], token
 def write_inbox_feedback(data_dir: Path, unit_code: str, period: str,
                          messages: list[dict[str, Any]]) -> Path:
     """A unit that reports by Excel reads its feedback beside its workbook in the inbox."""
-    folder = Path(data_dir) / "inbox" / period
+    folder = paths.inbox(period, data_dir)
     atomic.write_text(folder / f"{unit_code}.feedback.json", json.dumps(messages, ensure_ascii=False, indent=1))
     path = folder / f"{unit_code}.feedback.txt"
     atomic.write_text(path, "\n".join(f"{n}. {m['text']}" for n, m in enumerate(messages, 1)) + "\n")

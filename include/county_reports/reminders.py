@@ -24,7 +24,7 @@ from typing import Any, Callable
 
 import requests
 
-from county_reports import messages, periods as months
+from county_reports import messages, paths, periods as months
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
 from county_reports.mail import MailSettings, SmtpSend, message
@@ -40,7 +40,7 @@ def period_due_in(day: date) -> str:
 
 
 def ledger_path(data_dir: Path, period: str) -> Path:
-    return Path(data_dir) / "reminders" / f"{period}.jsonl"
+    return paths.reminders(data_dir) / f"{period}.jsonl"
 
 
 def sent(data_dir: Path, period: str) -> set[tuple[str, str]]:

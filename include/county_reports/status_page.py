@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from county_reports import atomic
+from county_reports import atomic, paths
 from county_reports import periods as months
 from county_reports.catalog import Catalog, Unit
 from county_reports.warehouse import Warehouse, pages
@@ -57,14 +57,14 @@ def window(last: str, count: int) -> list[str]:
 
 def documents(data_dir: Path) -> list[tuple[str, str]]:
     """(year/file name, link relative to the grid page) of every rendered document, newest year first."""
-    root = Path(data_dir) / "reports"
+    root = paths.reports(data=data_dir)
     found = sorted(root.glob("*/*.docx"), key=lambda p: (p.parent.name, p.name), reverse=True)
     return [(f"{p.parent.name}/{p.name}", f"documents/{p.parent.name}/{p.name}") for p in found]
 
 
 def circulars(data_dir: Path) -> list[tuple[str, str]]:
     """(month, link relative to the grid page) of every monthly reporting circular, newest first."""
-    found = sorted((Path(data_dir) / "circulars").glob("*/circular-*.docx"), reverse=True)
+    found = sorted(paths.circulars(data=data_dir).glob("*/circular-*.docx"), reverse=True)
     return [(p.parent.name, f"circulars/{p.parent.name}") for p in found]
 
 

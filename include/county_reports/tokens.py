@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
-from county_reports import settings
+from county_reports import paths
 
 TokenLookup = Callable[[str], "str | None"]
 
@@ -30,7 +30,7 @@ def from_connection_value(value: str) -> str | None:
 
 
 def env_or_file(secrets_path: Path | None = None) -> TokenLookup:
-    path = Path(secrets_path) if secrets_path else settings.secrets_file()
+    path = Path(secrets_path) if secrets_path else paths.secrets_file()
     file_tokens: dict[str, str] = {}
     if path.is_file():
         file_tokens = json.loads(path.read_text(encoding="utf-8"))
@@ -46,7 +46,7 @@ def env_or_file(secrets_path: Path | None = None) -> TokenLookup:
 
 def write_secrets_file(tokens: dict[str, str], path: Path | None = None) -> Path:
     """Store tokens by connection id, readable by the owner only (demo and development use)."""
-    target = Path(path) if path else settings.secrets_file()
+    target = Path(path) if path else paths.secrets_file()
     target.parent.mkdir(parents=True, exist_ok=True)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
-from county_reports import settings
+from county_reports import paths
 
 pytestmark = pytest.mark.airflow
 
@@ -59,7 +59,7 @@ print("RESULT " + json.dumps({
 
 def _config(folder: Path, ui_url: str) -> Path:
     """The project's config with delivery to a folder and the UI's address set to this api-server."""
-    shutil.copytree(settings.PROJECT_ROOT / "include" / "config", folder)
+    shutil.copytree(paths.PROJECT_ROOT / "include" / "config", folder)
     for name, old, new in (("delivery.yaml", "\nchannel: http ", "\nchannel: folder "),
                            ("admins.yaml", "\nui_url: http://127.0.0.1:8080\n", f"\nui_url: {ui_url}\n")):
         path = folder / name
@@ -87,7 +87,7 @@ def waiting_report(status_server, tmp_path_factory):
     started = time.monotonic()
     with log.open("wb") as out:
         proc = subprocess.Popen(
-            [sys.executable, "-c", RUN_REPORT, str(settings.PROJECT_ROOT / "dags"), DAG_ID,
+            [sys.executable, "-c", RUN_REPORT, str(paths.PROJECT_ROOT / "dags"), DAG_ID,
              json.dumps(run_conf)],
             env=env, cwd=work, stdin=subprocess.DEVNULL, stdout=out, stderr=subprocess.STDOUT)
     token = status_server.token("admin")

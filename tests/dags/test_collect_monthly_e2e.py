@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from county_reports import ledger, settings
+from county_reports import ledger, paths
 
 pytestmark = pytest.mark.airflow
 PERIOD = "2025-08"
@@ -18,7 +18,7 @@ EXPECTED = {"TS01": "missing", "TS02": "failed", "TS03": "refused", "TS04": "ref
 def collect_dag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags"))
+    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
     assert not bag.import_errors
     return bag.get_dag("collect_monthly")
 
@@ -33,7 +33,7 @@ def test_collect_monthly_records_every_units_outcome(collect_dag, simulator, cat
         simulator.clear_faults()
     assert run.state == "success"
 
-    outcomes = ledger.latest_by_unit(settings.data_dir(), PERIOD)
+    outcomes = ledger.latest_by_unit(paths.data_dir(), PERIOD)
     active = {u.code for u in catalog.units_active_in(PERIOD)}
     assert set(outcomes) == active           # every active unit, and only those (TS09 closed)
     for code in active:

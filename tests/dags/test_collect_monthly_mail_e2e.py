@@ -9,7 +9,7 @@ from datetime import datetime, timezone
 import pytest
 from mail_helpers import email, filled_template, plain_workbook
 
-from county_reports import ledger, mail, mailbox, settings
+from county_reports import ledger, mail, mailbox, paths
 
 pytestmark = pytest.mark.airflow
 PERIOD = "2025-09"
@@ -20,7 +20,7 @@ UNIT = "TS10"
 def collect_dag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags"))
+    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
     assert not bag.import_errors
     return bag.get_dag("collect_monthly")
 
@@ -65,7 +65,7 @@ def test_templates_by_email_through_collect_monthly(collect_dag, simulator, cata
         dovecot.deliver(raw)
 
     assert collect_dag.test(run_conf={"period": PERIOD}).state == "success"
-    data = settings.data_dir()
+    data = paths.data_dir()
     outcome = ledger.latest_by_unit(data, PERIOD)[UNIT]
     assert outcome["status"] == "received" and outcome["source"] == "inbox"
     with Warehouse() as warehouse:

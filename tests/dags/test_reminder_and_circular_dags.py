@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from county_reports import mail, settings
+from county_reports import mail, paths
 
 pytestmark = pytest.mark.airflow
 
@@ -16,7 +16,7 @@ pytestmark = pytest.mark.airflow
 def dagbag(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags"))
+    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
     assert not bag.import_errors
     return bag
 
@@ -47,7 +47,7 @@ def test_reporting_circular_writes_and_sends_the_month(dagbag, catalog, smtp_con
     period = "2025-11"
     dag = dagbag.get_dag("reporting_circular")
     assert dag.test(run_conf={"period": period}).state == "success"
-    summary = json.loads((settings.data_dir() / "circulars" / period / f"circular-{period}.json").read_text())
+    summary = json.loads((paths.data_dir() / "circulars" / period / f"circular-{period}.json").read_text())
     assert Path(summary["docx"]).is_file()
     with Warehouse() as warehouse:
         rate = warehouse.reporting_rate(catalog, [period]).iloc[0]

@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from county_reports import settings
+from county_reports import paths
 
 pytestmark = pytest.mark.airflow
 
@@ -20,7 +20,7 @@ pytestmark = pytest.mark.airflow
 def dags(airflow_db):
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags"))
+    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
     assert not bag.import_errors
     return bag
 
@@ -143,7 +143,7 @@ def test_annual_report_for_the_previous_year(dags, collected, office, api_server
 def test_refuses_below_threshold_when_configured(dags, collected, office, tmp_path, monkeypatch, smtp_server):
     """Also: the failing task e-mails the admins' list (admins.yaml) through the SMTP provider."""
     config = tmp_path / "config"
-    shutil.copytree(settings.PROJECT_ROOT / "include" / "config", config)
+    shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
     reports = yaml.safe_load((config / "reports.yaml").read_text(encoding="utf-8"))
     reports.update(completeness_threshold=0.999, below_threshold="refuse")
     (config / "reports.yaml").write_text(yaml.safe_dump(reports), encoding="utf-8")
@@ -181,7 +181,7 @@ def test_email_through_airflows_smtp_provider(dags, collected, tmp_path, monkeyp
             except OSError:
                 time.sleep(0.1)
         config = tmp_path / "config"
-        shutil.copytree(settings.PROJECT_ROOT / "include" / "config", config)
+        shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
         delivery = yaml.safe_load((config / "delivery.yaml").read_text(encoding="utf-8"))
         delivery.update(channel="smtp", retries=0)
         (config / "delivery.yaml").write_text(yaml.safe_dump(delivery, allow_unicode=True), encoding="utf-8")
@@ -220,7 +220,7 @@ def test_a_report_before_its_last_deadline_is_rendered_not_delivered(dags, colle
 def with_config(tmp_path, monkeypatch, name: str, **changes) -> None:
     config = tmp_path / "config"
     if not config.exists():
-        shutil.copytree(settings.PROJECT_ROOT / "include" / "config", config)
+        shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
     data = yaml.safe_load((config / name).read_text(encoding="utf-8"))
     data.update(changes)
     (config / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
@@ -290,7 +290,7 @@ def test_a_catch_up_run_waits_for_approval_and_an_unanswered_one_sends_nothing(
     from airflow.dag_processing.dagbag import DagBag
 
     with_config(tmp_path, monkeypatch, "reports.yaml", approval="none", approval_timeout_hours=5)
-    dag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags")).get_dag("half_year_report")
+    dag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags")).get_dag("half_year_report")
     before = len(office.received)
     found, stop = {}, threading.Event()
     sweeper = threading.Thread(target=_expire_approval_when_waiting,
@@ -316,7 +316,7 @@ def test_below_threshold_needs_an_approval_that_confirms_the_gap(dags, collected
     with_config(tmp_path, monkeypatch, "reports.yaml", completeness_threshold=0.999)
     from airflow.dag_processing.dagbag import DagBag
 
-    dag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags")).get_dag("annual_report")
+    dag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags")).get_dag("annual_report")
     before = len(office.received)
     run, asked = run_answering(api_server, dag, conf(2024, "annual", force=True), approve("同意"))
     assert "报送率低于阈值" in asked["body"] and "TS03" in asked["body"]     # the gap is named

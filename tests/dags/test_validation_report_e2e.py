@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from county_reports import settings
+from county_reports import paths
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
 
@@ -20,15 +20,15 @@ def test_partial_rerun_keeps_every_unit_in_the_months_report(airflow_db, simulat
         warehouse.sync_roster(catalog, "earlier")
         warehouse.record_verdicts(accepted_verdicts(catalog, PERIOD, PERIOD, skip={("TS05", PERIOD)}),
                                   "earlier")
-    bag = DagBag(dag_folder=str(settings.PROJECT_ROOT / "dags"))
+    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
     simulator.clear_faults()
     run = bag.get_dag("collect_monthly").test(run_conf={"period": PERIOD, "units": ["TS05"]})
     assert run.state == "success"
 
-    html = (settings.data_dir() / "validation" / f"{PERIOD}.html").read_text("utf-8")
+    html = (paths.data_dir() / "validation" / f"{PERIOD}.html").read_text("utf-8")
     for unit in catalog.units_active_in(PERIOD):
         assert f"units/{unit.code}#m{PERIOD}" in html, f"{unit.code} missing from the month's report"
     ts05 = html.split(f"units/TS05#m{PERIOD}")[1].split("</tr>")[0]
     assert "第 1 版" in ts05, "the unit of this run, stored and shown"
-    assert (settings.data_dir() / "validation" / "checks" / f"{PERIOD}.html").is_file(), \
+    assert (paths.data_dir() / "validation" / "checks" / f"{PERIOD}.html").is_file(), \
         "this run's Great Expectations checks, kept apart"

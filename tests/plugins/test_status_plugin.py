@@ -13,12 +13,12 @@ import pytest
 from fastapi.testclient import TestClient
 
 import status_seed
-from county_reports import settings, status_page
+from county_reports import paths, status_page
 
 
 def _load_plugin():
     spec = importlib.util.spec_from_file_location(
-        "status_plugin", settings.PROJECT_ROOT / "plugins" / "county_reports_status.py")
+        "status_plugin", paths.PROJECT_ROOT / "plugins" / "county_reports_status.py")
     module = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(module)
     return module

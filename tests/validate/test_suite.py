@@ -8,7 +8,7 @@ import pytest
 import yaml
 from validate_helpers import clean_payload, received
 
-from county_reports import settings
+from county_reports import paths
 from county_reports.catalog import load_catalog
 from county_reports.config import ConfigError
 from county_reports.validate.model import REJECTED
@@ -27,7 +27,7 @@ NEW_RULE = {"code": "SIGNS_LE_HAZARDS_FIXED", "check": "le", "left": "ROAD_SIGNS
 def grown(tmp_path_factory):
     """A copy of include/config with one more indicator and one more rule."""
     folder = tmp_path_factory.mktemp("config")
-    shutil.copytree(settings.config_dir(), folder, dirs_exist_ok=True)
+    shutil.copytree(paths.config_dir(), folder, dirs_exist_ok=True)
     indicators = yaml.safe_load((folder / "indicators.yaml").read_text(encoding="utf-8"))
     indicators["indicators"].append(NEW)
     (folder / "indicators.yaml").write_text(yaml.safe_dump(indicators, allow_unicode=True), encoding="utf-8")
@@ -92,7 +92,7 @@ def test_a_new_indicator_is_checked_end_to_end(grown):
 
 
 def test_validation_yaml_is_checked_on_load(tmp_path):
-    shutil.copy(settings.config_dir() / "validation.yaml", tmp_path / "validation.yaml")
+    shutil.copy(paths.config_dir() / "validation.yaml", tmp_path / "validation.yaml")
     text = (tmp_path / "validation.yaml").read_text(encoding="utf-8")
     (tmp_path / "validation.yaml").write_text(text.replace("OUTLIER: warning", "OUTLIER: error"),
                                               encoding="utf-8")

@@ -1,6 +1,6 @@
 """The simulator profile: seed, latency, unit sizes and which (unit, month) misbehaves how.
 
-Read from ``include/config/simulator/profile.yaml`` (through ``settings.config_dir()``) and
+Read from ``include/config/simulator/profile.yaml`` (through ``paths.config_dir()``) and
 checked on load; a problem raises :class:`~county_reports.config.ConfigError` naming the file
 and the key, like every other config file of the project.
 """

@@ -5,11 +5,10 @@ import hashlib
 import json
 import math
 from datetime import datetime, timezone
-from pathlib import PurePosixPath
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from county_reports import periods
+from county_reports import paths, periods
 from county_reports.validate.model import Verdict
 
 
@@ -113,7 +112,7 @@ def arrival(verdict: Verdict, tz: str) -> tuple[datetime, datetime | None, datet
 
 def raw_path(sha256: str) -> str:
     """The archive path relative to the data dir (``raw/ab/<sha>``, as ``archive.path_for``)."""
-    return str(PurePosixPath("raw") / sha256[:2] / sha256)
+    return paths.raw_relative(sha256)
 
 
 def value_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]:

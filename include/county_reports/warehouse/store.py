@@ -1,6 +1,6 @@
 """The warehouse: every submission version, the current figures, the roster and the audit trail.
 
-One URL chooses the database (``settings.warehouse_url()``: SQLite by default, PostgreSQL in
+One URL chooses the database (``paths.warehouse_url()``: SQLite by default, PostgreSQL in
 production); the schema is created and upgraded by Alembic (``Warehouse.migrate()``).
 
 Versions, duplicates and supersession (``record_verdicts``):
@@ -39,7 +39,7 @@ from sqlalchemy import delete, func, insert, select, text, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, StatementError
 
-from county_reports import archive, messages, settings
+from county_reports import archive, messages, paths
 from county_reports.catalog import Catalog
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk, queries
@@ -93,7 +93,7 @@ class Warehouse:
     def __init__(self, url: str | None = None, *, timezone_name: str = "Asia/Shanghai",
                  clock: Callable[[], datetime] = utcnow, retries: int = 4, read_only: bool = False,
                  chunk_size: int = CHUNK_SIZE):
-        self.url = url or settings.warehouse_url()
+        self.url = url or paths.warehouse_url()
         self.read_only = read_only     # the database itself refuses writes (engine.make_engine)
         self.engine: Engine = make_engine(self.url, read_only=read_only)
         self.timezone = timezone_name      # for naive timestamps in verdicts (the bureau's clock)
