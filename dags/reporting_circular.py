@@ -26,6 +26,7 @@ import pendulum
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+from _alerts import SETTINGS as ADMINS  # noqa: E402
 from _alerts import deadline_alert, failure_notifier  # noqa: E402
 from airflow.sdk import Param, dag, task  # noqa: E402
 
@@ -41,53 +42,36 @@ from county_reports import admins  # noqa: E402
     dagrun_timeout=timedelta(hours=6),
     # 10:00 on the 8th: written and sent by the end of that day, or the admins are told.
     deadline=deadline_alert(timedelta(hours=14), "reporting_circular"),
-    dag_display_name="月度报表报送情况通报",
+    dag_display_name=ADMINS.dags.display_name["reporting_circular"],
     tags=["reports", "monthly"],
     doc_md=__doc__,
-    default_args={"owner": "县交通运输局办公室", "retries": 2, "retry_delay": timedelta(minutes=5),
+    default_args={"owner": ADMINS.dags.owner, "retries": 2, "retry_delay": timedelta(minutes=5),
                   "on_failure_callback": failure_notifier()},
     params={
         "period": Param(None, type=["null", "string"], pattern=r"^\d{4}-(0[1-9]|1[0-2])$",
-                        title="通报月份（YYYY-MM）", description="留空：上个月。"),
-        "send": Param(True, type="boolean", title="发送给各单位",
-                      description="勾选：通过电子邮件发送给各单位和管理员；不勾选：只生成文件。"),
+                        **ADMINS.dags.field("reporting_circular", "period")),
+        "send": Param(True, type="boolean", **ADMINS.dags.field("reporting_circular", "send")),
     },
 )
 def reporting_circular():
+    # Each task is one call into county_reports.circular_run.
     @task
     def write(params=None, logical_date=None, dag_run=None) -> dict:
         """The circular .docx and its counts, from the warehouse's completeness query."""
-        from county_reports import circular, mail, periods, paths
+        from county_reports import circular_run
         from county_reports.catalog import load_catalog
-        from county_reports.warehouse import Warehouse
 
-        catalog = load_catalog()
-        moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(catalog.bureau.timezone)
-        period = params.get("period") or periods.previous_month_of(moment, catalog.bureau.timezone)
-        with Warehouse() as warehouse:
-            warehouse.migrate()
-            built = circular.build(warehouse, catalog, period, paths.data_dir(), mail.load_settings(),
-                                   day=moment.date())
-        c = built["counts"]
-        print(f"{built['docx']}: {c['reported']}/{c['expected']} reported, on time {c['on_time']}, "
-              f"late {c['late']}, rejected {c['rejected']}, missing {c['missing']}")
-        return built
+        moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(load_catalog().bureau.timezone)
+        return circular_run.write(params, moment)
 
     @task(execution_timeout=admins.mail_timeout())
     def send(built: dict, params=None) -> dict:
         """To every active unit's registered addresses and the admins, once per month."""
         from _mail import smtp_sender
 
-        from county_reports import circular, mail, paths
-        from county_reports.catalog import load_catalog
+        from county_reports import circular_run
 
-        if not params.get("send", True):
-            print("Not sent (send: false).")
-            return {"status": "not_sent"}
-        cfg = mail.load_settings()
-        result = circular.send(built, load_catalog(), paths.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
-        print(f"Circular {result['status']}: {len(result['to'])} addresses")
-        return result
+        return circular_run.send(built, params, smtp_sender)
 
     send(write())
 

@@ -4,9 +4,10 @@
 Writes the bureau's summary from the warehouse and, **after an admin approves it**, sends it to
 the county office:
 
-- **half_year_report** — 08:00 on 10 July (Asia/Shanghai): 《{year}年上半年工作总结及下半年工作计划》
+- **half_year_report** — on its `report_day` at `run_at` (`include/config/reports.yaml`; shipped:
+  08:00 on 10 July, Asia/Shanghai): 《{year}年上半年工作总结及下半年工作计划》
   for that year's January–June;
-- **annual_report** — 08:00 on 15 January: 《{year}年工作总结及{year+1}年工作打算》 for the year before.
+- **annual_report** — likewise (shipped: 08:00 on 15 January): 《{year}年工作总结及{year+1}年工作打算》 for the year before.
 
 Steps: **check coverage** (how many unit-months were reported) → **render** the .docx in the
 GB/T 9704 layout, a `.figures.json` sidecar tracing every printed figure, and an .xlsx →
@@ -57,22 +58,28 @@ from county_reports import admins, approval, report_settings  # noqa: E402
 
 REPORTS = report_settings.load_settings()
 TEXTS = ADMINS.approval
-SCHEDULES = {
-    "half_year": ("half_year_report", "0 8 10 7 *", "上半年工作总结及下半年工作计划"),
-    "annual": ("annual_report", "0 8 15 1 *", "年度工作总结及下一年工作打算"),
-}
+DAG_IDS = {report_settings.HALF_YEAR: "half_year_report", report_settings.ANNUAL: "annual_report"}
+FORM = ADMINS.dags.field
 APPROVAL_TIMEOUT = timedelta(hours=REPORTS.approval_timeout_hours)
 # The run waits for the admin; after that, rendering again and delivering (with its retries) fit in 6 h.
 RUN_TIMEOUT = APPROVAL_TIMEOUT + timedelta(hours=6)
 
 
+def _refused(exc: Exception):
+    """A refusal is final: retrying the same run cannot change it."""
+    from airflow.sdk.exceptions import AirflowFailException
+
+    return AirflowFailException(str(exc))
+
+
 def make_report_dag(kind: str):
-    dag_id, cron, label = SCHEDULES[kind]
+    dag_id = DAG_IDS[kind]
 
     @dag(
         dag_id=dag_id,
-        dag_display_name=f"工作总结：{label}",
-        schedule=CronTriggerTimetable(cron, timezone="Asia/Shanghai"),
+        dag_display_name=ADMINS.dags.display_name[dag_id],
+        # The report day and hour of reports.yaml, every year.
+        schedule=CronTriggerTimetable(REPORTS.cron(kind), timezone="Asia/Shanghai"),
         start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Shanghai"),
         catchup=False,
         max_active_runs=1,
@@ -80,92 +87,50 @@ def make_report_dag(kind: str):
         deadline=deadline_alert(timedelta(days=REPORTS.delivery_due_days), "report"),
         tags=["reports", kind],
         doc_md=__doc__,
-        description=label,
-        default_args={"owner": "县交通运输局办公室", "retries": 1, "retry_delay": timedelta(minutes=5),
+        description=ADMINS.dags.description[dag_id],
+        default_args={"owner": ADMINS.dags.owner, "retries": 1, "retry_delay": timedelta(minutes=5),
                       "on_failure_callback": failure_notifier()},
         params={
             "year": Param(None, type=["null", "integer"], minimum=2000, maximum=2100,
-                          title="年度", description="留空：本次计划运行所对应的年度。"),
-            "dry_run": Param(False, type="boolean", title="只生成不报送",
-                             description="生成文件但不报送，也不请求审批。"),
-            "force_delivery": Param(False, type="boolean", title="强制再次报送",
-                                    description="即使本报告已报送过也再次报送（仍须审批）；县政府办会收到第二份。"),
-            "correction": Param(False, type="boolean", title="报送更正版",
-                                description="数据更正后报送更正版（更正）：经审批后报送，原件回执仍保留。"),
+                          **FORM("report_form", "year")),
+            "dry_run": Param(False, type="boolean", **FORM("report_form", "dry_run")),
+            "force_delivery": Param(False, type="boolean", **FORM("report_form", "force_delivery")),
+            "correction": Param(False, type="boolean", **FORM("report_form", "correction")),
         },
     )
     def report_dag():
+        # Each task is one call into county_reports.report_run; the run's moment, the admin's
+        # answer, Connections and hooks are Airflow's and are passed in.
         @task
         def check_coverage(params=None, logical_date=None, dag_run=None) -> dict:
             """How complete the span's reporting is, and what reports.yaml says to do about it."""
-            from airflow.sdk.exceptions import AirflowFailException
-
-            from county_reports import dispatch, summaries
+            from county_reports import report_run
             from county_reports.catalog import load_catalog
-            from county_reports.warehouse import Warehouse
 
-            import pendulum
-
-            catalog = load_catalog()
-            report_settings = summaries.load_settings()
+            tz = load_catalog().bureau.timezone
             # A run triggered without a logical date (API, CLI) has only run_after, a datetime.
-            moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(catalog.bureau.timezone)
-            year = params.get("year") or summaries.default_year(kind, moment.date())
-            plan = summaries.plan(kind, year, report_settings)  # the DAG's own kind, never a form field
-            with Warehouse() as warehouse:
-                warehouse.migrate()
-                cover = summaries.coverage(warehouse, catalog, plan, report_settings)
-                original = dispatch.previous_receipt(warehouse.engine, plan.kind, plan.year)
-            print(cover.reason)
-            if cover.action == "refuse":
-                raise AirflowFailException(f"Refused by reports.yaml (below_threshold: refuse): {cover.reason}")
-            if params.get("correction") and not original:
-                raise AirflowFailException(f"Nothing to correct: {plan.kind} {plan.year} was never delivered.")
-            due = summaries.last_deadline(catalog, plan)
-            today = pendulum.now(catalog.bureau.timezone).date()
-            return {"kind": plan.kind, "year": plan.year, "state_gap": cover.action == "state_gap",
-                    "rate": cover.rate, "span_open": today <= due, "last_deadline": due.isoformat(),
-                    "expected": cover.expected, "reported": cover.reported, "gaps": cover.gaps,
-                    "threshold": report_settings.threshold,
-                    "below": cover.rate is not None and cover.rate < report_settings.threshold,
-                    "delivered_receipt": original,
-                    "correction_of": original if params.get("correction") else None}
+            moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(tz)
+            try:
+                return report_run.check_coverage(kind, params, moment, pendulum.now(tz).date())
+            except report_run.ReportRefused as exc:
+                raise _refused(exc) from None
 
         @task
         def render(checked: dict) -> dict:
             """Write the .docx, the figure sidecar and the workbook."""
-            from county_reports import paths, summaries
-            from county_reports.catalog import load_catalog
-            from county_reports.warehouse import Warehouse
+            from county_reports import report_run
 
-            catalog = load_catalog()
-            plan = summaries.plan(checked["kind"], checked["year"], summaries.load_settings())
-            with Warehouse() as warehouse:
-                built = summaries.build(warehouse, catalog, plan,
-                                        paths.reports(plan.year),
-                                        state_gap=checked["state_gap"])
-            print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
-            return built
+            return report_run.render(checked)
 
         @task.branch
         def request_approval(built: dict, checked: dict, params=None, dag_run=None, ti=None) -> list[str]:
             """Decide whether an admin must approve, and write what the admin will read."""
-            from county_reports import deliver as delivery
-            from county_reports.catalog import load_catalog
+            from county_reports import report_run
 
-            again = params["force_delivery"] or checked["correction_of"]
-            if params["dry_run"] or (checked["span_open"] and not params["force_delivery"]) \
-                    or (checked["delivered_receipt"] and not again):
-                return ["deliver"]                   # nothing will be sent: nothing to approve
-            # A run whose logical date lies long before its start is a catch-up (e.g. right after unpausing).
-            late = approval.is_late(dag_run.logical_date, pendulum.now("UTC"), REPORTS)
-            why = approval.reasons(REPORTS, checked, late=late, correction=bool(checked["correction_of"]))
-            if not why:
-                print("No approval needed (reports.yaml approval: none, coverage above the threshold).")
+            asked = report_run.approval_request(built, checked, params, scheduled=dag_run.logical_date,
+                                                now=pendulum.now("UTC"), texts=TEXTS, ui_url=ADMINS.ui_url)
+            if asked is None:
                 return ["deliver"]
-            asked = approval.request(load_catalog(), TEXTS, checked, built, why=why, ui_url=ADMINS.ui_url,
-                                     recipient=delivery.load_settings().recipient,
-                                     correction_of=checked["correction_of"])
             ti.xcom_push(key="request", value=asked)
             print(f"Waiting for an admin: {ADMINS.ui_url}/dags/{dag_run.dag_id}/runs/{dag_run.run_id}"
                   f"/tasks/approve/required_actions\n{asked['body']}")
@@ -173,7 +138,7 @@ def make_report_dag(kind: str):
 
         approve = HITLOperator(
             task_id="approve",
-            task_display_name="审批",
+            task_display_name=TEXTS["task_name"],
             subject="{{ ti.xcom_pull(task_ids='request_approval', key='request')['subject'] }}",
             body="{{ ti.xcom_pull(task_ids='request_approval', key='request')['body'] }}",
             options=[TEXTS["approve"], TEXTS["reject"]],
@@ -191,49 +156,20 @@ def make_report_dag(kind: str):
         @task(retries=3, retry_delay=timedelta(minutes=15), execution_timeout=admins.delivery_timeout(),
               trigger_rule="none_failed_min_one_success")
         def deliver(built: dict, checked: dict, params=None, ti=None, run_id=None) -> dict:
-            """Send the approved document to the county office once, and record the receipt."""
-            from airflow.sdk.exceptions import AirflowFailException
+            """Send the approved document to the county office once, and record the receipt.
+            A failed delivery raises and is retried: the office may be back in 15 minutes."""
             from _connections import token
             from _mail import smtp_sender
 
-            from county_reports import dispatch, paths
-            from county_reports.catalog import load_catalog
-            from county_reports.warehouse import Warehouse
+            from county_reports import report_run
 
-            if params["dry_run"]:
-                print(f"Dry run: {built['docx']} rendered, not delivered.")
-                return {"status": "dry_run"}
-            if checked["span_open"] and not params["force_delivery"]:
-                # An early look must not become the delivered report (and block the real one).
-                print(f"Not delivered: the last reports of the span are due {checked['last_deadline']}; "
-                      f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
-                return {"status": "span_open"}
             asked = ti.xcom_pull(task_ids="request_approval", key="request")
-            decision = approval.decide(asked, ti.xcom_pull(task_ids="approve") if asked else None, TEXTS)
-            with Warehouse() as warehouse:
-                if asked:
-                    approval.record(warehouse.engine, kind=built["kind"], year=built["year"], run_id=run_id,
-                                    action="approved" if decision.delivers else decision.action,
-                                    note=decision.note, by=decision.by, at=decision.at, docx=built["docx"],
-                                    why=asked["why"])
-                print(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
-                      + (f": {decision.note}" if decision.note else ""))
-                if decision.action == approval.NOT_CONFIRMED:
-                    raise AirflowFailException("Approved without confirming the coverage gap (确认缺报情况): "
-                                               f"nothing sent; {built['docx']} is kept.")
-                if not decision.delivers:
-                    print(f"Not delivered; the draft is kept: {built['docx']}")
-                    return {"status": decision.action, "reason": decision.note}
-                result = dispatch.send(built, load_catalog(), warehouse, decision=decision,
-                                       force=params["force_delivery"], correction_of=checked["correction_of"],
-                                       data_dir=paths.data_dir(), run_id=run_id, token_lookup=token,
-                                       smtp_sender=smtp_sender, state_gap=checked["state_gap"])
-            print(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"
-                  + (f"; {result['note']}" if result.get("note") else "") + f"; delivered copy {result['kept']}")
-            if result["status"] == "failed":
-                # Retryable: the office may be back in 15 minutes; the run shows failed if not.
-                raise RuntimeError(f"Delivery failed after {result['attempts']} attempts: {result['error']}")
-            return result
+            try:
+                return report_run.deliver(built, checked, params, asked=asked,
+                                          answer=ti.xcom_pull(task_ids="approve") if asked else None,
+                                          texts=TEXTS, run_id=run_id, token_lookup=token, smtp_sender=smtp_sender)
+            except report_run.ReportRefused as exc:
+                raise _refused(exc) from None
 
         checked = check_coverage()
         built = render(checked)
@@ -246,5 +182,5 @@ def make_report_dag(kind: str):
     return report_dag()
 
 
-for _kind in SCHEDULES:
+for _kind in report_settings.KINDS:
     make_report_dag(_kind)

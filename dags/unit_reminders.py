@@ -27,6 +27,7 @@ import pendulum
 _HERE = str(Path(__file__).resolve().parent)
 if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
+from _alerts import SETTINGS as ADMINS  # noqa: E402
 from _alerts import deadline_alert, failure_notifier  # noqa: E402
 from airflow.sdk import Param, dag, task  # noqa: E402
 
@@ -42,40 +43,26 @@ from county_reports import admins  # noqa: E402
     dagrun_timeout=timedelta(hours=6),
     # 09:00 daily: reminders out by noon, or the admins are told.
     deadline=deadline_alert(timedelta(hours=3), "unit_reminders"),
-    dag_display_name="报送提醒与督办",
+    dag_display_name=ADMINS.dags.display_name["unit_reminders"],
     tags=["collection", "daily"],
     doc_md=__doc__,
-    default_args={"owner": "县交通运输局办公室", "retries": 2, "retry_delay": timedelta(minutes=5),
+    default_args={"owner": ADMINS.dags.owner, "retries": 2, "retry_delay": timedelta(minutes=5),
                   "on_failure_callback": failure_notifier()},
     params={"day": Param(None, type=["null", "string"], pattern=r"^\d{4}-\d{2}-\d{2}$",
-                         title="按此日期执行（YYYY-MM-DD）", description="留空：今天。")},
+                         **ADMINS.dags.field("unit_reminders", "day"))},
 )
 def unit_reminders():
     @task(execution_timeout=admins.mail_timeout())
     def remind(params=None, logical_date=None, dag_run=None) -> dict:
         """Reminders before each unit's deadline; the admins' list of units overdue."""
-        from datetime import date
-
         from _connections import token
         from _mail import smtp_sender
 
-        from county_reports import mail, reminders, paths
+        from county_reports import reminder_run
         from county_reports.catalog import load_catalog
-        from county_reports.warehouse import Warehouse
 
-        catalog, cfg = load_catalog(), mail.load_settings()
-        moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(catalog.bureau.timezone)
-        day = date.fromisoformat(params["day"]) if params.get("day") else moment.date()
-        period = reminders.period_due_in(day)
-        with Warehouse() as warehouse:
-            warehouse.migrate()
-            done = warehouse.completeness(catalog, [period])
-        result = reminders.run(day, catalog, done, paths.data_dir(), cfg,
-                               send=smtp_sender(cfg.smtp_conn_id), token_lookup=token)
-        print(f"{day} ({period}): reminded {', '.join(result['reminded']) or '—'}; "
-              f"admins told about {', '.join(result['escalated']) or '—'}"
-              + (f"; reminders NOT delivered (tried tomorrow): {', '.join(result['failed'])}" if result["failed"] else ""))
-        return result
+        moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(load_catalog().bureau.timezone)
+        return reminder_run.remind(params, moment, smtp_sender=smtp_sender, token=token)
 
     remind()
 

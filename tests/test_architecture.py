@@ -51,6 +51,7 @@ STAGES: dict[str, str] = {
     "mailbox": "collect",              # templates by e-mail → inbox or quarantine
     "ledger": "collect",               # the collection ledger
     "reminders": "collect",            # before the deadline, to units with nothing accepted
+    "reminder_run": "store",           # unit_reminders' task: who has reported (warehouse) → reminders
     # ---- validate: judging what arrived and telling the unit
     "validate.*": "validate",
     "notify": "validate",              # validation feedback back to the unit (HTTP / feedback file)
@@ -65,13 +66,19 @@ STAGES: dict[str, str] = {
     "counties": "render",              # many counties' summaries from one warehouse
     "circular": "render",              # the monthly reporting circular (.docx)
     "status_page": "render",           # the admins' status pages (HTML from the warehouse)
+    "circular_run": "render",          # reporting_circular's tasks: write the circular, mail it
     # ---- deliver: the approval gate, sending, and what happens after sending
     "approval": "deliver",             # the gate before a summary leaves
     "required_actions": "deliver",     # answering that gate through Airflow's REST API
     "deliver": "deliver",
+    "delivery_channels": "deliver",    # HTTP, SMTP, folder: one attempt each
     "delivery_config": "deliver",
     "dispatch": "deliver",             # the report DAGs' last step
     "corrections": "deliver",          # late figures vs. what was delivered
+    "report_run": "deliver",           # the report DAGs' tasks: coverage, render, approval, delivery
+    # collect_monthly's tasks, collection to the late-correction check: it reaches every stage,
+    # so it sits at the end of the flow (no stage imports it)
+    "collection_run": "deliver",
 }
 # Outside the flow: entry points and tools that may use every stage. The simulator plays the units
 # (the far side of the protocol) for the demo and the tests: it is a test tool, not a stage, so it

@@ -19,17 +19,34 @@ from county_reports.config import ConfigError, fill_env, read_config_file
 
 FILE = "admins.yaml"
 MAILS = ("task_failed", "approval_timeout", "deadline_missed", "correction")
-APPROVAL_TEXTS = ("subject", "approve", "reject", "note_title", "note_description", "gap_title",
+APPROVAL_TEXTS = ("subject", "task_name", "approve", "reject", "note_title", "note_description", "gap_title",
                   "gap_description", "correction", "intro", "coverage", "below", "missing",
                   "none_missing", "behind", "none_behind", "draft", "why")
 REASONS = ("required", "below_threshold", "late_run", "correction")
 DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders")
+# Every DAG's display name, and the fields of its Trigger form (dags: in admins.yaml).
+DAG_FORMS = {"collect_monthly": ("period", "through", "units"), "unit_reminders": ("day",),
+             "reporting_circular": ("period", "send"), "half_year_report": (), "annual_report": ()}
+REPORT_FORM = ("year", "dry_run", "force_delivery", "correction")
 
 
 @dataclass(frozen=True)
 class Mail:
     subject: str
     body: str
+
+
+@dataclass(frozen=True)
+class DagTexts:
+    """What the Airflow UI shows of the DAGs: owner, display names, the Trigger forms' fields."""
+    owner: str
+    display_name: dict[str, str]
+    description: dict[str, str]
+    forms: dict[str, dict[str, dict[str, str]]]   # DAG (or "report_form") → field → title, description
+
+    def field(self, form: str, name: str) -> dict[str, str]:
+        """``title`` and ``description`` of one form field, to pass to Airflow's ``Param``."""
+        return dict(self.forms[form][name])
 
 
 @dataclass(frozen=True)
@@ -42,6 +59,7 @@ class AdminSettings:
     mail: dict[str, Mail]
     deadline_text: dict[str, str]
     approval: dict[str, Any]
+    dags: DagTexts
 
     @property
     def addresses(self) -> list[str]:
@@ -85,7 +103,27 @@ def load_settings(config_dir: Path | None = None) -> AdminSettings:
     if approval["approve"] == approval["reject"]:
         raise ConfigError(FILE, "approval.reject", "must differ from approval.approve")
     return AdminSettings(tuple(admins), _text(data, "smtp_conn_id"), sender, collection_due, ui_url,
-                         mail, deadline_text, approval)
+                         mail, deadline_text, approval, _dag_texts(_mapping(data.get("dags"), "dags")))
+
+
+def _dag_texts(data: dict) -> DagTexts:
+    names, descriptions, forms = {}, {}, {}
+    for dag_id, fields in DAG_FORMS.items():
+        entry = _mapping(data.get(dag_id), f"dags.{dag_id}")
+        names[dag_id] = _text(entry, "display_name", f"dags.{dag_id}.")
+        if not fields:
+            descriptions[dag_id] = _text(entry, "description", f"dags.{dag_id}.")
+        forms[dag_id] = _form(entry.get("form"), f"dags.{dag_id}.form", fields)
+    forms["report_form"] = _form(data.get("report_form"), "dags.report_form", REPORT_FORM)
+    return DagTexts(_text(data, "owner", "dags."), names, descriptions, forms)
+
+
+def _form(data: Any, key: str, fields: tuple[str, ...]) -> dict[str, dict[str, str]]:
+    if not fields:
+        return {}
+    data = _mapping(data, key)
+    return {name: {part: _text(_mapping(data.get(name), f"{key}.{name}"), part, f"{key}.{name}.")
+                   for part in ("title", "description")} for name in fields}
 
 
 def _mapping(value: Any, key: str) -> dict:

@@ -1,0 +1,212 @@
+"""A run of ``collect_monthly``, task by task: what each task of the DAG does, as plain Python.
+
+The DAG file wires these functions together and passes in what only Airflow has (the IMAP
+client, the SMTP sender, the token lookup, the run id and try number); each function here is one
+task's body and returns what the task hands on (plain, JSON-able values for XCom). The lines a
+task prints go to its log: they are what the admin reads in the run's grid.
+
+It reaches every stage from collection to the late-correction check (deliver), so it sits at the
+end of the flow; no stage imports it.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable, Sequence
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from county_reports import paths, periods
+from county_reports.catalog import Catalog, load_catalog
+
+
+def months_of(params: dict, moment: datetime, catalog: Catalog) -> list[str]:
+    """The months a run collects: the form's 采集月份 … 截至月份, or the month before the run."""
+    return periods.requested(params.get("period"), params.get("through"), moment, catalog.bureau.timezone)
+
+
+def flatten(batches: Sequence[Sequence[dict]]) -> list[dict]:
+    """Mapped results in order. Indexing up to len() avoids the lazy sequence probing one past
+    the end, which the task SDK logs as an (harmless but alarming) "XCom not found" error."""
+    return [o for i in range(len(batches)) for o in batches[i]]
+
+
+def safe_name(run_id: str | None) -> str:
+    """A run id as a folder name."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in (run_id or "manual"))
+
+
+# --------------------------------------------------------------------------- collect
+
+
+def fetch_mail(params: dict, moment: datetime, *, has_mailbox: Callable[[str], bool], imap_client,
+               smtp_sender: Callable[[str], Callable], data_dir: Path | None = None) -> dict[str, int]:
+    """Templates e-mailed to the bureau's mailbox into the inbox; anything else quarantined and
+    the admins told. ``imap_client(conn_id)`` is a context manager yielding a logged-in client."""
+    from county_reports import mail, mailbox
+
+    catalog, cfg, data = load_catalog(), mail.load_settings(), data_dir or paths.data_dir()
+    if not has_mailbox(cfg.imap_conn_id):
+        print(f"No mailbox configured (Connection {cfg.imap_conn_id}): e-mail channel skipped.")
+        return {}
+    with imap_client(cfg.imap_conn_id) as client:
+        fetched = mailbox.fetch(client, catalog, data, months_of(params, moment, catalog), cfg)
+    send = smtp_sender(cfg.smtp_conn_id)
+    mailbox.notify_admins(data, cfg, send)
+    mailbox.tell_senders(catalog, data, cfg, send)
+    print(mailbox.summary(fetched))
+    return {o: sum(e.outcome == o for e in fetched) for o in {e.outcome for e in fetched}}
+
+
+def plan(params: dict, moment: datetime, data_dir: Path | None = None) -> list[dict]:
+    """Which months and which units, cut into batches for the mapped pulls."""
+    from county_reports import collect
+
+    catalog = load_catalog()
+    months = months_of(params, moment, catalog)
+    settings = collect.load_settings()
+    batches = collect.plan_pulls(catalog, {month: [u.code for u in collect.select_units(
+        catalog, month, params.get("units") or None)] for month in months}, settings)
+    print(f"Collecting {', '.join(months)}: {sum(len(b['units']) for b in batches)} unit-months "
+          f"in {len(batches)} batches.")
+    for month in months:
+        strays = collect.unexpected_inbox_files(data_dir or paths.data_dir(), catalog, month)
+        if strays:
+            print(f"WARNING: inbox files for {month} from no unit expected that month (not read): "
+                  f"{', '.join(p.name for p in strays)}")
+    return batches
+
+
+def pull(batch: dict, token: Callable[[str], str | None], record_as: tuple[str | None, int],
+         data_dir: Path | None = None) -> list[dict]:
+    """Pull one batch of units concurrently; never fails for a unit's fault."""
+    from county_reports import collect
+
+    catalog = load_catalog()
+    units = [catalog.unit_by_code[c] for c in batch["units"]]
+    # Looked up once, here, not from the pulling threads; a unit without one fails alone.
+    tokens = {unit.token_conn_id: token(unit.token_conn_id) for unit in units}
+    return collect.pull_batch(catalog, batch["period"], batch["units"], data_dir=data_dir or paths.data_dir(),
+                              token_lookup=tokens.get, settings=collect.load_settings(), record_as=record_as)
+
+
+# --------------------------------------------------------------------------- validate and store
+
+
+def validate(outcome_batches: Sequence[Sequence[dict]], run_id: str | None,
+             data_dir: Path | None = None) -> dict[str, Any]:
+    """Great Expectations, one run per month over every unit's values; verdicts to files."""
+    from county_reports import ledger
+    from county_reports.validate import intake
+    from county_reports.warehouse import Warehouse
+
+    catalog, data = load_catalog(), data_dir or paths.data_dir()
+    outcomes = flatten(outcome_batches)
+    ledger.record(data, outcomes, run_id)
+    months = sorted({o["period"] for o in outcomes})
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        history = warehouse.history(None, intake.history_periods(months))
+    files = intake.validate_outcomes(outcomes, catalog, data, history=history,
+                                     docs_dir=paths.validation_checks(data),
+                                     out_dir=paths.verdicts(safe_name(run_id), data))
+    print(f"Validated {len(files)} month(s); this run's checks in {paths.validation_checks(data)}")
+    return {"months": months, "verdict_files": files, "not_received": intake.not_received(outcomes)}
+
+
+def verdicts_of(validated: dict) -> list:
+    from county_reports.validate.model import read_verdicts
+
+    return [v for path in validated["verdict_files"] for v in read_verdicts(path)]
+
+
+def store(validated: dict, run_id: str | None) -> list[dict]:
+    """Versioned submissions, values, narratives, issues and audit rows in the warehouse."""
+    from county_reports.validate.model import read_verdicts
+    from county_reports.warehouse import Warehouse
+
+    stored, failures = [], []
+    with Warehouse() as warehouse:
+        warehouse.sync_roster(load_catalog(), run_id)
+        for path in validated["verdict_files"]:
+            done, failed = warehouse.record_each(read_verdicts(path), run_id)   # each unit alone
+            stored, failures = stored + done, failures + failed
+        for row in validated["not_received"]:
+            warehouse.record_not_received(row["unit"], row["period"], row["status"], row["reason"], run_id)
+    new = sum(r["outcome"] == "new" for r in stored)
+    print(f"Stored {new} new submission versions, {len(stored) - new} unchanged duplicates.")
+    for f in failures:
+        print(f"WARNING: {f['unit']} {f['period']} NOT stored: {f['reason']}")
+    return [{k: r[k] for k in ("unit", "period", "submission_id", "outcome", "status")} for r in stored]
+
+
+# --------------------------------------------------------------------------- tell the units
+
+
+def notify(validated: dict, stored: list[dict], run_id: str | None, token: Callable[[str], str | None],
+           data_dir: Path | None = None) -> dict[str, Any]:
+    """Tell every rejected or warned unit, once per version; undelivered feedback is tried again."""
+    from county_reports import notify as feedback_out
+    from county_reports.warehouse import Warehouse
+
+    ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
+    with Warehouse() as warehouse:
+        result = feedback_out.send_all(warehouse, load_catalog(), verdicts_of(validated), ids, token_for=token,
+                                       data_dir=data_dir or paths.data_dir(), run_id=run_id)
+    print(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
+    if result["failed"]:
+        print(f"Feedback NOT delivered (tried again next run): {', '.join(result['failed'])}")
+    return {"sent": len(result["sent"]), "failed": result["failed"]}
+
+
+def reply_mail(validated: dict, smtp_sender: Callable[[str], Callable],
+               data_dir: Path | None = None) -> dict[str, Any]:
+    """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
+    from county_reports import mail, notify as feedback_out
+
+    cfg = mail.load_settings()
+    result = feedback_out.reply_by_mail(verdicts_of(validated), load_catalog(), data_dir or paths.data_dir(),
+                                        cfg, smtp_sender(cfg.smtp_conn_id))
+    print(f"Replies sent: {', '.join(result['sent']) or '—'}"
+          + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
+    return result
+
+
+# --------------------------------------------------------------------------- the admin's view
+
+
+def summarise(outcome_batches: Sequence[Sequence[dict]], validated: dict, notified: dict,
+              data_dir: Path | None = None) -> dict[str, Any]:
+    """The admin's one-screen view: every unit's outcome, the verdicts, the reporting rate; the
+    months' validation reports rebuilt over every unit in the warehouse."""
+    from county_reports import ledger, status_page
+    from county_reports.validate import feedback
+    from county_reports.warehouse import Warehouse
+
+    catalog = load_catalog()
+    print(ledger.outcome_table(flatten(outcome_batches), catalog))
+    verdicts = verdicts_of(validated)
+    print("\n".join(feedback.summary_lines(verdicts, catalog)))
+    with Warehouse() as warehouse:
+        rates = warehouse.reporting_rate(catalog, validated["months"])
+        status_page.write_validation_reports(warehouse, catalog, validated["months"],
+                                             paths.validation(data_dir))
+    print(rates.to_string(index=False))
+    return {"months": validated["months"], "feedback": notified,
+            "statuses": {s: sum(v.status == s for v in verdicts) for s in {v.status for v in verdicts}}}
+
+
+def check_corrections(stored: list[dict], email_admins: Callable[[str, str], None], mail_template,
+                      data_dir: Path | None = None) -> list[dict]:
+    """New figures for a month a delivered summary covers: which report, which printed figures;
+    each notice e-mailed to the admins (``mail_template``: admins.yaml ``mail.correction``)."""
+    from county_reports import corrections, report_settings
+    from county_reports.warehouse import Warehouse
+
+    with Warehouse() as warehouse:
+        notices = corrections.check(warehouse, load_catalog(), stored, data_dir or paths.data_dir(),
+                                    report_settings.load_settings())
+    for notice in notices:
+        print("\n".join(notice.log_lines()))
+        email_admins(*notice.mail(mail_template))
+    print(f"{len(notices)} delivered report(s) affected by this run's new figures.")
+    return [n.as_dict() for n in notices]

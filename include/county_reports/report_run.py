@@ -1,0 +1,139 @@
+"""A run of ``half_year_report`` / ``annual_report``, task by task, as plain Python.
+
+check_coverage → render → approval_request → (an admin answers in Airflow) → deliver. The DAG
+file passes in what only Airflow has (the run's moment, the admin's answer, the token lookup,
+the SMTP sender) and maps :class:`ReportRefused` to a failure that is not retried. The policy
+lives here: a dry run or a span still open renders but sends nothing (an early look must not
+become the delivered report and block the real one); a delivered report is sent again only when
+forced or as a correction; below the threshold the admin must confirm the gap.
+"""
+from __future__ import annotations
+
+from collections.abc import Callable
+from datetime import date, datetime
+from pathlib import Path
+from typing import Any
+
+from county_reports import approval, paths, report_settings
+from county_reports.catalog import load_catalog
+
+
+class ReportRefused(Exception):
+    """The run stops and sends nothing; running it again unchanged cannot help."""
+
+
+class DeliveryFailed(RuntimeError):
+    """Every delivery attempt failed; the office may be back later (worth a retry)."""
+
+
+def check_coverage(kind: str, params: dict, moment: datetime, today: date) -> dict[str, Any]:
+    """How complete the span's reporting is, and what reports.yaml says to do about it.
+
+    ``moment``: the run's logical date (or, triggered without one, when it was asked to run), in
+    the bureau's time zone; ``today``: the bureau's today (is the span's last deadline past?)."""
+    from county_reports import dispatch, summaries
+    from county_reports.warehouse import Warehouse
+
+    catalog, settings = load_catalog(), report_settings.load_settings()
+    year = params.get("year") or summaries.default_year(kind, moment.date())
+    plan = summaries.plan(kind, year, settings)  # the DAG's own kind, never a form field
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        cover = summaries.coverage(warehouse, catalog, plan, settings)
+        original = dispatch.previous_receipt(warehouse.engine, plan.kind, plan.year)
+    print(cover.reason)
+    if cover.action == "refuse":
+        raise ReportRefused(f"Refused by reports.yaml (below_threshold: refuse): {cover.reason}")
+    if params.get("correction") and not original:
+        raise ReportRefused(f"Nothing to correct: {plan.kind} {plan.year} was never delivered.")
+    due = summaries.last_deadline(catalog, plan)
+    return {"kind": plan.kind, "year": plan.year, "state_gap": cover.action == "state_gap",
+            "rate": cover.rate, "span_open": today <= due, "last_deadline": due.isoformat(),
+            "expected": cover.expected, "reported": cover.reported, "gaps": cover.gaps,
+            "threshold": settings.threshold,
+            "below": cover.rate is not None and cover.rate < settings.threshold,
+            "delivered_receipt": original,
+            "correction_of": original if params.get("correction") else None}
+
+
+def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
+    """Write the .docx, the figure sidecar and the workbook in ``{data}/reports/{year}/``."""
+    from county_reports import summaries
+    from county_reports.warehouse import Warehouse
+
+    plan = summaries.plan(checked["kind"], checked["year"], report_settings.load_settings())
+    with Warehouse() as warehouse:
+        built = summaries.build(warehouse, load_catalog(), plan, paths.reports(plan.year, data_dir),
+                                state_gap=checked["state_gap"])
+    print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
+    return built
+
+
+def held_back(checked: dict, params: dict) -> str | None:
+    """Why this run sends nothing whatever the admin says: ``dry_run``, ``span_open``, or None."""
+    if params.get("dry_run"):
+        return "dry_run"
+    if checked["span_open"] and not params.get("force_delivery"):
+        return "span_open"
+    return None
+
+
+def approval_request(built: dict, checked: dict, params: dict, *, scheduled: datetime | None,
+                     now: datetime, texts: dict, ui_url: str) -> dict[str, str] | None:
+    """What the admin is asked (subject, body, reasons), or None when nothing waits for an admin."""
+    from county_reports import delivery_config
+
+    again = params.get("force_delivery") or checked["correction_of"]
+    if held_back(checked, params) or (checked["delivered_receipt"] and not again):
+        return None                          # nothing will be sent: nothing to approve
+    settings = report_settings.load_settings()
+    # A run whose logical date lies long before its start is a catch-up (e.g. right after unpausing).
+    why = approval.reasons(settings, checked, late=approval.is_late(scheduled, now, settings),
+                           correction=bool(checked["correction_of"]))
+    if not why:
+        print("No approval needed (reports.yaml approval: none, coverage above the threshold).")
+        return None
+    return approval.request(load_catalog(), texts, checked, built, why=why, ui_url=ui_url,
+                            recipient=delivery_config.load_settings().recipient,
+                            correction_of=checked["correction_of"])
+
+
+def deliver(built: dict, checked: dict, params: dict, *, asked: dict | None, answer: dict | None,
+            texts: dict, run_id: str | None, token_lookup: Callable[[str], str | None] | None,
+            smtp_sender: Callable | None, data_dir: Path | None = None) -> dict[str, Any]:
+    """Send the approved document to the county office once, and record the decision and receipt.
+
+    ``asked``: the approval request (None when none was made); ``answer``: the admin's response."""
+    from county_reports import dispatch
+    from county_reports.warehouse import Warehouse
+
+    held = held_back(checked, params)
+    if held:
+        print(f"Dry run: {built['docx']} rendered, not delivered." if held == "dry_run" else
+              f"Not delivered: the last reports of the span are due {checked['last_deadline']}; "
+              f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
+        return {"status": held}
+    decision = approval.decide(asked, answer if asked else None, texts)
+    with Warehouse() as warehouse:
+        if asked:
+            approval.record(warehouse.engine, kind=built["kind"], year=built["year"], run_id=run_id,
+                            action="approved" if decision.delivers else decision.action,
+                            note=decision.note, by=decision.by, at=decision.at, docx=built["docx"],
+                            why=asked["why"])
+        print(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
+              + (f": {decision.note}" if decision.note else ""))
+        if decision.action == approval.NOT_CONFIRMED:
+            raise ReportRefused("Approved without confirming the coverage gap (确认缺报情况): "
+                                f"nothing sent; {built['docx']} is kept.")
+        if not decision.delivers:
+            print(f"Not delivered; the draft is kept: {built['docx']}")
+            return {"status": decision.action, "reason": decision.note}
+        result = dispatch.send(built, load_catalog(), warehouse, decision=decision,
+                               force=bool(params.get("force_delivery")), correction_of=checked["correction_of"],
+                               data_dir=data_dir or paths.data_dir(), run_id=run_id, token_lookup=token_lookup,
+                               smtp_sender=smtp_sender, state_gap=checked["state_gap"])
+    print(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"
+          + (f"; {result['note']}" if result.get("note") else "") + f"; delivered copy {result['kept']}")
+    if result["status"] == "failed":
+        raise DeliveryFailed(f"Delivery failed after {result['attempts']} attempts: {result['error']}")
+    return result
