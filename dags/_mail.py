@@ -20,7 +20,9 @@ def smtp_sender(conn_id: str):
         from airflow.providers.smtp.hooks.smtp import SmtpHook
 
         with SmtpHook(smtp_conn_id=conn_id) as hook:
-            # The hook's send_email_smtp builds its own MIME; ours is complete, so send it as is.
+            # Private, on purpose: the provider (smtp 3.2) has no public call that sends a finished
+            # message — send_email_smtp builds its own MIME and would drop our Message-ID (the
+            # idempotency key), In-Reply-To and RFC 2231 names; get_conn() returns the hook itself.
             hook._smtp_client.send_message(message)
         return str(message["Message-ID"])
     return send
