@@ -40,6 +40,7 @@ def test_the_shipped_file_loads():
     ({"ui_url": "airflow.local"}, "ui_url"),
     ({"mail": {"task_failed": {"subject": "x", "body": "y"}}}, "mail.approval_timeout"),
     ({"approval": {"approve": "批准"}}, "approval.subject"),
+    ({"dags": {"collect_monthly": {}}}, "dags.collect_monthly.display_name"),
 ])
 def test_mistakes_name_the_file_and_key(config, changes, key):
     edit(config, **changes)
@@ -66,3 +67,15 @@ def test_time_limits_follow_the_config(config):
     path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     assert admins.delivery_timeout(config) > base > timedelta(minutes=5)
     assert admins.feedback_timeout(3000) > admins.feedback_timeout(17)
+
+
+def test_the_dags_labels_and_forms_come_from_the_file(config):
+    texts = admins.load_settings().dags
+    assert texts.owner == "县交通运输局办公室"
+    assert texts.display_name["half_year_report"] == "工作总结：上半年工作总结及下半年工作计划"
+    assert texts.field("collect_monthly", "period") == {"title": "采集月份（YYYY-MM）", "description": "留空：上个月。"}
+    data = yaml.safe_load((config / "admins.yaml").read_text(encoding="utf-8"))
+    del data["dags"]["report_form"]["correction"]["description"]
+    edit(config, dags=data["dags"])
+    with pytest.raises(ConfigError, match="admins.yaml: dags.report_form.correction.description: missing"):
+        admins.load_settings(config)

@@ -30,6 +30,7 @@ CASES = [
     ("delivery.yaml", lambda d: d.update(channel="https"), "delivery.yaml", "channel"),
     ("reports.yaml", lambda d: d.update(below_threshold="refused"), "reports.yaml", "below_threshold"),
     ("reports.yaml", lambda d: d["half_year"].update(report_day="07-32"), "reports.yaml", "half_year.report_day"),
+    ("reports.yaml", lambda d: d["annual"].update(run_at="8 o'clock"), "reports.yaml", "annual.run_at"),
     ("validation.yaml", lambda d: d["checks"].update(BOUNDS="eror"), "validation.yaml", "checks"),
     ("wording.yaml", lambda d: d["opening"].update(headline_indicators=["INV_TOTALS"]),
      "wording.yaml", "opening.headline_indicators"),

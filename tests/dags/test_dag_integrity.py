@@ -125,3 +125,15 @@ def test_trigger_forms_are_in_chinese_and_report_dags_render_their_own_kind(dagb
     codes = [u.code for u in catalog.units]
     assert units["type"] == "array" and units["items"]["enum"] == codes and units["examples"] == codes
     assert units["values_display"]["TS03"] == f"TS03 {catalog.unit_by_code['TS03'].name}"
+
+
+def test_report_dags_are_scheduled_by_reports_yaml_and_labelled_by_admins_yaml(dagbag):
+    from county_reports import admins, report_settings
+
+    reports, texts = report_settings.load_settings(), admins.load_settings().dags
+    for kind, dag_id in (("half_year", "half_year_report"), ("annual", "annual_report")):
+        dag = dagbag.dags[dag_id]
+        assert dag.timetable.expression == reports.cron(kind), dag_id
+        assert dag.dag_display_name == texts.display_name[dag_id]
+    for dag_id, dag in dagbag.dags.items():
+        assert {t.owner for t in dag.tasks} == {texts.owner}, dag_id

@@ -1,0 +1,41 @@
+"""reporting_circular's tasks as plain Python: the month from the run's moment, the circular
+written from a seeded warehouse, and sent (or not) through a real SMTP server."""
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from county_reports import circular_run, deliver, paths
+from county_reports.simulator.seeding import accepted_verdicts
+from county_reports.warehouse import Warehouse
+
+MOMENT = pendulum.datetime(2025, 7, 8, 10, tz="Asia/Shanghai")
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch, catalog):
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        warehouse.sync_roster(catalog, "test")
+        warehouse.record_verdicts(accepted_verdicts(catalog, "2025-06", "2025-06", skip={("TS01", "2025-06")}),
+                                  "test")
+    return tmp_path / "data"
+
+
+def test_the_circular_of_the_month_before_written_then_sent_once(data, smtp_inbox, capsys):
+    built = circular_run.write({}, MOMENT)
+    assert built["docx"].startswith(str(paths.circulars("2025-06", data)))
+    assert built["counts"]["missing"] == 1 and built["counts"]["reported"] == built["counts"]["expected"] - 1
+    assert circular_run.send(built, {"send": False}, lambda conn_id: None) == {"status": "not_sent"}
+    host, port, received = smtp_inbox
+    result = circular_run.send(built, {"send": True}, lambda conn_id: deliver.smtplib_sender(host, port, timeout=5))
+    assert result["status"] == "sent" and result["to"]
+    assert circular_run.send(built, {}, lambda conn_id: deliver.smtplib_sender(host, port, timeout=5))["status"] \
+        == "already_sent"                           # once per month
+    assert "Circular sent" in capsys.readouterr().out
+
+
+def test_the_form_names_the_month(data):
+    assert circular_run.write({"period": "2025-05"}, MOMENT)["docx"].startswith(str(paths.circulars("2025-05", data)))

@@ -1,0 +1,73 @@
+"""collect_monthly's tasks as plain Python, one after the other as the DAG wires them, against
+the simulator's HTTP server and a SQLite warehouse in a temporary data folder (no scheduler)."""
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from county_reports import collection_run, ledger, paths
+
+PERIOD = "2025-09"
+MOMENT = pendulum.datetime(2025, 10, 5, 6, tz="Asia/Shanghai")
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
+    return tmp_path / "data"
+
+
+def test_the_months_of_a_run_and_the_run_id_as_a_folder(catalog):
+    assert collection_run.months_of({}, MOMENT, catalog) == ["2025-09"]
+    assert collection_run.months_of({"period": "2025-01", "through": "2025-03"}, MOMENT, catalog) == \
+        ["2025-01", "2025-02", "2025-03"]
+    assert collection_run.safe_name("manual__2025-10-05T06:00:00+00:00") == "manual__2025-10-05T06_00_00_00_00"
+    assert collection_run.safe_name(None) == "manual"
+    assert collection_run.flatten([[1, 2], [], [3]]) == [1, 2, 3]
+
+
+def test_without_a_mailbox_the_mail_channel_is_skipped(data, capsys):
+    def never(_conn_id):
+        raise AssertionError("no client without a mailbox")
+
+    assert collection_run.fetch_mail({}, MOMENT, has_mailbox=lambda conn_id: False, imap_client=never,
+                                      smtp_sender=never) == {}
+    assert "e-mail channel skipped" in capsys.readouterr().out
+
+
+def test_a_run_task_by_task(data, simulator, demo_tokens, catalog, capsys):
+    simulator.clear_faults()
+    simulator.set_fault("TS01", PERIOD, "missing")
+    simulator.set_fault("TS07", PERIOD, "invalid_values")
+    try:
+        batches = collection_run.plan({"period": PERIOD, "units": ["TS01", "TS05", "TS07"]}, MOMENT)
+        assert [b["units"] for b in batches] == [["TS01"], ["TS05"], ["TS07"]]
+        pulled = [collection_run.pull(b, demo_tokens.get, record_as=("run-1", 1)) for b in batches]
+    finally:
+        simulator.clear_faults()
+    assert {o["unit"]: o["status"] for batch in pulled for o in batch} == \
+        {"TS01": "missing", "TS05": "received", "TS07": "received"}
+    assert paths.collections(data).joinpath(f"{PERIOD}.jsonl").is_file()
+
+    validated = collection_run.validate(pulled, "run-1")
+    assert validated["months"] == [PERIOD] and validated["not_received"][0]["unit"] == "TS01"
+    assert all(str(paths.verdicts("run-1", data)) in f for f in validated["verdict_files"])
+    stored = collection_run.store(validated, "run-1")
+    versions = {r["unit"]: (r["outcome"], r["status"]) for r in stored}
+    assert set(versions) == {"TS05", "TS07"} and versions["TS07"] == ("new", "rejected")
+    assert versions["TS05"][0] == "new" and versions["TS05"][1].startswith("accepted")
+
+    notified = collection_run.notify(validated, stored, "run-1", demo_tokens.get)
+    assert notified["failed"] == [] and notified["sent"] >= 1
+    assert (("TS07", PERIOD) in simulator.feedback) and ("TS01", PERIOD) not in simulator.feedback
+
+    summary = collection_run.summarise(pulled, validated, notified)
+    assert summary["statuses"]["rejected"] == 1 and summary["feedback"] == notified
+    assert paths.validation(data).joinpath(f"{PERIOD}.html").is_file()
+    assert ledger.latest_by_unit(data, PERIOD)["TS01"]["status"] == "missing"
+
+    mails = []
+    assert collection_run.check_corrections(stored, lambda *mail: mails.append(mail), None) == []
+    assert mails == []                        # nothing delivered yet: nothing to correct
+    assert "0 delivered report(s) affected" in capsys.readouterr().out

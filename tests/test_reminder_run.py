@@ -1,0 +1,35 @@
+"""unit_reminders' task as plain Python: the day from the form or the run, who has reported read
+from the warehouse, reminders through the simulator and a real SMTP server."""
+from __future__ import annotations
+
+import pendulum
+import pytest
+
+from county_reports import deliver, paths, reminder_run
+from county_reports.simulator.seeding import accepted_verdicts
+from county_reports.warehouse import Warehouse
+
+PERIOD = "2025-06"
+
+
+@pytest.fixture
+def data(tmp_path, monkeypatch, catalog):
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        warehouse.sync_roster(catalog, "test")
+        skip = {(u.code, PERIOD) for u in catalog.units if u.code != "TS02"}
+        warehouse.record_verdicts(accepted_verdicts(catalog, PERIOD, PERIOD, skip=skip), "test")
+    return tmp_path / "data"
+
+
+def test_the_forms_day_decides_and_units_with_data_are_not_reminded(data, simulator, demo_tokens, smtp_inbox):
+    host, port, _ = smtp_inbox
+    simulator.reminders.clear()
+    sender = lambda conn_id: deliver.smtplib_sender(host, port, timeout=5)  # noqa: E731
+    moment = pendulum.datetime(2025, 7, 1, 9, tz="Asia/Shanghai")        # too early for reminders
+    assert reminder_run.remind({}, moment, smtp_sender=sender, token=demo_tokens.get)["reminded"] == []
+    result = reminder_run.remind({"day": "2025-07-04"}, moment, smtp_sender=sender, token=demo_tokens.get)
+    assert "TS03" in result["reminded"] and "TS02" not in result["reminded"] and result["failed"] == []
+    assert paths.reminders(data).joinpath(f"{PERIOD}.jsonl").is_file()
