@@ -19,14 +19,15 @@ def failure_notifier(mail: str = "task_failed"):
                         html_content=text.body, smtp_conn_id=SETTINGS.smtp_conn_id)
 
 
-def deadline_alert(interval: timedelta, what: str):
-    """A Deadline Alert on the run's logical date; the triggerer e-mails the admins when missed."""
+def deadline_alert(interval: timedelta, what: str, reference: str = "DAGRUN_LOGICAL_DATE"):
+    """A Deadline Alert on the run's logical date (or another ``DeadlineReference``: a run an
+    Asset triggers has no logical date); the triggerer e-mails the admins when missed."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
     text = SETTINGS.mail["deadline_missed"]
     return DeadlineAlert(
-        reference=DeadlineReference.DAGRUN_LOGICAL_DATE, interval=interval,
+        reference=getattr(DeadlineReference, reference), interval=interval,
         callback=AsyncCallback(SmtpNotifier, kwargs={
             "to": list(SETTINGS.addresses), "from_email": SETTINGS.sender, "subject": text.subject,
             "html_content": text.body.replace("{what}", SETTINGS.deadline_text[what]),

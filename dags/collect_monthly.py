@@ -26,6 +26,9 @@ retried or cleared alone; a run of more than `per_unit_up_to` unit-months
 change, in its log and in an e-mail to the admins; send the corrected version (更正) by
 triggering the report DAG with 报送更正版 — it goes out only after approval.
 
+**Drafts.** When a run stores new accepted figures, `announce` names their months in an Asset
+event and `summary_drafts` re-renders the summary still open for them (never delivered).
+
 **Alerts.** A failed task e-mails the admins (`include/config/admins.yaml`); so does a run not
 finished by `collection_due` (12:00) on the day after it started (an Airflow Deadline Alert).
 A run never takes longer than two days, so a hung run on the 5th cannot block the 8th.
@@ -60,6 +63,7 @@ if _HERE not in sys.path:
     sys.path.insert(0, _HERE)
 from _alerts import SETTINGS as ADMINS  # noqa: E402
 from _alerts import deadline_alert, failure_notifier  # noqa: E402
+from _assets import ACCEPTED_DATA  # noqa: E402
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, task  # noqa: E402
 
 from county_reports import admins  # noqa: E402
@@ -185,6 +189,20 @@ def collect_monthly():
 
         return collection_run.check_corrections(stored, email_admins, ADMINS.mail["correction"])
 
+    @task(outlets=[ACCEPTED_DATA])
+    def announce(stored: list[dict], outlet_events=None) -> list[str]:
+        """An Asset event naming the months that got new accepted figures (summary_drafts follows
+        it); skipped, so no event, when nothing new was accepted."""
+        from airflow.sdk.exceptions import AirflowSkipException
+
+        from county_reports import collection_run
+
+        months = collection_run.newly_accepted(stored)
+        if not months:
+            raise AirflowSkipException("Nothing new accepted: no event for the summary drafts.")
+        outlet_events[ACCEPTED_DATA].extra = {"periods": months}
+        return months
+
     planned = plan()
     fetch_mail() >> planned
     pulled = pull.expand(batch=planned)
@@ -193,6 +211,7 @@ def collect_monthly():
     reply_mail(validated, stored)
     summarise(pulled, validated, notify(validated, stored))
     check_corrections(stored)
+    announce(stored)
 
 
 collect_monthly()

@@ -57,6 +57,8 @@ def test_a_run_task_by_task(data, simulator, demo_tokens, catalog, capsys):
     versions = {r["unit"]: (r["outcome"], r["status"]) for r in stored}
     assert set(versions) == {"TS05", "TS07"} and versions["TS07"] == ("new", "rejected")
     assert versions["TS05"][0] == "new" and versions["TS05"][1].startswith("accepted")
+    assert collection_run.newly_accepted(stored) == [PERIOD]              # TS05's new version
+    assert collection_run.newly_accepted(collection_run.store(validated, "run-2")) == []   # duplicates
 
     notified = collection_run.notify(validated, stored, "run-1", demo_tokens.get)
     assert notified["failed"] == [] and notified["sent"] >= 1

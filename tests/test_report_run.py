@@ -118,3 +118,28 @@ def test_approved_without_confirming_the_gap_is_refused(setup):
         report_run.deliver(built, checked, FORM, asked=asked, answer=answer, texts=TEXTS, run_id="r",
                            token_lookup=None, smtp_sender=None)
     assert not (setup / "office").exists()
+
+
+def test_which_summary_is_open_for_a_month():
+    nothing = lambda kind, year: False                                    # noqa: E731
+    assert report_run.open_summaries(["2025-03", "2025-06"], nothing) == [("half_year", 2025)]
+    assert report_run.open_summaries(["2025-07"], nothing) == [("annual", 2025)]
+    half_done = lambda kind, year: (kind, year) == ("half_year", 2025)  # noqa: E731
+    assert report_run.open_summaries(["2025-03", "2025-09"], half_done) == [("annual", 2025)]
+    assert report_run.open_summaries(["2024-11", "2025-02"], nothing) == [("annual", 2024), ("half_year", 2025)]
+    assert report_run.open_summaries(["2024-11"], lambda kind, year: True) == []
+
+
+def test_drafts_go_to_the_drafts_folder_and_are_never_delivered(setup):
+    made = report_run.drafts(["2025-05"])
+    assert [(d["kind"], d["year"]) for d in made] == [("half_year", 2025)]
+    assert made[0]["docx"].startswith(str(paths.drafts(2025, setup / "data")))
+    assert not paths.reports(2025, setup / "data").exists() and not (setup / "office").exists()
+    with Warehouse() as warehouse:
+        assert approval.history(warehouse.engine) == []
+    # the annual 2024 is below 100% (TS01): a draft states the gap instead of refusing
+    config = setup / "config" / "reports.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("below_threshold: state_gap", "below_threshold: refuse")
+                      .replace("completeness_threshold: 0.9", "completeness_threshold: 0.99"), encoding="utf-8")
+    [annual] = report_run.drafts(["2024-08"])
+    assert annual["kind"] == "annual" and annual["rate"] < 0.99

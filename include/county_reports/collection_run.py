@@ -139,6 +139,14 @@ def store(validated: dict, run_id: str | None) -> list[dict]:
     return [{k: r[k] for k in ("unit", "period", "submission_id", "outcome", "status")} for r in stored]
 
 
+def newly_accepted(stored: list[dict]) -> list[str]:
+    """The months that got a new accepted version in this run: what the summary drafts follow."""
+    from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS
+
+    return sorted({r["period"] for r in stored
+                   if r["outcome"] == "new" and r["status"] in (ACCEPTED, ACCEPTED_WITH_WARNINGS)})
+
+
 # --------------------------------------------------------------------------- tell the units
 
 

@@ -137,3 +137,46 @@ def deliver(built: dict, checked: dict, params: dict, *, asked: dict | None, ans
     if result["status"] == "failed":
         raise DeliveryFailed(f"Delivery failed after {result['attempts']} attempts: {result['error']}")
     return result
+
+
+# --------------------------------------------------------------------------- drafts
+
+
+def open_summaries(months: list[str], delivered: Callable[[str, int], bool]) -> list[tuple[str, int]]:
+    """The summaries not yet delivered that new figures for ``months`` change: a month of
+    January–June belongs to its year's half-year summary until that is delivered, then (like
+    July–December) to the annual one. Delivered ones are the late-correction notice's business."""
+    found = []
+    for month in sorted(set(months)):
+        year, number = int(month[:4]), int(month[5:7])
+        for kind in ((report_settings.HALF_YEAR, report_settings.ANNUAL) if number <= 6 else (report_settings.ANNUAL,)):
+            if not delivered(kind, year):
+                if (kind, year) not in found:
+                    found.append((kind, year))
+                break
+    return found
+
+
+def drafts(months: list[str], data_dir: Path | None = None) -> list[dict[str, Any]]:
+    """Re-render the open summaries that new accepted figures for ``months`` change, into
+    ``{data}/drafts/{year}/`` — never delivered, never approved: what the admins would send today.
+    A gap in coverage is stated in the draft, whatever ``below_threshold`` says."""
+    from county_reports import dispatch, summaries
+    from county_reports.warehouse import Warehouse
+
+    catalog, settings = load_catalog(), report_settings.load_settings()
+    out = []
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        wanted = open_summaries(months, lambda kind, year: bool(
+            dispatch.previous_receipt(warehouse.engine, kind, year)))
+        for kind, year in wanted:
+            plan = summaries.plan(kind, year, settings)
+            cover = summaries.coverage(warehouse, catalog, plan, settings)
+            built = summaries.build(warehouse, catalog, plan, paths.drafts(year, data_dir),
+                                    state_gap=cover.action != "proceed")
+            print(f"Draft {built['docx']} ({cover.reason})")
+            out.append({"kind": kind, "year": year, "docx": built["docx"], "rate": cover.rate})
+    if not out:
+        print(f"No open summary covers {', '.join(months) or 'these months'}: nothing to draft.")
+    return out

@@ -70,6 +70,16 @@ def test_collect_monthly_records_every_units_outcome(collect_dag, simulator, cat
         assert catalog.unit_by_code[code].name in messages[0]["text"]
     assert ("TS01", PERIOD) not in simulator.feedback            # nothing to say to a missing unit
 
+    # new accepted figures: an event for summary_drafts naming the month
+    from airflow.models.asset import AssetEvent, AssetModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        events = session.scalars(select(AssetEvent).join(AssetModel, AssetEvent.asset_id == AssetModel.id)
+                                 .where(AssetModel.name == "county_reports_accepted_submissions")).all()
+        assert any(e.extra.get("periods") == [PERIOD] for e in events)
+
 
 def test_second_run_with_same_data_changes_nothing(collect_dag, simulator, catalog):
     """Idempotency end to end: re-collecting a month leaves the warehouse as it was."""
@@ -80,6 +90,10 @@ def test_second_run_with_same_data_changes_nothing(collect_dag, simulator, catal
     assert collect_dag.test(run_conf={"period": period}).state == "success"
     with Warehouse() as warehouse:
         before = warehouse.table_snapshot()
-    assert collect_dag.test(run_conf={"period": period}).state == "success"
+    second = collect_dag.test(run_conf={"period": period})
+    assert second.state == "success"
     with Warehouse() as warehouse:
         assert warehouse.table_snapshot() == before
+    # nothing new accepted: no event for the drafts
+    [announce] = [ti for ti in second.get_task_instances() if ti.task_id == "announce"]
+    assert announce.state == "skipped"

@@ -44,11 +44,13 @@ REPORT_RETRIES = {"check_coverage": 1, "render": 1, "request_approval": 1,
 # Each task's retries, from the DAG's default_args or the task's own setting.
 RETRIES = {
     "collect_monthly": {"fetch_mail": 2, "plan": 2, "pull": 2, "validate": 2, "store": 2, "notify": 2,
-                        "reply_mail": 2, "summarise": 2, "check_corrections": 2},
+                        "reply_mail": 2, "summarise": 2, "check_corrections": 2,
+                        "announce": 2},
     "half_year_report": REPORT_RETRIES,
     "annual_report": REPORT_RETRIES,
     "reporting_circular": {"write": 2, "send": 2},
     "unit_reminders": {"remind": 2},
+    "summary_drafts": {"draft": 1},
 }
 # Tasks that talk to the outside world (units' endpoints, mail servers, the county office): a
 # passing network failure must be retried, not end the run.
