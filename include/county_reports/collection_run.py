@@ -20,7 +20,7 @@ from county_reports.catalog import Catalog, load_catalog
 
 
 def months_of(params: dict, moment: datetime, catalog: Catalog) -> list[str]:
-    """The months a run collects: the form's 采集月份 … 截至月份, or the month before the run."""
+    """The months a run collects: the form's period … through, or the month before the run."""
     return periods.requested(params.get("period"), params.get("through"), moment, catalog.bureau.timezone)
 
 

@@ -123,7 +123,7 @@ def deliver(built: dict, checked: dict, params: dict, *, asked: dict | None, ans
         print(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
               + (f": {decision.note}" if decision.note else ""))
         if decision.action == approval.NOT_CONFIRMED:
-            raise ReportRefused("Approved without confirming the coverage gap (确认缺报情况): "
+            raise ReportRefused(f"Approved without confirming the coverage gap ({texts['gap_title']}): "
                                 f"nothing sent; {built['docx']} is kept.")
         if not decision.delivers:
             print(f"Not delivered; the draft is kept: {built['docx']}")
