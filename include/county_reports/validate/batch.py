@@ -55,8 +55,8 @@ def rule_indicators(catalog: Catalog) -> list[str]:
     return list(seen)
 
 
-def build(received: list[Received], catalog: Catalog, options: Options, period: str,
-          history: pd.DataFrame | None = None) -> Batch:
+def build_batch(received: list[Received], catalog: Catalog, options: Options, period: str,
+                history: pd.DataFrame | None = None) -> Batch:
     """Frames for the readable submissions of one period (``payload`` not None)."""
     readable = [r for r in received if r.payload is not None]
     values, offsets = _values(readable, catalog, options)
