@@ -16,6 +16,7 @@ from typing import Any, Mapping
 
 from county_reports import periods
 from county_reports.catalog import Catalog, Indicator, Unit
+from county_reports.example import enforce_rules  # the rules made to hold: one way, the example's
 from county_reports.simulator.calibration import (BASE_YEAR, FLOWS, RATIOS, SEASONS, SPECIAL, STOCKS, Flow,
                                                   Stock)
 from county_reports.simulator.narratives import Phrasebook, compose, load_phrasebook
@@ -271,28 +272,6 @@ def _fit(ind: Indicator, value: float, rng: random.Random) -> float | int:
     if ind.decimals == 0:
         return int(round(value))
     return round(value, ind.decimals)
-
-
-def enforce_rules(catalog: Catalog, values: dict) -> None:
-    """Adjust values in place so every catalogue rule holds (totals recomputed, lefts capped)."""
-    for _ in range(3):  # a capped value may feed another rule; three passes settle any chain
-        changed = False
-        for rule in catalog.rules:
-            p = rule.params
-            if rule.check == "sum_equals" and p["total"] in values:
-                ind = catalog.indicator_by_code[p["total"]]
-                parts = sum(values.get(code, 0) for code in p["parts"])
-                total = int(round(parts)) if ind.integer or not ind.decimals else round(parts, ind.decimals)
-                changed |= values[p["total"]] != total
-                values[p["total"]] = total
-            elif rule.check == "le" and p["left"] in values and p["right"] in values:
-                if values[p["left"]] > values[p["right"]]:
-                    values[p["left"]], changed = values[p["right"]], True
-            elif rule.check == "requires" and values.get(p["when"], 0) > 0 \
-                    and values.get(p["then"], 0) <= 0:
-                values[p["when"]], changed = 0, True
-        if not changed:
-            return
 
 
 _GENERATORS: dict[tuple, SubmissionGenerator] = {}
