@@ -152,9 +152,9 @@ def main() -> int:
         gx_s, by_gx = best(lambda: run.validate_period(received, catalog, history=history,
                                                        options=options, docs_dir=args.docs))
         # The engines alone, on one batch built once (the rest of validate_period is shared).
-        batch = batch_mod.build(received, catalog, options, PERIOD, history)
+        batch = batch_mod.build_batch(received, catalog, options, PERIOD, history)
         specs = build_specs(catalog, options)
-        build_s = best(lambda: batch_mod.build(received, catalog, options, PERIOD, history))[0]
+        build_s = best(lambda: batch_mod.build_batch(received, catalog, options, PERIOD, history))[0]
         pandas_check = best(lambda: pandas_rules.check(batch, catalog, specs))[0]
         gx_check = best(lambda: gx_engine.check(batch.frames(), specs))[0]
 

@@ -48,6 +48,7 @@ STAGES: dict[str, str] = {
     "archive": "collect",              # raw bytes archived before parsing (read back by later stages)
     "inbox": "collect",                # Excel templates dropped in the inbox
     "template": "collect",             # the Excel template units fill in
+    "example": "collect",              # the example submission for integrators, from the catalogue
     "mailbox": "collect",              # templates by e-mail → inbox or quarantine
     "ledger": "collect",               # the collection ledger
     "reminders": "collect",            # before the deadline, to units with nothing accepted
@@ -83,8 +84,8 @@ STAGES: dict[str, str] = {
 # Outside the flow: entry points and tools that may use every stage. The simulator plays the units
 # (the far side of the protocol) for the demo and the tests: it is a test tool, not a stage, so it
 # may use the package (the catalogue, the template, the verdict model to seed a warehouse) while no
-# stage may depend on it; the CLI's demo commands (simulate, dev-secrets, example-submission) are
-# the only place the package reaches it.
+# stage may depend on it; the CLI's demo commands (simulate, dev-secrets) are the only place the
+# package reaches it (the example submission for integrators is built from the catalogue: example).
 TOOLS = ("__main__", "cli", "config_check", "simulator.*")
 
 
@@ -263,7 +264,7 @@ def test_work_stays_in_its_room(graph):
     assert "collect" not in graph["validate.offline"] and "pull_settings" in graph["validate.offline"]
     users = {m for m, targets in graph.items() if not m.startswith("simulator")
              and any(t.startswith("simulator") for t in targets)}
-    assert users == {"cli"}, users            # simulate, dev-secrets, example-submission
+    assert users == {"cli"}, users            # simulate, dev-secrets
 
 
 # --------------------------------------------------------------------------- the checker itself

@@ -21,7 +21,8 @@ def _period(text: str) -> str:
     return text
 
 
-def main(argv: list[str] | None = None) -> int:
+def build_parser() -> argparse.ArgumentParser:
+    """Every command and its arguments."""
     parser = argparse.ArgumentParser(prog="python -m county_reports",
                                      description="County transport bureau reporting tools.")
     parser.add_argument("--config", type=Path, help="configuration folder (default include/config)")
@@ -35,7 +36,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--latency", type=float, default=0.0, help="seconds added to every answer")
     p.add_argument("--seed", type=int, default=None, help="token seed (default: the profile's)")
 
-    p = sub.add_parser("example-submission", help="print a valid protocol-v1 payload")
+    p = sub.add_parser("example-submission", help="print a valid protocol-v1 payload (from the catalogue)")
     p.add_argument("--unit", required=True)
     p.add_argument("--period", required=True, type=_period)
 
@@ -59,7 +60,11 @@ def main(argv: list[str] | None = None) -> int:
     p = sub.add_parser("dev-secrets", help="write demo bearer tokens (for the bundled simulator)")
     p.add_argument("--seed", type=int, default=None)
 
-    args = parser.parse_args(argv)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
     from county_reports.catalog import load_catalog
     from county_reports.config import ConfigError
 
@@ -127,12 +132,9 @@ def _dev_secrets(args, catalog) -> int:
 
 
 def _example_submission(args, catalog) -> int:
-    from county_reports.simulator import data, server
+    from county_reports import example
 
-    if args.unit not in catalog.unit_by_code:
-        raise ValueError(f"unknown unit {args.unit}")
-    profile = server.load_profile()
-    payload = data.payload(catalog, args.unit, args.period, seed=profile["seed"], sizes=profile["sizes"])
+    payload = example.example_payload(catalog, args.unit, args.period, args.config)
     print(json.dumps(payload, ensure_ascii=False, indent=2))
     return 0
 

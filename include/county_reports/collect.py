@@ -114,80 +114,108 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
     a write (full disk, read-only) fails the batch after the other units are done: raised, not
     recorded as a unit's failure.
     """
-    from county_reports import inbox, ledger  # only here: openpyxl is not needed by HTTP pulls
+    # Only here, before the threads start: openpyxl (inbox) is not needed by HTTP pulls.
+    from county_reports import inbox, ledger  # noqa: F401
 
-    lock = threading.Lock()
-    results: dict[str, dict[str, Any]] = {}
-    started: dict[str, float] = {}
-    attempts: dict[str, int] = {}
-    folder_errors: list[DataFolderError] = []
-
-    def finish(code: str, out: dict[str, Any]) -> None:
-        with lock:
-            if code in results:          # abandoned by the watchdog already: one outcome per unit
-                return
-            results[code] = out
-            if record_as:
-                try:
-                    ledger.append(data_dir, out, run_id=record_as[0], attempt=record_as[1])
-                except DataFolderError as exc:
-                    folder_errors.append(exc)
-
-    def one(code: str) -> None:
-        unit = catalog.unit_by_code[code]
-        with lock:
-            started[code] = time.monotonic()
-        try:
-            dropped = inbox.inbox_path(data_dir, period, code)
-            if dropped.is_file():
-                out = read_inbox_file(catalog, unit, period, dropped, data_dir=data_dir)
-            elif unit.channel == "email":     # no endpoint: nothing in the inbox means not reported
-                out = _finish(_outcome(code, period, "inbox"), started[code], MISSING, None)
-            else:
-                out = pull_unit(watchdog, unit, period, data_dir=data_dir, token_lookup=token_lookup,
-                                settings=settings, environ=environ, started=started[code],
-                                on_attempt=lambda n: attempts.__setitem__(code, n))
-        except DataFolderError as exc:    # the data folder's fault, not the unit's: fail the task
-            log.error("collecting %s %s: %s", code, period, exc)
-            with lock:
-                folder_errors.append(exc)
-                results.setdefault(code, None)
-            return
-        except Exception as exc:  # one unit's surprise must not stop the other units' collection
-            log.exception("collecting %s %s failed unexpectedly", code, period)
-            out = _finish(_outcome(code, period, "http"), started[code], FAILED,
-                          messages.text("failed", "internal", detail=type(exc).__name__))
-        finish(code, out)
-
+    batch = _BatchPull(catalog, period, unit_codes, data_dir=data_dir, token_lookup=token_lookup,
+                       settings=settings, environ=environ, record_as=record_as)
     workers = max(1, min(settings.concurrency, len(unit_codes)))
     with fetch.Watchdog() as watchdog:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
         try:
-            futures = [pool.submit(one, code) for code in unit_codes]
-            while True:
-                done, pending = wait(futures, timeout=0.2)
-                if not pending:
+            futures = [pool.submit(batch.collect_unit, watchdog, code) for code in unit_codes]
+            while wait(futures, timeout=0.2).not_done:
+                batch.abandon_overdue()
+                if batch.all_finished():
                     break
-                now = time.monotonic()
-                with lock:
-                    overdue = [c for c, t in started.items() if c not in results
-                               and now - t > settings.unit_deadline_seconds + WATCHDOG_GRACE_S]
-                for code in overdue:
-                    log.warning("collecting %s %s: abandoned past its deadline", code, period)
-                    out = _outcome(code, period, "http")
-                    out["attempts"] = attempts.get(code, 0)
-                    finish(code, _finish(out, started[code], FAILED, messages.text(
-                        "failed", "deadline", seconds=_num(settings.unit_deadline_seconds),
-                        attempts=out["attempts"])))
-                with lock:
-                    if len(results) == len(unit_codes):
-                        break
         finally:
             # Abandoned threads end when the watchdog shuts their sockets; do not wait for them.
             pool.shutdown(wait=False, cancel_futures=True)
-    if folder_errors:
-        raise folder_errors[0]
-    return [results[code] for code in unit_codes]
+    if batch.folder_errors:
+        raise batch.folder_errors[0]
+    return [batch.results[code] for code in unit_codes]
+
+
+class _BatchPull:
+    """What one batch's threads share: each unit's outcome, start time and request count, under
+    one lock, so a unit gets exactly one outcome whether it finishes or the watchdog abandons it."""
+
+    def __init__(self, catalog: Catalog, period: str, unit_codes: list[str], *, data_dir: Path,
+                 token_lookup: TokenLookup, settings: PullSettings, environ: dict[str, str] | None,
+                 record_as: tuple[str, int] | None):
+        self.catalog, self.period, self.unit_codes = catalog, period, unit_codes
+        self.data_dir, self.token_lookup, self.settings = data_dir, token_lookup, settings
+        self.environ, self.record_as = environ, record_as
+        self.lock = threading.Lock()
+        self.results: dict[str, dict[str, Any] | None] = {}
+        self.started: dict[str, float] = {}
+        self.attempts: dict[str, int] = {}
+        self.folder_errors: list[DataFolderError] = []
+
+    def finish(self, code: str, out: dict[str, Any]) -> None:
+        """Keep the unit's outcome (and append it to the ledger), unless it already has one."""
+        from county_reports import ledger  # imported by pull_batch already
+
+        with self.lock:
+            if code in self.results:     # abandoned by the watchdog already: one outcome per unit
+                return
+            self.results[code] = out
+            if self.record_as:
+                try:
+                    ledger.append(self.data_dir, out, run_id=self.record_as[0], attempt=self.record_as[1])
+                except DataFolderError as exc:
+                    self.folder_errors.append(exc)
+
+    def collect_unit(self, watchdog: fetch.Watchdog, code: str) -> None:
+        """One unit, in a worker thread: an outcome whatever happens, except the data folder's fault."""
+        unit = self.catalog.unit_by_code[code]
+        with self.lock:
+            self.started[code] = time.monotonic()
+        try:
+            out = self._collect(watchdog, unit)
+        except DataFolderError as exc:    # the data folder's fault, not the unit's: fail the task
+            log.error("collecting %s %s: %s", code, self.period, exc)
+            with self.lock:
+                self.folder_errors.append(exc)
+                self.results.setdefault(code, None)
+            return
+        except Exception as exc:  # one unit's surprise must not stop the other units' collection
+            log.exception("collecting %s %s failed unexpectedly", code, self.period)
+            out = _finish(_outcome(code, self.period, "http"), self.started[code], FAILED,
+                          messages.text("failed", "internal", detail=type(exc).__name__))
+        self.finish(code, out)
+
+    def _collect(self, watchdog: fetch.Watchdog, unit: Unit) -> dict[str, Any]:
+        """The unit's file in the inbox if there is one, else its endpoint (e-mail units have none)."""
+        from county_reports import inbox  # imported by pull_batch already
+
+        code, period, started = unit.code, self.period, self.started[unit.code]
+        dropped = inbox.inbox_path(self.data_dir, period, code)
+        if dropped.is_file():
+            return read_inbox_file(self.catalog, unit, period, dropped, data_dir=self.data_dir)
+        if unit.channel == "email":     # no endpoint: nothing in the inbox means not reported
+            return _finish(_outcome(code, period, "inbox"), started, MISSING, None)
+        return pull_unit(watchdog, unit, period, data_dir=self.data_dir, token_lookup=self.token_lookup,
+                         settings=self.settings, environ=self.environ, started=started,
+                         on_attempt=lambda n: self.attempts.__setitem__(code, n))
+
+    def abandon_overdue(self) -> None:
+        """A failed "超时" outcome for every unit still running past its deadline and the grace."""
+        now = time.monotonic()
+        limit = self.settings.unit_deadline_seconds + WATCHDOG_GRACE_S
+        with self.lock:
+            overdue = [c for c, t in self.started.items() if c not in self.results and now - t > limit]
+        for code in overdue:
+            log.warning("collecting %s %s: abandoned past its deadline", code, self.period)
+            out = _outcome(code, self.period, "http")
+            out["attempts"] = self.attempts.get(code, 0)
+            self.finish(code, _finish(out, self.started[code], FAILED, messages.text(
+                "failed", "deadline", seconds=_num(self.settings.unit_deadline_seconds),
+                attempts=out["attempts"])))
+
+    def all_finished(self) -> bool:
+        with self.lock:
+            return len(self.results) == len(self.unit_codes)
 
 
 def pull_unit(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Path,

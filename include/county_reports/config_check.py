@@ -34,7 +34,7 @@ MESSAGE_KEYS = {
 
 def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
-    from county_reports import admins, collect, delivery_config, summaries, template
+    from county_reports import admins, collect, delivery_config, example, summaries, template
     from county_reports.validate.options import load_options
 
     warnings: list[str] = []
@@ -43,6 +43,7 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     summaries.load_settings(config_dir)
     admins.load_settings(config_dir)
     template.load_wording(config_dir)
+    example.load_placeholders(config_dir)
     _check_messages(config_dir)
     try:
         delivery_config.load_settings(config_dir)

@@ -156,70 +156,115 @@ def get(url: str, headers: dict[str, str], limits: Limits, watchdog: Watchdog, *
         started: float | None = None, on_attempt=None) -> Fetched:
     """GET ``url`` within ``limits.deadline_seconds`` of ``started``; never raises for the server."""
     result = Fetched(COMPLETE, started=started if started is not None else time.monotonic())
-    deadline = result.started + limits.deadline_seconds
-    parts = urlsplit(url)
-    target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
-    conn_class = HTTPSConnection if parts.scheme == "https" else HTTPConnection
-    port = parts.port or (443 if parts.scheme == "https" else 80)
-
-    def left() -> float:
-        return deadline - time.monotonic()
-
-    def wait(seconds: float) -> bool:
-        """Sleep if the wait still fits before the deadline; False if it does not."""
-        if seconds >= left():
-            return False
-        time.sleep(max(0.0, seconds))
-        return True
-
+    clock = _Deadline(result.started + limits.deadline_seconds)
+    endpoint = _Endpoint.of(url)
     while True:
-        if left() <= 0:
+        if clock.left() <= 0:
             result.outcome, result.timed_out = DEADLINE, True
             return result
         result.attempts += 1
         if on_attempt:
             on_attempt(result.attempts)
-        conn = conn_class(parts.hostname, port, timeout=max(0.01, min(limits.connect_timeout, left())))
-        ident = None
-        try:
-            try:
-                conn.connect()
-                sock = conn.sock   # kept: http.client drops conn.sock once a closing answer starts
-                ident = watchdog.watch(sock, deadline)
-                sock.settimeout(max(0.01, min(limits.read_timeout, left())))
-                conn.request("GET", target, headers=headers, preload_content=False, decode_content=True)
-                response = conn.getresponse()
-            except NETWORK_ERRORS as exc:
-                result.error, result.timed_out = _describe(exc), _is_timeout(exc)
-                if left() <= 0:
-                    result.outcome, result.timed_out = DEADLINE, True
-                    return result
-                if result.attempts <= limits.retries and wait(
-                        min(limits.backoff * 2 ** (result.attempts - 1), limits.backoff_max)):
-                    continue
-                result.outcome = DEADLINE if left() <= 0 else UNREACHABLE
-                return result
-            result.status = response.status
-            result.content_type = response.headers.get("Content-Type", "")
-            if response.status in RETRY_STATUSES and result.attempts <= limits.retries:
-                asked = retry_after_seconds(response.headers.get("Retry-After"))
-                result.retry_after = asked
-                pause = (min(asked, limits.retry_after_max) if asked is not None
-                         else min(limits.backoff * 2 ** (result.attempts - 1), limits.backoff_max))
-                conn.close()
-                if wait(pause):
-                    continue
-                result.outcome = WAIT_TOO_LONG if asked is not None else COMPLETE
-                return result
-            if response.status != 200:
-                result.outcome = COMPLETE
-                return result
-            _read_body(sock, response, result, limits, left)
+        if not _attempt(endpoint, headers, limits, watchdog, clock, result):
             return result
-        finally:
-            if ident is not None:
-                watchdog.release(ident)
-            conn.close()
+
+
+@dataclass(frozen=True)
+class _Endpoint:
+    """Where a URL's requests go: the connection class, host, port and request target."""
+
+    conn_class: type
+    host: str
+    port: int
+    target: str
+
+    @classmethod
+    def of(cls, url: str) -> _Endpoint:
+        parts = urlsplit(url)
+        https = parts.scheme == "https"
+        return cls(HTTPSConnection if https else HTTPConnection, parts.hostname,
+                   parts.port or (443 if https else 80),
+                   (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+
+
+class _Deadline:
+    """A fetch's wall-clock deadline on the monotonic clock."""
+
+    def __init__(self, at: float):
+        self.at = at
+
+    def left(self) -> float:
+        return self.at - time.monotonic()
+
+    def wait(self, seconds: float) -> bool:
+        """Sleep if the wait still fits before the deadline; False if it does not."""
+        if seconds >= self.left():
+            return False
+        time.sleep(max(0.0, seconds))
+        return True
+
+
+def _backoff(limits: Limits, attempts: int) -> float:
+    return min(limits.backoff * 2 ** (attempts - 1), limits.backoff_max)
+
+
+def _attempt(endpoint: _Endpoint, headers: dict[str, str], limits: Limits, watchdog: Watchdog,
+             clock: _Deadline, result: Fetched) -> bool:
+    """One request on a new connection; True when it is to be sent again (the pause is waited)."""
+    conn = endpoint.conn_class(endpoint.host, endpoint.port,
+                               timeout=max(0.01, min(limits.connect_timeout, clock.left())))
+    ident = None
+    try:
+        try:
+            conn.connect()
+            sock = conn.sock   # kept: http.client drops conn.sock once a closing answer starts
+            ident = watchdog.watch(sock, clock.at)
+            sock.settimeout(max(0.01, min(limits.read_timeout, clock.left())))
+            conn.request("GET", endpoint.target, headers=headers, preload_content=False,
+                         decode_content=True)
+            response = conn.getresponse()
+        except NETWORK_ERRORS as exc:
+            return _after_no_answer(exc, result, limits, clock)
+        return _after_answer(conn, sock, response, result, limits, clock)
+    finally:
+        if ident is not None:
+            watchdog.release(ident)
+        conn.close()
+
+
+def _after_no_answer(exc: BaseException, result: Fetched, limits: Limits, clock: _Deadline) -> bool:
+    """Connecting or the request failed: True to send again after the backoff, else the outcome is set."""
+    result.error, result.timed_out = _describe(exc), _is_timeout(exc)
+    if clock.left() <= 0:
+        result.outcome, result.timed_out = DEADLINE, True
+        return False
+    if result.attempts <= limits.retries and clock.wait(_backoff(limits, result.attempts)):
+        return True
+    result.outcome = DEADLINE if clock.left() <= 0 else UNREACHABLE
+    return False
+
+
+def _after_answer(conn, sock: socket.socket, response, result: Fetched, limits: Limits,
+                  clock: _Deadline) -> bool:
+    """An answer came: True to send again (a status worth retrying, its pause waited), else the
+    outcome is set and a 200's body read."""
+    result.status = response.status
+    result.content_type = response.headers.get("Content-Type", "")
+    if response.status in RETRY_STATUSES and result.attempts <= limits.retries:
+        asked = retry_after_seconds(response.headers.get("Retry-After"))
+        result.retry_after = asked
+        pause = (min(asked, limits.retry_after_max) if asked is not None
+                 else _backoff(limits, result.attempts))
+        conn.close()
+        if clock.wait(pause):
+            return True
+        result.outcome = WAIT_TOO_LONG if asked is not None else COMPLETE
+        return False
+    if response.status != 200:
+        result.outcome = COMPLETE
+        return False
+    _read_body(sock, response, result, limits, clock.left)
+    return False
 
 
 def _read_body(sock: socket.socket, response, result: Fetched, limits: Limits, left) -> None:

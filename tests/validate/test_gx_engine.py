@@ -79,7 +79,7 @@ def test_failing_rows_agree_check_by_check(vcatalog, voptions, runs):
     from county_reports.validate import gx_engine
 
     recs, history, *_ = runs
-    batch = batch_mod.build(recs, vcatalog, voptions, PERIOD, history)
+    batch = batch_mod.build_batch(recs, vcatalog, voptions, PERIOD, history)
     specs = build_specs(vcatalog, voptions)
     gx = {r.spec.check: sorted(r.rows) for r in gx_engine.check(batch.frames(), specs)}
     pd_ = {r.spec.check: sorted(r.rows) for r in pandas_rules.check(batch, vcatalog, specs)}

@@ -44,12 +44,12 @@ def test_two_concurrent_migrations_of_a_fresh_database_both_succeed(backend, req
 def test_without_the_lock_the_race_is_real(request, monkeypatch):
     """The guard is needed: with the advisory lock taken out, two fresh migrations collide."""
     url = request.getfixturevalue("pg_url")
-    from county_reports.warehouse import store
+    from county_reports.warehouse import migrations
 
     # A key nobody else takes makes the lock a no-op for this check: each process locks its own.
     script = MIGRATE.replace("from county_reports.warehouse import Warehouse\n",
-                             "from county_reports.warehouse import Warehouse, store\n"
-                             "import os; store.MIGRATE_LOCK_KEY = os.getpid()\n")
+                             "from county_reports.warehouse import Warehouse, migrations\n"
+                             "import os; migrations.MIGRATE_LOCK_KEY = os.getpid()\n")
     import time
 
     failures = 0
@@ -68,5 +68,5 @@ def test_without_the_lock_the_race_is_real(request, monkeypatch):
             p.communicate()
         if failures:
             break
-    assert store.MIGRATE_LOCK_KEY != 0
+    assert migrations.MIGRATE_LOCK_KEY != 0
     assert failures > 0, "two unlocked migrations never collided: this test would not catch a missing lock"

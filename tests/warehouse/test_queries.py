@@ -165,14 +165,14 @@ def test_record_feedback(wh, make_verdict, make_issue, clock):
 
 def test_a_submission_time_before_the_month_ended_is_not_believed(wh, roster, make_verdict):
     """A stale stamp (a copied file's old mtime) counts from the month's end, not before it."""
-    from county_reports.warehouse import content
+    from county_reports.warehouse import stored_verdict
 
     v = make_verdict("A1", "2024-06", submitted_at="2024-05-20T09:00:00+08:00",
                      received_at="2024-07-09T10:00:00+08:00")
-    _, _, arrived = content.arrival(v, "Asia/Shanghai")
+    _, _, arrived = stored_verdict.arrival(v, "Asia/Shanghai")
     from datetime import datetime
 
     assert arrived == datetime.fromisoformat("2024-07-01T00:00:00+08:00")   # the month's end
     ok = make_verdict("A1", "2024-06", submitted_at="2024-07-03T09:00:00+08:00",
                       received_at="2024-07-09T10:00:00+08:00")
-    assert content.arrival(ok, "Asia/Shanghai")[2] == datetime.fromisoformat("2024-07-03T09:00:00+08:00")
+    assert stored_verdict.arrival(ok, "Asia/Shanghai")[2] == datetime.fromisoformat("2024-07-03T09:00:00+08:00")

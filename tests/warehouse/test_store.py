@@ -9,7 +9,7 @@ import pandas as pd
 from sqlalchemy import func, select
 
 from county_reports.warehouse import schema as t
-from county_reports.warehouse.content import content_hash
+from county_reports.warehouse.stored_verdict import content_hash
 
 P = "2024-06"
 

@@ -9,8 +9,9 @@ from county_reports.simulator.data import SubmissionGenerator, enforce_rules, pa
 from county_reports.simulator.faults import faulty_body
 from county_reports.simulator.profile import (CONTENT_FAULTS, FAULTS, TRANSPORT_FAULTS, Profile,
                                               as_profile, load_profile)
-from county_reports.simulator.server import (FIRST_PERIOD, LAST_PERIOD, Request, Response,
-                                             SimulatorServer, make_tokens, serve_forever)
+from county_reports.simulator.http_server import Request, Response
+from county_reports.simulator.server import (FIRST_PERIOD, LAST_PERIOD, SimulatorServer, make_tokens,
+                                             serve_forever)
 
 __all__ = [
     "CONTENT_FAULTS", "FAULTS", "FIRST_PERIOD", "LAST_PERIOD", "Profile", "Request", "Response",

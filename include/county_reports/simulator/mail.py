@@ -24,6 +24,44 @@ from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.profile import load_profile
 
 DOVECOT = "/usr/sbin/dovecot"
+# Dovecot's configuration: IMAP on 127.0.0.1 only, plain login, one static user, Maildir.
+_DOVECOT_CONF = """
+protocols = imap
+listen = 127.0.0.1
+base_dir = {root}/run
+state_dir = {root}/state
+log_path = {root}/dovecot.log
+ssl = no
+disable_plaintext_auth = no
+auth_mechanisms = plain login
+default_internal_user = {user}
+default_internal_group = {group}
+default_login_user = {user}
+first_valid_uid = 1
+first_valid_gid = 1
+mail_location = maildir:{root}/mail/%u
+passdb {{
+  driver = static
+  args = password={password}
+}}
+userdb {{
+  driver = static
+  args = uid={uid} gid={gid} home={root}/home/%u
+}}
+service imap-login {{
+  chroot =
+  inet_listener imap {{
+    address = 127.0.0.1
+    port = {port}
+  }}
+  inet_listener imaps {{
+    port = 0
+  }}
+}}
+service anvil {{
+  chroot =
+}}
+"""
 
 
 def dovecot_available() -> bool:
@@ -49,70 +87,47 @@ class Dovecot:
         self.process = None
 
     def start(self) -> "Dovecot":
-        import grp
-        import pwd
-        import socket
-        import time
-
-        user, group = pwd.getpwuid(self.uid).pw_name, grp.getgrgid(self.gid).gr_name
-        for sub in ("run", "state", "mail", "home"):
-            (self.root / sub).mkdir(parents=True, exist_ok=True)
-        conf = self.root / "dovecot.conf"
-        conf.write_text(f"""
-protocols = imap
-listen = 127.0.0.1
-base_dir = {self.root}/run
-state_dir = {self.root}/state
-log_path = {self.root}/dovecot.log
-ssl = no
-disable_plaintext_auth = no
-auth_mechanisms = plain login
-default_internal_user = {user}
-default_internal_group = {group}
-default_login_user = {user}
-first_valid_uid = 1
-first_valid_gid = 1
-mail_location = maildir:{self.root}/mail/%u
-passdb {{
-  driver = static
-  args = password={self.PASSWORD}
-}}
-userdb {{
-  driver = static
-  args = uid={self.uid} gid={self.gid} home={self.root}/home/%u
-}}
-service imap-login {{
-  chroot =
-  inet_listener imap {{
-    address = 127.0.0.1
-    port = {self.port}
-  }}
-  inet_listener imaps {{
-    port = 0
-  }}
-}}
-service anvil {{
-  chroot =
-}}
-""")
+        """Write the configuration, start Dovecot and wait until it listens (15 s at most)."""
+        conf = self._write_config()
         self._own(self.root)
         command = [DOVECOT, "-c", str(conf), "-F"]
         if self.as_root:
             command = ["setpriv", f"--reuid={self.uid}", f"--regid={self.gid}", "--clear-groups", *command]
         self.process = subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.STDOUT)
-        deadline = time.monotonic() + 15
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                break
-            try:
-                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
-                return self
-            except OSError:
-                time.sleep(0.1)
+        if self._listening_within(15):
+            return self
         log = (self.root / "dovecot.log").read_text(errors="replace") if (self.root / "dovecot.log").exists() else ""
         out = self.process.stdout.read().decode(errors="replace") if self.process.poll() is not None else ""
         self.stop()
         raise RuntimeError(f"dovecot did not start: {out}\n{log}")
+
+    def _write_config(self) -> Path:
+        import grp
+        import pwd
+
+        user, group = pwd.getpwuid(self.uid).pw_name, grp.getgrgid(self.gid).gr_name
+        for sub in ("run", "state", "mail", "home"):
+            (self.root / sub).mkdir(parents=True, exist_ok=True)
+        conf = self.root / "dovecot.conf"
+        conf.write_text(_DOVECOT_CONF.format(root=self.root, user=user, group=group, password=self.PASSWORD,
+                                             uid=self.uid, gid=self.gid, port=self.port))
+        return conf
+
+    def _listening_within(self, seconds: float) -> bool:
+        """Whether the IMAP port accepts a connection before ``seconds`` pass or the process ends."""
+        import socket
+        import time
+
+        deadline = time.monotonic() + seconds
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                return False
+            try:
+                socket.create_connection(("127.0.0.1", self.port), timeout=0.5).close()
+                return True
+            except OSError:
+                time.sleep(0.1)
+        return False
 
     def _own(self, path: Path) -> None:
         if self.as_root:

@@ -122,7 +122,7 @@ class OfficeDocuments:
 
     def mount(self, simulator: Any) -> None:
         """Serve this intake on the unit simulator (``SimulatorServer.add_route``), same paths."""
-        from county_reports.simulator.server import Response
+        from county_reports.simulator.http_server import Response
 
         def handler(request: Any) -> Response:
             reply = self.handle(request.method, request.path, request.headers, request.body)

@@ -11,65 +11,26 @@ import hmac
 import json
 import random
 import re
-import socket
 import sys
 import threading
 import time
 from collections import Counter
-from dataclasses import dataclass, field
-from email.message import Message
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable, Mapping
-from urllib.parse import parse_qs, unquote, urlsplit
+from typing import Any, Mapping
 
 from county_reports import periods
 from county_reports.catalog import Catalog, load_catalog
 from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.faults import faulty_body, html_page, truncated
+from county_reports.simulator.http_server import (JSON_TYPE, Handler, Request, RequestHandler, Response,
+                                                  ThreadedHTTPServer)
 from county_reports.simulator.profile import (FAULTS, FIXED_BY_REVISION, Profile, as_profile,
                                               load_profile)
 
 FIRST_PERIOD, LAST_PERIOD = "2024-01", "2025-12"   # the months the simulator has data for
 FLAKY_FAILURES = 2                                  # 503s before a flaky unit answers
-JSON_TYPE = "application/json; charset=utf-8"
 _SUBMISSION = re.compile(r"/units/(?P<unit>[^/]+)/submissions/(?P<period>[^/]+)")
 _FEEDBACK = re.compile(r"/units/(?P<unit>[^/]+)/submissions/(?P<period>[^/]+)/feedback")
 _REMINDER = re.compile(r"/units/(?P<unit>[^/]+)/reminders/(?P<period>[^/]+)")
-
-
-@dataclass
-class Request:
-    method: str
-    path: str
-    query: dict[str, list[str]]
-    headers: Message
-    body: bytes
-    match: re.Match | None = None  # set for routes added with add_route
-
-    def json(self) -> Any:
-        return json.loads(self.body.decode("utf-8"))
-
-    @property
-    def bearer_token(self) -> str | None:
-        scheme, _, token = (self.headers.get("Authorization") or "").partition(" ")
-        if scheme.lower() != "bearer" or not token.strip():
-            return None
-        return token.strip()
-
-
-@dataclass
-class Response:
-    status: int
-    body: bytes = b""
-    content_type: str = JSON_TYPE
-    headers: dict[str, str] = field(default_factory=dict)
-
-    @classmethod
-    def json(cls, status: int, data: Any, **headers: str) -> Response:
-        return cls(status, json.dumps(data, ensure_ascii=False).encode("utf-8"), JSON_TYPE, headers)
-
-
-Handler = Callable[[Request], Response]
 
 
 def make_tokens(catalog: Catalog, seed: int) -> dict[str, str]:
@@ -110,7 +71,7 @@ class SimulatorServer:
         self._flaky_attempts: Counter[tuple[str, str]] = Counter()
         self._routes: list[tuple[str, re.Pattern, Handler]] = []
         self._lock = threading.Lock()
-        self._httpd: _HTTPServer | None = None
+        self._httpd: ThreadedHTTPServer | None = None
         self._thread: threading.Thread | None = None
 
     # ------------------------------------------------------------------ lifecycle
@@ -118,8 +79,8 @@ class SimulatorServer:
     def start(self) -> str:
         """Serve in a background thread; returns the base URL ``http://host:port``."""
         if self._httpd is None:
-            self._httpd = _HTTPServer((self.host, self.port), _RequestHandler)
-            self._httpd.simulator = self
+            self._httpd = ThreadedHTTPServer((self.host, self.port), RequestHandler)
+            self._httpd.app = self
             self._thread = threading.Thread(target=self._httpd.serve_forever,
                                             kwargs={"poll_interval": 0.05},
                                             name="unit-simulator", daemon=True)
@@ -296,93 +257,6 @@ class SimulatorServer:
         with self._lock:
             self.reminders.setdefault((code, period), []).append(body)
         return Response.json(200, {"received": True})
-
-
-class _HTTPServer(ThreadingHTTPServer):
-    daemon_threads = True
-    block_on_close = False
-    allow_reuse_address = True
-    request_queue_size = 1024  # a benchmark opens ~100 connections at once
-    simulator: SimulatorServer
-
-    def __init__(self, *args: Any, **kwargs: Any):
-        self._open: set[socket.socket] = set()
-        self._open_lock = threading.Lock()
-        super().__init__(*args, **kwargs)
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        if isinstance(sys.exc_info()[1], (ConnectionError, TimeoutError)):
-            return  # the client hung up (a collector's timeout): expected, not worth a traceback
-        super().handle_error(request, client_address)
-
-    def track(self, sock: socket.socket, is_open: bool) -> None:
-        with self._open_lock:
-            (self._open.add if is_open else self._open.discard)(sock)
-
-    def close_connections(self) -> None:
-        with self._open_lock:
-            for sock in self._open:
-                try:
-                    sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
-
-
-class _RequestHandler(BaseHTTPRequestHandler):
-    protocol_version = "HTTP/1.1"       # keep-alive; every response carries Content-Length
-    server_version = "CountyUnitSimulator/1"
-    disable_nagle_algorithm = True      # headers and body go out at once, no 40 ms ACK stalls
-    timeout = 120                       # an idle keep-alive connection frees its thread
-    server: _HTTPServer
-
-    def setup(self) -> None:
-        super().setup()
-        self.server.track(self.connection, True)
-
-    def finish(self) -> None:
-        self.server.track(self.connection, False)
-        super().finish()
-
-    def do_GET(self) -> None:
-        self._dispatch("GET")
-
-    def do_POST(self) -> None:
-        self._dispatch("POST")
-
-    def do_PUT(self) -> None:
-        self._dispatch("PUT")
-
-    def do_DELETE(self) -> None:
-        self._dispatch("DELETE")
-
-    def _dispatch(self, method: str) -> None:
-        try:
-            length = int(self.headers.get("Content-Length") or 0)
-        except ValueError:
-            length = -1
-        if length < 0:
-            self.close_connection = True
-            return self._send(Response.json(400, {"error": "bad Content-Length"}))
-        body = self.rfile.read(length) if length else b""
-        parts = urlsplit(self.path)
-        request = Request(method, unquote(parts.path), parse_qs(parts.query), self.headers, body)
-        try:
-            response = self.server.simulator.handle(request)
-        except Exception as exc:  # a broken handler must not kill the connection silently
-            response = Response.json(500, {"error": f"simulator error: {type(exc).__name__}: {exc}"})
-        self._send(response)
-
-    def _send(self, response: Response) -> None:
-        self.send_response(response.status)
-        self.send_header("Content-Type", response.content_type)
-        self.send_header("Content-Length", str(len(response.body)))
-        for name, value in response.headers.items():
-            self.send_header(name, value)
-        self.end_headers()
-        self.wfile.write(response.body)
-
-    def log_message(self, format: str, *args: Any) -> None:
-        pass  # benchmarks send tens of thousands of requests; access logs would drown the output
 
 
 def serve_forever(host: str, port: int, *, catalog: Catalog | None = None,

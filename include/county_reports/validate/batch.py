@@ -19,7 +19,7 @@
 from __future__ import annotations
 
 import math
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import numpy as np
@@ -55,8 +55,8 @@ def rule_indicators(catalog: Catalog) -> list[str]:
     return list(seen)
 
 
-def build(received: list[Received], catalog: Catalog, options: Options, period: str,
-          history: pd.DataFrame | None = None) -> Batch:
+def build_batch(received: list[Received], catalog: Catalog, options: Options, period: str,
+                history: pd.DataFrame | None = None) -> Batch:
     """Frames for the readable submissions of one period (``payload`` not None)."""
     readable = [r for r in received if r.payload is not None]
     values, offsets = _values(readable, catalog, options)
@@ -73,20 +73,44 @@ def value_map(payload: dict[str, Any]) -> dict[str, Any]:
 
 
 def _values(readable: list[Received], catalog: Catalog, options: Options):
+    columns = _read_values(readable, catalog, options)
+    return _values_frame(readable, columns, catalog)
+
+
+@dataclass
+class _ValueColumns:
+    """The values rows of every submission, column by column, before they become a frame."""
+
+    codes: list = field(default_factory=list)
+    raws: list = field(default_factory=list)
+    numbers: list = field(default_factory=list)
+    problems: list = field(default_factory=list)
+    required: list = field(default_factory=list)
+    counts: list = field(default_factory=list)          # rows per submission
+    sent_counts: list = field(default_factory=list)     # of which sent (the rest: missing)
+
+    def add_missing(self, codes: list[str]) -> None:
+        """Rows for required indicators a submission lacks."""
+        self.codes.extend(codes)
+        self.raws.extend([None] * len(codes))
+        self.numbers.extend([np.nan] * len(codes))
+        self.problems.extend([None] * len(codes))
+        self.required.extend([True] * len(codes))
+
+
+def _read_values(readable: list[Received], catalog: Catalog, options: Options) -> _ValueColumns:
+    """Every value sent, read as a number or with the problem that stops it; then the required
+    indicators each submission lacks."""
     by_code = catalog.indicator_by_code
     uoms = frozenset(i.uom for i in catalog.indicators)
-    required_by_kind: dict[str, list[str]] = {}
-    codes, raws, numbers, problems, required, counts, sent_counts = ([] for _ in range(7))
+    required_codes = _required_codes(catalog)
+    out = _ValueColumns()
+    codes, raws, numbers, problems, required = out.codes, out.raws, out.numbers, out.problems, out.required
     problem_cache: dict[tuple, str] = {}
-    isfinite, nan = math.isfinite, np.nan
+    isfinite = math.isfinite
     for rec in readable:
         values = value_map(rec.payload)
-        unit = catalog.unit_by_code.get(rec.unit)
-        must: list[str] = []
-        if unit is not None:
-            if unit.kind not in required_by_kind:
-                required_by_kind[unit.kind] = [i.code for i in catalog.required_indicators(unit.kind)]
-            must = required_by_kind[unit.kind]
+        must = required_codes(rec.unit)
         must_set = set(must)
         for code, raw in values.items():
             code = code if type(code) is str else str(code)
@@ -99,27 +123,52 @@ def _values(readable: list[Received], catalog: Catalog, options: Options):
                 raws.append(repr(raw))
                 problems.append(None)
             else:
-                number, key, details = classify(raw, indicator.uom if indicator else None, uoms)
-                text = None
-                if key is not None and indicator is not None:
-                    cache_key = (key, tuple(sorted(details.items())))
-                    text = problem_cache.get(cache_key)
-                    if text is None:
-                        text = problem_cache[cache_key] = problem_text(key, details, options)
-                numbers.append(number if indicator is not None and number is not None else nan)
-                raws.append(as_text(raw))
-                problems.append(text)
+                number, raw_text, problem = _read_irregular(raw, indicator, uoms, options, problem_cache)
+                numbers.append(number)
+                raws.append(raw_text)
+                problems.append(problem)
             codes.append(code)
             required.append(code in must_set)
         missing = [c for c in must if c not in values]
-        codes.extend(missing)
-        raws.extend([None] * len(missing))
-        numbers.extend([nan] * len(missing))
-        problems.extend([None] * len(missing))
-        required.extend([True] * len(missing))
-        counts.append(len(values) + len(missing))
-        sent_counts.append(len(values))
-    counts_a = np.asarray(counts, dtype=np.int64)
+        out.add_missing(missing)
+        out.counts.append(len(values) + len(missing))
+        out.sent_counts.append(len(values))
+    return out
+
+
+def _required_codes(catalog: Catalog):
+    """unit code → the indicator codes its kind must report ([] for a unit the catalogue lacks),
+    computed once per kind."""
+    by_kind: dict[str, list[str]] = {}
+
+    def of(unit_code: str) -> list[str]:
+        unit = catalog.unit_by_code.get(unit_code)
+        if unit is None:
+            return []
+        if unit.kind not in by_kind:
+            by_kind[unit.kind] = [i.code for i in catalog.required_indicators(unit.kind)]
+        return by_kind[unit.kind]
+
+    return of
+
+
+def _read_irregular(raw: Any, indicator, uoms: frozenset, options: Options,
+                    problem_cache: dict[tuple, str]) -> tuple[float, str | None, str | None]:
+    """A value off the fast path: (number or NaN, the text as sent, the problem's message or None).
+    An unknown indicator's value is NaN with no numeric problem (KNOWN says what is wrong)."""
+    number, key, details = classify(raw, indicator.uom if indicator else None, uoms)
+    text = None
+    if key is not None and indicator is not None:
+        cache_key = (key, tuple(sorted(details.items())))
+        text = problem_cache.get(cache_key)
+        if text is None:
+            text = problem_cache[cache_key] = problem_text(key, details, options)
+    return (number if indicator is not None and number is not None else np.nan), as_text(raw), text
+
+
+def _values_frame(readable: list[Received], columns: _ValueColumns, catalog: Catalog):
+    """The values frame (with each indicator's bounds and kind) and each submission's row offsets."""
+    counts_a = np.asarray(columns.counts, dtype=np.int64)
     offsets = np.concatenate([[0], np.cumsum(counts_a)]).astype(np.int64)
     sub = np.repeat(np.arange(len(readable), dtype=np.int64), counts_a)
     position = np.arange(len(sub), dtype=np.int64) - offsets[:-1][sub] if len(sub) else sub
@@ -127,13 +176,14 @@ def _values(readable: list[Received], catalog: Catalog, options: Options):
         "sub": sub,
         "unit": np.asarray([r.unit for r in readable] or [""], dtype=object)[sub],
         "period": np.asarray([r.period for r in readable] or [""], dtype=object)[sub],
-        "indicator": pd.Series(codes, dtype=object), "raw_value": pd.Series(raws, dtype=object),
-        "value": np.array(numbers, dtype=float),
-        "numeric_problem": pd.Series(problems, dtype=object),
-        "sent": position < np.asarray(sent_counts or [0], dtype=np.int64)[sub],
-        "required": np.array(required, dtype=bool),
+        "indicator": pd.Series(columns.codes, dtype=object),
+        "raw_value": pd.Series(columns.raws, dtype=object),
+        "value": np.array(columns.numbers, dtype=float),
+        "numeric_problem": pd.Series(columns.problems, dtype=object),
+        "sent": position < np.asarray(columns.sent_counts or [0], dtype=np.int64)[sub],
+        "required": np.array(columns.required, dtype=bool),
     })
-    frame["known"] = frame["indicator"].isin(by_code)
+    frame["known"] = frame["indicator"].isin(catalog.indicator_by_code)
     frame["min"] = frame["indicator"].map({i.code: i.min for i in catalog.indicators}).astype(float)
     frame["max"] = frame["indicator"].map({i.code: i.max for i in catalog.indicators}).astype(float)
     frame["integer"] = frame["indicator"].map({i.code: i.integer for i in catalog.indicators}) \

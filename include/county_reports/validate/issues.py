@@ -13,8 +13,8 @@ from county_reports.validate.options import Options
 from county_reports.validate.suite import CheckResult
 
 
-def build(batch: Batch, results: list[CheckResult], catalog: Catalog,
-          options: Options) -> dict[int, list[Issue]]:
+def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Catalog,
+                         options: Options) -> dict[int, list[Issue]]:
     """Issues by submission number (index into ``batch.received``)."""
     out: dict[int, list[Issue]] = defaultdict(list)
     failing = {r.spec.check: r for r in results if r.rows}

@@ -45,9 +45,9 @@ def validate_period(received: list[Received], catalog: Catalog, *,
     for period, positions in by_period.items():
         recs = [received[n] for n in positions]
         started = time.perf_counter()
-        batch = batch_mod.build(recs, catalog, options, period, history)
+        batch = batch_mod.build_batch(recs, catalog, options, period, history)
         results = _check(batch, catalog, specs, engine, period)
-        found = issues_mod.build(batch, results, catalog, options)
+        found = issues_mod.issues_by_submission(batch, results, catalog, options)
         period_verdicts = _verdicts(recs, batch, found, catalog, options)
         verdicts.update(zip(positions, period_verdicts))
         log.info("validated %s: %d submissions, %d rows, %.2f s (%s)", period, len(recs),

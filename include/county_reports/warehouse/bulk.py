@@ -28,7 +28,7 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.exc import DBAPIError
 
 from county_reports.validate.model import Verdict
-from county_reports.warehouse import content
+from county_reports.warehouse import stored_verdict
 from county_reports.warehouse import schema as t
 
 
@@ -70,12 +70,12 @@ def prepare(index: int, v: Verdict, tz: str) -> Prepared:
     """Raises ValueError/TypeError/KeyError for a verdict the warehouse cannot take."""
     if v.status not in t.SUBMISSION_STATUSES:
         raise ValueError(f"verdict of {v.unit} {v.period}: unknown status {v.status!r}")
-    received, submitted, arrived = content.arrival(v, tz)
-    values, canonical = content.canonical_values(v)
-    digest = content.hash_of(v, content._canonical(v, canonical))
-    narratives = [(r["seq"], r["kind"], r["section"], r["text"]) for r in content.narrative_rows(0, v)]
+    received, submitted, arrived = stored_verdict.arrival(v, tz)
+    values, canonical = stored_verdict.canonical_values(v)
+    digest = stored_verdict.hash_of(v, stored_verdict._canonical(v, canonical))
+    narratives = [(r["seq"], r["kind"], r["section"], r["text"]) for r in stored_verdict.narrative_rows(0, v)]
     issues = [(r["seq"], r["indicator"], r["value"], r["rule"], r["importance"], r["message"])
-              for r in content.issue_rows(0, v)]
+              for r in stored_verdict.issue_rows(0, v)]
     return Prepared(index, v, received, submitted, arrived, digest, values, narratives, issues)
 
 
@@ -145,18 +145,36 @@ def _allocate_ids(conn: Connection, n: int) -> list[int]:
 def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now: datetime,
                 result: Callable[..., dict[str, Any]]) -> list[dict[str, Any]]:
     """Apply ``chunk`` (in order of arrival) in the caller's transaction; results in chunk order."""
-    s = t.submissions
     keys = list(dict.fromkeys(p.key for p in chunk))
     lock(conn, keys)
+    _clear_not_received(conn, keys)
+    decisions, new_count = _decide(chunk, _states(conn, keys))
+    rows = _Rows(_allocate_ids(conn, new_count), now, run_id)
+    for decision in decisions:
+        if decision[0] == "dup":
+            rows.add_duplicate(decision[1], decision[2], result)
+        else:
+            rows.add_version(decision[1], decision[2], decision[3], result)
+    _write_rows(conn, rows)
+    return rows.results
+
+
+def _clear_not_received(conn: Connection, keys: list[tuple[str, str]]) -> None:
+    """Something arrived for these (unit, period)s: their not-received records no longer apply."""
     cs = t.collection_status
     for start in range(0, len(keys), 400):
         conn.execute(delete(cs).where(tuple_(cs.c.unit, cs.c.period).in_(keys[start:start + 400])))
-    states = _states(conn, keys)
 
-    # Decide every verdict in order: a duplicate, or a new version (superseding the current one).
-    decisions: list[tuple] = []    # ("dup", p, (id, version, status)) | ("new", p, version, current)
+
+def _decide(chunk: list[Prepared], states: dict[tuple[str, str], _State]) -> tuple[list[tuple], int]:
+    """Every verdict in order: a duplicate, or a new version (superseding the current one).
+
+    Returns the decisions — ``("dup", p, (id, version, status))`` or ``("new", p, version,
+    current)`` — and how many new versions need an id. A new version's id is a placeholder
+    (-1, -2, … in order) until ids are allocated; ``_Rows`` resolves it.
+    """
+    decisions: list[tuple] = []
     new_count = 0
-    pending_ids: list[int] = []    # placeholder ids within the chunk: -1, -2, …
     for p in chunk:
         v, st = p.verdict, states[p.key]
         replay = st.replays.get((v.sha256, p.digest, v.status))
@@ -167,74 +185,77 @@ def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now
             decisions.append(("dup", p, replay))
             continue
         new_count += 1
-        placeholder = -new_count
-        pending_ids.append(placeholder)
         version = st.max_version + 1
         current = st.current
         decisions.append(("new", p, version, current))
-        superseding = v.status in t.ACCEPTED_STATUSES and current is not None
-        if superseding:
+        if v.status in t.ACCEPTED_STATUSES and current is not None:     # superseding it
             st.current = None
-        st.add(placeholder, version, v.sha256, p.digest, v.status, None)
+        st.add(-new_count, version, v.sha256, p.digest, v.status, None)
+    return decisions, new_count
 
-    ids = _allocate_ids(conn, new_count)
-    real = {-(i + 1): sid for i, sid in enumerate(ids)}
 
-    def resolve(sid: int) -> int:
-        return real.get(sid, sid)
+class _Rows:
+    """The rows a chunk's decisions write, with the real submission ids, and the results."""
 
-    subs, narratives, issues, audits, supersedes, dups = [], [], [], [], [], []
-    values: list[tuple[int, Prepared]] = []     # (submission id, its verdict)
-    results = []
-    n = 0
-    for d in decisions:
-        if d[0] == "dup":
-            _, p, (sid, version, status) = d
-            sid = resolve(sid)
-            dups.append(sid)
-            results.append(result(p.verdict, sid, version, "duplicate", status, None))
-            continue
-        _, p, version, current = d
-        v = p.verdict
-        sid = ids[n]
-        n += 1
-        subs.append({"id": sid, "unit": v.unit, "period": v.period, "version": version,
-                     "sha256": v.sha256, "raw_path": content.raw_path(v.sha256), "source": v.source,
-                     "received_at": p.received, "submitted_at": p.submitted, "arrived_at": p.arrived,
-                     "status": v.status, "content_hash": p.digest, "superseded_by": None,
-                     "last_seen_at": now, "last_seen_run": run_id})
-        values.append((sid, p))
-        narratives.extend((sid, *row) for row in p.narratives)
-        issues.extend((sid, *row) for row in p.issues)
+    def __init__(self, ids: list[int], now: datetime, run_id: str | None):
+        self.ids, self.now, self.run_id = ids, now, run_id
+        self.real = {-(i + 1): sid for i, sid in enumerate(ids)}     # placeholder → allocated id
+        self.subs, self.narratives, self.issues, self.audits = [], [], [], []
+        self.supersedes: list[tuple[int, int]] = []     # (old id, new id)
+        self.dups: list[int] = []
+        self.values: list[tuple[int, Prepared]] = []    # (submission id, its verdict)
+        self.results: list[dict[str, Any]] = []
+
+    def resolve(self, sid: int) -> int:
+        return self.real.get(sid, sid)
+
+    def add_duplicate(self, p: Prepared, stored: tuple, result: Callable[..., dict[str, Any]]) -> None:
+        sid, version, status = stored
+        sid = self.resolve(sid)
+        self.dups.append(sid)
+        self.results.append(result(p.verdict, sid, version, "duplicate", status, None))
+
+    def add_version(self, p: Prepared, version: int, current: tuple | None,
+                    result: Callable[..., dict[str, Any]]) -> None:
+        v, now, run_id = p.verdict, self.now, self.run_id
+        sid = self.ids[len(self.subs)]
+        self.subs.append({"id": sid, "unit": v.unit, "period": v.period, "version": version,
+                          "sha256": v.sha256, "raw_path": stored_verdict.raw_path(v.sha256),
+                          "source": v.source, "received_at": p.received, "submitted_at": p.submitted,
+                          "arrived_at": p.arrived, "status": v.status, "content_hash": p.digest,
+                          "superseded_by": None, "last_seen_at": now, "last_seen_run": run_id})
+        self.values.append((sid, p))
+        self.narratives.extend((sid, *row) for row in p.narratives)
+        self.issues.extend((sid, *row) for row in p.issues)
         errors = sum(1 for i in v.issues if i.importance == "error")
         warnings = sum(1 for i in v.issues if i.importance == "warning")
         note = (f"version {version} from {v.source}, sha256 {v.sha256[:12]}; "
                 f"{errors} error(s), {warnings} warning(s)")
         superseded_id = None
         if v.status in t.ACCEPTED_STATUSES and current is not None:
-            old_id = resolve(current[0])
-            superseded_id = old_id
-            supersedes.append((old_id, sid))
-            audits.append(_audit_row(now, run_id, v, old_id, current[2], "superseded",
-                                     f"version {current[1]} superseded by version {version} (id {sid})"))
+            superseded_id = old_id = self.resolve(current[0])
+            self.supersedes.append((old_id, sid))
+            self.audits.append(_audit_row(now, run_id, v, old_id, current[2], "superseded",
+                                          f"version {current[1]} superseded by version {version} (id {sid})"))
             note += f"; supersedes version {current[1]}"
         elif current is not None:
             note += f"; accepted version {current[1]} stays current"
-        audits.append(_audit_row(now, run_id, v, sid, None, v.status, note))
-        results.append(result(v, sid, version, "new", v.status, superseded_id))
+        self.audits.append(_audit_row(now, run_id, v, sid, None, v.status, note))
+        self.results.append(result(v, sid, version, "new", v.status, superseded_id))
 
-    if dups:
-        for start in range(0, len(dups), 1000):
-            conn.execute(update(s).where(s.c.id.in_(dups[start:start + 1000]))
-                         .values(last_seen_at=now, last_seen_run=run_id))
-    if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2":
-        _copy_all(conn, subs, values, narratives, issues, audits)
-    else:
-        _executemany_all(conn, subs, values, narratives, issues, audits)
-    if supersedes:
+
+def _write_rows(conn: Connection, rows: _Rows) -> None:
+    """Duplicates seen again, the new rows in bulk (COPY on psycopg2), then the supersessions."""
+    s = t.submissions
+    for start in range(0, len(rows.dups), 1000):
+        conn.execute(update(s).where(s.c.id.in_(rows.dups[start:start + 1000]))
+                     .values(last_seen_at=rows.now, last_seen_run=rows.run_id))
+    write = _copy_all if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2" \
+        else _executemany_all
+    write(conn, rows.subs, rows.values, rows.narratives, rows.issues, rows.audits)
+    if rows.supersedes:
         conn.execute(update(s).where(s.c.id == _bind("old_id")).values(superseded_by=_bind("new_id")),
-                     [{"old_id": o, "new_id": nw} for o, nw in supersedes])
-    return results
+                     [{"old_id": o, "new_id": nw} for o, nw in rows.supersedes])
 
 
 def _bind(name: str):

@@ -154,19 +154,32 @@ def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd
     page (3,000 units × 12 months) stays interactive.
     """
     wanted = _periods(periods)
-    tz = catalog.bureau.timezone
-    zone = ZoneInfo(tz)
-    cs = t.collection_status
     # Only the catalogue's units are expected: a county's catalogue reads its own units' rows
     # from a warehouse shared by many counties (ix_submissions_period_unit, migration 0006).
     codes = sorted({u.code for u in catalog.units})
     with engine.connect() as conn:
         summary = _version_summary(conn, wanted, codes)
-        not_received = pd.DataFrame(
-            [tuple(r) for r in conn.execute(select(cs.c.unit, cs.c.period, cs.c.status, cs.c.reason)
-                                            .where(cs.c.period.in_(wanted) & _units_filter(cs.c.unit, codes)))],
-            columns=["unit", "period", "collection_status", "collection_reason"])
+        not_received = _not_received(conn, wanted, codes)
+    keys = {"unit": object, "period": object}
+    df = _expected(catalog, wanted).astype(keys | {"due": "int64", "cutoff": "int64"}) \
+        .merge(summary.astype(keys), on=["unit", "period"], how="left") \
+        .merge(not_received.astype(keys), on=["unit", "period"], how="left")
+    return _statuses(df, catalog.bureau.timezone)
 
+
+def _not_received(conn, wanted: list[str], codes: list[str]) -> pd.DataFrame:
+    """The latest collection's not-received records (missing or failed) of these units and months."""
+    cs = t.collection_status
+    query = select(cs.c.unit, cs.c.period, cs.c.status, cs.c.reason) \
+        .where(cs.c.period.in_(wanted) & _units_filter(cs.c.unit, codes))
+    return pd.DataFrame([tuple(r) for r in conn.execute(query)],
+                        columns=["unit", "period", "collection_status", "collection_reason"])
+
+
+def _expected(catalog: Catalog, wanted: list[str]) -> pd.DataFrame:
+    """The roster: every unit active in each month, with its due time and the cutoff after it
+    (microseconds since the epoch; computed once per month and deadline day)."""
+    zone = ZoneInfo(catalog.bureau.timezone)
     expected: dict[str, list] = {"unit": [], "unit_name": [], "kind": [], "period": [], "due": [], "cutoff": []}
     dues: dict[tuple[str, int], tuple[int, int]] = {}
     for period in wanted:
@@ -183,11 +196,11 @@ def completeness(engine: Engine, catalog: Catalog, periods: Iterable[str]) -> pd
             expected["period"].append(period)
             expected["due"].append(pair[0])
             expected["cutoff"].append(pair[1])
-    keys = {"unit": object, "period": object}
-    df = pd.DataFrame(expected).astype(keys | {"due": "int64", "cutoff": "int64"}) \
-        .merge(summary.astype(keys), on=["unit", "period"], how="left") \
-        .merge(not_received.astype(keys), on=["unit", "period"], how="left")
+    return pd.DataFrame(expected)
 
+
+def _statuses(df: pd.DataFrame, tz: str) -> pd.DataFrame:
+    """The roster joined with the versions: each expected (unit, period)'s status and times."""
     n = df["submissions"].fillna(0).astype("int64")
     accepted = df["accepted_versions"].fillna(0).astype("int64")
     first_accepted = _micros(df["first_accepted_arrived_at"])

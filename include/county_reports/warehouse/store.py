@@ -22,11 +22,10 @@ Versions, duplicates and supersession (``record_verdicts``):
   **a rejected correction never erases accepted figures**; the last accepted version stays current.
 * Within one call, verdicts of the same (unit, period) are applied in order of arrival.
 * One call stores its verdicts in bulk (``bulk``): ``chunk_size`` verdicts per transaction, each
-  chunk whole or not at all; a verdict the warehouse cannot take fails alone.
+  chunk whole or not at all; a verdict the warehouse cannot take fails alone (``recording``).
 """
 from __future__ import annotations
 
-import hashlib
 import json
 import logging
 from contextlib import contextmanager
@@ -35,52 +34,23 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any, Callable, Iterable, Iterator
 
-from sqlalchemy import delete, func, insert, select, text, update
+from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
-from sqlalchemy.exc import IntegrityError, InterfaceError, OperationalError, StatementError
+from sqlalchemy.exc import IntegrityError
 
 from county_reports import archive, messages, paths
 from county_reports.catalog import Catalog
 from county_reports.validate.model import Verdict
-from county_reports.warehouse import bulk, queries
+from county_reports.warehouse import bulk, queries, recording
 from county_reports.warehouse import schema as t
 from county_reports.warehouse.engine import WRITE, is_memory_sqlite, make_engine
+from county_reports.warehouse.scoped import UnitsView
 
 log = logging.getLogger(__name__)
 
 UNIT_FIELDS = ("name", "kind", "kind_name", "deadline_day", "active_from", "active_to")
 SNAPSHOT_EXCLUDE = ("last_seen_at", "last_seen_run", "updated_at")
 CHUNK_SIZE = 500     # verdicts per transaction: a killed writer loses at most one chunk
-
-
-def unit_fault(exc: BaseException) -> bool:
-    """Whether one verdict can have caused ``exc`` (a bad value, a row the database refuses),
-    as opposed to a database that is down or unreachable."""
-    if isinstance(exc, (OperationalError, InterfaceError)):
-        return False
-    return isinstance(exc, (ValueError, TypeError, KeyError, StatementError))
-
-
-# pg_advisory_xact_lock key of migrate(): the first 8 bytes of sha256("county_reports:migrate").
-MIGRATE_LOCK_KEY = int.from_bytes(hashlib.sha256(b"county_reports:migrate").digest()[:8], "big", signed=True)
-
-
-@contextmanager
-def _sqlite_file_lock(url) -> Iterator[None]:
-    """An exclusive flock on ``<database>.migrate.lock`` for a SQLite file; nothing otherwise."""
-    if url.get_backend_name() != "sqlite" or is_memory_sqlite(url):
-        yield
-        return
-    import fcntl
-
-    lock_path = Path(url.database).expanduser().with_name(Path(url.database).name + ".migrate.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as fh:
-        fcntl.flock(fh, fcntl.LOCK_EX)
-        try:
-            yield
-        finally:
-            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def utcnow() -> datetime:
@@ -117,25 +87,14 @@ class Warehouse:
 
     def migrate(self, revision: str = "head") -> str | None:
         """Alembic upgrade to ``revision`` (idempotent); returns the revision now current.
-
-        Serialised: concurrent callers (mapped tasks starting together on a fresh database) take
-        turns — an advisory lock on PostgreSQL (held to the end of the migration's transaction),
-        an ``flock`` on a lock file beside the database on SQLite — so the second one finds the
-        schema in place instead of racing to create the same types and tables.
-        """
+        Concurrent callers take turns (``migrations.upgrade_serialised``)."""
         from county_reports.warehouse import migrations
 
         url = make_url(self.url)
         # Migrations on SQLite run with foreign keys off: batch mode copies and renames tables.
         engine = self.engine if is_memory_sqlite(url) else make_engine(url, foreign_keys=False)
         try:
-            with _sqlite_file_lock(url), engine.connect() as conn:
-                conn.execution_options(**WRITE)
-                with conn.begin():
-                    if conn.dialect.name == "postgresql":
-                        conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK_KEY})
-                    migrations.upgrade(conn, revision)
-                return migrations.current_revision(conn)
+            return migrations.upgrade_serialised(url, engine, revision)
         finally:
             if engine is not self.engine:
                 engine.dispose()
@@ -212,7 +171,7 @@ class Warehouse:
                         data_root: str | Path | None = None, *,
                         errors: list[tuple[Verdict, Exception]] | None = None) -> list[dict[str, Any]]:
         """Store the verdicts in bulk, ``chunk_size`` of them per transaction, in order of arrival
-        (see the module docstring for the rules; ``bulk`` for how).
+        (see the module docstring for the rules; ``bulk`` and ``recording`` for how).
 
         A rejected correction never erases accepted figures: it is stored as a new version with
         its issues but does not supersede the accepted version, which stays current.
@@ -229,46 +188,12 @@ class Warehouse:
         version, outcome: 'new'|'duplicate', status, superseded_id}`` (``superseded_id``: the
         version this one replaced, else None; for a duplicate, the existing version's id and status).
         """
-        verdicts = list(verdicts)
-        failures: list[tuple[int, Verdict, Exception]] = []
-        ready: list[bulk.Prepared] = []
-        for i, v in enumerate(verdicts):
-            try:
-                ready.append(bulk.prepare(i, v, self.timezone))
-            except Exception as exc:
-                if not unit_fault(exc):
-                    raise
-                failures.append((i, v, exc))
+        ready, failures = recording.prepare_all(list(verdicts), self.timezone)
         ready.sort(key=lambda p: (p.arrived, p.index))
         if data_root is not None:
-            for p in ready:
-                if not archive.path_for(Path(data_root), p.verdict.sha256).is_file():
-                    log.warning("warehouse: raw archive file for %s %s (%s) not found under %s",
-                                p.verdict.unit, p.verdict.period, p.verdict.sha256, data_root)
-        results: dict[int, dict[str, Any]] = {}
-        size = max(1, self.chunk_size)
-        for start in range(0, len(ready), size):
-            chunk = ready[start:start + size]
-            try:
-                stored = self._write(chunk, run_id)
-            except Exception as exc:
-                if not unit_fault(exc):
-                    raise
-                if len(chunk) == 1:
-                    failures.append((chunk[0].index, chunk[0].verdict, exc))
-                    continue
-                log.info("warehouse: a chunk of %d verdicts was refused (%s); storing them one by one",
-                         len(chunk), type(exc).__name__)
-                stored = []
-                for p in chunk:
-                    try:
-                        stored += self._write([p], run_id)
-                    except Exception as one:
-                        if not unit_fault(one):
-                            raise
-                        failures.append((p.index, p.verdict, one))
-            for p, row in stored:
-                results[p.index] = row
+            recording.warn_missing_archives(ready, data_root)
+        results = recording.write_in_chunks(ready, max(1, self.chunk_size),
+                                            lambda chunk: self._write(chunk, run_id), failures)
         failures.sort(key=lambda f: f[0])
         for _, v, exc in failures:
             log.error("warehouse: %s %s not stored: %s: %s", v.unit, v.period, type(exc).__name__, exc)
@@ -398,43 +323,12 @@ class Warehouse:
             return queries.rates_of(completeness, periods)
         return queries.reporting_rate(self.engine, catalog, periods)
 
-    def scoped(self, unit_codes: Iterable[str]) -> "UnitsView":
+    def scoped(self, unit_codes: Iterable[str]) -> UnitsView:
         """The reads of the summaries restricted to these units: one county of a shared warehouse."""
         return UnitsView(self, unit_codes)
 
     def table_snapshot(self, exclude_columns: Iterable[str] = SNAPSHOT_EXCLUDE) -> dict[str, list[dict]]:
         return queries.table_snapshot(self.engine, exclude_columns)
-
-
-class UnitsView:
-    """A warehouse seen through a set of unit codes (a county's roster in a province warehouse):
-    ``current_values``, ``current_narratives``, ``history`` and ``latest_period`` read only those
-    units' rows; ``completeness`` and ``reporting_rate`` already follow the catalogue's roster.
-    Hand it to ``summaries.build`` in place of the warehouse."""
-
-    def __init__(self, warehouse: Warehouse, unit_codes: Iterable[str]):
-        self.warehouse = warehouse
-        self.engine = warehouse.engine
-        self.unit_codes = tuple(sorted(set(unit_codes)))
-
-    def current_values(self, periods: Iterable[str]):
-        return self.warehouse.current_values(periods, self.unit_codes)
-
-    def current_narratives(self, periods: Iterable[str]):
-        return self.warehouse.current_narratives(periods, self.unit_codes)
-
-    def history(self, unit_codes: Iterable[str] | None, periods: Iterable[str]):
-        codes = self.unit_codes if unit_codes is None else sorted(set(unit_codes) & set(self.unit_codes))
-        return self.warehouse.history(codes, periods)
-
-    def latest_period(self) -> str | None:
-        return self.warehouse.latest_period(self.unit_codes)
-
-    def completeness(self, catalog: Catalog, periods: Iterable[str]):
-        return self.warehouse.completeness(catalog, periods)
-
-    def reporting_rate(self, catalog: Catalog, periods: Iterable[str], completeness=None):
-        return self.warehouse.reporting_rate(catalog, periods, completeness)
 
 
 def _result(v: Verdict, submission_id: int, version: int, outcome: str, status: str,

@@ -7,14 +7,21 @@
     command.revision(alembic_config("sqlite:///scratch.db"), "add x", autogenerate=True)
 
 (autogenerate compares ``warehouse.schema.metadata`` with the database, which must be at head.)
-``upgrade(connection)`` is what ``Warehouse.migrate()`` runs.
+``upgrade_serialised(url, engine)`` is what ``Warehouse.migrate()`` runs: ``upgrade`` with
+concurrent callers taking turns.
 """
 from __future__ import annotations
 
+import hashlib
+from contextlib import contextmanager
 from pathlib import Path
+from typing import Iterator
 
 from alembic.config import Config
-from sqlalchemy.engine import Connection
+from sqlalchemy import text
+from sqlalchemy.engine import URL, Connection, Engine
+
+from county_reports.warehouse.engine import WRITE, is_memory_sqlite
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
 VERSION_TABLE = "county_reports_alembic_version"
@@ -37,6 +44,46 @@ def upgrade(connection: Connection, revision: str = "head") -> None:
     from alembic import command
 
     command.upgrade(alembic_config(connection=connection), revision)
+
+
+def upgrade_serialised(url: URL, engine: Engine, revision: str = "head") -> str | None:
+    """Upgrade the database at ``url`` through ``engine`` to ``revision``, in one transaction;
+    returns the revision now current.
+
+    Concurrent callers (mapped tasks starting together on a fresh database) take turns — an
+    advisory lock on PostgreSQL (held to the end of the migration's transaction), an ``flock`` on
+    a lock file beside the database on SQLite — so the second one finds the schema in place
+    instead of racing to create the same types and tables.
+    """
+    with _sqlite_file_lock(url), engine.connect() as conn:
+        conn.execution_options(**WRITE)
+        with conn.begin():
+            if conn.dialect.name == "postgresql":
+                conn.execute(text("SELECT pg_advisory_xact_lock(:key)"), {"key": MIGRATE_LOCK_KEY})
+            upgrade(conn, revision)
+        return current_revision(conn)
+
+
+# pg_advisory_xact_lock key of upgrade_serialised(): the first 8 bytes of sha256("county_reports:migrate").
+MIGRATE_LOCK_KEY = int.from_bytes(hashlib.sha256(b"county_reports:migrate").digest()[:8], "big", signed=True)
+
+
+@contextmanager
+def _sqlite_file_lock(url) -> Iterator[None]:
+    """An exclusive flock on ``<database>.migrate.lock`` for a SQLite file; nothing otherwise."""
+    if url.get_backend_name() != "sqlite" or is_memory_sqlite(url):
+        yield
+        return
+    import fcntl
+
+    lock_path = Path(url.database).expanduser().with_name(Path(url.database).name + ".migrate.lock")
+    lock_path.parent.mkdir(parents=True, exist_ok=True)
+    with open(lock_path, "a") as fh:
+        fcntl.flock(fh, fcntl.LOCK_EX)
+        try:
+            yield
+        finally:
+            fcntl.flock(fh, fcntl.LOCK_UN)
 
 
 def current_revision(connection: Connection) -> str | None:

@@ -1,4 +1,5 @@
-"""What a verdict says, reduced to a canonical form: its content hash, its timestamps, its rows."""
+"""A verdict in the form the warehouse stores it: its canonical content and content hash, its
+arrival times, its value, narrative and issue rows."""
 from __future__ import annotations
 
 import hashlib
