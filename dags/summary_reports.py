@@ -141,7 +141,7 @@ def make_report_dag(kind: str):
             catalog = load_catalog()
             plan = summaries.plan(checked["kind"], checked["year"], summaries.load_settings())
             with Warehouse() as warehouse:
-                built = summaries.build(warehouse, catalog, plan,
+                built = summaries.write_summary(warehouse, catalog, plan,
                                         settings.data_dir() / "reports" / str(plan.year),
                                         state_gap=checked["state_gap"])
             print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")

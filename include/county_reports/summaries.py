@@ -2,7 +2,7 @@
 
 ``plan`` says which span and date a report covers; ``coverage`` measures how complete the
 span's reporting is and what the configured policy says to do about a gap (reports.yaml:
-refuse, or render and state the gap); ``build`` writes the files. Identical warehouse contents
+refuse, or render and state the gap); ``write_summary`` writes the files. Identical warehouse contents
 give byte-identical documents and sidecars.
 """
 from __future__ import annotations
@@ -22,8 +22,8 @@ from county_reports.catalog import Catalog
 
 # Settings live in report_settings (read when DAGs are parsed, so without pandas); re-exported
 # because callers say summaries.load_settings().
-from county_reports.report_settings import (ANNUAL, APPROVALS, HALF_YEAR, KINDS, POLICIES,  # noqa: F401
-                                            ReportSettings, load_settings)
+from county_reports.report_settings import (HALF_YEAR, KINDS, ReportSettings,  # noqa: F401
+                                            load_settings)
 
 
 @dataclass(frozen=True)
@@ -84,7 +84,7 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
                     f"{text}; below the threshold. Not reported: {missing}")
 
 
-def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap: bool = False,
+def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap: bool = False,
           wording: dict | None = None) -> dict[str, Any]:
     """Render the report into ``out_dir``: .docx, .figures.json sidecar and .xlsx workbook."""
     from county_reports.render import compose, layout, workbook

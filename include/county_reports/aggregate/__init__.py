@@ -46,11 +46,11 @@ Aggregation rules (each indicator by its own ``over_time`` and ``over_units``)
 
 Every function is deterministic: rows in catalogue order (indicators, then derived ones) or
 registry order for units; unit lists sorted in registry order; ties broken by code.
-Number formatting for documents lives in :mod:`county_reports.numbers`.
+Number formatting for documents lives in :mod:`county_reports.render.number_style`.
 """
 from county_reports.aggregate.completeness import (SUMMARY_COLUMNS, completeness_summary,
                                                    completeness_totals)
-from county_reports.aggregate.core import current_only
+from county_reports.aggregate.indicator import current_only
 from county_reports.aggregate.figures import (FIGURE_COLUMNS, SERIES_COLUMNS, county_figures,
                                               monthly_series, time_half_task_half, yoy)
 from county_reports.formulas import FormulaError, evaluate

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from county_reports.aggregate.core import require_columns, make_frame, tidy, unit_sort_key
+from county_reports.aggregate.indicator import require_columns, make_frame, tidy, unit_sort_key
 from county_reports.aggregate.span import Span
 from county_reports.catalog import Catalog
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from county_reports.aggregate.core import (Aggregate, Expectation, SpanData, aggregate_all,
+from county_reports.aggregate.indicator import (Aggregate, Expectation, SpanData, aggregate_all,
                                            aggregate_one, find_item, make_frame, prepare_values, tidy)
 from county_reports.aggregate.span import Span
 from county_reports.catalog import Catalog, DerivedIndicator, Indicator

@@ -6,7 +6,7 @@ from typing import Sequence
 import pandas as pd
 
 from county_reports import formulas as formula
-from county_reports.aggregate.core import (Expectation, SpanData, active_at, aggregate_one,
+from county_reports.aggregate.indicator import (Expectation, SpanData, active_at, aggregate_one,
                                            find_item, make_frame, prepare_values, tidy,
                                            unit_sort_key)
 from county_reports.aggregate.span import Span

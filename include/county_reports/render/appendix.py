@@ -22,10 +22,12 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import numbers, periods
+from county_reports import periods
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
+from county_reports.render import number_style
 from county_reports.render.model import Attachment
+from county_reports.report_settings import ANNUAL
 
 # Column keys in display order; headers come from wording.yaml attachments.indicators.columns.
 COLUMNS = ("number", "name", "uom", "value", "last_year", "change", "target", "completion", "remark")
@@ -57,7 +59,7 @@ class Figure:
         return self.value if self.exact is None else self.exact
 
 
-NO_FIGURE = Figure(numbers.NO_FIGURE, None)
+NO_FIGURE = Figure(number_style.NO_FIGURE, None)
 
 
 @dataclass(frozen=True)
@@ -106,7 +108,7 @@ def fill(template: str, **fields: Any) -> str:
 
 def span_fields(catalog: Catalog, span: Span, report_date: date | None = None) -> dict[str, Any]:
     """Placeholders every appendix template may use."""
-    month_range = numbers.fmt_month_range(span)
+    month_range = number_style.fmt_month_range(span)
     return {"bureau": catalog.bureau.name, "year": span.year, "span": month_range,
             "span_title": f"{span.year}年" if span.months == 12 else f"{span.year}年{month_range}",
             "last_month": span.last_month,
@@ -119,7 +121,7 @@ def _date_text(day: date) -> str:
 
 def _shown(value: Any, decimals: int) -> float | None:
     """The figure as printed, as a float (四舍五入 to ``decimals``)."""
-    return None if numbers.is_missing(value) else float(numbers.round_half_up(float(value), decimals))
+    return None if number_style.is_missing(value) else float(number_style.round_half_up(float(value), decimals))
 
 
 # --------------------------------------------------------------------------- rows
@@ -138,8 +140,8 @@ def indicator_rows(catalog: Catalog, wording: dict, figures: pd.DataFrame, span:
 
     def wanted(row) -> bool:
         if every:
-            return not numbers.is_missing(row.value)
-        return row.code in targets or (row.code in key and not numbers.is_missing(row.value))
+            return not number_style.is_missing(row.value)
+        return row.code in targets or (row.code in key and not number_style.is_missing(row.value))
 
     chosen = [row for row in figures.itertuples(index=False) if wanted(row)]
     parts_of = _parts(catalog)
@@ -150,7 +152,7 @@ def indicator_rows(catalog: Catalog, wording: dict, figures: pd.DataFrame, span:
         mine = _with_parts_after_totals([r for r in chosen if r.section == section.code], parts_of)
         if not mine:
             continue
-        rows.append(TableRow(numbers.chinese_number(sum(1 for r in rows if r.is_category) + 1), section.name))
+        rows.append(TableRow(number_style.chinese_number(sum(1 for r in rows if r.is_category) + 1), section.name))
         first_part_seen: set[str] = set()
         for row in mine:
             count += 1
@@ -193,9 +195,9 @@ def _indicator_row(catalog: Catalog, cfg: dict, row, number: str, name: str, spa
                "target": _target(row.target, decimals),
                "completion": NO_FIGURE}
     completion = None
-    if getattr(row, "target_basis", None) == "cumulative" and not numbers.is_missing(row.completion_pct):
+    if getattr(row, "target_basis", None) == "cumulative" and not number_style.is_missing(row.completion_pct):
         completion = _shown(row.completion_pct, 1)
-        figures["completion"] = Figure(f"{numbers.fmt_number(completion, 1)}%", completion, PCT, 1,
+        figures["completion"] = Figure(f"{number_style.fmt_number(completion, 1)}%", completion, PCT, 1,
                                        "completion_pct", exact=float(row.completion_pct))
     remark = _remark(cfg["remarks"], row, value, completion, span, kind, fields)
     return TableRow(number, name, row.code, row.uom, row.aggregation, figures, remark)
@@ -207,14 +209,14 @@ def _target(target: Any, decimals: int) -> Figure:
     if value is None:
         return NO_FIGURE
     places = 0 if value == int(value) else decimals
-    return Figure(numbers.fmt_number(value, places), value, NUMBER, places, "target", exact=float(target))
+    return Figure(number_style.fmt_number(value, places), value, NUMBER, places, "target", exact=float(target))
 
 
 def _number(value: float | None, decimals: int, measure: str, exact: Any = None) -> Figure:
     if value is None:
         return NO_FIGURE
-    return Figure(numbers.fmt_number(value, decimals), value, NUMBER, decimals, measure,
-                  exact=None if numbers.is_missing(exact) else float(exact))
+    return Figure(number_style.fmt_number(value, decimals), value, NUMBER, decimals, measure,
+                  exact=None if number_style.is_missing(exact) else float(exact))
 
 
 def change_kind(catalog: Catalog, rules: dict, row) -> str:
@@ -225,7 +227,7 @@ def change_kind(catalog: Catalog, rules: dict, row) -> str:
         return DIFF
     indicator = catalog.indicator_by_code.get(row.code)
     below = rules.get("difference_below")
-    sizes = [abs(v) for v in (row.value, row.last_year_value) if not numbers.is_missing(v)]
+    sizes = [abs(v) for v in (row.value, row.last_year_value) if not number_style.is_missing(v)]
     if indicator is not None and indicator.integer and below is not None and max(sizes, default=0) < below:
         return DIFF
     return PCT
@@ -244,7 +246,7 @@ def _change(catalog: Catalog, rules: dict, row, value: float | None, base: float
         amount, places = value - base, decimals
         suffix = rules.get("points_word", "个百分点") if kind == POINTS else row.uom
     shown = _shown(amount, places)
-    text = rules.get("flat", "持平") if shown == 0 else f"{numbers.fmt_number(shown, places)}{suffix}"
+    text = rules.get("flat", "持平") if shown == 0 else f"{number_style.fmt_number(shown, places)}{suffix}"
     return Figure(text, shown, kind, places, f"change_{kind}", (value, base), exact=float(amount))
 
 
@@ -255,9 +257,9 @@ def _remark(cfg: dict, row, value: float | None, completion: float | None, span:
     if span_words and value is not None:
         words.append(fill(span_words, **fields))
     basis = getattr(row, "target_basis", None)
-    target = None if numbers.is_missing(row.target) else float(row.target)
+    target = None if number_style.is_missing(row.target) else float(row.target)
     if basis == "cumulative" and completion is not None:
-        if kind == "annual":
+        if kind == ANNUAL:
             table = cfg["annual"]
             words.append(table["exceeded"] if completion > 100 else table["done"] if completion == 100
                          else table["missed"])

@@ -8,11 +8,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from county_reports import numbers
-from county_reports.numbers import chinese_number
+from county_reports.render import number_style
+from county_reports.render.number_style import chinese_number
 from county_reports.render.model import Heading1Section, Heading2Section
 from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION, FigureWriter, missing
 from county_reports.render.pool import Clause, ItemPool
+from county_reports.report_settings import ANNUAL, HALF_YEAR
 
 
 
@@ -77,17 +78,17 @@ class Body:
         """(code, gap in points from the displayed completion) for targets behind: the half-year's
         time schedule (50%), the year's 100%; level targets (rates) when below. Largest gap first."""
         out = []
-        mark = 50 if self.kind == "half_year" else 100
+        mark = 50 if self.kind == HALF_YEAR else 100
         for code in self.targeted():
             row = self.rows[code]
             if row.target_basis == "cumulative":
                 if missing(row.completion_pct):
                     continue
-                shown = float(numbers.round_half_up(row.completion_pct, 1))
+                shown = float(number_style.round_half_up(row.completion_pct, 1))
                 if shown < mark:
                     out.append((code, mark - shown))
-            elif self.kind == "annual" and row.uom == "%":
-                shown = float(numbers.round_half_up(row.value, int(row.decimals)))
+            elif self.kind == ANNUAL and row.uom == "%":
+                shown = float(number_style.round_half_up(row.value, int(row.decimals)))
                 if shown < row.target:
                     out.append((code, row.target - shown))
         return sorted(out, key=lambda cg: (-cg[1], cg[0]))
@@ -107,7 +108,7 @@ class Body:
         j = self.w["opening"]["judgement"]
         behind = self.behind()
         names = "、".join(self.rows[c].name for c, _ in behind[: int(j.get("max_names", 2))])
-        if self.kind == "half_year":
+        if self.kind == HALF_YEAR:
             text = self.fill(j["half_year"]["behind"], names=names) if behind else j["half_year"]["met"]
         else:
             total = len(self.targeted())
@@ -198,9 +199,9 @@ class Body:
             share = value / row.value * 100
             if share >= 99.95:
                 continue
-            printed = self.trace_extra(numbers.fmt_amount(value, ind.uom, ind.decimals), where,
+            printed = self.trace_extra(number_style.fmt_amount(value, ind.uom, ind.decimals), where,
                                        "unit_value", value, unit=unit, indicator=code)
-            share_text = self.trace_extra(numbers.fmt_pct(share, 1), where, "share_pct", share,
+            share_text = self.trace_extra(number_style.fmt_pct(share, 1), where, "share_pct", share,
                                           unit=unit, indicator=code)
             self.named.add((unit, printed))
             template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
@@ -256,13 +257,13 @@ class Body:
             shown = []
             for code, gap in behind[: int(p.get("max_behind", 3))]:
                 row = self.rows[code]
-                gap_text = self.c.traced(numbers.fmt_number(gap, 1), where, code, "schedule_gap", gap)
+                gap_text = self.c.traced(number_style.fmt_number(gap, 1), where, code, "schedule_gap", gap)
                 if row.target_basis == "cumulative":
-                    pct = self.c.traced(numbers.fmt_pct(row.completion_pct, 1), where, code,
+                    pct = self.c.traced(number_style.fmt_pct(row.completion_pct, 1), where, code,
                                         "completion_pct", float(row.completion_pct))
                     shown.append(self.fill(p["behind_item"][self.kind], name=row.name, pct=pct, gap=gap_text))
                 else:
-                    value = self.c.traced(numbers.fmt_pct(row.value, int(row.decimals)), where, code,
+                    value = self.c.traced(number_style.fmt_pct(row.value, int(row.decimals)), where, code,
                                           "value", float(row.value))
                     shown.append(self.fill(p["behind_level"], name=row.name, value=value, gap=gap_text))
             missed = self.trace_extra(str(len(behind)), where, "targets_missed", len(behind))
@@ -347,23 +348,23 @@ class Body:
         where = "plans:targets"
         limit = int(pl.get("max_targets", 6))
         items = []
-        if self.kind == "half_year":
+        if self.kind == HALF_YEAR:
             for code in self._plan_codes():
                 row = self.rows[code]
                 if missing(row.target) or missing(row.value) or len(items) >= limit:
                     continue
                 if row.target_basis == "cumulative":
-                    left = numbers.round_half_up(row.target, int(row.decimals)) - \
-                        numbers.round_half_up(row.value, int(row.decimals))
+                    left = number_style.round_half_up(row.target, int(row.decimals)) - \
+                        number_style.round_half_up(row.value, int(row.decimals))
                     if left <= 0:
                         items.append(self.fill(pl["ahead"], name=row.name))
                         continue
-                    value = self.c.traced(numbers.fmt_amount(float(left), row.uom, int(row.decimals)),
+                    value = self.c.traced(number_style.fmt_amount(float(left), row.uom, int(row.decimals)),
                                           where, code, "remaining", float(left))
                     items.append(self.fill(pl["remaining"], name=row.name, value=value))
                 elif row.uom == "%":
                     decimals = 0 if float(row.target).is_integer() else int(row.decimals)
-                    value = self.c.traced(numbers.fmt_pct(row.target, decimals), where, code,
+                    value = self.c.traced(number_style.fmt_pct(row.target, decimals), where, code,
                                           "target", float(row.target))
                     items.append(self.fill(pl["level_target"], name=row.name, value=value))
             template = pl["targets"]["half_year"]
@@ -375,8 +376,8 @@ class Body:
                     continue
                 row = self.rows[code]
                 decimals = 0 if float(targets[code]).is_integer() and row.uom == "%" else int(row.decimals)
-                value = numbers.fmt_pct(targets[code], decimals) if row.uom == "%" else \
-                    numbers.fmt_amount(targets[code], row.uom, decimals)
+                value = number_style.fmt_pct(targets[code], decimals) if row.uom == "%" else \
+                    number_style.fmt_amount(targets[code], row.uom, decimals)
                 value = self.trace_extra(value, where, "next_target", float(targets[code]),
                                          indicator=code, year=nxt)
                 template_item = (self.w["figures"].get("items") or {}).get(code, pl["next_target"])

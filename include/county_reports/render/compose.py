@@ -17,19 +17,15 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import numbers
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, read_config_file
-from county_reports.render import appendix
+from county_reports.render import appendix, number_style
 from county_reports.render.model import OfficialDocument
-
-HALF_YEAR, ANNUAL = "half_year", "annual"
-
 
 @dataclass(frozen=True)
 class ReportInputs:
-    kind: str                      # half_year | annual
+    kind: str                      # report_settings.KINDS: half_year | annual
     span: Span
     figures: pd.DataFrame          # aggregate.county_figures(...)
     narratives: pd.DataFrame       # unit, period, kind, section, text (current accepted versions)
@@ -66,7 +62,7 @@ class _Composer:
         self.trace: list[dict[str, Any]] = []
         self.span = inputs.span
         self.fields = {"bureau": catalog.bureau.name, "year": self.span.year,
-                       "next_year": self.span.year + 1, "span": numbers.fmt_month_range(self.span),
+                       "next_year": self.span.year + 1, "span": number_style.fmt_month_range(self.span),
                        "span_words": self.pick(wording["spans"])}
         self.rows = {r.code: r for r in inputs.figures.itertuples(index=False)}
 
@@ -94,11 +90,11 @@ class _Composer:
                    if u in self.catalog.unit_by_code]
         return self.fill(self.w["opening"]["gap"], expected=totals["months_expected"],
                          reported=totals["reported"],
-                         rate=f"{numbers.fmt_number(totals['rate'], 1)}%",
+                         rate=f"{number_style.fmt_number(totals['rate'], 1)}%",
                          missing_units="、".join(missing) or "部分单位")
 
     def numbered(self, index: int, name: str) -> str:
-        return self.fill(self.w["headings"]["section"], number=numbers.chinese_number(index + 1), name=name)
+        return self.fill(self.w["headings"]["section"], number=number_style.chinese_number(index + 1), name=name)
 
     # ---- the document
     def compose(self) -> Composed:
@@ -155,7 +151,7 @@ def _is_rate(row) -> bool:
 
 
 def _missing(value: Any) -> bool:
-    return numbers.is_missing(value)
+    return number_style.is_missing(value)
 
 
 def _plain(value: Any) -> float | None:

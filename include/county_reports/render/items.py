@@ -17,8 +17,8 @@ from typing import Mapping
 
 from rapidfuzz import fuzz
 
-from county_reports import numbers
 from county_reports.catalog import Catalog, Indicator
+from county_reports.render import number_style
 
 _CLAUSE = re.compile(r"([^，；。]+)([，；。]?)")
 _YI = "亿元"
@@ -90,9 +90,9 @@ class ItemChecker:
             if indicator is None:
                 return None
             value = self.unit_values.get((unit, indicator.code))
-            if numbers.is_missing(value):
+            if number_style.is_missing(value):
                 return None
-            printed = numbers.fmt_amount(value, indicator.uom, indicator.decimals)
+            printed = number_style.fmt_amount(value, indicator.uom, indicator.decimals)
             pieces.append(clause[last:start])
             pieces.append(printed)
             found.append(Figure(printed, unit, indicator.code, float(value)))

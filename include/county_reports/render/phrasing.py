@@ -14,15 +14,15 @@ from __future__ import annotations
 from decimal import Decimal
 from typing import Any, Callable
 
-from county_reports import numbers
 from county_reports.catalog import Catalog
+from county_reports.render import number_style
 
 RATE, INDEX, STOCK, COUNT, SANCTION, FLOW = "rate", "index", "stock", "count", "sanction", "flow"
 ACCIDENT, CASUALTY, DETAIL = "accident", "casualty", "detail"
 
 
 def missing(value: Any) -> bool:
-    return numbers.is_missing(value)
+    return number_style.is_missing(value)
 
 
 class FigureWriter:
@@ -65,9 +65,9 @@ class FigureWriter:
     def value(self, code: str, where: str) -> str:
         row = self.rows[code]
         if row.uom == "%":
-            text = numbers.fmt_pct(row.value, int(row.decimals))
+            text = number_style.fmt_pct(row.value, int(row.decimals))
         else:
-            text = numbers.fmt_amount(row.value, row.uom, int(row.decimals))
+            text = number_style.fmt_amount(row.value, row.uom, int(row.decimals))
         return self.trace(text, where, code, "value", float(row.value))
 
     def named(self, code: str, where: str) -> str:
@@ -84,7 +84,7 @@ class FigureWriter:
             return ""
         decimals = int(row.decimals)
         if style in (RATE, INDEX, STOCK, COUNT):
-            diff = numbers.displayed_change(row.value, row.last_year_value, decimals)
+            diff = number_style.displayed_change(row.value, row.last_year_value, decimals)
             if diff == 0:
                 return c["same"]
             up = diff > 0
@@ -98,15 +98,15 @@ class FigureWriter:
                     words, unit = (c["points_up"] if up else c["points_down"]), c["points"]
             else:
                 words, unit = (c["count_up"] if up else c["count_down"]), row.uom
-            number = self.trace(numbers.fmt_decimal(diff, decimals), where, code, "display_change",
+            number = self.trace(number_style.fmt_decimal(diff, decimals), where, code, "display_change",
                                 float(diff))
             return words + number + unit
         if missing(row.yoy_pct):
             return ""
-        rounded = numbers.round_half_up(row.yoy_pct, 1)
+        rounded = number_style.round_half_up(row.yoy_pct, 1)
         if rounded == 0:
             return c["same"]
-        number = self.trace(numbers.fmt_pct(abs(row.yoy_pct), 1), where, code, "yoy_pct",
+        number = self.trace(number_style.fmt_pct(abs(row.yoy_pct), 1), where, code, "yoy_pct",
                             float(row.yoy_pct))
         return (c["yoy_up"] if rounded > 0 else c["yoy_down"]) + number
 
@@ -118,13 +118,13 @@ class FigureWriter:
         c = self.cfg
         if getattr(row, "target_basis", None) != "cumulative":
             if style == RATE and not missing(row.target):
-                met = numbers.displayed(row.value, int(row.decimals)) >= Decimal(repr(float(row.target)))
+                met = number_style.displayed(row.value, int(row.decimals)) >= Decimal(repr(float(row.target)))
                 return c["level_met"] if met else ""
             return ""
-        pct = numbers.round_half_up(row.completion_pct, 1)
+        pct = number_style.round_half_up(row.completion_pct, 1)
         if pct >= 100:
             return c["beyond"][self.kind]
-        return self.fill(c["completion"], pct=self.trace(numbers.fmt_pct(row.completion_pct, 1), where,
+        return self.fill(c["completion"], pct=self.trace(number_style.fmt_pct(row.completion_pct, 1), where,
                                                           code, "completion_pct",
                                                           float(row.completion_pct)))
 

@@ -22,10 +22,10 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import atomic, numbers
+from county_reports import atomic
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
-from county_reports.render import appendix, ooxml
+from county_reports.render import appendix, number_style, ooxml
 
 TITLE_ROW, SUBTITLE_ROW, HEADER_ROW = 1, 2, 3
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -52,7 +52,7 @@ def cell_value(figure: appendix.Figure) -> float | int | None:
     """The number a cell stores: rounded as printed; a percentage as a fraction (8.6% → 0.086)."""
     if figure.value is None:
         return None
-    rounded = numbers.round_half_up(figure.value, figure.decimals)   # figure.value is as printed
+    rounded = number_style.round_half_up(figure.value, figure.decimals)   # figure.value is as printed
     if figure.kind == appendix.PCT:
         return float(rounded / Decimal(100))
     if figure.decimals <= 0:
@@ -264,7 +264,7 @@ def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.Data
     order = [u.code for u in catalog.units] + sorted(set(frame.index) - set(catalog.unit_by_code))
     out = []
     for unit in order:
-        has = unit in frame.index and any(not numbers.is_missing(frame.at[unit, i.code]) for i in indicators)
+        has = unit in frame.index and any(not number_style.is_missing(frame.at[unit, i.code]) for i in indicators)
         if not (has or unit in expected):
             continue
         known = catalog.unit_by_code.get(unit)
@@ -272,12 +272,12 @@ def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.Data
         values = []
         for indicator in indicators:
             raw = frame.at[unit, indicator.code] if unit in frame.index else None
-            if numbers.is_missing(raw) or (inactive and indicator.over_time == "last"):
+            if number_style.is_missing(raw) or (inactive and indicator.over_time == "last"):
                 values.append(None)
             else:
                 values.append(_rounded(raw, int(indicator.decimals)))
         stock_dropped = inactive and any(
-            i.over_time == "last" and (unit in frame.index and not numbers.is_missing(frame.at[unit, i.code])
+            i.over_time == "last" and (unit in frame.index and not number_style.is_missing(frame.at[unit, i.code])
                                        or (known is not None and known.kind in i.reported_by))
             for i in indicators)
         name = known.name if known else str(frame.at[unit, "unit_name"])
@@ -286,7 +286,7 @@ def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.Data
 
 
 def _rounded(value: Any, decimals: int) -> float | int:
-    rounded = numbers.round_half_up(float(value), decimals)
+    rounded = number_style.round_half_up(float(value), decimals)
     return int(rounded) if decimals <= 0 else float(rounded)
 
 

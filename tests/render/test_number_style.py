@@ -1,10 +1,10 @@
-"""numbers.py: the number formats and figure phrases the documents use."""
+"""render/number_style.py: the number formats and figure phrases the documents use."""
 from __future__ import annotations
 
 import pytest
 
 from county_reports.aggregate import Span
-from county_reports.numbers import (amount_parts, fmt_amount, fmt_completion, fmt_month_range,
+from county_reports.render.number_style import (amount_parts, fmt_amount, fmt_completion, fmt_month_range,
                                     fmt_number, fmt_points, fmt_yoy)
 
 H1_2025 = Span.half_year(2025)
