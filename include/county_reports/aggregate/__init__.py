@@ -55,12 +55,12 @@ from county_reports.aggregate.figures import (FIGURE_COLUMNS, SERIES_COLUMNS, co
                                               monthly_series, time_half_task_half, yoy)
 from county_reports.formulas import FormulaError, evaluate
 from county_reports.aggregate.span import Span
-from county_reports.aggregate.units import (BREAKDOWN_COLUMNS, TOTAL_NAME, TOTAL_UNIT,
+from county_reports.aggregate.units import (BREAKDOWN_COLUMNS, TOTAL_UNIT,
                                             unit_breakdown, unit_ranking, unit_values_table)
 
 __all__ = [
     "Span", "current_only", "county_figures", "time_half_task_half", "monthly_series", "yoy",
     "unit_breakdown", "unit_ranking", "completeness_summary", "completeness_totals", "evaluate",
     "FormulaError", "FIGURE_COLUMNS", "SERIES_COLUMNS", "BREAKDOWN_COLUMNS", "SUMMARY_COLUMNS",
-    "TOTAL_UNIT", "TOTAL_NAME",
+    "TOTAL_UNIT",
 ]
