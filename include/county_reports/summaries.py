@@ -19,6 +19,7 @@ from county_reports import atomic
 from county_reports.aggregate import (Span, completeness_summary, completeness_totals,
                                       county_figures, unit_values_table)
 from county_reports.catalog import Catalog
+from county_reports.render import number_style
 
 # Settings live in report_settings (read when DAGs are parsed, so without pandas); re-exported
 # because callers say summaries.load_settings().
@@ -75,7 +76,7 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
     gaps: dict[str, list[str]] = {}
     for row in frame[~frame["status"].isin(["on_time", "late"])].itertuples(index=False):
         gaps.setdefault(row.unit, []).append(row.period)
-    text = (f"{report.span.long_label}: {reported} of {expected} unit-months reported "
+    text = (f"{number_style.fmt_span_long(report.span)}: {reported} of {expected} unit-months reported "
             f"({(rate or 0) * 100:.1f}%, threshold {report_settings.threshold * 100:.0f}%)")
     if rate is None or rate >= report_settings.threshold:
         return Coverage(expected, reported, rate, gaps, "proceed", text)
@@ -122,8 +123,8 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, s
 
 
 def behind_schedule(figures, span: Span) -> list[str]:
-    """Indicator names behind the time schedule: for 1—6月 not 时间过半、任务过半; for a year,
-    an annual target not reached. What the admin is shown before approving."""
+    """Indicator names behind the time schedule: for the half-year not half the task done in half
+    the time; for a year, an annual target not reached. What the admin is shown before approving."""
     import pandas as pd
 
     from county_reports.aggregate.figures import time_half_task_half

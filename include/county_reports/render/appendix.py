@@ -110,17 +110,14 @@ def span_fields(catalog: Catalog, span: Span, report_date: date | None = None) -
     """Placeholders every appendix template may use."""
     month_range = number_style.fmt_month_range(span)
     return {"bureau": catalog.bureau.name, "year": span.year, "span": month_range,
-            "span_title": f"{span.year}年" if span.months == 12 else f"{span.year}年{month_range}",
+            "span_title": (number_style.fmt_year(span.year) if span.months == 12
+                           else number_style.fmt_year_months(span)),
             "last_month": span.last_month,
-            "generated": _date_text(report_date) if report_date else ""}
-
-
-def _date_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+            "generated": number_style.fmt_date(report_date) if report_date else ""}
 
 
 def _shown(value: Any, decimals: int) -> float | None:
-    """The figure as printed, as a float (四舍五入 to ``decimals``)."""
+    """The figure as printed, as a float (rounded half up to ``decimals``)."""
     return None if number_style.is_missing(value) else float(number_style.round_half_up(float(value), decimals))
 
 

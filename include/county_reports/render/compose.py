@@ -20,7 +20,7 @@ import pandas as pd
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, read_config_file
-from county_reports.render import appendix, number_style
+from county_reports.render import appendix, number_style, phrases
 from county_reports.render.model import OfficialDocument
 
 @dataclass(frozen=True)
@@ -49,11 +49,8 @@ def load_wording(config_dir: Path | None = None) -> dict:
                 "problems", "plans", "spans"):
         if key not in (wording or {}):
             raise ConfigError("wording.yaml", key, "missing")
+    phrases.check(wording)
     return wording
-
-
-def date_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 class _Composer:
@@ -120,7 +117,7 @@ class _Composer:
         indicators = appendix.indicator_table(self.catalog, w, self.inp, self.trace)
         document = OfficialDocument(
             title=self.fill(self.pick(w["title"])), opening=[opening], sections=sections,
-            signature=self.catalog.bureau.name, date_text=date_text(self.inp.report_date),
+            signature=self.catalog.bureau.name, date_text=number_style.fmt_date(self.inp.report_date),
             attachments=[indicators])
         tables = {indicators.title: (list(indicators.columns), [list(r) for r in indicators.rows])}
         return Composed(document, self.trace, tables)

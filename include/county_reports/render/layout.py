@@ -1,8 +1,9 @@
 """Lay an ``OfficialDocument`` out as a .docx in the GB/T 9704-2012 official layout.
 
 Page: A4, margins 37/35/28/26 mm (top/bottom/left/right), a 156 × 225 mm text block holding
-22 lines of 28 characters. Body 3号 仿宋_GB2312; title 2号 方正小标宋简体; headings 黑体,
-楷体_GB2312 and 仿宋_GB2312; page numbers "— N —" in 4号 宋体, odd pages right, even pages left.
+22 lines of 28 characters. Body 16 pt FangSong_GB2312; title 22 pt FZ XiaoBiaoSong; headings
+in HeiTi, KaiTi_GB2312 and FangSong_GB2312; page numbers "— N —" in 14 pt SongTi, odd pages
+right, even pages left (the fonts' Chinese names are the constants below).
 
 Every paragraph carries a named style (``STYLE_*`` below), so a reader of the file, a person in
 Word or a test sees the structure; direct formatting is only used where the value depends on
@@ -26,7 +27,7 @@ import docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Mm
 
-from . import ooxml
+from . import ooxml, phrases
 from .model import Attachment, Heading3, OfficialDocument
 from .measure import (BODY_PT, CHARS_PER_LINE, LINE_PITCH_TWIPS, LINES_PER_PAGE,  # noqa: F401
                       MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_RIGHT_MM, MARGIN_TOP_MM,
@@ -49,7 +50,7 @@ HEADER_DISTANCE_MM = 15  # no header is printed; only keeps Word's header area i
 FANGSONG, KAITI, HEITI, SONGTI = "仿宋_GB2312", "楷体_GB2312", "黑体", "宋体"
 XIAOBIAOSONG = "方正小标宋简体"
 LATIN = "Times New Roman"  # digits and Latin letters of body text and tables
-BODY_CHAR_TWIPS = BODY_PT * ooxml.TWIPS_PER_PT  # one 3号 character, the unit of indents
+BODY_CHAR_TWIPS = BODY_PT * ooxml.TWIPS_PER_PT  # one 16 pt body character, the unit of indents
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 # Core properties are stamped with the document's own date (00:00 UTC, 08:00 Beijing time, the
 # same day), or with this when date_text holds no date.
@@ -125,7 +126,8 @@ FONT_DECLARATIONS = (
     (XIAOBIAOSONG, None, "auto"),
 )
 
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# The date line's year, month and day: the first three runs of digits, whatever the words between.
+_DATE = re.compile(r"(\d{4})\D+(\d{1,2})\D+(\d{1,2})")
 
 
 def render_docx(doc: OfficialDocument, path: str | Path, *,
@@ -234,7 +236,8 @@ def _apply_spec(style_element, spec: StyleSpec) -> None:
 
 
 def _set_up_page_numbers(document, styles) -> None:
-    """"— N —" in 4号 宋体: odd pages right, even pages left, one character in from the edge."""
+    """"— N —" in the 14 pt page-number font: odd pages right, even pages left, one character in
+    from the edge."""
     section = document.sections[0]
     one_char = PAGE_NUMBER_PT * ooxml.TWIPS_PER_PT
     for footer, side in ((section.footer, "right"), (section.even_page_footer, "left")):
@@ -297,9 +300,10 @@ def _write_blocks(document, blocks, styles) -> None:
 
 
 def _write_attachment_list(document, attachments, styles) -> None:
-    """附件说明 (§7.3.4): "附件：1.名称" two characters in; later items and wrapped lines
-    line up under the first item's number and name."""
-    lead = "附件："
+    """The attachment list (§7.3.4): the lead (wording.yaml ``layout.attachment_lead``), then
+    "1." and the name, two characters in; later items and wrapped lines line up under the
+    first item's number and name."""
+    lead = phrases.section("layout")["attachment_lead"]
     numbered = len(attachments) > 1
     for index, attachment in enumerate(attachments, start=1):
         number = f"{index}." if numbered else ""
