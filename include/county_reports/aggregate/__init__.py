@@ -9,7 +9,7 @@ Inputs are DataFrames the DAG reads from the warehouse (this package never impor
 - ``completeness``: one row per expected (unit, period): unit, period, status (on_time, late,
   rejected, missing), due, first_accepted_arrived_at.
 
-A :class:`Span` is a run of months in one year: a month, 1—N月, the half-year, the year.
+A :class:`Span` is a run of months in one year: a month, January to month N, the half-year, the year.
 
 Aggregation rules (each indicator by its own ``over_time`` and ``over_units``)
 --------------------------------------------------------------------------------
@@ -40,7 +40,7 @@ Aggregation rules (each indicator by its own ``over_time`` and ``over_units``)
   value / target × 100. ``target_basis`` 'cumulative' for flow sums (progress on the year's
   total), 'level' for stocks, max/mean and derived rates (the level compared with the target
   level, e.g. HAZARD_FIX_RATE 96.0 vs 98 → 98.0%).
-- **时间过半、任务过半**: for the half-year (1—6月) span, every 'cumulative' indicator with a
+- **Half the time, half the task**: for the half-year (January–June) span, every 'cumulative' indicator with a
   target gets ``half_done`` = completion_pct ≥ 50 (False when there is no figure);
   :func:`time_half_task_half` gives (all half done, lagging codes).
 

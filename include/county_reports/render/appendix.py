@@ -1,4 +1,4 @@
-"""The summaries' appendix: the main-indicators table (附件), and the reporting punctuality table
+"""The summaries' appendix: the main-indicators table (the attachment), and the reporting punctuality table
 kept for the admins' own pages.
 
 :func:`indicator_rows` chooses and computes the rows once, as numbers and as printed text; the
@@ -9,9 +9,9 @@ catalogue (targets, ``over_time``, ``uom``, ``integer``, the ``sum_equals`` rule
 code appears here.
 
 Year-on-year changes are computed from the figures as displayed, so a reader who subtracts the
-two printed rates finds the printed difference: a percentage for flows, 个百分点 for rates and
+two printed rates finds the printed difference: a percentage for flows, percentage points for rates and
 indices (``points_uoms``), and the plain difference in the indicator's own unit for stocks and
-small whole-number counts ("-3座" rather than "-30.0%").
+small whole-number counts ("-3" bridges rather than "-30.0%").
 """
 from __future__ import annotations
 
@@ -43,7 +43,7 @@ class Figure:
     """One printed figure: its text and the number behind it (for the workbook and the trace).
 
     ``kind`` is number (in the row's unit), pct (a percentage: ``value`` 8.6 means 8.6%), points
-    (个百分点) or diff (a difference in the row's unit); ``decimals`` as printed.
+    (percentage points) or diff (a difference in the row's unit); ``decimals`` as printed.
     """
 
     text: str
@@ -217,7 +217,7 @@ def _number(value: float | None, decimals: int, measure: str, exact: Any = None)
 
 
 def change_kind(catalog: Catalog, rules: dict, row) -> str:
-    """pct, points or diff for an indicator's 比上年同期增减 (see the module docstring)."""
+    """pct, points or diff for an indicator's change on the same span last year (see the module docstring)."""
     if row.uom in (rules.get("points_uoms") or ()):
         return POINTS
     if row.aggregation in (rules.get("difference_over_time") or ()):
@@ -273,7 +273,7 @@ def _remark(cfg: dict, row, value: float | None, completion: float | None, span:
 
 def visible_columns(rows: list[TableRow]) -> list[str]:
     """The columns worth printing: a figure column with no figure in any row is left out, and so
-    is 备注 when no row has a remark."""
+    is the remarks column when no row has a remark."""
     body = [r for r in rows if not r.is_category]
     out = []
     for column in COLUMNS:
@@ -339,7 +339,7 @@ def _month_text(period: str) -> str:
 
 
 def indicator_table(catalog: Catalog, wording: dict, inputs, trace: list[dict]) -> Attachment:
-    """附件: the main indicators, as an Attachment; every printed figure appended to ``trace``.
+    """The attachment: the main indicators, as an Attachment; every printed figure appended to ``trace``.
 
     ``inputs`` is the composer's ReportInputs (kind, span, figures, report_date)."""
     cfg = wording["attachments"]["indicators"]

@@ -1,13 +1,13 @@
 """Numbers in units' narrative items, checked against the warehouse before they are printed.
 
-A unit writes "本月完成投资408.07万元" in its June report; the half-year summary must not print
+A unit writes "this month, investment of 408.07" in its June report; the half-year summary must not print
 June's figure as if it were the half-year's. Each number followed by a unit of measure is matched
-to one of the unit's own indicators (same uom — 亿元 counts as 万元 — and the words around it
+to one of the unit's own indicators (same uom — hundred-millions count as ten-thousands of yuan — and the words around it
 closest to the indicator's name, by rapidfuzz ``partial_ratio``); it is then replaced by the
 unit's figure for the whole span (its months combined by the indicator's ``over_time``, as the
-warehouse gives them), and single-month words ("本月") go. A number that cannot be matched, or
+warehouse gives them), and single-month words ("this month") go. A number that cannot be matched, or
 whose indicator the unit has no span figure for, takes its clause with it. Numbers the wording
-declares harmless (``items.keep_numbers``, e.g. "24小时") stay and are traced as quoted.
+declares harmless (``items.keep_numbers``, e.g. "24 hours") stay and are traced as quoted.
 """
 from __future__ import annotations
 
@@ -50,8 +50,8 @@ class ItemChecker:
 
     def check(self, unit: str, text: str, names: tuple[str, ...] = ()) -> tuple[str, tuple[Figure, ...]] | None:
         """(printable text, its figures), or None when nothing verifiable is left. ``names``:
-        the unit's own names, ignored when reading which indicator a number is (县公路事务中心
-        says 公路 but its 完成投资 is not necessarily 公路建设完成投资)."""
+        the unit's own names, ignored when reading which indicator a number is (the county road
+        centre's name says "road" but its investment is not necessarily road construction's)."""
         self._names = tuple(n for n in names if n)
         kept, figures = [], []
         for index, (clause, stop) in enumerate(_CLAUSE.findall(text.strip())):

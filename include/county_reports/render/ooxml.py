@@ -333,7 +333,7 @@ def add_font_declarations(
 ) -> bytes:
     """Declare Chinese fonts in fontTable.xml: (name, altName or None, family).
 
-    With charset 86 (GB2312) and an altName (e.g. 仿宋 for 仿宋_GB2312, which newer Windows
+    With charset 86 (GB2312) and an altName (e.g. FangSong for FangSong_GB2312, which newer Windows
     ships under that name), Word substitutes sensibly where the exact font is missing.
     """
     root = etree.fromstring(font_table_xml)

@@ -1,7 +1,8 @@
 """The documents' fixed phrases: wording.yaml's ``numbers`` (how a figure, a change, a completion
-and a month range are written) and ``layout`` (what the layout engine itself prints).
+and a month range are written), ``layout`` (what the layout engine itself prints), ``marks``
+(the punctuation clauses and lists are joined with) and ``words`` (words the composer adds).
 
-Number formatting and the layout engine are called from many places without the wording in
+Number formatting, the item checks and the layout engine are called from many places without the wording in
 hand (the circular, the tests), so these two sections are read here once per config folder,
 through the one config reader, and every key is checked on load: a missing or non-text key is a
 ConfigError naming ``wording.yaml`` and the key. ``compose.load_wording`` runs the same check,
@@ -19,8 +20,11 @@ from county_reports.config import ConfigError, config_path, read_config_file
 REQUIRED = {
     "numbers": ("wan_yuan", "yi_yuan", "flat", "no_base", "yoy_up", "yoy_down",
                 "points_up", "points_down", "points", "completion", "month", "month_range",
-                "whole_year", "year_span", "year", "date"),
+                "whole_year", "year_span", "year", "date", "year_month", "year_end",
+                "month_end", "flat_word"),
     "layout": ("attachment_lead",),
+    "marks": ("comma", "full_stop", "semicolon", "enumeration", "open_bracket", "close_bracket"),
+    "words": ("county", "some_units", "indicators_trace"),
 }
 
 
@@ -43,7 +47,7 @@ def _load(folder: str) -> dict:
 
 
 def section(name: str, config_dir: str | Path | None = None) -> dict[str, str]:
-    """wording.yaml's ``name`` section (``numbers`` or ``layout``) from ``config_dir`` (default:
+    """wording.yaml's ``name`` section (a key of REQUIRED) from ``config_dir`` (default:
     the project's); a folder without its own wording.yaml uses the bundled one."""
     folder = Path(config_dir) if config_dir else settings.config_dir()
     if not config_path("wording.yaml", folder).is_file():

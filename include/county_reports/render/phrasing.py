@@ -1,10 +1,10 @@
 """One county figure as the office writes it: the value, then a change and a completion only
 where they mean something, in the style the catalogue gives the indicator.
 
-Styles (``catalog.STYLES``, else from nature and uom): a flow gets 同比增长X% and its completion
-("完成年度目标的52.3%"; in the annual report 超额完成 for 100% or more); a stock held at the
-span's end (``over_time: last``) is "截至6月底…，较上年同期增加3条"; a small count (integer,
-below ``style.small_count_below``) or ``count`` changes by a difference ("比上年同期少2座");
+Styles (``catalog.STYLES``, else from nature and uom): a flow gets its year-on-year change and its completion
+(share of the annual target; in the annual report "exceeded" for 100% or more); a stock held at the
+span's end (``over_time: last``) is "as at the end of June …, 3 more than a year before"; a small count (integer,
+below ``style.small_count_below``) or ``count`` changes by a difference ("2 fewer than a year before");
 a rate (uom %) and an ``index`` change in points, computed from the printed values; a
 ``sanction`` (fines, cases) is stated without growth or completion. Every number goes through
 ``trace`` so the sidecar names its indicator, measure and value.
@@ -129,7 +129,7 @@ class FigureWriter:
                                                           float(row.completion_pct)))
 
     def phrase(self, code: str, where: str, *, change: bool = True, completion: bool = True) -> str | None:
-        """'{name}{value}，{change}，{completion}', stocks prefixed '截至6月底'."""
+        """Name and value, change, completion (wording ``figures``); stocks prefixed with the span's end."""
         if not self.has(code):
             return None
         parts = [self.named(code, where)]
@@ -144,7 +144,7 @@ class FigureWriter:
 
     # ------------------------------------------------------------------ the safety record
     def safety_record(self, where: str) -> str | None:
-        """'发生一般生产安全事故1起，未造成人员死亡' from the indicators styled accident / casualty."""
+        """"one ordinary work-safety accident, no deaths" from the indicators styled accident / casualty."""
         accidents = next((c for c, s in self.styles.items() if s == ACCIDENT and self.has(c)), None)
         if accidents is None:
             return None

@@ -42,8 +42,8 @@ def unit_span_values(catalog: Catalog, values: pd.DataFrame | None, span: Span) 
 
 
 def short_name(catalog: Catalog, code: str) -> str:
-    """The unit's place ("城关镇" of 城关镇交通运输管理站); the county's name for a county unit
-    (县公路事务中心), whose items speak of the county by name."""
+    """The unit's place (the township of a township transport station); the county's name for a county unit
+    (the county road centre), whose items speak of the county by name."""
     unit = catalog.unit_by_code.get(code)
     if unit is None:
         return ""

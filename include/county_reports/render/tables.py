@@ -1,4 +1,4 @@
-"""Appendix tables measured: which cells hold figures, how wide a line of 5号 table text prints,
+"""Appendix tables measured: which cells hold figures, how wide a line of 10.5 pt table text prints,
 and how the text width is shared between the columns so that figures never wrap.
 
 ``layout`` lays the tables out with these; they know nothing of the document around them.
@@ -48,7 +48,7 @@ def column_widths(attachment: Attachment, total_twips: int, cap_chars: float = 8
     """Twips per column, summing to ``total_twips``: what the widest body cell of each column
     needs at the table's font size, so figures stay on one line; long text (beyond
     ``cap_chars`` characters) and headers wrap instead. At least two characters (a centred
-    column of short cells, such as 序号, one and a half). Group rows' spanning cells take no
+    column of short cells, such as the row number, one and a half). Group rows' spanning cells take no
     part. When the needs exceed the width, the columns of running text give way first, down to
     two characters each: figures and centred columns keep their width.
     """

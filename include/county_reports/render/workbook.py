@@ -1,9 +1,9 @@
 """The .xlsx beside each summary, for the office's own use: the appendix table, every county
 figure, and each line of work unit by unit, adding up to the county.
 
-Figures are numbers with number formats (0.00 for 万元, 0.0% for percentages stored as
+Figures are numbers with number formats (0.00 for amounts in ten-thousands of yuan, 0.0% for percentages stored as
 fractions, whole numbers for counts), rounded as printed; every sheet has a title, a header row
-frozen in place and notes; the per-unit sheets end in a 合计 row that is the sum of the rows
+frozen in place and notes; the per-unit sheets end in a total row that is the sum of the rows
 above and equals the county sheet. Units that started or stopped reporting within the span or
 the same span last year are named in the notes (units.yaml ``active_from``/``active_to``).
 
@@ -37,7 +37,7 @@ _FIGURE_WIDTH = 14
 def number_format(kind: str, decimals: int, uom: str = "", points_word: str = "个百分点",
                   flat: str = "持平", change: bool = True) -> str:
     """The Excel number format of a figure kind (see appendix.Figure); a change of zero reads
-    as ``flat`` (持平), as in the document."""
+    as ``flat`` (wording's word for it), as in the document."""
     digits = "0" if decimals <= 0 else "0." + "0" * decimals
     if kind == appendix.PCT:
         return f'0.0%;-0.0%;"{flat}"' if change else "0.0%"
