@@ -22,10 +22,9 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import periods
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
-from county_reports.render import number_style
+from county_reports.render import number_style, phrases
 from county_reports.render.model import Attachment
 from county_reports.report_settings import ANNUAL
 
@@ -34,7 +33,6 @@ COLUMNS = ("number", "name", "uom", "value", "last_year", "change", "target", "c
 FIGURE_COLUMNS = ("value", "last_year", "change", "target", "completion")
 ALIGN = {"number": "center", "name": "left", "uom": "center", "value": "right", "last_year": "right",
          "change": "right", "target": "right", "completion": "right", "remark": "left"}
-WHERE = "附件1"      # the trace's name for the indicators table (kept when the label is 附件)
 PCT, POINTS, DIFF, NUMBER = "pct", "points", "diff", "number"
 
 
@@ -241,9 +239,10 @@ def _change(catalog: Catalog, rules: dict, row, value: float | None, base: float
         amount, places, suffix = (value - base) / abs(base) * 100, 1, "%"
     else:
         amount, places = value - base, decimals
-        suffix = rules.get("points_word", "个百分点") if kind == POINTS else row.uom
+        suffix = (rules.get("points_word") or phrases.section("numbers")["points"] if kind == POINTS
+                  else row.uom)
     shown = _shown(amount, places)
-    text = rules.get("flat", "持平") if shown == 0 else f"{number_style.fmt_number(shown, places)}{suffix}"
+    text = (rules.get("flat") or phrases.section("numbers")["flat_word"]) if shown == 0 else f"{number_style.fmt_number(shown, places)}{suffix}"
     return Figure(text, shown, kind, places, f"change_{kind}", (value, base), exact=float(amount))
 
 
@@ -268,7 +267,7 @@ def _remark(cfg: dict, row, value: float | None, completion: float | None, span:
     elif basis == "level" and value is not None and target is not None:
         shown_target = _shown(target, int(row.decimals))
         words.append(cfg["level"]["met"] if value >= shown_target else cfg["level"]["missed"])
-    return cfg.get("separator", "；").join(w for w in words if w)
+    return (cfg.get("separator") or phrases.section("marks")["semicolon"]).join(w for w in words if w)
 
 
 def visible_columns(rows: list[TableRow]) -> list[str]:
@@ -301,15 +300,15 @@ def roster_notes(catalog: Catalog, templates: dict, span: Span) -> list[str]:
     since = min((u.active_from for u in catalog.units), default=span.first)
     compare = [p for p in span.same_span_last_year().periods if p >= since]
     first, last = (compare or list(span.periods))[0], span.last
-    span_end = f"{span.year}年底" if span.last_month == 12 else f"{span.year}年{span.last_month}月底"
+    span_end = number_style.fmt_span_end(span)
     out = []
     for unit in catalog.units:
         if first < unit.active_from <= last:
             key = "started" if unit.active_from > span.first else "started_before"
-            out.append(fill(templates[key], unit=unit.name, first=_month_text(unit.active_from)))
+            out.append(fill(templates[key], unit=unit.name, first=number_style.fmt_year_month(unit.active_from)))
         if unit.active_to is not None and first <= unit.active_to < last:
             key = "ended" if unit.active_to >= span.first else "ended_before"
-            out.append(fill(templates[key], unit=unit.name, last=_month_text(unit.active_to),
+            out.append(fill(templates[key], unit=unit.name, last=number_style.fmt_year_month(unit.active_to),
                             span_end=span_end))
     return out
 
@@ -330,11 +329,6 @@ def table_notes(catalog: Catalog, wording: dict, span: Span, fields: dict, colum
     return [f"{lead if i == 1 else ''}{i}.{note}" for i, note in enumerate(notes, start=1)]
 
 
-def _month_text(period: str) -> str:
-    year, month = periods.parse(period)
-    return f"{year}年{month}月"
-
-
 # --------------------------------------------------------------------------- the .docx table
 
 
@@ -352,7 +346,7 @@ def indicator_table(catalog: Catalog, wording: dict, inputs, trace: list[dict]) 
         if row.is_category:
             group_rows.append(index)
         else:
-            _trace_row(trace, row, columns, f"{WHERE}:{index}", span)
+            _trace_row(trace, row, columns, f"{phrases.section('words')['indicators_trace']}:{index}", span)
         cells.append([row.text(c) for c in columns])
     notes = table_notes(catalog, wording, span, fields, columns)
     return Attachment(cfg["label"], fill(cfg["title"], **fields), headers(wording, columns, kind, fields),

@@ -88,7 +88,8 @@ class _Composer:
         return self.fill(self.w["opening"]["gap"], expected=totals["months_expected"],
                          reported=totals["reported"],
                          rate=f"{number_style.fmt_number(totals['rate'], 1)}%",
-                         missing_units="、".join(missing) or "部分单位")
+                         missing_units=(self.w["marks"]["enumeration"].join(missing)
+                                        or self.w["words"]["some_units"]))
 
     def numbered(self, index: int, name: str) -> str:
         return self.fill(self.w["headings"]["section"], number=number_style.chinese_number(index + 1), name=name)

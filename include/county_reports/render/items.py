@@ -18,10 +18,7 @@ from typing import Mapping
 from rapidfuzz import fuzz
 
 from county_reports.catalog import Catalog, Indicator
-from county_reports.render import number_style
-
-_CLAUSE = re.compile(r"([^，；。]+)([，；。]?)")
-_YI = "亿元"
+from county_reports.render import number_style, phrases
 
 
 @dataclass(frozen=True)
@@ -41,7 +38,15 @@ class ItemChecker:
         self.min_score = float(config.get("name_score", 60))
         self.month_words = tuple(config.get("month_words", ()))
         self.keep = [re.compile(p) for p in config.get("keep_numbers", ())]
-        uoms = {i.uom for i in catalog.indicators} | {_YI}
+        marks, words = phrases.section("marks"), phrases.section("numbers")
+        # A clause ends at a comma, a semicolon or a full stop (wording.yaml marks).
+        self.comma, self.stop = marks["comma"], marks["full_stop"]
+        self.clause_ends = marks["comma"] + marks["semicolon"] + marks["full_stop"]
+        ends = re.escape(self.clause_ends)
+        self.clause = re.compile(rf"([^{ends}]+)([{ends}]?)")
+        # Hundred-millions of yuan are read as the catalogue's ten-thousands.
+        self.wan_yuan, self.yi_yuan = words["wan_yuan"], words["yi_yuan"]
+        uoms = {i.uom for i in catalog.indicators} | {self.yi_yuan}
         alternation = "|".join(re.escape(u) for u in sorted(uoms, key=len, reverse=True))
         self.number = re.compile(rf"(\d+(?:\.\d+)?)\s*({alternation})?")
         self.by_uom: dict[str, list[Indicator]] = {}
@@ -54,7 +59,7 @@ class ItemChecker:
         centre's name says "road" but its investment is not necessarily road construction's)."""
         self._names = tuple(n for n in names if n)
         kept, figures = [], []
-        for index, (clause, stop) in enumerate(_CLAUSE.findall(text.strip())):
+        for index, (clause, stop) in enumerate(self.clause.findall(text.strip())):
             result = self._clause(unit, clause)
             if result is None:
                 if index == 0:      # the main clause carries the subject: without it, nothing
@@ -63,11 +68,11 @@ class ItemChecker:
             clause, found = result
             clause = clause.strip()
             if clause:
-                kept.append(clause + (stop if stop else "，"))
+                kept.append(clause + (stop if stop else self.comma))
                 figures.extend(found)
         if not kept:
             return None
-        out = "".join(kept).rstrip("，；。") + "。"
+        out = "".join(kept).rstrip(self.clause_ends) + self.stop
         return out, tuple(figures)
 
     def _clause(self, unit: str, clause: str) -> tuple[str, list[Figure]] | None:
@@ -103,7 +108,7 @@ class ItemChecker:
     def _indicator(self, unit: str, uom: str, before: str, after: str) -> Indicator | None:
         for name in getattr(self, "_names", ()):
             before, after = before.replace(name, ""), after.replace(name, "")
-        candidates = [i for i in self.by_uom.get("万元" if uom == _YI else uom, ())
+        candidates = [i for i in self.by_uom.get(self.wan_yuan if uom == self.yi_yuan else uom, ())
                       if (unit, i.code) in self.unit_values]
         if not candidates:
             return None

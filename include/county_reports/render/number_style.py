@@ -109,10 +109,28 @@ def fmt_month_range(span: Any) -> str:
     """The span's months as the documents write them: months 1 to 6 as a range with an em dash,
     a single month alone, the whole year as months 1 to 12 (``numbers.month_range`` / ``month``).
     ``span`` is an ``aggregate.Span``."""
-    words = _words()
     if span.first_month == span.last_month:
-        return words["month"].format(month=span.last_month)
-    return words["month_range"].format(first=span.first_month, last=span.last_month)
+        return fmt_month(span.last_month)
+    return _words()["month_range"].format(first=span.first_month, last=span.last_month)
+
+
+def fmt_month(month: int) -> str:
+    """One month of the year as the documents write it (``numbers.month``)."""
+    return _words()["month"].format(month=month)
+
+
+def fmt_year_month(period: str) -> str:
+    """A ``YYYY-MM`` period as the documents write it (``numbers.year_month``)."""
+    year, month = period.split("-")
+    return _words()["year_month"].format(year=int(year), month=int(month))
+
+
+def fmt_span_end(span: Any) -> str:
+    """The span's last day as "the end of" its year or month (``numbers.year_end`` /
+    ``month_end``)."""
+    if span.last_month == 12:
+        return _words()["year_end"].format(year=span.year)
+    return _words()["month_end"].format(year=span.year, month=span.last_month)
 
 
 def fmt_span_label(span: Any) -> str:

@@ -31,6 +31,7 @@ class FigureWriter:
         self.catalog, self.w, self.kind, self.span, self.rows = catalog, wording, kind, span, rows
         self.trace, self.fill = trace, fill
         self.cfg = wording["style"]
+        self.comma = wording["marks"]["comma"]
         self.styles = {i.code: i.style for i in catalog.indicators}
         self.styles.update({d.code: d.style for d in catalog.derived})
         self.integer = {i.code: i.integer for i in catalog.indicators}
@@ -137,9 +138,10 @@ class FigureWriter:
             parts.append(self.change(code, where))
         if completion:
             parts.append(self.completion(code, where))
-        text = "，".join(p for p in parts if p)
+        comma = self.comma
+        text = comma.join(p for p in parts if p)
         if self.is_stock(code) and self.style(code) != INDEX:
-            text = self.fill(self.cfg["as_of"][self.kind], month=self.span.last_month) + "，" + text
+            text = self.fill(self.cfg["as_of"][self.kind], month=self.span.last_month) + comma + text
         return text
 
     # ------------------------------------------------------------------ the safety record

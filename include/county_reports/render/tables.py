@@ -11,9 +11,10 @@ import re
 from . import ooxml
 from .model import Attachment
 
-TABLE_PT = 10.5  # 5号
+TABLE_PT = 10.5  # size 5 in Chinese type sizes
 # A table cell is a number (right-aligned) when it reads like one: 1,234.56 / -3 / 12.5% / —.
-_NUMERIC = re.compile(r"^(?:[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|[—–\-－…]+)$")
+# (The dashes: em, en, hyphen, full-width hyphen-minus \uff0d, ellipsis.)
+_NUMERIC = re.compile(r"^(?:[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|[—–\-\uff0d…]+)$")
 
 
 def is_numeric_cell(text: str) -> bool:

@@ -43,7 +43,7 @@ class TitleBreaks:
         for side in ("before", "after"):
             words = data.get(side) or {}
             if not isinstance(words, dict):
-                raise ConfigError(file, f"{key}.{side}", "must map each word to its rank, e.g. {及: 1}")
+                raise ConfigError(file, f"{key}.{side}", "must map each word to its rank, e.g. {word: 1}")
             for word, rank in words.items():
                 if not isinstance(word, str) or not word.strip():
                     raise ConfigError(file, f"{key}.{side}", f"{word!r} is not a word")
