@@ -85,8 +85,8 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
                     f"{text}; below the threshold. Not reported: {missing}")
 
 
-def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap: bool = False,
-          wording: dict | None = None) -> dict[str, Any]:
+def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
+                  state_gap: bool = False, wording: dict | None = None) -> dict[str, Any]:
     """Render the report into ``out_dir``: .docx, .figures.json sidecar and .xlsx workbook."""
     from county_reports.render import compose, layout, workbook
 

@@ -242,7 +242,10 @@ def _change(catalog: Catalog, rules: dict, row, value: float | None, base: float
         suffix = (rules.get("points_word") or phrases.section("numbers")["points"] if kind == POINTS
                   else row.uom)
     shown = _shown(amount, places)
-    text = (rules.get("flat") or phrases.section("numbers")["flat_word"]) if shown == 0 else f"{number_style.fmt_number(shown, places)}{suffix}"
+    if shown == 0:
+        text = rules.get("flat") or phrases.section("numbers")["flat_word"]
+    else:
+        text = f"{number_style.fmt_number(shown, places)}{suffix}"
     return Figure(text, shown, kind, places, f"change_{kind}", (value, base), exact=float(amount))
 
 

@@ -1,13 +1,14 @@
 """Numbers in units' narrative items, checked against the warehouse before they are printed.
 
-A unit writes "this month, investment of 408.07" in its June report; the half-year summary must not print
-June's figure as if it were the half-year's. Each number followed by a unit of measure is matched
-to one of the unit's own indicators (same uom — hundred-millions count as ten-thousands of yuan — and the words around it
-closest to the indicator's name, by rapidfuzz ``partial_ratio``); it is then replaced by the
-unit's figure for the whole span (its months combined by the indicator's ``over_time``, as the
-warehouse gives them), and single-month words ("this month") go. A number that cannot be matched, or
-whose indicator the unit has no span figure for, takes its clause with it. Numbers the wording
-declares harmless (``items.keep_numbers``, e.g. "24 hours") stay and are traced as quoted.
+A unit writes "this month, investment of 408.07" in its June report; the half-year summary must not
+print June's figure as if it were the half-year's. Each number followed by a unit of measure is
+matched to one of the unit's own indicators (same uom — hundred-millions count as ten-thousands of
+yuan — and the words around it closest to the indicator's name, by rapidfuzz ``partial_ratio``); it
+is then replaced by the unit's figure for the whole span (its months combined by the indicator's
+``over_time``, as the warehouse gives them), and single-month words ("this month") go. A number
+that cannot be matched, or whose indicator the unit has no span figure for, takes its clause with
+it. Numbers the wording declares harmless (``items.keep_numbers``, e.g. "24 hours") stay and are
+traced as quoted.
 """
 from __future__ import annotations
 

@@ -1,13 +1,14 @@
 """One county figure as the office writes it: the value, then a change and a completion only
 where they mean something, in the style the catalogue gives the indicator.
 
-Styles (``catalog.STYLES``, else from nature and uom): a flow gets its year-on-year change and its completion
-(share of the annual target; in the annual report "exceeded" for 100% or more); a stock held at the
-span's end (``over_time: last``) is "as at the end of June …, 3 more than a year before"; a small count (integer,
-below ``style.small_count_below``) or ``count`` changes by a difference ("2 fewer than a year before");
-a rate (uom %) and an ``index`` change in points, computed from the printed values; a
-``sanction`` (fines, cases) is stated without growth or completion. Every number goes through
-``trace`` so the sidecar names its indicator, measure and value.
+Styles (``catalog.STYLES``, else from nature and uom): a flow gets its year-on-year change and its
+completion (share of the annual target; in the annual report "exceeded" for 100% or more); a stock
+held at the span's end (``over_time: last``) is "as at the end of June …, 3 more than a year
+before"; a small count (integer, below ``style.small_count_below``) or ``count`` changes by a
+difference ("2 fewer than a year before"); a rate (uom %) and an ``index`` change in points,
+computed from the printed values; a ``sanction`` (fines, cases) is stated without growth or
+completion. Every number goes through ``trace`` so the sidecar names its indicator, measure and
+value.
 """
 from __future__ import annotations
 

@@ -31,7 +31,8 @@ class TitleBreaks:
 
     @classmethod
     def from_config(cls, data, file: str = "wording.yaml", key: str = "title_breaks") -> "TitleBreaks":
-        """From ``{before: {word: rank, …}, after: {word: rank, …}}`` (wording.yaml ``title_breaks``); None gives no rule points."""
+        """From ``{before: {word: rank, …}, after: {word: rank, …}}`` (wording.yaml
+        ``title_breaks``); None gives no rule points."""
         if data is None:
             return cls()
         if not isinstance(data, dict):

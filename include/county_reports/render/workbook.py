@@ -2,10 +2,11 @@
 figure, and each line of work unit by unit, adding up to the county.
 
 Figures are numbers with number formats (0.00 for amounts in ten-thousands of yuan, 0.0% for
-percentages stored as fractions, whole numbers for counts), rounded as printed; every sheet has a title, a header row
-frozen in place and notes; the per-unit sheets end in a total row that is the sum of the rows
-above and equals the county sheet. Units that started or stopped reporting within the span or
-the same span last year are named in the notes (units.yaml ``active_from``/``active_to``).
+percentages stored as fractions, whole numbers for counts), rounded as printed; every sheet has a
+title, a header row frozen in place and notes; the per-unit sheets end in a total row that is the
+sum of the rows above and equals the county sheet. Units that started or stopped reporting within
+the span or the same span last year are named in the notes (units.yaml
+``active_from``/``active_to``).
 
 Identical inputs give byte-identical files: the document properties carry the report's date and
 the zip entries a fixed timestamp derived from it. The file is written atomically.
