@@ -88,7 +88,7 @@ def main() -> int:
                 own.migrate()
                 own.record_verdicts(data[name], "bench")
                 t0 = time.perf_counter()
-                built = summaries.build(own, catalogs[name], report, work / "alone" / name, wording=wording)
+                built = summaries.write_summary(own, catalogs[name], report, work / "alone" / name, wording=wording)
                 alone_times.append(time.perf_counter() - t0)
             same += (digest(built["docx"]) == digest(together[name]["docx"])
                      and digest(built["sidecar"]) == digest(together[name]["sidecar"]))

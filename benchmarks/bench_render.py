@@ -37,17 +37,17 @@ def main() -> int:
     warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06"), "bench")
     plan = summaries.plan("half_year", 2025, summaries.load_settings())
     try:
-        summaries.build(warehouse, catalog, plan, work / "warm")     # imports, caches
+        summaries.write_summary(warehouse, catalog, plan, work / "warm")     # imports, caches
         singles = []
         for i in range(5):
             t = time.perf_counter()
-            built = summaries.build(warehouse, catalog, plan, work / f"one-{i}")
+            built = summaries.write_summary(warehouse, catalog, plan, work / f"one-{i}")
             singles.append(time.perf_counter() - t)
         t = time.perf_counter()
         for i in range(args.documents):
             county = dataclasses.replace(catalog, bureau=dataclasses.replace(
                 catalog.bureau, name=f"第{i + 1}县交通运输局"))
-            summaries.build(warehouse, county, plan, work / f"county-{i}")
+            summaries.write_summary(warehouse, county, plan, work / f"county-{i}")
         many = time.perf_counter() - t
     finally:
         warehouse.close()

@@ -14,7 +14,7 @@ kept for the next run (``--rebuild`` builds it again; ``--drop`` removes it at t
 Timed (median of ``--repeat``), each with its goal and the ratio to its floor (the same SQL
 fetched as bare tuples with the driver, no SQLAlchemy rows or pandas):
 
-* a county's half-year figures: what ``summaries.build`` reads — current values of the half
+* a county's half-year figures: what ``summaries.write_summary`` reads — current values of the half
   year and of the same half of last year, completeness of the half year, current narratives —
   for one county of 30 units: goal ≤ 1 s;
 * the status page: latest month, completeness of the last 12 months for the whole province

@@ -62,7 +62,6 @@ STAGES: dict[str, str] = {
     "aggregate.*": "aggregate",
     # ---- render: documents and pages made from stored and aggregated figures
     "render.*": "render",
-    "numbers": "render",               # how the documents write numbers (aggregation must not need it)
     "summaries": "render",             # the half-year and annual summaries: warehouse → .docx
     "counties": "render",              # many counties' summaries from one warehouse
     "circular": "render",              # the monthly reporting circular (.docx)
@@ -239,7 +238,7 @@ def test_the_graph_sees_the_package(graph):
     assert len(graph) > 60
     assert "validate.gx_engine" in graph["validate.run"]            # a function-local import
     assert {"archive", "fetch", "protocol"} <= graph["collect"]      # module-level ones
-    assert "aggregate.span" in graph["aggregate.core"]               # from pkg.mod import name
+    assert "aggregate.span" in graph["aggregate.indicator"]               # from pkg.mod import name
 
 
 def test_no_import_cycle(graph):

@@ -104,14 +104,14 @@ def test_figures_sidecar_survives_a_full_disk(tmp_path, monkeypatch, catalog):
         warehouse.sync_roster(catalog, "test")
         warehouse.record_verdicts(accepted_verdicts(catalog, "2025-01", "2025-06"), "test")
         plan = summaries.plan("half_year", 2025, summaries.load_settings())
-        built = summaries.build(warehouse, catalog, plan, tmp_path / "reports")
+        built = summaries.write_summary(warehouse, catalog, plan, tmp_path / "reports")
         sidecar = tmp_path / "reports" / os.path.basename(built["sidecar"])
         files = {Path(built[k]): Path(built[k]).read_bytes() for k in ("docx", "sidecar", "xlsx")}
         before = sidecar.read_bytes()
         _full_disk(monkeypatch)
         # the first file the build writes (the .docx) already meets the full disk: named, whole
         with pytest.raises(atomic.DataFolderError, match=r"reports/.*: no space left"):
-            summaries.build(warehouse, catalog, plan, tmp_path / "reports")
+            summaries.write_summary(warehouse, catalog, plan, tmp_path / "reports")
         monkeypatch.undo()
     assert {path: path.read_bytes() for path in files} == files
     json.loads(before)

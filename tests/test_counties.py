@@ -45,14 +45,14 @@ def test_each_county_from_the_shared_warehouse_is_byte_identical_to_rendering_it
         with Warehouse(f"sqlite:///{root / f'{name}.db'}") as alone:
             alone.migrate()
             alone.record_verdicts(data[name], "test")
-            own = summaries.build(alone, catalog, report, root / "alone" / name)
+            own = summaries.write_summary(alone, catalog, report, root / "alone" / name)
         assert digest(own["docx"]) == digest(together[name]["docx"]) == own["sha256"]
         assert digest(own["sidecar"]) == digest(together[name]["sidecar"])
     # several processes, one connection each, give the very same files
     parallel = counties.render_counties(shared, catalogs, report, root / "parallel", workers=2)
     assert {n: r["sha256"] for n, r in parallel.items()} == {n: r["sha256"] for n, r in together.items()}
     # and the shared warehouse read unscoped mixes the counties: the scoping is what makes it right
-    mixed = summaries.build(shared, catalogs["county1"], report, root / "unscoped")
+    mixed = summaries.write_summary(shared, catalogs["county1"], report, root / "unscoped")
     assert mixed["sha256"] != together["county1"]["sha256"]
 
 

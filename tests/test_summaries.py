@@ -35,7 +35,7 @@ def built(tmp_path_factory, catalog):
     out = {}
     for kind, year in (("annual", 2024), ("half_year", 2025)):
         plan = summaries.plan(kind, year, settings)
-        out[kind] = (plan, summaries.build(warehouse, catalog, plan, root / kind))
+        out[kind] = (plan, summaries.write_summary(warehouse, catalog, plan, root / kind))
     yield warehouse, out, root
     warehouse.close()
 
@@ -244,7 +244,7 @@ def test_a_missing_unit_is_reported_missing_not_zero(built, catalog):
 def test_identical_warehouse_gives_byte_identical_files(built, catalog):
     warehouse, out, root = built
     plan, files = out["half_year"]
-    again = summaries.build(warehouse, catalog, plan, root / "again")
+    again = summaries.write_summary(warehouse, catalog, plan, root / "again")
     assert Path(again["docx"]).read_bytes() == Path(files["docx"]).read_bytes()
     assert Path(again["sidecar"]).read_bytes() == Path(files["sidecar"]).read_bytes()
     assert again["sha256"] == files["sha256"]
@@ -270,7 +270,7 @@ def test_gap_policy(built, catalog, tmp_path):
     assert cover.reported == cover.expected - 1
     gap = summaries.ReportSettings(0.999, "state_gap", strict.report_days)
     assert summaries.coverage(warehouse, catalog, plan, gap).action == "state_gap"
-    files = summaries.build(warehouse, catalog, plan, tmp_path, state_gap=True)
+    files = summaries.write_summary(warehouse, catalog, plan, tmp_path, state_gap=True)
     text, _ = doc_text(Document(files["docx"]))
     assert "尚未完整报送" in text and catalog.unit_by_code["TS03"].name in text.split("现将有关情况")[0]
     lenient = summaries.ReportSettings(0.5, "refuse", strict.report_days)

@@ -19,7 +19,7 @@ from county_reports import atomic, paths, periods as months
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, read_config_file
 from county_reports.mail import MailSettings, SmtpSend, message
-from county_reports.numbers import round_half_up
+from county_reports.render.number_style import round_half_up
 from county_reports.render.layout import TitleBreaks, render_docx
 from county_reports.render.model import Attachment, Heading1Section, Heading2Section, OfficialDocument
 

@@ -103,7 +103,8 @@ def check(warehouse, catalog: Catalog, stored: list[dict], data_dir: Path, repor
         except (OSError, KeyError, ValueError):
             printed = {"figures": []}
         with tempfile.TemporaryDirectory(prefix="county-reports-correction-") as scratch:
-            built = summaries.build(warehouse, catalog, plan, Path(scratch), state_gap=bool(row.get("state_gap")))
+            built = summaries.write_summary(warehouse, catalog, plan, Path(scratch),
+                                            state_gap=bool(row.get("state_gap")))
             current = json.loads(Path(built["sidecar"]).read_text(encoding="utf-8"))
         notices.append(Notice(kind, year, row.get("title") or built["title"], row.get("receipt_id"),
                               sorted({r["unit"] for r in hits}), sorted({r["period"] for r in hits}),

@@ -35,8 +35,8 @@ def check_distinct(catalogs: Mapping[str, Catalog]) -> None:
 
 def render_county(warehouse, catalog: Catalog, report: summaries.Plan, out_dir: Path, *,
                   state_gap: bool = False, wording: dict | None = None) -> dict[str, Any]:
-    """One county's summary from the shared warehouse: ``summaries.build`` on its units' rows."""
-    return summaries.build(warehouse.scoped(unit_codes(catalog)), catalog, report, Path(out_dir),
+    """One county's summary from the shared warehouse: ``summaries.write_summary`` on its units' rows."""
+    return summaries.write_summary(warehouse.scoped(unit_codes(catalog)), catalog, report, Path(out_dir),
                            state_gap=state_gap, wording=wording)
 
 

@@ -28,7 +28,7 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
          token_lookup: Callable[[str], str | None] | None,
          smtp_sender: Callable[[str], delivery.SmtpSend] | None, state_gap: bool = False,
          marker: str = "（更正）") -> dict[str, Any]:
-    """Deliver ``built`` (summaries.build's result) once, or again when forced or a correction."""
+    """Deliver ``built`` (summaries.write_summary's result) once, or again when forced or a correction."""
     docx, sidecar = Path(built["docx"]), Path(built["sidecar"])
     kept = archive.store(data_dir, docx.read_bytes())
     figures = archive.store(data_dir, sidecar.read_bytes())

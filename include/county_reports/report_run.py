@@ -63,7 +63,7 @@ def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
 
     plan = summaries.plan(checked["kind"], checked["year"], report_settings.load_settings())
     with Warehouse() as warehouse:
-        built = summaries.build(warehouse, load_catalog(), plan, paths.reports(plan.year, data_dir),
+        built = summaries.write_summary(warehouse, load_catalog(), plan, paths.reports(plan.year, data_dir),
                                 state_gap=checked["state_gap"])
     print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
     return built
@@ -173,7 +173,7 @@ def drafts(months: list[str], data_dir: Path | None = None) -> list[dict[str, An
         for kind, year in wanted:
             plan = summaries.plan(kind, year, settings)
             cover = summaries.coverage(warehouse, catalog, plan, settings)
-            built = summaries.build(warehouse, catalog, plan, paths.drafts(year, data_dir),
+            built = summaries.write_summary(warehouse, catalog, plan, paths.drafts(year, data_dir),
                                     state_gap=cover.action != "proceed")
             print(f"Draft {built['docx']} ({cover.reason})")
             out.append({"kind": kind, "year": year, "docx": built["docx"], "rate": cover.rate})

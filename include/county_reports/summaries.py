@@ -2,7 +2,7 @@
 
 ``plan`` says which span and date a report covers; ``coverage`` measures how complete the
 span's reporting is and what the configured policy says to do about a gap (reports.yaml:
-refuse, or render and state the gap); ``build`` writes the files. Identical warehouse contents
+refuse, or render and state the gap); ``write_summary`` writes the files. Identical warehouse contents
 give byte-identical documents and sidecars.
 """
 from __future__ import annotations
@@ -19,11 +19,12 @@ from county_reports import atomic
 from county_reports.aggregate import (Span, completeness_summary, completeness_totals,
                                       county_figures, unit_values_table)
 from county_reports.catalog import Catalog
+from county_reports.render import number_style
 
 # Settings live in report_settings (read when DAGs are parsed, so without pandas); re-exported
 # because callers say summaries.load_settings().
-from county_reports.report_settings import (ANNUAL, APPROVALS, HALF_YEAR, KINDS, POLICIES,  # noqa: F401
-                                            ReportSettings, load_settings)
+from county_reports.report_settings import (HALF_YEAR, KINDS, ReportSettings,  # noqa: F401
+                                            load_settings)
 
 
 @dataclass(frozen=True)
@@ -75,7 +76,7 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
     gaps: dict[str, list[str]] = {}
     for row in frame[~frame["status"].isin(["on_time", "late"])].itertuples(index=False):
         gaps.setdefault(row.unit, []).append(row.period)
-    text = (f"{report.span.long_label}: {reported} of {expected} unit-months reported "
+    text = (f"{number_style.fmt_span_long(report.span)}: {reported} of {expected} unit-months reported "
             f"({(rate or 0) * 100:.1f}%, threshold {report_settings.threshold * 100:.0f}%)")
     if rate is None or rate >= report_settings.threshold:
         return Coverage(expected, reported, rate, gaps, "proceed", text)
@@ -84,8 +85,8 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
                     f"{text}; below the threshold. Not reported: {missing}")
 
 
-def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap: bool = False,
-          wording: dict | None = None) -> dict[str, Any]:
+def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
+                  state_gap: bool = False, wording: dict | None = None) -> dict[str, Any]:
     """Render the report into ``out_dir``: .docx, .figures.json sidecar and .xlsx workbook."""
     from county_reports.render import compose, layout, workbook
 
@@ -122,8 +123,8 @@ def build(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *, state_gap
 
 
 def behind_schedule(figures, span: Span) -> list[str]:
-    """Indicator names behind the time schedule: for 1—6月 not 时间过半、任务过半; for a year,
-    an annual target not reached. What the admin is shown before approving."""
+    """Indicator names behind the time schedule: for the half-year not half the task done in half
+    the time; for a year, an annual target not reached. What the admin is shown before approving."""
     import pandas as pd
 
     from county_reports.aggregate.figures import time_half_task_half

@@ -10,7 +10,7 @@ import pytest
 from aggregate_helpers import H1_2025, TOWNS_2025, figure, months, values
 from county_reports.aggregate import (FIGURE_COLUMNS, Span, county_figures, monthly_series,
                                       time_half_task_half, unit_breakdown)
-from county_reports.numbers import fmt_completion, fmt_yoy
+from county_reports.render.number_style import fmt_completion, fmt_yoy
 
 
 def test_sum_over_months_then_units_in_catalogue_order(catalog):

@@ -33,7 +33,7 @@ def test_unit_ranking_table_for_the_appendix(catalog):
     rows = [("RC01", "2025-01", "INV_HIGHWAY", 50), ("TS01", "2025-01", "INV_HIGHWAY", 80),
             ("TS01", "2025-01", "RURAL_ROAD_KM", 3.5)]
     out = unit_ranking(catalog, values(*rows), Span.month("2025-01"), ["INV_HIGHWAY", "RURAL_ROAD_KM"],
-                       sort_by="INV_HIGHWAY")
+                       sort_by="INV_HIGHWAY", total_name="合计")
     assert list(out.columns) == ["unit", "unit_name", "INV_HIGHWAY", "INV_HIGHWAY_rank",
                                  "RURAL_ROAD_KM", "RURAL_ROAD_KM_rank"]
     assert list(out["unit"][:2]) == ["TS01", "RC01"]

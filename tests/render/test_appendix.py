@@ -19,10 +19,10 @@ import pandas as pd
 import pytest
 from docx.oxml.ns import qn
 
-from county_reports import numbers
 from county_reports.aggregate import Span, completeness_summary, county_figures
-from county_reports.render import appendix, compose, layout
+from county_reports.render import appendix, compose, layout, number_style
 from county_reports.render.model import Attachment, OfficialDocument
+from county_reports.report_settings import HALF_YEAR
 from county_reports.simulator.seeding import accepted_verdicts
 
 
@@ -39,7 +39,7 @@ def wording():
 
 
 def inputs(catalog, values, kind: str):
-    half = kind == compose.HALF_YEAR
+    half = kind == HALF_YEAR
     span = Span.half_year(2025) if half else Span.full_year(2024)
     empty = pd.DataFrame(columns=["unit", "period", "status"])
     return compose.ReportInputs(kind, span, county_figures(catalog, values, span), pd.DataFrame(),
@@ -73,7 +73,7 @@ def test_rows_are_the_targets_and_the_key_indicators_under_their_lines_of_work(c
     groups = [attachment.rows[i] for i in attachment.group_rows]
     order = [s.name for s in catalog.sections]
     assert [g[1] for g in groups] == sorted((g[1] for g in groups), key=order.index)
-    assert [g[0] for g in groups] == [numbers.chinese_number(i) for i in range(1, len(groups) + 1)]
+    assert [g[0] for g in groups] == [number_style.chinese_number(i) for i in range(1, len(groups) + 1)]
     assert all(not any(g[2:]) for g in groups)
     assert [r[0] for r in body(attachment)] == [str(i) for i in range(1, len(shown) + 1)]
     # every indicator sits under its own line of work
@@ -125,13 +125,13 @@ def test_change_column_has_one_unit_per_kind_of_indicator_from_the_displayed_fig
             kind, expected = "pct", (shown_now - shown_base) / shown_base * 100
         kinds.add(kind)
         if change == rules["flat"]:
-            assert numbers.round_half_up(float(expected), 1 if kind == "pct" else item.decimals) == 0, row
+            assert number_style.round_half_up(float(expected), 1 if kind == "pct" else item.decimals) == 0, row
             continue
         suffix = {"points": rules["points_word"], "diff": item.uom, "pct": "%"}[kind]
         assert change.endswith(suffix), row
         number = Decimal(change[: -len(suffix)])
         places = 1 if kind == "pct" else item.decimals
-        assert number == numbers.round_half_up(float(expected), places), row
+        assert number == number_style.round_half_up(float(expected), places), row
     assert kinds == {"points", "diff", "pct"}
     # the examples: an index and a rate in points, a small count as a difference
     by_name = {re.sub("^其中：", "", r[1]): r for r in body(attachment)}

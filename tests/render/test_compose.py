@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 
 from county_reports import aggregate
-from county_reports.numbers import chinese_number
+from county_reports.render.number_style import chinese_number
 from county_reports.render import compose
 
 H1_2025 = aggregate.Span.half_year(2025)

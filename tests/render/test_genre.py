@@ -19,9 +19,9 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from county_reports import numbers, summaries
+from county_reports import summaries
 from county_reports.catalog import Unit
-from county_reports.render import compose
+from county_reports.render import compose, number_style
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
 
@@ -50,7 +50,7 @@ def big_county(catalog, count: int = 300):
 
 
 def chinese(n: int) -> str:
-    return numbers.chinese_number(n)
+    return number_style.chinese_number(n)
 
 
 def _build(root: Path, catalog, *, seed=None, skip=frozenset()):
@@ -63,7 +63,7 @@ def _build(root: Path, catalog, *, seed=None, skip=frozenset()):
     docs = {}
     for kind, year in KINDS:
         plan = summaries.plan(kind, year, settings)
-        docs[kind] = (plan, summaries.build(warehouse, catalog, plan, root / kind))
+        docs[kind] = (plan, summaries.write_summary(warehouse, catalog, plan, root / kind))
     return warehouse, docs
 
 

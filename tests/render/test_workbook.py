@@ -31,7 +31,7 @@ def built(tmp_path_factory, catalog):
     out = {}
     for kind, year in (("annual", 2024), ("half_year", 2025)):
         plan = summaries.plan(kind, year, settings)
-        out[kind] = (plan, summaries.build(warehouse, catalog, plan, root / kind))
+        out[kind] = (plan, summaries.write_summary(warehouse, catalog, plan, root / kind))
     yield warehouse, out, root
     warehouse.close()
 
@@ -206,7 +206,7 @@ def test_missing_months_are_noted_per_unit(books, catalog):
 def test_identical_warehouse_gives_a_byte_identical_workbook(built, catalog):
     warehouse, out, root = built
     plan, files = out["half_year"]
-    again = summaries.build(warehouse, catalog, plan, root / "again")
+    again = summaries.write_summary(warehouse, catalog, plan, root / "again")
     assert Path(again["xlsx"]).read_bytes() == Path(files["xlsx"]).read_bytes()
     with zipfile.ZipFile(files["xlsx"]) as package:
         assert {info.date_time for info in package.infolist()} == {(2025, 7, 10, 0, 0, 0)}

@@ -9,7 +9,7 @@ Inputs are DataFrames the DAG reads from the warehouse (this package never impor
 - ``completeness``: one row per expected (unit, period): unit, period, status (on_time, late,
   rejected, missing), due, first_accepted_arrived_at.
 
-A :class:`Span` is a run of months in one year: a month, 1—N月, the half-year, the year.
+A :class:`Span` is a run of months in one year: a month, January to month N, the half-year, the year.
 
 Aggregation rules (each indicator by its own ``over_time`` and ``over_units``)
 --------------------------------------------------------------------------------
@@ -40,27 +40,27 @@ Aggregation rules (each indicator by its own ``over_time`` and ``over_units``)
   value / target × 100. ``target_basis`` 'cumulative' for flow sums (progress on the year's
   total), 'level' for stocks, max/mean and derived rates (the level compared with the target
   level, e.g. HAZARD_FIX_RATE 96.0 vs 98 → 98.0%).
-- **时间过半、任务过半**: for the half-year (1—6月) span, every 'cumulative' indicator with a
+- **Half the time, half the task**: for the half-year (January–June) span, every 'cumulative' indicator with a
   target gets ``half_done`` = completion_pct ≥ 50 (False when there is no figure);
   :func:`time_half_task_half` gives (all half done, lagging codes).
 
 Every function is deterministic: rows in catalogue order (indicators, then derived ones) or
 registry order for units; unit lists sorted in registry order; ties broken by code.
-Number formatting for documents lives in :mod:`county_reports.numbers`.
+Number formatting for documents lives in :mod:`county_reports.render.number_style`.
 """
 from county_reports.aggregate.completeness import (SUMMARY_COLUMNS, completeness_summary,
                                                    completeness_totals)
-from county_reports.aggregate.core import current_only
+from county_reports.aggregate.indicator import current_only
 from county_reports.aggregate.figures import (FIGURE_COLUMNS, SERIES_COLUMNS, county_figures,
                                               monthly_series, time_half_task_half, yoy)
 from county_reports.formulas import FormulaError, evaluate
 from county_reports.aggregate.span import Span
-from county_reports.aggregate.units import (BREAKDOWN_COLUMNS, TOTAL_NAME, TOTAL_UNIT,
+from county_reports.aggregate.units import (BREAKDOWN_COLUMNS, TOTAL_UNIT,
                                             unit_breakdown, unit_ranking, unit_values_table)
 
 __all__ = [
     "Span", "current_only", "county_figures", "time_half_task_half", "monthly_series", "yoy",
     "unit_breakdown", "unit_ranking", "completeness_summary", "completeness_totals", "evaluate",
     "FormulaError", "FIGURE_COLUMNS", "SERIES_COLUMNS", "BREAKDOWN_COLUMNS", "SUMMARY_COLUMNS",
-    "TOTAL_UNIT", "TOTAL_NAME",
+    "TOTAL_UNIT",
 ]

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from county_reports.aggregate.core import require_columns, make_frame, tidy, unit_sort_key
+from county_reports.aggregate.indicator import require_columns, make_frame, tidy, unit_sort_key
 from county_reports.aggregate.span import Span
 from county_reports.catalog import Catalog
 
@@ -30,23 +30,7 @@ def completeness_summary(completeness: pd.DataFrame, span: Span, *,
     rejected, missing, rate (reported / months_expected × 100, never above 100), on_time_rate,
     missing_periods (months without an accepted report).
     """
-    require_columns(completeness, ("unit", "period", "status"), "completeness")
-    frame = pd.DataFrame({"unit": completeness["unit"].astype(str),
-                          "period": completeness["period"].astype(str),
-                          "status": completeness["status"].astype(str).map(lambda s: _ALIASES.get(s, s))})
-    unknown = sorted(set(frame["status"]) - set(STATUSES))
-    if unknown:
-        raise ValueError(f"completeness: unknown status {unknown[0]!r} (expected one of "
-                         f"{', '.join(STATUSES)})")
-    frame = frame[frame["period"].isin(span.periods)]
-    if catalog is not None:
-        known = catalog.unit_by_code
-        frame = frame[[known[u].active_in(p) if u in known else True
-                       for u, p in zip(frame["unit"], frame["period"])]]
-    frame = (frame.assign(order=frame["status"].map(_BEST_FIRST))
-             .sort_values(["unit", "period", "order"], kind="stable")
-             .drop_duplicates(["unit", "period"], keep="first"))
-
+    frame = _best_status(completeness, span, catalog)
     key = unit_sort_key(catalog) if catalog is not None else (lambda code: code)
     rows = []
     for unit in sorted(set(frame["unit"]), key=key):
@@ -67,6 +51,28 @@ def completeness_summary(completeness: pd.DataFrame, span: Span, *,
     for column in ("rate", "on_time_rate"):
         out[column] = out[column].astype("float64")
     return out
+
+
+def _best_status(completeness: pd.DataFrame, span: Span, catalog: Catalog | None) -> pd.DataFrame:
+    """unit, period, status: the span's expected months (active ones, with a catalogue), each
+    once with its best status; 'failed' read as missing, an unknown status a ValueError."""
+    require_columns(completeness, ("unit", "period", "status"), "completeness")
+    frame = pd.DataFrame({"unit": completeness["unit"].astype(str),
+                          "period": completeness["period"].astype(str),
+                          "status": completeness["status"].astype(str).map(lambda s: _ALIASES.get(s, s))})
+    unknown = sorted(set(frame["status"]) - set(STATUSES))
+    if unknown:
+        raise ValueError(f"completeness: unknown status {unknown[0]!r} (expected one of "
+                         f"{', '.join(STATUSES)})")
+    frame = frame[frame["period"].isin(span.periods)]
+    if catalog is not None:
+        known = catalog.unit_by_code
+        frame = frame[[known[u].active_in(p) if u in known else True
+                       for u, p in zip(frame["unit"], frame["period"])]]
+    frame = (frame.assign(order=frame["status"].map(_BEST_FIRST))
+             .sort_values(["unit", "period", "order"], kind="stable")
+             .drop_duplicates(["unit", "period"], keep="first"))
+    return frame
 
 
 def completeness_totals(summary: pd.DataFrame) -> dict:

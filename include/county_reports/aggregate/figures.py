@@ -1,9 +1,10 @@
-"""County figures for a span, year-on-year, target completion, 时间过半任务过半, monthly series."""
+"""County figures for a span, year-on-year, target completion, half the time / half the task,
+monthly series."""
 from __future__ import annotations
 
 import pandas as pd
 
-from county_reports.aggregate.core import (Aggregate, Expectation, SpanData, aggregate_all,
+from county_reports.aggregate.indicator import (Aggregate, Expectation, SpanData, aggregate_all,
                                            aggregate_one, find_item, make_frame, prepare_values, tidy)
 from county_reports.aggregate.span import Span
 from county_reports.catalog import Catalog, DerivedIndicator, Indicator
@@ -85,7 +86,8 @@ def county_figures(catalog: Catalog, values: pd.DataFrame, span: Span, *,
 
 
 def time_half_task_half(figures: pd.DataFrame) -> tuple[bool, list[str]]:
-    """时间过半、任务过半 for a half-year's figures: (all half done, lagging indicator codes).
+    """Half the time, half the task, for a half-year's figures: (all half done, lagging
+    indicator codes).
 
     Considered: indicators with an annual target and a flow ``sum`` aggregation (``half_done``
     set). An indicator with no figure at all counts as lagging: it cannot be shown to be half
@@ -93,7 +95,8 @@ def time_half_task_half(figures: pd.DataFrame) -> tuple[bool, list[str]]:
     """
     span = figures.attrs.get("span")
     if span is not None and not span.is_half_year:
-        raise ValueError(f"时间过半、任务过半 is checked on 1—6月 figures, not {span.label}")
+        raise ValueError(f"half the time, half the task is checked on the half-year's figures, "
+                         f"not {span}")
     eligible = figures[figures["half_done"].map(lambda v: v is not None and not pd.isna(v))]
     if eligible.empty:
         raise ValueError("no indicator with an annual target and a half-year figure to check")

@@ -1,18 +1,19 @@
-"""Spans of months within one calendar year: a month, 1—N月, the half-year, the year."""
+"""Spans of months within one calendar year: a month, January to month N, the half-year, the year.
+
+How the documents write a span (its months, "the whole year") is rendering's: see
+``render.number_style.fmt_month_range``; aggregation only counts months."""
 from __future__ import annotations
 
 from dataclasses import dataclass
 
 from county_reports import periods
 
-EM_DASH = "—"   # between the months of a range: 1—6月 (a dash, not a hyphen)
-
 
 @dataclass(frozen=True, order=True)
 class Span:
     """Months ``first_month``..``last_month`` (both included) of ``year``.
 
-    ``Span(2025, 6, 6)`` is June, ``Span(2025, 1, 6)`` is 1—6月 (the half-year),
+    ``Span(2025, 6, 6)`` is June, ``Span(2025, 1, 6)`` January to June (the half-year),
     ``Span(2025, 1, 12)`` the whole year; any run of months inside one year is allowed.
     """
 
@@ -40,18 +41,18 @@ class Span:
 
     @classmethod
     def through(cls, period: str) -> "Span":
-        """1—N月: from January to ``period`` (``'2025-09'`` → 1—9月 of 2025)."""
+        """From January to ``period`` (``'2025-09'`` → January to September 2025)."""
         year, month = periods.parse(period)
         return cls(year, 1, month)
 
     @classmethod
     def half_year(cls, year: int) -> "Span":
-        """上半年, 1—6月."""
+        """The first half-year: January to June."""
         return cls(year, 1, 6)
 
     @classmethod
     def full_year(cls, year: int) -> "Span":
-        """全年, 1—12月."""
+        """The whole year: January to December."""
         return cls(year, 1, 12)
 
     # ------------------------------------------------------------------ properties
@@ -84,23 +85,6 @@ class Span:
     def is_full_year(self) -> bool:
         return (self.first_month, self.last_month) == (1, 12)
 
-    @property
-    def month_range(self) -> str:
-        """'6月', '1—6月', '1—12月': the months as the documents write them."""
-        if self.is_single_month:
-            return f"{self.last_month}月"
-        return f"{self.first_month}{EM_DASH}{self.last_month}月"
-
-    @property
-    def label(self) -> str:
-        """'6月', '1—6月', '全年' (the year; :attr:`month_range` gives '1—12月')."""
-        return "全年" if self.is_full_year else self.month_range
-
-    @property
-    def long_label(self) -> str:
-        """'2025年6月', '2025年1—6月', '2025年全年'."""
-        return f"{self.year}年{self.label}"
-
     def contains(self, period: str) -> bool:
         return self.first <= period <= self.last
 
@@ -108,4 +92,4 @@ class Span:
         return Span(self.year - 1, self.first_month, self.last_month)
 
     def __str__(self) -> str:
-        return self.long_label
+        return f"{self.first}..{self.last}"

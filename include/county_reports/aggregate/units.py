@@ -1,12 +1,14 @@
-"""Per-unit figures: one indicator's breakdown by unit, and a units × indicators table for 附件."""
+"""Per-unit figures: one indicator's breakdown by unit, and a units × indicators table for the
+appendix."""
 from __future__ import annotations
 
+from dataclasses import dataclass, field
 from typing import Sequence
 
 import pandas as pd
 
 from county_reports import formulas as formula
-from county_reports.aggregate.core import (Expectation, SpanData, active_at, aggregate_one,
+from county_reports.aggregate.indicator import (Expectation, SpanData, active_at, aggregate_one,
                                            find_item, make_frame, prepare_values, tidy,
                                            unit_sort_key)
 from county_reports.aggregate.span import Span
@@ -14,7 +16,7 @@ from county_reports.catalog import Catalog, Indicator
 
 BREAKDOWN_COLUMNS = ("unit", "unit_name", "value", "share_pct", "rank", "months_expected",
                      "months_reported", "missing_periods", "as_of", "note")
-TOTAL_UNIT, TOTAL_NAME = "TOTAL", "合计"
+TOTAL_UNIT = "TOTAL"
 
 
 def _rank(values: dict[str, float | None]) -> dict[str, int | None]:
@@ -41,61 +43,80 @@ def unit_breakdown(catalog: Catalog, values: pd.DataFrame, span: Span, indicator
                       SpanData(prepare_values(values), span), Expectation(catalog, completeness))
 
 
+@dataclass
+class _Coverage:
+    """Which months each unit owed and sent for an indicator's inputs, and its values by input."""
+    expected_for: dict[str, dict[str, set[str]]]     # input code → unit → months it owed
+    expected: dict[str, set[str]] = field(default_factory=dict)   # unit → months owed (any input)
+    reported: dict[str, set[str]] = field(default_factory=dict)   # unit → months sent (any input)
+    have: set[tuple[str, str, str]] = field(default_factory=set)  # (input, unit, month) sent
+    per_input: dict[str, pd.DataFrame] = field(default_factory=dict)  # input → unit values
+
+    def gaps(self, unit: str) -> list[str]:
+        """The months the unit owed for some input and did not send."""
+        return sorted({p for code, owed in self.expected_for.items() for p in owed.get(unit, ())
+                       if (code, unit, p) not in self.have})
+
+
+def _coverage(components: list[Indicator], span: Span, data: SpanData,
+              expectation: Expectation) -> _Coverage:
+    cover = _Coverage({ind.code: expectation.for_kinds(ind.reported_by, span.periods)
+                       for ind in components})
+    for ind in components:
+        for unit, ps in cover.expected_for[ind.code].items():
+            cover.expected.setdefault(unit, set()).update(ps)
+        cover.per_input[ind.code] = data.unit_values(ind)
+        for unit, period in data.have(ind.code):
+            cover.reported.setdefault(unit, set()).add(period)
+            cover.have.add((ind.code, unit, period))
+    return cover
+
+
+def _unit_row(catalog: Catalog, item, span: Span, cover: _Coverage, unit: str,
+              uses_last: bool) -> dict:
+    """One unit's value (its inputs combined; a formula on them for a derived indicator),
+    the month of its latest value, its missing months and its note."""
+    codes = list(cover.per_input)
+    per_input = cover.per_input
+    parts = {c: (tidy(per_input[c].at[unit, "value"]) if unit in per_input[c].index else None)
+             for c in codes}
+    value = parts[item.code] if isinstance(item, Indicator) else tidy(
+        formula.evaluate(item.formula, parts))
+    as_of = max((per_input[c].at[unit, "as_of"] for c in codes if unit in per_input[c].index),
+                default=None)
+    inactive = uses_last and not active_at(catalog, unit, span.last)
+    if inactive:
+        value = None
+    gaps = cover.gaps(unit)
+    note = ("inactive" if inactive else "missing" if unit not in cover.reported
+            else "stale" if uses_last and as_of is not None and as_of < span.last
+            else "partial" if gaps else None)
+    return {"unit": unit, "unit_name": _unit_name(catalog, unit), "value": value,
+            "months_expected": len(cover.expected.get(unit, ())),
+            "months_reported": len(cover.reported.get(unit, ())), "missing_periods": gaps,
+            "as_of": as_of, "note": note}
+
+
 def _breakdown(catalog: Catalog, item, span: Span, data: SpanData,
                expectation: Expectation) -> pd.DataFrame:
     """unit_breakdown on prepared span data (shared when many indicators are broken down)."""
     codes = [item.code] if isinstance(item, Indicator) else list(item.inputs)
     components = [catalog.indicator_by_code[c] for c in codes]
-
-    expected_for = {ind.code: expectation.for_kinds(ind.reported_by, span.periods)
-                    for ind in components}
-    expected: dict[str, set[str]] = {}
-    reported: dict[str, set[str]] = {}
-    have: set[tuple[str, str, str]] = set()
-    per_input: dict[str, pd.DataFrame] = {}
-    for ind in components:
-        for unit, ps in expected_for[ind.code].items():
-            expected.setdefault(unit, set()).update(ps)
-        per_input[ind.code] = data.unit_values(ind)
-        for unit, period in data.have(ind.code):
-            reported.setdefault(unit, set()).add(period)
-            have.add((ind.code, unit, period))
-
+    cover = _coverage(components, span, data, expectation)
     key = unit_sort_key(catalog)
-    units = sorted(set(expected) | set(reported), key=key)
+    units = sorted(set(cover.expected) | set(cover.reported), key=key)
     uses_last = any(ind.over_time == "last" for ind in components)
-    value_of: dict[str, float | None] = {}
-    info: dict[str, dict] = {}
-    for unit in units:
-        parts = {c: (tidy(per_input[c].at[unit, "value"]) if unit in per_input[c].index else None)
-                 for c in codes}
-        value = parts[item.code] if isinstance(item, Indicator) else tidy(
-            formula.evaluate(item.formula, parts))
-        as_of = max((per_input[c].at[unit, "as_of"] for c in codes if unit in per_input[c].index),
-                    default=None)
-        inactive = uses_last and not active_at(catalog, unit, span.last)
-        if inactive:
-            value = None
-        gaps = sorted({p for ind in components for p in expected_for[ind.code].get(unit, ())
-                       if (ind.code, unit, p) not in have})
-        note = ("inactive" if inactive else "missing" if unit not in reported
-                else "stale" if uses_last and as_of is not None and as_of < span.last
-                else "partial" if gaps else None)
-        value_of[unit] = value
-        info[unit] = {"unit": unit, "unit_name": _unit_name(catalog, unit), "value": value,
-                      "months_expected": len(expected.get(unit, ())),
-                      "months_reported": len(reported.get(unit, ())), "missing_periods": gaps,
-                      "as_of": as_of, "note": note}
+    rows = [_unit_row(catalog, item, span, cover, unit, uses_last) for unit in units]
 
     additive = (isinstance(item, Indicator) and item.over_units == "sum"
                 and item.over_time in ("sum", "last"))
+    value_of = {r["unit"]: r["value"] for r in rows}
     total = sum(v for v in value_of.values() if v is not None)
     ranks = _rank(value_of)
-    rows = []
-    for unit in units:
-        v = value_of[unit]
-        share = tidy(v / total * 100) if additive and v is not None and total else None
-        rows.append({**info[unit], "share_pct": share, "rank": ranks[unit]})
+    for row in rows:
+        v = row["value"]
+        row["share_pct"] = tidy(v / total * 100) if additive and v is not None and total else None
+        row["rank"] = ranks[row["unit"]]
     rows.sort(key=lambda r: (r["rank"] is None, r["rank"] or 0, key(r["unit"])))
     return make_frame(rows, BREAKDOWN_COLUMNS, ("value", "share_pct", "rank", "as_of", "note"))
 
@@ -107,14 +128,15 @@ def _unit_name(catalog: Catalog, unit: str) -> str:
 
 def unit_ranking(catalog: Catalog, values: pd.DataFrame, span: Span, indicators: Sequence[str], *,
                  completeness: pd.DataFrame | None = None, sort_by: str | None = None,
-                 total: bool = True) -> pd.DataFrame:
-    """A units × indicators table for the appendix (附件): one row per unit, wide.
+                 total: bool = True, total_name: str = TOTAL_UNIT) -> pd.DataFrame:
+    """A units × indicators table for the appendix: one row per unit, wide.
 
     Columns: unit, unit_name, then for each code in ``indicators`` (in that order) ``<code>``
     (the unit's value as in :func:`unit_breakdown`, None when it has none) and ``<code>_rank``.
     Rows: every unit appearing in any of the breakdowns, in registry order, or by the rank of
     ``sort_by`` (units without a value last, then registry order). With ``total`` a last row
-    unit 'TOTAL', unit_name '合计' carries the county figures (ranks None).
+    unit 'TOTAL', unit_name ``total_name`` (the printed word is the caller's: wording.yaml)
+    carries the county figures (ranks None).
     """
     codes = list(indicators)
     if not codes:
@@ -140,7 +162,7 @@ def unit_ranking(catalog: Catalog, values: pd.DataFrame, span: Span, indicators:
             row[f"{c}_rank"] = b.at[unit, "rank"] if unit in b.index else None
         rows.append(row)
     if total:
-        row = {"unit": TOTAL_UNIT, "unit_name": TOTAL_NAME}
+        row = {"unit": TOTAL_UNIT, "unit_name": total_name}
         for c in codes:
             row[c] = aggregate_one(catalog, find_item(catalog, c), data, expectation).value
             row[f"{c}_rank"] = None

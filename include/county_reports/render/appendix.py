@@ -1,4 +1,4 @@
-"""The summaries' appendix: the main-indicators table (附件), and the reporting punctuality table
+"""The summaries' appendix: the main-indicators table (the attachment), and the reporting punctuality table
 kept for the admins' own pages.
 
 :func:`indicator_rows` chooses and computes the rows once, as numbers and as printed text; the
@@ -9,9 +9,9 @@ catalogue (targets, ``over_time``, ``uom``, ``integer``, the ``sum_equals`` rule
 code appears here.
 
 Year-on-year changes are computed from the figures as displayed, so a reader who subtracts the
-two printed rates finds the printed difference: a percentage for flows, 个百分点 for rates and
+two printed rates finds the printed difference: a percentage for flows, percentage points for rates and
 indices (``points_uoms``), and the plain difference in the indicator's own unit for stocks and
-small whole-number counts ("-3座" rather than "-30.0%").
+small whole-number counts ("-3" bridges rather than "-30.0%").
 """
 from __future__ import annotations
 
@@ -22,17 +22,17 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import numbers, periods
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
+from county_reports.render import number_style, phrases
 from county_reports.render.model import Attachment
+from county_reports.report_settings import ANNUAL
 
 # Column keys in display order; headers come from wording.yaml attachments.indicators.columns.
 COLUMNS = ("number", "name", "uom", "value", "last_year", "change", "target", "completion", "remark")
 FIGURE_COLUMNS = ("value", "last_year", "change", "target", "completion")
 ALIGN = {"number": "center", "name": "left", "uom": "center", "value": "right", "last_year": "right",
          "change": "right", "target": "right", "completion": "right", "remark": "left"}
-WHERE = "附件1"      # the trace's name for the indicators table (kept when the label is 附件)
 PCT, POINTS, DIFF, NUMBER = "pct", "points", "diff", "number"
 
 
@@ -41,7 +41,7 @@ class Figure:
     """One printed figure: its text and the number behind it (for the workbook and the trace).
 
     ``kind`` is number (in the row's unit), pct (a percentage: ``value`` 8.6 means 8.6%), points
-    (个百分点) or diff (a difference in the row's unit); ``decimals`` as printed.
+    (percentage points) or diff (a difference in the row's unit); ``decimals`` as printed.
     """
 
     text: str
@@ -57,7 +57,7 @@ class Figure:
         return self.value if self.exact is None else self.exact
 
 
-NO_FIGURE = Figure(numbers.NO_FIGURE, None)
+NO_FIGURE = Figure(number_style.NO_FIGURE, None)
 
 
 @dataclass(frozen=True)
@@ -106,20 +106,17 @@ def fill(template: str, **fields: Any) -> str:
 
 def span_fields(catalog: Catalog, span: Span, report_date: date | None = None) -> dict[str, Any]:
     """Placeholders every appendix template may use."""
-    month_range = numbers.fmt_month_range(span)
+    month_range = number_style.fmt_month_range(span)
     return {"bureau": catalog.bureau.name, "year": span.year, "span": month_range,
-            "span_title": f"{span.year}年" if span.months == 12 else f"{span.year}年{month_range}",
+            "span_title": (number_style.fmt_year(span.year) if span.months == 12
+                           else number_style.fmt_year_months(span)),
             "last_month": span.last_month,
-            "generated": _date_text(report_date) if report_date else ""}
-
-
-def _date_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+            "generated": number_style.fmt_date(report_date) if report_date else ""}
 
 
 def _shown(value: Any, decimals: int) -> float | None:
-    """The figure as printed, as a float (四舍五入 to ``decimals``)."""
-    return None if numbers.is_missing(value) else float(numbers.round_half_up(float(value), decimals))
+    """The figure as printed, as a float (rounded half up to ``decimals``)."""
+    return None if number_style.is_missing(value) else float(number_style.round_half_up(float(value), decimals))
 
 
 # --------------------------------------------------------------------------- rows
@@ -138,8 +135,8 @@ def indicator_rows(catalog: Catalog, wording: dict, figures: pd.DataFrame, span:
 
     def wanted(row) -> bool:
         if every:
-            return not numbers.is_missing(row.value)
-        return row.code in targets or (row.code in key and not numbers.is_missing(row.value))
+            return not number_style.is_missing(row.value)
+        return row.code in targets or (row.code in key and not number_style.is_missing(row.value))
 
     chosen = [row for row in figures.itertuples(index=False) if wanted(row)]
     parts_of = _parts(catalog)
@@ -150,7 +147,7 @@ def indicator_rows(catalog: Catalog, wording: dict, figures: pd.DataFrame, span:
         mine = _with_parts_after_totals([r for r in chosen if r.section == section.code], parts_of)
         if not mine:
             continue
-        rows.append(TableRow(numbers.chinese_number(sum(1 for r in rows if r.is_category) + 1), section.name))
+        rows.append(TableRow(number_style.chinese_number(sum(1 for r in rows if r.is_category) + 1), section.name))
         first_part_seen: set[str] = set()
         for row in mine:
             count += 1
@@ -193,9 +190,9 @@ def _indicator_row(catalog: Catalog, cfg: dict, row, number: str, name: str, spa
                "target": _target(row.target, decimals),
                "completion": NO_FIGURE}
     completion = None
-    if getattr(row, "target_basis", None) == "cumulative" and not numbers.is_missing(row.completion_pct):
+    if getattr(row, "target_basis", None) == "cumulative" and not number_style.is_missing(row.completion_pct):
         completion = _shown(row.completion_pct, 1)
-        figures["completion"] = Figure(f"{numbers.fmt_number(completion, 1)}%", completion, PCT, 1,
+        figures["completion"] = Figure(f"{number_style.fmt_number(completion, 1)}%", completion, PCT, 1,
                                        "completion_pct", exact=float(row.completion_pct))
     remark = _remark(cfg["remarks"], row, value, completion, span, kind, fields)
     return TableRow(number, name, row.code, row.uom, row.aggregation, figures, remark)
@@ -207,25 +204,25 @@ def _target(target: Any, decimals: int) -> Figure:
     if value is None:
         return NO_FIGURE
     places = 0 if value == int(value) else decimals
-    return Figure(numbers.fmt_number(value, places), value, NUMBER, places, "target", exact=float(target))
+    return Figure(number_style.fmt_number(value, places), value, NUMBER, places, "target", exact=float(target))
 
 
 def _number(value: float | None, decimals: int, measure: str, exact: Any = None) -> Figure:
     if value is None:
         return NO_FIGURE
-    return Figure(numbers.fmt_number(value, decimals), value, NUMBER, decimals, measure,
-                  exact=None if numbers.is_missing(exact) else float(exact))
+    return Figure(number_style.fmt_number(value, decimals), value, NUMBER, decimals, measure,
+                  exact=None if number_style.is_missing(exact) else float(exact))
 
 
 def change_kind(catalog: Catalog, rules: dict, row) -> str:
-    """pct, points or diff for an indicator's 比上年同期增减 (see the module docstring)."""
+    """pct, points or diff for an indicator's change on the same span last year (see the module docstring)."""
     if row.uom in (rules.get("points_uoms") or ()):
         return POINTS
     if row.aggregation in (rules.get("difference_over_time") or ()):
         return DIFF
     indicator = catalog.indicator_by_code.get(row.code)
     below = rules.get("difference_below")
-    sizes = [abs(v) for v in (row.value, row.last_year_value) if not numbers.is_missing(v)]
+    sizes = [abs(v) for v in (row.value, row.last_year_value) if not number_style.is_missing(v)]
     if indicator is not None and indicator.integer and below is not None and max(sizes, default=0) < below:
         return DIFF
     return PCT
@@ -242,9 +239,13 @@ def _change(catalog: Catalog, rules: dict, row, value: float | None, base: float
         amount, places, suffix = (value - base) / abs(base) * 100, 1, "%"
     else:
         amount, places = value - base, decimals
-        suffix = rules.get("points_word", "个百分点") if kind == POINTS else row.uom
+        suffix = (rules.get("points_word") or phrases.section("numbers")["points"] if kind == POINTS
+                  else row.uom)
     shown = _shown(amount, places)
-    text = rules.get("flat", "持平") if shown == 0 else f"{numbers.fmt_number(shown, places)}{suffix}"
+    if shown == 0:
+        text = rules.get("flat") or phrases.section("numbers")["flat_word"]
+    else:
+        text = f"{number_style.fmt_number(shown, places)}{suffix}"
     return Figure(text, shown, kind, places, f"change_{kind}", (value, base), exact=float(amount))
 
 
@@ -255,9 +256,9 @@ def _remark(cfg: dict, row, value: float | None, completion: float | None, span:
     if span_words and value is not None:
         words.append(fill(span_words, **fields))
     basis = getattr(row, "target_basis", None)
-    target = None if numbers.is_missing(row.target) else float(row.target)
+    target = None if number_style.is_missing(row.target) else float(row.target)
     if basis == "cumulative" and completion is not None:
-        if kind == "annual":
+        if kind == ANNUAL:
             table = cfg["annual"]
             words.append(table["exceeded"] if completion > 100 else table["done"] if completion == 100
                          else table["missed"])
@@ -269,12 +270,12 @@ def _remark(cfg: dict, row, value: float | None, completion: float | None, span:
     elif basis == "level" and value is not None and target is not None:
         shown_target = _shown(target, int(row.decimals))
         words.append(cfg["level"]["met"] if value >= shown_target else cfg["level"]["missed"])
-    return cfg.get("separator", "；").join(w for w in words if w)
+    return (cfg.get("separator") or phrases.section("marks")["semicolon"]).join(w for w in words if w)
 
 
 def visible_columns(rows: list[TableRow]) -> list[str]:
     """The columns worth printing: a figure column with no figure in any row is left out, and so
-    is 备注 when no row has a remark."""
+    is the remarks column when no row has a remark."""
     body = [r for r in rows if not r.is_category]
     out = []
     for column in COLUMNS:
@@ -302,15 +303,15 @@ def roster_notes(catalog: Catalog, templates: dict, span: Span) -> list[str]:
     since = min((u.active_from for u in catalog.units), default=span.first)
     compare = [p for p in span.same_span_last_year().periods if p >= since]
     first, last = (compare or list(span.periods))[0], span.last
-    span_end = f"{span.year}年底" if span.last_month == 12 else f"{span.year}年{span.last_month}月底"
+    span_end = number_style.fmt_span_end(span)
     out = []
     for unit in catalog.units:
         if first < unit.active_from <= last:
             key = "started" if unit.active_from > span.first else "started_before"
-            out.append(fill(templates[key], unit=unit.name, first=_month_text(unit.active_from)))
+            out.append(fill(templates[key], unit=unit.name, first=number_style.fmt_year_month(unit.active_from)))
         if unit.active_to is not None and first <= unit.active_to < last:
             key = "ended" if unit.active_to >= span.first else "ended_before"
-            out.append(fill(templates[key], unit=unit.name, last=_month_text(unit.active_to),
+            out.append(fill(templates[key], unit=unit.name, last=number_style.fmt_year_month(unit.active_to),
                             span_end=span_end))
     return out
 
@@ -331,16 +332,11 @@ def table_notes(catalog: Catalog, wording: dict, span: Span, fields: dict, colum
     return [f"{lead if i == 1 else ''}{i}.{note}" for i, note in enumerate(notes, start=1)]
 
 
-def _month_text(period: str) -> str:
-    year, month = periods.parse(period)
-    return f"{year}年{month}月"
-
-
 # --------------------------------------------------------------------------- the .docx table
 
 
 def indicator_table(catalog: Catalog, wording: dict, inputs, trace: list[dict]) -> Attachment:
-    """附件: the main indicators, as an Attachment; every printed figure appended to ``trace``.
+    """The attachment: the main indicators, as an Attachment; every printed figure appended to ``trace``.
 
     ``inputs`` is the composer's ReportInputs (kind, span, figures, report_date)."""
     cfg = wording["attachments"]["indicators"]
@@ -353,7 +349,7 @@ def indicator_table(catalog: Catalog, wording: dict, inputs, trace: list[dict]) 
         if row.is_category:
             group_rows.append(index)
         else:
-            _trace_row(trace, row, columns, f"{WHERE}:{index}", span)
+            _trace_row(trace, row, columns, f"{phrases.section('words')['indicators_trace']}:{index}", span)
         cells.append([row.text(c) for c in columns])
     notes = table_notes(catalog, wording, span, fields, columns)
     return Attachment(cfg["label"], fill(cfg["title"], **fields), headers(wording, columns, kind, fields),

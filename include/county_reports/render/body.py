@@ -1,4 +1,4 @@
-"""The body of a summary in the office's voice: opening, part 一 by themes, problems, plans.
+"""The body of a summary in the office's voice: opening, part one by themes, problems, plans.
 
 Driven by wording.yaml (themes, lines, style, problems, plans) and the catalogue (styles, rules
 for a total's parts); units appear only as a sentence's subject or a named example, never in
@@ -8,18 +8,23 @@ from __future__ import annotations
 
 from typing import Any
 
-from county_reports import numbers
-from county_reports.numbers import chinese_number
+from county_reports.render import number_style
+from county_reports.render.number_style import chinese_number
 from county_reports.render.model import Heading1Section, Heading2Section
 from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION, FigureWriter, missing
 from county_reports.render.pool import Clause, ItemPool
+from county_reports.render.problems_plans import ProblemsAndPlans
+from county_reports.report_settings import ANNUAL, HALF_YEAR
 
 
 
-class Body:
+class Body(ProblemsAndPlans):
     def __init__(self, composer, pool: ItemPool, limits: dict[str, int]):
         self.c = composer
         self.w, self.catalog, self.inp, self.span = composer.w, composer.catalog, composer.inp, composer.span
+        marks = self.w["marks"]      # the punctuation prose is joined with
+        self.comma, self.stop, self.semicolon, self.list_sep = (
+            marks["comma"], marks["full_stop"], marks["semicolon"], marks["enumeration"])
         self.kind = self.inp.kind
         self.rows = composer.rows
         self.pool, self.limits = pool, limits
@@ -54,18 +59,20 @@ class Body:
         return self.fig.style(code)
 
     def sentence(self, phrases: list[tuple[str, str]], county: bool = False) -> str:
-        """Figure phrases (code, text) joined: '上半年，全县…；截至6月底，…' — a phrase that
-        starts with its own '截至' needs no span words before it."""
+        """Figure phrases (code, text) joined by semicolons, the first after the span words and a
+        comma (and the county's word) — a stock's phrase starts with its own "as at" and needs
+        no span words before it."""
+        county_word = self.w["words"]["county"] if county else ""
         out = []
         for i, (code, text) in enumerate(phrases):
             stock = bool(code) and self.fig.is_stock(code)
             if i == 0 and not stock:
-                text = self.fill("{span_words}，") + ("全县" if county else "") + text
+                text = self.fill("{span_words}" + self.comma) + county_word + text
             elif i == 0 and county:
-                head, _, tail = text.partition("，")
-                text = head + "，全县" + tail
+                head, _, tail = text.partition(self.comma)
+                text = head + self.comma + county_word + tail
             out.append(text)
-        return "；".join(out)
+        return self.semicolon.join(out)
 
     def targeted(self) -> list[str]:
         """Codes with a target this year that the prose weighs (not sanctions), catalogue order."""
@@ -77,17 +84,17 @@ class Body:
         """(code, gap in points from the displayed completion) for targets behind: the half-year's
         time schedule (50%), the year's 100%; level targets (rates) when below. Largest gap first."""
         out = []
-        mark = 50 if self.kind == "half_year" else 100
+        mark = 50 if self.kind == HALF_YEAR else 100
         for code in self.targeted():
             row = self.rows[code]
             if row.target_basis == "cumulative":
                 if missing(row.completion_pct):
                     continue
-                shown = float(numbers.round_half_up(row.completion_pct, 1))
+                shown = float(number_style.round_half_up(row.completion_pct, 1))
                 if shown < mark:
                     out.append((code, mark - shown))
-            elif self.kind == "annual" and row.uom == "%":
-                shown = float(numbers.round_half_up(row.value, int(row.decimals)))
+            elif self.kind == ANNUAL and row.uom == "%":
+                shown = float(number_style.round_half_up(row.value, int(row.decimals)))
                 if shown < row.target:
                     out.append((code, row.target - shown))
         return sorted(out, key=lambda cg: (-cg[1], cg[0]))
@@ -97,7 +104,8 @@ class Body:
         o = self.w["opening"]
         items = [t for t in (self.fig.phrase(code, "opening", change=False)
                              for code in list(o.get("headline_indicators", []))[:4] if code in self.rows) if t]
-        headline = self.fill(o["headline"], items="；".join(items)) if items else ""
+        headline = (self.fill(o["headline"], items=self.semicolon.join(items)) if items
+                    else "")
         framing = (o.get("framing") or {})
         year_framing = framing.get(self.span.year, framing.get(str(self.span.year), framing.get("default", "")))
         return self.fill(self.c.pick(o), ideology=o.get("ideology", ""), framing=year_framing or "",
@@ -106,8 +114,8 @@ class Body:
     def judgement(self) -> str:
         j = self.w["opening"]["judgement"]
         behind = self.behind()
-        names = "、".join(self.rows[c].name for c, _ in behind[: int(j.get("max_names", 2))])
-        if self.kind == "half_year":
+        names = self.list_sep.join(self.rows[c].name for c, _ in behind[: int(j.get("max_names", 2))])
+        if self.kind == HALF_YEAR:
             text = self.fill(j["half_year"]["behind"], names=names) if behind else j["half_year"]["met"]
         else:
             total = len(self.targeted())
@@ -120,7 +128,7 @@ class Body:
         accidents, _ = self.fig.accidents()
         return text + (j.get("unsafe", "") if accidents > 0 else j.get("safe", ""))
 
-    # ------------------------------------------------------------------ part 一
+    # ------------------------------------------------------------------ part one
     def themes(self) -> list[Heading2Section]:
         out = []
         behind = {c for c, _ in self.behind()}
@@ -162,14 +170,14 @@ class Body:
         sentence = self.fig.phrase(first, where)
         parts = self.parts(first, where)
         if parts:
-            sentence += "，" + self.fill(self.w["style"]["parts"], parts=parts)
-        text = self.sentence([(first, sentence)], county=True) + "。"
+            sentence += self.comma + self.fill(self.w["style"]["parts"], parts=parts)
+        text = self.sentence([(first, sentence)], county=True) + self.stop
         example = self.example(codes, where, after_parts=bool(parts))
         if example:
-            text += example + "。"
+            text += example + self.stop
         others = [(c, t) for c, t in ((c, self.fig.phrase(c, where)) for c in rest) if t]
         if others:
-            text += "；".join(t for _, t in others) + "。"
+            text += self.semicolon.join(t for _, t in others) + self.stop
         return text
 
     def parts(self, code: str, where: str) -> str:
@@ -177,7 +185,7 @@ class Body:
             if rule.check == "sum_equals" and rule.params["total"] == code:
                 named = [self.fig.named(p, where) for p in rule.params["parts"] if self.fig.has(p)
                          and self.rows[p].value > 0]
-                return "、".join(named)
+                return self.list_sep.join(named)
         return ""
 
     def example(self, codes: list[str], where: str, after_parts: bool = False) -> str:
@@ -198,9 +206,9 @@ class Body:
             share = value / row.value * 100
             if share >= 99.95:
                 continue
-            printed = self.trace_extra(numbers.fmt_amount(value, ind.uom, ind.decimals), where,
+            printed = self.trace_extra(number_style.fmt_amount(value, ind.uom, ind.decimals), where,
                                        "unit_value", value, unit=unit, indicator=code)
-            share_text = self.trace_extra(numbers.fmt_pct(share, 1), where, "share_pct", share,
+            share_text = self.trace_extra(number_style.fmt_pct(share, 1), where, "share_pct", share,
                                           unit=unit, indicator=code)
             self.named.add((unit, printed))
             template = (self.w["figures"].get("items") or {}).get(code, self.w["figures"]["item"])
@@ -232,159 +240,18 @@ class Body:
         if not figures and not said:
             return ""
         if single:
-            return "".join(f"{self.ordinal(i)}{t}；" for i, t in
-                           enumerate([t for _, t in figures] + said)).rstrip("；") + "。"
+            return "".join(f"{self.ordinal(i)}{t}{self.semicolon}" for i, t in
+                           enumerate([t for _, t in figures] + said)).rstrip(self.semicolon) + self.stop
         head = (lines.get(section) or {}).get("done", self.catalog.section_by_code[section].name)
-        text = head + "。"
+        text = head + self.stop
         if figures:
-            text += self.sentence(figures) + "。"
+            text += self.sentence(figures) + self.stop
         if said:
-            text += "；".join(said) + "。"
+            text += self.semicolon.join(said) + self.stop
         return text
 
     def _safety_section(self) -> str | None:
         return next((self.rows[c].section for c in self.rows if self.style(c) == ACCIDENT), None)
-
-    # ------------------------------------------------------------------ part 二
-    def problems(self) -> list[str]:
-        p = self.w["problems"]
-        lines = self.w.get("lines") or {}
-        items: list[str] = []
-        behind = self.behind()
-        if behind:
-            where = "problems:behind"
-            shown = []
-            for code, gap in behind[: int(p.get("max_behind", 3))]:
-                row = self.rows[code]
-                gap_text = self.c.traced(numbers.fmt_number(gap, 1), where, code, "schedule_gap", gap)
-                if row.target_basis == "cumulative":
-                    pct = self.c.traced(numbers.fmt_pct(row.completion_pct, 1), where, code,
-                                        "completion_pct", float(row.completion_pct))
-                    shown.append(self.fill(p["behind_item"][self.kind], name=row.name, pct=pct, gap=gap_text))
-                else:
-                    value = self.c.traced(numbers.fmt_pct(row.value, int(row.decimals)), where, code,
-                                          "value", float(row.value))
-                    shown.append(self.fill(p["behind_level"], name=row.name, value=value, gap=gap_text))
-            missed = self.trace_extra(str(len(behind)), where, "targets_missed", len(behind))
-            text = self.fill(p["behind"][self.kind], items="；".join(shown), missed=missed)
-            cause = self.cause({self.rows[c].section for c, _ in behind})
-            items.append(text + ("，" + self.fill(p["cause"], cause=cause) if cause else "") + "。")
-        accidents, _ = self.fig.accidents()
-        safety = self._safety_section()
-        if accidents > 0 and safety:
-            record = self.fig.safety_record("problems:safety")
-            cause = self.cause({safety})
-            text = self.fill(p["safety"], record=record)
-            if cause:
-                text += self.fill(p["safety_cause"], cause=cause)
-            items.append(text + "。")
-        ranked = []
-        for section in self.catalog.sections:
-            groups = [g for g in self.pool.ranked("problem", section.code) if id(g) not in self.used]
-            if groups:
-                ranked.append((groups[0].rank_key(), section.code))
-        for _, section in sorted(ranked):
-            if len(items) >= int(p.get("max_items", 5)):
-                break
-            clauses = self.pool.clauses("problem", section, self.limits["problems"], figures=False,
-                                        exclude=self.used)
-            if not clauses:
-                continue
-            for group in self.pool.ranked("problem", section)[: self.limits["problems"]]:
-                self.used.add(id(group))
-            where = f"problems:{section}"
-            said = []
-            for cl in clauses:
-                text = self.clause_text(cl, where)
-                if cl.units >= 2:
-                    text += "，" + self.fill(p["reported"], count=self.trace_extra(
-                        str(cl.units), where, "units_reporting", cl.units, section=section))
-                said.append(text)
-            head = (lines.get(section) or {}).get("problem", self.catalog.section_by_code[section].name)
-            items.append(head + "。" + "；".join(said) + "。")
-        if not items:
-            items.append(p["none"] + "。")
-        return [self.ordinal(i) + t for i, t in enumerate(items)]
-
-    def cause(self, sections: set[str]) -> str:
-        for section in [s.code for s in self.catalog.sections if s.code in sections]:
-            for group in self.pool.ranked("problem", section):
-                if id(group) in self.used:
-                    continue
-                clause = self.pool.clause(group, figures=False)
-                if clause is not None:
-                    self.used.add(id(group))
-                    return self.clause_text(clause, f"problems:{section}")
-        return ""
-
-    # ------------------------------------------------------------------ part 三
-    def plans(self) -> list[str]:
-        pl = self.w["plans"]
-        paragraphs = [self.targets_paragraph()]
-        items = []
-        for theme in self.w["themes"]:
-            said = []
-            for section in theme["sections"]:
-                for cl in self.pool.clauses("plan", section, self.limits["plans"], figures=False):
-                    said.append(self.clause_text(cl, f"plans:{section}"))
-            if said:
-                items.append(theme["plan"] + "。" + "；".join(said[: self.limits["plans"] + 1]) + "。")
-        paragraphs.extend(self.ordinal(i) + t for i, t in enumerate(items[:8]))
-        paragraphs.append(self.fill(self.c.pick(pl["closing"])))
-        return paragraphs
-
-    def _plan_codes(self) -> list[str]:
-        order = []
-        for code in list(self.w["opening"].get("headline_indicators", [])) + [
-                c for t in self.w["themes"] for c in (t.get("lead") or [])]:
-            if code not in order:
-                order.append(code)
-        order += [c for c in self.rows if c not in order]
-        return [c for c in order if c in self.rows and self.style(c) not in (SANCTION, ACCIDENT, CASUALTY, DETAIL)]
-
-    def targets_paragraph(self) -> str:
-        pl = self.w["plans"]
-        where = "plans:targets"
-        limit = int(pl.get("max_targets", 6))
-        items = []
-        if self.kind == "half_year":
-            for code in self._plan_codes():
-                row = self.rows[code]
-                if missing(row.target) or missing(row.value) or len(items) >= limit:
-                    continue
-                if row.target_basis == "cumulative":
-                    left = numbers.round_half_up(row.target, int(row.decimals)) - \
-                        numbers.round_half_up(row.value, int(row.decimals))
-                    if left <= 0:
-                        items.append(self.fill(pl["ahead"], name=row.name))
-                        continue
-                    value = self.c.traced(numbers.fmt_amount(float(left), row.uom, int(row.decimals)),
-                                          where, code, "remaining", float(left))
-                    items.append(self.fill(pl["remaining"], name=row.name, value=value))
-                elif row.uom == "%":
-                    decimals = 0 if float(row.target).is_integer() else int(row.decimals)
-                    value = self.c.traced(numbers.fmt_pct(row.target, decimals), where, code,
-                                          "target", float(row.target))
-                    items.append(self.fill(pl["level_target"], name=row.name, value=value))
-            template = pl["targets"]["half_year"]
-        else:
-            nxt = self.span.year + 1
-            targets = self.catalog.targets.get(nxt, {})
-            for code in self._plan_codes():
-                if code not in targets or len(items) >= limit:
-                    continue
-                row = self.rows[code]
-                decimals = 0 if float(targets[code]).is_integer() and row.uom == "%" else int(row.decimals)
-                value = numbers.fmt_pct(targets[code], decimals) if row.uom == "%" else \
-                    numbers.fmt_amount(targets[code], row.uom, decimals)
-                value = self.trace_extra(value, where, "next_target", float(targets[code]),
-                                         indicator=code, year=nxt)
-                template_item = (self.w["figures"].get("items") or {}).get(code, pl["next_target"])
-                items.append(self.fill(template_item, name=row.name, value=value))
-            template = pl["targets"]["annual"]
-        if not items:
-            return self.fill(pl["no_targets"][self.kind])
-        return self.fill(template, items="，".join(items))
 
     # ------------------------------------------------------------------ all of it
     def sections(self) -> tuple[str, list[Heading1Section]]:

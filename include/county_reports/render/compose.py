@@ -17,19 +17,15 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import numbers
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, read_config_file
-from county_reports.render import appendix
+from county_reports.render import appendix, number_style, phrases
 from county_reports.render.model import OfficialDocument
-
-HALF_YEAR, ANNUAL = "half_year", "annual"
-
 
 @dataclass(frozen=True)
 class ReportInputs:
-    kind: str                      # half_year | annual
+    kind: str                      # report_settings.KINDS: half_year | annual
     span: Span
     figures: pd.DataFrame          # aggregate.county_figures(...)
     narratives: pd.DataFrame       # unit, period, kind, section, text (current accepted versions)
@@ -53,11 +49,8 @@ def load_wording(config_dir: Path | None = None) -> dict:
                 "problems", "plans", "spans"):
         if key not in (wording or {}):
             raise ConfigError("wording.yaml", key, "missing")
+    phrases.check(wording)
     return wording
-
-
-def date_text(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
 
 
 class _Composer:
@@ -66,7 +59,7 @@ class _Composer:
         self.trace: list[dict[str, Any]] = []
         self.span = inputs.span
         self.fields = {"bureau": catalog.bureau.name, "year": self.span.year,
-                       "next_year": self.span.year + 1, "span": numbers.fmt_month_range(self.span),
+                       "next_year": self.span.year + 1, "span": number_style.fmt_month_range(self.span),
                        "span_words": self.pick(wording["spans"])}
         self.rows = {r.code: r for r in inputs.figures.itertuples(index=False)}
 
@@ -94,11 +87,12 @@ class _Composer:
                    if u in self.catalog.unit_by_code]
         return self.fill(self.w["opening"]["gap"], expected=totals["months_expected"],
                          reported=totals["reported"],
-                         rate=f"{numbers.fmt_number(totals['rate'], 1)}%",
-                         missing_units="、".join(missing) or "部分单位")
+                         rate=f"{number_style.fmt_number(totals['rate'], 1)}%",
+                         missing_units=(self.w["marks"]["enumeration"].join(missing)
+                                        or self.w["words"]["some_units"]))
 
     def numbered(self, index: int, name: str) -> str:
-        return self.fill(self.w["headings"]["section"], number=numbers.chinese_number(index + 1), name=name)
+        return self.fill(self.w["headings"]["section"], number=number_style.chinese_number(index + 1), name=name)
 
     # ---- the document
     def compose(self) -> Composed:
@@ -124,7 +118,7 @@ class _Composer:
         indicators = appendix.indicator_table(self.catalog, w, self.inp, self.trace)
         document = OfficialDocument(
             title=self.fill(self.pick(w["title"])), opening=[opening], sections=sections,
-            signature=self.catalog.bureau.name, date_text=date_text(self.inp.report_date),
+            signature=self.catalog.bureau.name, date_text=number_style.fmt_date(self.inp.report_date),
             attachments=[indicators])
         tables = {indicators.title: (list(indicators.columns), [list(r) for r in indicators.rows])}
         return Composed(document, self.trace, tables)
@@ -155,7 +149,7 @@ def _is_rate(row) -> bool:
 
 
 def _missing(value: Any) -> bool:
-    return numbers.is_missing(value)
+    return number_style.is_missing(value)
 
 
 def _plain(value: Any) -> float | None:

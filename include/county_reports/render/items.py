@@ -1,13 +1,14 @@
 """Numbers in units' narrative items, checked against the warehouse before they are printed.
 
-A unit writes "本月完成投资408.07万元" in its June report; the half-year summary must not print
-June's figure as if it were the half-year's. Each number followed by a unit of measure is matched
-to one of the unit's own indicators (same uom — 亿元 counts as 万元 — and the words around it
-closest to the indicator's name, by rapidfuzz ``partial_ratio``); it is then replaced by the
-unit's figure for the whole span (its months combined by the indicator's ``over_time``, as the
-warehouse gives them), and single-month words ("本月") go. A number that cannot be matched, or
-whose indicator the unit has no span figure for, takes its clause with it. Numbers the wording
-declares harmless (``items.keep_numbers``, e.g. "24小时") stay and are traced as quoted.
+A unit writes "this month, investment of 408.07" in its June report; the half-year summary must not
+print June's figure as if it were the half-year's. Each number followed by a unit of measure is
+matched to one of the unit's own indicators (same uom — hundred-millions count as ten-thousands of
+yuan — and the words around it closest to the indicator's name, by rapidfuzz ``partial_ratio``); it
+is then replaced by the unit's figure for the whole span (its months combined by the indicator's
+``over_time``, as the warehouse gives them), and single-month words ("this month") go. A number
+that cannot be matched, or whose indicator the unit has no span figure for, takes its clause with
+it. Numbers the wording declares harmless (``items.keep_numbers``, e.g. "24 hours") stay and are
+traced as quoted.
 """
 from __future__ import annotations
 
@@ -17,11 +18,8 @@ from typing import Mapping
 
 from rapidfuzz import fuzz
 
-from county_reports import numbers
 from county_reports.catalog import Catalog, Indicator
-
-_CLAUSE = re.compile(r"([^，；。]+)([，；。]?)")
-_YI = "亿元"
+from county_reports.render import number_style, phrases
 
 
 @dataclass(frozen=True)
@@ -41,7 +39,15 @@ class ItemChecker:
         self.min_score = float(config.get("name_score", 60))
         self.month_words = tuple(config.get("month_words", ()))
         self.keep = [re.compile(p) for p in config.get("keep_numbers", ())]
-        uoms = {i.uom for i in catalog.indicators} | {_YI}
+        marks, words = phrases.section("marks"), phrases.section("numbers")
+        # A clause ends at a comma, a semicolon or a full stop (wording.yaml marks).
+        self.comma, self.stop = marks["comma"], marks["full_stop"]
+        self.clause_ends = marks["comma"] + marks["semicolon"] + marks["full_stop"]
+        ends = re.escape(self.clause_ends)
+        self.clause = re.compile(rf"([^{ends}]+)([{ends}]?)")
+        # Hundred-millions of yuan are read as the catalogue's ten-thousands.
+        self.wan_yuan, self.yi_yuan = words["wan_yuan"], words["yi_yuan"]
+        uoms = {i.uom for i in catalog.indicators} | {self.yi_yuan}
         alternation = "|".join(re.escape(u) for u in sorted(uoms, key=len, reverse=True))
         self.number = re.compile(rf"(\d+(?:\.\d+)?)\s*({alternation})?")
         self.by_uom: dict[str, list[Indicator]] = {}
@@ -50,11 +56,11 @@ class ItemChecker:
 
     def check(self, unit: str, text: str, names: tuple[str, ...] = ()) -> tuple[str, tuple[Figure, ...]] | None:
         """(printable text, its figures), or None when nothing verifiable is left. ``names``:
-        the unit's own names, ignored when reading which indicator a number is (县公路事务中心
-        says 公路 but its 完成投资 is not necessarily 公路建设完成投资)."""
+        the unit's own names, ignored when reading which indicator a number is (the county road
+        centre's name says "road" but its investment is not necessarily road construction's)."""
         self._names = tuple(n for n in names if n)
         kept, figures = [], []
-        for index, (clause, stop) in enumerate(_CLAUSE.findall(text.strip())):
+        for index, (clause, stop) in enumerate(self.clause.findall(text.strip())):
             result = self._clause(unit, clause)
             if result is None:
                 if index == 0:      # the main clause carries the subject: without it, nothing
@@ -63,11 +69,11 @@ class ItemChecker:
             clause, found = result
             clause = clause.strip()
             if clause:
-                kept.append(clause + (stop if stop else "，"))
+                kept.append(clause + (stop if stop else self.comma))
                 figures.extend(found)
         if not kept:
             return None
-        out = "".join(kept).rstrip("，；。") + "。"
+        out = "".join(kept).rstrip(self.clause_ends) + self.stop
         return out, tuple(figures)
 
     def _clause(self, unit: str, clause: str) -> tuple[str, list[Figure]] | None:
@@ -90,9 +96,9 @@ class ItemChecker:
             if indicator is None:
                 return None
             value = self.unit_values.get((unit, indicator.code))
-            if numbers.is_missing(value):
+            if number_style.is_missing(value):
                 return None
-            printed = numbers.fmt_amount(value, indicator.uom, indicator.decimals)
+            printed = number_style.fmt_amount(value, indicator.uom, indicator.decimals)
             pieces.append(clause[last:start])
             pieces.append(printed)
             found.append(Figure(printed, unit, indicator.code, float(value)))
@@ -103,7 +109,7 @@ class ItemChecker:
     def _indicator(self, unit: str, uom: str, before: str, after: str) -> Indicator | None:
         for name in getattr(self, "_names", ()):
             before, after = before.replace(name, ""), after.replace(name, "")
-        candidates = [i for i in self.by_uom.get("万元" if uom == _YI else uom, ())
+        candidates = [i for i in self.by_uom.get(self.wan_yuan if uom == self.yi_yuan else uom, ())
                       if (unit, i.code) in self.unit_values]
         if not candidates:
             return None

@@ -1,8 +1,9 @@
 """Lay an ``OfficialDocument`` out as a .docx in the GB/T 9704-2012 official layout.
 
 Page: A4, margins 37/35/28/26 mm (top/bottom/left/right), a 156 × 225 mm text block holding
-22 lines of 28 characters. Body 3号 仿宋_GB2312; title 2号 方正小标宋简体; headings 黑体,
-楷体_GB2312 and 仿宋_GB2312; page numbers "— N —" in 4号 宋体, odd pages right, even pages left.
+22 lines of 28 characters. Body 16 pt FangSong_GB2312; title 22 pt FZ XiaoBiaoSong; headings
+in HeiTi, KaiTi_GB2312 and FangSong_GB2312; page numbers "— N —" in 14 pt SongTi, odd pages
+right, even pages left (the fonts' Chinese names are the constants below).
 
 Every paragraph carries a named style (``STYLE_*`` below), so a reader of the file, a person in
 Word or a test sees the structure; direct formatting is only used where the value depends on
@@ -16,9 +17,7 @@ Output is deterministic: identical models give byte-identical files.
 """
 from __future__ import annotations
 
-import dataclasses
 import io
-import math
 import re
 from dataclasses import dataclass
 from datetime import datetime, timezone
@@ -28,19 +27,18 @@ import docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Mm
 
-from . import ooxml
+from . import ooxml, phrases
 from .model import Attachment, Heading3, OfficialDocument
+from .measure import (BODY_PT, CHARS_PER_LINE, LINE_PITCH_TWIPS, LINES_PER_PAGE,  # noqa: F401
+                      MARGIN_BOTTOM_MM, MARGIN_LEFT_MM, MARGIN_RIGHT_MM, MARGIN_TOP_MM,
+                      PAGE_HEIGHT_MM, PAGE_NUMBER_PT, PAGE_WIDTH_MM, TEXT_WIDTH_TWIPS, TITLE_PT,
+                      condensed_spacing, display_width, signature_indents, title_advance_pt,
+                      title_lines, with_title_lines)
 from .tables import (CELL_MARGIN_TWIPS, CELL_MARGINS_PT, TABLE_PT, cell_alignment,  # noqa: F401
                      cell_width_pt, column_widths, is_numeric_cell)
-from .title_lines import TitleBreaks, break_title
+from .title_lines import TitleBreaks
 
-# --- geometry (GB/T 9704-2012 §5.2) ------------------------------------------------------
-PAGE_WIDTH_MM, PAGE_HEIGHT_MM = 210, 297
-MARGIN_TOP_MM, MARGIN_BOTTOM_MM = 37, 35
-MARGIN_LEFT_MM, MARGIN_RIGHT_MM = 28, 26
-LINES_PER_PAGE, CHARS_PER_LINE = 22, 28
-TEXT_WIDTH_TWIPS = Mm(PAGE_WIDTH_MM).twips - Mm(MARGIN_LEFT_MM).twips - Mm(MARGIN_RIGHT_MM).twips
-LINE_PITCH_TWIPS = 579  # 28.95 pt; 22 × 579 = 12 738 twips ≈ 224.7 mm, inside the 225 mm block
+# --- page (geometry in measure.py) ----------------------------------------------------------
 # The standard puts the page number's dash line 7 mm below the text block, i.e. 28 mm above the
 # page's bottom edge. Word measures the footer distance to the bottom of the footer line; a
 # single-spaced 14 pt line puts the dash about 3 mm above that, so 25 mm lands the dash on 28 mm
@@ -48,12 +46,11 @@ LINE_PITCH_TWIPS = 579  # 28.95 pt; 22 × 579 = 12 738 twips ≈ 224.7 mm, insid
 FOOTER_DISTANCE_MM = 25
 HEADER_DISTANCE_MM = 15  # no header is printed; only keeps Word's header area inside the margin
 
-# --- type ----------------------------------------------------------------------------------
-BODY_PT, TITLE_PT, PAGE_NUMBER_PT = 16, 22, 14  # 3号, 2号, 4号; tables 5号 (tables.TABLE_PT)
+# --- type -----------------------------------------------------------------------------------
 FANGSONG, KAITI, HEITI, SONGTI = "仿宋_GB2312", "楷体_GB2312", "黑体", "宋体"
 XIAOBIAOSONG = "方正小标宋简体"
 LATIN = "Times New Roman"  # digits and Latin letters of body text and tables
-BODY_CHAR_TWIPS = BODY_PT * ooxml.TWIPS_PER_PT  # one 3号 character, the unit of indents
+BODY_CHAR_TWIPS = BODY_PT * ooxml.TWIPS_PER_PT  # one 16 pt body character, the unit of indents
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 # Core properties are stamped with the document's own date (00:00 UTC, 08:00 Beijing time, the
 # same day), or with this when date_text holds no date.
@@ -129,7 +126,8 @@ FONT_DECLARATIONS = (
     (XIAOBIAOSONG, None, "auto"),
 )
 
-_DATE = re.compile(r"(\d{4})\s*年\s*(\d{1,2})\s*月\s*(\d{1,2})\s*日")
+# The date line's year, month and day: the first three runs of digits, whatever the words between.
+_DATE = re.compile(r"(\d{4})\D+(\d{1,2})\D+(\d{1,2})")
 
 
 def render_docx(doc: OfficialDocument, path: str | Path, *,
@@ -155,42 +153,6 @@ def render_docx(doc: OfficialDocument, path: str | Path, *,
     document.save(buffer)
     ooxml.write_deterministic_zip(buffer.getvalue(), path, FIXED_ZIP_TIME)
     return path
-
-
-def title_advance_pt(ch: str) -> float:
-    """Width of one title character (2号 小标宋): Chinese a full em, digits and Latin letters
-    about half, each less the condensed character spacing every paragraph inherits."""
-    em = 0.55 if ord(ch) < 0x80 else 1.0
-    return em * TITLE_PT + condensed_spacing(TEXT_WIDTH_TWIPS) / 20
-
-
-def title_lines(title: str, rules: TitleBreaks) -> str:
-    """``title`` with line breaks where GB/T 9704 would have them, for a 156 mm line."""
-    return break_title(title, rules, TEXT_WIDTH_TWIPS / ooxml.TWIPS_PER_PT, title_advance_pt)
-
-
-def with_title_lines(doc: OfficialDocument, rules: TitleBreaks) -> OfficialDocument:
-    attachments = [dataclasses.replace(a, title=title_lines(a.title, rules)) for a in doc.attachments]
-    return dataclasses.replace(doc, title=title_lines(doc.title, rules), attachments=attachments)
-
-
-def display_width(text: str) -> float:
-    """Width in 3号 characters: ASCII is half a character wide, everything else one."""
-    return sum(0.5 if ord(ch) < 0x80 else 1.0 for ch in text)
-
-
-def condensed_spacing(text_width_twips: int, font_pt: float = BODY_PT, chars: int = CHARS_PER_LINE) -> int:
-    """Character spacing (``w:spacing``, twentieths of a point, negative = condensed) so that
-    exactly ``chars`` characters fit a line: 156 mm / 28 = 15.79 pt per character, so 16 pt
-    characters are condensed by 0.25 pt (28 × 15.75 pt fits, 29 does not).
-
-    Why not Word's "lines and characters" grid (docGrid charSpace)? LibreOffice lays such a
-    grid out with two cells per character (about 14 characters a line), so a document previewed
-    or converted there would be unreadable. Condensed spacing on a lines-only grid gives 28
-    characters a line in Word, WPS and LibreOffice alike.
-    """
-    pitch_pt = text_width_twips / ooxml.TWIPS_PER_PT / chars
-    return math.floor((pitch_pt - font_pt) * 20)
 
 
 # --- package, page, styles ---------------------------------------------------------------
@@ -274,7 +236,8 @@ def _apply_spec(style_element, spec: StyleSpec) -> None:
 
 
 def _set_up_page_numbers(document, styles) -> None:
-    """"— N —" in 4号 宋体: odd pages right, even pages left, one character in from the edge."""
+    """"— N —" in the 14 pt page-number font: odd pages right, even pages left, one character in
+    from the edge."""
     section = document.sections[0]
     one_char = PAGE_NUMBER_PT * ooxml.TWIPS_PER_PT
     for footer, side in ((section.footer, "right"), (section.even_page_footer, "left")):
@@ -337,9 +300,10 @@ def _write_blocks(document, blocks, styles) -> None:
 
 
 def _write_attachment_list(document, attachments, styles) -> None:
-    """附件说明 (§7.3.4): "附件：1.名称" two characters in; later items and wrapped lines
-    line up under the first item's number and name."""
-    lead = "附件："
+    """The attachment list (§7.3.4): the lead (wording.yaml ``layout.attachment_lead``), then
+    "1." and the name, two characters in; later items and wrapped lines line up under the
+    first item's number and name."""
+    lead = phrases.section("layout")["attachment_lead"]
     numbered = len(attachments) > 1
     for index, attachment in enumerate(attachments, start=1):
         number = f"{index}." if numbered else ""
@@ -349,18 +313,6 @@ def _write_attachment_list(document, attachments, styles) -> None:
         paragraph = _paragraph(document, styles[STYLE_ATTACHMENT_LIST], text)
         ppr = paragraph._p.get_or_add_pPr()
         ooxml.set_indent_chars(ppr, BODY_CHAR_TWIPS, left=left, hanging=hanging)
-
-
-def signature_indents(signature: str, date_text: str) -> tuple[float, float]:
-    """Right indents (characters) of signature and date, per §7.3.5.2 for unsealed documents:
-    the signature two characters in from the right, the date's first character two to the right
-    of the signature's; a date longer than that gets two characters and pushes the signature."""
-    sig, date = display_width(signature), display_width(date_text)
-    sig_right, date_right = 2.0, sig - date
-    if date_right < 2:
-        date_right = 2.0
-        sig_right = date + 4 - sig
-    return sig_right, date_right
 
 
 def _write_signature(document, signature: str, date_text: str, styles) -> None:

@@ -10,7 +10,7 @@ leader clustering at 58 reaches pairwise precision 1.000, recall 0.993–0.997. 
 bank's own variants (one item per wording, 76 extra wordings), 58 mixes no two facts and puts
 72 of 76 wordings with their fact (50: 4 mixed clusters, all merged; 66: none mixed, 68). token_set_ratio on
 bigrams scores paraphrases higher (89–90) but different facts much higher too (36, p95 47:
-a shared set of common bigrams like 加强/管理 lifts unrelated items), F1 0.92–0.94. The
+a shared set of common bigrams like "strengthen"/"manage" lifts unrelated items), F1 0.92–0.94. The
 threshold is ``merge.threshold`` in wording.yaml. Before comparing, figures and the unit's own
 names are taken out (they differ between units reporting the same fact).
 
@@ -26,11 +26,14 @@ from typing import Callable, Iterable, Sequence
 from rapidfuzz import fuzz, process
 
 _DIGITS = re.compile(r"\d+(?:\.\d+)?")
-_PUNCT = re.compile(r"[，。；、：！？“”‘’（）《》\s,.;:!?()\"']")
+# Punctuation is no evidence of similarity: full-width comma, full stop, semicolon, enumeration
+# comma, colon, exclamation and question marks, curly quotes, brackets and book-title marks, and
+# their ASCII counterparts (code points, so the pattern holds no wording).
+_PUNCT = re.compile(r"[\uff0c\u3002\uff1b\u3001\uff1a\uff01\uff1f\u201c\u201d\u2018\u2019\uff08\uff09\u300a\u300b\s,.;:!?()\"']")
 
 
 def bigrams(text: str) -> str:
-    """'农村公路' → '农村 村公 公路' (a single character stays as it is)."""
+    """Four characters ABCD → 'AB BC CD' (a single character stays as it is)."""
     text = _PUNCT.sub("", text)
     return " ".join(text[i:i + 2] for i in range(max(1, len(text) - 1)))
 

@@ -1,7 +1,7 @@
 """The document model: what an official document says, with nothing about how it looks.
 
 Content stages build these objects; ``render.layout`` turns them into a .docx. Headings carry
-their numbering in the text ("一、主要工作成效", "（一）交通项目建设与投资", "1.农村公路"),
+their numbering in the text (Chinese ordinal and comma, Chinese ordinal in brackets, "1."),
 so the layout never counts and the wording stays in the hands of whoever writes it.
 
 Every class is a frozen dataclass. Sequence fields accept any sequence (a list is the usual
@@ -35,7 +35,7 @@ def _require_text(owner: object, name: str) -> None:
 
 @dataclass(frozen=True)
 class Heading3:
-    """A third-level heading ("1." level, 仿宋), standing on a line of its own."""
+    """A third-level heading ("1." level, FangSong), standing on a line of its own."""
 
     text: str
 
@@ -49,7 +49,7 @@ Block = Union[str, Heading3]
 
 @dataclass(frozen=True)
 class Heading2Section:
-    """A "（一）" level section (楷体): its heading and its blocks."""
+    """A second-level section (bracketed Chinese ordinal, KaiTi): its heading and its blocks."""
 
     heading: str
     paragraphs: Sequence[Block] = field(default_factory=tuple)
@@ -61,10 +61,10 @@ class Heading2Section:
 
 @dataclass(frozen=True)
 class Heading1Section:
-    """A "一、" level section (黑体): paragraphs under the heading, then its subsections.
+    """A first-level section (Chinese ordinal, HeiTi): paragraphs under the heading, then its subsections.
 
     ``paragraphs`` are plain strings in the usual case; a ``Heading3`` is accepted too, for a
-    section that goes straight from "一、" to "1." without a "（一）" level.
+    section that goes straight from the first level to "1." without a second level.
     """
 
     heading: str
@@ -82,7 +82,7 @@ ALIGNMENTS = ("", "left", "center", "right")
 
 @dataclass(frozen=True)
 class Attachment:
-    """An appendix table on pages of its own: "附件1", a title, a table and notes under it.
+    """An appendix table on pages of its own: its label ("Attachment 1"), a title, a table and notes under it.
 
     ``group_rows`` are indices of rows that head a group (a line of work): their first cell as
     written, their second spanning the rest of the row; the cells after the second are empty.
@@ -140,10 +140,10 @@ class Attachment:
 
 @dataclass(frozen=True)
 class OfficialDocument:
-    """A whole document: title, opening paragraphs, "一、" sections, signature, date, attachments.
+    """A whole document: title, opening paragraphs, first-level sections, signature, date, attachments.
 
     ``date_text`` is written as it should appear, Arabic numerals without zero padding
-    ("2025年7月5日"); the renderer also derives the file's fixed timestamps from it.
+    (year, month, day in Arabic numerals); the renderer also derives the file's fixed timestamps from it.
     """
 
     title: str

@@ -246,6 +246,33 @@ def build_table(
     quadratic in rows.
     """
     tbl = _el("tbl")
+    tbl.append(_table_properties(widths, border_size, cell_margin))
+    grid = _el("tblGrid")
+    for width in widths:
+        grid.append(_el("gridCol", w=width))
+    tbl.append(grid)
+
+    header_row = _table_row(is_header=True)
+    for text, width in zip(header, widths):
+        header_row.append(_table_cell(text, width, header_style_id, "center"))
+    tbl.append(header_row)
+    groups = set(group_rows)
+    for index, cells in enumerate(rows):
+        tr = _table_row(is_header=False)
+        if index in groups and len(widths) > 1:
+            # a group's heading row stays on the page of its first row (keep with next)
+            tr.append(_table_cell(cells[0], widths[0], body_style_id, align(cells[0], 0), keep_next=True))
+            tr.append(_table_cell(cells[1], sum(widths[1:]), header_style_id, "left", len(widths) - 1,
+                                  True))
+        else:
+            for column, (text, width) in enumerate(zip(cells, widths)):
+                tr.append(_table_cell(text, width, body_style_id, align(text, column)))
+        tbl.append(tr)
+    return tbl
+
+
+def _table_properties(widths: Sequence[int], border_size: int, cell_margin: int):
+    """``w:tblPr``: total width, centred, single borders, fixed layout, cell margins."""
     tblpr = _el("tblPr")
     tblpr.append(_el("tblW", w=sum(widths), type="dxa"))
     tblpr.append(_el("jc", val="center"))
@@ -260,48 +287,31 @@ def build_table(
     tblpr.append(margins)
     tblpr.append(_el("tblLook", val="04A0", firstRow="1", lastRow="0", firstColumn="1",
                      lastColumn="0", noHBand="0", noVBand="1"))
-    tbl.append(tblpr)
-    grid = _el("tblGrid")
-    for width in widths:
-        grid.append(_el("gridCol", w=width))
-    tbl.append(grid)
+    return tblpr
 
-    def cell(text: str, width: int, style_id: str, jc: str, span: int = 1, keep_next: bool = False):
-        tc = _el("tc")
-        tcpr = _el("tcPr")
-        tcpr.append(_el("tcW", w=width, type="dxa"))
-        if span > 1:
-            tcpr.append(_el("gridSpan", val=span))
-        tcpr.append(_el("vAlign", val="center"))
-        tc.append(tcpr)
-        tc.append(_paragraph(text, style_id, jc, keep_next))
-        return tc
 
-    def row(cells: Sequence[str], is_header: bool, is_group: bool = False):
-        tr = _el("tr")
-        trpr = _el("trPr")
-        trpr.append(_el("cantSplit"))
-        trpr.append(_el("trHeight", val=454))  # 8 mm: rows of a printed statistics table
-        if is_header:
-            trpr.append(_el("tblHeader"))
-        tr.append(trpr)
-        if is_group:
-            # a group's heading row stays on the page of its first row (keep with next)
-            tr.append(cell(cells[0], widths[0], body_style_id, align(cells[0], 0), keep_next=True))
-            tr.append(cell(cells[1], sum(widths[1:]), header_style_id, "left", len(widths) - 1, True))
-            return tr
-        for index, (text, width) in enumerate(zip(cells, widths)):
-            if is_header:
-                tr.append(cell(text, width, header_style_id, "center"))
-            else:
-                tr.append(cell(text, width, body_style_id, align(text, index)))
-        return tr
+def _table_row(is_header: bool):
+    """An empty ``w:tr`` that never splits across pages; a header row repeats on every page."""
+    tr = _el("tr")
+    trpr = _el("trPr")
+    trpr.append(_el("cantSplit"))
+    trpr.append(_el("trHeight", val=454))  # 8 mm: rows of a printed statistics table
+    if is_header:
+        trpr.append(_el("tblHeader"))
+    tr.append(trpr)
+    return tr
 
-    tbl.append(row(header, True))
-    groups = set(group_rows)
-    for index, cells in enumerate(rows):
-        tbl.append(row(cells, False, index in groups and len(widths) > 1))
-    return tbl
+
+def _table_cell(text: str, width: int, style_id: str, jc: str, span: int = 1, keep_next: bool = False):
+    tc = _el("tc")
+    tcpr = _el("tcPr")
+    tcpr.append(_el("tcW", w=width, type="dxa"))
+    if span > 1:
+        tcpr.append(_el("gridSpan", val=span))
+    tcpr.append(_el("vAlign", val="center"))
+    tc.append(tcpr)
+    tc.append(_paragraph(text, style_id, jc, keep_next))
+    return tc
 
 
 # --- package parts -------------------------------------------------------------------------
@@ -333,7 +343,7 @@ def add_font_declarations(
 ) -> bytes:
     """Declare Chinese fonts in fontTable.xml: (name, altName or None, family).
 
-    With charset 86 (GB2312) and an altName (e.g. 仿宋 for 仿宋_GB2312, which newer Windows
+    With charset 86 (GB2312) and an altName (e.g. FangSong for FangSong_GB2312, which newer Windows
     ships under that name), Word substitutes sensibly where the exact font is missing.
     """
     root = etree.fromstring(font_table_xml)

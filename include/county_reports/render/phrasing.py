@@ -1,28 +1,29 @@
 """One county figure as the office writes it: the value, then a change and a completion only
 where they mean something, in the style the catalogue gives the indicator.
 
-Styles (``catalog.STYLES``, else from nature and uom): a flow gets 同比增长X% and its completion
-("完成年度目标的52.3%"; in the annual report 超额完成 for 100% or more); a stock held at the
-span's end (``over_time: last``) is "截至6月底…，较上年同期增加3条"; a small count (integer,
-below ``style.small_count_below``) or ``count`` changes by a difference ("比上年同期少2座");
-a rate (uom %) and an ``index`` change in points, computed from the printed values; a
-``sanction`` (fines, cases) is stated without growth or completion. Every number goes through
-``trace`` so the sidecar names its indicator, measure and value.
+Styles (``catalog.STYLES``, else from nature and uom): a flow gets its year-on-year change and its
+completion (share of the annual target; in the annual report "exceeded" for 100% or more); a stock
+held at the span's end (``over_time: last``) is "as at the end of June …, 3 more than a year
+before"; a small count (integer, below ``style.small_count_below``) or ``count`` changes by a
+difference ("2 fewer than a year before"); a rate (uom %) and an ``index`` change in points,
+computed from the printed values; a ``sanction`` (fines, cases) is stated without growth or
+completion. Every number goes through ``trace`` so the sidecar names its indicator, measure and
+value.
 """
 from __future__ import annotations
 
 from decimal import Decimal
 from typing import Any, Callable
 
-from county_reports import numbers
 from county_reports.catalog import Catalog
+from county_reports.render import number_style
 
 RATE, INDEX, STOCK, COUNT, SANCTION, FLOW = "rate", "index", "stock", "count", "sanction", "flow"
 ACCIDENT, CASUALTY, DETAIL = "accident", "casualty", "detail"
 
 
 def missing(value: Any) -> bool:
-    return numbers.is_missing(value)
+    return number_style.is_missing(value)
 
 
 class FigureWriter:
@@ -31,6 +32,7 @@ class FigureWriter:
         self.catalog, self.w, self.kind, self.span, self.rows = catalog, wording, kind, span, rows
         self.trace, self.fill = trace, fill
         self.cfg = wording["style"]
+        self.comma = wording["marks"]["comma"]
         self.styles = {i.code: i.style for i in catalog.indicators}
         self.styles.update({d.code: d.style for d in catalog.derived})
         self.integer = {i.code: i.integer for i in catalog.indicators}
@@ -65,9 +67,9 @@ class FigureWriter:
     def value(self, code: str, where: str) -> str:
         row = self.rows[code]
         if row.uom == "%":
-            text = numbers.fmt_pct(row.value, int(row.decimals))
+            text = number_style.fmt_pct(row.value, int(row.decimals))
         else:
-            text = numbers.fmt_amount(row.value, row.uom, int(row.decimals))
+            text = number_style.fmt_amount(row.value, row.uom, int(row.decimals))
         return self.trace(text, where, code, "value", float(row.value))
 
     def named(self, code: str, where: str) -> str:
@@ -84,7 +86,7 @@ class FigureWriter:
             return ""
         decimals = int(row.decimals)
         if style in (RATE, INDEX, STOCK, COUNT):
-            diff = numbers.displayed_change(row.value, row.last_year_value, decimals)
+            diff = number_style.displayed_change(row.value, row.last_year_value, decimals)
             if diff == 0:
                 return c["same"]
             up = diff > 0
@@ -98,15 +100,15 @@ class FigureWriter:
                     words, unit = (c["points_up"] if up else c["points_down"]), c["points"]
             else:
                 words, unit = (c["count_up"] if up else c["count_down"]), row.uom
-            number = self.trace(numbers.fmt_decimal(diff, decimals), where, code, "display_change",
+            number = self.trace(number_style.fmt_decimal(diff, decimals), where, code, "display_change",
                                 float(diff))
             return words + number + unit
         if missing(row.yoy_pct):
             return ""
-        rounded = numbers.round_half_up(row.yoy_pct, 1)
+        rounded = number_style.round_half_up(row.yoy_pct, 1)
         if rounded == 0:
             return c["same"]
-        number = self.trace(numbers.fmt_pct(abs(row.yoy_pct), 1), where, code, "yoy_pct",
+        number = self.trace(number_style.fmt_pct(abs(row.yoy_pct), 1), where, code, "yoy_pct",
                             float(row.yoy_pct))
         return (c["yoy_up"] if rounded > 0 else c["yoy_down"]) + number
 
@@ -118,18 +120,18 @@ class FigureWriter:
         c = self.cfg
         if getattr(row, "target_basis", None) != "cumulative":
             if style == RATE and not missing(row.target):
-                met = numbers.displayed(row.value, int(row.decimals)) >= Decimal(repr(float(row.target)))
+                met = number_style.displayed(row.value, int(row.decimals)) >= Decimal(repr(float(row.target)))
                 return c["level_met"] if met else ""
             return ""
-        pct = numbers.round_half_up(row.completion_pct, 1)
+        pct = number_style.round_half_up(row.completion_pct, 1)
         if pct >= 100:
             return c["beyond"][self.kind]
-        return self.fill(c["completion"], pct=self.trace(numbers.fmt_pct(row.completion_pct, 1), where,
+        return self.fill(c["completion"], pct=self.trace(number_style.fmt_pct(row.completion_pct, 1), where,
                                                           code, "completion_pct",
                                                           float(row.completion_pct)))
 
     def phrase(self, code: str, where: str, *, change: bool = True, completion: bool = True) -> str | None:
-        """'{name}{value}，{change}，{completion}', stocks prefixed '截至6月底'."""
+        """Name and value, change, completion (wording ``figures``); stocks prefixed with the span's end."""
         if not self.has(code):
             return None
         parts = [self.named(code, where)]
@@ -137,14 +139,15 @@ class FigureWriter:
             parts.append(self.change(code, where))
         if completion:
             parts.append(self.completion(code, where))
-        text = "，".join(p for p in parts if p)
+        comma = self.comma
+        text = comma.join(p for p in parts if p)
         if self.is_stock(code) and self.style(code) != INDEX:
-            text = self.fill(self.cfg["as_of"][self.kind], month=self.span.last_month) + "，" + text
+            text = self.fill(self.cfg["as_of"][self.kind], month=self.span.last_month) + comma + text
         return text
 
     # ------------------------------------------------------------------ the safety record
     def safety_record(self, where: str) -> str | None:
-        """'发生一般生产安全事故1起，未造成人员死亡' from the indicators styled accident / casualty."""
+        """"one ordinary work-safety accident, no deaths" from the indicators styled accident / casualty."""
         accidents = next((c for c, s in self.styles.items() if s == ACCIDENT and self.has(c)), None)
         if accidents is None:
             return None

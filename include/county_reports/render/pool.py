@@ -42,8 +42,8 @@ def unit_span_values(catalog: Catalog, values: pd.DataFrame | None, span: Span) 
 
 
 def short_name(catalog: Catalog, code: str) -> str:
-    """The unit's place ("城关镇" of 城关镇交通运输管理站); the county's name for a county unit
-    (县公路事务中心), whose items speak of the county by name."""
+    """The unit's place (the township of a township transport station); the county's name for a county unit
+    (the county road centre), whose items speak of the county by name."""
     unit = catalog.unit_by_code.get(code)
     if unit is None:
         return ""
@@ -64,6 +64,11 @@ class ItemPool:
             raise ConfigError("wording.yaml", "merge.scorer",
                               f"{self.scorer!r} is not one of {', '.join(merge.SCORERS)}")
         item_cfg = wording.get("items") or {}
+        marks = wording["marks"]
+        # A merged item loses its own closing mark (the composer adds its own) and a leading
+        # mark left where a unit's name was taken out.
+        self.trailing_marks = marks["full_stop"] + marks["semicolon"] + ";" + marks["comma"]
+        self.leading_marks = marks["comma"] + marks["enumeration"] + marks["semicolon"]
         checker = ItemChecker(catalog, unit_values, item_cfg)
         skip = tuple(item_cfg.get("skip_phrases") or ())
         self.unit_values = unit_values
@@ -126,7 +131,7 @@ class ItemPool:
                 return None
             group = merge.Cluster(members)
         item = merge.representative(group, self._weight)
-        text = item.text.rstrip("。；;，")
+        text = item.text.rstrip(self.trailing_marks)
         name, short = self.names.get(item.unit, (item.unit, ""))
         carries = any(f.indicator for f in item.figures)
         if carries:
@@ -137,7 +142,7 @@ class ItemPool:
             elif county is None and name not in text:
                 text = (name + text) if not short or not text.startswith(short) else text.replace(short, name, 1)
         else:
-            text = _without(text, (name, short))
+            text = _without(text, (name, short), self.leading_marks)
             if not text:
                 return None
         return Clause(text, item.figures if carries else tuple(f for f in item.figures if not f.indicator),
@@ -156,8 +161,8 @@ class ItemPool:
         return max((f.value or 0.0) for f in item.figures) if item.figures else 0.0
 
 
-def _without(text: str, names) -> str:
+def _without(text: str, names, leading_marks: str) -> str:
     for n in names:
         if n:
             text = text.replace(n, "")
-    return text.lstrip("，、；").strip()
+    return text.lstrip(leading_marks).strip()

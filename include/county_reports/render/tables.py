@@ -1,4 +1,4 @@
-"""Appendix tables measured: which cells hold figures, how wide a line of 5号 table text prints,
+"""Appendix tables measured: which cells hold figures, how wide a line of 10.5 pt table text prints,
 and how the text width is shared between the columns so that figures never wrap.
 
 ``layout`` lays the tables out with these; they know nothing of the document around them.
@@ -11,9 +11,10 @@ import re
 from . import ooxml
 from .model import Attachment
 
-TABLE_PT = 10.5  # 5号
+TABLE_PT = 10.5  # size 5 in Chinese type sizes
 # A table cell is a number (right-aligned) when it reads like one: 1,234.56 / -3 / 12.5% / —.
-_NUMERIC = re.compile(r"^(?:[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|[—–\-－…]+)$")
+# (The dashes: em, en, hyphen, full-width hyphen-minus \uff0d, ellipsis.)
+_NUMERIC = re.compile(r"^(?:[+\-−]?(?:\d{1,3}(?:,\d{3})+|\d+)(?:\.\d+)?\s*%?|[—–\-\uff0d…]+)$")
 
 
 def is_numeric_cell(text: str) -> bool:
@@ -48,7 +49,7 @@ def column_widths(attachment: Attachment, total_twips: int, cap_chars: float = 8
     """Twips per column, summing to ``total_twips``: what the widest body cell of each column
     needs at the table's font size, so figures stay on one line; long text (beyond
     ``cap_chars`` characters) and headers wrap instead. At least two characters (a centred
-    column of short cells, such as 序号, one and a half). Group rows' spanning cells take no
+    column of short cells, such as the row number, one and a half). Group rows' spanning cells take no
     part. When the needs exceed the width, the columns of running text give way first, down to
     two characters each: figures and centred columns keep their width.
     """

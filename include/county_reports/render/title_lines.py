@@ -1,8 +1,8 @@
-"""Where a title too long for one line breaks (GB/T 9704-2012 §7.2: 标题回行时，要做到词意完整，
-排列对称，长短适宜).
+"""Where a title too long for one line breaks (GB/T 9704-2012 §7.2: a title that runs over keeps
+its words whole, its lines symmetric and of fitting length).
 
 Without a dictionary the engine cannot know every word, so it breaks only where the rules say a
-phrase ends: before a conjunction (及, 和, 与 …) or after a word that closes a phrase (局, 年 …),
+phrase ends: before a conjunction ("and" …) or after a word that closes a phrase ("bureau", "year" …),
 each with a rank (lower is better). Among the ways to set the title in the fewest lines that
 fit, it takes the lowest total rank, then the most even lines. Only when no rule point fits
 does it break elsewhere, evenly, and never inside a run of digits or Latin letters ("2025").
@@ -31,7 +31,8 @@ class TitleBreaks:
 
     @classmethod
     def from_config(cls, data, file: str = "wording.yaml", key: str = "title_breaks") -> "TitleBreaks":
-        """From ``{before: {及: 1, …}, after: {局: 2, …}}``; None gives no rule points."""
+        """From ``{before: {word: rank, …}, after: {word: rank, …}}`` (wording.yaml
+        ``title_breaks``); None gives no rule points."""
         if data is None:
             return cls()
         if not isinstance(data, dict):
@@ -43,7 +44,7 @@ class TitleBreaks:
         for side in ("before", "after"):
             words = data.get(side) or {}
             if not isinstance(words, dict):
-                raise ConfigError(file, f"{key}.{side}", "must map each word to its rank, e.g. {及: 1}")
+                raise ConfigError(file, f"{key}.{side}", "must map each word to its rank, e.g. {word: 1}")
             for word, rank in words.items():
                 if not isinstance(word, str) or not word.strip():
                     raise ConfigError(file, f"{key}.{side}", f"{word!r} is not a word")

@@ -1,11 +1,12 @@
 """The .xlsx beside each summary, for the office's own use: the appendix table, every county
 figure, and each line of work unit by unit, adding up to the county.
 
-Figures are numbers with number formats (0.00 for 万元, 0.0% for percentages stored as
-fractions, whole numbers for counts), rounded as printed; every sheet has a title, a header row
-frozen in place and notes; the per-unit sheets end in a 合计 row that is the sum of the rows
-above and equals the county sheet. Units that started or stopped reporting within the span or
-the same span last year are named in the notes (units.yaml ``active_from``/``active_to``).
+Figures are numbers with number formats (0.00 for amounts in ten-thousands of yuan, 0.0% for
+percentages stored as fractions, whole numbers for counts), rounded as printed; every sheet has a
+title, a header row frozen in place and notes; the per-unit sheets end in a total row that is the
+sum of the rows above and equals the county sheet. Units that started or stopped reporting within
+the span or the same span last year are named in the notes (units.yaml
+``active_from``/``active_to``).
 
 Identical inputs give byte-identical files: the document properties carry the report's date and
 the zip entries a fixed timestamp derived from it. The file is written atomically.
@@ -22,10 +23,11 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import atomic, numbers
+from county_reports import atomic
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
-from county_reports.render import appendix, ooxml
+from county_reports.render import appendix, number_style, ooxml, phrases
+from county_reports.render.layout import SONGTI
 
 TITLE_ROW, SUBTITLE_ROW, HEADER_ROW = 1, 2, 3
 FIRST_DATA_ROW = HEADER_ROW + 1
@@ -34,10 +36,13 @@ _WIDTHS = {"number": 6, "name": 28, "uom": 8, "remark": 18}
 _FIGURE_WIDTH = 14
 
 
-def number_format(kind: str, decimals: int, uom: str = "", points_word: str = "个百分点",
-                  flat: str = "持平", change: bool = True) -> str:
+def number_format(kind: str, decimals: int, uom: str = "", points_word: str | None = None,
+                  flat: str | None = None, change: bool = True) -> str:
     """The Excel number format of a figure kind (see appendix.Figure); a change of zero reads
-    as ``flat`` (持平), as in the document."""
+    as ``flat``, as in the document (both words default to wording.yaml ``numbers``)."""
+    words = phrases.section("numbers")
+    points_word = words["points"] if points_word is None else points_word
+    flat = words["flat_word"] if flat is None else flat
     digits = "0" if decimals <= 0 else "0." + "0" * decimals
     if kind == appendix.PCT:
         return f'0.0%;-0.0%;"{flat}"' if change else "0.0%"
@@ -52,7 +57,7 @@ def cell_value(figure: appendix.Figure) -> float | int | None:
     """The number a cell stores: rounded as printed; a percentage as a fraction (8.6% → 0.086)."""
     if figure.value is None:
         return None
-    rounded = numbers.round_half_up(figure.value, figure.decimals)   # figure.value is as printed
+    rounded = number_style.round_half_up(figure.value, figure.decimals)   # figure.value is as printed
     if figure.kind == appendix.PCT:
         return float(rounded / Decimal(100))
     if figure.decimals <= 0:
@@ -122,12 +127,12 @@ def _styles():
 
     thin = Side(style="thin", color="000000")
     return {
-        "title": Font(name="宋体", size=16, bold=True),
-        "subtitle": Font(name="宋体", size=10),
-        "header": Font(name="宋体", size=11, bold=True),
-        "bold": Font(name="宋体", size=11, bold=True),
-        "body": Font(name="宋体", size=11),
-        "note": Font(name="宋体", size=10),
+        "title": Font(name=SONGTI, size=16, bold=True),
+        "subtitle": Font(name=SONGTI, size=10),
+        "header": Font(name=SONGTI, size=11, bold=True),
+        "bold": Font(name=SONGTI, size=11, bold=True),
+        "body": Font(name=SONGTI, size=11),
+        "note": Font(name=SONGTI, size=10),
         "fill": PatternFill("solid", fgColor="D9D9D9"),
         "border": Border(left=thin, right=thin, top=thin, bottom=thin),
         "centre": Alignment(horizontal="center", vertical="center", wrap_text=True),
@@ -187,8 +192,8 @@ def _county_sheet(book, wording: dict, name: str, title: str, rows: list[appendi
                 figure = row.figures.get(column, appendix.NO_FIGURE)
                 cell.value = cell_value(figure)
                 cell.number_format = number_format(figure.kind, figure.decimals, row.uom,
-                                                   change.get("points_word", "个百分点"),
-                                                   change.get("flat", "持平"), column == "change")
+                                                   change.get("points_word"), change.get("flat"),
+                                                   column == "change")
                 cell.alignment = styles["right"]
             else:
                 cell.value = row.text(column) or None
@@ -219,7 +224,9 @@ def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_
     table = unit_table(catalog, indicators, span, per_unit)
     missing = {row.unit: list(row.missing_periods) for row in reporting.itertuples(index=False)}
     sheet = book.create_sheet(sheet_name(appendix.fill(cfg["unit_sheet"], section=section.name)))
-    headers = [columns["number"], cfg["unit_column"], *[f"{i.name}（{i.uom}）" for i in indicators],
+    marks = wording["marks"]
+    headers = [columns["number"], cfg["unit_column"],
+               *[f"{i.name}{marks['open_bracket']}{i.uom}{marks['close_bracket']}" for i in indicators],
                columns["remark"]]
     _heading(sheet, appendix.fill(cfg["unit_title"], section=section.name, **fields),
              appendix.fill(cfg["subtitle"], **fields), headers, styles)
@@ -228,11 +235,12 @@ def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_
     for number, (unit, name, values, inactive) in enumerate(table, start=1):
         remarks = []
         if missing.get(unit):
-            months = "、".join(f"{int(p[5:])}月" for p in missing[unit])
+            months = marks["enumeration"].join(number_style.fmt_month(int(p[5:]))
+                                               for p in missing[unit])
             remarks.append(appendix.fill(cfg["unit_missing"], months=months))
         if inactive:
             remarks.append(cfg["unit_inactive"])
-        cells = [number, name, *values, "；".join(remarks) or None]
+        cells = [number, name, *values, marks["semicolon"].join(remarks) or None]
         _unit_row(sheet, row_index, cells, formats, styles, bold=False)
         row_index += 1
     totals = [_total([values[k] for _u, _n, values, _i in table], int(i.decimals))
@@ -264,7 +272,7 @@ def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.Data
     order = [u.code for u in catalog.units] + sorted(set(frame.index) - set(catalog.unit_by_code))
     out = []
     for unit in order:
-        has = unit in frame.index and any(not numbers.is_missing(frame.at[unit, i.code]) for i in indicators)
+        has = unit in frame.index and any(not number_style.is_missing(frame.at[unit, i.code]) for i in indicators)
         if not (has or unit in expected):
             continue
         known = catalog.unit_by_code.get(unit)
@@ -272,12 +280,12 @@ def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.Data
         values = []
         for indicator in indicators:
             raw = frame.at[unit, indicator.code] if unit in frame.index else None
-            if numbers.is_missing(raw) or (inactive and indicator.over_time == "last"):
+            if number_style.is_missing(raw) or (inactive and indicator.over_time == "last"):
                 values.append(None)
             else:
                 values.append(_rounded(raw, int(indicator.decimals)))
         stock_dropped = inactive and any(
-            i.over_time == "last" and (unit in frame.index and not numbers.is_missing(frame.at[unit, i.code])
+            i.over_time == "last" and (unit in frame.index and not number_style.is_missing(frame.at[unit, i.code])
                                        or (known is not None and known.kind in i.reported_by))
             for i in indicators)
         name = known.name if known else str(frame.at[unit, "unit_name"])
@@ -286,7 +294,7 @@ def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.Data
 
 
 def _rounded(value: Any, decimals: int) -> float | int:
-    rounded = numbers.round_half_up(float(value), decimals)
+    rounded = number_style.round_half_up(float(value), decimals)
     return int(rounded) if decimals <= 0 else float(rounded)
 
 

@@ -10,7 +10,7 @@ class UnitsView:
     """A warehouse seen through a set of unit codes (a county's roster in a province warehouse):
     ``current_values``, ``current_narratives``, ``history`` and ``latest_period`` read only those
     units' rows; ``completeness`` and ``reporting_rate`` already follow the catalogue's roster.
-    Hand it to ``summaries.build`` in place of the warehouse."""
+    Hand it to ``summaries.write_summary`` in place of the warehouse."""
 
     def __init__(self, warehouse, unit_codes: Iterable[str]):
         self.warehouse = warehouse

@@ -1,11 +1,12 @@
-"""numbers.py: the number formats and figure phrases the documents use."""
+"""render/number_style.py: the number formats and figure phrases the documents use."""
 from __future__ import annotations
 
 import pytest
 
 from county_reports.aggregate import Span
-from county_reports.numbers import (amount_parts, fmt_amount, fmt_completion, fmt_month_range,
-                                    fmt_number, fmt_points, fmt_yoy)
+from county_reports.render.number_style import (amount_parts, fmt_amount, fmt_completion,
+                                                fmt_month_range, fmt_number, fmt_points,
+                                                fmt_span_label, fmt_span_long, fmt_yoy)
 
 H1_2025 = Span.half_year(2025)
 
@@ -34,3 +35,11 @@ def test_yoy_completion_and_month_range_phrases():
     assert fmt_month_range(H1_2025) == "1—6月"
     assert fmt_month_range(Span.full_year(2025)) == "1—12月"
     assert fmt_month_range(Span.month("2025-06")) == "6月"
+
+
+def test_span_labels():                         # moved from tests/aggregate/test_span.py
+    assert fmt_span_label(H1_2025) == "1—6月"
+    assert fmt_span_label(Span.full_year(2025)) == "全年"
+    assert fmt_span_label(Span.month("2025-06")) == "6月"
+    assert fmt_span_label(Span(2025, 1, 9)) == "1—9月"
+    assert fmt_span_long(H1_2025) == "2025年1—6月"

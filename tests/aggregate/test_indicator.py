@@ -1,4 +1,4 @@
-"""aggregate/core.py: only the current version of a submission counts; the aggregate package
+"""aggregate/indicator.py: only the current version of a submission counts; the aggregate package
 stays clear of the warehouse and Airflow."""
 from __future__ import annotations
 
@@ -26,7 +26,7 @@ def test_superseded_version_does_not_count(catalog):
 
 
 def test_aggregate_does_not_import_the_warehouse():
-    code = ("import sys, county_reports.aggregate, county_reports.numbers; "
+    code = ("import sys, county_reports.aggregate, county_reports.render.number_style; "
             "bad = [m for m in sys.modules if m.startswith('county_reports.warehouse') or m == 'airflow']; "
             "assert not bad, bad")
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True)
