@@ -48,6 +48,7 @@ STAGES: dict[str, str] = {
     "archive": "collect",              # raw bytes archived before parsing (read back by later stages)
     "inbox": "collect",                # Excel templates dropped in the inbox
     "template": "collect",             # the Excel template units fill in
+    "template_wording": "collect",     # template.yaml: the template's names (read back by the inbox) and words
     "mailbox": "collect",              # templates by e-mail → inbox or quarantine
     "ledger": "collect",               # the collection ledger
     "reminders": "collect",            # before the deadline, to units with nothing accepted

@@ -28,6 +28,7 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     summaries.load_settings(config_dir)
     admins.load_settings(config_dir)
     template.load_wording(config_dir)
+    template.load_layout(config_dir)
     messages.check(config_dir)
     try:
         delivery_config.load_settings(config_dir)

@@ -20,17 +20,13 @@ from openpyxl import load_workbook
 
 from county_reports import messages, periods
 from county_reports.catalog import Catalog
-from county_reports.template import (
-    CODE_HEADER, CONTACT_NAME_LABEL, CONTACT_PHONE_LABEL, NARRATIVE_HEADERS, NARRATIVE_KINDS,
-    PROTOCOL_VERSION, SHEET_GUIDE, SHEET_META, SHEET_NARRATIVES, SHEET_VALUES, SHEETS,
-    TEMPLATE_VERSION, VALUE_HEADER)
+from county_reports.template import PROTOCOL_VERSION, TEMPLATE_VERSION, Layout, load_layout
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 # The full 8-byte OLE2 compound-file signature: .xls, .et, and password-encrypted .xlsx.
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
 WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
-_KIND_BY_LABEL = {label: kind for kind, label in NARRATIVE_KINDS.items()}
 
 
 class InboxError(ValueError):
@@ -110,9 +106,10 @@ def read_identity(raw: bytes, label: str = "") -> tuple[str, str]:
     except Exception as exc:
         raise InboxError(label, _says("damaged", detail=type(exc).__name__), damaged=True) from exc
     try:
-        if SHEET_META not in wb.sheetnames:
-            raise InboxError(label, _says("missing_sheet", sheet=SHEET_META))
-        meta = _read_meta(wb[SHEET_META], label)
+        meta_sheet = load_layout().sheets["meta"]
+        if meta_sheet not in wb.sheetnames:
+            raise InboxError(label, _says("missing_sheet", sheet=meta_sheet))
+        meta = _read_meta(wb[meta_sheet], label)
         return meta["unit"], meta["period"]
     except InboxError:
         raise
@@ -165,25 +162,27 @@ def _sniff(unit: str, raw: bytes) -> None:
 
 def _read(wb, raw: bytes, unit: str, catalog: Catalog, modified: float,
           expect_unit: str | None, expect_period: str | None) -> dict[str, Any]:
-    missing = [name for name in SHEETS if name not in wb.sheetnames]
+    names = load_layout()
+    sheets = names.sheets
+    missing = [name for name in names.sheet_order if name not in wb.sheetnames]
     if missing:
         raise InboxError(unit, _says("missing_sheets", sheets=_says("sheet_names_join").join(missing)))
-    meta = _read_meta(wb[SHEET_META], unit)
+    meta = _read_meta(wb[sheets["meta"]], unit)
     if expect_unit and meta["unit"] != expect_unit:
         raise InboxError(unit, _says("other_unit", found=meta["unit"], expected=expect_unit,
-                                     cell=f"{SHEET_META}!B{meta['rows']['unit']}"))
+                                     cell=f"{sheets['meta']}!B{meta['rows']['unit']}"))
     if expect_period and meta["period"] != expect_period:
         raise InboxError(unit, _says("other_month", found=meta["period"], expected=expect_period,
-                                     cell=f"{SHEET_META}!B{meta['rows']['period']}"))
+                                     cell=f"{sheets['meta']}!B{meta['rows']['period']}"))
     zone = ZoneInfo(catalog.bureau.timezone)
     return {
         "protocol": PROTOCOL_VERSION,
         "unit": meta["unit"],
         "period": meta["period"],
         "submitted_at": datetime.fromtimestamp(modified, zone).isoformat(timespec="seconds"),
-        "values": _read_values(wb[SHEET_VALUES], raw, unit),
-        "narratives": _read_narratives(wb[SHEET_NARRATIVES], unit, catalog),
-        "contact": _read_contact(wb[SHEET_GUIDE]),
+        "values": _read_values(wb[sheets["values"]], raw, unit, names),
+        "narratives": _read_narratives(wb[sheets["narratives"]], unit, catalog, names),
+        "contact": _read_contact(wb[sheets["guide"]], names),
     }
 
 
@@ -197,10 +196,10 @@ def _read_meta(ws, unit: str) -> dict[str, Any]:
             rows[key.strip()] = row
     for key in ("protocol", "template_version", "unit", "period"):
         if key not in found or found[key] in (None, ""):
-            raise InboxError(unit, _says("meta_missing", sheet=SHEET_META, key=key))
+            raise InboxError(unit, _says("meta_missing", sheet=ws.title, key=key))
 
     def cell(key: str) -> str:
-        return f"{SHEET_META}!B{rows[key]}"
+        return f"{ws.title}!B{rows[key]}"
 
     if _as_int(found["protocol"]) != PROTOCOL_VERSION:
         raise InboxError(unit, _says("wrong_protocol", found=found["protocol"], cell=cell("protocol"),
@@ -214,8 +213,8 @@ def _read_meta(ws, unit: str) -> dict[str, Any]:
     return {"unit": str(found["unit"]).strip(), "period": period, "rows": rows}
 
 
-def _read_values(ws, raw: bytes, unit: str) -> dict[str, Any]:
-    code_col, value_col = _columns(ws, unit, (CODE_HEADER, VALUE_HEADER))
+def _read_values(ws, raw: bytes, unit: str, names: Layout) -> dict[str, Any]:
+    code_col, value_col = _columns(ws, unit, (names.code_header, names.value_header))
     found: dict[str, Any] = {}          # code -> value, None while the cell looks empty
     rows: dict[str, int] = {}
     for row, cells in _data_rows(ws):
@@ -223,7 +222,7 @@ def _read_values(ws, raw: bytes, unit: str) -> dict[str, Any]:
         if not code:
             continue
         if code in rows:
-            raise InboxError(unit, _says("duplicate_code", sheet=SHEET_VALUES, code=code,
+            raise InboxError(unit, _says("duplicate_code", sheet=ws.title, code=code,
                                          first=rows[code], second=row))
         rows[code] = row
         found[code] = _value(_at(cells, value_col))
@@ -231,15 +230,16 @@ def _read_values(ws, raw: bytes, unit: str) -> dict[str, Any]:
         # A formula saved without a computed result (some tools do not calculate) reads as empty
         # in data-only mode; pass the formula text on so validation says "not a number" rather
         # than "missing", which would puzzle a clerk who can see something in the cell.
-        formulas = _formulas(raw, value_col)
+        formulas = _formulas(raw, value_col, ws.title)
         for code, value in found.items():
             if value is None:
                 found[code] = formulas.get(rows[code])
     return {code: value for code, value in found.items() if value is not None}
 
 
-def _read_narratives(ws, unit: str, catalog: Catalog) -> list[dict[str, str]]:
-    kind_col, section_col, text_col = _columns(ws, unit, NARRATIVE_HEADERS)
+def _read_narratives(ws, unit: str, catalog: Catalog, names: Layout) -> list[dict[str, str]]:
+    kind_col, section_col, text_col = _columns(ws, unit, names.narrative_headers)
+    kind_by_label = {label: kind for kind, label in names.narrative_kinds.items()}
     section_by_name = {}
     for s in catalog.sections:
         section_by_name.setdefault(s.name, s.code)
@@ -253,20 +253,20 @@ def _read_narratives(ws, unit: str, catalog: Catalog) -> list[dict[str, str]]:
         kind = _text(_at(cells, kind_col))
         section = _text(_at(cells, section_col))
         # Unknown words pass through unchanged: validation rejects them with a message.
-        items.append({"kind": _KIND_BY_LABEL.get(kind, kind),
+        items.append({"kind": kind_by_label.get(kind, kind),
                       "section": section_by_name.get(section, section),
                       "text": text})
     return items
 
 
-def _read_contact(ws) -> dict[str, str]:
+def _read_contact(ws, names: Layout) -> dict[str, str]:
     # Found by label, not a fixed cell, so a later template may move the rows.
     contact = {"name": "", "phone": ""}
     for cells in ws.iter_rows(min_col=1, max_col=2, values_only=True):
         label, value = _text(_at(cells, 0)), _at(cells, 1)
-        if label == CONTACT_NAME_LABEL:
+        if label == names.contact["name"]:
             contact["name"] = _text(value)
-        elif label == CONTACT_PHONE_LABEL:
+        elif label == names.contact["phone"]:
             contact["phone"] = _text(value)
     return contact
 
@@ -290,12 +290,12 @@ def _data_rows(ws) -> Iterator[tuple[int, tuple]]:
             yield row, cells
 
 
-def _formulas(raw: bytes, column: int) -> dict[int, str]:
+def _formulas(raw: bytes, column: int, sheet: str) -> dict[int, str]:
     """Formula text by row in one column of the values sheet (a second, formula-mode read)."""
     wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     try:
         out = {}
-        for row, cells in enumerate(wb[SHEET_VALUES].iter_rows(min_row=2, values_only=True), 2):
+        for row, cells in enumerate(wb[sheet].iter_rows(min_row=2, values_only=True), 2):
             cell = _at(cells, column)
             if isinstance(cell, str) and cell.startswith("="):
                 out[row] = cell

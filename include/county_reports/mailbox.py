@@ -6,9 +6,8 @@
 2. recognises a message seen before (same Message-ID or same bytes) as a duplicate: nothing changes;
 3. finds exactly one workbook attachment, reads the unit and month from the template's own meta
    sheet, and checks the sender against the unit's registered addresses (``units.yaml emails``);
-4. drops the workbook at ``{data}/inbox/{period}/{unit}.xlsx`` — from there collection,
-   validation, storage and feedback are those of every other channel — with the message's date
-   as the file's time (the submission time);
+4. drops the workbook at ``{data}/inbox/{period}/{unit}.xlsx`` (from there on, as every other
+   channel) with the message's date as the file's time (the submission time);
 5. leaves a template for a later month that is already over unmarked, for the run collecting
    that month (a hand-run for an earlier month must not quarantine it);
 6. or quarantines the message with a reason (unknown sender, another unit's template, another
@@ -22,8 +21,7 @@ with the unit's feedback, as a reply to the unit's own message: it reads and wri
 mail ledger (:func:`pending`, :func:`entries`, :func:`record_sent`), but it is validation's
 feedback, so it lives with the other feedback channels and collection does not import validation.
 
-``client`` is an imaplib-compatible client: the IMAP provider's ``ImapHook.mail_client`` in the
-DAG, a plain ``imaplib.IMAP4`` in tests.
+``client`` is imaplib-compatible: ``ImapHook.mail_client`` in the DAG, ``imaplib.IMAP4`` in tests.
 """
 from __future__ import annotations
 
@@ -43,7 +41,6 @@ from county_reports.mail import MailSettings, SmtpSend, address_of, message
 
 log = logging.getLogger(__name__)
 INBOXED, QUARANTINED, DUPLICATE = "inboxed", "quarantined", "duplicate"
-_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 _WORKBOOK_TYPES = ("spreadsheetml", "ms-excel")
 
 
@@ -226,11 +223,11 @@ def notify_admins(data_dir: Path, settings: MailSettings, send: SmtpSend | None)
         return []
     lines = [messages.text("mail_admin", "quarantine_intro", folder=archive.archive_root(data_dir),
                            quarantine=mailbox_dir(data_dir) / "quarantine"), ""]
+    none, untitled = messages.text("joins", "none"), messages.text("mail_words", "no_subject")
     for n, e in enumerate(waiting, 1):
-        lines.append(messages.text("mail_admin", "quarantine_item", n=n, date=e.date or "—",
-                                   sender=e.sender or messages.text("joins", "none"),
-                                   subject=e.subject or messages.text("mail_words", "no_subject"),
-                                   reason=e.reason, sha256=e.sha256 or messages.text("mail_words", "not_downloaded")))
+        lines.append(messages.text("mail_admin", "quarantine_item", n=n, date=e.date or "—", sender=e.sender or none,
+                                   subject=e.subject or untitled, reason=e.reason,
+                                   sha256=e.sha256 or messages.text("mail_words", "not_downloaded")))
     msg = message(settings, settings.admins,
                   messages.text("mail_admin", "quarantine_subject", count=len(waiting)), "\n".join(lines))
     try:
@@ -310,7 +307,7 @@ def _attachments(msg) -> list[tuple[str, bytes, str]]:
 
 
 def _is_workbook(name: str, mime: str) -> bool:
-    return name.lower().endswith(_WORKBOOK_SUFFIXES) or any(t in mime for t in _WORKBOOK_TYPES)
+    return name.lower().endswith(tuple(inbox.WORKBOOK_SUFFIXES)) or any(t in mime for t in _WORKBOOK_TYPES)
 
 
 def _current_month(catalog: Catalog, now: datetime | None) -> str:

@@ -10,6 +10,7 @@ expectation with its own importance.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from county_reports.catalog import Catalog, Rule
@@ -48,12 +49,7 @@ class Spec:
 def build_specs(catalog: Catalog, options: Options) -> list[Spec]:
     imp = options.importance
     codes = [i.code for i in catalog.indicators]
-    o = options.outliers
-
-    def says(check: str) -> str:
-        return options.fill(options.text("descriptions", check), count=len(codes), window=o.window,
-                            threshold=o.threshold, last_year_factor=o.last_year_factor)
-
+    says = partial(_describe, options, count=len(codes))
     specs = [
         Spec("values", "KNOWN_CODE", imp["KNOWN_CODE"], "expect_column_values_to_be_in_set",
              {"column": "indicator", "value_set": codes}, says("KNOWN_CODE")),
@@ -99,6 +95,13 @@ def build_specs(catalog: Catalog, options: Options) -> list[Spec]:
     ]
     many = options.text("descriptions", "many_items")
     return [replace(spec, many=many) for spec in specs]
+
+
+def _describe(options: Options, check: str, count: int) -> str:
+    """What a check checks, for the report (validation.yaml descriptions)."""
+    o = options.outliers
+    return options.fill(options.text("descriptions", check), count=count, window=o.window,
+                        threshold=o.threshold, last_year_factor=o.last_year_factor)
 
 
 def rule_spec(rule: Rule) -> Spec:
