@@ -24,7 +24,7 @@ from county_reports.render.layout import TitleBreaks, render_docx
 from county_reports.render.model import Attachment, Heading1Section, Heading2Section, OfficialDocument
 from county_reports.warehouse import timeliness
 
-STATUSES = ("on_time", "late", "rejected", "missing")
+STATUSES = timeliness.STATUSES
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 

@@ -20,7 +20,8 @@ from openpyxl import load_workbook
 
 from county_reports import messages, periods
 from county_reports.catalog import Catalog
-from county_reports.template import PROTOCOL_VERSION, TEMPLATE_VERSION, Layout, load_layout
+from county_reports.template import PROTOCOL_VERSION, TEMPLATE_VERSION
+from county_reports.template_wording import Layout, load_layout
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 # The full 8-byte OLE2 compound-file signature: .xls, .et, and password-encrypted .xlsx.
