@@ -362,7 +362,7 @@ def outcome_grid(catalog, data: Path, months: list[str], status: dict) -> str:
 
 
 def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: float) -> None:
-    from county_reports import ledger, paths
+    from county_reports import ledger, messages, paths
     from county_reports.warehouse import Warehouse
 
     with Warehouse() as warehouse:
@@ -379,7 +379,7 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     print(outcome_grid(catalog, data, months, warehouse_status))
     follow = [o for m in months for o in ledger.latest_by_unit(data, m).values() if o["status"] != "received"]
     rejected = versions[versions["status"] == "rejected"]
-    print("  not received: " + ", ".join(f"{o['unit']} {o['period']} ({ledger.STATUS_LABELS[o['status']]})"
+    print("  not received: " + ", ".join(f"{o['unit']} {o['period']} ({messages.outcome_word(o['status'])})"
                                           for o in follow))
     print("  rejected and told why: " + ", ".join(f"{r.unit} {r.period}" for r in rejected.itertuples()))
     from sqlalchemy.engine import make_url

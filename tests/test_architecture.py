@@ -49,6 +49,7 @@ STAGES: dict[str, str] = {
     "inbox": "collect",                # Excel templates dropped in the inbox
     "template": "collect",             # the Excel template units fill in
     "example": "collect",              # the example submission for integrators, from the catalogue
+    "template_wording": "collect",     # template.yaml: the template's names (read back by the inbox) and words
     "mailbox": "collect",              # templates by e-mail → inbox or quarantine
     "ledger": "collect",               # the collection ledger
     "reminders": "collect",            # before the deadline, to units with nothing accepted

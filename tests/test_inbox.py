@@ -262,3 +262,31 @@ def test_scan_lists_period_files_and_skips_lock_hidden_and_other_files(tmp_path)
     assert scan_inbox(tmp_path, "2025-07") == []
     with pytest.raises(ValueError):
         scan_inbox(tmp_path, "June")
+
+
+def test_one_file_check_for_the_inbox_and_the_offline_check(tmp_path, catalog):
+    """inbox.check_file and inbox.is_workbook are the offline check's too, with the full
+    8-byte OLE2 signature: a file sharing only its first 4 bytes is no workbook."""
+    from county_reports import inbox
+    from county_reports.validate.offline import EXIT_UNREADABLE, check_file
+
+    ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+    assert inbox.OLE_SIGNATURE == ole
+    assert inbox.is_workbook(Path("upload.bin"), ole) and inbox.is_workbook(Path("upload.bin"), b"PK\x03\x04")
+    assert not inbox.is_workbook(Path("upload.bin"), ole[:4] + b"\0\0\0\0")
+    assert inbox.is_workbook(Path("TS01.XLS"), b"")
+    (tmp_path / "folder.xlsx").mkdir()
+    with pytest.raises(InboxError, match="不是文件"):
+        inbox.check_file(tmp_path / "folder.xlsx", "TS01")
+    with pytest.raises(InboxError, match="不存在"):
+        inbox.check_file(tmp_path / "gone.xlsx", "TS01")
+    old = tmp_path / "old.bin"
+    old.write_bytes(ole + b"\0" * 600)
+    code, text = check_file(old, catalog)               # sniffed as a workbook, told it is .xls
+    assert code == EXIT_UNREADABLE and ".xls" in text
+    half = tmp_path / "half.bin"
+    half.write_bytes(ole[:4] + b"\0" * 600)
+    code, text = check_file(half, catalog)              # not a workbook: read as a (bad) JSON submission
+    assert code == EXIT_UNREADABLE and ".xls" not in text and "UTF-8" in text
+    code, text = check_file(tmp_path / "folder.xlsx", catalog)
+    assert code == EXIT_UNREADABLE and "不是文件" in text

@@ -20,6 +20,7 @@ from datetime import datetime, timedelta, timezone
 from typing import Any
 from urllib.parse import quote
 
+from county_reports import messages
 from county_reports.catalog import Catalog
 
 DELIVER, REJECTED, NOT_CONFIRMED, NOT_REQUIRED = "deliver", "rejected", "not_confirmed", "not_required"
@@ -60,7 +61,8 @@ def request(catalog: Catalog, texts: dict, checked: dict, built: dict, *, why: l
     title = built["title"]
     names = {u.code: u.name for u in catalog.units}
     gaps = checked.get("gaps") or {}
-    missing = "、".join(f"{code} {names.get(code, '')}（{_months(months)}）" for code, months in sorted(gaps.items()))
+    missing = messages.join(messages.text("approval_words", "gap", code=code, name=names.get(code, ""),
+                                          months=_months(months)) for code, months in sorted(gaps.items()))
     rate = checked.get("rate")
     lines = [texts["intro"].format(title=title, recipient=recipient),
              texts["coverage"].format(reported=checked.get("reported", 0), expected=checked.get("expected", 0),
@@ -70,19 +72,21 @@ def request(catalog: Catalog, texts: dict, checked: dict, built: dict, *, why: l
         lines.append(texts["below"])
     lines.append(texts["missing"].format(units=missing) if missing else texts["none_missing"])
     behind = built.get("behind") or []
-    lines.append(texts["behind"].format(names="、".join(behind)) if behind else texts["none_behind"])
+    lines.append(texts["behind"].format(names=messages.join(behind)) if behind else texts["none_behind"])
     if correction_of:
         lines.append(texts["correction"].format(receipt=correction_of))
     url = document_url(ui_url, built["year"], built["docx"])
     filename = built["docx"].replace("\\", "/").rsplit("/", 1)[-1]
     lines.append(texts["draft"].format(filename=filename, url=url))
-    lines.append(texts["why"].format(reasons="；".join(texts["reasons"][r] for r in why)))
+    lines.append(texts["why"].format(reasons=messages.join((texts["reasons"][r] for r in why), "clauses")))
     return {"subject": texts["subject"].format(title=title), "body": "\n\n".join(lines),
             "why": why, "below": bool(checked.get("below"))}
 
 
 def _months(months: list[str]) -> str:
-    return "、".join(months) if len(months) <= 3 else f"{months[0]}…{months[-1]}，共{len(months)}个月"
+    if len(months) <= 3:
+        return messages.join(months)
+    return messages.text("approval_words", "months_range", first=months[0], last=months[-1], count=len(months))
 
 
 @dataclass(frozen=True)
@@ -109,7 +113,7 @@ def decide(asked: dict | None, response: dict | None, texts: dict) -> Decision:
     if asked is None:
         return Decision(NOT_REQUIRED)
     if not response or not response.get("chosen_options"):
-        return Decision(REJECTED, "没有审批结果")          # never a default to deliver
+        return Decision(REJECTED, messages.text("approval_words", "no_answer"))   # never a default to deliver
     params = response.get("params_input") or {}
     note = (params.get(NOTE_PARAM) or "").strip() or None
     user = response.get("responded_by_user") or {}
@@ -117,7 +121,7 @@ def decide(asked: dict | None, response: dict | None, texts: dict) -> Decision:
     at = response.get("responded_at")
     at = at.isoformat() if isinstance(at, datetime) else (str(at) if at else None)
     if response["chosen_options"][0] != texts["approve"]:
-        return Decision(REJECTED, note or "未写明理由", by, at)
+        return Decision(REJECTED, note or messages.text("approval_words", "no_reason"), by, at)
     if asked.get("below") and params.get(GAP_PARAM) is not True:
         return Decision(NOT_CONFIRMED, note, by, at)
     return Decision(DELIVER, note, by, at)

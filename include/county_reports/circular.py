@@ -15,15 +15,16 @@ from datetime import date, datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import atomic, paths, periods as months
+from county_reports import atomic, messages, paths, periods as months
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, read_config_file
 from county_reports.mail import MailSettings, SmtpSend, message
 from county_reports.render.number_style import round_half_up
 from county_reports.render.layout import TitleBreaks, render_docx
 from county_reports.render.model import Attachment, Heading1Section, Heading2Section, OfficialDocument
+from county_reports.warehouse import timeliness
 
-STATUSES = ("on_time", "late", "rejected", "missing")
+STATUSES = timeliness.STATUSES
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
@@ -59,7 +60,7 @@ def facts(warehouse, catalog: Catalog, period: str, settings: MailSettings) -> d
         if sum(bad.values()) >= settings.repeat_threshold:
             repeated.append({"unit": unit.code, "name": unit.name, **bad})
     expected = len(done)
-    return {"period": period, "expected": expected, "reported": counts["on_time"] + counts["late"],
+    return {"period": period, "expected": expected, "reported": timeliness.reported(counts),
             **counts, "window": [window[0], window[-1]], "threshold": settings.repeat_threshold,
             "rows": done, "repeated": repeated}
 
@@ -80,17 +81,18 @@ def compose(f: dict[str, Any], catalog: Catalog, wording: dict[str, Any], day: d
                            due=_day(r.due)) for r in mine.itertuples()]
         else:
             names = list(mine["unit_name"])
-        text = ("、".join(names) + w.get("names_end", "。")) if names else w["none"]
+        text = (messages.join(names) + w.get("names_end", messages.text("joins", "sentence_end"))) \
+            if names else w["none"]
         groups.append(Heading2Section(_fill(w["groups"][status], f"groups.{status}", count=len(names)), [text]))
     first, last = (_month_label(p) for p in f["window"])
     if f["repeated"]:
         items = []
         for r in f["repeated"]:
-            detail = "、".join(_fill(w["repeated_counts"][s], f"repeated_counts.{s}", count=r[s])
+            detail = messages.join(_fill(w["repeated_counts"][s], f"repeated_counts.{s}", count=r[s])
                               for s in ("late", "rejected", "missing") if r[s])
             items.append(_fill(w["repeated_item"], "repeated_item", name=r["name"], detail=detail))
         repeated = _fill(w["repeated"], "repeated", first=first, last=last, threshold=f["threshold"],
-                         items="；".join(items))
+                         items=messages.join(items, "clauses"))
     else:
         repeated = _fill(w["no_repeated"], "no_repeated", first=first, last=last, threshold=f["threshold"])
     h = w["headings"]
@@ -156,21 +158,22 @@ def _fill(text: str, key: str, **fields: Any) -> str:
 
 
 def _date(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return messages.day_label(day)
 
 
 def _month_label(period: str) -> str:
     year, month = months.parse(period)
-    return f"{year}年{month}月"
+    return messages.month_label(year, month)
 
 
 def _day(moment) -> str:
     if moment is None or str(moment) == "NaT":
         return "—"
-    return f"{moment.month}月{moment.day}日"
+    return messages.text("dates", "month_day", month=moment.month, day=moment.day)
 
 
 def _moment(moment) -> str:
     if moment is None or str(moment) == "NaT":
         return "—"
-    return f"{moment.month}月{moment.day}日{moment.hour:02d}:{moment.minute:02d}"
+    return messages.text("dates", "month_day_time", month=moment.month, day=moment.day, hour=moment.hour,
+                         minute=moment.minute)

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from county_reports import paths, periods
+from county_reports import messages, paths, periods
 
 
 def _period(text: str) -> str:
@@ -72,11 +72,20 @@ def main(argv: list[str] | None = None) -> int:
         catalog = load_catalog(args.config)
         return _COMMANDS[args.command](args, catalog)
     except ConfigError as exc:
-        print(f"配置错误 configuration error: {exc}", file=sys.stderr)
+        print(_config_error(exc), file=sys.stderr)
         return 2
     except (ValueError, KeyError) as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 2
+
+
+def _config_error(exc) -> str:
+    from county_reports.config import ConfigError
+
+    try:
+        return messages.text("cli", "config_error", error=exc)
+    except ConfigError:                  # messages.yaml itself is what is broken
+        return f"configuration error: {exc}"
 
 
 def _check_config(args, catalog) -> int:
@@ -84,7 +93,7 @@ def _check_config(args, catalog) -> int:
 
     warnings = config_check.check_all(catalog, args.config)
     b = catalog.bureau
-    print(f"配置检查通过 configuration OK — {b.name}（{b.county}，{b.timezone}）")
+    print(messages.text("cli", "config_ok", name=b.name, county=b.county, timezone=b.timezone))
     print(f"  units: {len(catalog.units)} of {len(catalog.kinds)} kinds")
     for kind, name in catalog.kinds.items():
         members = [u for u in catalog.units if u.kind == kind]
@@ -98,7 +107,7 @@ def _check_config(args, catalog) -> int:
     print("  also checked: collection, validation, reports, delivery, wording (both summaries "
           "composed from sample figures), messages, template")
     for warning in warnings:
-        print(f"  注意 warning: {warning}")
+        print(messages.text("cli", "warning", warning=warning))
     return 0
 
 

@@ -76,7 +76,8 @@ def plan_pulls(catalog: Catalog, units_by_month: dict[str, list[str]], settings:
             if len(batch) == 1:
                 label = f"{month} {batch[0]} {catalog.unit_by_code[batch[0]].name}"
             else:
-                label = f"{month} {batch[0]}…{batch[-1]}（{len(batch)}个单位）"
+                label = messages.text("collect", "batch_label", month=month, first=batch[0], last=batch[-1],
+                                      count=len(batch))
             pulls.append({"period": month, "units": batch, "label": label})
     return pulls
 

@@ -13,24 +13,9 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
+from county_reports import messages
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError
-
-# Message keys the code uses: a file that lost one would fail mid-run.
-MESSAGE_KEYS = {
-    "refused": ("not_utf8", "bad_json", "not_object", "wrong_protocol", "missing_field",
-                "wrong_field_type", "content_type", "too_large", "unreadable_file"),
-    "failed": ("http_status", "unauthorized", "timeout", "connection", "no_token", "bad_endpoint",
-               "internal"),
-    "mail_reply": ("subject", "accepted", "accepted_with_warnings", "rejected", "closing", "quarantined"),
-    "mail_quarantine": ("unknown_sender", "other_unit", "other_month", "unknown_unit", "not_template",
-                        "no_workbook", "corrupt", "two_workbooks", "too_large", "unreadable"),
-    "mail_admin": ("quarantine_subject", "quarantine_intro", "quarantine_item"),
-    "reminder": ("subject", "body", "how_email", "how_http", "escalation_subject", "escalation_intro",
-                 "escalation_item", "state_missing", "state_rejected", "state_failed", "channel_email",
-                 "channel_http", "no_email"),
-}
-
 
 def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
@@ -44,7 +29,8 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     admins.load_settings(config_dir)
     template.load_wording(config_dir)
     example.load_placeholders(config_dir)
-    _check_messages(config_dir)
+    template.load_layout(config_dir)
+    messages.check(config_dir)
     try:
         delivery_config.load_settings(config_dir)
     except ConfigError as exc:
@@ -78,17 +64,6 @@ def _circular_sample(catalog: Catalog) -> dict:
     return {"period": "2025-06", "expected": 1, "reported": 1, "on_time": 0, "late": 1, "rejected": 0,
             "missing": 0, "window": ["2025-01", "2025-06"], "threshold": 2, "rows": pd.DataFrame([row]),
             "repeated": [{"unit": unit.code, "name": unit.name, "late": 2, "rejected": 0, "missing": 0}]}
-
-
-def _check_messages(config_dir: Path | None) -> None:
-    from county_reports.config import read_config_file
-
-    file = "messages.yaml"
-    data = read_config_file(file, config_dir) or {}
-    for group, keys in MESSAGE_KEYS.items():
-        for key in keys:
-            if not isinstance((data.get(group) or {}).get(key), str):
-                raise ConfigError(file, f"{group}.{key}", "missing (the collection messages need it)")
 
 
 def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
@@ -148,10 +123,11 @@ def _sample_inputs(catalog: Catalog, kind: str):
     last = span.last
     units = catalog.units_active_in(last)
     narratives = []
+    sample = messages.text("cli", "sample_narrative")
     for section in catalog.sections:
         for item in ("highlight", "problem", "plan"):
             narratives.append({"unit": units[0].code, "period": last, "kind": item,
-                               "section": section.code, "text": "示例。", "seq": 0})
+                               "section": section.code, "text": sample, "seq": 0})
     completeness = pd.DataFrame([{"unit": u.code, "period": p, "status": "missing", "due": None,
                                   "first_accepted_arrived_at": None}
                                  for p in span.periods for u in catalog.units_active_in(p)])

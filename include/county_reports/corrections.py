@@ -17,7 +17,7 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-from county_reports import approval, archive
+from county_reports import approval, archive, messages
 from county_reports.catalog import Catalog
 
 REPORT_DAGS = {"half_year": "half_year_report", "annual": "annual_report"}
@@ -39,17 +39,18 @@ class Notice:
 
     def log_lines(self) -> list[str]:
         head = (f"Late correction: {', '.join(self.units)} changed {', '.join(self.periods)}, covered by the "
-                f"delivered report 《{self.title}》 (receipt {self.receipt_id}); "
+                f"delivered report '{self.title}' (receipt {self.receipt_id}); "
                 f"{len(self.changes)} printed figure(s) would change:")
         return [head] + [f"  {c['where']}: {c['old']} → {c['new']} ({c['indicator']} {c['measure']})"
                          for c in self.changes]
 
     def mail(self, template) -> tuple[str, str]:
         """Subject and HTML body for the admins, from admins.yaml mail.correction."""
-        items = "".join(f"<li>{escape(c['where'])}：{escape(str(c['old']))} → {escape(str(c['new']))}</li>"
-                        for c in self.changes) or "<li>（无印出数字变化）</li>"
+        items = "".join(messages.text("corrections", "change", where=escape(c["where"]), old=escape(str(c["old"])),
+                                      new=escape(str(c["new"]))) for c in self.changes) \
+            or messages.text("corrections", "no_change")
         fields = {"title": escape(self.title), "receipt": escape(str(self.receipt_id)),
-                  "units": escape("、".join(self.units)), "periods": escape("、".join(self.periods)),
+                  "units": escape(messages.join(self.units)), "periods": escape(messages.join(self.periods)),
                   "changes": items, "dag_id": self.dag_id}
         return template.subject.format(**fields), template.body.format(**fields)
 

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from county_reports import approval, archive, atomic
+from county_reports import approval, archive, atomic, messages
 from county_reports import deliver as delivery
 from county_reports.catalog import Catalog
 
@@ -27,14 +27,14 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
          correction_of: str | None, data_dir: Path, run_id: str | None,
          token_lookup: Callable[[str], str | None] | None,
          smtp_sender: Callable[[str], delivery.SmtpSend] | None, state_gap: bool = False,
-         marker: str = "（更正）") -> dict[str, Any]:
+         marker: str | None = None) -> dict[str, Any]:
     """Deliver ``built`` (summaries.write_summary's result) once, or again when forced or a correction."""
     docx, sidecar = Path(built["docx"]), Path(built["sidecar"])
     kept = archive.store(data_dir, docx.read_bytes())
     figures = archive.store(data_dir, sidecar.read_bytes())
     title = built["title"]
     if correction_of:
-        title += marker
+        title += marker if marker is not None else messages.text("dispatch", "correction_marker")
         docx = atomic.write_bytes(docx.with_name(f"{title}.docx"), docx.read_bytes())
     cfg = delivery.load_settings()
     document = delivery.Document(kind=built["kind"], year=built["year"], title=title, issuer=catalog.bureau.name,

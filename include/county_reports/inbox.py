@@ -18,17 +18,16 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from county_reports import paths, periods
+from county_reports import messages, paths, periods
 from county_reports.catalog import Catalog
-from county_reports.template import (
-    CODE_HEADER, CONTACT_NAME_LABEL, CONTACT_PHONE_LABEL, NARRATIVE_HEADERS, NARRATIVE_KINDS,
-    PROTOCOL_VERSION, SHEET_GUIDE, SHEET_META, SHEET_NARRATIVES, SHEET_VALUES, SHEETS,
-    TEMPLATE_VERSION, VALUE_HEADER)
+from county_reports.template import PROTOCOL_VERSION, TEMPLATE_VERSION
+from county_reports.template_wording import Layout, load_layout
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
-_OLE_MAGIC = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"   # .xls, .et, and password-encrypted .xlsx
-_ZIP_MAGIC = b"PK\x03\x04"
-_KIND_BY_LABEL = {label: kind for kind, label in NARRATIVE_KINDS.items()}
+# The full 8-byte OLE2 compound-file signature: .xls, .et, and password-encrypted .xlsx.
+OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
+ZIP_SIGNATURE = b"PK\x03\x04"
+WORKBOOK_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
 
 
 class InboxError(ValueError):
@@ -74,25 +73,24 @@ def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None
     """
     path = Path(path)
     unit = expect_unit or path.stem
+    check_file(path, unit)
     try:
         raw = path.read_bytes()
         modified = path.stat().st_mtime
-    except FileNotFoundError:
-        raise InboxError(unit, f"文件 {path.name} 不存在") from None
     except OSError as exc:
-        raise InboxError(unit, f"文件 {path.name} 无法打开（{exc.strerror or exc}）") from None
+        raise _unopenable(path, unit, exc) from None
     _sniff(unit, raw)
     try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl fails on bad input with anything from KeyError to lxml
-        raise InboxError(unit, f"文件已损坏或不是有效的 Excel（.xlsx）文件（{type(exc).__name__}）") from exc
+        raise InboxError(unit, _says("damaged", detail=type(exc).__name__)) from exc
     try:
         # Read-only sheets are parsed lazily, so damaged sheet XML only fails here, mid-read.
         return _read(wb, raw, unit, catalog, modified, expect_unit, expect_period)
     except InboxError:
         raise
     except Exception as exc:
-        raise InboxError(unit, f"文件内容已损坏，无法读取（{type(exc).__name__}）") from exc
+        raise InboxError(unit, _says("damaged_content", detail=type(exc).__name__)) from exc
     finally:
         wb.close()
 
@@ -107,17 +105,17 @@ def read_identity(raw: bytes, label: str = "") -> tuple[str, str]:
     except InboxError as exc:
         raise InboxError(label, exc.reason, damaged=True) from None
     except Exception as exc:
-        raise InboxError(label, f"文件已损坏或不是有效的 Excel（.xlsx）文件（{type(exc).__name__}）",
-                         damaged=True) from exc
+        raise InboxError(label, _says("damaged", detail=type(exc).__name__), damaged=True) from exc
     try:
-        if SHEET_META not in wb.sheetnames:
-            raise InboxError(label, f"缺少工作表“{SHEET_META}”")
-        meta = _read_meta(wb[SHEET_META], label)
+        meta_sheet = load_layout().sheets["meta"]
+        if meta_sheet not in wb.sheetnames:
+            raise InboxError(label, _says("missing_sheet", sheet=meta_sheet))
+        meta = _read_meta(wb[meta_sheet], label)
         return meta["unit"], meta["period"]
     except InboxError:
         raise
     except Exception as exc:
-        raise InboxError(label, f"文件内容已损坏，无法读取（{type(exc).__name__}）", damaged=True) from exc
+        raise InboxError(label, _says("damaged_content", detail=type(exc).__name__), damaged=True) from exc
     finally:
         wb.close()
 
@@ -125,36 +123,67 @@ def read_identity(raw: bytes, label: str = "") -> tuple[str, str]:
 # --------------------------------------------------------------------------- reading
 
 
+def check_file(path: Path, unit: str = "") -> tuple[int, bytes]:
+    """(size, first bytes) of a file a unit gave us, or InboxError telling the unit why it
+    cannot be read (missing, not a regular file, cannot be opened). The inbox and the offline
+    check (validate/offline.py) both ask here."""
+    try:
+        size = path.stat().st_size
+        if not path.is_file():
+            raise InboxError(unit, _says("not_a_file", file=path.name))
+        with path.open("rb") as fh:
+            return size, fh.read(len(OLE_SIGNATURE))
+    except OSError as exc:
+        raise _unopenable(path, unit, exc) from None
+
+
+def is_workbook(path: Path, head: bytes) -> bool:
+    """A workbook by its name or its first bytes (zip: .xlsx; OLE2: .xls, .et, encrypted .xlsx)."""
+    return path.suffix.lower() in WORKBOOK_SUFFIXES or head.startswith((ZIP_SIGNATURE, OLE_SIGNATURE))
+
+
+def _unopenable(path: Path, unit: str, exc: OSError) -> InboxError:
+    if isinstance(exc, FileNotFoundError):
+        return InboxError(unit, _says("not_found", file=path.name))
+    return InboxError(unit, _says("cannot_open", file=path.name, detail=exc.strerror or exc))
+
+
+def _says(message: str, **values: Any) -> str:
+    return messages.text("inbox", message, **values)
+
+
 def _sniff(unit: str, raw: bytes) -> None:
     if not raw:
-        raise InboxError(unit, "文件为空（0 字节）")
-    if raw.startswith(_OLE_MAGIC):
-        raise InboxError(unit, "文件是旧版 .xls/.et 格式或设置了打开密码，请取消密码并另存为 .xlsx 格式")
-    if not raw.startswith(_ZIP_MAGIC):
-        raise InboxError(unit, "文件不是 Excel（.xlsx）文件，请使用本局下发的模板填报")
+        raise InboxError(unit, _says("empty"))
+    if raw.startswith(OLE_SIGNATURE):
+        raise InboxError(unit, _says("old_format"))
+    if not raw.startswith(ZIP_SIGNATURE):
+        raise InboxError(unit, _says("not_xlsx"))
 
 
 def _read(wb, raw: bytes, unit: str, catalog: Catalog, modified: float,
           expect_unit: str | None, expect_period: str | None) -> dict[str, Any]:
-    missing = [name for name in SHEETS if name not in wb.sheetnames]
+    names = load_layout()
+    sheets = names.sheets
+    missing = [name for name in names.sheet_order if name not in wb.sheetnames]
     if missing:
-        raise InboxError(unit, f"缺少工作表“{'”“'.join(missing)}”，请使用本局下发的模板填报，不要删除或改名工作表")
-    meta = _read_meta(wb[SHEET_META], unit)
+        raise InboxError(unit, _says("missing_sheets", sheets=_says("sheet_names_join").join(missing)))
+    meta = _read_meta(wb[sheets["meta"]], unit)
     if expect_unit and meta["unit"] != expect_unit:
-        raise InboxError(unit, f"这是单位 {meta['unit']} 的模板（meta!B{meta['rows']['unit']}），"
-                               f"请使用本单位（{expect_unit}）的模板")
+        raise InboxError(unit, _says("other_unit", found=meta["unit"], expected=expect_unit,
+                                     cell=f"{sheets['meta']}!B{meta['rows']['unit']}"))
     if expect_period and meta["period"] != expect_period:
-        raise InboxError(unit, f"这是 {meta['period']} 的模板（meta!B{meta['rows']['period']}），"
-                               f"请使用 {expect_period} 的模板")
+        raise InboxError(unit, _says("other_month", found=meta["period"], expected=expect_period,
+                                     cell=f"{sheets['meta']}!B{meta['rows']['period']}"))
     zone = ZoneInfo(catalog.bureau.timezone)
     return {
         "protocol": PROTOCOL_VERSION,
         "unit": meta["unit"],
         "period": meta["period"],
         "submitted_at": datetime.fromtimestamp(modified, zone).isoformat(timespec="seconds"),
-        "values": _read_values(wb[SHEET_VALUES], raw, unit),
-        "narratives": _read_narratives(wb[SHEET_NARRATIVES], unit, catalog),
-        "contact": _read_contact(wb[SHEET_GUIDE]),
+        "values": _read_values(wb[sheets["values"]], raw, unit, names),
+        "narratives": _read_narratives(wb[sheets["narratives"]], unit, catalog, names),
+        "contact": _read_contact(wb[sheets["guide"]], names),
     }
 
 
@@ -168,25 +197,25 @@ def _read_meta(ws, unit: str) -> dict[str, Any]:
             rows[key.strip()] = row
     for key in ("protocol", "template_version", "unit", "period"):
         if key not in found or found[key] in (None, ""):
-            raise InboxError(unit, f"“{SHEET_META}”工作表缺少 {key}，不是本系统生成的模板或已被改动")
+            raise InboxError(unit, _says("meta_missing", sheet=ws.title, key=key))
 
     def cell(key: str) -> str:
-        return f"{SHEET_META}!B{rows[key]}"
+        return f"{ws.title}!B{rows[key]}"
 
     if _as_int(found["protocol"]) != PROTOCOL_VERSION:
-        raise InboxError(unit, f"模板的报送协议版本为 {found['protocol']}（{cell('protocol')}），"
-                               f"本系统只接受版本 {PROTOCOL_VERSION}")
+        raise InboxError(unit, _says("wrong_protocol", found=found["protocol"], cell=cell("protocol"),
+                                     expected=PROTOCOL_VERSION))
     if _as_int(found["template_version"]) != TEMPLATE_VERSION:
-        raise InboxError(unit, f"模板版本 {found['template_version']}（{cell('template_version')}）"
-                               f"不受支持，请重新下载模板")
+        raise InboxError(unit, _says("wrong_version", found=found["template_version"],
+                                     cell=cell("template_version")))
     period = str(found["period"]).strip()
     if not periods.is_period(period):
-        raise InboxError(unit, f"模板的报送月份 {found['period']!r}（{cell('period')}）不是 YYYY-MM 格式")
+        raise InboxError(unit, _says("bad_period", found=repr(found["period"]), cell=cell("period")))
     return {"unit": str(found["unit"]).strip(), "period": period, "rows": rows}
 
 
-def _read_values(ws, raw: bytes, unit: str) -> dict[str, Any]:
-    code_col, value_col = _columns(ws, unit, (CODE_HEADER, VALUE_HEADER))
+def _read_values(ws, raw: bytes, unit: str, names: Layout) -> dict[str, Any]:
+    code_col, value_col = _columns(ws, unit, (names.code_header, names.value_header))
     found: dict[str, Any] = {}          # code -> value, None while the cell looks empty
     rows: dict[str, int] = {}
     for row, cells in _data_rows(ws):
@@ -194,23 +223,24 @@ def _read_values(ws, raw: bytes, unit: str) -> dict[str, Any]:
         if not code:
             continue
         if code in rows:
-            raise InboxError(unit, f"“{SHEET_VALUES}”工作表中指标代码 {code} 重复出现"
-                                   f"（第{rows[code]}行和第{row}行）")
+            raise InboxError(unit, _says("duplicate_code", sheet=ws.title, code=code,
+                                         first=rows[code], second=row))
         rows[code] = row
         found[code] = _value(_at(cells, value_col))
     if None in found.values():
         # A formula saved without a computed result (some tools do not calculate) reads as empty
         # in data-only mode; pass the formula text on so validation says "not a number" rather
         # than "missing", which would puzzle a clerk who can see something in the cell.
-        formulas = _formulas(raw, value_col)
+        formulas = _formulas(raw, value_col, ws.title)
         for code, value in found.items():
             if value is None:
                 found[code] = formulas.get(rows[code])
     return {code: value for code, value in found.items() if value is not None}
 
 
-def _read_narratives(ws, unit: str, catalog: Catalog) -> list[dict[str, str]]:
-    kind_col, section_col, text_col = _columns(ws, unit, NARRATIVE_HEADERS)
+def _read_narratives(ws, unit: str, catalog: Catalog, names: Layout) -> list[dict[str, str]]:
+    kind_col, section_col, text_col = _columns(ws, unit, names.narrative_headers)
+    kind_by_label = {label: kind for kind, label in names.narrative_kinds.items()}
     section_by_name = {}
     for s in catalog.sections:
         section_by_name.setdefault(s.name, s.code)
@@ -224,20 +254,20 @@ def _read_narratives(ws, unit: str, catalog: Catalog) -> list[dict[str, str]]:
         kind = _text(_at(cells, kind_col))
         section = _text(_at(cells, section_col))
         # Unknown words pass through unchanged: validation rejects them with a message.
-        items.append({"kind": _KIND_BY_LABEL.get(kind, kind),
+        items.append({"kind": kind_by_label.get(kind, kind),
                       "section": section_by_name.get(section, section),
                       "text": text})
     return items
 
 
-def _read_contact(ws) -> dict[str, str]:
+def _read_contact(ws, names: Layout) -> dict[str, str]:
     # Found by label, not a fixed cell, so a later template may move the rows.
     contact = {"name": "", "phone": ""}
     for cells in ws.iter_rows(min_col=1, max_col=2, values_only=True):
         label, value = _text(_at(cells, 0)), _at(cells, 1)
-        if label == CONTACT_NAME_LABEL:
+        if label == names.contact["name"]:
             contact["name"] = _text(value)
-        elif label == CONTACT_PHONE_LABEL:
+        elif label == names.contact["phone"]:
             contact["phone"] = _text(value)
     return contact
 
@@ -250,8 +280,8 @@ def _columns(ws, unit: str, headers: tuple[str, ...]) -> tuple[int, ...]:
     found = {_text(v): i for i, v in enumerate(first) if _text(v)}
     missing = [h for h in headers if h not in found]
     if missing:
-        raise InboxError(unit, f"“{ws.title}”工作表第1行缺少表头“{'”“'.join(missing)}”，"
-                               "请不要修改模板的表头")
+        raise InboxError(unit, _says("missing_headers", sheet=ws.title,
+                                     headers=_says("sheet_names_join").join(missing)))
     return tuple(found[h] for h in headers)
 
 
@@ -261,12 +291,12 @@ def _data_rows(ws) -> Iterator[tuple[int, tuple]]:
             yield row, cells
 
 
-def _formulas(raw: bytes, column: int) -> dict[int, str]:
+def _formulas(raw: bytes, column: int, sheet: str) -> dict[int, str]:
     """Formula text by row in one column of the values sheet (a second, formula-mode read)."""
     wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=False)
     try:
         out = {}
-        for row, cells in enumerate(wb[SHEET_VALUES].iter_rows(min_row=2, values_only=True), 2):
+        for row, cells in enumerate(wb[sheet].iter_rows(min_row=2, values_only=True), 2):
             cell = _at(cells, column)
             if isinstance(cell, str) and cell.startswith("="):
                 out[row] = cell

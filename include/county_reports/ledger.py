@@ -25,12 +25,13 @@ from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
 
-from county_reports import paths
+from county_reports import messages, paths
 from county_reports.atomic import DataFolderError
 from county_reports.catalog import Catalog
 
 log = logging.getLogger(__name__)
-STATUS_LABELS = {"received": "已接收", "missing": "未报送", "refused": "无法读取", "failed": "获取失败"}
+# The outcomes in the order the totals line counts them; their words are messages.yaml outcomes.
+OUTCOMES = ("received", "missing", "refused", "failed")
 _LOCK = threading.Lock()
 
 
@@ -159,16 +160,22 @@ def latest_by_unit(data_dir: Path, period: str) -> dict[str, dict[str, Any]]:
 
 def outcome_table(outcomes: list[dict[str, Any]], catalog: Catalog) -> str:
     """A plain-text table an admin reads in the task log: one line per unit and period."""
-    header = f"{'期间':<8} {'单位':<6} {'结果':<6} {'HTTP':>4} {'次数':>3}  单位名称 / 说明"
+    def word(key: str) -> str:
+        return messages.text("ledger_table", key)
+
+    header = f"{word('period'):<8} {word('unit'):<6} {word('outcome'):<6} {'HTTP':>4} {word('attempts'):>3}  " \
+             f"{word('detail')}"
     lines = [header, "-" * 72]
     for o in sorted(outcomes, key=lambda o: (o["period"], o["unit"])):
         unit = catalog.unit_by_code.get(o["unit"])
         name = unit.name if unit else o["unit"]
-        label = STATUS_LABELS.get(o["status"], o["status"])
+        label = messages.outcome_word(o["status"]) if o["status"] in OUTCOMES else o["status"]
         http = o.get("http_status") or ("xlsx" if o.get("source") == "inbox" else "-")
         detail = f"{name}" + (f" — {o['reason']}" if o.get("reason") else "")
         lines.append(f"{o['period']:<8} {o['unit']:<6} {label:<6} {http!s:>4} {o.get('attempts') or 0:>3}  {detail}")
     counts = Counter(o["status"] for o in outcomes)
     lines.append("-" * 72)
-    lines.append("合计：" + "，".join(f"{STATUS_LABELS[s]} {counts.get(s, 0)}" for s in STATUS_LABELS))
+    totals = word("counts_join").join(messages.text("ledger_table", "count", outcome=messages.outcome_word(s),
+                                                    count=counts.get(s, 0)) for s in OUTCOMES)
+    lines.append(messages.text("ledger_table", "totals", counts=totals))
     return "\n".join(lines)

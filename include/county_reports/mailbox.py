@@ -6,9 +6,8 @@
 2. recognises a message seen before (same Message-ID or same bytes) as a duplicate: nothing changes;
 3. finds exactly one workbook attachment, reads the unit and month from the template's own meta
    sheet, and checks the sender against the unit's registered addresses (``units.yaml emails``);
-4. drops the workbook at ``{data}/inbox/{period}/{unit}.xlsx`` — from there collection,
-   validation, storage and feedback are those of every other channel — with the message's date
-   as the file's time (the submission time);
+4. drops the workbook at ``{data}/inbox/{period}/{unit}.xlsx`` (from there on, as every other
+   channel) with the message's date as the file's time (the submission time);
 5. leaves a template for a later month that is already over unmarked, for the run collecting
    that month (a hand-run for an earlier month must not quarantine it);
 6. or quarantines the message with a reason (unknown sender, another unit's template, another
@@ -22,8 +21,7 @@ with the unit's feedback, as a reply to the unit's own message: it reads and wri
 mail ledger (:func:`pending`, :func:`entries`, :func:`record_sent`), but it is validation's
 feedback, so it lives with the other feedback channels and collection does not import validation.
 
-``client`` is an imaplib-compatible client: the IMAP provider's ``ImapHook.mail_client`` in the
-DAG, a plain ``imaplib.IMAP4`` in tests.
+``client`` is imaplib-compatible: ``ImapHook.mail_client`` in the DAG, ``imaplib.IMAP4`` in tests.
 """
 from __future__ import annotations
 
@@ -43,7 +41,6 @@ from county_reports.mail import MailSettings, SmtpSend, address_of, message
 
 log = logging.getLogger(__name__)
 INBOXED, QUARANTINED, DUPLICATE = "inboxed", "quarantined", "duplicate"
-_WORKBOOK_SUFFIXES = (".xlsx", ".xlsm", ".xls", ".et")
 _WORKBOOK_TYPES = ("spreadsheetml", "ms-excel")
 
 
@@ -146,11 +143,11 @@ def _classify(msg, entry: MailEntry, catalog: Catalog, data_dir: Path, wanted: l
     attachments = _attachments(msg)
     books = [(name, data) for name, data, mime in attachments if _is_workbook(name, mime)]
     if not books:
-        names = "、".join(name for name, _, _ in attachments) or "无"
+        names = messages.join(name for name, _, _ in attachments) or messages.text("mail_words", "no_attachments")
         return _quarantine(entry, data_dir, attachments, "no_workbook", attachments=names)
     if len(books) > 1:
         return _quarantine(entry, data_dir, attachments, "two_workbooks", count=len(books),
-                           filenames="、".join(name for name, _ in books))
+                           filenames=messages.join(name for name, _ in books))
     filename, data = books[0]
     entry.filename = filename
     entry.workbook_sha256 = archive.store(data_dir, data).sha256
@@ -159,7 +156,7 @@ def _classify(msg, entry: MailEntry, catalog: Catalog, data_dir: Path, wanted: l
     except inbox.InboxError as exc:
         key = "corrupt" if exc.damaged else "not_template"
         return _quarantine(entry, data_dir, attachments, key, filename=filename,
-                           detail=exc.reason.rstrip("。"))
+                           detail=exc.reason.rstrip(messages.text("joins", "sentence_end")))
     entry.unit, entry.period = unit_code, period
     unit = catalog.unit_by_code.get(unit_code)
     if unit is None or not unit.active_in(period):
@@ -168,7 +165,7 @@ def _classify(msg, entry: MailEntry, catalog: Catalog, data_dir: Path, wanted: l
     sender_unit = registered.get(entry.sender)
     if sender_unit is None:
         return _quarantine(entry, data_dir, attachments, "unknown_sender",
-                           sender=entry.sender or "（无）", unit=unit_code)
+                           sender=entry.sender or messages.text("joins", "none"), unit=unit_code)
     if sender_unit != unit_code:
         return _quarantine(entry, data_dir, attachments, "other_unit", sender=entry.sender,
                            sender_unit=sender_unit, unit=unit_code)
@@ -176,7 +173,7 @@ def _classify(msg, entry: MailEntry, catalog: Catalog, data_dir: Path, wanted: l
         if wanted and max(wanted) < period < _current_month(catalog, now):
             return None        # a later month, already over: left new for the run collecting it
         return _quarantine(entry, data_dir, attachments, "other_month", period=period,
-                           periods="、".join(wanted) or "（无）")
+                           periods=messages.join(wanted) or messages.text("joins", "none"))
     _drop_in_inbox(data_dir, period, unit_code, data, _submitted(entry, now))
     entry.outcome = INBOXED
     return entry
@@ -226,10 +223,11 @@ def notify_admins(data_dir: Path, settings: MailSettings, send: SmtpSend | None)
         return []
     lines = [messages.text("mail_admin", "quarantine_intro", folder=archive.archive_root(data_dir),
                            quarantine=paths.quarantine(data_dir)), ""]
+    none, untitled = messages.text("joins", "none"), messages.text("mail_words", "no_subject")
     for n, e in enumerate(waiting, 1):
-        lines.append(messages.text("mail_admin", "quarantine_item", n=n, date=e.date or "—",
-                                   sender=e.sender or "（无）", subject=e.subject or "（无主题）",
-                                   reason=e.reason, sha256=e.sha256 or "未下载"))
+        lines.append(messages.text("mail_admin", "quarantine_item", n=n, date=e.date or "—", sender=e.sender or none,
+                                   subject=e.subject or untitled, reason=e.reason,
+                                   sha256=e.sha256 or messages.text("mail_words", "not_downloaded")))
     msg = message(settings, settings.admins,
                   messages.text("mail_admin", "quarantine_subject", count=len(waiting)), "\n".join(lines))
     try:
@@ -252,7 +250,7 @@ def tell_senders(catalog: Catalog, data_dir: Path, settings: MailSettings, send:
         if unit is None or send is None:
             continue
         fields = {"unit": unit.code, "unit_name": unit.name, "bureau": catalog.bureau.name,
-                  "subject": entry.subject or "（无主题）", "reason": entry.reason}
+                  "subject": entry.subject or messages.text("mail_words", "no_subject"), "reason": entry.reason}
         body = "\n\n".join([messages.text("mail_reply", "quarantined", **fields),
                              messages.text("mail_reply", "closing", **fields)])
         subject = messages.text("mail_reply", "subject", **fields)
@@ -309,7 +307,7 @@ def _attachments(msg) -> list[tuple[str, bytes, str]]:
 
 
 def _is_workbook(name: str, mime: str) -> bool:
-    return name.lower().endswith(_WORKBOOK_SUFFIXES) or any(t in mime for t in _WORKBOOK_TYPES)
+    return name.lower().endswith(tuple(inbox.WORKBOOK_SUFFIXES)) or any(t in mime for t in _WORKBOOK_TYPES)
 
 
 def _current_month(catalog: Catalog, now: datetime | None) -> str:

@@ -156,7 +156,7 @@ def reply_message(entry, verdict, feedback_messages: list[dict], catalog: Catalo
     lines += [f"{n}. {m['text']}" for n, m in enumerate(feedback_messages, 1)]
     lines += ["", messages.text("mail_reply", "closing", **fields)]
     subject = entry.subject or ""
-    if not subject.startswith(("回复：", "Re:", "RE:")):
+    if not subject.startswith((messages.text("mail_words", "reply_prefix"), "Re:", "RE:")):
         subject = messages.text("mail_reply", "subject", **fields)
     return mail.message(settings, [entry.sender], subject, "\n".join(lines),
                         in_reply_to=entry.message_id, references=entry.references)

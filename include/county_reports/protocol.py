@@ -92,9 +92,9 @@ def _find_surprise(value: Any, path: str) -> None:
     while stack:
         item, where = stack.pop()
         if isinstance(item, _Huge):
-            raise Unreadable("huge_number", field=where or "（顶层）", digits=item.digits)
+            raise Unreadable("huge_number", field=where or _word("top_level"), digits=item.digits)
         if isinstance(item, _Constant):
-            raise Unreadable("bad_constant", field=where or "（顶层）", detail=item.text)
+            raise Unreadable("bad_constant", field=where or _word("top_level"), detail=item.text)
         if isinstance(item, dict):
             stack += [(v, f"{where}.{k}" if where else str(k)) for k, v in item.items()]
         elif isinstance(item, list):
@@ -113,13 +113,13 @@ def loads(text: str) -> Any:
 def parse_json_payload(raw: bytes, content_type: str | None = None) -> dict[str, Any]:
     mtype, charset = media_type(content_type)
     if content_type is not None and mtype != JSON_MEDIA_TYPE:
-        raise Unreadable("content_type", detail=mtype or "（空）")
+        raise Unreadable("content_type", detail=mtype or _word("empty_type"))
     try:
         payload = loads(decode(raw, charset))
     except json.JSONDecodeError as exc:
-        raise Unreadable("bad_json", detail=f"第{exc.lineno}行第{exc.colno}列：{exc.msg}") from None
+        raise Unreadable("bad_json", detail=_word("json_position", line=exc.lineno, column=exc.colno, message=exc.msg)) from None
     except RecursionError:
-        raise Unreadable("bad_json", detail="嵌套层数过多") from None
+        raise Unreadable("bad_json", detail=_word("too_deep")) from None
     except (ValueError, TypeError, OverflowError) as exc:   # Unreadable is a ValueError: re-raised
         if isinstance(exc, Unreadable):
             raise
@@ -135,14 +135,19 @@ def check_envelope(payload: Any) -> dict[str, Any]:
     for name in ("unit", "period", "values"):
         if name not in payload:
             raise Unreadable("missing_field", detail=name)
-    for name, kind, label, required in (("unit", str, "文本", True), ("period", str, "文本", True),
-                                        ("values", dict, "对象（指标代码: 数值）", True),
-                                        ("narratives", list, "列表", False), ("contact", dict, "对象", False)):
+    for name, kind, label, required in (("unit", str, "type_text", True), ("period", str, "type_text", True),
+                                        ("values", dict, "type_values", True),
+                                        ("narratives", list, "type_list", False),
+                                        ("contact", dict, "type_object", False)):
         value = payload.get(name)
         if (value is None and required) or (value is not None and not isinstance(value, kind)):
-            raise Unreadable("wrong_field_type", field=name, detail=f"应为{label}")
+            raise Unreadable("wrong_field_type", field=name, detail=_word("expected", label=_word(label)))
     for i, item in enumerate(payload.get("narratives") or []):
         if not isinstance(item, dict) or not isinstance(item.get("text"), str):
             raise Unreadable("wrong_field_type", field=f"narratives[{i}]",
-                             detail="应为包含 kind、section、text 的对象")
+                             detail=_word("narrative_item"))
     return payload
+
+
+def _word(key: str, **values: Any) -> str:
+    return messages.text("protocol", key, **values)

@@ -127,7 +127,7 @@ def escalation_message(overdue, period: str, day: date, catalog: Catalog, settin
         lines.append(messages.text(
             "reminder", "escalation_item", n=n, state=messages.text("reminder", word),
             channel=messages.text("reminder", f"channel_{unit.channel}"),
-            emails="、".join(unit.emails) or messages.text("reminder", "no_email"),
+            emails=messages.join(unit.emails) or messages.text("reminder", "no_email"),
             **_fields(unit, period, day, catalog)))
     lines += ["", catalog.bureau.name]
     return message(settings, settings.admins, messages.text("reminder", "escalation_subject", **head),
@@ -143,7 +143,7 @@ def _fields(unit: Unit, period: str, day: date, catalog: Catalog) -> dict[str, A
 
 
 def _label(day: date) -> str:
-    return f"{day.year}年{day.month}月{day.day}日"
+    return messages.day_label(day)
 
 
 def _record(data_dir: Path, period: str, kind: str, unit: str, outcome: dict[str, Any]) -> None:

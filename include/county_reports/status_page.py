@@ -17,7 +17,7 @@ from functools import lru_cache
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from county_reports import atomic, paths
+from county_reports import atomic, messages, paths
 from county_reports import periods as months
 from county_reports.catalog import Catalog, Unit
 from county_reports.warehouse import Warehouse, pages
@@ -171,11 +171,13 @@ def _environment(tz: str):
     zone = ZoneInfo(tz)
     env.filters["local"] = lambda ts: "" if ts is None else ts.astimezone(zone).strftime("%Y-%m-%d %H:%M")
     env.filters["number"] = _number
+    # The status words shared with the feedback, the validation report and the ledger (_labels.html).
+    env.globals.update(statuses=messages.group("statuses"), outcomes=messages.group("outcomes"))
     return env
 
 
 def _indicator_names(catalog: Catalog) -> dict[str, str]:
-    return {code: f"{i.name}（{i.uom}）" if i.uom else i.name
+    return {code: messages.text("status_page", "indicator_with_uom", name=i.name, uom=i.uom) if i.uom else i.name
             for code, i in catalog.indicator_by_code.items()}
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from county_reports import settings
+from county_reports import paths
 from county_reports.config import ConfigError, config_path, read_config_file
 
 # Every key of the two sections; each value is text (a template where it has {placeholders}).
@@ -49,7 +49,7 @@ def _load(folder: str) -> dict:
 def section(name: str, config_dir: str | Path | None = None) -> dict[str, str]:
     """wording.yaml's ``name`` section (a key of REQUIRED) from ``config_dir`` (default:
     the project's); a folder without its own wording.yaml uses the bundled one."""
-    folder = Path(config_dir) if config_dir else settings.config_dir()
+    folder = Path(config_dir) if config_dir else paths.config_dir()
     if not config_path("wording.yaml", folder).is_file():
         folder = settings.PROJECT_ROOT / "include" / "config"
     return _load(str(folder.resolve()))[name]

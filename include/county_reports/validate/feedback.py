@@ -11,15 +11,13 @@ import math
 from collections import Counter
 from typing import Any
 
-from county_reports import periods
+from county_reports import messages, periods
 from county_reports.catalog import Catalog, Rule
 from county_reports.validate.model import (
     ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, Issue, Verdict)
 from county_reports.validate.normalize import shorten
-from county_reports.validate.options import BUILTIN_CHECKS, Options
+from county_reports.validate.options import BUILTIN_CHECKS, Options, load_options
 
-UNKNOWN_UNIT_NAME = "未登记单位"
-_STATUS_WORDS = {ACCEPTED: "接受", ACCEPTED_WITH_WARNINGS: "接受（有待核实事项）", REJECTED: "退回"}
 
 
 def number(x: Any) -> str:
@@ -39,7 +37,7 @@ def head(options: Options, catalog: Catalog, unit: str, period: str) -> str:
         year, month = shorten(period, 20), "?"
     known = catalog.unit_by_code.get(unit)
     return options.fill(options.text("head"), unit=unit, unit_name=known.name if known else
-                        UNKNOWN_UNIT_NAME, year=year, month=month)
+                        options.text("unknown_unit_name"), year=year, month=month)
 
 
 def compose(options: Options, catalog: Catalog, check: str, importance: str, unit: str,
@@ -60,7 +58,8 @@ def compose(options: Options, catalog: Catalog, check: str, importance: str, uni
     text = options.fill(words["text"], **fields)
     todo = options.fill(words["todo"], **fields)
     outcome = options.text("outcome", importance)
-    return f"{head(options, catalog, unit, period)}：{text}{todo}{outcome}"
+    return options.fill(options.text("message"), head=head(options, catalog, unit, period), text=text,
+                        todo=todo, outcome=outcome)
 
 
 def outlier_extra(options: Options, median: float, last_year: float, uom: str) -> dict[str, str]:
@@ -85,8 +84,9 @@ def rule_texts(options: Options, catalog: Catalog, rule: Rule, values: dict[str,
             words[f"{role}_name"], words[f"{role}_code"] = names[code], code
     if rule.check == "sum_equals":
         filled["parts_sum"] = number(sum(values.get(c, 0.0) for c in p["parts"]))   # absent = 0
-        words["parts_names"] = "、".join(f"“{names[c]}”（{c}）" for c in p["parts"])
-    return {"rule_message": options.fill(rule.message, **filled).rstrip("。"),
+        words["parts_names"] = messages.join(options.fill(options.text("part_name"), name=names[c], code=c)
+                                             for c in p["parts"])
+    return {"rule_message": options.fill(rule.message, **filled).rstrip(messages.text("joins", "sentence_end")),
             "rule_words": options.fill(options.text("rule_words", rule.check), **words)}
 
 
@@ -113,20 +113,24 @@ def feedback_payload(verdict: Verdict, catalog: Catalog) -> list[dict[str, Any]]
             for i in sorted(verdict.issues, key=sort_key(catalog))]
 
 
-def summary_lines(verdicts: list[Verdict], catalog: Catalog) -> list[str]:
+def summary_lines(verdicts: list[Verdict], catalog: Catalog, options: Options | None = None) -> list[str]:
     """A few lines per period for the DAG log: counts, then each rejected or warned unit."""
+    options = options or load_options()
     lines: list[str] = []
     for period in sorted({v.period for v in verdicts}):
         mine = [v for v in verdicts if v.period == period]
         counts = Counter(v.status for v in mine)
-        lines.append(f"{period}：共 {len(mine)} 份报送，接受 {counts[ACCEPTED]} 份，"
-                     f"接受但有待核实事项 {counts[ACCEPTED_WITH_WARNINGS]} 份，退回 {counts[REJECTED]} 份。")
+        lines.append(options.fill(options.text("summary", "period"), period=period, total=len(mine),
+                                  accepted=counts[ACCEPTED], rejected=counts[REJECTED],
+                                  accepted_with_warnings=counts[ACCEPTED_WITH_WARNINGS]))
         for v in sorted(mine, key=lambda v: (v.status != REJECTED, v.unit)):
             if v.status == ACCEPTED:
                 continue
             unit = catalog.unit_by_code.get(v.unit)
             rules = Counter(i.rule for i in v.issues)
-            detail = "、".join(f"{rule}×{n}" for rule, n in sorted(rules.items()))
-            lines.append(f"  {v.unit} {unit.name if unit else UNKNOWN_UNIT_NAME}：{_STATUS_WORDS[v.status]}，"
-                         f"错误 {len(v.errors)} 项、待核实 {len(v.warnings)} 项（{detail}）")
+            detail = messages.join(f"{rule}×{n}" for rule, n in sorted(rules.items()))
+            lines.append(options.fill(options.text("summary", "unit"), unit=v.unit,
+                                      unit_name=unit.name if unit else options.text("unknown_unit_name"),
+                                      status=messages.status_word(v.status), errors=len(v.errors),
+                                      warnings=len(v.warnings), detail=detail))
     return lines

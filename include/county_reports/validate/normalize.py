@@ -31,10 +31,6 @@ _MINUS = str.maketrans({"\u2212": "-", "\u2010": "-", "\u2011": "-", "\u2012": "
 _NUMBER = re.compile(r"^([+-]?)\s*([0-9][0-9.,]*|\.[0-9][0-9.,]*)([eE][+-]?[0-9]+)?\s*(.*)$", re.S)
 _GROUPED = re.compile(r"^[0-9]{1,3}(,[0-9]{3})+(\.[0-9]*)?$")
 _TEXT_LIMIT = 60
-# Units of measure a clerk may write after a number; a suffix not among these (nor the
-# catalogue's own, passed as ``uoms``) is "other text", not "another unit".
-COMMON_UOMS = frozenset("元 万元 亿元 公里 千米 km 米 m 吨 万吨 吨公里 万吨公里 个 座 辆 辆次 件 次 处 起 "
-                        "人 人次 万人次 条 艘 艘次 组 分 % 项 家 户 台 套 宗 万人".split())
 
 
 def classify(value: Any, uom: str | None = None,
@@ -65,7 +61,7 @@ def normalize(value: Any, uom: str | None = None, *, uoms: frozenset[str] = froz
     """The value as a number, or ``(None, why not)`` in the words the unit reads.
 
     ``uom`` is the indicator's unit of measure; ``uoms`` other units worth naming as such when
-    found after a number (the catalogue's), besides :data:`COMMON_UOMS`.
+    found after a number (the catalogue's), besides validation.yaml's ``common_uoms``.
     """
     number, key, details = classify(value, uom, uoms)
     if key is None:
@@ -126,7 +122,8 @@ def _parse_text(text: str, uom: str | None, uoms: frozenset[str]) -> tuple[float
     if suffix:
         wanted = unicodedata.normalize("NFKC", uom or "").strip()
         if suffix != wanted:
-            if suffix not in COMMON_UOMS and suffix not in uoms:
+            # validation.yaml common_uoms: units a clerk may write (read only when a suffix is there)
+            if suffix not in load_options().common_uoms and suffix not in uoms:
                 return None, "text", {}
             return None, "wrong_unit", {"found": suffix, "uom": uom or ""}
     try:

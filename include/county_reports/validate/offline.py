@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import messages, periods, protocol, pull_settings
+from county_reports import inbox, messages, periods, protocol, pull_settings
 from county_reports.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Received
@@ -23,8 +23,6 @@ from county_reports.validate.options import Options, load_options
 
 EXIT_ACCEPTED, EXIT_REJECTED, EXIT_UNREADABLE = 0, 1, 2
 MAX_XLSX_BYTES = 10_000_000
-_XLSX_SUFFIXES = {".xlsx", ".xlsm", ".xls", ".et"}
-_ZIP_MAGIC, _OLE_MAGIC = b"PK\x03\x04", b"\xd0\xcf\x11\xe0"
 log = logging.getLogger(__name__)
 
 
@@ -50,8 +48,9 @@ def check_file(path: str | Path, catalog: Catalog, unit: str | None = None,
                                              detail=options.fill(options.text("offline", "bad_period"),
                                                                  value=shorten(period, 20))))
         except _Refused as exc:
+            end = messages.text("joins", "sentence_end")
             return EXIT_UNREADABLE, options.fill(options.text("offline", "unreadable"),
-                                                 file=path.name or str(path), reason=exc.reason.rstrip("。") + "。")
+                                                 file=path.name or str(path), reason=exc.reason.rstrip(end) + end)
         received = Received(unit, period, hashlib.sha256(raw).hexdigest(), "file",
                             datetime.now(timezone.utc).isoformat(timespec="seconds"), payload)
         from county_reports.validate.run import validate_period
@@ -60,21 +59,16 @@ def check_file(path: str | Path, catalog: Catalog, unit: str | None = None,
         return _answer(verdict, catalog, options)
     except Exception as exc:   # the promise: a message and an exit code, never a traceback
         log.debug("offline check of %s failed", path, exc_info=True)
-        return EXIT_UNREADABLE, f"文件 {path.name} 无法校验：{type(exc).__name__}: {shorten(str(exc), 200)}"
+        return EXIT_UNREADABLE, messages.text("inbox", "cannot_check", file=path.name,
+                                              detail=f"{type(exc).__name__}: {shorten(str(exc), 200)}")
 
 
 def _read(path: Path, catalog: Catalog) -> tuple[bytes, dict[str, Any]]:
     try:
-        size = path.stat().st_size
-        if not path.is_file():
-            raise _Refused(f"{path.name} 不是文件")
-        with path.open("rb") as fh:
-            head = fh.read(8)
-    except FileNotFoundError:
-        raise _Refused(f"文件 {path.name} 不存在") from None
-    except OSError as exc:
-        raise _Refused(f"文件 {path.name} 无法打开（{exc.strerror or exc}）") from None
-    if path.suffix.lower() in _XLSX_SUFFIXES or head.startswith((_ZIP_MAGIC, _OLE_MAGIC)):
+        size, head = inbox.check_file(path)
+    except inbox.InboxError as exc:
+        raise _Refused(exc.reason) from None
+    if inbox.is_workbook(path, head):
         if size > MAX_XLSX_BYTES:
             raise _Refused(messages.text("refused", "too_large", detail=MAX_XLSX_BYTES))
         return path.read_bytes(), _read_template(path, catalog)
@@ -83,18 +77,16 @@ def _read(path: Path, catalog: Catalog) -> tuple[bytes, dict[str, Any]]:
         raise _Refused(messages.text("refused", "too_large", detail=limit))
     raw = path.read_bytes()
     if not raw.strip():
-        raise _Refused(messages.text("refused", "bad_json", detail="文件为空"))
+        raise _Refused(messages.text("refused", "bad_json", detail=messages.text("inbox", "empty_json")))
     try:
         return raw, protocol.parse_json_payload(raw, None)
     except protocol.Unreadable as exc:
         raise _Refused(exc.reason) from None
     except RecursionError:
-        raise _Refused(messages.text("refused", "bad_json", detail="嵌套层数过多")) from None
+        raise _Refused(messages.text("refused", "bad_json", detail=messages.text("protocol", "too_deep"))) from None
 
 
 def _read_template(path: Path, catalog: Catalog) -> dict[str, Any]:
-    from county_reports import inbox
-
     try:
         payload = inbox.read_template(path, catalog)
     except inbox.InboxError as exc:

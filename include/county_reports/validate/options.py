@@ -38,6 +38,7 @@ class Options:
     importance: dict[str, str]
     outliers: OutlierSettings
     messages: dict[str, Any]
+    common_uoms: frozenset[str] = frozenset()
 
     def text(self, *path: str) -> str:
         node: Any = self.messages
@@ -69,7 +70,7 @@ def _load(config_dir: str, _mtime: int) -> Options:
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
     return Options(_importance(data.get("checks")), _outliers(data.get("outliers")),
-                   _messages(data.get("messages")))
+                   _messages(data.get("messages")), _common_uoms(data.get("common_uoms")))
 
 
 def _importance(raw: Any) -> dict[str, str]:
@@ -107,6 +108,12 @@ def _outliers(raw: Any) -> OutlierSettings:
     return OutlierSettings(**values)
 
 
+def _common_uoms(raw: Any) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(u, str) and u for u in raw):
+        raise ConfigError(FILE, "common_uoms", "missing or not a list of units of measure")
+    return frozenset(raw)
+
+
 def _messages(raw: Any) -> dict[str, Any]:
     if not isinstance(raw, dict):
         raise ConfigError(FILE, "messages", "missing or not a mapping")
@@ -117,6 +124,9 @@ def _messages(raw: Any) -> dict[str, Any]:
     required += [("numeric_problems", p) for p in NUMERIC_PROBLEMS]
     required += [("offline", k) for k in ("accepted", "accepted_with_warnings", "rejected",
                                            "and_warnings", "unreadable", "bad_period")]
+    required += [("message",), ("unknown_unit_name",), ("part_name",), ("unreadable_default",),
+                 ("summary", "period"), ("summary", "unit"), ("descriptions", "many_items")]
+    required += [("descriptions", c) for c in BUILTIN_CHECKS]
     for keys in required:
         node: Any = raw
         for key in keys:

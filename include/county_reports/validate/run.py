@@ -16,6 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
+from county_reports import messages
 from county_reports.catalog import Catalog
 from county_reports.validate import batch as batch_mod
 from county_reports.validate import feedback, issues as issues_mod
@@ -131,10 +132,10 @@ def status(found: tuple[Issue, ...]) -> str:
 
 
 def unreadable(rec: Received, catalog: Catalog, options: Options) -> Verdict:
-    reason = rec.unreadable_reason or "内容为空或格式无法识别"
+    reason = rec.unreadable_reason or options.text("unreadable_default")
     issue = Issue(rec.unit, rec.period, None, None, "UNREADABLE", ERROR,
                   feedback.compose(options, catalog, "UNREADABLE", ERROR, rec.unit, rec.period,
-                                   reason=reason.rstrip("。")))
+                                   reason=reason.rstrip(messages.text("joins", "sentence_end"))))
     return _verdict(rec, REJECTED, {}, {}, (issue,))
 
 

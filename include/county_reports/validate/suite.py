@@ -9,7 +9,8 @@ expectation with its own importance.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
+from functools import partial
 from typing import Any
 
 from county_reports.catalog import Catalog, Rule
@@ -33,13 +34,14 @@ class Spec:
     expectation: str     # GX expectation type, e.g. expect_column_values_to_be_in_set
     kwargs: dict[str, Any] = field(default_factory=dict)
     description: str = ""
+    many: str = "<{count}>"      # a long list in summary(): validation.yaml descriptions.many_items
 
     def summary(self) -> str:
         """The kwargs in short, for reports (long sets abbreviated)."""
         parts = []
         for key, value in self.kwargs.items():
             if isinstance(value, (list, dict)) and len(value) > 4:
-                value = f"<{len(value)} 项>"
+                value = self.many.format(count=len(value))
             parts.append(f"{key}={value}")
         return ", ".join(parts)
 
@@ -47,51 +49,59 @@ class Spec:
 def build_specs(catalog: Catalog, options: Options) -> list[Spec]:
     imp = options.importance
     codes = [i.code for i in catalog.indicators]
+    says = partial(_describe, options, count=len(codes))
     specs = [
         Spec("values", "KNOWN_CODE", imp["KNOWN_CODE"], "expect_column_values_to_be_in_set",
-             {"column": "indicator", "value_set": codes}, f"指标代码属于指标目录（{len(codes)} 项）"),
+             {"column": "indicator", "value_set": codes}, says("KNOWN_CODE")),
         Spec("values", "REQUIRED", imp["REQUIRED"], "expect_column_values_to_be_in_set",
              {"column": "sent", "value_set": [True]},
-             "各单位类型的必报指标均已填报（缺报的必报指标各占一行，sent 为 False）"),
+             says("REQUIRED")),
         Spec("values", "NUMERIC", imp["NUMERIC"], "expect_column_values_to_be_null",
-             {"column": "numeric_problem"}, "数值均可识别为数字"),
+             {"column": "numeric_problem"}, says("NUMERIC")),
         Spec("values", "NEGATIVE", imp["NEGATIVE"], "expect_indicator_values_to_be_between",
              {"column_A": "indicator", "column_B": "value",
               "bounds": {i.code: [0.0, None] for i in catalog.indicators if i.min >= 0}},
-             "下限不小于 0 的指标不得为负数"),
+             says("NEGATIVE")),
         Spec("values", "BOUNDS", imp["BOUNDS"], "expect_indicator_values_to_be_between",
              {"column_A": "indicator", "column_B": "value",
               "bounds": {i.code: [i.min, i.max] for i in catalog.indicators}},
-             "数值在指标目录规定的 min～max 之间"),
+             says("BOUNDS")),
         Spec("values", "INTEGER", imp["INTEGER"], "expect_indicator_values_to_be_whole",
              {"column_A": "indicator", "column_B": "value",
               "indicators": [i.code for i in catalog.indicators if i.integer]},
-             "计数类指标为整数"),
+             says("INTEGER")),
         Spec("values", "DUPLICATE", imp["DUPLICATE"], "expect_compound_columns_to_be_unique",
-             {"column_list": ["unit", "period", "indicator"]}, "每个单位每月每项指标只有一个数值"),
+             {"column_list": ["unit", "period", "indicator"]}, says("DUPLICATE")),
         Spec("values", "OUTLIER", imp["OUTLIER"], "expect_column_values_to_be_in_set",
              {"column": "outlier", "value_set": [False]},
-             f"与本单位前{options.outliers.window}个月相比不异常（修正 z 分数 > "
-             f"{options.outliers.threshold} 且与去年同月相差 {options.outliers.last_year_factor} 倍以上为异常）"),
+             says("OUTLIER")),
         Spec("submissions", "UNIT_KNOWN", imp["UNIT_KNOWN"], "expect_column_values_to_not_be_null",
-             {"column": "unit_kind"}, "报送单位已在单位名录中登记（unit_kind 取自 units.yaml）"),
+             {"column": "unit_kind"}, says("UNIT_KNOWN")),
         Spec("submissions", "PAYLOAD_UNIT", imp["PAYLOAD_UNIT"], "expect_column_pair_values_to_be_equal",
              {"column_A": "payload_unit", "column_B": "unit", "ignore_row_if": "neither"},
-             "报送内容中的单位代码与接口所属单位一致"),
+             says("PAYLOAD_UNIT")),
         Spec("submissions", "PAYLOAD_PERIOD", imp["PAYLOAD_PERIOD"],
              "expect_column_pair_values_to_be_equal",
              {"column_A": "payload_period", "column_B": "period", "ignore_row_if": "neither"},
-             "报送内容中的月份与所报月份一致"),
+             says("PAYLOAD_PERIOD")),
     ]
     specs += [rule_spec(rule) for rule in catalog.rules]
     specs += [
         Spec("narratives", "NARRATIVE_KIND", imp["NARRATIVE_KIND"], "expect_column_values_to_be_in_set",
-             {"column": "kind", "value_set": list(NARRATIVE_KINDS)}, "工作动态类别有效"),
+             {"column": "kind", "value_set": list(NARRATIVE_KINDS)}, says("NARRATIVE_KIND")),
         Spec("narratives", "NARRATIVE_SECTION", imp["NARRATIVE_SECTION"],
              "expect_column_values_to_be_in_set",
-             {"column": "section", "value_set": [s.code for s in catalog.sections]}, "工作动态所属工作有效"),
+             {"column": "section", "value_set": [s.code for s in catalog.sections]}, says("NARRATIVE_SECTION")),
     ]
-    return specs
+    many = options.text("descriptions", "many_items")
+    return [replace(spec, many=many) for spec in specs]
+
+
+def _describe(options: Options, check: str, count: int) -> str:
+    """What a check checks, for the report (validation.yaml descriptions)."""
+    o = options.outliers
+    return options.fill(options.text("descriptions", check), count=count, window=o.window,
+                        threshold=o.threshold, last_year_factor=o.last_year_factor)
 
 
 def rule_spec(rule: Rule) -> Spec:

@@ -23,6 +23,7 @@ from sqlalchemy.engine import Engine
 from county_reports import periods as periods_mod
 from county_reports.catalog import Catalog
 from county_reports.warehouse import schema as t
+from county_reports.warehouse import timeliness
 
 VALUE_COLUMNS = ["unit", "period", "indicator", "value", "submission_id", "version"]
 NARRATIVE_COLUMNS = ["unit", "period", "kind", "section", "text", "seq"]
@@ -243,7 +244,7 @@ def rates_of(done: pd.DataFrame, periods: Iterable[str]) -> pd.DataFrame:
     for period in wanted:
         c = counts[period]
         expected = sum(c.values())
-        reported = c["on_time"] + c["late"]
+        reported = timeliness.reported(c)
         rows.append({"period": period, "expected": expected, "reported": reported, **c,
                      "rate": reported / expected if expected else float("nan"),
                      "on_time_rate": c["on_time"] / expected if expected else float("nan")})

@@ -1,0 +1,24 @@
+"""county_reports.warehouse.timeliness: "reported" is on time + late, counted in one place."""
+from __future__ import annotations
+
+from county_reports.warehouse import timeliness
+
+
+def test_reported_counts_on_time_and_late_only():
+    assert timeliness.reported({"on_time": 3, "late": 2, "rejected": 4, "missing": 5}) == 5
+    assert timeliness.reported({"late": 1}) == 1
+    assert timeliness.reported({}) == 0
+    assert set(timeliness.REPORTED) < set(timeliness.STATUSES)
+
+
+def test_every_count_of_reported_goes_through_it():
+    """The reporting rate, the completeness summary and the circular call it; none adds the
+    statuses itself again."""
+    from pathlib import Path
+
+    package = Path(timeliness.__file__).resolve().parents[1]
+    # aggregate/ may not import the warehouse (tests/aggregate/test_core.py): its count stays there
+    for relative in ("warehouse/queries.py", "circular.py"):
+        source = (package / relative).read_text(encoding="utf-8")
+        assert "timeliness.reported(" in source, relative
+        assert '["on_time"] + ' not in source and "['on_time'] + " not in source, relative
