@@ -178,6 +178,7 @@ def collect_monthly():
         from county_reports.catalog import load_catalog
         from county_reports.validate import intake
         from county_reports.warehouse import Warehouse
+        from county_reports.warehouse.history import outlier_history
 
         catalog, data = load_catalog(), settings.data_dir()
         outcomes = _flatten(outcome_batches)
@@ -185,7 +186,7 @@ def collect_monthly():
         months = sorted({o["period"] for o in outcomes})
         with Warehouse() as warehouse:
             warehouse.migrate()
-            history = warehouse.history(None, intake.history_periods(months))
+            history = outlier_history(warehouse.engine, intake.history_periods(months))
         files = intake.validate_outcomes(outcomes, catalog, data, history=history,
                                          docs_dir=data / "validation" / "checks",
                                          out_dir=data / "verdicts" / _safe(run_id))
