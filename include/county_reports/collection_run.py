@@ -98,6 +98,7 @@ def validate(outcome_batches: Sequence[Sequence[dict]], run_id: str | None,
     from county_reports import ledger
     from county_reports.validate import intake
     from county_reports.warehouse import Warehouse
+    from county_reports.warehouse.history import outlier_history
 
     catalog, data = load_catalog(), data_dir or paths.data_dir()
     outcomes = flatten(outcome_batches)
@@ -105,7 +106,7 @@ def validate(outcome_batches: Sequence[Sequence[dict]], run_id: str | None,
     months = sorted({o["period"] for o in outcomes})
     with Warehouse() as warehouse:
         warehouse.migrate()
-        history = warehouse.history(None, intake.history_periods(months))
+        history = outlier_history(warehouse.engine, intake.history_periods(months))
     files = intake.validate_outcomes(outcomes, catalog, data, history=history,
                                      docs_dir=paths.validation_checks(data),
                                      out_dir=paths.verdicts(safe_name(run_id), data))

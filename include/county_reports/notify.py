@@ -63,14 +63,45 @@ def send(unit: Unit, period: str, messages: list[dict[str, Any]], *, source: str
 
 
 def send_all(warehouse, catalog, verdicts, submission_ids: dict[tuple[str, str], int], *,
-             token_for: Callable[[str], str | None], data_dir: Path, run_id: str | None) -> dict[str, Any]:
+             token_for: Callable[[str], str | None], data_dir: Path, run_id: str | None,
+             concurrency: int | None = None) -> dict[str, Any]:
     """Feedback for every warned or rejected verdict not yet told, plus what earlier runs could
     not deliver; each unit on its own: one unit's failure (its endpoint, its token lookup, its
     messages) is recorded for it and tried again next run, the others are told all the same.
-    A data folder that refuses the inbox feedback file raises (``DataFolderError``)."""
-    from county_reports.validate import feedback
+    A data folder that refuses the inbox feedback file raises (``DataFolderError``).
+
+    The units are told ``concurrency`` at a time (default: collection.yaml's ``concurrency``, as
+    the pulls): a province month warns hundreds of units, each a round trip to its endpoint.
+    Tokens are looked up and the warehouse written here, in this thread, in order."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    from county_reports import pull_settings
 
     sent, failed = [], []
+    pending = _pending(warehouse, catalog, verdicts, submission_ids, failed)
+    items = [(catalog.unit_by_code[item["unit"]], item) for item in pending.values()
+             if item["unit"] in catalog.unit_by_code]
+    tokens = {}
+    for unit, item in items:
+        if item["source"] == "http":
+            try:
+                tokens[item["submission_id"]] = token_for(unit.token_conn_id)
+            except Exception as exc:   # that unit's token lookup: that unit only
+                tokens[item["submission_id"]] = exc
+    workers = concurrency or pull_settings.load_settings().concurrency
+    with ThreadPoolExecutor(max(1, workers)) as pool:
+        results = pool.map(lambda pair: _send_one(*pair, tokens.get(pair[1]["submission_id"]), data_dir), items)
+        for (_, item), result in zip(items, results):
+            warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
+                                      result["delivered"], result["http_status"], result["error"], run_id)
+            (sent if result["delivered"] else failed).append(f"{item['unit']} {item['period']}")
+    return {"sent": sent, "failed": failed}
+
+
+def _pending(warehouse, catalog, verdicts, submission_ids, failed: list[str]) -> dict[int, dict]:
+    """What to tell, by submission id: earlier runs' undelivered feedback, then this run's."""
+    from county_reports.validate import feedback
+
     pending = {p["submission_id"]: p for p in warehouse.undelivered_feedback()}
     for verdict in verdicts:
         submission_id = submission_ids.get((verdict.unit, verdict.period))
@@ -84,24 +115,22 @@ def send_all(warehouse, catalog, verdicts, submission_ids: dict[tuple[str, str],
             continue
         pending[submission_id] = {"submission_id": submission_id, "unit": verdict.unit,
                                   "period": verdict.period, "source": verdict.source, "messages": messages}
-    for item in pending.values():
-        unit = catalog.unit_by_code.get(item["unit"])
-        if unit is None:
-            continue
-        label = f"{item['unit']} {item['period']}"
-        try:
-            result = send(unit, item["period"], item["messages"], source=item["source"],
-                          token=token_for(unit.token_conn_id) if item["source"] == "http" else None,
-                          data_dir=data_dir)
-        except atomic.DataFolderError:
-            raise
-        except Exception as exc:
-            log.exception("feedback to %s failed unexpectedly", label)
-            result = {"delivered": False, "http_status": None, "error": f"{type(exc).__name__} while sending"}
-        warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
-                                  result["delivered"], result["http_status"], result["error"], run_id)
-        (sent if result["delivered"] else failed).append(label)
-    return {"sent": sent, "failed": failed}
+    return pending
+
+
+def _send_one(unit: Unit, item: dict, token, data_dir: Path) -> dict[str, Any]:
+    """One unit's feedback; its failure is its result (a full data folder still raises)."""
+    label = f"{item['unit']} {item['period']}"
+    try:
+        if isinstance(token, Exception):
+            raise token
+        return send(unit, item["period"], item["messages"], source=item["source"], token=token,
+                    data_dir=data_dir)
+    except atomic.DataFolderError:
+        raise
+    except Exception as exc:
+        log.exception("feedback to %s failed unexpectedly", label)
+        return {"delivered": False, "http_status": None, "error": f"{type(exc).__name__} while sending"}
 
 
 # --------------------------------------------------------------------------- by e-mail

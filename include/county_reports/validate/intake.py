@@ -81,12 +81,15 @@ def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *
 
     arrivals = received_from_outcomes(outcomes, data_dir)
     files = []
-    for period in sorted({r.period for r in arrivals}):
+    months = sorted({r.period for r in arrivals})
+    for period in months:
         verdicts = validate_each([r for r in arrivals if r.period == period], catalog,
                                  history=history, docs_dir=docs_dir)
         path = Path(out_dir) / f"{period}.json"
         model.write_verdicts(path, verdicts)
         files.append(str(path))
+        if period == months[-1]:
+            break   # no later month of this run reads its values (a province month: 450,000 rows)
         accepted = [{"unit": v.unit, "period": v.period, "indicator": code, "value": value}
                     for v in verdicts if v.status != model.REJECTED for code, value in v.values.items()]
         if accepted:
