@@ -22,16 +22,6 @@ ALLOWED_LONG_FUNCTIONS: dict[str, set[str]] = {
     "warehouse/migrations/versions/*.py": {"upgrade", "downgrade"},
 }
 
-# split on another branch; removed at merge
-PENDING_ELSEWHERE = {
-    "aggregate/completeness.py",
-    "aggregate/units.py",
-    "deliver.py",
-    "mailbox.py",
-    "render/body.py",
-    "render/layout.py",
-    "render/ooxml.py",
-}
 
 
 def size_problems(source: str, name: str) -> list[str]:
@@ -62,15 +52,8 @@ def package_problems(root: Path = PACKAGE) -> dict[str, list[str]]:
 
 def test_no_big_file_and_no_big_function_in_the_package():
     found = package_problems()
-    problems = [p for name, ps in found.items() if name not in PENDING_ELSEWHERE for p in ps]
+    problems = [p for name, ps in found.items() for p in ps]
     assert not problems, "too big:\n" + "\n".join(problems)
-
-
-def test_pending_elsewhere_names_only_files_still_too_big():
-    # once a file is split on its branch, its entry goes: the set cannot hide a new problem for long
-    found = package_problems()
-    assert all((PACKAGE / name).is_file() for name in PENDING_ELSEWHERE), PENDING_ELSEWHERE
-    assert not PENDING_ELSEWHERE - set(found), f"split already, remove: {sorted(PENDING_ELSEWHERE - set(found))}"
 
 
 def test_the_measure_sees_the_package():

@@ -39,16 +39,6 @@ ALLOWED: dict[str, dict[str, str]] = {
     },
 }
 
-# Cleaned on branch i11-words-render; removed at merge (the integrator drops this set).
-PENDING_ELSEWHERE = {
-    "render/*", "aggregate/*", "numbers.py", "summaries.py", "counties.py",
-    # A list separator "、" each; their owners are editing these files on other i11 branches
-    # (deliver.py: the deliveries ledger's move; validate/issues.py: validate's split). Removed at
-    # merge once "、" reads messages.yaml joins.list there too.
-    "deliver.py", "validate/issues.py",
-}
-
-
 def _docstrings(tree: ast.AST) -> set[int]:
     ids = set()
     for node in ast.walk(tree):
@@ -73,11 +63,6 @@ def chinese_literals(source: str, allowed: dict[str, str] | None = None) -> list
     return sorted(found, key=lambda s: int(s.split(":")[0]))
 
 
-def _pending(relative: str) -> bool:
-    return relative in PENDING_ELSEWHERE or \
-        any(p.endswith("/*") and relative.startswith(p[:-1]) for p in PENDING_ELSEWHERE)
-
-
 def _package_files() -> list[tuple[str, Path]]:
     files = []
     for path in sorted(PACKAGE.rglob("*.py")):
@@ -90,8 +75,6 @@ def _package_files() -> list[tuple[str, Path]]:
 def test_no_chinese_literal_in_package_code():
     offenders = {}
     for relative, path in _package_files():
-        if _pending(relative):
-            continue
         found = chinese_literals(path.read_text(encoding="utf-8"), ALLOWED.get(relative))
         if found:
             offenders[relative] = found
@@ -118,6 +101,3 @@ def test_checker_finds_a_chinese_literal():
     assert chinese_literals(source) == found[:2] + ["7: '黑体'", found[2]]
 
 
-def test_pending_set_matches_its_patterns():
-    assert _pending("render/layout.py") and _pending("aggregate/span.py") and _pending("numbers.py")
-    assert not _pending("inbox.py") and not _pending("validate/report.py")

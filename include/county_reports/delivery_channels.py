@@ -21,6 +21,7 @@ from typing import Any
 
 import requests
 
+from county_reports import messages
 from county_reports.delivery_config import FolderSettings, HttpSettings, SmtpSettings
 from county_reports.mail import SmtpSend
 
@@ -107,7 +108,7 @@ def build_message(doc: Any, blobs: list[tuple[Path, bytes]], sha: str, key: str,
     """The mail: Chinese subject and body from delivery.yaml, attachments with RFC 2231 names."""
     attached = [(p, b) for p, b in blobs if p.suffix.lower() in cfg.attach]
     fields = {"sender": doc.issuer, "recipient": recipient, "title": doc.title, "year": doc.year,
-              "filename": doc.path.name, "sha256": sha, "attachments": "、".join(p.name for p, _ in attached)}
+              "filename": doc.path.name, "sha256": sha, "attachments": messages.join(p.name for p, _ in attached)}
     msg = EmailMessage()
     msg["From"] = cfg.sender
     msg["To"] = ", ".join(cfg.to)

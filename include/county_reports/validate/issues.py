@@ -5,6 +5,7 @@ from collections import defaultdict
 
 import numpy as np
 
+from county_reports import messages
 from county_reports.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.batch import Batch
@@ -91,7 +92,7 @@ def _duplicates(batch: Batch, result: CheckResult, catalog: Catalog, options: Op
     for sub, group in rows.groupby("sub"):
         first = group.iloc[0]
         codes = [c for c, s in zip(group["indicator"], group["sent"]) if s] or list(group["indicator"])
-        shown = "、".join(codes[:5])
+        shown = messages.join(codes[:5])
         count = int(copies.get((first["unit"], first["period"]), 1))
         out[int(sub)].append(_issue(options, catalog, "DUPLICATE", result.spec.importance, first["unit"],
                                     first["period"], None, None, count=count, codes=shown))
