@@ -51,5 +51,5 @@ def section(name: str, config_dir: str | Path | None = None) -> dict[str, str]:
     the project's); a folder without its own wording.yaml uses the bundled one."""
     folder = Path(config_dir) if config_dir else paths.config_dir()
     if not config_path("wording.yaml", folder).is_file():
-        folder = settings.PROJECT_ROOT / "include" / "config"
+        folder = paths.PROJECT_ROOT / "include" / "config"
     return _load(str(folder.resolve()))[name]

@@ -38,7 +38,7 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
-from county_reports import archive, messages, paths
+from county_reports import messages, paths
 from county_reports.catalog import Catalog
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk, queries, recording
