@@ -309,3 +309,32 @@ def test_checker_reports_an_import_of_a_later_stage(tmp_path):
                         "sneaky (aggregate) imports tool, a tool outside the flow"]
     assert flow_violations({"common": {"early"}}, stages, ()) == \
         ["common (shared) imports early (collect), a later stage"]
+
+
+def sql_outside_the_warehouse(root: Path = ROOT) -> list[str]:
+    """Modules outside warehouse/ that import SQLAlchemy or Alembic: SQL belongs to the store."""
+    found = []
+    for path in sorted(root.rglob("*.py")):
+        name = module_name(path, root)
+        if name.split(".")[0] == "warehouse":
+            continue
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            names = [a.name for a in node.names] if isinstance(node, ast.Import) else \
+                [node.module or ""] if isinstance(node, ast.ImportFrom) and not node.level else []
+            if any(n.split(".")[0] in ("sqlalchemy", "alembic") for n in names):
+                found.append(name)
+                break
+    return found
+
+
+def test_sql_stays_in_the_warehouse():
+    assert sql_outside_the_warehouse() == []
+
+
+def test_checker_finds_sql_outside_the_warehouse(tmp_path):
+    root = _fake_package(tmp_path, {
+        "approval.py": "def f():\n    from sqlalchemy import select\n",
+        "warehouse/__init__.py": "", "warehouse/store.py": "import sqlalchemy\n",
+        "render.py": "import json\n",
+    })
+    assert sql_outside_the_warehouse(root) == ["approval"]

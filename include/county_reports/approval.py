@@ -16,7 +16,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import asdict, dataclass
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import quote
 
@@ -132,22 +132,17 @@ def decide(asked: dict | None, response: dict | None, texts: dict) -> Decision:
 
 def record(engine, *, kind: str, year: int, action: str, run_id: str | None, **details: Any) -> None:
     """One audit row: a decision (approved, rejected, not_confirmed, timed_out) or a delivery."""
-    from county_reports.warehouse.schema import audit
+    from county_reports.warehouse import report_audit
 
     note = json.dumps({"kind": kind, "year": year, **details}, ensure_ascii=False, default=str)
-    with engine.begin() as conn:
-        conn.execute(audit.insert().values(at=datetime.now(timezone.utc), run_id=run_id, entity=ENTITY,
-                                           to_status=action, note=note))
+    report_audit.add_event(engine, ENTITY, action, run_id, note)
 
 
 def history(engine, kind: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
     """Every report decision and delivery, oldest first: action, at, run_id and the details."""
-    from sqlalchemy import select
+    from county_reports.warehouse import report_audit
 
-    from county_reports.warehouse.schema import audit
-
-    with engine.connect() as conn:
-        rows = conn.execute(select(audit).where(audit.c.entity == ENTITY).order_by(audit.c.id)).all()
+    rows = report_audit.events(engine, ENTITY)
     out = []
     for row in rows:
         details = json.loads(row.note or "{}")

@@ -9,7 +9,7 @@ import yaml
 
 from county_reports.config import ConfigError
 from county_reports.render import compose, phrases
-from county_reports.settings import config_dir
+from county_reports.paths import config_dir
 
 
 def test_bundled_wording_has_every_phrase():
