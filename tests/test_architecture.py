@@ -39,6 +39,7 @@ STAGES: dict[str, str] = {
     "admins": "shared",                # who is alerted: read by every DAG and step
     "mail": "shared",                  # mail.yaml and the outgoing message builder every mail step uses
     "messages": "shared",              # messages.yaml wording: refusals, reminders, replies, the store's notes
+    "timeliness": "shared",            # what "reported" means (on time + late): the store, aggregation and pages count it
     "report_settings": "shared",       # reports.yaml: read when the report DAGs are parsed
     # ---- collect: getting the units' bytes in, and reminding units that have sent nothing
     "collect": "collect",

@@ -22,7 +22,7 @@ from county_reports.mail import MailSettings, SmtpSend, message
 from county_reports.render.number_style import round_half_up
 from county_reports.render.layout import TitleBreaks, render_docx
 from county_reports.render.model import Attachment, Heading1Section, Heading2Section, OfficialDocument
-from county_reports.warehouse import timeliness
+from county_reports import timeliness
 
 STATUSES = timeliness.STATUSES
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"

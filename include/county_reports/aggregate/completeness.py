@@ -6,8 +6,8 @@ import pandas as pd
 from county_reports.aggregate.indicator import require_columns, make_frame, tidy, unit_sort_key
 from county_reports.aggregate.span import Span
 from county_reports.catalog import Catalog
+from county_reports.timeliness import STATUSES, reported as count_reported
 
-STATUSES = ("on_time", "late", "rejected", "missing")
 # The warehouse's "failed" (the unit's endpoint kept erroring) is, for the report, not received.
 _ALIASES = {"failed": "missing"}
 _BEST_FIRST = {status: i for i, status in enumerate(STATUSES)}
@@ -38,7 +38,7 @@ def completeness_summary(completeness: pd.DataFrame, span: Span, *,
         counts = mine["status"].value_counts()
         n = {s: int(counts.get(s, 0)) for s in STATUSES}
         expected = len(mine)
-        reported = n["on_time"] + n["late"]
+        reported = count_reported(n)
         name = catalog.unit_by_code[unit].name if catalog and unit in catalog.unit_by_code else unit
         rows.append({"unit": unit, "unit_name": name, "months_expected": expected,
                      "reported": reported, **n, "rate": tidy(reported / expected * 100),

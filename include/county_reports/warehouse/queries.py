@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from county_reports import periods as periods_mod
 from county_reports.catalog import Catalog
 from county_reports.warehouse import schema as t
-from county_reports.warehouse import timeliness
+from county_reports import timeliness
 
 VALUE_COLUMNS = ["unit", "period", "indicator", "value", "submission_id", "version"]
 NARRATIVE_COLUMNS = ["unit", "period", "kind", "section", "text", "seq"]

@@ -1,7 +1,7 @@
-"""county_reports.warehouse.timeliness: "reported" is on time + late, counted in one place."""
+"""county_reports.timeliness: "reported" is on time + late, counted in one place."""
 from __future__ import annotations
 
-from county_reports.warehouse import timeliness
+from county_reports import timeliness
 
 
 def test_reported_counts_on_time_and_late_only():
@@ -16,9 +16,10 @@ def test_every_count_of_reported_goes_through_it():
     statuses itself again."""
     from pathlib import Path
 
-    package = Path(timeliness.__file__).resolve().parents[1]
-    # aggregate/ may not import the warehouse (tests/aggregate/test_core.py): its count stays there
-    for relative in ("warehouse/queries.py", "circular.py"):
+    package = Path(timeliness.__file__).resolve().parent
+    calls = {"warehouse/queries.py": "timeliness.reported(", "circular.py": "timeliness.reported(",
+             "aggregate/completeness.py": "count_reported("}
+    for relative, call in calls.items():
         source = (package / relative).read_text(encoding="utf-8")
-        assert "timeliness.reported(" in source, relative
+        assert call in source, relative
         assert '["on_time"] + ' not in source and "['on_time'] + " not in source, relative
