@@ -17,7 +17,7 @@ import re
 from airflow.api_fastapi.core_api.security import requires_access_dag
 from airflow.plugins_manager import AirflowPlugin
 from fastapi import Depends, FastAPI, HTTPException, Query
-from fastapi.responses import FileResponse, HTMLResponse
+from fastapi.responses import HTMLResponse, Response
 
 DAG_ID = "collect_monthly"          # who may read this DAG may read the status pages
 authorized = requires_access_dag("GET", param_dag_id=DAG_ID)
@@ -26,6 +26,15 @@ app = FastAPI(title="County reporting status", docs_url=None, redoc_url=None, op
               dependencies=[Depends(authorized)])
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _UNIT = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
+
+
+def _download(path, name: str) -> Response:
+    """A document from the data folder (a local folder or a bucket: read whole, they are small)."""
+    from urllib.parse import quote
+
+    return Response(path.read_bytes(), media_type=DOCX,
+                    headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
 def _page(build) -> HTMLResponse:
@@ -69,24 +78,28 @@ def validation_report(period: str) -> HTMLResponse:
 
 
 @app.get("/documents/{year}/{name}")
-def document(year: str, name: str) -> FileResponse:
+def document(year: str, name: str) -> Response:
     from county_reports import paths
 
-    root = paths.reports().resolve()
-    path = (root / year / name).resolve()
-    if not year.isdigit() or path.parent.parent != root or path.suffix != ".docx" or not path.is_file():
+    # one name inside one year's folder: no separators, no hidden files, only .docx
+    if not year.isdigit() or "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".docx"):
         raise HTTPException(404, "no such document")
-    return FileResponse(path, filename=name)
+    path = paths.reports(int(year)) / name
+    if not path.is_file():
+        raise HTTPException(404, "no such document")
+    return _download(path, name)
 
 
 @app.get("/circulars/{period}")
-def circular(period: str) -> FileResponse:
+def circular(period: str) -> Response:
     from county_reports import paths
 
-    path = paths.circulars(period) / f"circular-{period}.docx"
-    if not _PERIOD.match(period) or not path.is_file():
+    if not _PERIOD.match(period):
         raise HTTPException(404, "no circular for that month")
-    return FileResponse(path, filename=path.name)
+    path = paths.circulars(period) / f"circular-{period}.docx"
+    if not path.is_file():
+        raise HTTPException(404, "no circular for that month")
+    return _download(path, path.name)
 
 
 class CountyReportsStatusPlugin(AirflowPlugin):

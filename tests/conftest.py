@@ -26,6 +26,8 @@ os.environ["COUNTY_REPORTS_DATA"] = str(SESSION_DIR / "data")
 os.environ.pop("COUNTY_REPORTS_DB_URL", None)
 os.environ.pop("COUNTY_REPORTS_CONFIG", None)
 
+from object_store import s3_data, s3_server  # noqa: E402,F401  (fixtures: a moto S3 server, a bucket)
+
 
 def pytest_sessionfinish(session, exitstatus):
     shutil.rmtree(SESSION_DIR, ignore_errors=True)

@@ -26,7 +26,7 @@ def data(tmp_path, monkeypatch, catalog):
 
 def test_the_circular_of_the_month_before_written_then_sent_once(data, smtp_inbox, capsys):
     built = circular_run.write({}, MOMENT)
-    assert built["docx"].startswith(str(paths.circulars("2025-06", data)))
+    assert built["docx"] == "circulars/2025-06/circular-2025-06.docx" and paths.at(built["docx"], data).is_file()
     assert built["counts"]["missing"] == 1 and built["counts"]["reported"] == built["counts"]["expected"] - 1
     assert circular_run.send(built, {"send": False}, lambda conn_id: None) == {"status": "not_sent"}
     host, port, received = smtp_inbox
@@ -38,4 +38,4 @@ def test_the_circular_of_the_month_before_written_then_sent_once(data, smtp_inbo
 
 
 def test_the_form_names_the_month(data):
-    assert circular_run.write({"period": "2025-05"}, MOMENT)["docx"].startswith(str(paths.circulars("2025-05", data)))
+    assert circular_run.write({"period": "2025-05"}, MOMENT)["docx"] == "circulars/2025-05/circular-2025-05.docx"

@@ -81,7 +81,7 @@ def test_held_back_dry_run_and_open_span_send_nothing_and_ask_nobody(setup):
 def test_render_then_approval_then_delivery_once(setup, capsys):
     checked = report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10))
     built = report_run.render(checked)
-    assert built["docx"].startswith(str(paths.reports(2025, setup / "data")))
+    assert built["docx"].startswith("reports/2025/") and paths.at(built["docx"], setup / "data").is_file()
     asked = report_run.approval_request(built, checked, FORM, scheduled=None, now=MOMENT, texts=TEXTS,
                                         ui_url="http://ui")
     assert asked["why"] == ["required"] and built["title"] in asked["subject"]
@@ -133,7 +133,7 @@ def test_which_summary_is_open_for_a_month():
 def test_drafts_go_to_the_drafts_folder_and_are_never_delivered(setup):
     made = report_run.drafts(["2025-05"])
     assert [(d["kind"], d["year"]) for d in made] == [("half_year", 2025)]
-    assert made[0]["docx"].startswith(str(paths.drafts(2025, setup / "data")))
+    assert made[0]["docx"].startswith("drafts/2025/") and paths.at(made[0]["docx"], setup / "data").is_file()
     assert not paths.reports(2025, setup / "data").exists() and not (setup / "office").exists()
     with Warehouse() as warehouse:
         assert approval.history(warehouse.engine) == []

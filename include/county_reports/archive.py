@@ -1,7 +1,8 @@
 """Content-addressed archive of every raw payload, written before anything tries to parse it.
 
 A file's name is the SHA-256 of its bytes, so the same bytes are stored once and a stored file
-is never overwritten: whatever a unit sent can always be read back exactly as it arrived.
+is never overwritten: whatever a unit sent can always be read back exactly as it arrived. On an
+object store the object is put whole, only when its key is not there yet.
 """
 from __future__ import annotations
 
@@ -18,15 +19,15 @@ from county_reports.atomic import DataFolderError
 @dataclass(frozen=True)
 class Archived:
     sha256: str
-    path: Path
+    path: paths.DataPath
     size: int
 
 
-def archive_root(data_dir: Path) -> Path:
+def archive_root(data_dir: paths.DataPath) -> paths.DataPath:
     return paths.raw(data_dir)
 
 
-def path_for(data_dir: Path, sha256: str) -> Path:
+def path_for(data_dir: paths.DataPath, sha256: str) -> paths.DataPath:
     return archive_root(data_dir) / sha256[:2] / sha256
 
 
@@ -35,7 +36,13 @@ def store(data_dir: Path, raw: bytes) -> Archived:
     (naming the path and the cause): the caller must fail loudly, the bytes are not kept."""
     digest = hashlib.sha256(raw).hexdigest()
     target = path_for(data_dir, digest)
-    if not target.exists():
+    if paths.is_remote(target):
+        try:
+            if not target.exists():
+                target.write_bytes(raw)
+        except OSError as exc:
+            raise DataFolderError(target, exc) from exc
+    elif not target.exists():
         tmp = None
         try:
             target.parent.mkdir(parents=True, exist_ok=True)

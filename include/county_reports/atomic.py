@@ -1,22 +1,23 @@
 """Atomic file writes for every file another step reads (verdicts, sidecars, workbooks, reports).
 
 A reader sees the old file or the new one, never a torn one: the bytes go to a temporary file in
-the same folder, are flushed to disk, and the temporary file is renamed over the target. A full
-or read-only data folder raises `DataFolderError`, naming the path and the cause, and leaves the
-previous file (if any) in place.
+the same folder, are flushed to disk, and the temporary file is renamed over the target. On an
+object store (``paths.is_remote``) one PUT is already all-or-nothing, so the object is written
+directly. A full or read-only data folder raises `DataFolderError`, naming the path and the
+cause, and leaves the previous file (if any) in place.
 """
 from __future__ import annotations
 
 import errno
 import os
 import tempfile
-from pathlib import Path
+from county_reports import paths
 
 
 class DataFolderError(OSError):
     """The data folder refused a write: full, read-only, or missing. The message names the path."""
 
-    def __init__(self, path: Path, cause: OSError):
+    def __init__(self, path: paths.DataPath, cause: OSError):
         reason = {errno.ENOSPC: "no space left on the device",
                   errno.EDQUOT: "disk quota exceeded",
                   errno.EROFS: "the file system is read-only",
@@ -27,9 +28,15 @@ class DataFolderError(OSError):
         self.cause = cause
 
 
-def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
+def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = 0o644) -> paths.DataPath:
     """Write `data` to `path` atomically; create the folder if needed."""
-    path = Path(path)
+    path = paths.location(path)
+    if paths.is_remote(path):
+        try:
+            path.write_bytes(data)
+        except OSError as exc:
+            raise DataFolderError(path, exc) from exc
+        return path
     tmp_name = None
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
@@ -52,5 +59,23 @@ def write_bytes(path: Path, data: bytes, *, mode: int = 0o644) -> Path:
     return path
 
 
-def write_text(path: Path, text: str, *, encoding: str = "utf-8") -> Path:
+def write_text(path: paths.DataPath, text: str, *, encoding: str = "utf-8") -> paths.DataPath:
     return write_bytes(path, text.encode(encoding))
+
+
+def append_lines(path: paths.DataPath, lines: list[str]) -> None:
+    """Append text lines to a log file with one writer (the reminder and mailbox histories: one
+    task of a DAG that runs one at a time). An object store has no append: the object is read
+    and written again whole, which is safe only because there is one writer."""
+    path = paths.location(path)
+    text = "".join(line.rstrip("\n") + "\n" for line in lines)
+    try:
+        if paths.is_remote(path):
+            before = path.read_text(encoding="utf-8") if path.exists() else ""
+            path.write_text(before + text, encoding="utf-8")
+            return
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with path.open("a", encoding="utf-8") as fh:
+            fh.write(text)
+    except OSError as exc:
+        raise DataFolderError(path, exc) from exc

@@ -138,7 +138,7 @@ def send(built: dict[str, Any], catalog: Catalog, data_dir: Path, settings: Mail
     if record.is_file():
         return {"status": "already_sent", **json.loads(record.read_text(encoding="utf-8"))}
     w = load_wording(config_dir)
-    docx = Path(built["docx"])
+    docx = paths.location(built["docx"])
     to = sorted({a for u in catalog.units_active_in(period) for a in u.emails} | set(settings.admins))
     fields = {"title": built["title"], "filename": docx.name, "bureau": catalog.bureau.name}
     msg = message(settings, to, _fill(w.get("mail_subject", "{title}"), "mail_subject", **fields),

@@ -29,7 +29,7 @@ def write(params: dict, moment: datetime, data_dir: Path | None = None) -> dict[
     c = built["counts"]
     print(f"{built['docx']}: {c['reported']}/{c['expected']} reported, on time {c['on_time']}, "
           f"late {c['late']}, rejected {c['rejected']}, missing {c['missing']}")
-    return built
+    return paths.keyed(built, ("docx",), data_dir)
 
 
 def send(built: dict, params: dict, smtp_sender: Callable[[str], Callable],
@@ -42,6 +42,6 @@ def send(built: dict, params: dict, smtp_sender: Callable[[str], Callable],
         print("Not sent (send: false).")
         return {"status": "not_sent"}
     cfg = mail.load_settings()
-    result = circular.send(built, load_catalog(), data_dir or paths.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
+    result = circular.send(paths.located(built, ("docx",), data_dir), load_catalog(), data_dir or paths.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
     print(f"Circular {result['status']}: {len(result['to'])} addresses")
     return result

@@ -111,16 +111,17 @@ def validate(outcome_batches: Sequence[Sequence[dict]], run_id: str | None,
                                      docs_dir=paths.validation_checks(data),
                                      out_dir=paths.verdicts(safe_name(run_id), data))
     print(f"Validated {len(files)} month(s); this run's checks in {paths.validation_checks(data)}")
-    return {"months": months, "verdict_files": files, "not_received": intake.not_received(outcomes)}
+    return {"months": months, "verdict_files": [paths.key(f, data) for f in files],
+            "not_received": intake.not_received(outcomes)}
 
 
-def verdicts_of(validated: dict) -> list:
+def verdicts_of(validated: dict, data_dir: Path | None = None) -> list:
     from county_reports.validate.model import read_verdicts
 
-    return [v for path in validated["verdict_files"] for v in read_verdicts(path)]
+    return [v for key in validated["verdict_files"] for v in read_verdicts(paths.at(key, data_dir))]
 
 
-def store(validated: dict, run_id: str | None) -> list[dict]:
+def store(validated: dict, run_id: str | None, data_dir: Path | None = None) -> list[dict]:
     """Versioned submissions, values, narratives, issues and audit rows in the warehouse."""
     from county_reports.validate.model import read_verdicts
     from county_reports.warehouse import Warehouse
@@ -128,8 +129,8 @@ def store(validated: dict, run_id: str | None) -> list[dict]:
     stored, failures = [], []
     with Warehouse() as warehouse:
         warehouse.sync_roster(load_catalog(), run_id)
-        for path in validated["verdict_files"]:
-            done, failed = warehouse.record_each(read_verdicts(path), run_id)   # each unit alone
+        for key in validated["verdict_files"]:
+            done, failed = warehouse.record_each(read_verdicts(paths.at(key, data_dir)), run_id)  # each unit alone
             stored, failures = stored + done, failures + failed
         for row in validated["not_received"]:
             warehouse.record_not_received(row["unit"], row["period"], row["status"], row["reason"], run_id)
@@ -159,7 +160,7 @@ def notify(validated: dict, stored: list[dict], run_id: str | None, token: Calla
 
     ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
     with Warehouse() as warehouse:
-        result = feedback_out.send_all(warehouse, load_catalog(), verdicts_of(validated), ids, token_for=token,
+        result = feedback_out.send_all(warehouse, load_catalog(), verdicts_of(validated, data_dir), ids, token_for=token,
                                        data_dir=data_dir or paths.data_dir(), run_id=run_id)
     print(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
     if result["failed"]:
@@ -173,7 +174,7 @@ def reply_mail(validated: dict, smtp_sender: Callable[[str], Callable],
     from county_reports import mail, notify as feedback_out
 
     cfg = mail.load_settings()
-    result = feedback_out.reply_by_mail(verdicts_of(validated), load_catalog(), data_dir or paths.data_dir(),
+    result = feedback_out.reply_by_mail(verdicts_of(validated, data_dir), load_catalog(), data_dir or paths.data_dir(),
                                         cfg, smtp_sender(cfg.smtp_conn_id))
     print(f"Replies sent: {', '.join(result['sent']) or '—'}"
           + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
@@ -193,7 +194,7 @@ def summarise(outcome_batches: Sequence[Sequence[dict]], validated: dict, notifi
 
     catalog = load_catalog()
     print(ledger.outcome_table(flatten(outcome_batches), catalog))
-    verdicts = verdicts_of(validated)
+    verdicts = verdicts_of(validated, data_dir)
     print("\n".join(feedback.summary_lines(verdicts, catalog)))
     with Warehouse() as warehouse:
         rates = warehouse.reporting_rate(catalog, validated["months"])

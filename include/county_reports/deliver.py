@@ -76,8 +76,8 @@ class Document:
     correction_of: str | None = None  # a corrected version (更正): the receipt of the original
 
     def __post_init__(self) -> None:
-        object.__setattr__(self, "path", Path(self.path))
-        object.__setattr__(self, "extras", tuple(Path(p) for p in self.extras))
+        object.__setattr__(self, "path", paths.location(self.path))
+        object.__setattr__(self, "extras", tuple(paths.location(p) for p in self.extras))
         if self.kind not in KINDS:
             raise ValueError(f"document kind {self.kind!r} is not one of {', '.join(KINDS)}")
         if isinstance(self.year, bool) or not isinstance(self.year, int) or not 2000 <= self.year <= 2100:
@@ -178,7 +178,7 @@ def deliver(document: Document, settings: DeliverySettings, *, ledger: DeliveryL
                          "outside: smtplib_sender(host, port))")
     if channel == "http" and token_lookup is None:
         raise ValueError("channel http needs token_lookup")
-    data_root = Path(archive_dir) if archive_dir is not None else paths.data_dir()
+    data_root = paths.location(archive_dir) if archive_dir is not None else paths.data_dir()
     planned = _what_to_send(document, settings, ledger, force, data_root)
     if isinstance(planned, DeliveryResult):
         return planned

@@ -12,7 +12,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from county_reports import approval, archive, atomic, messages
+from county_reports import approval, archive, atomic, messages, paths
 from county_reports import deliver as delivery
 from county_reports.catalog import Catalog
 
@@ -29,7 +29,7 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
          smtp_sender: Callable[[str], delivery.SmtpSend] | None, state_gap: bool = False,
          marker: str | None = None) -> dict[str, Any]:
     """Deliver ``built`` (summaries.write_summary's result) once, or again when forced or a correction."""
-    docx, sidecar = Path(built["docx"]), Path(built["sidecar"])
+    docx, sidecar = paths.location(built["docx"]), paths.location(built["sidecar"])
     kept = archive.store(data_dir, docx.read_bytes())
     figures = archive.store(data_dir, sidecar.read_bytes())
     title = built["title"]
@@ -38,11 +38,11 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
         docx = atomic.write_bytes(docx.with_name(f"{title}.docx"), docx.read_bytes())
     cfg = delivery.load_settings()
     document = delivery.Document(kind=built["kind"], year=built["year"], title=title, issuer=catalog.bureau.name,
-                                 path=docx, extras=(Path(built["xlsx"]), sidecar), correction_of=correction_of)
+                                 path=docx, extras=(paths.location(built["xlsx"]), sidecar), correction_of=correction_of)
     result = delivery.deliver(document, cfg, ledger=delivery.WarehouseDeliveryLedger(warehouse.engine),
                               token_lookup=token_lookup, force=force or bool(correction_of),
                               smtp_send=smtp_sender(cfg.smtp.conn_id) if cfg.channel == "smtp" and smtp_sender else None)
-    out = result.as_dict() | {"kept": str(kept.path), "title": title, "correction_of": correction_of}
+    out = result.as_dict() | {"kept": paths.key(kept.path, data_dir), "title": title, "correction_of": correction_of}
     if result.status == delivery.DELIVERED:
         approval.record(warehouse.engine, kind=built["kind"], year=built["year"], action="delivered",
                         run_id=run_id, title=title, receipt_id=result.receipt_id, channel=result.channel,

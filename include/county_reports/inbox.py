@@ -10,6 +10,7 @@ naming the sheet or cell) is what the unit is told.
 from __future__ import annotations
 
 import io
+import logging
 import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
@@ -18,10 +19,12 @@ from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
 
-from county_reports import messages, paths, periods
+from county_reports import atomic, messages, paths, periods
 from county_reports.catalog import Catalog
 from county_reports.template import PROTOCOL_VERSION, TEMPLATE_VERSION
 from county_reports.template_wording import Layout, load_layout
+
+log = logging.getLogger(__name__)
 
 _SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
 # The full 8-byte OLE2 compound-file signature: .xls, .et, and password-encrypted .xlsx.
@@ -63,6 +66,28 @@ def scan_inbox(data_dir: str | Path, period: str) -> list[Path]:
                   and p.is_file())
 
 
+def _stamp_path(path: paths.DataPath) -> paths.DataPath:
+    return path.with_name(f".{path.name}.submitted")
+
+
+def stamp_submitted(path: paths.DataPath, when: datetime) -> None:
+    """Record when a workbook was submitted (an e-mail's date) beside it, hidden from the scan:
+    an object store cannot set a file's time, and a local copy may lose it."""
+    atomic.write_text(_stamp_path(path), when.isoformat())
+
+
+def submitted_time(path: paths.DataPath) -> float:
+    """When a workbook was submitted: its stamp (``stamp_submitted``), else the file's time
+    (a clerk's copy dropped in by hand)."""
+    stamp = _stamp_path(path)
+    if stamp.is_file():
+        try:
+            return datetime.fromisoformat(stamp.read_text(encoding="utf-8").strip()).timestamp()
+        except ValueError:
+            log.warning("%s: not a time; the file's own time is used", stamp)
+    return path.stat().st_mtime
+
+
 def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None = None,
                   expect_period: str | None = None) -> dict[str, Any]:
     """Read a filled template into a protocol-v1 payload dict.
@@ -71,12 +96,12 @@ def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None
     clerk re-using last month's file or a neighbour's template is told so instead of having
     figures filed under the wrong month or unit.
     """
-    path = Path(path)
+    path = paths.location(path)
     unit = expect_unit or path.stem
     check_file(path, unit)
     try:
         raw = path.read_bytes()
-        modified = path.stat().st_mtime
+        modified = submitted_time(path)
     except OSError as exc:
         raise _unopenable(path, unit, exc) from None
     _sniff(unit, raw)

@@ -13,6 +13,10 @@ A full disk can leave a partial last line. Reading skips a line that is not JSON
 append first cuts the torn tail off (keeping it in ``{period}.jsonl.torn``) so a new row never
 glues onto it. Writers of one ledger (threads, mapped tasks in other processes) hold an
 exclusive ``flock`` while they append.
+
+On an object store (workers on several machines, ``paths.is_remote``) there is no append and no
+lock: each row is its own object, ``collections/{period}/{time}-{key}.json``, put whole. Names
+sort by the time they were written, so reading them in order is reading the ledger in order.
 """
 from __future__ import annotations
 
@@ -21,6 +25,7 @@ import json
 import logging
 import os
 import threading
+import time
 from collections import Counter
 from pathlib import Path
 from typing import Any, Iterable
@@ -68,8 +73,38 @@ def _repair_tail(fh, path: Path) -> None:
     log.warning("%s: cut off a torn last line of %d bytes (kept in %s.torn)", path, len(torn), path.name)
 
 
-def _append_rows(path: Path, rows: list[dict[str, Any]], *, skip_known: bool) -> int:
+def _row_folder(path: paths.DataPath) -> paths.DataPath:
+    return path.with_name(path.name.removesuffix(".jsonl"))
+
+
+def _object_name(row: dict[str, Any]) -> str:
+    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in row["ledger_key"])
+    return f"{time.time_ns():020d}-{safe}.json"
+
+
+def _put_rows(path: paths.DataPath, rows: list[dict[str, Any]], *, skip_known: bool) -> int:
+    """The object-store ledger: one object per row (no append, no lock across machines)."""
+    folder = _row_folder(path)
+    try:
+        if skip_known:
+            known = {name.split("-", 1)[1] for name in _object_names(folder)}
+            rows = [r for r in rows if _object_name(r).split("-", 1)[1] not in known]
+        for row in rows:
+            (folder / _object_name(row)).write_text(json.dumps(row, ensure_ascii=False, sort_keys=True),
+                                                    encoding="utf-8")
+    except OSError as exc:
+        raise DataFolderError(path, exc) from exc
+    return len(rows)
+
+
+def _object_names(folder: paths.DataPath) -> list[str]:
+    return sorted(p.name for p in folder.iterdir() if p.name.endswith(".json")) if folder.is_dir() else []
+
+
+def _append_rows(path: paths.DataPath, rows: list[dict[str, Any]], *, skip_known: bool) -> int:
     """Append rows under the ledger's lock; returns how many were written."""
+    if paths.is_remote(path):
+        return _put_rows(path, rows, skip_known=skip_known)
     with _LOCK:
         try:
             path.parent.mkdir(parents=True, exist_ok=True)
@@ -145,6 +180,11 @@ def _parse(data: bytes, path: Path) -> list[dict[str, Any]]:
 
 def read(data_dir: Path, period: str) -> list[dict[str, Any]]:
     path = ledger_path(data_dir, period)
+    if paths.is_remote(path):
+        folder = _row_folder(path)
+        names = [f"{folder.path}/{name}" for name in _object_names(folder)]
+        blobs = folder.fs.cat(names) if names else {}     # fetched concurrently
+        return _parse(b"\n".join(blobs[n] for n in names), path)
     if not path.is_file():
         return []
     return _parse(path.read_bytes(), path)

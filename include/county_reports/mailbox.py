@@ -83,7 +83,7 @@ def sent_path(data_dir: Path) -> Path:
 def fetch(client, catalog: Catalog, data_dir: Path, wanted: Iterable[str], settings: MailSettings,
           *, now: datetime | None = None) -> list[MailEntry]:
     """Process every new message in the mailbox folder; returns one entry per message."""
-    data_dir = Path(data_dir)
+    data_dir = paths.location(data_dir)
     wanted = sorted(set(wanted))
     _ok(client.select(_quote(settings.folder)), "SELECT")
     found = _ok(client.uid("SEARCH", None, "UNKEYWORD", settings.processed_keyword), "SEARCH")
@@ -183,6 +183,10 @@ def _drop_in_inbox(data_dir: Path, period: str, unit: str, data: bytes, when: da
     """Write the workbook where collection reads it, stamped with the message's time (the
     inbox reads a workbook's submission time from the file's time)."""
     target = inbox.inbox_path(data_dir, period, unit)
+    inbox.stamp_submitted(target, when)          # before the workbook: a reader never misses it
+    if paths.is_remote(target):                  # one PUT is atomic; objects have no settable time
+        atomic.write_bytes(target, data)
+        return target
     aside = target.with_name(f".{target.name}.mail")
     atomic.write_bytes(aside, data)
     stamp = when.timestamp()
@@ -385,12 +389,7 @@ def record_sent(data_dir: Path, kind: str, message_id: str, receipt: str | None,
 
 
 def _append(path: Path, row: dict[str, Any]) -> None:
-    # Appended lines (like the collection ledger): a line is written whole or not at all.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    atomic.append_lines(path, [json.dumps(row, ensure_ascii=False, sort_keys=True)])
 
 
 def _read(path: Path) -> list[dict[str, Any]]:

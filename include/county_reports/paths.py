@@ -17,11 +17,24 @@ Every step that reads or writes under the data folder asks here (``paths.inbox(p
     {data}/templates/{period}/        Excel templates made for the units
 
 Every function takes the data folder or, without one, reads it from ``COUNTY_REPORTS_DATA``.
+
+The data folder is a local folder by default, or an object-storage location when
+``COUNTY_REPORTS_DATA`` is a URL (``s3://bucket/prefix``): workers on different machines then
+share it without sharing a disk. Such a location is a ``upath.UPath`` — the fsspec path type
+Airflow's ``ObjectStoragePath`` is built on (the package imports no Airflow) — with the S3
+endpoint and keys from the standard ``AWS_ENDPOINT_URL``, ``AWS_ACCESS_KEY_ID`` and
+``AWS_SECRET_ACCESS_KEY`` variables. Steps use the pathlib API on either; ``atomic``, ``archive``
+and ``ledger`` do the few things an object store does differently (no rename, no append).
+What one task hands another through XCom is a *key*, a path relative to the data folder
+(``key``/``at``), never a path on one machine's disk.
 """
 from __future__ import annotations
 
 import os
-from pathlib import Path, PurePosixPath
+from pathlib import Path, PurePath, PurePosixPath
+from typing import Any, Union
+
+DataPath = Union[Path, Any]   # a pathlib.Path, or a upath.UPath on an object store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RAW = "raw"          # also the prefix of archive paths stored in the warehouse (relative to {data})
@@ -31,28 +44,89 @@ def config_dir() -> Path:
     return Path(os.environ.get("COUNTY_REPORTS_CONFIG") or PROJECT_ROOT / "include" / "config")
 
 
-def data_dir() -> Path:
-    return Path(os.environ.get("COUNTY_REPORTS_DATA") or PROJECT_ROOT / "data")
+def data_dir() -> DataPath:
+    return location(os.environ.get("COUNTY_REPORTS_DATA") or PROJECT_ROOT / "data")
+
+
+def is_url(value: object) -> bool:
+    return "://" in str(value) and not str(value).startswith("file://")
+
+
+def location(value: str | os.PathLike | DataPath) -> DataPath:
+    """A path-like for ``value``: a local ``Path``, or a ``UPath`` for a URL. A path object
+    given is returned as it is (a ``UPath`` keeps its file system and options)."""
+    if isinstance(value, PurePath) or hasattr(value, "fs"):
+        return value
+    if is_url(value):
+        from upath import UPath
+
+        # Listings are not cached: another machine's worker may have written since.
+        return UPath(str(value), use_listings_cache=False)
+    return Path(str(value).removeprefix("file://"))
+
+
+def is_remote(path: DataPath) -> bool:
+    """True for an object-store location (no rename, no append, no file locks)."""
+    return not isinstance(path, Path)
+
+
+def key(path: str | DataPath, data: str | DataPath | None = None) -> str:
+    """``path`` as a key relative to the data folder, what XComs carry (``reports/2025/x.docx``).
+    A path outside the data folder is a bug in the caller: ValueError."""
+    root, where = location(data) if data is not None else data_dir(), location(path)
+    if not is_remote(root) and not is_remote(where):
+        root, where = root.resolve(), where.resolve()
+    root, where = str(root).rstrip("/"), str(where)
+    if not where.startswith(root + "/"):
+        raise ValueError(f"{where} is not in the data folder {root}")
+    return where[len(root) + 1:]
+
+
+def at(data_key: str, data: str | DataPath | None = None) -> DataPath:
+    """The path of a key (see ``key``) in this machine's view of the data folder."""
+    if PurePosixPath(data_key).is_absolute() or is_url(data_key) or ".." in PurePosixPath(data_key).parts:
+        raise ValueError(f"not a data-folder key: {data_key}")
+    return (location(data) if data is not None else data_dir()) / data_key
+
+
+def keyed(record: dict, fields: tuple[str, ...], data: str | DataPath | None = None) -> dict:
+    """``record`` with the paths in ``fields`` as keys: what a task hands on through XCom."""
+    return {**record, **{f: key(record[f], data) for f in fields if record.get(f)}}
+
+
+def located(record: dict, fields: tuple[str, ...], data: str | DataPath | None = None) -> dict:
+    """``record`` (from XCom) with the keys in ``fields`` as paths on this machine's view."""
+    return {**record, **{f: str(at(record[f], data)) for f in fields if record.get(f)}}
 
 
 def secrets_file() -> Path:
-    """Bearer tokens by connection id (JSON), the fallback secret source outside Airflow."""
-    return Path(os.environ.get("COUNTY_REPORTS_SECRETS") or data_dir() / "secrets" / "unit_tokens.json")
+    """Bearer tokens by connection id (JSON), the fallback secret source outside Airflow; always
+    a local file (with object-storage data, name one with ``COUNTY_REPORTS_SECRETS``)."""
+    if os.environ.get("COUNTY_REPORTS_SECRETS"):
+        return Path(os.environ["COUNTY_REPORTS_SECRETS"])
+    data = data_dir()
+    return (PROJECT_ROOT / "data" if is_remote(data) else data) / "secrets" / "unit_tokens.json"
 
 
 def warehouse_url() -> str:
-    return os.environ.get("COUNTY_REPORTS_DB_URL") or f"sqlite:///{data_dir() / 'warehouse.db'}"
+    if os.environ.get("COUNTY_REPORTS_DB_URL"):
+        return os.environ["COUNTY_REPORTS_DB_URL"]
+    data = data_dir()
+    if is_remote(data):
+        raise RuntimeError(f"COUNTY_REPORTS_DATA is {data}: set COUNTY_REPORTS_DB_URL to a PostgreSQL "
+                           f"URL (a SQLite warehouse needs a local file)")
+    return f"sqlite:///{data / 'warehouse.db'}"
 
 
 # --------------------------------------------------------------------------- the data folder
 
 
-def _under(data: str | Path | None, *parts: str | int | None) -> Path:
-    root = Path(data) if data is not None else data_dir()
+def _under(data: str | DataPath | None, *parts: str | int | None) -> DataPath:
+    root = location(data) if data is not None else data_dir()
     return root.joinpath(*(str(p) for p in parts if p is not None))
 
 
-def raw(data: str | Path | None = None) -> Path:
+def raw(data: str | DataPath | None = None) -> DataPath:
     """The content-addressed archive."""
     return _under(data, RAW)
 
@@ -62,60 +136,60 @@ def raw_relative(sha256: str) -> str:
     return str(PurePosixPath(RAW) / sha256[:2] / sha256)
 
 
-def inbox(period: str | None = None, data: str | Path | None = None) -> Path:
+def inbox(period: str | None = None, data: str | DataPath | None = None) -> DataPath:
     """The inbox, or one month's folder in it."""
     return _under(data, "inbox", period)
 
 
-def collections(data: str | Path | None = None) -> Path:
+def collections(data: str | DataPath | None = None) -> DataPath:
     """The collection ledgers, one ``{period}.jsonl`` each."""
     return _under(data, "collections")
 
 
-def mailbox(data: str | Path | None = None) -> Path:
+def mailbox(data: str | DataPath | None = None) -> DataPath:
     return _under(data, "mailbox")
 
 
-def quarantine(data: str | Path | None = None) -> Path:
+def quarantine(data: str | DataPath | None = None) -> DataPath:
     """Attachments of refused messages."""
     return _under(data, "mailbox", "quarantine")
 
 
-def verdicts(run: str | None = None, data: str | Path | None = None) -> Path:
+def verdicts(run: str | None = None, data: str | DataPath | None = None) -> DataPath:
     """Validation verdict files, one folder per run."""
     return _under(data, "verdicts", run)
 
 
-def validation(data: str | Path | None = None) -> Path:
+def validation(data: str | DataPath | None = None) -> DataPath:
     """The months' validation reports (HTML)."""
     return _under(data, "validation")
 
 
-def validation_checks(data: str | Path | None = None) -> Path:
+def validation_checks(data: str | DataPath | None = None) -> DataPath:
     """The last run's Great Expectations checks."""
     return _under(data, "validation", "checks")
 
 
-def reports(year: int | None = None, data: str | Path | None = None) -> Path:
+def reports(year: int | None = None, data: str | DataPath | None = None) -> DataPath:
     """The summaries, or one year's folder."""
     return _under(data, "reports", year)
 
 
-def drafts(year: int | None = None, data: str | Path | None = None) -> Path:
+def drafts(year: int | None = None, data: str | DataPath | None = None) -> DataPath:
     """Drafts of the open summary, re-rendered after late data; never delivered."""
     return _under(data, "drafts", year)
 
 
-def circulars(period: str | None = None, data: str | Path | None = None) -> Path:
+def circulars(period: str | None = None, data: str | DataPath | None = None) -> DataPath:
     """The monthly circulars, or one month's folder."""
     return _under(data, "circulars", period)
 
 
-def reminders(data: str | Path | None = None) -> Path:
+def reminders(data: str | DataPath | None = None) -> DataPath:
     """The reminder ledgers, one ``{period}.jsonl`` each."""
     return _under(data, "reminders")
 
 
-def templates(period: str | None = None, data: str | Path | None = None) -> Path:
+def templates(period: str | None = None, data: str | DataPath | None = None) -> DataPath:
     """Excel templates made for the units."""
     return _under(data, "templates", period)

@@ -17,14 +17,13 @@ that could not be delivered is tried again the next day, until the deadline.
 from __future__ import annotations
 
 import json
-import os
 from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
 import requests
 
-from county_reports import messages, paths, periods as months
+from county_reports import atomic, messages, paths, periods as months
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
 from county_reports.mail import MailSettings, SmtpSend, message
@@ -147,11 +146,6 @@ def _label(day: date) -> str:
 
 
 def _record(data_dir: Path, period: str, kind: str, unit: str, outcome: dict[str, Any]) -> None:
-    path = ledger_path(data_dir, period)
-    path.parent.mkdir(parents=True, exist_ok=True)
     row = {"kind": kind, "unit": unit, "period": period,
            "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **outcome}
-    with path.open("a", encoding="utf-8") as fh:
-        fh.write(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n")
-        fh.flush()
-        os.fsync(fh.fileno())
+    atomic.append_lines(ledger_path(data_dir, period), [json.dumps(row, ensure_ascii=False, sort_keys=True)])

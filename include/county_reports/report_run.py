@@ -17,6 +17,8 @@ from typing import Any
 from county_reports import approval, paths, report_settings
 from county_reports.catalog import load_catalog
 
+DOCUMENT_FILES = ("docx", "sidecar", "xlsx")     # handed on through XCom as data-folder keys
+
 
 class ReportRefused(Exception):
     """The run stops and sends nothing; running it again unchanged cannot help."""
@@ -66,7 +68,7 @@ def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
         built = summaries.write_summary(warehouse, load_catalog(), plan, paths.reports(plan.year, data_dir),
                                 state_gap=checked["state_gap"])
     print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
-    return built
+    return paths.keyed(built, DOCUMENT_FILES, data_dir)
 
 
 def held_back(checked: dict, params: dict) -> str | None:
@@ -128,7 +130,7 @@ def deliver(built: dict, checked: dict, params: dict, *, asked: dict | None, ans
         if not decision.delivers:
             print(f"Not delivered; the draft is kept: {built['docx']}")
             return {"status": decision.action, "reason": decision.note}
-        result = dispatch.send(built, load_catalog(), warehouse, decision=decision,
+        result = dispatch.send(paths.located(built, DOCUMENT_FILES, data_dir), load_catalog(), warehouse, decision=decision,
                                force=bool(params.get("force_delivery")), correction_of=checked["correction_of"],
                                data_dir=data_dir or paths.data_dir(), run_id=run_id, token_lookup=token_lookup,
                                smtp_sender=smtp_sender, state_gap=checked["state_gap"])
@@ -176,7 +178,7 @@ def drafts(months: list[str], data_dir: Path | None = None) -> list[dict[str, An
             built = summaries.write_summary(warehouse, catalog, plan, paths.drafts(year, data_dir),
                                     state_gap=cover.action != "proceed")
             print(f"Draft {built['docx']} ({cover.reason})")
-            out.append({"kind": kind, "year": year, "docx": built["docx"], "rate": cover.rate})
+            out.append({"kind": kind, "year": year, "docx": paths.key(built["docx"], data_dir), "rate": cover.rate})
     if not out:
         print(f"No open summary covers {', '.join(months) or 'these months'}: nothing to draft.")
     return out

@@ -144,7 +144,7 @@ def write_validation_reports(warehouse: Warehouse, catalog: Catalog, period_list
     """``{folder}/{period}.html`` for each month, from the warehouse (whole month), atomically."""
     written = []
     for period in period_list:
-        path = Path(folder) / f"{period}.html"
+        path = paths.location(folder) / f"{period}.html"
         atomic.write_text(path, month_page(warehouse, catalog, period, root="./"))
         written.append(path)
     return written

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any
 
 
-from county_reports import atomic
+from county_reports import atomic, paths
 from county_reports.aggregate import (Span, completeness_summary, completeness_totals,
                                       county_figures, unit_values_table)
 from county_reports.catalog import Catalog
@@ -103,7 +103,7 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
     wording = wording or compose.load_wording()
     composed = compose.compose(catalog, wording, inputs)
 
-    out_dir = Path(out_dir)
+    out_dir = paths.location(out_dir)
     out_dir.mkdir(parents=True, exist_ok=True)
     title = composed.document.title
     docx = layout.render_docx(composed.document, out_dir / f"{title}.docx",

@@ -15,7 +15,7 @@ password: the point is to stop accidental edits of codes and headers, not to kee
 from __future__ import annotations
 
 import hashlib
-import os
+import io
 from pathlib import Path
 from typing import Any
 
@@ -25,7 +25,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from county_reports import messages, periods
+from county_reports import atomic, messages, paths, periods
 from county_reports.catalog import Catalog, Indicator, Unit
 from county_reports.template_wording import Layout, load_layout, load_wording, render_wording
 
@@ -85,7 +85,7 @@ def write_template(catalog: Catalog, unit_code: str, period: str, path: str | Pa
     wb.active = 0
     wb.properties.creator = catalog.bureau.name
     wb.properties.title = names.say("properties_title", unit_name=unit.name, period_label=period_label(period))
-    return _save_atomically(wb, Path(path))
+    return _save_atomically(wb, paths.location(path))
 
 
 def fingerprint(codes: list[str] | tuple[str, ...]) -> str:
@@ -282,16 +282,11 @@ def _number(x: float) -> str:
     return str(int(x)) if float(x).is_integer() else repr(float(x))
 
 
-def _save_atomically(wb: Workbook, path: Path) -> Path:
-    # A half-written template must never be served or picked up: write aside, then rename.
-    path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.tmp")
-    try:
-        wb.save(tmp)
-        os.replace(tmp, path)
-    finally:
-        tmp.unlink(missing_ok=True)
-    return path
+def _save_atomically(wb: Workbook, path: paths.DataPath) -> paths.DataPath:
+    # A half-written template must never be served or picked up.
+    buffer = io.BytesIO()
+    wb.save(buffer)
+    return atomic.write_bytes(path, buffer.getvalue())
 
 
 # The simulator (tests' and the demo's unit) reads these as module constants: they are

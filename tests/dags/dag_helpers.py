@@ -1,7 +1,39 @@
 """Helpers of the report DAG tests: answering an approval while dag.test() runs."""
 from __future__ import annotations
 
+import json
 import threading
+
+from object_store import local_paths_in
+
+
+def run_xcoms(run) -> dict[tuple[str, int, str], object]:
+    """Every value a run's tasks handed on, by (task, map index, key)."""
+    from airflow.models.xcom import XComModel
+    from airflow.utils.session import create_session
+    from sqlalchemy import select
+
+    with create_session() as session:
+        rows = session.execute(select(XComModel.task_id, XComModel.map_index, XComModel.key, XComModel.value)
+                               .where(XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id)).all()
+    return {(task, index, key): _decoded(value) for task, index, key, value in rows}
+
+
+def _decoded(value):
+    if not isinstance(value, str):
+        return value
+    try:
+        return json.loads(value)
+    except ValueError:
+        return value
+
+
+def assert_no_local_paths(run, data_dir) -> None:
+    """XComs carry data-folder keys: a worker on another machine has no such local path."""
+    values = run_xcoms(run)
+    assert values, f"{run.run_id}: no XComs read"
+    found = {k: local_paths_in(v, data_dir) for k, v in values.items() if local_paths_in(v, data_dir)}
+    assert not found, f"XComs carrying local paths: {found}"
 
 
 class Answerer(threading.Thread):

@@ -3,6 +3,8 @@ from __future__ import annotations
 
 import pytest
 
+from dag_helpers import assert_no_local_paths
+
 from county_reports import ledger, paths
 
 pytestmark = pytest.mark.airflow
@@ -32,6 +34,7 @@ def test_collect_monthly_records_every_units_outcome(collect_dag, simulator, cat
     finally:
         simulator.clear_faults()
     assert run.state == "success"
+    assert_no_local_paths(run, paths.data_dir())       # keys in the data folder, never local paths
 
     outcomes = ledger.latest_by_unit(paths.data_dir(), PERIOD)
     active = {u.code for u in catalog.units_active_in(PERIOD)}

@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import os
-from pathlib import Path
 
 import pytest
 
@@ -48,7 +47,7 @@ def test_reporting_circular_writes_and_sends_the_month(dagbag, catalog, smtp_con
     dag = dagbag.get_dag("reporting_circular")
     assert dag.test(run_conf={"period": period}).state == "success"
     summary = json.loads((paths.data_dir() / "circulars" / period / f"circular-{period}.json").read_text())
-    assert Path(summary["docx"]).is_file()
+    assert paths.location(summary["docx"]).is_file()
     with Warehouse() as warehouse:
         rate = warehouse.reporting_rate(catalog, [period]).iloc[0]
     assert all(summary["counts"][k] == int(rate[k]) for k in ("expected", "reported", "missing"))

@@ -6,10 +6,11 @@ from __future__ import annotations
 import json
 import os
 import shutil
-from pathlib import Path
 
 import pytest
 import yaml
+
+from dag_helpers import assert_no_local_paths
 
 from county_reports import paths
 
@@ -84,15 +85,9 @@ def run_answering(api, dag, run_conf: dict, choose, **kwargs):
 
 
 def xcom(run, task_id):
-    from airflow.models.xcom import XComModel
-    from airflow.utils.session import create_session
-    from sqlalchemy import select
+    from dag_helpers import run_xcoms
 
-    with create_session() as session:
-        value = session.scalars(select(XComModel.value).where(
-            XComModel.dag_id == run.dag_id, XComModel.run_id == run.run_id,
-            XComModel.task_id == task_id, XComModel.key == "return_value")).first()
-    return json.loads(value) if isinstance(value, str) else value
+    return run_xcoms(run).get((task_id, -1, "return_value"))
 
 
 def test_half_year_report_is_approved_then_delivered_once_and_can_be_forced(dags, collected, office, api_server):
@@ -101,11 +96,13 @@ def test_half_year_report_is_approved_then_delivered_once_and_can_be_forced(dags
     assert dry.state == "success" and xcom(dry, "deliver") == {"status": "dry_run"} and asked is None
     assert office.received == []
     built = xcom(dry, "render")
-    assert Path(built["docx"]).is_file() and built["title"] == "清河县交通运输局2025年上半年工作总结及下半年工作计划"
+    assert paths.at(built["docx"]).is_file() and built["title"] == "清河县交通运输局2025年上半年工作总结及下半年工作计划"
 
     first, asked = run_answering(api_server, dag, conf(2025, "half_year"), approve("请审阅"))
     receipt = xcom(first, "deliver")
     assert first.state == "success" and receipt["status"] == "delivered" and receipt["receipt_id"]
+    assert_no_local_paths(dry, paths.data_dir())
+    assert_no_local_paths(first, paths.data_dir())
     assert len(office.received) == 1
     # What the admin was shown: coverage, who is missing, what is behind, the draft's link.
     body = asked["body"]
@@ -214,7 +211,7 @@ def test_a_report_before_its_last_deadline_is_rendered_not_delivered(dags, colle
     assert run.state == "success"
     assert xcom(run, "check_coverage")["span_open"] is True
     assert xcom(run, "deliver") == {"status": "span_open"}
-    assert Path(xcom(run, "render")["docx"]).is_file() and len(office.received) == before
+    assert paths.at(xcom(run, "render")["docx"]).is_file() and len(office.received) == before
 
 
 def with_config(tmp_path, monkeypatch, name: str, **changes) -> None:
@@ -242,7 +239,7 @@ def test_rejected_report_is_not_delivered_and_the_reason_is_recorded(dags, colle
     assert run.state == "success" and asked is not None
     assert xcom(run, "deliver") == {"status": "rejected", "reason": "第三季度数据待核实，暂缓报送"}
     assert len(office.received) == before                        # nothing sent
-    assert Path(xcom(run, "render")["docx"]).is_file()           # the draft is kept
+    assert paths.at(xcom(run, "render")["docx"]).is_file()           # the draft is kept
     last = report_history("annual", 2024)[-1]
     assert last["action"] == "rejected" and last["note"] == "第三季度数据待核实，暂缓报送"
     assert last["by"] == "admin" and last["run_id"] == run.run_id

@@ -137,7 +137,6 @@ def render_docx(doc: OfficialDocument, path: str | Path, *,
     A title (the document's or an attachment's) too long for one line is broken where
     ``title_breaks`` allows (:func:`title_lines`); a title that holds ``\n`` keeps its own breaks.
     """
-    path = Path(path)
     doc = with_title_lines(doc, title_breaks or TitleBreaks())
     document = docx.Document()
     ooxml.drop_template_leftovers(document)

@@ -73,7 +73,7 @@ def write_workbook(path: Path, catalog: Catalog, wording: dict, kind: str, span:
     ``figures`` is aggregate.county_figures, ``per_unit`` aggregate.unit_values_table and
     ``reporting`` aggregate.completeness_summary, all for ``span``."""
     data = workbook_bytes(catalog, wording, kind, span, figures, per_unit, reporting, report_date)
-    return atomic.write_bytes(Path(path), data)
+    return atomic.write_bytes(path, data)
 
 
 def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, figures: pd.DataFrame,

@@ -11,7 +11,7 @@ from datetime import datetime, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import archive, messages, protocol
+from county_reports import archive, messages, paths, protocol
 from county_reports.validate.model import Received
 
 ARRIVED = ("received", "refused")
@@ -85,7 +85,7 @@ def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *
     for period in months:
         verdicts = validate_each([r for r in arrivals if r.period == period], catalog,
                                  history=history, docs_dir=docs_dir)
-        path = Path(out_dir) / f"{period}.json"
+        path = paths.location(out_dir) / f"{period}.json"
         model.write_verdicts(path, verdicts)
         files.append(str(path))
         if period == months[-1]:

@@ -91,6 +91,6 @@ def write_verdicts(path, verdicts: list[Verdict]) -> None:
 
 def read_verdicts(path) -> list[Verdict]:
     import json
-    from pathlib import Path
+    from county_reports import paths
 
-    return [verdict_from_dict(d) for d in json.loads(Path(path).read_text(encoding="utf-8"))]
+    return [verdict_from_dict(d) for d in json.loads(paths.location(path).read_text(encoding="utf-8"))]

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from county_reports import messages
+from county_reports import messages, paths
 from county_reports.catalog import Catalog
 from county_reports.validate import batch as batch_mod
 from county_reports.validate import feedback, issues as issues_mod
@@ -56,7 +56,7 @@ def validate_period(received: list[Received], catalog: Catalog, *,
         if docs_dir is not None:
             from county_reports.validate import report
 
-            report.write(Path(docs_dir) / f"{period}.html", period, results, period_verdicts,
+            report.write(paths.location(docs_dir) / f"{period}.html", period, results, period_verdicts,
                          catalog, engine=engine)
     return [verdicts[n] for n in range(len(received))]
 

@@ -13,7 +13,7 @@ from typing import Any, Callable
 
 from sqlalchemy.exc import InterfaceError, OperationalError, StatementError
 
-from county_reports import archive
+from county_reports import archive, paths
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk
 
@@ -48,7 +48,7 @@ def prepare_all(verdicts: list[Verdict], tz: str) -> tuple[list[bulk.Prepared], 
 def warn_missing_archives(ready: list[bulk.Prepared], data_root: str | Path) -> None:
     """A verdict whose raw bytes are not in the archive is stored all the same, and logged."""
     for p in ready:
-        if not archive.path_for(Path(data_root), p.verdict.sha256).is_file():
+        if not archive.path_for(paths.location(data_root), p.verdict.sha256).is_file():
             log.warning("warehouse: raw archive file for %s %s (%s) not found under %s",
                         p.verdict.unit, p.verdict.period, p.verdict.sha256, data_root)
 
