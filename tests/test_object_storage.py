@@ -5,14 +5,13 @@ bucket, what the tasks hand on are keys, and nothing lands on the local disk."""
 from __future__ import annotations
 
 import json
-import shutil
 import threading
 from datetime import date, datetime, timezone
 from pathlib import Path
 
 import pendulum
+import config_copy
 import pytest
-import yaml
 
 from object_store import local_paths_in
 
@@ -95,13 +94,7 @@ def test_the_local_path_check_finds_a_path_however_deep():
 
 def test_a_month_and_a_report_with_every_file_in_the_bucket(s3_data, s3_server, simulator, demo_tokens,
                                                             tmp_path, monkeypatch, capsys):
-    config = tmp_path / "config"
-    shutil.copytree(paths.config_dir(), config)
-    delivery = yaml.safe_load((config / "delivery.yaml").read_text(encoding="utf-8"))
-    delivery["channel"] = "folder"
-    delivery.setdefault("folder", {})["path"] = str(tmp_path / "office")
-    (config / "delivery.yaml").write_text(yaml.safe_dump(delivery, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(config))
+    config = config_copy.with_folder_channel(tmp_path, monkeypatch)
     monkeypatch.chdir(tmp_path)
     simulator.clear_faults()
     simulator.set_fault("TS07", PERIOD, "invalid_values")

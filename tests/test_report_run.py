@@ -3,12 +3,11 @@ asked, and what deliver does with the answer — against a seeded SQLite warehou
 channel, no scheduler."""
 from __future__ import annotations
 
-import shutil
 from datetime import date, datetime, timezone
 
 import pendulum
+import config_copy
 import pytest
-import yaml
 
 from county_reports import admins, approval, paths, report_run
 from county_reports.simulator.seeding import accepted_verdicts
@@ -22,13 +21,7 @@ FORM = {"year": None, "dry_run": False, "force_delivery": False, "correction": F
 @pytest.fixture
 def setup(tmp_path, monkeypatch, catalog):
     """The shipped config with the folder channel and no approval; a warehouse with 2025's first half."""
-    config = tmp_path / "config"
-    shutil.copytree(paths.config_dir(), config)
-    delivery = yaml.safe_load((config / "delivery.yaml").read_text(encoding="utf-8"))
-    delivery["channel"] = "folder"
-    delivery.setdefault("folder", {})["path"] = str(tmp_path / "office")
-    (config / "delivery.yaml").write_text(yaml.safe_dump(delivery, allow_unicode=True), encoding="utf-8")
-    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(config))
+    config_copy.with_folder_channel(tmp_path, monkeypatch)
     monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
     with Warehouse() as warehouse:
