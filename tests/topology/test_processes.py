@@ -108,6 +108,16 @@ class Processes:
                                  f"{(done.stdout + done.stderr)[-4000:]}")
         return done.stdout
 
+    def init(self, sim_port: int, admin_password: str) -> None:
+        """The simulator (it needs nothing else), then airflow-init: migrate, reserialize, the admin."""
+        self.start("simulator", [sys.executable, "-m", "county_reports", "simulate",
+                                 "--host", "127.0.0.1", "--port", str(sim_port)])
+        self.run("db-migrate", AIRFLOW + ["db", "migrate"], timeout=180)
+        self.run("dags-reserialize", AIRFLOW + ["dags", "reserialize"], timeout=180)
+        self.run("users-create", AIRFLOW + ["users", "create", "--role", "Admin", "--username", "admin",
+                                            f"--password={admin_password}", "--email", "admin@localhost",
+                                            "--firstname", "Admin", "--lastname", "Admin"])
+
     def check_alive(self) -> None:
         dead = {n: p.returncode for n, p in self.running.items() if p.poll() is not None}
         if dead:
@@ -312,10 +322,9 @@ def _task_logs(airflow_home: Path, lines: int = 30) -> str:
                      for p in files)
 
 
-# --------------------------------------------------------------------------- the test
-
-
-def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_path):
+def roster_and_tokens(period: str) -> tuple[list[str], dict[str, str]]:
+    """The units expected for ``period`` and a fresh token per unit connection; fails (never
+    skips) when the Celery executor's packages are missing."""
     try:
         import airflow.providers.celery  # noqa: F401
         import asyncpg  # noqa: F401  (Airflow 3's async engine on a PostgreSQL metadata DB)
@@ -326,8 +335,15 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
     from county_reports.catalog import load_catalog
 
     catalog = load_catalog()
-    expected_units = sorted(u.code for u in catalog.units_active_in(PERIOD))
-    tokens = {u.token_conn_id: secrets.token_urlsafe(24) for u in catalog.units}
+    return (sorted(u.code for u in catalog.units_active_in(period)),
+            {u.token_conn_id: secrets.token_urlsafe(24) for u in catalog.units})
+
+
+# --------------------------------------------------------------------------- the test
+
+
+def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_path):
+    expected_units, tokens = roster_and_tokens(PERIOD)
     api_port, sim_port = _free_port(), _free_port()
     workdir = Path(tempfile.mkdtemp(prefix="topo-", dir=tmp_path))
     env = _environment(workdir, metadata_db, broker, api_port, sim_port, tokens)
@@ -338,18 +354,10 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
     started = time.monotonic()
     timings: dict[str, float] = {}
     try:
-        # simulator first: it needs nothing else
-        procs.start("simulator", [sys.executable, "-m", "county_reports", "simulate",
-                                  "--host", "127.0.0.1", "--port", str(sim_port)])
-        # airflow-init
-        procs.run("db-migrate", AIRFLOW + ["db", "migrate"], timeout=180)
-        procs.run("dags-reserialize", AIRFLOW + ["dags", "reserialize"], timeout=180)
+        procs.init(sim_port, admin_password)
         procs.run("roles-create", AIRFLOW + ["roles", "create", VIEWER_ROLE])
         procs.run("roles-add-perms", AIRFLOW + ["roles", "add-perms", VIEWER_ROLE, "-r",
                                                 "DAG:collect_monthly", "Plugins", "-a", "can_read"])
-        procs.run("users-create", AIRFLOW + ["users", "create", "--role", "Admin", "--username", "admin",
-                                             f"--password={admin_password}", "--email", "admin@localhost",
-                                             "--firstname", "Admin", "--lastname", "Admin"])
         timings["init"] = time.monotonic() - started
         procs.start("api-server", AIRFLOW + ["api-server", "--port", str(api_port)])
         procs.start("scheduler", AIRFLOW + ["scheduler"])
