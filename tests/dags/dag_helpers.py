@@ -39,7 +39,9 @@ def assert_no_local_paths(run, data_dir) -> None:
 class Answerer(threading.Thread):
     """Answers the DAG's next approval request over the REST API while dag.test() runs."""
 
-    def __init__(self, api, dag_id: str, choose, timeout: float = 240.0):
+    # Long enough for the tasks before the approval on a loaded 2-core machine (giving up early
+    # leaves dag.test() waiting for an answer that never comes; pytest-timeout ends it at 600 s).
+    def __init__(self, api, dag_id: str, choose, timeout: float = 480.0):
         super().__init__(daemon=True)
         self.api, self.dag_id, self.choose, self.timeout = api, dag_id, choose, timeout
         self.answered = None
