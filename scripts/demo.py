@@ -326,7 +326,7 @@ def main() -> int:
 
 
 def mail_summary(catalog, data: Path, box, catcher, reminded, circular) -> None:
-    from county_reports import atomic, mailbox
+    from county_reports import atomic, mailbox, paths
 
     outbox = data / "demo-mail"
     for n, msg in enumerate(catcher.messages, 1):
@@ -341,7 +341,7 @@ def mail_summary(catalog, data: Path, box, catcher, reminded, circular) -> None:
     for r in reminded:
         print(f"  reminders {r['period']}: {', '.join(r['reminded']) or '—'}; admins told: {', '.join(r['escalated']) or '—'}")
     c = circular["counts"]
-    print(f"  circular: {circular['docx']} ({c['reported']}/{c['expected']} reported, {c['late']} late, "
+    print(f"  circular: {paths.at(circular['docx'])} ({c['reported']}/{c['expected']} reported, {c['late']} late, "
           f"{c['rejected']} rejected, {c['missing']} missing); messages as .eml in {outbox}")
 
 
@@ -389,7 +389,7 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     print("Documents:")
     for built, delivered in reports:
         print(f"  {built['title']}")
-        print(f"    {built['docx']}")
+        print(f"    {paths.at(built['docx'])}")
         print(f"    sidecar {Path(built['sidecar']).name} ({built['figures']} figures traced), workbook {Path(built['xlsx']).name}")
         print(f"    delivery: {delivered['status']} via {delivered['channel']}, receipt {delivered['receipt_id']}")
     print(f"County office received {len(receiver.received)} document(s) this run; stored under {data / 'county_office'}")
