@@ -42,6 +42,7 @@ def send(built: dict, params: dict, smtp_sender: Callable[[str], Callable],
         print("Not sent (send: false).")
         return {"status": "not_sent"}
     cfg = mail.load_settings()
-    result = circular.send(paths.located(built, ("docx",), data_dir), load_catalog(), data_dir or paths.data_dir(), cfg, smtp_sender(cfg.smtp_conn_id))
+    result = circular.send(paths.located(built, ("docx",), data_dir), load_catalog(), data_dir or paths.data_dir(),
+                           cfg, smtp_sender(cfg.smtp_conn_id))
     print(f"Circular {result['status']}: {len(result['to'])} addresses")
     return result

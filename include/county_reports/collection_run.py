@@ -32,7 +32,7 @@ def flatten(batches: Sequence[Sequence[dict]]) -> list[dict]:
 
 def safe_name(run_id: str | None) -> str:
     """A run id as a folder name."""
-    return "".join(c if c.isalnum() or c in "-_." else "_" for c in (run_id or "manual"))
+    return paths.safe_name(run_id or "manual")
 
 
 # --------------------------------------------------------------------------- collect

@@ -78,8 +78,7 @@ def _row_folder(path: paths.DataPath) -> paths.DataPath:
 
 
 def _object_name(row: dict[str, Any]) -> str:
-    safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in row["ledger_key"])
-    return f"{time.time_ns():020d}-{safe}.json"
+    return f"{time.time_ns():020d}-{paths.safe_name(row['ledger_key'])}.json"
 
 
 def _put_rows(path: paths.DataPath, rows: list[dict[str, Any]], *, skip_known: bool) -> int:

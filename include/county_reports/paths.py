@@ -99,6 +99,11 @@ def located(record: dict, fields: tuple[str, ...], data: str | DataPath | None =
     return {**record, **{f: str(at(record[f], data)) for f in fields if record.get(f)}}
 
 
+def safe_name(text: str) -> str:
+    """``text`` (a run id, a ledger key) as one file or object name: other characters become _."""
+    return "".join(c if c.isalnum() or c in "-_." else "_" for c in text)
+
+
 def secrets_file() -> Path:
     """Bearer tokens by connection id (JSON), the fallback secret source outside Airflow; always
     a local file (with object-storage data, name one with ``COUNTY_REPORTS_SECRETS``)."""
