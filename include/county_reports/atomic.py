@@ -77,5 +77,7 @@ def append_lines(path: paths.DataPath, lines: list[str]) -> None:
         path.parent.mkdir(parents=True, exist_ok=True)
         with path.open("a", encoding="utf-8") as fh:
             fh.write(text)
+            fh.flush()
+            os.fsync(fh.fileno())
     except OSError as exc:
         raise DataFolderError(path, exc) from exc

@@ -181,7 +181,7 @@ def _classify(msg, entry: MailEntry, catalog: Catalog, data_dir: Path, wanted: l
 
 def _drop_in_inbox(data_dir: Path, period: str, unit: str, data: bytes, when: datetime) -> Path:
     """Write the workbook where collection reads it, stamped with the message's time (the
-    inbox reads a workbook's submission time from the file's time)."""
+    inbox reads a workbook's submission time from that stamp, else from the file's time)."""
     target = inbox.inbox_path(data_dir, period, unit)
     inbox.stamp_submitted(target, when)          # before the workbook: a reader never misses it
     if paths.is_remote(target):                  # one PUT is atomic; objects have no settable time
