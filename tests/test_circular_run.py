@@ -4,24 +4,16 @@ from __future__ import annotations
 
 import pendulum
 import pytest
+import seeded_warehouse
 
 from county_reports import circular_run, deliver, paths
-from county_reports.simulator.seeding import accepted_verdicts
-from county_reports.warehouse import Warehouse
 
 MOMENT = pendulum.datetime(2025, 7, 8, 10, tz="Asia/Shanghai")
 
 
 @pytest.fixture
 def data(tmp_path, monkeypatch, catalog):
-    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
-    with Warehouse() as warehouse:
-        warehouse.migrate()
-        warehouse.sync_roster(catalog, "test")
-        warehouse.record_verdicts(accepted_verdicts(catalog, "2025-06", "2025-06", skip={("TS01", "2025-06")}),
-                                  "test")
-    return tmp_path / "data"
+    return seeded_warehouse.seed(tmp_path, monkeypatch, catalog, "2025-06", "2025-06", skip={("TS01", "2025-06")})
 
 
 def test_the_circular_of_the_month_before_written_then_sent_once(data, smtp_inbox, capsys):

@@ -4,24 +4,17 @@ from __future__ import annotations
 
 import pendulum
 import pytest
+import seeded_warehouse
 
 from county_reports import deliver, paths, reminder_run
-from county_reports.simulator.seeding import accepted_verdicts
-from county_reports.warehouse import Warehouse
 
 PERIOD = "2025-06"
 
 
 @pytest.fixture
 def data(tmp_path, monkeypatch, catalog):
-    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
-    with Warehouse() as warehouse:
-        warehouse.migrate()
-        warehouse.sync_roster(catalog, "test")
-        skip = {(u.code, PERIOD) for u in catalog.units if u.code != "TS02"}
-        warehouse.record_verdicts(accepted_verdicts(catalog, PERIOD, PERIOD, skip=skip), "test")
-    return tmp_path / "data"
+    skip = {(u.code, PERIOD) for u in catalog.units if u.code != "TS02"}
+    return seeded_warehouse.seed(tmp_path, monkeypatch, catalog, PERIOD, PERIOD, skip=skip)
 
 
 def test_the_forms_day_decides_and_units_with_data_are_not_reminded(data, simulator, demo_tokens, smtp_inbox):

@@ -8,9 +8,9 @@ from datetime import date, datetime, timezone
 import pendulum
 import config_copy
 import pytest
+import seeded_warehouse
 
 from county_reports import admins, approval, paths, report_run
-from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
 
 TEXTS = admins.load_settings().approval
@@ -22,14 +22,9 @@ FORM = {"year": None, "dry_run": False, "force_delivery": False, "correction": F
 def setup(tmp_path, monkeypatch, catalog):
     """The shipped config with the folder channel and no approval; a warehouse with 2025's first half."""
     config_copy.with_folder_channel(tmp_path, monkeypatch)
-    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
-    with Warehouse() as warehouse:
-        warehouse.migrate()
-        warehouse.sync_roster(catalog, "test")
-        # TS01 sent nothing in 2024: the annual 2024 is 192 of 204 unit-months (94%)
-        skip = {("TS01", f"2024-{m:02d}") for m in range(1, 13)}
-        warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06", skip=skip), "test")
+    # TS01 sent nothing in 2024: the annual 2024 is 192 of 204 unit-months (94%)
+    skip = {("TS01", f"2024-{m:02d}") for m in range(1, 13)}
+    seeded_warehouse.seed(tmp_path, monkeypatch, catalog, "2024-01", "2025-06", skip=skip)
     return tmp_path
 
 
