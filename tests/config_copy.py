@@ -19,3 +19,16 @@ def with_folder_channel(tmp_path: Path, monkeypatch) -> Path:
     (config / "delivery.yaml").write_text(yaml.safe_dump(delivery, allow_unicode=True), encoding="utf-8")
     monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(config))
     return config
+
+
+def one_file(tmp_path: Path, name: str) -> Path:
+    """A config folder holding a copy of the shipped ``name`` alone (the loader under test)."""
+    shutil.copy(paths.config_dir() / name, tmp_path / name)
+    return tmp_path
+
+
+def edit_yaml(path: Path, change) -> None:
+    """Load the YAML file, let ``change`` edit the data in place, write it back."""
+    data = yaml.safe_load(path.read_text(encoding="utf-8"))
+    change(data)
+    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

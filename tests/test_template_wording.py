@@ -1,27 +1,21 @@
 """county_reports.template_wording: template.yaml's names and words, checked on load."""
 from __future__ import annotations
 
-import shutil
-
+import config_copy
 import pytest
-import yaml
 
-from county_reports import paths, template
+from county_reports import template
 from county_reports.config import ConfigError
 from county_reports.template_wording import load_layout
 
 
 @pytest.fixture
 def config_dir(tmp_path):
-    shutil.copy(paths.config_dir() / "template.yaml", tmp_path / "template.yaml")
-    return tmp_path
+    return config_copy.one_file(tmp_path, "template.yaml")
 
 
 def _edit(folder, change):
-    path = folder / "template.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    config_copy.edit_yaml(folder / "template.yaml", change)
 
 
 def test_the_bundled_layout_names_the_sheets_units_files_are_read_by(config_dir):

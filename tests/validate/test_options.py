@@ -1,27 +1,20 @@
 """county_reports.validate.options: validation.yaml's wording and data, checked on load."""
 from __future__ import annotations
 
-import shutil
-
+import config_copy
 import pytest
-import yaml
 
-from county_reports import paths
 from county_reports.config import ConfigError
 from county_reports.validate.options import load_options
 
 
 @pytest.fixture
 def config_dir(tmp_path):
-    shutil.copy(paths.config_dir() / "validation.yaml", tmp_path / "validation.yaml")
-    return tmp_path
+    return config_copy.one_file(tmp_path, "validation.yaml")
 
 
 def _edit(folder, change):
-    path = folder / "validation.yaml"
-    data = yaml.safe_load(path.read_text(encoding="utf-8"))
-    change(data)
-    path.write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    config_copy.edit_yaml(folder / "validation.yaml", change)
 
 
 def test_the_moved_wording_and_units_are_there(config_dir):
