@@ -48,12 +48,15 @@ class S3Server:
         return {"AWS_ENDPOINT_URL": self.url, "AWS_ACCESS_KEY_ID": ACCESS_KEY,
                 "AWS_SECRET_ACCESS_KEY": SECRET_KEY, "AWS_DEFAULT_REGION": REGION}
 
-    def new_bucket(self) -> str:
+    def client(self):
         import boto3
 
+        return boto3.client("s3", endpoint_url=self.url, aws_access_key_id=ACCESS_KEY,
+                            aws_secret_access_key=SECRET_KEY, region_name=REGION)
+
+    def new_bucket(self) -> str:
         name = f"county-{secrets.token_hex(4)}"
-        boto3.client("s3", endpoint_url=self.url, aws_access_key_id=ACCESS_KEY,
-                     aws_secret_access_key=SECRET_KEY, region_name=REGION).create_bucket(Bucket=name)
+        self.client().create_bucket(Bucket=name)
         return name
 
     def environ(self, bucket: str) -> dict[str, str]:
@@ -61,12 +64,8 @@ class S3Server:
 
     def keys(self, bucket: str) -> list[str]:
         """Every object key in the bucket (what the workers left there)."""
-        import boto3
-
-        client = boto3.client("s3", endpoint_url=self.url, aws_access_key_id=ACCESS_KEY,
-                              aws_secret_access_key=SECRET_KEY, region_name=REGION)
         keys = []
-        for page in client.get_paginator("list_objects_v2").paginate(Bucket=bucket):
+        for page in self.client().get_paginator("list_objects_v2").paginate(Bucket=bucket):
             keys += [o["Key"] for o in page.get("Contents", [])]
         return sorted(keys)
 

@@ -157,12 +157,7 @@ def _check_machines(machines: dict[str, Path]) -> dict[str, int]:
 
 
 def _bucket_json(s3_server, bucket: str, key: str) -> dict:
-    import boto3
-
-    creds = s3_server.credentials()
-    client = boto3.client("s3", endpoint_url=creds["AWS_ENDPOINT_URL"], aws_access_key_id=creds["AWS_ACCESS_KEY_ID"],
-                          aws_secret_access_key=creds["AWS_SECRET_ACCESS_KEY"], region_name=creds["AWS_DEFAULT_REGION"])
-    return json.loads(client.get_object(Bucket=bucket, Key=key)["Body"].read())
+    return json.loads(s3_server.client().get_object(Bucket=bucket, Key=key)["Body"].read())
 
 
 @pytest.fixture
