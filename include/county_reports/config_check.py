@@ -16,6 +16,7 @@ from zoneinfo import ZoneInfo
 from county_reports import messages
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError
+from county_reports.protocol import NARRATIVE_KINDS
 
 def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
@@ -125,7 +126,7 @@ def _sample_inputs(catalog: Catalog, kind: str):
     narratives = []
     sample = messages.text("cli", "sample_narrative")
     for section in catalog.sections:
-        for item in ("highlight", "problem", "plan"):
+        for item in NARRATIVE_KINDS:
             narratives.append({"unit": units[0].code, "period": last, "kind": item,
                                "section": section.code, "text": sample, "seq": 0})
     completeness = pd.DataFrame([{"unit": u.code, "period": p, "status": "missing", "due": None,

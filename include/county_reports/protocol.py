@@ -10,6 +10,9 @@ from typing import Any
 
 from county_reports import messages
 
+# The kinds of a submission's narrative items (工作亮点, 存在问题, 下步计划), in protocol v1 and the template.
+NARRATIVE_KINDS = ("highlight", "problem", "plan")
+
 PROTOCOL_VERSION = 1
 JSON_MEDIA_TYPE = "application/json"
 XLSX_MEDIA_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"

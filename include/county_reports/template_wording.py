@@ -12,9 +12,9 @@ from pathlib import Path
 from typing import Any
 
 from county_reports.config import ConfigError, config_path, read_config_file
+from county_reports.protocol import NARRATIVE_KINDS
 
 SHEET_ROLES = ("guide", "values", "narratives", "meta")
-NARRATIVE_KINDS = ("highlight", "problem", "plan")
 
 _BUNDLED_WORDING = Path(__file__).resolve().parents[1] / "config" / "template.yaml"
 

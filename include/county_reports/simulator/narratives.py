@@ -14,12 +14,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping, Sequence
 
-
 from county_reports.catalog import Catalog, Indicator
 from county_reports.config import ConfigError, read_config_file
+from county_reports.protocol import NARRATIVE_KINDS
 
 PHRASES_FILE = "simulator/phrases.yaml"
-NARRATIVE_KINDS = ("highlight", "problem", "plan")
 CONTEXT_SLOTS = frozenset({"unit_name", "year", "month", "next_month", "place", "village"})
 PLACES_KEY = "places"
 # How many items of each kind one monthly submission carries (inclusive bounds).

@@ -31,7 +31,6 @@ from county_reports.validate.model import Received
 from county_reports.validate.normalize import as_text, classify, problem_text
 from county_reports.validate.options import Options
 
-NARRATIVE_KINDS = ("highlight", "problem", "plan")
 
 
 @dataclass

@@ -11,7 +11,8 @@ import numpy as np
 import pandas as pd
 
 from county_reports.catalog import Catalog, Rule
-from county_reports.validate.batch import NARRATIVE_KINDS, Batch
+from county_reports.protocol import NARRATIVE_KINDS
+from county_reports.validate.batch import Batch
 from county_reports.validate.suite import CheckResult, Spec
 
 WHOLE_TOLERANCE = 1e-6

@@ -14,7 +14,7 @@ from functools import partial
 from typing import Any
 
 from county_reports.catalog import Catalog, Rule
-from county_reports.validate.batch import NARRATIVE_KINDS
+from county_reports.protocol import NARRATIVE_KINDS
 from county_reports.validate.options import Options
 
 FRAMES = ("values", "submissions", "narratives")
