@@ -160,7 +160,8 @@ def notify(validated: dict, stored: list[dict], run_id: str | None, token: Calla
 
     ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
     with Warehouse() as warehouse:
-        result = feedback_out.send_all(warehouse, load_catalog(), verdicts_of(validated, data_dir), ids, token_for=token,
+        result = feedback_out.send_all(warehouse, load_catalog(), verdicts_of(validated, data_dir), ids,
+                                       token_for=token,
                                        data_dir=data_dir or paths.data_dir(), run_id=run_id)
     print(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
     if result["failed"]:

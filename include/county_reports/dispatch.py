@@ -38,7 +38,8 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
         docx = atomic.write_bytes(docx.with_name(f"{title}.docx"), docx.read_bytes())
     cfg = delivery.load_settings()
     document = delivery.Document(kind=built["kind"], year=built["year"], title=title, issuer=catalog.bureau.name,
-                                 path=docx, extras=(paths.location(built["xlsx"]), sidecar), correction_of=correction_of)
+                                 path=docx, extras=(paths.location(built["xlsx"]), sidecar),
+                                 correction_of=correction_of)
     result = delivery.deliver(document, cfg, ledger=delivery.WarehouseDeliveryLedger(warehouse.engine),
                               token_lookup=token_lookup, force=force or bool(correction_of),
                               smtp_send=smtp_sender(cfg.smtp.conn_id) if cfg.channel == "smtp" and smtp_sender else None)

@@ -130,8 +130,9 @@ def deliver(built: dict, checked: dict, params: dict, *, asked: dict | None, ans
         if not decision.delivers:
             print(f"Not delivered; the draft is kept: {built['docx']}")
             return {"status": decision.action, "reason": decision.note}
-        result = dispatch.send(paths.located(built, DOCUMENT_FILES, data_dir), load_catalog(), warehouse, decision=decision,
-                               force=bool(params.get("force_delivery")), correction_of=checked["correction_of"],
+        result = dispatch.send(paths.located(built, DOCUMENT_FILES, data_dir), load_catalog(), warehouse,
+                               decision=decision, force=bool(params.get("force_delivery")),
+                               correction_of=checked["correction_of"],
                                data_dir=data_dir or paths.data_dir(), run_id=run_id, token_lookup=token_lookup,
                                smtp_sender=smtp_sender, state_gap=checked["state_gap"])
     print(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"

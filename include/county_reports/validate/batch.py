@@ -32,7 +32,6 @@ from county_reports.validate.normalize import as_text, classify, problem_text
 from county_reports.validate.options import Options
 
 
-
 @dataclass
 class Batch:
     period: str
