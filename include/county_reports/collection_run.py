@@ -126,40 +126,25 @@ def store(validated: dict, run_id: str | None, data_dir: Path | None = None) -> 
 
     A unit whose own rows the warehouse refuses is marked failed and the others are stored; a
     database that refuses everyone (a privilege, read-only, a table missing, down) fails the task
-    with ``StoreRefused`` — the admins are alerted by its failure callback — and marks no unit."""
-    from sqlalchemy.exc import DBAPIError
-
+    with ``recording.StoreRefused`` — the admins are alerted by its failure callback — and marks
+    no unit."""
     from county_reports.validate.model import read_verdicts
     from county_reports.warehouse import Warehouse
+    from county_reports.warehouse.recording import refusals_raised
 
     stored, failures = [], []
-    with Warehouse() as warehouse:
-        try:
-            warehouse.sync_roster(load_catalog(), run_id)
-            for key in validated["verdict_files"]:
-                done, failed = warehouse.record_each(read_verdicts(paths.at(key, data_dir)), run_id)  # each unit alone
-                stored, failures = stored + done, failures + failed
-            for row in validated["not_received"]:
-                warehouse.record_not_received(row["unit"], row["period"], row["status"], row["reason"], run_id)
-        except DBAPIError as exc:
-            raise StoreRefused.of(exc) from exc
+    with Warehouse() as warehouse, refusals_raised():
+        warehouse.sync_roster(load_catalog(), run_id)
+        for key in validated["verdict_files"]:
+            done, failed = warehouse.record_each(read_verdicts(paths.at(key, data_dir)), run_id)  # each unit alone
+            stored, failures = stored + done, failures + failed
+        for row in validated["not_received"]:
+            warehouse.record_not_received(row["unit"], row["period"], row["status"], row["reason"], run_id)
     new = sum(r["outcome"] == "new" for r in stored)
     print(f"Stored {new} new submission versions, {len(stored) - new} unchanged duplicates.")
     for f in failures:
         print(f"WARNING: {f['unit']} {f['period']} NOT stored: {f['reason']}")
     return [{k: r[k] for k in ("unit", "period", "submission_id", "outcome", "status")} for r in stored]
-
-
-class StoreRefused(RuntimeError):
-    """The warehouse refused the store step's writes for every unit: the database's fault."""
-
-    @classmethod
-    def of(cls, exc: Exception) -> "StoreRefused":
-        from county_reports import messages
-
-        cause = getattr(exc, "orig", None) or exc       # the driver's own words, first line only
-        lines = str(cause).strip().splitlines() or [""]
-        return cls(messages.text("failed", "store_refused", detail=f"{type(cause).__name__}: {lines[0][:200]}"))
 
 
 def newly_accepted(stored: list[dict]) -> list[str]:

@@ -26,6 +26,7 @@ from county_reports import collection_run
 from county_reports.catalog import load_catalog
 from county_reports.validate.model import Issue, write_verdicts
 from county_reports.warehouse import Warehouse
+from county_reports.warehouse.recording import StoreRefused
 
 P = "2025-06"
 ROOT = Path(__file__).resolve().parents[2]
@@ -125,7 +126,7 @@ def test_a_database_that_refuses_everyone_fails_the_store_step_and_marks_no_unit
 
     revoke, grant, cause, kind = REFUSALS[refusal]
     sql(revoke)
-    with pytest.raises(collection_run.StoreRefused, match=cause) as refused:
+    with pytest.raises(StoreRefused, match=cause) as refused:
         collection_run.store(validated, "run-8th")
     assert isinstance(refused.value.__cause__, kind) and "仓库数据库拒绝写入" in str(refused.value)
     assert OTHERS_UNAFFECTED not in str(refused.value)
@@ -251,9 +252,10 @@ def test_a_read_only_sqlite_warehouse_fails_the_store_step_and_marks_no_unit(mak
 STORE = """
 import json, sys
 from county_reports import collection_run
+from county_reports.warehouse.recording import StoreRefused
 try:
     collection_run.store(json.loads(sys.argv[1]), "run-8th")
-except collection_run.StoreRefused as exc:
+except StoreRefused as exc:
     print(type(exc.__cause__).__name__, exc)
     sys.exit(3)
 """

@@ -25,12 +25,13 @@ duplicates, so a run repeated after the database is fixed stores the month whole
 from __future__ import annotations
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from county_reports import archive, paths
+from county_reports import archive, messages, paths
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk
 
@@ -59,6 +60,26 @@ def unit_fault(exc: BaseException) -> bool:
 def needs_proof(exc: BaseException) -> bool:
     """The database refused the rows: the verdict's, or any verdict's? (``Warehouse._probe``)."""
     return isinstance(exc, DBAPIError)
+
+
+class StoreRefused(RuntimeError):
+    """The warehouse refused writes whoever's they were: the database's fault, told to the admins."""
+
+    @classmethod
+    def of(cls, exc: Exception) -> "StoreRefused":
+        cause = getattr(exc, "orig", None) or exc       # the driver's own words, first line only
+        lines = str(cause).strip().splitlines() or [""]
+        return cls(messages.text("failed", "store_refused", detail=f"{type(cause).__name__}: {lines[0][:200]}"))
+
+
+@contextmanager
+def refusals_raised() -> Iterator[None]:
+    """A database error out of the block (what ``record_each`` and the like let through: no
+    unit's fault) as ``StoreRefused``, the original as its cause."""
+    try:
+        yield
+    except DBAPIError as exc:
+        raise StoreRefused.of(exc) from exc
 
 
 def prepare_all(verdicts: list[Verdict], tz: str) -> tuple[list[bulk.Prepared], list[Failure]]:
