@@ -26,7 +26,7 @@ from county_reports import collection_run
 from county_reports.catalog import load_catalog
 from county_reports.validate.model import Issue, write_verdicts
 from county_reports.warehouse import Warehouse
-from county_reports.warehouse.recording import StoreRefused
+from county_reports.warehouse.recording import StoreRefused, refusals_raised
 
 P = "2025-06"
 ROOT = Path(__file__).resolve().parents[2]
@@ -218,6 +218,23 @@ def test_rows_of_any_content_refused_are_the_databases_fault_not_every_units(wh,
     with pytest.raises(IntegrityError):
         wh.record_each(verdicts, "r1")
     assert everything(wh.url) == before and statuses(wh.url) == set()
+
+
+def test_a_missing_table_is_the_databases_fault_on_either_backend(wh, make_verdict, make_issue):
+    """UndefinedTable (PostgreSQL, a ProgrammingError) or "no such table" (SQLite, an OperationalError)."""
+    verdicts = [make_verdict(v.unit, P, {"ROAD_INVEST": -1.0}, status="rejected", received_at=v.received_at,
+                             issues=(make_issue(v.unit, P),)) for v in month_verdicts(make_verdict)]
+    wh.record_not_received(verdicts[0].unit, P, "missing", "HTTP 404", "r0")
+    with wh.engine.begin() as conn:
+        conn.execute(text("DROP TABLE validation_issues"))
+    with pytest.raises(StoreRefused, match="仓库数据库拒绝写入（(UndefinedTable|OperationalError)"):
+        with refusals_raised():
+            wh.record_each(verdicts, "r1")
+    with wh.engine.connect() as conn:
+        rows = {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
+                for table in ("submissions", "submission_values", "narratives", "audit")}
+        status = conn.execute(text("SELECT unit, status FROM collection_status")).all()
+    assert rows == dict.fromkeys(rows, 0) and [tuple(r) for r in status] == [(verdicts[0].unit, "missing")]
 
 
 # --------------------------------------------------------------------------- SQLite, a read-only file
