@@ -122,12 +122,18 @@ def verdicts_of(validated: dict, data_dir: Path | None = None) -> list:
 
 
 def store(validated: dict, run_id: str | None, data_dir: Path | None = None) -> list[dict]:
-    """Versioned submissions, values, narratives, issues and audit rows in the warehouse."""
+    """Versioned submissions, values, narratives, issues and audit rows in the warehouse.
+
+    A unit whose own rows the warehouse refuses is marked failed and the others are stored; a
+    database that refuses everyone (a privilege, read-only, a table missing, down) fails the task
+    with ``recording.StoreRefused`` — the admins are alerted by its failure callback — and marks
+    no unit."""
     from county_reports.validate.model import read_verdicts
     from county_reports.warehouse import Warehouse
+    from county_reports.warehouse.recording import refusals_raised
 
     stored, failures = [], []
-    with Warehouse() as warehouse:
+    with Warehouse() as warehouse, refusals_raised():
         warehouse.sync_roster(load_catalog(), run_id)
         for key in validated["verdict_files"]:
             done, failed = warehouse.record_each(read_verdicts(paths.at(key, data_dir)), run_id)  # each unit alone

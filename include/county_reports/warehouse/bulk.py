@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
 from typing import Any, Callable, Sequence
 
@@ -77,6 +77,15 @@ def prepare(index: int, v: Verdict, tz: str) -> Prepared:
     issues = [(r["seq"], r["indicator"], r["value"], r["rule"], r["importance"], r["message"])
               for r in stored_verdict.issue_rows(0, v)]
     return Prepared(index, v, received, submitted, arrived, digest, values, narratives, issues)
+
+
+def plain_copy(p: Prepared) -> Prepared:
+    """``p`` with one plain row of each kind in place of its own content, and a content hash no
+    stored version has (so it is written as a new version, into every table ``p`` writes):
+    what ``Warehouse._probe`` writes to tell a verdict's fault from the database's."""
+    return replace(p, digest=hashlib.sha256(f"probe:{p.digest}".encode()).hexdigest(),
+                   values=[("PROBE", 0.0, "0")], narratives=[(1, "plan", None, "probe")],
+                   issues=[(1, None, None, "PROBE", "warning", "probe")])
 
 
 def lock_key(unit: str, period: str) -> int:

@@ -177,11 +177,13 @@ class Warehouse:
         its issues but does not supersede the accepted version, which stays current.
 
         Every verdict stands alone: one the warehouse cannot take (an unknown status, an
-        unreadable receipt time, a row the database refuses) fails by itself and the others are
-        stored all the same (a chunk the database refuses is tried again one verdict per
-        transaction). With ``errors`` given, each failure is appended there as (verdict,
-        exception) and left out of the results; without it, the first failure is raised once
-        everything else is stored. A database that is down raises at once: no unit's fault.
+        unreadable receipt time, rows the database refuses for what is in them) fails by itself
+        and the others are stored all the same (a chunk the database refuses is tried again one
+        verdict per transaction). With ``errors`` given, each failure is appended there as
+        (verdict, exception) and left out of the results; without it, the first failure is
+        raised once everything else is stored. An error that is no verdict's fault (a database
+        down, read-only, a privilege or a table missing, rows of any content refused) raises at
+        once: its chunk rolled back, earlier chunks kept (``recording``).
 
         ``data_root``: when given, a missing raw archive file is logged (never an error).
         Returns, in input order, one dict per verdict stored: ``{unit, period, submission_id,
@@ -193,7 +195,8 @@ class Warehouse:
         if data_root is not None:
             recording.warn_missing_archives(ready, data_root)
         results = recording.write_in_chunks(ready, max(1, self.chunk_size),
-                                            lambda chunk: self._write(chunk, run_id), failures)
+                                            lambda chunk: self._write(chunk, run_id), failures,
+                                            self._probe)
         failures.sort(key=lambda f: f[0])
         for _, v, exc in failures:
             log.error("warehouse: %s %s not stored: %s: %s", v.unit, v.period, type(exc).__name__, exc)
@@ -208,14 +211,19 @@ class Warehouse:
         """``record_verdicts`` with every failure noted for its unit alone: a submission the
         warehouse cannot take (an unreadable receipt time, a value the column refuses …) gets the
         collection status *failed*, with the reason, and the others are stored all the same.
-        Returns (stored results, failures ``{unit, period, reason}``). A database that is down
-        still raises: that is no unit's fault."""
+        Returns (stored results, failures ``{unit, period, reason}``). An error that is no
+        unit's fault still raises, and no unit is marked failed. The reason says that other units
+        were unaffected only when another unit's verdict was in fact stored."""
         errors: list[tuple[Verdict, Exception]] = []
         stored = self.record_verdicts(verdicts, run_id, errors=errors)
-        return stored, [self._store_failed(v, exc, run_id) for v, exc in errors]
+        units_stored = {r["unit"] for r in stored}
+        return stored, [self._store_failed(v, exc, run_id, bool(units_stored - {v.unit}))
+                        for v, exc in errors]
 
-    def _store_failed(self, v: Verdict, exc: Exception, run_id: str | None) -> dict[str, Any]:
-        reason = messages.text("failed", "store_error", detail=f"{type(exc).__name__}: {str(exc)[:160]}",
+    def _store_failed(self, v: Verdict, exc: Exception, run_id: str | None,
+                      others_stored: bool) -> dict[str, Any]:
+        key = "store_error_others_stored" if others_stored else "store_error"
+        reason = messages.text("failed", key, detail=f"{type(exc).__name__}: {str(exc)[:160]}",
                                sha256=(v.sha256 or "")[:12])
         self.record_not_received(v.unit, v.period, "failed", reason, run_id)
         return {"unit": v.unit, "period": v.period, "reason": reason}
@@ -227,6 +235,17 @@ class Warehouse:
             return list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result)))
 
         return self._transaction(work, attempts=1 if len(chunk) > 1 else None)
+
+    def _probe(self, p: bulk.Prepared) -> None:
+        """Write ``p`` with plain rows in place of its content, then roll back: raises what the
+        database says to any verdict of its unit and month (``recording``)."""
+        with self.engine.connect() as conn:
+            conn.execution_options(**WRITE)
+            transaction = conn.begin()
+            try:
+                bulk.write_chunk(conn, [bulk.plain_copy(p)], None, self.clock(), _result)
+            finally:
+                transaction.rollback()
 
     def _clear_not_received(self, conn: Connection, unit: str, period: str) -> None:
         cs = t.collection_status
