@@ -74,6 +74,11 @@ def test_authentication_results_only_from_the_top_of_our_own_server():
             ("Authentication-Results", f"{SERVER}; dmarc=fail header.from=qinghe.example")]
     # the header below our server's Received line was written by the sender: ignored
     assert mail_auth.verdict(ours, ADDRESS, SERVER) == mail_auth.PASS
+    # a forged pass below our server's Received line does not count: our own "none" decides
+    forged = [("Authentication-Results", f"{SERVER}; dmarc=none header.from=qinghe.example"),
+              ("Received", f"from attacker.example by {SERVER}"),
+              ("Authentication-Results", f"{SERVER}; dmarc=pass header.from=qinghe.example")]
+    assert mail_auth.verdict(forged, ADDRESS, SERVER) == mail_auth.FAIL
     # dkim=pass must be aligned with the From domain
     other = [("Authentication-Results", f"{SERVER}; dkim=pass header.d=evil.example")]
     assert mail_auth.verdict(other, ADDRESS, SERVER) == mail_auth.FAIL
@@ -218,8 +223,8 @@ def test_a_broken_mime_message_is_quarantined_not_fatal(dovecot, catalog, data, 
               "Content-Transfer-Encoding: base64\r\n\r\n!!!not base64!!!\r\n").encode()
     dovecot.deliver(broken)
     dovecot.deliver(email(ADDRESS, "6月报表", [("TS10.xlsx", book)]))
-    fetched = fetch(dovecot, catalog, data, settings)
-    assert [e.outcome for e in fetched] == [mailbox.QUARANTINED, mailbox.INBOXED]
+    fetched = {e.message_id: e.outcome for e in fetch(dovecot, catalog, data, settings)}
+    assert fetched.pop("<broken@x>") == mailbox.QUARANTINED and list(fetched.values()) == [mailbox.INBOXED]
     assert unprocessed(dovecot, settings) == []
 
 
@@ -240,8 +245,9 @@ def test_a_crlf_subject_never_stops_the_replies(dovecot, catalog, data, settings
     dovecot.deliver(first)
     dovecot.deliver(email(ADDRESS, "7月报表", [("TS10.xlsx", filled_template(catalog, UNIT, "2025-07", tmp_path))],
                           message_id="<next@qinghe.example>"))
-    fetched = fetch(dovecot, catalog, data, settings, wanted=(PERIOD, "2025-07"))
+    fetched = sorted(fetch(dovecot, catalog, data, settings, wanted=(PERIOD, "2025-07")), key=lambda e: e.period)
     assert [e.outcome for e in fetched] == [mailbox.INBOXED, mailbox.INBOXED]
+    assert fetched[0].message_id == "<crlf@qinghe.example>" and "\n" not in fetched[0].subject
     outcomes = [collect.read_inbox_file(catalog, catalog.unit_by_code[UNIT], p, inbox.inbox_path(data, p, UNIT),
                                         data_dir=data) for p in (PERIOD, "2025-07")]
     files = intake.validate_outcomes(outcomes, catalog, data, history=pd.DataFrame(
@@ -261,3 +267,32 @@ def test_a_crlf_subject_never_stops_the_replies(dovecot, catalog, data, settings
     assert result["failed"] == [f"XX99 {PERIOD}"] and received.to("evil@example.com") == []
     for m in received.to(ADDRESS):
         assert "\n" not in m["Subject"] and m["Bcc"] is None
+
+
+# --------------------------------------------------------------------------- the template's signature
+
+
+def test_the_template_signature_fits_only_its_unit_month_and_key(catalog, tmp_path):
+    path = template.write_template(catalog, UNIT, PERIOD, tmp_path / "t.xlsx", key=TEMPLATE_KEY)
+    unit, period, signed = inbox.read_identity(path.read_bytes())
+    assert (unit, period) == (UNIT, PERIOD) and template.signature_fits(TEMPLATE_KEY, UNIT, PERIOD, signed)
+    assert not template.signature_fits("another key", UNIT, PERIOD, signed)
+    assert not template.signature_fits(TEMPLATE_KEY, "TS11", PERIOD, signed)
+    assert not template.signature_fits(TEMPLATE_KEY, UNIT, "2025-07", signed)
+    assert not template.signature_fits(TEMPLATE_KEY, UNIT, PERIOD, "签名" + signed)   # no crash on non-ASCII
+    unsigned = template.write_template(catalog, UNIT, PERIOD, tmp_path / "u.xlsx")
+    assert inbox.read_identity(unsigned.read_bytes())[2] == ""
+
+
+def test_a_hand_dropped_file_counts_from_when_the_bureau_saw_it_not_its_own_time(catalog, data, tmp_path):
+    import os
+    import time
+
+    path = inbox.inbox_path(data, PERIOD, UNIT)
+    path.parent.mkdir(parents=True)
+    path.write_bytes(filled_template(catalog, UNIT, PERIOD, tmp_path))
+    claimed = datetime(2025, 7, 1, tzinfo=timezone.utc).timestamp()
+    os.utime(path, (claimed, claimed))                 # a copy that says "1 July"
+    before = time.time()
+    [outcome] = collect.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
+    assert datetime.fromisoformat(outcome["received_at"]).timestamp() >= before - 60
