@@ -44,9 +44,13 @@ task has a time limit that follows from those settings. Each outcome is written 
 every unit's outcome.
 
 **E-mail:** `fetch_mail` reads new messages of the mailbox Connection (`mail.yaml`); a template
-from a registered address of its unit, for a month of this run, goes to the inbox; anything else
-is quarantined (`{data}/mailbox/quarantine/`) and the admins get the reason by e-mail.
-`reply_mail` answers each message with the unit's feedback. History: `{data}/mailbox/messages.jsonl`.
+of a unit with channel email, from its registered address, vouched for by the bureau's own mail
+server (Authentication-Results) and signed for that unit and month (the template key
+Connection), for a month of this run, goes to the inbox; one that would replace accepted figures
+is held (`{data}/mailbox/held/`); anything else is quarantined (`{data}/mailbox/quarantine/`) and
+the admins get the reason by e-mail. A failed `fetch_mail` never holds the month: `plan` and the
+pulls run anyway. `reply_mail` answers each message with the unit's feedback. History:
+`{data}/mailbox/messages.jsonl`.
 """
 from __future__ import annotations
 
@@ -72,6 +76,9 @@ from county_reports.catalog import load_catalog as _load_catalog  # noqa: E402
 ROSTER = _load_catalog().units          # the trigger form's pick list: every unit, by name
 
 from county_reports import collect   # light: the pull task's time limit follows from its settings
+from county_reports import mail      # light: the mail tasks' time limit is in mail.yaml
+
+MAIL_TIMEOUT = mail.task_timeout(mail.load_settings())
 
 POOL = "unit_endpoints"
 
@@ -106,18 +113,21 @@ POOL = "unit_endpoints"
 def collect_monthly():
     # Each task is one call into county_reports.collection_run; only Airflow's own things
     # (Connections, hooks, the run id and try number) are looked up here and passed in.
-    @task
+    @task(execution_timeout=MAIL_TIMEOUT)
     def fetch_mail(params=None, logical_date=None, dag_run=None) -> dict:
         """Templates e-mailed to the bureau's mailbox (IMAP Connection in mail.yaml) into the
         inbox; anything else quarantined and the admins told."""
+        from _connections import token
         from _mail import connection_exists, imap_client, smtp_sender
 
         from county_reports import collection_run
 
         return collection_run.fetch_mail(params, logical_date or dag_run.run_after, has_mailbox=connection_exists,
-                                         imap_client=imap_client, smtp_sender=smtp_sender)
+                                         imap_client=imap_client, smtp_sender=smtp_sender, secret=token)
 
-    @task
+    # The mail must never hold the month: plan (and every HTTP pull) runs when fetch_mail failed
+    # (its failure still alerts the admins), only not before it has finished.
+    @task(trigger_rule="all_done")
     def plan(params=None, logical_date=None, dag_run=None) -> list[dict]:
         """Which months and which units, cut into batches for the mapped pulls."""
         from county_reports import collection_run
@@ -164,7 +174,7 @@ def collect_monthly():
 
         return collection_run.notify(validated, stored, run_id, token)
 
-    @task
+    @task(execution_timeout=MAIL_TIMEOUT)
     def reply_mail(validated: dict, stored: list[dict]) -> dict:
         """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
         from _mail import smtp_sender

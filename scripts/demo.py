@@ -101,6 +101,13 @@ def start_mail(catalog, period: str):
     os.chmod(root, 0o755)
     box = Dovecot(root).start()
     os.environ["AIRFLOW_CONN_BUREAU_MAILBOX"] = box.connection_env()
+    # The bureau's template key (a Connection in production): TS10's template is signed with it.
+    import secrets
+
+    from county_reports import mail
+
+    key_conn = f"AIRFLOW_CONN_{mail.load_settings().template_key_conn_id.upper()}"
+    os.environ.setdefault(key_conn, json.dumps({"conn_type": "generic", "password": secrets.token_hex(16)}))
     unit = catalog.unit_by_code[MAIL_UNIT]
     year, month = periods.parse(period)
     due = unit.due_date(period)
@@ -109,9 +116,9 @@ def start_mail(catalog, period: str):
     # Fixed Message-IDs: a second demo run finds them already processed (duplicates).
     box.deliver(email(f"{unit.name} <{unit.emails[0]}>", f"{unit.name}{year}年{month}月报表",
                       [(f"{unit.code}.xlsx", book)], message_id=f"<demo-{unit.code}-{period}@qinghe.example>",
-                      date=sent))
+                      date=sent), received=sent)
     box.deliver(email("someone@example.com", "报表", [(f"{unit.code}.xlsx", book)],
-                      message_id=f"<demo-stranger-{period}@example.com>", date=sent))
+                      message_id=f"<demo-stranger-{period}@example.com>", date=sent), received=sent)
     return box, catcher, smtp
 
 
@@ -334,7 +341,7 @@ def mail_summary(catalog, data: Path, box, catcher, reminded, circular) -> None:
     print("E-mail:" if box else "E-mail (no mailbox: dovecot not installed):")
     for e in mailbox.entries(data):
         what = {"inboxed": f"→ inbox {e.period}/{e.unit}.xlsx", "duplicate": "duplicate (seen before)",
-                "quarantined": f"quarantined — {e.reason}"}[e.outcome]
+                "quarantined": f"quarantined — {e.reason}", "held": f"held for an admin — {e.reason}"}[e.outcome]
         print(f"  from {e.sender}: {what}")
     for msg in catcher.messages:
         print(f"  sent to {', '.join(msg.rcpt_tos[:3])}{' …' if len(msg.rcpt_tos) > 3 else ''}: {msg['Subject']}")

@@ -52,6 +52,9 @@ STAGES: dict[str, str] = {
     "example": "collect",              # the example submission for integrators, from the catalogue
     "template_wording": "collect",     # template.yaml: the template's names (read back by the inbox) and words
     "mailbox": "collect",              # templates by e-mail → inbox or quarantine
+    "mail_auth": "collect",            # whether our own mail server vouches for a sender (Authentication-Results)
+    "mail_message": "collect",         # one message read defensively: IMAP calls, bounded headers, hashed names
+    "mail_notices": "collect",         # the admins (and a proven sender) told what was not accepted
     "ledger": "collect",               # the collection ledger
     "reminders": "collect",            # before the deadline, to units with nothing accepted
     "reminder_run": "store",           # unit_reminders' task: who has reported (warehouse) → reminders

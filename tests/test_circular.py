@@ -106,6 +106,9 @@ def test_sent_once_to_every_units_addresses(built, catalog, smtp_inbox):
     [msg] = received.messages
     assert set(msg.rcpt_tos) == {a for u in catalog.units_active_in(PERIOD) for a in u.emails} | set(cfg.admins)
     assert "zfb@qinghe.example" not in msg.rcpt_tos                      # never to the county office
+    # the units in Bcc: no unit sees another unit's address in the message it gets
+    shown = f"{msg['To']} {msg.get('Cc', '')} {msg.get('Bcc', '')}"
+    assert msg["Bcc"] is None and not any(a in shown for u in catalog.units for a in u.emails)
     [attachment] = list(msg.iter_attachments())
     assert attachment.get_content() == Path(result["docx"]).read_bytes()
     assert circular.send(result, catalog, root / "data", cfg, send)["status"] == "already_sent"

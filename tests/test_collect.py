@@ -165,18 +165,24 @@ def test_inbox_file_is_a_second_source(catalog, sim, data_dir, demo_tokens):
     from county_reports import inbox, template
     import openpyxl
 
-    path = inbox.inbox_path(data_dir, PERIOD, "TS08")
+    # TS10 lists channels [http, email]: its workbook in the inbox is read instead of its endpoint
+    path = inbox.inbox_path(data_dir, PERIOD, "TS10")
     path.parent.mkdir(parents=True)
-    template.write_template(catalog, "TS08", PERIOD, path)
+    template.write_template(catalog, "TS10", PERIOD, path)
     book = openpyxl.load_workbook(path)
     sheet = book["指标"]
     for row in sheet.iter_rows(min_row=2):
         if row[0].value:
             row[4].value = 3
     book.save(path)
-    [out] = pull(catalog, ["TS08"], data_dir, {}.get)   # no token needed: nothing is pulled
+    [out] = pull(catalog, ["TS10"], data_dir, {}.get)   # no token needed: nothing is pulled
     assert out["source"] == "inbox" and out["status"] == "received"
     assert archive.read(data_dir, out["sha256"]) == path.read_bytes()
+    # an HTTP-only unit's inbox file is never read, whoever put it there: its endpoint is pulled
+    other = inbox.inbox_path(data_dir, PERIOD, "TS08")
+    other.write_bytes(path.read_bytes())
+    [out] = pull(catalog, ["TS08"], data_dir, {}.get)
+    assert out["source"] == "http" and out["status"] == "failed"       # no token here: not pulled, not read
 
 
 def test_batches_respect_max_map_length():
@@ -202,9 +208,11 @@ def test_an_unexpected_error_fails_only_that_unit(catalog, sim, data_dir, demo_t
 def test_inbox_files_of_unknown_units_are_pointed_out(catalog, tmp_path):
     folder = tmp_path / "inbox" / "2025-09"
     folder.mkdir(parents=True)
-    for name in ("TS01.xlsx", "TS99.xlsx", "TS09.xlsx", "~$TS01.xlsx"):
+    for name in ("TS01.xlsx", "TS10.xlsx", "TS99.xlsx", "TS09.xlsx", "~$TS01.xlsx"):
         (folder / name).write_bytes(b"x")
-    assert [p.name for p in collect.unexpected_inbox_files(tmp_path, catalog, "2025-09")] == ["TS09.xlsx", "TS99.xlsx"]
+    # TS01 reports only over HTTP (its file is not read); TS10 lists email; TS09 stopped; TS99 unknown
+    assert [p.name for p in collect.unexpected_inbox_files(tmp_path, catalog, "2025-09")] == \
+        ["TS01.xlsx", "TS09.xlsx", "TS99.xlsx"]
 
 
 def test_a_county_sized_run_pulls_one_unit_per_task_and_a_large_one_batches(catalog):

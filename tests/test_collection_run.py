@@ -28,12 +28,21 @@ def test_the_months_of_a_run_and_the_run_id_as_a_folder(catalog):
 
 
 def test_without_a_mailbox_the_mail_channel_is_skipped(data, capsys):
-    def never(_conn_id):
+    def never(*_args):
         raise AssertionError("no client without a mailbox")
 
     assert collection_run.fetch_mail({}, MOMENT, has_mailbox=lambda conn_id: False, imap_client=never,
-                                      smtp_sender=never) == {}
+                                      smtp_sender=never, secret=never) == {}
     assert "e-mail channel skipped" in capsys.readouterr().out
+
+
+def test_without_the_template_key_the_mailbox_is_not_touched(data):
+    def never(*_args):
+        raise AssertionError("the mailbox must not be opened without the key")
+
+    with pytest.raises(RuntimeError, match="No template key"):
+        collection_run.fetch_mail({}, MOMENT, has_mailbox=lambda conn_id: True, imap_client=never,
+                                  smtp_sender=never, secret=lambda conn_id: None)
 
 
 def test_a_run_task_by_task(data, simulator, demo_tokens, catalog, capsys):

@@ -6,11 +6,18 @@ from datetime import datetime, timezone
 from email import message_from_bytes, policy
 
 import pytest
-from mail_helpers import email, filled_template, plain_workbook
+from mail_helpers import TEMPLATE_KEY, email, filled_template, plain_workbook, use_template_key
 
-from county_reports import archive, deliver, inbox, mail, mailbox, notify
+from county_reports import archive, deliver, inbox, mail, mail_notices, mailbox, notify
 
 PERIOD = "2025-06"
+# TS10 reports over HTTP and by e-mail (units.yaml channels); TS03 only over HTTP.
+UNIT, ADDRESS = "TS10", "ts10@qinghe.example"
+
+
+@pytest.fixture(autouse=True)
+def template_key(monkeypatch):
+    return use_template_key(monkeypatch)
 
 
 @pytest.fixture
@@ -23,10 +30,11 @@ def data(tmp_path):
     return tmp_path / "data"
 
 
-def fetch(dovecot, catalog, data, settings, wanted=(PERIOD,)):
+def fetch(dovecot, catalog, data, settings, wanted=(PERIOD,), accepted=()):
     client = dovecot.client()
     try:
-        return mailbox.fetch(client, catalog, data, wanted, settings)
+        return mailbox.fetch(client, catalog, data, wanted, settings, template_key=TEMPLATE_KEY,
+                             accepted=accepted)
     finally:
         client.logout()
 
@@ -42,23 +50,25 @@ def unprocessed(dovecot, settings) -> list[bytes]:
 
 def test_a_template_from_its_unit_lands_in_the_inbox_archived_and_marked(dovecot, catalog, data,
                                                                          settings, tmp_path):
-    book = filled_template(catalog, "TS03", PERIOD, tmp_path)
+    book = filled_template(catalog, UNIT, PERIOD, tmp_path)
     sent = datetime(2025, 7, 3, 9, 30, tzinfo=timezone.utc)
-    raw = email("石桥镇 <TS03@qinghe.example>", "6月报表", [("TS03.xlsx", book)], date=sent)
-    dovecot.deliver(raw)
+    claimed = datetime(2025, 7, 1, 0, 0, tzinfo=timezone.utc)         # the sender's Date: not believed
+    raw = email("新华镇 <TS10@qinghe.example>", "6月报表", [("TS10.xlsx", book)], date=claimed)
+    dovecot.deliver(raw, received=sent)
     assert len(unprocessed(dovecot, settings)) == 1
 
     [entry] = fetch(dovecot, catalog, data, settings)
-    assert entry.outcome == mailbox.INBOXED and (entry.unit, entry.period) == ("TS03", PERIOD)
-    assert entry.sender == "ts03@qinghe.example"      # registered addresses compare case-blind
+    assert entry.outcome == mailbox.INBOXED and (entry.unit, entry.period) == (UNIT, PERIOD)
+    assert entry.sender == ADDRESS      # registered addresses compare case-blind
+    assert entry.received_at == sent.isoformat() and entry.date == claimed.isoformat()
     # the raw message as the server serves it (CRLF lines) is archived under its SHA-256
     kept = archive.read(data, entry.sha256)
     assert hashlib.sha256(kept).hexdigest() == entry.sha256 and kept.replace(b"\r\n", b"\n") == raw
-    dropped = inbox.inbox_path(data, PERIOD, "TS03")
+    dropped = inbox.inbox_path(data, PERIOD, UNIT)
     assert dropped.read_bytes() == book
-    assert dropped.stat().st_mtime == sent.timestamp()            # the submission time
+    assert dropped.stat().st_mtime == sent.timestamp()            # when the bureau's server took it
     assert unprocessed(dovecot, settings) == []                   # marked only now
-    payload = inbox.read_template(dropped, catalog, expect_unit="TS03", expect_period=PERIOD)
+    payload = inbox.read_template(dropped, catalog, expect_unit=UNIT, expect_period=PERIOD)
     assert payload["submitted_at"].startswith("2025-07-03T17:30")  # Asia/Shanghai
 
     # the same message again (re-delivered: a new UID, same Message-ID and bytes) is a duplicate
@@ -70,20 +80,22 @@ def test_a_template_from_its_unit_lands_in_the_inbox_archived_and_marked(dovecot
 
 
 CASES = {
-    "unknown_sender": ("stranger@example.com", lambda c, t: [("TS03.xlsx", filled_template(c, "TS03", PERIOD, t))],
+    "unknown_sender": ("stranger@example.com", lambda c, t: [("TS10.xlsx", filled_template(c, UNIT, PERIOD, t))],
                        "不是任何单位登记的报送邮箱"),
-    "other_unit": ("ts01@qinghe.example", lambda c, t: [("TS02.xlsx", filled_template(c, "TS02", PERIOD, t))],
-                   "登记为单位 TS01 的报送邮箱，附件却是单位 TS02 的模板"),
-    "other_month": ("ts03@qinghe.example", lambda c, t: [("TS03.xlsx", filled_template(c, "TS03", "2025-04", t))],
+    "other_unit": ("ts01@qinghe.example", lambda c, t: [("TS10.xlsx", filled_template(c, UNIT, PERIOD, t))],
+                   "登记为单位 TS01 的报送邮箱，附件却是单位 TS10 的模板"),
+    "other_month": (ADDRESS, lambda c, t: [("TS10.xlsx", filled_template(c, UNIT, "2025-04", t))],
                     "附件是 2025-04 的模板"),
-    "not_template": ("ts03@qinghe.example", lambda c, t: [("统计表.xlsx", plain_workbook())],
+    "not_template": (ADDRESS, lambda c, t: [("统计表.xlsx", plain_workbook())],
                      "不是本局下发的报表模板"),
-    "corrupt": ("ts03@qinghe.example", lambda c, t: [("TS03.xlsx", b"PK\x03\x04" + b"\x00broken" * 50)],
+    "corrupt": (ADDRESS, lambda c, t: [("TS10.xlsx", b"PK\x03\x04" + b"\x00broken" * 50)],
                 "无法读取"),
-    "two_workbooks": ("ts03@qinghe.example", lambda c, t: [("TS03.xlsx", filled_template(c, "TS03", PERIOD, t)),
-                                                          ("TS03-2.xlsx", filled_template(c, "TS03", PERIOD, t))],
+    "two_workbooks": (ADDRESS, lambda c, t: [("TS10.xlsx", filled_template(c, UNIT, PERIOD, t)),
+                                             ("TS10-2.xlsx", filled_template(c, UNIT, PERIOD, t))],
                       "含有 2 个 Excel 附件"),
-    "no_workbook": ("ts03@qinghe.example", lambda c, t: [("说明.pdf", b"%PDF-1.4 ...")], "没有 Excel 报表附件"),
+    "no_workbook": (ADDRESS, lambda c, t: [("说明.pdf", b"%PDF-1.4 ...")], "没有 Excel 报表附件"),
+    "not_email_channel": ("ts03@qinghe.example", lambda c, t: [("TS03.xlsx", filled_template(c, "TS03", PERIOD, t))],
+                          "登记的报送方式不含电子邮件"),
 }
 
 
@@ -107,19 +119,21 @@ def test_every_bad_message_is_quarantined_kept_and_told_to_the_admins(dovecot, c
 
     host, port, received = smtp_inbox
     send = deliver.smtplib_sender(host, port, timeout=5)
-    told = mailbox.notify_admins(data, settings, send)
+    told = mail_notices.notify_admins(data, settings, send)
     assert len(told) == len(CASES)
     [notice] = received.to(settings.admins[0])
     body = notice.get_content()
     for _, (_, _, phrase) in CASES.items():
         assert phrase in body
-    assert mailbox.notify_admins(data, settings, send) == []      # told once
-    # a registered sender is told why; the stranger is not
-    told = mailbox.tell_senders(catalog, data, settings, send)
-    assert len(told) == len(CASES) - 1 and received.to("stranger@example.com") == []
-    answer = next(m for m in received.to("ts03@qinghe.example") if m["In-Reply-To"] == by_subject["corrupt"].message_id)
+    assert mail_notices.notify_admins(data, settings, send) == []      # told once
+    # a registered, proven sender is told why; the stranger is not, nor the unit whose channel
+    # is not e-mail (its From may be forged: the real unit must not get mail about it)
+    told = mail_notices.tell_senders(catalog, data, settings, send)
+    assert len(told) == len(CASES) - 2 and received.to("stranger@example.com") == []
+    assert received.to("ts03@qinghe.example") == []
+    answer = next(m for m in received.to(ADDRESS) if m["In-Reply-To"] == by_subject["corrupt"].message_id)
     assert by_subject["corrupt"].reason in answer.get_content()
-    assert mailbox.tell_senders(catalog, data, settings, send) == []
+    assert mail_notices.tell_senders(catalog, data, settings, send) == []
 
 
 def test_the_reply_answers_the_units_own_message_with_its_feedback(dovecot, catalog, data, settings,
@@ -128,12 +142,12 @@ def test_the_reply_answers_the_units_own_message_with_its_feedback(dovecot, cata
     from county_reports import collect
     import pandas as pd
 
-    book = filled_template(catalog, "TS03", PERIOD, tmp_path, changes={"RURAL_ROAD_KM": "abc"})
-    raw = email("ts03@qinghe.example", "石桥镇6月报表", [("TS03.xlsx", book)], message_id="<m1@qinghe.example>")
+    book = filled_template(catalog, UNIT, PERIOD, tmp_path, changes={"RURAL_ROAD_KM": "abc"})
+    raw = email(ADDRESS, "新华镇6月报表", [("TS10.xlsx", book)], message_id="<m1@qinghe.example>")
     dovecot.deliver(raw)
     [entry] = fetch(dovecot, catalog, data, settings)
-    outcome = collect.read_inbox_file(catalog, catalog.unit_by_code["TS03"], PERIOD,
-                                      inbox.inbox_path(data, PERIOD, "TS03"), data_dir=data)
+    outcome = collect.read_inbox_file(catalog, catalog.unit_by_code[UNIT], PERIOD,
+                                      inbox.inbox_path(data, PERIOD, UNIT), data_dir=data)
     files = intake.validate_outcomes([outcome], catalog, data, history=pd.DataFrame(
         columns=["unit", "period", "indicator", "value"]), docs_dir=None, out_dir=tmp_path / "verdicts")
     from county_reports.validate.model import read_verdicts
@@ -145,9 +159,9 @@ def test_the_reply_answers_the_units_own_message_with_its_feedback(dovecot, cata
     send = deliver.smtplib_sender(host, port, timeout=5)
     result = notify.reply_by_mail([verdict], catalog, data, settings, send)
     assert len(result["sent"]) == 1
-    [answer] = received.to("ts03@qinghe.example")
+    [answer] = received.to(ADDRESS)
     assert answer["In-Reply-To"] == "<m1@qinghe.example>" and "<m1@qinghe.example>" in answer["References"]
-    assert answer["Subject"] == "回复：石桥镇6月报表"
+    assert answer["Subject"] == "回复：新华镇6月报表"
     text = answer.get_content()
     assert "未通过审核，已退回" in text and "RURAL_ROAD_KM" in text and "abc" in text
     assert notify.reply_by_mail([verdict], catalog, data, settings, send)["sent"] == []   # once
@@ -157,7 +171,7 @@ def test_a_message_stays_new_on_the_server_until_its_workbook_is_in_the_inbox(do
                                                                                settings, tmp_path):
     from county_reports.atomic import DataFolderError
 
-    dovecot.deliver(email("ts03@qinghe.example", "6月报表", [("TS03.xlsx", filled_template(catalog, "TS03", PERIOD, tmp_path))]))
+    dovecot.deliver(email(ADDRESS, "6月报表", [("TS10.xlsx", filled_template(catalog, UNIT, PERIOD, tmp_path))]))
     blocked = data / "inbox" / PERIOD
     blocked.parent.mkdir(parents=True)
     blocked.write_text("not a folder")             # the inbox cannot be written
@@ -166,14 +180,14 @@ def test_a_message_stays_new_on_the_server_until_its_workbook_is_in_the_inbox(do
     assert len(unprocessed(dovecot, settings)) == 1 and mailbox.entries(data) == []
     blocked.unlink()
     [entry] = fetch(dovecot, catalog, data, settings)
-    assert entry.outcome == mailbox.INBOXED and inbox.inbox_path(data, PERIOD, "TS03").is_file()
+    assert entry.outcome == mailbox.INBOXED and inbox.inbox_path(data, PERIOD, UNIT).is_file()
     assert unprocessed(dovecot, settings) == []
 
 
 def test_a_template_for_a_later_month_waits_for_the_run_that_collects_it(dovecot, catalog, data,
                                                                          settings, tmp_path):
-    dovecot.deliver(email("ts03@qinghe.example", "7月报表",
-                          [("TS03.xlsx", filled_template(catalog, "TS03", "2025-07", tmp_path))]))
+    dovecot.deliver(email(ADDRESS, "7月报表",
+                          [("TS10.xlsx", filled_template(catalog, UNIT, "2025-07", tmp_path))]))
     assert fetch(dovecot, catalog, data, settings, wanted=("2025-06",)) == []   # a run for June
     assert len(unprocessed(dovecot, settings)) == 1 and mailbox.entries(data) == []
     [entry] = fetch(dovecot, catalog, data, settings, wanted=("2025-07",))

@@ -31,8 +31,9 @@ IMPORTANCE = ("error", "warning")
 LAST_DEADLINE_DAY = 7
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 _UNIT_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
-# How a unit reports: an HTTP endpoint (protocol v1) or its Excel template by e-mail.
-CHANNELS = ("http", "email")
+# How a unit reports: an HTTP endpoint (protocol v1), its Excel template by e-mail, or a file
+# dropped in the inbox folder. Mail and inbox files are read only for a unit that declares them.
+CHANNELS = ("http", "email", "inbox")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
@@ -54,10 +55,15 @@ class Unit:
     deadline_day: int
     active_from: str
     active_to: str | None = None
-    channel: str = "http"
-    # Registered addresses: who may e-mail the unit's template, and where reminders and the
-    # monthly circular go. Lower-case.
+    channels: tuple[str, ...] = ("http",)
+    # Registered addresses: who may e-mail the unit's template (channel email), and where
+    # reminders and the monthly circular go. Lower-case.
     emails: tuple[str, ...] = ()
+
+    @property
+    def channel(self) -> str:
+        """The main channel, for reminders: the endpoint when the unit has one."""
+        return "http" if "http" in self.channels else "email"
 
     def active_in(self, period: str) -> bool:
         return self.active_from <= period and (self.active_to is None or period <= self.active_to)
@@ -206,15 +212,16 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
             raise f.error("code", f"duplicate unit code {code}")
         seen_codes.add(code)
         kind = f.get("kind", str, choices=tuple(kinds))
-        channel = f.get("channel", str, "http", choices=CHANNELS)
-        emails = _emails(f, code, seen_emails, required=channel == "email")
+        channels = _channels(f)
+        emails = _emails(f, code, seen_emails, required="email" in channels)
         # A unit that reports by e-mail needs neither an endpoint nor a token.
-        conn = f.text("token_conn_id") if channel == "http" else f.get("token_conn_id", str, "").strip()
+        http = "http" in channels
+        conn = f.text("token_conn_id") if http else f.get("token_conn_id", str, "").strip()
         if conn and conn in seen_conns:
             raise f.error("token_conn_id", f"{conn!r} is already used by unit {seen_conns[conn]}")
         if conn:
             seen_conns[conn] = code
-        base_url = f.text("base_url") if channel == "http" else f.get("base_url", str, "").strip()
+        base_url = f.text("base_url") if http else f.get("base_url", str, "").strip()
         if base_url and not re.match(r"^(https?://|\$\{)", base_url):
             raise f.error("base_url", f"{base_url!r} must start with http:// or https://")
         deadline = f.get("deadline_day", int, 5)
@@ -225,8 +232,21 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
         if active_to is not None and active_to < active_from:
             raise f.error("active_to", f"{active_to} is before active_from {active_from}")
         units.append(Unit(code, f.text("name"), kind, kinds[kind], base_url, conn, deadline,
-                          active_from, active_to, channel, emails))
+                          active_from, active_to, channels, emails))
     return kinds, tuple(units)
+
+
+def _channels(f: Fields) -> tuple[str, ...]:
+    """``channels: [http]``, ``[email]``, ``[inbox]`` or several; ``channel: x`` (one) is read as
+    ``[x]``. Default: http (a unit with an endpoint; mail is never read for it)."""
+    if "channels" in f.data and "channel" in f.data:
+        raise f.error("channels", "give channels or channel, not both")
+    if "channels" not in f.data:
+        return (f.get("channel", str, "http", choices=CHANNELS),)
+    raw = f.get("channels", list)
+    if not raw or any(c not in CHANNELS for c in raw) or len(set(raw)) != len(raw):
+        raise f.error("channels", f"{raw!r} must list one or more of {', '.join(CHANNELS)}, each once")
+    return tuple(raw)
 
 
 def _emails(f: Fields, code: str, seen: dict[str, str], *, required: bool) -> tuple[str, ...]:
@@ -234,7 +254,7 @@ def _emails(f: Fields, code: str, seen: dict[str, str], *, required: bool) -> tu
     (the sender of a template must say which unit it speaks for)."""
     raw = f.get("emails", list, [] if not required else ...)
     if required and not raw:
-        raise f.error("emails", "a unit with channel: email needs at least one address")
+        raise f.error("emails", "a unit with channel email needs at least one address")
     out = []
     for n, address in enumerate(raw):
         if not isinstance(address, str) or not _EMAIL.match(address.strip()):

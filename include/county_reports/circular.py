@@ -132,7 +132,8 @@ def build(warehouse, catalog: Catalog, period: str, data_dir: Path, settings: Ma
 def send(built: dict[str, Any], catalog: Catalog, data_dir: Path, settings: MailSettings,
          smtp_send: SmtpSend, *, config_dir: Path | None = None) -> dict[str, Any]:
     """E-mail the circular to every active unit's registered addresses (the admins in copy), once
-    per month: a second call answers "already sent"."""
+    per month: a second call answers "already sent". The units are in Bcc (To: the admins, or the
+    bureau itself), so no unit sees another unit's addresses."""
     period = built["counts"]["period"]
     record = folder(data_dir, period) / "sent.json"
     if record.is_file():
@@ -141,9 +142,10 @@ def send(built: dict[str, Any], catalog: Catalog, data_dir: Path, settings: Mail
     docx = paths.location(built["docx"])
     to = sorted({a for u in catalog.units_active_in(period) for a in u.emails} | set(settings.admins))
     fields = {"title": built["title"], "filename": docx.name, "bureau": catalog.bureau.name}
-    msg = message(settings, to, _fill(w.get("mail_subject", "{title}"), "mail_subject", **fields),
+    units = sorted(set(to) - set(settings.admins))
+    msg = message(settings, sorted(settings.admins), _fill(w.get("mail_subject", "{title}"), "mail_subject", **fields),
                   _fill(w.get("mail_body", "{title}"), "mail_body", **fields),
-                  attachments=[(f"{built['title']}.docx", docx.read_bytes(), DOCX_TYPE)])
+                  attachments=[(f"{built['title']}.docx", docx.read_bytes(), DOCX_TYPE)], bcc=units)
     receipt = smtp_send(msg)
     sent = {"receipt": receipt, "to": to, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
     atomic.write_text(record, json.dumps(sent, ensure_ascii=False, indent=1))

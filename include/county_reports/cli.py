@@ -149,14 +149,19 @@ def _example_submission(args, catalog) -> int:
 
 
 def _template(args, catalog) -> int:
-    from county_reports import template
+    from county_reports import mail, template, tokens
 
     if args.unit not in catalog.unit_by_code:
         raise ValueError(f"unknown unit {args.unit}")
     out = args.out or paths.templates(args.period) / f"{args.unit}.xlsx"
     out.parent.mkdir(parents=True, exist_ok=True)
-    path = template.write_template(catalog, args.unit, args.period, out)
-    print(f"wrote {path}")
+    # The bureau's template key (AIRFLOW_CONN_<ID> or the secrets file, as the DAG's Connection):
+    # only a signed template is accepted by e-mail.
+    conn_id = mail.load_settings().template_key_conn_id
+    key = tokens.env_or_file()(conn_id)
+    path = template.write_template(catalog, args.unit, args.period, out, key=key)
+    print(f"wrote {path}" + ("" if key else f" (NOT signed: no key in Connection {conn_id}; "
+                                             "it cannot be accepted by e-mail)"))
     return 0
 
 

@@ -19,6 +19,7 @@ from __future__ import annotations
 import json
 import logging
 import math
+import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
@@ -26,7 +27,7 @@ from datetime import datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any
 
-from county_reports import archive, fetch, messages, protocol
+from county_reports import archive, fetch, messages, paths, protocol
 from county_reports.atomic import DataFolderError
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
@@ -53,11 +54,18 @@ def select_units(catalog: Catalog, period: str, only: list[str] | None = None) -
 
 
 def unexpected_inbox_files(data_dir: Path, catalog: Catalog, period: str) -> list[Path]:
-    """Workbooks in the month's inbox that no unit expected that month would be read from."""
+    """Workbooks in the month's inbox that no unit expected that month would be read from (a
+    unit whose channels have neither email nor inbox is pulled over HTTP: its file is ignored)."""
     from county_reports import inbox
 
-    expected = {u.code for u in catalog.units_active_in(period)}
+    expected = {u.code for u in catalog.units_active_in(period) if reads_inbox(u)}
     return [p for p in inbox.scan_inbox(data_dir, period) if p.stem not in expected]
+
+
+def reads_inbox(unit: Unit) -> bool:
+    """Whether a workbook in the inbox may speak for ``unit`` (channels email or inbox): never for
+    a unit that reports only over HTTP, whoever put a file there."""
+    return bool({"email", "inbox"} & set(unit.channels))
 
 
 def plan_batches(unit_codes: list[str], batch_size: int) -> list[list[str]]:
@@ -187,14 +195,15 @@ class _BatchPull:
         self.finish(code, out)
 
     def _collect(self, watchdog: fetch.Watchdog, unit: Unit) -> dict[str, Any]:
-        """The unit's file in the inbox if there is one, else its endpoint (e-mail units have none)."""
+        """The unit's file in the inbox if the unit reports that way and there is one, else its
+        endpoint (e-mail units have none). An HTTP-only unit's inbox is never read."""
         from county_reports import inbox  # imported by pull_batch already
 
         code, period, started = unit.code, self.period, self.started[unit.code]
         dropped = inbox.inbox_path(self.data_dir, period, code)
-        if dropped.is_file():
+        if reads_inbox(unit) and dropped.is_file():
             return read_inbox_file(self.catalog, unit, period, dropped, data_dir=self.data_dir)
-        if unit.channel == "email":     # no endpoint: nothing in the inbox means not reported
+        if "http" not in unit.channels:     # no endpoint: nothing in the inbox means not reported
             return _finish(_outcome(code, period, "inbox"), started, MISSING, None)
         return pull_unit(watchdog, unit, period, data_dir=self.data_dir, token_lookup=self.token_lookup,
                          settings=self.settings, environ=self.environ, started=started,
@@ -299,15 +308,34 @@ def read_inbox_file(catalog: Catalog, unit: Unit, period: str, path: Path, *,
             raise protocol.Unreadable("unreadable_file", detail=exc.reason) from None
 
     return _accept_bytes(out, started, raw, data_dir, content_type=protocol.XLSX_MEDIA_TYPE,
-                         parse=parse)
+                         parse=parse, received=_inbox_arrival(path))
+
+
+def _inbox_arrival(path: Path) -> datetime:
+    """When the bureau got an inbox file: the mailbox's stamp (the mail server's INTERNALDATE)
+    for a mailed workbook; for a file dropped by hand the time the data folder saw it arrive
+    (ctime, which no copy tool sets), else now — never a time the file claims (mtime)."""
+    from county_reports import inbox
+
+    now = datetime.now(timezone.utc)
+    stamp = inbox._stamp_path(path)     # written by the mailbox only (inbox.stamp_submitted)
+    try:
+        if stamp.is_file():
+            return min(datetime.fromisoformat(stamp.read_text(encoding="utf-8").strip()), now)
+        if not paths.is_remote(path):
+            return min(datetime.fromtimestamp(os.stat(path).st_ctime, timezone.utc), now)
+    except (OSError, ValueError, TypeError):
+        log.warning("%s: arrival time unreadable; the time it is read is used", path)
+    return now
 
 
 def _accept_bytes(out: dict, started: float, raw: bytes, data_dir: Path, *, content_type: str,
-                  parse) -> dict[str, Any]:
+                  parse, received: datetime | None = None) -> dict[str, Any]:
     # Archive first: whatever happens while reading, the bytes are on disk.
     stored = archive.store(data_dir, raw)
+    received = received or datetime.now(timezone.utc)
     out.update(sha256=stored.sha256, size=stored.size, content_type=content_type,
-               received_at=datetime.now(timezone.utc).isoformat(timespec="seconds"))
+               received_at=received.isoformat(timespec="seconds"))
     return _parse_arrival(out, started, raw, data_dir, content_type=content_type, parse=parse)
 
 

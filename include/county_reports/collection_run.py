@@ -39,22 +39,42 @@ def safe_name(run_id: str | None) -> str:
 
 
 def fetch_mail(params: dict, moment: datetime, *, has_mailbox: Callable[[str], bool], imap_client,
-               smtp_sender: Callable[[str], Callable], data_dir: Path | None = None) -> dict[str, int]:
-    """Templates e-mailed to the bureau's mailbox into the inbox; anything else quarantined and
-    the admins told. ``imap_client(conn_id)`` is a context manager yielding a logged-in client."""
-    from county_reports import mail, mailbox
+               smtp_sender: Callable[..., Callable], secret: Callable[[str], str | None],
+               data_dir: Path | None = None) -> dict[str, int]:
+    """Templates e-mailed to the bureau's mailbox into the inbox; anything else quarantined (or
+    held) and the admins told. ``imap_client(conn_id, timeout)`` is a context manager yielding a
+    logged-in client; ``secret(conn_id)`` a Connection's password (the template key)."""
+    from county_reports import mail, mail_notices, mailbox
 
     catalog, cfg, data = load_catalog(), mail.load_settings(), data_dir or paths.data_dir()
     if not has_mailbox(cfg.imap_conn_id):
         print(f"No mailbox configured (Connection {cfg.imap_conn_id}): e-mail channel skipped.")
         return {}
-    with imap_client(cfg.imap_conn_id) as client:
-        fetched = mailbox.fetch(client, catalog, data, months_of(params, moment, catalog), cfg)
-    send = smtp_sender(cfg.smtp_conn_id)
-    mailbox.notify_admins(data, cfg, send)
-    mailbox.tell_senders(catalog, data, cfg, send)
+    key = secret(cfg.template_key_conn_id)
+    if not key:        # fail before touching the mailbox: every message stays new for the retry
+        raise RuntimeError(f"No template key (Connection {cfg.template_key_conn_id}, its password): "
+                           "mailed templates cannot be checked; nothing was read.")
+    months = months_of(params, moment, catalog)
+    with imap_client(cfg.imap_conn_id, cfg.imap_timeout_seconds) as client:
+        fetched = mailbox.fetch(client, catalog, data, months, cfg, template_key=key,
+                                accepted=_accepted(catalog, months))
+    send = smtp_sender(cfg.smtp_conn_id, cfg.smtp_timeout_seconds)
+    mail_notices.notify_admins(data, cfg, send)
+    mail_notices.tell_senders(catalog, data, cfg, send)
     print(mailbox.summary(fetched))
     return {o: sum(e.outcome == o for e in fetched) for o in {e.outcome for e in fetched}}
+
+
+def _accepted(catalog: Catalog, months: list[str]) -> set[tuple[str, str]]:
+    """(unit, month) pairs the warehouse holds an accepted version of: a mailed workbook for one
+    waits for an admin instead of replacing it."""
+    from county_reports.timeliness import REPORTED
+    from county_reports.warehouse import Warehouse
+
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        table = warehouse.completeness(catalog, months)
+    return {(r.unit, r.period) for r in table.itertuples() if r.status in REPORTED}
 
 
 def plan(params: dict, moment: datetime, data_dir: Path | None = None) -> list[dict]:
@@ -175,14 +195,14 @@ def notify(validated: dict, stored: list[dict], run_id: str | None, token: Calla
     return {"sent": len(result["sent"]), "failed": result["failed"]}
 
 
-def reply_mail(validated: dict, smtp_sender: Callable[[str], Callable],
+def reply_mail(validated: dict, smtp_sender: Callable[..., Callable],
                data_dir: Path | None = None) -> dict[str, Any]:
     """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
     from county_reports import mail, notify as feedback_out
 
     cfg = mail.load_settings()
     result = feedback_out.reply_by_mail(verdicts_of(validated, data_dir), load_catalog(), data_dir or paths.data_dir(),
-                                        cfg, smtp_sender(cfg.smtp_conn_id))
+                                        cfg, smtp_sender(cfg.smtp_conn_id, cfg.smtp_timeout_seconds))
     print(f"Replies sent: {', '.join(result['sent']) or '—'}"
           + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
     return result

@@ -120,10 +120,10 @@ def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None
         wb.close()
 
 
-def read_identity(raw: bytes, label: str = "") -> tuple[str, str]:
-    """(unit code, period) from a workbook's meta sheet, without reading the figures: which
-    unit and month an e-mailed template speaks for. InboxError when it is no template of ours
-    (``damaged`` when it is not a readable workbook at all)."""
+def read_identity(raw: bytes, label: str = "") -> tuple[str, str, str]:
+    """(unit code, period, signature or '') from a workbook's meta sheet, without reading the
+    figures: which unit and month an e-mailed template speaks for. InboxError when it is no
+    template of ours (``damaged`` when it is not a readable workbook at all)."""
     try:
         _sniff(label, raw)
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
@@ -136,7 +136,7 @@ def read_identity(raw: bytes, label: str = "") -> tuple[str, str]:
         if meta_sheet not in wb.sheetnames:
             raise InboxError(label, _says("missing_sheet", sheet=meta_sheet))
         meta = _read_meta(wb[meta_sheet], label)
-        return meta["unit"], meta["period"]
+        return meta["unit"], meta["period"], meta["signature"]
     except InboxError:
         raise
     except Exception as exc:
@@ -236,7 +236,8 @@ def _read_meta(ws, unit: str) -> dict[str, Any]:
     period = str(found["period"]).strip()
     if not periods.is_period(period):
         raise InboxError(unit, _says("bad_period", found=repr(found["period"]), cell=cell("period")))
-    return {"unit": str(found["unit"]).strip(), "period": period, "rows": rows}
+    return {"unit": str(found["unit"]).strip(), "period": period, "rows": rows,
+            "signature": str(found.get("signature") or "").strip()[:128]}
 
 
 def _read_values(ws, raw: bytes, unit: str, names: Layout) -> dict[str, Any]:

@@ -160,9 +160,11 @@ def reply_by_mail(verdicts, catalog: Catalog, data_dir: Path, settings: mail.Mai
                 mailbox.record_sent(data_dir, "reply", entry.message_id, None, "superseded")
                 result["superseded"].append(entry.message_id)
             continue
-        msg = reply_message(entry, verdict, feedback.feedback_payload(verdict, catalog), catalog,
-                            settings, bureau=bureau)
         try:
+            # Built inside the try too: a hostile header (a subject with CR/LF) fails this reply
+            # alone, never the replies to the other units.
+            msg = reply_message(entry, verdict, feedback.feedback_payload(verdict, catalog), catalog,
+                                settings, bureau=bureau)
             receipt = send(msg)
         except Exception as exc:           # tried again on the next run
             log.warning("reply to %s failed: %s", entry.message_id, type(exc).__name__)
@@ -180,11 +182,11 @@ def reply_message(entry, verdict, feedback_messages: list[dict], catalog: Catalo
     year, month = periods.parse(entry.period)
     fields = {"unit": unit.code, "unit_name": unit.name, "year": year, "month": month,
               "filename": entry.filename or "", "bureau": bureau or catalog.bureau.name,
-              "subject": entry.subject}
+              "subject": mail.one_line(entry.subject)}
     lines = [messages.text("mail_reply", verdict.status, **fields), ""]
     lines += [f"{n}. {m['text']}" for n, m in enumerate(feedback_messages, 1)]
     lines += ["", messages.text("mail_reply", "closing", **fields)]
-    subject = entry.subject or ""
+    subject = mail.one_line(entry.subject)
     if not subject.startswith((messages.text("mail_words", "reply_prefix"), "Re:", "RE:")):
         subject = messages.text("mail_reply", "subject", **fields)
     return mail.message(settings, [entry.sender], subject, "\n".join(lines),

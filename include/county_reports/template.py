@@ -35,6 +35,7 @@ TEMPLATE_VERSION = 1
 
 NARRATIVE_ROWS = 15
 META_KEYS = ("protocol", "unit", "unit_name", "period", "template_version", "catalog_fingerprint")
+SIGNATURE_KEY = "signature"      # the meta row with :func:`signature` (templates made with a key)
 
 # Column widths per sheet, by its role (the names are template.yaml layout.sheets).
 _WIDTHS = {
@@ -56,8 +57,32 @@ _WRAP = Alignment(wrap_text=True, vertical="center")
 _CENTRE = Alignment(horizontal="center", vertical="center", wrap_text=True)
 
 
-def write_template(catalog: Catalog, unit_code: str, period: str, path: str | Path) -> Path:
+def signature(key: str, unit_code: str, period: str, version: int = TEMPLATE_VERSION) -> str:
+    """The template's proof that the bureau made it for this unit and month: an HMAC-SHA256 of
+    unit, month and template version with the bureau's key (an Airflow Connection's password,
+    never in the repository). A template for another unit or month carries another signature."""
+    import hashlib
+    import hmac
+
+    if not key:
+        raise ValueError("no template key")
+    text = f"county-reports-template|{unit_code}|{period}|{version}"
+    return hmac.new(key.encode("utf-8"), text.encode("utf-8"), hashlib.sha256).hexdigest()
+
+
+def signature_fits(key: str, unit_code: str, period: str, found: str | None) -> bool:
+    """Whether a workbook's signature is the one the bureau's key makes for unit and month."""
+    import hmac
+
+    return bool(key and found) and hmac.compare_digest(signature(key, unit_code, period).encode(),
+                                                       str(found).strip().encode("utf-8"))
+
+
+def write_template(catalog: Catalog, unit_code: str, period: str, path: str | Path, *,
+                   key: str | None = None) -> Path:
     """Write the template ``unit_code`` fills in for ``period`` to ``path``; returns the path.
+    With the bureau's template ``key`` the meta sheet carries the template's signature (needed
+    for the template to be accepted by e-mail).
 
     Raises ValueError for an unknown unit, a malformed period, or a unit not reporting that month.
     """
@@ -75,7 +100,7 @@ def write_template(catalog: Catalog, unit_code: str, period: str, path: str | Pa
     _write_guide(guide, catalog, unit, period, wording, names)
     _write_values(wb.create_sheet(names.sheets["values"]), catalog, indicators, names)
     meta = wb.create_sheet(names.sheets["meta"])
-    kinds_ref, sections_ref = _write_meta(meta, catalog, unit, period, indicators, names)
+    kinds_ref, sections_ref = _write_meta(meta, catalog, unit, period, indicators, names, key)
     _write_narratives(wb.create_sheet(names.sheets["narratives"], index=2), kinds_ref, sections_ref, names)
     for ws in wb.worksheets:
         _protect(ws)
@@ -213,15 +238,17 @@ def _write_narratives(ws: Worksheet, kinds_ref: str, sections_ref: str, names: L
 
 
 def _write_meta(ws: Worksheet, catalog: Catalog, unit: Unit, period: str,
-                indicators: tuple[Indicator, ...], names: Layout) -> tuple[str, str]:
+                indicators: tuple[Indicator, ...], names: Layout, key: str | None) -> tuple[str, str]:
     """Key/value pairs in A:B; the dropdown lists in D and E (a range, not an inline list:
     inline lists are capped at 255 characters and break on commas in section names)."""
     values = {"protocol": PROTOCOL_VERSION, "unit": unit.code, "unit_name": unit.name,
               "period": period, "template_version": TEMPLATE_VERSION,
               "catalog_fingerprint": fingerprint([i.code for i in indicators])}
-    for row, key in enumerate(META_KEYS, start=1):
-        ws.cell(row=row, column=1, value=key)
-        ws.cell(row=row, column=2, value=values[key])
+    if key:
+        values[SIGNATURE_KEY] = signature(key, unit.code, period)
+    for row, name in enumerate((*META_KEYS, SIGNATURE_KEY) if key else META_KEYS, start=1):
+        ws.cell(row=row, column=1, value=name)
+        ws.cell(row=row, column=2, value=values[name])
     kinds = list(names.narrative_kinds.values())
     sections = [s.name for s in catalog.sections]
     ws["D1"], ws["E1"] = names.narrative_headers[0], names.narrative_headers[1]

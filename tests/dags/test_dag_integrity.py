@@ -106,10 +106,23 @@ def test_every_dag_alerts_the_admins_and_has_time_limits(dagbag):
                 else [task.on_failure_callback]
             assert isinstance(notifier, SmtpNotifier) and list(notifier.to) == addresses, (dag_id, task.task_id)
     outside = {("collect_monthly", "notify"), ("collect_monthly", "check_corrections"),
+               ("collect_monthly", "fetch_mail"), ("collect_monthly", "reply_mail"),
                ("half_year_report", "deliver"), ("annual_report", "deliver")}
     for dag_id, task_id in outside:
         assert dagbag.dags[dag_id].get_task(task_id).execution_timeout, (dag_id, task_id)
     assert dagbag.dags["annual_report"].get_task("approve").response_timeout.total_seconds() == 72 * 3600
+
+
+def test_the_mail_never_holds_the_month(dagbag):
+    from county_reports import mail
+
+    dag = dagbag.dags["collect_monthly"]
+    plan = dag.get_task("plan")
+    # plan (and with it every HTTP pull) runs when fetch_mail failed, once it has finished
+    assert "fetch_mail" in plan.upstream_task_ids and plan.trigger_rule == "all_done"
+    limit = mail.task_timeout(mail.load_settings())
+    for task_id in ("fetch_mail", "reply_mail"):
+        assert dag.get_task(task_id).execution_timeout == limit, task_id
 
 
 def test_trigger_forms_are_in_chinese_and_report_dags_render_their_own_kind(dagbag, catalog):

@@ -4,8 +4,10 @@
   configuration (static user, Maildir under its folder); messages are delivered by writing
   Maildir files, as an MDA does. Run as ``nobody`` through ``setpriv`` when started by root.
 - :class:`SmtpCatcher` — what an aiosmtpd SMTP server received, parsed.
-- :func:`filled_template`, :func:`email` — the unit's template filled in with openpyxl, in a
-  MIME message from the clerk.
+- :func:`filled_template`, :func:`email` — the unit's template (signed with the bureau's template
+  key) filled in with openpyxl, in a MIME message from the clerk, with the trace headers the
+  bureau's mail server adds on top (:func:`mx_trace`: its ``Authentication-Results`` and
+  ``Received``); tests pass other traces to play a forger.
 """
 from __future__ import annotations
 
@@ -134,8 +136,10 @@ class Dovecot:
             for p in [path, *path.rglob("*")]:
                 os.chown(p, self.uid, self.gid)
 
-    def deliver(self, raw: bytes, user: str = USER) -> Path:
-        """Put a message in the user's INBOX the way an MDA does (Maildir tmp/ then new/)."""
+    def deliver(self, raw: bytes, user: str = USER, *, received=None) -> Path:
+        """Put a message in the user's INBOX the way an MDA does (Maildir tmp/ then new/);
+        ``received`` (a datetime) is when the server took it: the file's time, which Dovecot
+        reports as the message's INTERNALDATE."""
         import time
         import uuid
 
@@ -146,6 +150,8 @@ class Dovecot:
         name = f"{int(time.time())}.{uuid.uuid4().hex}.test"
         tmp = box / "tmp" / name
         tmp.write_bytes(raw)
+        if received is not None:
+            os.utime(tmp, (received.timestamp(), received.timestamp()))
         if self.as_root:
             os.chown(tmp, self.uid, self.gid)
         target = box / "new" / name
@@ -211,10 +217,19 @@ class SmtpCatcher:
 XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 
-def filled_template(catalog, unit: str, period: str, folder: Path, *, changes: dict | None = None) -> bytes:
+def template_key() -> str | None:
+    """The bureau's template key as the DAG reads it (AIRFLOW_CONN_<ID> or the secrets file)."""
+    from county_reports import mail, tokens
+
+    return tokens.env_or_file()(mail.load_settings().template_key_conn_id)
+
+
+def filled_template(catalog, unit: str, period: str, folder: Path, *, changes: dict | None = None,
+                    key: str | None = None) -> bytes:
     """The unit's template for ``period`` filled with the simulator's clean figures; ``changes``
-    overrides values by indicator code."""
-    path = template.write_template(catalog, unit, period, Path(folder) / f"{unit}-{period}.xlsx")
+    overrides values by indicator code. Signed with ``key`` (default: :func:`template_key`)."""
+    path = template.write_template(catalog, unit, period, Path(folder) / f"{unit}-{period}.xlsx",
+                                   key=key or template_key())
     profile = load_profile()
     values = SubmissionGenerator(catalog, seed=profile.seed, sizes=profile.sizes).payload(unit, period)["values"]
     values = {**values, **(changes or {})}
@@ -245,9 +260,28 @@ def plain_workbook() -> bytes:
     return out.getvalue()
 
 
+def mx_trace(sender: str, *, dmarc: str = "pass", server: str | None = None) -> list[tuple[str, str]]:
+    """What the bureau's mail server adds on top of a message it took from ``sender``'s server:
+    its verdict (``Authentication-Results`` with its authserv-id) and its ``Received`` line."""
+    from email.utils import parseaddr
+
+    from county_reports import mail
+
+    server = server or mail.load_settings().authserv_id
+    domain = parseaddr(sender)[1].rpartition("@")[2]
+    return [("Authentication-Results", f"{server}; spf={dmarc} smtp.mailfrom={domain}; "
+                                       f"dmarc={dmarc} (p=reject) header.from={domain}"),
+            ("Received", f"from mail.{domain} (mail.{domain} [192.0.2.25]) by {server} with ESMTPS")]
+
+
 def email(sender: str, subject: str, attachments=(), *, to: str = "jtj@qinghe.example",
-          message_id: str | None = None, date=None, body: str = "请查收本月报表。") -> bytes:
+          message_id: str | None = None, date=None, body: str = "请查收本月报表。",
+          trace: list[tuple[str, str]] | None = None) -> bytes:
+    """A clerk's message as the bureau's mailbox holds it: ``trace`` headers on top (default
+    :func:`mx_trace`: the bureau's server vouches for the sender; ``[]``: it added none)."""
     msg = EmailMessage()
+    for name, value in mx_trace(sender) if trace is None else trace:
+        msg[name] = value
     msg["From"] = sender
     msg["To"] = to
     msg["Subject"] = subject
