@@ -26,7 +26,7 @@ from county_reports import archive, messages, paths
 from county_reports.catalog import Catalog
 from county_reports.history import check as check_mod
 from county_reports.history import mapping as mapping_mod
-from county_reports.history.settings import SOURCE, load_settings
+from county_reports.history.settings import COUNTY_TOTAL, SOURCE, load_settings
 from county_reports.history.workbook import WorkbookError, read_cells
 
 log = logging.getLogger(__name__)
@@ -67,6 +67,9 @@ def import_files(files: Iterable[str | Path], catalog: Catalog, warehouse, *, ma
     cells, notes, digests = [], [], {}
     for file in files:
         file = paths.location(file)
+        if file.stat().st_size > settings.max_bytes:     # before reading it into memory
+            return Outcome(REFUSED, notes + [_says("too_large", file=file.name, size=file.stat().st_size,
+                                                   limit=settings.max_bytes)])
         raw = file.read_bytes()
         try:
             found = read_cells(raw, file.name, settings, matcher.classify, year)
@@ -98,9 +101,13 @@ def _check_and_store(cells, mapping, catalog, warehouse, digests, notes, run_id,
                        mapping_path)
     note = {"files": digests, "mapping": mapping_path, "cells": len(checked.cells)}
     try:
-        results = history_import.store(warehouse, checked.verdicts, checked.retired, SOURCE, note, run_id)
+        results = history_import.store(warehouse, checked.verdicts, checked.retired, SOURCE, note, run_id,
+                                       COUNTY_TOTAL)
     except history_import.CollectedConflict as exc:
         lines = [_collected_line(checked, unit, period) for unit, period in exc.keys]
+        return Outcome(REFUSED, notes + lines + [_says("refused", count=len(lines))], mapping_path)
+    except history_import.MixedConflict as exc:
+        lines = [_mixed_line(checked, code, year) for code, year in exc.pairs]
         return Outcome(REFUSED, notes + lines + [_says("refused", count=len(lines))], mapping_path)
     new = [r for r in results if r["outcome"] == "new"]
     if not new:
@@ -113,6 +120,12 @@ def _check_and_store(cells, mapping, catalog, warehouse, digests, notes, run_id,
 def _collected_line(checked, unit: str, period: str) -> str:
     cell = next(c for (u, p, _), c in checked.cells.items() if (u, p) == (unit, period))
     return _says("collected", unit=unit, period=period, file=cell.file, sheet=cell.sheet, cell=cell.address)
+
+
+def _mixed_line(checked, code: str, year: str) -> str:
+    cell = next(c for (_, p, i), c in checked.cells.items() if i == code and p.startswith(year))
+    return _says("mixed", file=cell.file, sheet=cell.sheet, cell=cell.address, year=year,
+                 indicator=cell.indicator)
 
 
 def confirm(mapping_path, catalog: Catalog) -> None:
@@ -134,3 +147,25 @@ def pick_files(names: Iterable[str], data=None) -> list[Path]:
         raise ValueError(f"not in {folder}: {', '.join(missing) or '(no file named)'}; "
                          f"there: {', '.join(sorted(present)) or 'nothing'}")
     return [present[n] for n in wanted]
+
+
+class ImportRefused(RuntimeError):
+    """The import stored nothing because of what the workbooks hold: the DAG's task fails with
+    the lines (every wrong cell), and is not retried — the workbook has to change first."""
+
+
+def from_dag(params: dict[str, Any], run_id: str | None) -> dict[str, Any]:
+    """``import_history``'s task: the files named in ``params`` from ``{data}/history/``."""
+    from county_reports.catalog import load_catalog
+    from county_reports.warehouse import Warehouse
+
+    catalog = load_catalog()
+    files = pick_files(params.get("files") or [])
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        outcome = import_files(files, catalog, warehouse, year=params.get("year"), run_id=run_id)
+    for line in outcome.lines:
+        log.info("%s", line)
+    if not outcome.ok:
+        raise ImportRefused("\n".join(outcome.lines))
+    return outcome.as_dict()

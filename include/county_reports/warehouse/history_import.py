@@ -40,6 +40,29 @@ class CollectedConflict(ValueError):
         super().__init__(f"already collected: {', '.join(f'{u} {p}' for u, p in keys)}")
 
 
+class MixedConflict(ValueError):
+    """County totals and unit figures of the same indicator and year would both be current."""
+
+    def __init__(self, pairs: list[tuple[str, str]]):
+        self.pairs = pairs        # (indicator, year)
+        super().__init__(f"county totals beside unit figures: {', '.join(f'{i} {y}' for i, y in pairs)}")
+
+
+def mixed(conn: Connection, verdicts: list[Verdict], county: str) -> list[tuple[str, str]]:
+    """(indicator, year) where, once these verdicts are stored, the county pseudo-unit and real
+    units would both hold current figures (a sum over units would count them twice)."""
+    mine = {(v.unit == county, code, v.period[:4]) for v in verdicts for code in v.values}
+    keys = {(v.unit, v.period) for v in verdicts}
+    years = sorted({y for _, _, y in mine})
+    s, val = t.submissions, t.submission_values
+    months = [f"{y}-{m:02d}" for y in years for m in range(1, 13)]
+    rows = conn.execute(select(s.c.unit, s.c.period, val.c.indicator).join(val, val.c.submission_id == s.c.id)
+                        .where(s.c.period.in_(months) & s.c.superseded_by.is_(None)
+                               & s.c.status.in_(t.ACCEPTED_STATUSES)))
+    stored = {(r.unit == county, r.indicator, r.period[:4]) for r in rows if (r.unit, r.period) not in keys}
+    return sorted({(code, year) for is_county, code, year in mine if (not is_county, code, year) in stored})
+
+
 def collected(conn: Connection, keys: list[tuple[str, str]], source: str) -> list[tuple[str, str]]:
     """The keys with a stored submission from any other source than ``source``."""
     s = t.submissions
@@ -66,10 +89,10 @@ def _add_units(conn: Connection, units: Iterable[Unit], now) -> list[str]:
 
 
 def store(warehouse, verdicts: list[Verdict], units: list[Unit], source: str, note: dict[str, Any],
-          run_id: str | None) -> list[dict[str, Any]]:
+          run_id: str | None, county: str) -> list[dict[str, Any]]:
     """Every verdict in one transaction (``bulk``'s rules), the units the warehouse lacks, one
     audit row. Raises ``CollectedConflict`` (nothing written) when a collected submission is in
-    the way. Returns one result per verdict: ``{unit, period, submission_id, version, outcome:
+    the way, ``MixedConflict`` when ``county`` totals would stand beside unit figures. Returns one result per verdict: ``{unit, period, submission_id, version, outcome:
     'new'|'duplicate', status, superseded_id}``."""
     prepared = [bulk.prepare(i, v, warehouse.timezone) for i, v in enumerate(verdicts)]
     keys = sorted({p.key for p in prepared})
@@ -81,6 +104,9 @@ def store(warehouse, verdicts: list[Verdict], units: list[Unit], source: str, no
             in_the_way = collected(conn, keys, source)
             if in_the_way:
                 raise CollectedConflict(in_the_way)
+            both = mixed(conn, verdicts, county)
+            if both:
+                raise MixedConflict(both)
             added = _add_units(conn, units, now)
             results = bulk.write_chunk(conn, prepared, run_id, now, _result)
             new = [r for r in results if r["outcome"] == "new"]
