@@ -82,6 +82,8 @@ def test_by_month_mapping_first_then_stored_then_unchanged(tmp_path, catalog, wa
     assert second.state == run.STORED, second.lines
     subs = warehouse.submissions()
     assert set(subs["source"]) == {SOURCE} and set(subs["status"]) == {ACCEPTED}
+    sha = subs["sha256"].iloc[0]           # the workbook's bytes, archived before they were parsed
+    assert set(subs["sha256"]) == {sha} and (tmp_path / "raw" / sha[:2] / sha).read_bytes() == book.read_bytes()
     values = stored_values(warehouse)
     assert values[("TS01", "2023-03", "INV_HIGHWAY")] == figures[("城关镇交通管理站", 3, "INV_HIGHWAY")]
     assert values[("OLD01", "2023-12", "HAZARD_FOUND")] == figures[(old.RETIRED_NAME, 12, "HAZARD_FOUND")]
@@ -226,3 +228,76 @@ def test_the_command_line_maps_then_imports(tmp_path, catalog, figures):
     assert third.returncode == 0 and "未作任何改动" in third.stdout
     missing = cli(str(tmp_path / "nope.xlsx"))
     assert missing.returncode == 2 and "Traceback" not in missing.stderr
+
+
+def test_limits_of_history_yaml_bound_a_workbook(tmp_path, catalog, warehouse, figures):
+    from config_copy import edit_yaml, one_file
+
+    (tmp_path / "config").mkdir()
+    config = one_file(tmp_path / "config", "history.yaml")
+    edit_yaml(config / "history.yaml", lambda d: d.update(max_rows=5))
+    book = old.write_by_month(tmp_path / "2023.xlsx", catalog, figures)
+    outcome = imported([book], catalog, warehouse, tmp_path, config_dir=config)
+    assert outcome.state == run.REFUSED and "行数超过上限5行" in outcome.lines[-1]
+    edit_yaml(config / "history.yaml", lambda d: d.update(max_rows=2000, max_bytes=1000))
+    outcome = imported([book], catalog, warehouse, tmp_path, config_dir=config)
+    assert outcome.state == run.REFUSED and "上限1000字节" in outcome.lines[-1]
+    assert warehouse.submissions().empty
+
+
+@pytest.mark.parametrize("edit,key", [
+    (lambda d: d.update(fuzzy_threshold=120), "history.fuzzy_threshold"),
+    (lambda d: d.update(months=["(?P<year>\\d{4})"]), "history.months[0]"),
+    (lambda d: d.update(year="(unclosed"), "history.year"),
+    (lambda d: d.pop("max_sheets"), "history.max_sheets"),
+])
+def test_a_broken_history_yaml_names_file_and_key(tmp_path, edit, key):
+    from config_copy import edit_yaml, one_file
+
+    from county_reports.config import ConfigError
+    from county_reports.history.settings import load_settings
+
+    config = one_file(tmp_path, "history.yaml")
+    edit_yaml(config / "history.yaml", edit)
+    with pytest.raises(ConfigError) as info:
+        load_settings(config)
+    assert info.value.file == "history.yaml" and info.value.key == key, str(info.value)
+
+
+def test_the_dag_task_takes_files_from_the_history_folder(tmp_path, catalog, figures, monkeypatch):
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'dag.db'}")
+    book = old.write_by_month(tmp_path / "data" / "history" / "2023.xlsx", catalog, figures)
+    for names in (["../2023.xlsx"], [str(book)], ["2024.xlsx"], []):
+        with pytest.raises(ValueError, match="not in"):        # a name is looked up, never made a path
+            run.pick_files(names)
+    first = run.from_dag({"files": ["2023.xlsx"], "year": None}, "manual__1")
+    assert first["state"] == run.MAPPING and first["new"] == 0
+    run.confirm(first["mapping"], catalog)
+    assert run.from_dag({"files": ["2023.xlsx"]}, "manual__2")["new"] == 204
+    _spoil(book, "2023年1月", "C3", 10 ** 9)
+    with pytest.raises(run.ImportRefused, match="C3单元格"):
+        run.from_dag({"files": ["2023.xlsx"]}, "manual__3")
+
+
+def test_date_headers_and_a_year_from_the_command(tmp_path, catalog, warehouse, figures):
+    from datetime import datetime
+
+    book = old.write_by_indicator(tmp_path / "dates.xlsx", catalog, {k: v for k, v in figures.items()
+                                                                      if k[2] == "HAZARD_FOUND"})
+    wb = load_workbook(book)
+    ws = wb.worksheets[0]
+    ws["A1"] = None                                         # no title: no year anywhere …
+    for month in range(1, 13):                              # … and months as the clerk's date cells
+        ws.cell(row=2, column=month + 1, value=datetime(2023, month, 1))
+    wb.save(book)
+    assert confirmed_import([book], catalog, warehouse, tmp_path).state == run.STORED
+    assert stored_values(warehouse)[("TS03", "2023-04", "HAZARD_FOUND")] == \
+        figures[("石桥镇交通运输管理站", 4, "HAZARD_FOUND")]
+    # month headers without a year, and no year in the sheet: the admin says which with --year
+    wb = load_workbook(book)
+    for month in range(1, 13):
+        wb.worksheets[0].cell(row=2, column=month + 1, value=f"{month}月")
+    wb.save(book)
+    assert "看不出年份" in imported([book], catalog, warehouse, tmp_path).lines[-1]
+    assert imported([book], catalog, warehouse, tmp_path, year=2023).state == run.UNCHANGED

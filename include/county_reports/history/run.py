@@ -16,7 +16,6 @@ configuration errors.
 """
 from __future__ import annotations
 
-import hashlib
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -71,11 +70,11 @@ def import_files(files: Iterable[str | Path], catalog: Catalog, warehouse, *, ma
             return Outcome(REFUSED, notes + [_says("too_large", file=file.name, size=file.stat().st_size,
                                                    limit=settings.max_bytes)])
         raw = file.read_bytes()
+        digests[file.name] = archive.store(data, raw).sha256       # kept before it is parsed
         try:
             found = read_cells(raw, file.name, settings, matcher.classify, year)
         except WorkbookError as exc:
             return Outcome(REFUSED, notes + [exc.reason])
-        digests[file.name] = archive.store(data, raw).sha256 if found.cells else hashlib.sha256(raw).hexdigest()
         cells += found.cells
         notes += found.notes
     for cell in cells:

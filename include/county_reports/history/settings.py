@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from datetime import date
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -42,7 +43,9 @@ class Settings:
         return text
 
     def month(self, label: object) -> tuple[int | None, int] | None:
-        """(year or None, month) when the label names a month."""
+        """(year or None, month) when the label names a month (a date cell: its month)."""
+        if isinstance(label, date):
+            return label.year, label.month
         text = self.clean(label) if not isinstance(label, str) else re.sub(r"\s+", "", label)
         for pattern in self.months:
             found = pattern.match(text)
