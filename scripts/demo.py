@@ -297,6 +297,22 @@ def main() -> int:
     run_dag("collect_monthly", {"period": args.first, "through": args.last})
     done(t)
 
+    t = step("import_history: 2023 from the bureau's old workbook (a sheet per month), so 2024 has 同比")
+    from county_reports.history import run as history
+    from county_reports.simulator import old_workbooks
+
+    sim_profile = sim.profile
+    book = old_workbooks.write_by_month(paths.history(data) / "2023.xlsx", catalog, old_workbooks.figures(
+        catalog, seed=sim_profile.seed, sizes=sim_profile.sizes))
+    for _ in range(2):
+        imported = task_result(run_dag("import_history", {"files": [book.name], "year": None}), "import_files")
+        print(f"    {imported['lines'][-1]}")
+        if imported["state"] != history.MAPPING:
+            break
+        history.confirm(imported["mapping"], catalog)
+        print("    the demo confirms the mapping file as proposed (an admin checks it first), and runs again")
+    done(t)
+
     t = step("Airflow api-server (REST API for the approvals; the UI's Required Actions page)")
     api = connect_api(api_url, api_password, api_process)
     done(t, api_url)

@@ -57,7 +57,14 @@ STAGES: dict[str, str] = {
     "mail_notices": "collect",         # the admins (and a proven sender) told what was not accepted
     "ledger": "collect",               # the collection ledger
     "reminders": "collect",            # before the deadline, to units with nothing accepted
-    "reminder_run": "store",           # unit_reminders' task: who has reported (warehouse) → reminders
+    "reminder_run": "store",
+    # import-history: old workbooks are one more door in (read, mapped), then judged and stored
+    "history": "collect",
+    "history.settings": "collect",     # history.yaml: how old workbooks are read
+    "history.workbook": "collect",     # an old workbook's sheets and their layout (bounded)
+    "history.mapping": "collect",      # labels → roster and catalogue codes; the file the admin confirms
+    "history.check": "validate",       # the cells through validation's rules, errors by cell
+    "history.run": "store",            # the import itself: mapping, check, one transaction           # unit_reminders' task: who has reported (warehouse) → reminders
     # ---- validate: judging what arrived and telling the unit
     "validate.*": "validate",
     "notify": "validate",              # validation feedback back to the unit (HTTP / feedback file)

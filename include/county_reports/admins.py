@@ -23,10 +23,12 @@ APPROVAL_TEXTS = ("subject", "task_name", "approve", "reject", "note_title", "no
                   "gap_description", "correction", "intro", "coverage", "below", "missing",
                   "none_missing", "behind", "none_behind", "draft", "why")
 REASONS = ("required", "below_threshold", "late_run", "correction")
-DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders", "summary_drafts")
+DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders", "summary_drafts",
+                  "import_history")
 # Every DAG's display name, and the fields of its Trigger form (dags: in admins.yaml).
 DAG_FORMS = {"collect_monthly": ("period", "through", "units"), "unit_reminders": ("day",),
-             "reporting_circular": ("period", "send"), "half_year_report": (), "annual_report": (), "summary_drafts": ()}
+             "reporting_circular": ("period", "send"), "half_year_report": (), "annual_report": (), "summary_drafts": (),
+             "import_history": ("files", "year")}
 REPORT_FORM = ("year", "dry_run", "force_delivery", "correction")
 
 

@@ -57,6 +57,12 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--engine", choices=("gx", "pandas"), default="gx",
                    help="gx (Great Expectations, as the DAG) or pandas (same rules, no GX import)")
 
+    p = sub.add_parser("import-history", help="import past years from old workbooks (a mapping file "
+                                              "to confirm first, then the figures)")
+    p.add_argument("files", type=Path, nargs="+", metavar="FILE")
+    p.add_argument("--mapping", type=Path, help="the mapping file (default: {data}/history/mapping.yaml)")
+    p.add_argument("--year", type=int, help="the year, when no sheet name or title says it")
+
     p = sub.add_parser("dev-secrets", help="write demo bearer tokens (for the bundled simulator)")
     p.add_argument("--seed", type=int, default=None)
 
@@ -193,6 +199,25 @@ def _validate(args, catalog) -> int:
     return code
 
 
+def _import_history(args, catalog) -> int:
+    """Exit 0 stored or unchanged, 3 the mapping file waits for the admin, 1 refused."""
+    import uuid
+
+    from county_reports.history import run
+    from county_reports.warehouse import Warehouse
+
+    for file in args.files:
+        if not file.is_file():
+            raise ValueError(f"{file}: no such file")
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        outcome = run.import_files(args.files, catalog, warehouse, mapping_path=args.mapping,
+                                   year=args.year, run_id=f"cli__{uuid.uuid4().hex[:12]}",
+                                   config_dir=args.config)
+    print("\n".join(outcome.lines))
+    return {run.MAPPING: 3, run.REFUSED: 1}.get(outcome.state, 0)
+
+
 _COMMANDS = {
     "validate": _validate,
     "check-config": _check_config,
@@ -201,4 +226,5 @@ _COMMANDS = {
     "template": _template,
     "collect": _collect,
     "dev-secrets": _dev_secrets,
+    "import-history": _import_history,
 }

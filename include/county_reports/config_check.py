@@ -21,6 +21,7 @@ from county_reports.protocol import NARRATIVE_KINDS
 def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
     from county_reports import admins, collect, delivery_config, example, summaries, template
+    from county_reports.history import settings as history_settings
     from county_reports.validate.options import load_options
 
     warnings: list[str] = []
@@ -32,6 +33,7 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     example.load_placeholders(config_dir)
     template.load_layout(config_dir)
     messages.check(config_dir)
+    history_settings.load_settings(config_dir)      # history.yaml and its messages
     try:
         delivery_config.load_settings(config_dir)
     except ConfigError as exc:

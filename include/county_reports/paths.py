@@ -198,3 +198,8 @@ def reminders(data: str | DataPath | None = None) -> DataPath:
 def templates(period: str | None = None, data: str | DataPath | None = None) -> DataPath:
     """Excel templates made for the units."""
     return _under(data, "templates", period)
+
+
+def history(data: str | DataPath | None = None) -> DataPath:
+    """Old workbooks an admin brings for ``import-history`` and the label mapping to confirm."""
+    return _under(data, "history")

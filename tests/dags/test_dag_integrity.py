@@ -51,6 +51,7 @@ RETRIES = {
     "reporting_circular": {"write": 2, "send": 2},
     "unit_reminders": {"remind": 2},
     "summary_drafts": {"draft": 1},
+    "import_history": {"import_files": 0},     # a refused import waits for a corrected workbook
 }
 # Tasks that talk to the outside world (units' endpoints, mail servers, the county office): a
 # passing network failure must be retried, not end the run.

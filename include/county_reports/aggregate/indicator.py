@@ -176,9 +176,11 @@ def tidy(value) -> float | None:
 
 
 def active_at(catalog: Catalog, unit: str, period: str) -> bool:
-    """Whether the unit is active in the month (units unknown to the registry count as active)."""
+    """Whether the unit still exists in the month: not closed before it (``active_to``). Units
+    unknown to the registry count as active, and so does a unit whose roster entry starts later
+    but has figures for the month (a past year imported from old workbooks)."""
     known = catalog.unit_by_code.get(unit)
-    return known is None or known.active_in(period)
+    return known is None or known.active_to is None or period <= known.active_to
 
 
 def aggregate_indicator(catalog: Catalog, indicator: Indicator, data: SpanData,
