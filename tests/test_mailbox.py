@@ -158,7 +158,7 @@ def test_a_message_stays_new_on_the_server_until_its_workbook_is_in_the_inbox(do
     from county_reports.atomic import DataFolderError
 
     dovecot.deliver(email("ts03@qinghe.example", "6月报表", [("TS03.xlsx", filled_template(catalog, "TS03", PERIOD, tmp_path))]))
-    blocked = data / "inbox" / PERIOD
+    blocked = inbox.inbox_path(data, PERIOD, "TS03").parent
     blocked.parent.mkdir(parents=True)
     blocked.write_text("not a folder")             # the inbox cannot be written
     with pytest.raises(DataFolderError):

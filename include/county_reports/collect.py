@@ -56,8 +56,7 @@ def unexpected_inbox_files(data_dir: Path, catalog: Catalog, period: str) -> lis
     """Workbooks in the month's inbox that no unit expected that month would be read from."""
     from county_reports import inbox
 
-    expected = {u.code for u in catalog.units_active_in(period)}
-    return [p for p in inbox.scan_inbox(data_dir, period) if p.stem not in expected]
+    return inbox.strays(data_dir, period, {u.code for u in catalog.units_active_in(period)})
 
 
 def plan_batches(unit_codes: list[str], batch_size: int) -> list[list[str]]:
