@@ -25,6 +25,7 @@ from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 
 from county_reports import atomic, inbox_folders, messages, paths, periods, workbook_bounds
 from county_reports.catalog import Catalog
@@ -272,7 +273,9 @@ def _read_narratives(ws, unit: str, catalog: Catalog, names: Layout) -> list[dic
         section_by_name.setdefault(s.name, s.code)
     items = []
     for _, cells in _data_rows(ws):
-        text = _text(_at(cells, text_col))
+        # Excel writes a character XML cannot hold as _xHHHH_ (Word's line break: _x000B_):
+        # read as the character the clerk pasted, so validation can name it.
+        text = unescape(_text(_at(cells, text_col)))
         # A category picked without any text says nothing: drop the row rather than reject
         # the whole submission over an accidental click.
         if not text:
