@@ -173,7 +173,8 @@ def test_the_bounds_let_a_filled_template_through(template, tmp_path, catalog):
 
 def test_macros_are_refused_by_name_part_and_content_type(template, tmp_path, catalog):
     vba = rezip(template, add={"xl/vbaProject.bin": b"\xd0\xcf\x11\xe0" + bytes(100)})
-    assert "含有宏" in refusal(drop(tmp_path, vba), catalog) and "vbaProject.bin" in refusal(drop(tmp_path, vba), catalog)
+    reason = refusal(drop(tmp_path, vba), catalog)
+    assert "含有宏" in reason and "vbaProject.bin" in reason
     with zipfile.ZipFile(io.BytesIO(template)) as z:
         types = z.read("[Content_Types].xml").replace(
             b"spreadsheetml.sheet.main+xml", b"ms-excel.sheet.macroEnabled.main+xml")
@@ -335,8 +336,8 @@ def test_a_narrative_stored_by_an_older_version_with_control_characters_still_re
     verdicts = accepted_verdicts(catalog, "2024-01", "2025-06")
     dirty = "\v\f\x01\ufffe\uffff"
     for v in verdicts:      # as an older version stored them: a control character inside every text
-        object.__setattr__(v, "narratives", tuple(
-            {**n, "text": n["text"][:2] + dirty[i % len(dirty)] + n["text"][2:]} for i, n in enumerate(v.narratives)))
+        object.__setattr__(v, "narratives", tuple({**n, "text": n["text"][:2] + dirty[i % len(dirty)] + n["text"][2:]}
+                                                  for i, n in enumerate(v.narratives)))
     warehouse.record_verdicts(verdicts, "test")
     stored = warehouse.current_narratives([f"2025-0{m}" for m in range(1, 7)])
     assert stored["text"].str.contains(narratives.XML_INVALID).all()
@@ -389,7 +390,8 @@ def test_feedback_lies_only_in_the_units_own_folder(tmp_path):
     for unit in ("TS01", "TS02"):
         notify.write_inbox_feedback(data, unit, PERIOD, [{"text": f"{unit} 第1条：数值“12万”不是数字。"}])
     files = sorted(p.relative_to(data / "inbox") for p in (data / "inbox").rglob("*") if p.is_file())
-    assert [str(p) for p in files] == [f"{u}/{PERIOD}/{u}.feedback.{s}" for u in ("TS01", "TS02") for s in ("json", "txt")]
+    assert [str(p) for p in files] == [f"{u}/{PERIOD}/{u}.feedback.{suffix}"
+                                       for u in ("TS01", "TS02") for suffix in ("json", "txt")]
     assert not (data / "inbox" / PERIOD).exists()
 
 
@@ -402,3 +404,11 @@ def test_the_mail_steps_stamp_is_kept_where_the_unit_cannot_write(template, tmp_
     assert [p.name for p in path.parent.iterdir()] == ["TS01.xlsx"]
     assert inbox.submitted_time(path) == when.timestamp()
     assert (tmp_path / "inbox" / ".submitted" / "TS01" / PERIOD / "TS01.xlsx").is_file()
+
+
+def test_a_workbook_file_over_the_size_limit_is_refused_before_it_is_read(template, tmp_path, catalog):
+    path = drop(tmp_path, template)
+    with path.open("r+b") as fh:                   # a sparse file: large, but costs no disk
+        fh.truncate(LIMITS.max_workbook_bytes + 1)
+    reason = refusal(path, catalog)
+    assert f"{LIMITS.max_workbook_bytes + 1} 字节" in reason and str(LIMITS.max_workbook_bytes) in reason

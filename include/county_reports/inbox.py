@@ -88,8 +88,9 @@ def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None
     """
     path = paths.location(path)
     unit = expect_unit or path.stem
-    check_file(path, unit)
-    problem = inbox_folders.place_problem(path) if expect_unit else None
+    size, _ = check_file(path, unit)
+    problem = (inbox_folders.place_problem(path) if expect_unit else None) \
+        or workbook_bounds.size_problem(size, unit)       # before the file is read
     if problem:
         raise InboxError(unit, problem)
     try:

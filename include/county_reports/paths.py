@@ -1,7 +1,7 @@
 """Where things are: config, data and the warehouse (each overridable by one environment
 variable), and the one place that names the data folder's subfolders.
 
-Every step that reads or writes under the data folder asks here (``paths.inbox(period)``,
+Every step that reads or writes under the data folder asks here (``paths.inbox(period, unit=…)``,
 ``paths.reports(year)`` …) instead of spelling a folder name, so the layout below is the layout:
 
     {data}/inbox/{unit}/{period}/     one unit's Excel template (dropped or e-mailed in), its feedback

@@ -48,8 +48,8 @@ def check(raw: bytes, unit: str, name: str = "", settings: PullSettings | None =
     not a readable zip at all (``damaged``); ``name`` is the file's name when known."""
     s = settings or load_settings()
     says = _sayer(unit)
-    if len(raw) > s.max_workbook_bytes:
-        raise TooBig(says("too_large_file", size=len(raw), limit=s.max_workbook_bytes))
+    if problem := size_problem(len(raw), unit, s):
+        raise TooBig(problem)
     if name.lower().endswith(MACRO_SUFFIXES):
         raise TooBig(says("macros", part=name))
     parts = _directory_entries(raw)
@@ -70,6 +70,13 @@ def check(raw: bytes, unit: str, name: str = "", settings: PullSettings | None =
         if isinstance(exc, TooBig):
             raise
         raise TooBig(messages.text("inbox", "damaged", detail=type(exc).__name__)) from None
+
+
+def size_problem(size: int, unit: str, settings: PullSettings | None = None) -> str | None:
+    """Why a workbook file of ``size`` bytes is refused (over ``max_workbook_bytes``), or None:
+    asked before a file is read at all."""
+    limit = (settings or load_settings()).max_workbook_bytes
+    return _sayer(unit)("too_large_file", size=size, limit=limit) if size > limit else None
 
 
 def _sayer(unit: str) -> Callable[..., str]:
