@@ -412,3 +412,13 @@ def test_a_workbook_file_over_the_size_limit_is_refused_before_it_is_read(templa
         fh.truncate(LIMITS.max_workbook_bytes + 1)
     reason = refusal(path, catalog)
     assert f"{LIMITS.max_workbook_bytes + 1} 字节" in reason and str(LIMITS.max_workbook_bytes) in reason
+
+
+def test_a_workbook_of_too_many_parts_is_refused_even_when_its_end_record_says_otherwise(template, tmp_path,
+                                                                                       catalog):
+    raw = rezip(template, add={f"xl/pad/{n}.xml": b"" for n in range(LIMITS.max_workbook_parts)})
+    assert "部件" in refusal(drop(tmp_path, raw), catalog)
+    at = raw.rfind(b"PK\x05\x06")                  # the end record claims 12 entries (zipfile ignores it)
+    lying = raw[:at + 8] + (12).to_bytes(2, "little") * 2 + raw[at + 12:]
+    assert len(zipfile.ZipFile(io.BytesIO(lying)).infolist()) > LIMITS.max_workbook_parts
+    assert "部件" in refusal(drop(tmp_path, lying), catalog)

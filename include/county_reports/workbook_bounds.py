@@ -23,6 +23,7 @@ from county_reports.pull_settings import PullSettings, load_settings
 
 MACRO_SUFFIXES = (".xlsm", ".xltm", ".xlam", ".xlsb")
 _END_OF_DIRECTORY = b"PK\x05\x06"
+_DIRECTORY_ENTRY = b"PK\x01\x02"
 _MAX_COMMENT = 65535
 # A part this small cannot exhaust anything, whatever its ratio.
 _RATIO_FLOOR_BYTES = 1 << 20
@@ -86,12 +87,15 @@ def _sayer(unit: str) -> Callable[..., str]:
 
 
 def _directory_entries(raw: bytes) -> int | None:
-    """The entry count the zip's end record declares (65535 for a zip64 archive), read before
-    zipfile builds an object per entry; None when there is no end record."""
+    """How many entries the zip's directory holds, read before zipfile builds an object per
+    entry: the count its end record declares (65535 for a zip64 archive) or, since zipfile
+    reads the directory by its size and not that count, the entry headers within that size;
+    None when there is no end record."""
     at = raw.rfind(_END_OF_DIRECTORY, max(0, len(raw) - 22 - _MAX_COMMENT))
     if at < 0 or len(raw) < at + 22:
         return None
-    return struct.unpack("<H", raw[at + 10:at + 12])[0]
+    declared, size = struct.unpack("<HI", raw[at + 10:at + 16])
+    return max(declared, raw.count(_DIRECTORY_ENTRY, max(0, at - size), at))
 
 
 def _check_sizes(infos: list[zipfile.ZipInfo], s: PullSettings, says) -> None:
