@@ -48,6 +48,8 @@ STAGES: dict[str, str] = {
     "protocol": "collect",             # protocol-v1 envelope (bytes → payload)
     "archive": "collect",              # raw bytes archived before parsing (read back by later stages)
     "inbox": "collect",                # Excel templates dropped in the inbox
+    "inbox_folders": "collect",        # the inbox's layout: one folder per unit, its feedback beside
+    "workbook_bounds": "collect",      # a workbook's size, parts, macros and sheets, before parsing
     "template": "collect",             # the Excel template units fill in
     "example": "collect",              # the example submission for integrators, from the catalogue
     "template_wording": "collect",     # template.yaml: the template's names (read back by the inbox) and words

@@ -205,14 +205,15 @@ def test_an_unexpected_error_fails_only_that_unit(catalog, sim, data_dir, demo_t
     assert outcomes["TS01"]["status"] == outcomes["TS03"]["status"] == "received"
 
 
-def test_inbox_files_of_unknown_units_are_pointed_out(catalog, tmp_path):
-    folder = tmp_path / "inbox" / "2025-09"
-    folder.mkdir(parents=True)
-    for name in ("TS01.xlsx", "TS10.xlsx", "TS99.xlsx", "TS09.xlsx", "~$TS01.xlsx"):
+def test_inbox_files_of_units_that_do_not_mail_or_in_another_units_folder_are_pointed_out(catalog, tmp_path):
+    for unit, name in (("TS01", "TS01.xlsx"), ("TS10", "TS10.xlsx"), ("TS99", "TS99.xlsx"), ("TS09", "TS09.xlsx"),
+                       ("TS10", "~$TS10.xlsx"), ("TS10", "TS02.xlsx")):
+        folder = tmp_path / "inbox" / unit / "2025-09"
+        folder.mkdir(parents=True, exist_ok=True)
         (folder / name).write_bytes(b"x")
     # TS01 reports only over HTTP (its file is not read); TS10 lists email; TS09 stopped; TS99 unknown
-    assert [p.name for p in collect.unexpected_inbox_files(tmp_path, catalog, "2025-09")] == \
-        ["TS01.xlsx", "TS09.xlsx", "TS99.xlsx"]
+    assert [f"{p.parent.parent.name}/{p.name}" for p in collect.unexpected_inbox_files(tmp_path, catalog, "2025-09")] \
+        == ["TS01/TS01.xlsx", "TS09/TS09.xlsx", "TS10/TS02.xlsx", "TS99/TS99.xlsx"]
 
 
 def test_a_county_sized_run_pulls_one_unit_per_task_and_a_large_one_batches(catalog):

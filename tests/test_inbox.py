@@ -67,8 +67,8 @@ def reason_of(path: Path, catalog, **kwargs) -> str:
     return caught.value.reason
 
 
-def test_inbox_path_is_data_inbox_period_unit(tmp_path):
-    assert inbox_path(tmp_path, "2025-06", "TS01") == tmp_path / "inbox" / "2025-06" / "TS01.xlsx"
+def test_inbox_path_is_data_inbox_unit_period_unit(tmp_path):
+    assert inbox_path(tmp_path, "2025-06", "TS01") == tmp_path / "inbox" / "TS01" / "2025-06" / "TS01.xlsx"
     with pytest.raises(ValueError):
         inbox_path(tmp_path, "2025-6", "TS01")
     with pytest.raises(ValueError):
@@ -250,14 +250,16 @@ def test_a_workbook_that_is_not_our_template_is_refused(tmp_path, catalog):
 
 
 def test_scan_lists_period_files_and_skips_lock_hidden_and_other_files(tmp_path):
-    folder = tmp_path / "inbox" / PERIOD
+    folder = tmp_path / "inbox" / "TS01" / PERIOD
     folder.mkdir(parents=True)
     for name in ("TS02.xlsx", "TS01.xlsx", "RC01.XLSX", "~$TS01.xlsx", "._TS03.xlsx",
                  ".TS04.xlsx.tmp", "notes.txt", "TS05.xls"):
         (folder / name).write_bytes(b"x")
     (folder / "old.xlsx").mkdir()
-    (tmp_path / "inbox" / "2025-05").mkdir()
-    (tmp_path / "inbox" / "2025-05" / "TS09.xlsx").write_bytes(b"x")
+    (tmp_path / "inbox" / "TS09" / "2025-05").mkdir(parents=True)
+    (tmp_path / "inbox" / "TS09" / "2025-05" / "TS09.xlsx").write_bytes(b"x")
+    (tmp_path / "inbox" / ".submitted" / "TS01" / PERIOD).mkdir(parents=True)    # the bureau's stamps
+    (tmp_path / "inbox" / ".submitted" / "TS01" / PERIOD / "TS01.xlsx").write_text("2025-07-01")
     assert [p.name for p in scan_inbox(tmp_path, PERIOD)] == ["RC01.XLSX", "TS01.xlsx", "TS02.xlsx"]
     assert scan_inbox(tmp_path, "2025-07") == []
     with pytest.raises(ValueError):

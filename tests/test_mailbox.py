@@ -172,7 +172,7 @@ def test_a_message_stays_new_on_the_server_until_its_workbook_is_in_the_inbox(do
     from county_reports.atomic import DataFolderError
 
     dovecot.deliver(email(ADDRESS, "6月报表", [("TS10.xlsx", filled_template(catalog, UNIT, PERIOD, tmp_path))]))
-    blocked = data / "inbox" / PERIOD
+    blocked = inbox.inbox_path(data, PERIOD, UNIT).parent
     blocked.parent.mkdir(parents=True)
     blocked.write_text("not a folder")             # the inbox cannot be written
     with pytest.raises(DataFolderError):

@@ -32,7 +32,7 @@ def test_one_units_failure_does_not_stop_the_others(catalog, tmp_path):
         assert sorted(result["sent"]) == ["TS01 2025-06", "TS03 2025-06"]
         assert result["failed"] == ["TS02 2025-06"]
         assert [p["unit"] for p in warehouse.undelivered_feedback()] == ["TS02"]   # tried again next run
-    assert (tmp_path / "inbox" / PERIOD / "TS03.feedback.txt").read_text(encoding="utf-8").startswith("1. TS03")
+    assert (tmp_path / "inbox" / "TS03" / PERIOD / "TS03.feedback.txt").read_text(encoding="utf-8").startswith("1. TS03")
 
 
 def test_a_verdict_the_warehouse_cannot_take_is_noted_for_its_unit_alone(catalog, tmp_path):
@@ -60,5 +60,5 @@ def test_inbox_units_get_their_feedback_as_a_file(catalog, tmp_path):
     result = notify.send(catalog.unit_by_code["TS03"], period, messages, source="inbox", token=None,
                          data_dir=tmp_path)
     assert result["delivered"]
-    text = (tmp_path / "inbox" / period / "TS03.feedback.txt").read_text(encoding="utf-8")
+    text = (tmp_path / "inbox" / "TS03" / period / "TS03.feedback.txt").read_text(encoding="utf-8")
     assert text.startswith("1. 石桥镇交通运输管理站（TS03）")

@@ -58,8 +58,7 @@ def unexpected_inbox_files(data_dir: Path, catalog: Catalog, period: str) -> lis
     unit whose channels have neither email nor inbox is pulled over HTTP: its file is ignored)."""
     from county_reports import inbox
 
-    expected = {u.code for u in catalog.units_active_in(period) if reads_inbox(u)}
-    return [p for p in inbox.scan_inbox(data_dir, period) if p.stem not in expected]
+    return inbox.strays(data_dir, period, {u.code for u in catalog.units_active_in(period) if reads_inbox(u)})
 
 
 def reads_inbox(unit: Unit) -> bool:

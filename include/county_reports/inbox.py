@@ -1,4 +1,12 @@
-"""The inbox: filled Excel templates units drop at ``{data}/inbox/{period}/{unit}.xlsx``.
+"""The inbox: filled Excel templates at ``{data}/inbox/{unit}/{period}/{unit}.xlsx``.
+
+Each unit has its own folder, which only that unit, the bureau's mail step and the admins can
+write (docs/production.md sets up the share), and the unit's feedback sits beside its workbook
+there. A workbook is that unit's submission only in that unit's folder: the folder, not the file
+name, says whose it is (a ``TS04.xlsx`` in TS03's folder is nobody's, and is reported as a
+stray), the meta sheet must name the same unit, and a symbolic link or a folder anyone may write
+is not the unit's own. When the workbook was submitted is stamped by the mail step in a folder of
+the bureau's (``{data}/inbox/.submitted/``), never beside the workbook where the unit could.
 
 :func:`read_template` turns one file into the same protocol-v1 payload dict an HTTP endpoint
 serves, so everything after collection treats both sources alike. Values are taken as found
@@ -11,22 +19,24 @@ from __future__ import annotations
 
 import io
 import logging
-import re
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
 from typing import Any, Iterator
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook
+from openpyxl.utils.escape import unescape
 
-from county_reports import atomic, messages, paths, periods
+from county_reports import atomic, inbox_folders, messages, paths, periods, workbook_bounds
 from county_reports.catalog import Catalog
+from county_reports.inbox_folders import (  # noqa: F401 (the inbox's layout, asked for here)
+    feedback_path, inbox_path, scan_inbox, strays)
 from county_reports.template import PROTOCOL_VERSION, TEMPLATE_VERSION
 from county_reports.template_wording import Layout, load_layout
 
 log = logging.getLogger(__name__)
 
-_SAFE_NAME = re.compile(r"^[A-Za-z0-9_-]+$")
+_STAMPS = inbox_folders.STAMPS
 # The full 8-byte OLE2 compound-file signature: .xls, .et, and password-encrypted .xlsx.
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
 ZIP_SIGNATURE = b"PK\x03\x04"
@@ -43,31 +53,11 @@ class InboxError(ValueError):
         super().__init__(f"{unit}: {reason}")
 
 
-def inbox_path(data_dir: str | Path, period: str, unit_code: str) -> Path:
-    periods.parse(period)
-    # The code becomes a file name: refuse anything that could climb out of the inbox.
-    if not _SAFE_NAME.match(unit_code or ""):
-        raise ValueError(f"unit code {unit_code!r} cannot be used as a file name")
-    return paths.inbox(period, data_dir) / f"{unit_code}.xlsx"
-
-
-def scan_inbox(data_dir: str | Path, period: str) -> list[Path]:
-    """The .xlsx files present for ``period``, sorted by name.
-
-    Skipped: Office lock files (``~$TS01.xlsx``, present while a clerk has the file open),
-    hidden files (macOS ``._TS01.xlsx``, our own ``.x.tmp``), and anything not a regular file.
-    """
-    periods.parse(period)
-    folder = paths.inbox(period, data_dir)
-    if not folder.is_dir():
-        return []
-    return sorted(p for p in folder.iterdir()
-                  if p.suffix.lower() == ".xlsx" and not p.name.startswith(("~$", "."))
-                  and p.is_file())
-
-
 def _stamp_path(path: paths.DataPath) -> paths.DataPath:
-    return path.with_name(f".{path.name}.submitted")
+    # {inbox}/{unit}/{period}/{unit}.xlsx → {inbox}/.submitted/{unit}/{period}/{unit}.xlsx
+    period_folder = path.parent
+    unit_folder = period_folder.parent
+    return unit_folder.parent / _STAMPS / unit_folder.name / period_folder.name / path.name
 
 
 def stamp_submitted(path: paths.DataPath, when: datetime) -> None:
@@ -98,13 +88,17 @@ def read_template(path: str | Path, catalog: Catalog, *, expect_unit: str | None
     """
     path = paths.location(path)
     unit = expect_unit or path.stem
-    check_file(path, unit)
+    size, _ = check_file(path, unit)
+    problem = (inbox_folders.place_problem(path) if expect_unit else None) \
+        or workbook_bounds.size_problem(size, unit)       # before the file is read
+    if problem:
+        raise InboxError(unit, problem)
     try:
         raw = path.read_bytes()
         modified = submitted_time(path)
     except OSError as exc:
         raise _unopenable(path, unit, exc) from None
-    _sniff(unit, raw)
+    _sniff(unit, raw, path.name)
     try:
         wb = load_workbook(io.BytesIO(raw), read_only=True, data_only=True)
     except Exception as exc:  # openpyxl fails on bad input with anything from KeyError to lxml
@@ -156,6 +150,9 @@ def check_file(path: Path, unit: str = "") -> tuple[int, bytes]:
         size = path.stat().st_size
         if not path.is_file():
             raise InboxError(unit, _says("not_a_file", file=path.name))
+        # A link would let a unit hand in any file the bureau can read, or another unit's.
+        if getattr(path, "is_symlink", None) and path.is_symlink():
+            raise InboxError(unit, _says("symlink", file=path.name))
         with path.open("rb") as fh:
             return size, fh.read(len(OLE_SIGNATURE))
     except OSError as exc:
@@ -177,13 +174,19 @@ def _says(message: str, **values: Any) -> str:
     return messages.text("inbox", message, **values)
 
 
-def _sniff(unit: str, raw: bytes) -> None:
+def _sniff(unit: str, raw: bytes, name: str | None = None) -> None:
+    """Refuse what is not an .xlsx, or one outside the bounds (``workbook_bounds``), before any
+    parser reads it. ``name``: the file's name (the mail step's label is the attachment's)."""
     if not raw:
         raise InboxError(unit, _says("empty"))
     if raw.startswith(OLE_SIGNATURE):
         raise InboxError(unit, _says("old_format"))
     if not raw.startswith(ZIP_SIGNATURE):
         raise InboxError(unit, _says("not_xlsx"))
+    try:
+        workbook_bounds.check(raw, unit, unit if name is None else name)
+    except workbook_bounds.TooBig as exc:
+        raise InboxError(unit, exc.reason) from None
 
 
 def _read(wb, raw: bytes, unit: str, catalog: Catalog, modified: float,
@@ -272,7 +275,9 @@ def _read_narratives(ws, unit: str, catalog: Catalog, names: Layout) -> list[dic
         section_by_name.setdefault(s.name, s.code)
     items = []
     for _, cells in _data_rows(ws):
-        text = _text(_at(cells, text_col))
+        # Excel writes a character XML cannot hold as _xHHHH_ (Word's line break: _x000B_):
+        # read as the character the clerk pasted, so validation can name it.
+        text = unescape(_text(_at(cells, text_col)))
         # A category picked without any text says nothing: drop the row rather than reject
         # the whole submission over an accidental click.
         if not text:

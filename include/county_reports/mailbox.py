@@ -12,7 +12,7 @@
    mail server's ``Authentication-Results`` says the sender passed (:mod:`mail_auth`; mail.yaml
    ``require_authentication_results`` for a server that adds none), and the template's
    signature is the bureau's for this unit and month (:func:`template.signature`);
-5. drops the workbook at ``{data}/inbox/{period}/{unit}.xlsx``, stamped with the receipt time;
+5. drops the workbook at ``{data}/inbox/{unit}/{period}/{unit}.xlsx``, stamped with the receipt time;
    or, when the warehouse already holds an accepted version of that month, holds it in
    ``{data}/mailbox/held/`` for an admin (a mailed file never silently replaces accepted figures);
 6. leaves a template for a later month that is already over unmarked, for the run collecting it;

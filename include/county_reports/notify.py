@@ -15,7 +15,7 @@ from typing import Any, Callable
 
 import requests
 
-from county_reports import atomic, mail, messages, paths, periods
+from county_reports import atomic, inbox_folders, mail, messages, periods
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
 
@@ -45,10 +45,11 @@ def send_feedback(unit: Unit, period: str, messages: list[dict[str, Any]], token
 
 def write_inbox_feedback(data_dir: Path, unit_code: str, period: str,
                          messages: list[dict[str, Any]]) -> Path:
-    """A unit that reports by Excel reads its feedback beside its workbook in the inbox."""
-    folder = paths.inbox(period, data_dir)
-    atomic.write_text(folder / f"{unit_code}.feedback.json", json.dumps(messages, ensure_ascii=False, indent=1))
-    path = folder / f"{unit_code}.feedback.txt"
+    """A unit that reports by Excel reads its feedback beside its workbook, in its own folder
+    of the inbox (no other unit can read it there)."""
+    atomic.write_text(inbox_folders.feedback_path(data_dir, period, unit_code, ".json"),
+                      json.dumps(messages, ensure_ascii=False, indent=1))
+    path = inbox_folders.feedback_path(data_dir, period, unit_code, ".txt")
     atomic.write_text(path, "\n".join(f"{n}. {m['text']}" for n, m in enumerate(messages, 1)) + "\n")
     return path
 

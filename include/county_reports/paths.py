@@ -1,10 +1,10 @@
 """Where things are: config, data and the warehouse (each overridable by one environment
 variable), and the one place that names the data folder's subfolders.
 
-Every step that reads or writes under the data folder asks here (``paths.inbox(period)``,
+Every step that reads or writes under the data folder asks here (``paths.inbox(period, unit=…)``,
 ``paths.reports(year)`` …) instead of spelling a folder name, so the layout below is the layout:
 
-    {data}/inbox/{period}/            Excel templates dropped or e-mailed in, and their feedback
+    {data}/inbox/{unit}/{period}/     one unit's Excel template (dropped or e-mailed in), its feedback
     {data}/raw/ab/<sha256>            every byte received or sent, content-addressed
     {data}/collections/{period}.jsonl the collection ledger, one outcome per unit and attempt
     {data}/mailbox/                   the mailbox's history; quarantine/ for refused messages
@@ -141,9 +141,12 @@ def raw_relative(sha256: str) -> str:
     return str(PurePosixPath(RAW) / sha256[:2] / sha256)
 
 
-def inbox(period: str | None = None, data: str | DataPath | None = None) -> DataPath:
-    """The inbox, or one month's folder in it."""
-    return _under(data, "inbox", period)
+def inbox(period: str | None = None, data: str | DataPath | None = None, unit: str | None = None) -> DataPath:
+    """The inbox; with ``unit``, that unit's own folder (only the unit, the bureau's mail step
+    and the admins can write there: docs/production.md), or its folder for one month."""
+    if period is not None and unit is None:
+        raise ValueError("the inbox has one folder per unit: name the unit")
+    return _under(data, "inbox", unit, period)
 
 
 def collections(data: str | DataPath | None = None) -> DataPath:

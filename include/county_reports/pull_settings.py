@@ -1,4 +1,5 @@
-"""Collection's limits: ``include/config/collection.yaml`` read and checked (:class:`PullSettings`).
+"""Collection's limits: ``include/config/collection.yaml`` read and checked (:class:`PullSettings`),
+the workbook bounds included.
 
 Its own module so that a step needing one limit (the offline check reads ``max_body_bytes``, the
 same cap as collection's) does not import the collector; :mod:`county_reports.collect` re-exports
@@ -26,6 +27,13 @@ class PullSettings:
     concurrency: int = 16         # threads inside one batch
     batch_size: int = 100         # units per mapped task
     per_unit_up_to: int = 200     # a run with at most this many unit-months: one mapped task per unit
+    # Workbooks, checked before any parser reads them (county_reports.workbook_bounds).
+    max_workbook_bytes: int = 10_000_000
+    max_workbook_parts: int = 200
+    max_workbook_unzipped_bytes: int = 10_000_000
+    max_compression_ratio: int = 100
+    max_sheet_rows: int = 5000
+    max_sheet_cells: int = 100_000
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)

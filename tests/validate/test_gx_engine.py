@@ -42,6 +42,11 @@ def mixed_batch(catalog):
     ghost["unit"] = "ZZ99"
     recs.append(received("ZZ99", ghost))
     recs[0].payload["narratives"].append({"kind": "亮点", "section": "nowhere", "text": "……"})
+    by_unit = {r.unit: r.payload for r in recs}
+    item = {"kind": "plan", "section": "safety"}
+    by_unit["TS03"]["narratives"] += [{**item, "text": f"第{n}项计划"} for n in range(60)]       # count
+    by_unit["TS05"]["narratives"] += [{**item, "text": "完成\v整治"}, {**item, "text": "\ud800坏"}]  # text
+    by_unit["TS06"]["narratives"].append({**item, "text": "长" * 1001})                        # length
     recs.append(received("WC01", None, reason="报送内容应为 JSON 对象，实际为 list。", sha="unreadable"))
     history = pd.DataFrame([("SC01", periods.shift(PERIOD, -k), "PASSENGER_VOLUME", 100.0 + k)
                             for k in range(1, 13)], columns=["unit", "period", "indicator", "value"])
@@ -93,7 +98,8 @@ def test_gx_suite_objects_follow_the_catalogue(vcatalog, voptions):
     suites = gx_suites(build_specs(vcatalog, voptions))
     values = {e.meta["check"]: e for e in suites["values"].expectations}
     assert values["BOUNDS"].bounds["HAZARD_FOUND"] == [0.0, 5000.0]
-    assert [e.meta["check"] for e in suites["submissions"].expectations][3:] == [r.code for r in vcatalog.rules]
+    assert [e.meta["check"] for e in suites["submissions"].expectations][3:] == \
+        [r.code for r in vcatalog.rules] + ["NARRATIVE_COUNT"]
 
 
 def test_html_report(runs):

@@ -60,9 +60,17 @@ def test_suite_by_kind(vcatalog, voptions):
     assert kinds[("submissions", "expect_column_pair_values_a_to_be_greater_than_b")] == \
         sum(r.check in ("le", "requires") for r in vcatalog.rules)
     assert kinds[("submissions", "expect_column_values_to_be_between")] == \
-        sum(r.check == "sum_equals" for r in vcatalog.rules)
+        sum(r.check == "sum_equals" for r in vcatalog.rules) + 1                # + NARRATIVE_COUNT
     frames = specs_by_frame(build_specs(vcatalog, voptions))
-    assert [len(frames[f]) for f in ("values", "submissions", "narratives")] == [8, 3 + len(vcatalog.rules), 2]
+    assert [len(frames[f]) for f in ("values", "submissions", "narratives")] == \
+        [8, 4 + len(vcatalog.rules), 4]
+
+
+def test_narrative_limits_come_from_validation_yaml(vcatalog, voptions):
+    specs = by_check(build_specs(vcatalog, voptions))
+    assert specs["NARRATIVE_COUNT"].kwargs == {"column": "narrative_count", "max_value": 50}
+    assert specs["NARRATIVE_LENGTH"].kwargs == {"column": "text", "max_value": 1000}
+    assert specs["NARRATIVE_TEXT"].kwargs["regex"].isascii()     # plain text in a GX suite
 
 
 def test_a_new_indicator_and_rule_add_their_expectations(vcatalog, voptions, grown):

@@ -17,6 +17,7 @@ from docx.oxml.ns import qn
 from lxml import etree
 
 from county_reports import atomic
+from county_reports.render.printable import printable
 
 # Child order of the elements we touch, from the ECMA-376 schema. Word rejects a file whose
 # children are out of order, so every insertion goes through ``set_child``.
@@ -194,8 +195,9 @@ def add_page_field(paragraph_element, before: str, after: str, rpr_factory=None)
 
 
 def add_text_runs(paragraph_element, text: str) -> None:
-    """Text with ``\\n`` turned into line breaks (``w:br``) inside one paragraph."""
-    for index, line in enumerate(text.split("\n")):
+    """Text with ``\\n`` turned into line breaks (``w:br``) inside one paragraph; characters a
+    document cannot hold are dropped (``printable``)."""
+    for index, line in enumerate(printable(text).split("\n")):
         if index:
             paragraph_element.append(_run(tag="w:br"))
         if line:

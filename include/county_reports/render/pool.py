@@ -16,6 +16,7 @@ from county_reports.aggregate import Span, unit_values_table
 from county_reports.catalog import Catalog
 from county_reports.render import merge
 from county_reports.render.items import Figure, ItemChecker
+from county_reports.render.printable import printable
 
 
 @dataclass(frozen=True)
@@ -80,7 +81,7 @@ class ItemPool:
         if narratives is not None and not narratives.empty:
             frame = narratives.sort_values(["period", "unit", "kind", "section", "text"], kind="stable")
             for row in frame.itertuples(index=False):
-                text = str(row.text).strip()
+                text = printable(str(row.text)).strip()
                 if not text or any(p in text for p in skip):
                     continue
                 checked = checker.check(row.unit, text, self.names.get(row.unit, ()))

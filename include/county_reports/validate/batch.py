@@ -14,11 +14,14 @@
   (absent = 0; NaN when bad), checked as then ≥ when.
   ``{code}__bad`` is True where ``code`` was sent but is not a number, or is required but
   missing: rules skip such values (NUMERIC or REQUIRED already asks for them).
-- ``narratives``: one row per narrative item (kind, section, text).
+  ``narrative_count`` is how many narrative items the submission carries.
+- ``narratives``: one row per narrative item (kind, section, text as sent), the first
+  ``max_items`` of each submission only (NARRATIVE_COUNT refuses the rest, whatever their number).
 """
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -28,8 +31,11 @@ import pandas as pd
 from county_reports.catalog import Catalog, Rule
 from county_reports.validate import outliers
 from county_reports.validate.model import Received
+from county_reports.validate.narratives import NarrativeLimits
 from county_reports.validate.normalize import as_text, classify, problem_text
 from county_reports.validate.options import Options
+
+_SURROGATES = re.compile("[\ud800-\udfff]")
 
 
 @dataclass
@@ -40,6 +46,7 @@ class Batch:
     submissions: pd.DataFrame
     narratives: pd.DataFrame
     offsets: np.ndarray             # values rows of submission i are offsets[i]:offsets[i + 1]
+    narrative_limits: NarrativeLimits = NarrativeLimits()
 
     def frames(self) -> dict[str, pd.DataFrame]:
         return {"values": self.values, "submissions": self.submissions,
@@ -62,7 +69,9 @@ def build_batch(received: list[Received], catalog: Catalog, options: Options, pe
     for column in outliers.COLUMNS:
         values[column] = flags[column]
     submissions = _submissions(readable, values, catalog)
-    return Batch(period, readable, values, submissions, _narratives(readable), offsets)
+    limits = options.narratives
+    return Batch(period, readable, values, submissions, _narratives(readable, limits.max_items), offsets,
+                 limits)
 
 
 def value_map(payload: dict[str, Any]) -> dict[str, Any]:
@@ -199,6 +208,7 @@ def _submissions(readable: list[Received], values: pd.DataFrame, catalog: Catalo
         "period": pd.Series([r.period for r in readable], dtype=object),
         "payload_unit": pd.Series([_field(r.payload, "unit") for r in readable], dtype=object),
         "payload_period": pd.Series([_field(r.payload, "period") for r in readable], dtype=object),
+        "narrative_count": np.asarray([len(_items(r.payload)) for r in readable], dtype=np.int64),
     })
     kinds = {u.code: u.kind for u in catalog.units}
     frame["unit_kind"] = pd.Series([kinds.get(r.unit) for r in readable], dtype=object)
@@ -247,17 +257,30 @@ def _field(payload: dict[str, Any], name: str) -> str | None:
     return None if value is None else as_text(value)
 
 
-def _narratives(readable: list[Received]) -> pd.DataFrame:
+def _items(payload: dict[str, Any]) -> list:
+    items = payload.get("narratives")
+    return items if isinstance(items, list) else []
+
+
+def _narratives(readable: list[Received], max_items: int) -> pd.DataFrame:
     rows = []
     for s, rec in enumerate(readable):
-        items = rec.payload.get("narratives")
-        for i, item in enumerate(items if isinstance(items, list) else [], start=1):
+        for i, item in enumerate(_items(rec.payload)[:max_items], start=1):
             item = item if isinstance(item, dict) else {}
-            rows.append((s, rec.unit, rec.period, i, _text(item.get("kind")),
-                         _text(item.get("section")), _text(item.get("text"))))
+            text = item.get("text")
+            # The text as sent (not stripped): a control character at either end counts too.
+            rows.append((s, rec.unit, rec.period, i, _encodable(_text(item.get("kind"))),
+                         _encodable(_text(item.get("section"))),
+                         _encodable(text if isinstance(text, str) else _text(text))))
     return pd.DataFrame(rows, columns=["sub", "unit", "period", "index", "kind", "section", "text"]) \
         .astype({"sub": np.int64, "index": np.int64, "unit": object, "period": object, "kind": object,
                  "section": object, "text": object})
+
+
+def _encodable(text: str) -> str:
+    """A lone surrogate (JSON's "\\ud800") as U+FFFF: GX hashes the frame as UTF-8, which has no
+    surrogates; U+FFFF is as unprintable, so NARRATIVE_TEXT still refuses the item."""
+    return _SURROGATES.sub("\uffff", text)
 
 
 def _text(value: Any) -> str:

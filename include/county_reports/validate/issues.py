@@ -9,6 +9,7 @@ from county_reports import messages
 from county_reports.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.batch import Batch
+from county_reports.validate import narratives as narrative_bounds
 from county_reports.validate.model import Issue
 from county_reports.validate.options import Options
 from county_reports.validate.suite import CheckResult
@@ -24,7 +25,9 @@ def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Cata
     rules = {r.code: r for r in catalog.rules}
     for check, result in failing.items():
         spec = result.spec
-        if spec.frame == "values":
+        if check in narrative_bounds.CHECKS:
+            _narrative_issues(batch, result, catalog, options, out)
+        elif spec.frame == "values":
             if check == "DUPLICATE":
                 _duplicates(batch, result, catalog, options, out)
                 continue
@@ -59,6 +62,30 @@ def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Cata
                     options, catalog, check, spec.importance, item["unit"], item["period"], None,
                     item[column], index=int(item["index"])))
     return out
+
+
+def _narrative_issues(batch: Batch, result: CheckResult, catalog: Catalog, options: Options,
+                      out: dict[int, list[Issue]]) -> None:
+    """NARRATIVE_COUNT names the first item over the limit; LENGTH and TEXT the item itself."""
+    from county_reports.template_wording import load_layout
+
+    labels = load_layout().narrative_kinds
+    check = result.spec.check
+    for row in result.rows:
+        if check == "NARRATIVE_COUNT":
+            sub = int(batch.submissions.at[row, "sub"])
+            items = batch.received[sub].payload["narratives"]
+            index = batch.narrative_limits.max_items + 1
+            extra = {**narrative_bounds.item_fields(items[index - 1], index, labels), "count": len(items)}
+        else:
+            item = batch.narratives.loc[row]
+            sub, index = int(item["sub"]), int(item["index"])
+            extra = narrative_bounds.item_fields(batch.received[sub].payload["narratives"][index - 1],
+                                                 index, labels)
+        rec = batch.received[sub]
+        out[sub].append(_issue(options, catalog, check, result.spec.importance, rec.unit, rec.period,
+                               None, extra["start"], max_items=batch.narrative_limits.max_items,
+                               max_length=batch.narrative_limits.max_length, **extra))
 
 
 def _issue(options: Options, catalog: Catalog, check: str, importance: str, unit: str, period: str,

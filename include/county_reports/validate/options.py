@@ -12,12 +12,14 @@ from typing import Any
 
 from county_reports.catalog import IMPORTANCE, RULE_CHECKS
 from county_reports.config import ConfigError, config_path, read_config_file
+from county_reports.validate.narratives import NarrativeLimits, load_limits
 
 FILE = "validation.yaml"
 # The checks the catalogue implies, in the order issues are listed to a unit.
 BUILTIN_CHECKS = ("UNIT_KNOWN", "PAYLOAD_UNIT", "PAYLOAD_PERIOD", "DUPLICATE", "KNOWN_CODE",
                   "REQUIRED", "NUMERIC", "NEGATIVE", "BOUNDS", "INTEGER", "NARRATIVE_KIND",
-                  "NARRATIVE_SECTION", "OUTLIER")
+                  "NARRATIVE_SECTION", "NARRATIVE_COUNT", "NARRATIVE_LENGTH", "NARRATIVE_TEXT",
+                  "OUTLIER")
 # Worded but not configurable: SUBMITTED_AT is always a warning, VALIDATION_ERROR always an error.
 WORDED = BUILTIN_CHECKS + ("UNREADABLE", "RULE", "SUBMITTED_AT", "VALIDATION_ERROR")
 NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", "formula",
@@ -39,6 +41,7 @@ class Options:
     outliers: OutlierSettings
     messages: dict[str, Any]
     common_uoms: frozenset[str] = frozenset()
+    narratives: NarrativeLimits = NarrativeLimits()
 
     def text(self, *path: str) -> str:
         node: Any = self.messages
@@ -70,7 +73,8 @@ def _load(config_dir: str, _mtime: int) -> Options:
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
     return Options(_importance(data.get("checks")), _outliers(data.get("outliers")),
-                   _messages(data.get("messages")), _common_uoms(data.get("common_uoms")))
+                   _messages(data.get("messages")), _common_uoms(data.get("common_uoms")),
+                   narratives=load_limits(data.get("narratives")))
 
 
 def _importance(raw: Any) -> dict[str, str]:

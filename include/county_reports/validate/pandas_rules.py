@@ -13,14 +13,18 @@ import pandas as pd
 from county_reports.catalog import Catalog, Rule
 from county_reports.protocol import NARRATIVE_KINDS
 from county_reports.validate.batch import Batch
+from county_reports.validate.narratives import XML_INVALID
 from county_reports.validate.suite import CheckResult, Spec
 
 WHOLE_TOLERANCE = 1e-6
 
 
 def check(batch: Batch, catalog: Catalog, specs: list[Spec]) -> list[CheckResult]:
+    limits = batch.narrative_limits
     failing = {**_values(batch.values, catalog), **_submissions(batch.submissions, catalog),
-               **_narratives(batch.narratives, catalog)}
+               **_narratives(batch.narratives, catalog, limits.max_length),
+               "NARRATIVE_COUNT": (batch.submissions["narrative_count"] > limits.max_items,
+                                   len(batch.submissions))}
     results = []
     for spec in specs:
         if spec.check not in failing:
@@ -84,10 +88,12 @@ def _rule(s: pd.DataFrame, rule: Rule) -> tuple:
     return usable & (when > 0) & ~(then > 0), usable.sum()
 
 
-def _narratives(t: pd.DataFrame, catalog: Catalog) -> dict[str, tuple]:
+def _narratives(t: pd.DataFrame, catalog: Catalog, max_length: int) -> dict[str, tuple]:
     n = len(t)
     if not n:
-        return {"NARRATIVE_KIND": (np.zeros(0, dtype=bool), 0),
-                "NARRATIVE_SECTION": (np.zeros(0, dtype=bool), 0)}
+        return {c: (np.zeros(0, dtype=bool), 0)
+                for c in ("NARRATIVE_KIND", "NARRATIVE_SECTION", "NARRATIVE_LENGTH", "NARRATIVE_TEXT")}
     return {"NARRATIVE_KIND": (~t["kind"].isin(NARRATIVE_KINDS), n),
-            "NARRATIVE_SECTION": (~t["section"].isin([s.code for s in catalog.sections]), n)}
+            "NARRATIVE_SECTION": (~t["section"].isin([s.code for s in catalog.sections]), n),
+            "NARRATIVE_LENGTH": (t["text"].str.len() > max_length, n),
+            "NARRATIVE_TEXT": (t["text"].str.contains(XML_INVALID, regex=True), n)}

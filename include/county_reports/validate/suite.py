@@ -15,6 +15,7 @@ from typing import Any
 
 from county_reports.catalog import Catalog, Rule
 from county_reports.protocol import NARRATIVE_KINDS
+from county_reports.validate.narratives import XML_INVALID
 from county_reports.validate.options import Options
 
 FRAMES = ("values", "submissions", "narratives")
@@ -86,22 +87,35 @@ def build_specs(catalog: Catalog, options: Options) -> list[Spec]:
              says("PAYLOAD_PERIOD")),
     ]
     specs += [rule_spec(rule) for rule in catalog.rules]
-    specs += [
+    specs += _narrative_specs(catalog, options, says)
+    many = options.text("descriptions", "many_items")
+    return [replace(spec, many=many) for spec in specs]
+
+
+def _narrative_specs(catalog: Catalog, options: Options, says) -> list[Spec]:
+    imp, limits = options.importance, options.narratives
+    return [
         Spec("narratives", "NARRATIVE_KIND", imp["NARRATIVE_KIND"], "expect_column_values_to_be_in_set",
              {"column": "kind", "value_set": list(NARRATIVE_KINDS)}, says("NARRATIVE_KIND")),
         Spec("narratives", "NARRATIVE_SECTION", imp["NARRATIVE_SECTION"],
              "expect_column_values_to_be_in_set",
              {"column": "section", "value_set": [s.code for s in catalog.sections]}, says("NARRATIVE_SECTION")),
+        Spec("submissions", "NARRATIVE_COUNT", imp["NARRATIVE_COUNT"], "expect_column_values_to_be_between",
+             {"column": "narrative_count", "max_value": limits.max_items}, says("NARRATIVE_COUNT")),
+        Spec("narratives", "NARRATIVE_LENGTH", imp["NARRATIVE_LENGTH"],
+             "expect_column_value_lengths_to_be_between",
+             {"column": "text", "max_value": limits.max_length}, says("NARRATIVE_LENGTH")),
+        Spec("narratives", "NARRATIVE_TEXT", imp["NARRATIVE_TEXT"], "expect_column_values_to_not_match_regex",
+             {"column": "text", "regex": XML_INVALID}, says("NARRATIVE_TEXT")),
     ]
-    many = options.text("descriptions", "many_items")
-    return [replace(spec, many=many) for spec in specs]
 
 
 def _describe(options: Options, check: str, count: int) -> str:
     """What a check checks, for the report (validation.yaml descriptions)."""
     o = options.outliers
     return options.fill(options.text("descriptions", check), count=count, window=o.window,
-                        threshold=o.threshold, last_year_factor=o.last_year_factor)
+                        threshold=o.threshold, last_year_factor=o.last_year_factor,
+                        max_items=options.narratives.max_items, max_length=options.narratives.max_length)
 
 
 def rule_spec(rule: Rule) -> Spec:
