@@ -180,6 +180,7 @@ def test_inbox_file_is_a_second_source(catalog, sim, data_dir, demo_tokens):
     assert archive.read(data_dir, out["sha256"]) == path.read_bytes()
     # an HTTP-only unit's inbox file is never read, whoever put it there: its endpoint is pulled
     other = inbox.inbox_path(data_dir, PERIOD, "TS08")
+    other.parent.mkdir(parents=True)
     other.write_bytes(path.read_bytes())
     [out] = pull(catalog, ["TS08"], data_dir, {}.get)
     assert out["source"] == "http" and out["status"] == "failed"       # no token here: not pulled, not read

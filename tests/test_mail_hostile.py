@@ -174,7 +174,7 @@ def test_a_workbook_replacing_accepted_figures_is_held_for_an_admin(dovecot, cat
 
     [told] = mail_notices.notify_admins(data, settings, deliver.smtplib_sender(host, port, timeout=5))
     assert told.message_id == entry.message_id
-    assert f"inbox/{PERIOD}/{UNIT}.xlsx" in received.to(settings.admins[0])[0].get_content()
+    assert f"inbox/{UNIT}/{PERIOD}/{UNIT}.xlsx" in received.to(settings.admins[0])[0].get_content()
 
 
 # --------------------------------------------------------------------------- poison messages
