@@ -61,6 +61,8 @@ def align(old: list[str], new: list[str]) -> list[Step]:
 
 
 def _pair_block(old, new, i1, i2, j1, j2) -> list[Step]:
+    if i2 - i1 == j2 - j1:  # as many as before: each edited in place (a table cell, a figure)
+        return [Step(CHANGED, i, j) for i, j in zip(range(i1, i2), range(j1, j2))]
     steps, i = [], i1
     for j in range(j1, j2):
         best, score = None, SIMILAR

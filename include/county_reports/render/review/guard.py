@@ -17,7 +17,7 @@ import re
 import zipfile
 from pathlib import PurePosixPath
 
-from county_reports.config import read_config_file
+from county_reports.config import config_path, read_config_file
 from county_reports.render.review.settings import ReviewSettings
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .wps, a password-protected .docx
@@ -149,6 +149,8 @@ def check_identity(title_found: str | None, sidecar: dict, settings: ReviewSetti
 
 def _kind_of(title: str, config_dir=None) -> str | None:
     """Which kind's title template (wording.yaml ``title``) the title fits, if any."""
+    if config_dir and not config_path("wording.yaml", config_dir).is_file():
+        config_dir = None  # a folder holding only edited.yaml: the project's wording, as phrases does
     templates = (read_config_file("wording.yaml", config_dir) or {}).get("title") or {}
     for kind, template in templates.items():
         if isinstance(template, str) and re.fullmatch(_template_pattern(template), title):

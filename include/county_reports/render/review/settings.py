@@ -60,11 +60,13 @@ class ReviewSettings:
 
 def load_settings(config_dir: str | Path | None = None) -> ReviewSettings:
     folder = Path(config_dir) if config_dir else paths.config_dir()
-    return _load(str(folder.resolve()))
+    file = folder / FILE
+    # keyed by the file's time too: an admin's edit is seen without a restart
+    return _load(str(folder.resolve()), file.stat().st_mtime_ns if file.is_file() else 0)
 
 
 @lru_cache(maxsize=4)
-def _load(folder: str) -> ReviewSettings:
+def _load(folder: str, _mtime: int) -> ReviewSettings:
     fields = Fields(FILE, "(file)", read_config_file(FILE, folder))
     limits = Fields(FILE, "limits", fields.get("limits", dict))
     numbers = {}
