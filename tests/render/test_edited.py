@@ -101,8 +101,9 @@ def clerk_edit(raw: bytes, sidecar: dict) -> tuple[bytes, dict]:
     return edited, where
 
 
-def test_the_draft_itself_has_nothing_to_confirm_and_nothing_broken(drafts):
-    raw, sidecar = drafts["half_year"]
+@pytest.mark.parametrize("kind", ["half_year", "annual"])
+def test_the_draft_itself_has_nothing_to_confirm_and_nothing_broken(drafts, kind):
+    raw, sidecar = drafts[kind]
     review = review_edited(raw, sidecar, raw)
     assert review.unchanged and review.figures == [] and review.layout == []
     assert review.sha256 == review.draft_sha256
@@ -173,6 +174,63 @@ def test_the_added_paragraph_is_in_the_diff_and_the_edited_paragraphs_are_record
     assert record["edited_by"] == "张三 (admin)" and record["edited_paragraphs"] == review.edited_paragraphs
     assert record["sha256"] == review.sha256 != record["draft_sha256"]
     json.dumps(record, ensure_ascii=False)  # the sidecar is JSON
+
+
+def test_a_removed_paragraph_a_moved_sentence_and_a_figure_in_the_header(drafts):
+    raw, sidecar = drafts["half_year"]
+    document = _document(raw)
+    body = [p for p in document.paragraphs if p.style.name == layout.STYLE_BODY and "。" in p.text]
+    removed_text = body[3].text
+    removed = _index(document, lambda p: p.text == removed_text)
+    body[3]._p.getparent().remove(body[3]._p)
+    moved = body[1].text.split("。")[0] + "。"            # a whole sentence, figures and all
+    _replace_in_runs(body[1], moved, "")
+    body[2].add_run(moved)
+    document.sections[0].header.is_linked_to_previous = False
+    document.sections[0].header.paragraphs[0].text = "内部资料：预计全年投资4.2亿元"
+    review = review_edited(raw, sidecar, _bytes(document))
+    assert review.removed_paragraphs == [removed]
+    assert [(f.new, f.where) for f in review.figures] == [("4.2亿元", "header1.xml")]
+    assert any(item.op == "changed" and moved in item.new_text for item in review.diff)
+
+
+def test_styles_renumbered_by_word_are_matched_by_name(drafts):
+    """Word and WPS may save a style under another id (公文正文 → a3): the check and the restore
+    go by the style's name, and the restore rewrites what it copies to the edited ids."""
+    raw, sidecar = drafts["half_year"]
+    edited, where = clerk_edit(raw, sidecar)
+    renamed = {}
+    with zipfile.ZipFile(io.BytesIO(edited)) as z:
+        styles, main = z.read("word/styles.xml").decode(), z.read("word/document.xml").decode()
+    for number, name in enumerate((layout.STYLE_BODY, layout.STYLE_HEADING1, layout.STYLE_TITLE)):
+        old_id = _document(raw).styles[name].style_id
+        renamed[old_id] = f"a{number + 3}"
+    for old_id, new_id in renamed.items():
+        styles = styles.replace(f'w:styleId="{old_id}"', f'w:styleId="{new_id}"')
+        for tag in ("basedOn", "next", "link"):
+            styles = styles.replace(f'<w:{tag} w:val="{old_id}"/>', f'<w:{tag} w:val="{new_id}"/>')
+        main = main.replace(f'<w:pStyle w:val="{old_id}"/>', f'<w:pStyle w:val="{new_id}"/>')
+    assert 'w:styleId="a3"' in styles and '<w:pStyle w:val="a4"/>' in main
+    word_saved = _zip_with(edited, {"word/styles.xml": styles.encode(), "word/document.xml": main.encode()})
+    review = review_edited(raw, sidecar, word_saved)
+    assert {(b.paragraph, b.what) for b in review.layout} == {(where["heading"], "字体"), (where["heading"], "字号")}
+    restored = restore_layout(raw, sidecar, word_saved)
+    assert review_edited(raw, sidecar, restored).layout == []
+    document = _document(restored)
+    assert document.paragraphs[where["added"]].style.name == layout.STYLE_BODY
+    assert document.paragraphs[where["heading"]].style.style_id == "a4"
+
+
+def test_a_moved_signature_is_listed_and_restored(drafts):
+    raw, sidecar = drafts["half_year"]
+    document = _document(raw)
+    date = next(p for p in document.paragraphs if p.style.name == layout.STYLE_DATE)
+    date.paragraph_format.right_indent = None
+    date._p.pPr.ind.attrib.clear()
+    edited = _bytes(document)
+    breaks = review_edited(raw, sidecar, edited).layout
+    assert [(b.what, b.found) for b in breaks] == [("成文日期", "0字符")]
+    assert review_edited(raw, sidecar, restore_layout(raw, sidecar, edited)).layout == []
 
 
 def test_the_diff_escapes_the_clerks_text(drafts):
@@ -305,6 +363,12 @@ def test_an_oversized_file_and_too_many_parts_are_refused_by_the_configured_limi
         review_edited(raw, sidecar, raw, config_dir=config)
     edit_yaml(config / "edited.yaml", lambda d: d["limits"].update(max_members=200, max_uncompressed_bytes=1000))
     with pytest.raises(EditedRefused, match="解压后共"):
+        review_edited(raw, sidecar, raw, config_dir=config)
+    edit_yaml(config / "edited.yaml", lambda d: d["limits"].update(max_uncompressed_bytes=10**8, max_paragraphs=10))
+    with pytest.raises(EditedRefused, match="文档有10\\+个段落，超过上限10个"):
+        review_edited(raw, sidecar, raw, config_dir=config)
+    edit_yaml(config / "edited.yaml", lambda d: d["limits"].update(max_paragraphs=5000, max_text_chars=1000))
+    with pytest.raises(EditedRefused, match="字，超过上限1000字"):
         review_edited(raw, sidecar, raw, config_dir=config)
 
 

@@ -15,6 +15,10 @@ from dataclasses import dataclass, field
 from difflib import SequenceMatcher
 
 SIMILAR = 0.5
+# Pairing compares every paragraph of a differing block with every other: beyond this many pairs
+# (a document rewritten wholesale) the block is simply removed and added, in bounded time.
+MAX_PAIRINGS = 40_000
+MAX_WORD_PAIRS = 4_000_000  # words of the old paragraph × words of the new (two 2 000-word paragraphs)
 EQUAL, CHANGED, ADDED, REMOVED = "equal", "changed", "added", "removed"
 # What Markdown could read as markup inside a list item's text (each line starts with "- **").
 _MARKDOWN_SPECIAL = re.compile(r"([\\`*_\[\]#|>~<])")
@@ -63,6 +67,8 @@ def align(old: list[str], new: list[str]) -> list[Step]:
 def _pair_block(old, new, i1, i2, j1, j2) -> list[Step]:
     if i2 - i1 == j2 - j1:  # as many as before: each edited in place (a table cell, a figure)
         return [Step(CHANGED, i, j) for i, j in zip(range(i1, i2), range(j1, j2))]
+    if (i2 - i1) * (j2 - j1) > MAX_PAIRINGS:
+        return [Step(REMOVED, i, None) for i in range(i1, i2)] + [Step(ADDED, None, j) for j in range(j1, j2)]
     steps, i = [], i1
     for j in range(j1, j2):
         best, score = None, SIMILAR
@@ -94,6 +100,8 @@ def diff(old: list[str], new: list[str], steps: list[Step] | None = None) -> lis
 def word_pieces(old: str, new: str) -> list[tuple[str, str]]:
     """(equal|delete|insert, text) pieces that turn ``old`` into ``new``, a figure marked whole."""
     a, b = _WORD.findall(old), _WORD.findall(new)
+    if len(a) * len(b) > MAX_WORD_PAIRS:  # matching is quadratic at worst: mark the whole paragraph
+        return [("delete", old), ("insert", new)]
     pieces = []
     for tag, i1, i2, j1, j2 in SequenceMatcher(None, a, b, autojunk=False).get_opcodes():
         if tag in ("delete", "replace"):

@@ -96,6 +96,9 @@ def _open(draft: bytes, sidecar: dict, edited: bytes, settings: ReviewSettings, 
     edited_paras = paragraphs(document, limit)
     if len(edited_paras) > limit:
         raise EditedRefused(settings.says("too_many_paragraphs", count=f"{limit}+", limit=limit))
+    chars = sum(len(p.text) for p in edited_paras)
+    if chars > settings.limits["max_text_chars"]:  # the diff's cost grows with the text
+        raise EditedRefused(settings.says("too_much_text", count=chars, limit=settings.limits["max_text_chars"]))
     check_identity(title_of(edited_paras), sidecar, settings, config_dir)
     draft_doc = docx.Document(io.BytesIO(draft))  # our own file: trusted
     draft_paras = paragraphs(draft_doc)
@@ -119,12 +122,14 @@ def review_edited(draft: bytes, sidecar: dict, edited: bytes, *, traceable: figs
     old = [p.text for p in opened.draft_paras]
     new = [p.text for p in opened.edited_paras]
     reader = figs.Reader(settings, sidecar, config_dir)
-    edits = figs.compare(reader, old, new, opened.steps, sidecar, unit_names)
+    edits = figs.compare(reader, old, new, opened.steps, sidecar, unit_names,
+                         [p.where for p in opened.edited_paras])
     figs.check_traceable(reader, edits, traceable, tuple(sidecar.get("span") or ()))
     breaks = page.check_page(opened.edited, settings)
     breaks += page.check_paragraphs(opened.edited, opened.edited_paras, opened.expected, settings)
     signature, date_text = _closing(opened.draft_paras)
-    breaks += page.check_closing(opened.edited_paras, opened.expected, signature, date_text, settings)
+    breaks += page.check_closing(opened.edited, opened.edited_paras, opened.expected, signature,
+                                 date_text, settings)
     return Review(sidecar["title"], sidecar["kind"], int(sidecar["year"]),
                   hashlib.sha256(edited).hexdigest(), hashlib.sha256(draft).hexdigest(),
                   diffs.diff(old, new, opened.steps), edits, breaks, settings.diff)

@@ -59,6 +59,7 @@ class FigureEdit:
     who: str                     # county or a unit code
     traced: dict | None = None   # the sidecar's entry behind the replaced figure
     traceable: bool | None = None
+    where: str = "body"          # body | table | the header, footer or notes part it is in
 
     @property
     def needs_confirmation(self) -> bool:
@@ -126,7 +127,7 @@ def _template_regex(template: str) -> re.Pattern:
 
 
 def compare(reader: Reader, old: list[str], new: list[str], steps: list[Step], sidecar: dict,
-            unit_names: Mapping[str, str] | None = None) -> list[FigureEdit]:
+            unit_names: Mapping[str, str] | None = None, wheres: list[str] | None = None) -> list[FigureEdit]:
     """The figures of ``new`` (edited paragraphs) not accounted for by ``old`` (the draft's)."""
     draft_sentences = {_squeeze(s) for text in old for s in _sentence_texts(reader, text)}
     by_text = _sidecar_index(sidecar)
@@ -135,8 +136,11 @@ def compare(reader: Reader, old: list[str], new: list[str], steps: list[Step], s
         if step.new is None or step.op == EQUAL:
             continue
         before = old[step.old] if step.op == CHANGED else ""
-        edits += _paragraph_edits(reader, step.new, before, new[step.new], draft_sentences, by_text,
-                                  unit_names or {})
+        found = _paragraph_edits(reader, step.new, before, new[step.new], draft_sentences, by_text,
+                                 unit_names or {})
+        for edit in found:
+            edit.where = wheres[step.new] if wheres else edit.where
+        edits += found
     return edits
 
 

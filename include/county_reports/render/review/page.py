@@ -187,18 +187,28 @@ def _spacing_and_alignment(resolver: Resolver, para: Para, spec, settings) -> li
     return out
 
 
-def check_closing(paras: list[Para], expected: dict[int, str], signature: str, date_text: str,
+def check_closing(document, paras: list[Para], expected: dict[int, str], signature: str, date_text: str,
                   settings) -> list[LayoutBreak]:
-    """The signature and date paragraphs are there, in their styles, saying what the draft said."""
-    words, out = settings.words, []
-    for style, text, what in ((layout.STYLE_SIGNATURE, signature, "signature"),
-                              (layout.STYLE_DATE, date_text, "date")):
+    """The signature and date paragraphs are there, in their styles, saying what the draft said,
+    indented from the right as ``measure.signature_indents`` places them (§7.3.5.2)."""
+    words, out, resolver = settings.words, [], Resolver(document)
+    indents = measure.signature_indents(signature, date_text)
+    for style, text, what, indent in ((layout.STYLE_SIGNATURE, signature, "signature", indents[0]),
+                                      (layout.STYLE_DATE, date_text, "date", indents[1])):
         if not text:
             continue
         holders = [p for p in paras if expected.get(p.index) == style]
-        if not any(p.text.strip() == text.strip() and p.style == style for p in holders):
-            found = holders[0].text.strip() if holders else words("missing")
-            out.append(LayoutBreak(holders[0].index if holders else None, words(what), text, found or words("missing")))
+        found = next((p for p in holders if p.text.strip() == text.strip() and p.style == style), None)
+        if found is None:
+            shown = holders[0].text.strip() if holders else ""
+            out.append(LayoutBreak(holders[0].index if holders else None, words(what), text,
+                                   shown or words("missing")))
+            continue
+        right = resolver.para_value(found.element, "ind", "rightChars")
+        chars = int(right) / 100 if right and right.lstrip("-").isdigit() else 0
+        if abs(chars - indent) > 0.01:
+            out.append(LayoutBreak(found.index, words(what), words("chars", chars=indent),
+                                   words("chars", chars=chars)))
     return out
 
 

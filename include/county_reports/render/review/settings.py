@@ -12,7 +12,8 @@ from county_reports import paths
 from county_reports.config import ConfigError, Fields, read_config_file
 
 FILE = "edited.yaml"
-LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs")
+LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs",
+          "max_text_chars")
 HEADINGS = ("heading1", "heading2", "heading3")
 # Every text the code fills, with the placeholders it supplies.
 MESSAGES = {
@@ -20,7 +21,8 @@ MESSAGES = {
     "too_many_parts": ("count", "limit"), "too_big_unpacked": ("size", "limit"),
     "ratio": ("part", "ratio", "limit"), "bad_part_name": ("part",), "encrypted_part": ("part",),
     "macro": ("part",), "no_document": (), "doctype": ("part",), "damaged": ("detail",),
-    "too_many_paragraphs": ("count", "limit"), "revisions": ("count",), "no_title": ("expected",),
+    "too_many_paragraphs": ("count", "limit"), "too_much_text": ("count", "limit"),
+    "revisions": ("count",), "no_title": ("expected",),
     "other_year": ("found", "found_year", "expected", "expected_year"),
     "other_kind": ("found", "found_kind", "expected", "expected_kind"),
     "other_report": ("found", "expected"),
