@@ -127,6 +127,9 @@ def test_a_changed_figure_is_listed_with_its_sentence_and_blocks_until_confirmed
     assert all(f.old is None for f in added.values())
     # nothing traceable was given: every listed figure waits for the admin, one by one
     assert review.to_confirm == review.figures and len(review.figures) == 5
+    labels = review.confirmation_labels()
+    assert labels[0] == f"第{where['first'] + 1}段：“{where['old_total']}”改为“2.35亿元”（{text_change.sentence}）"
+    assert f"第{where['added'] + 1}段：新增“312.5万元”（{ADDED}）" in labels
     # the unchanged figures of the edited paragraph are not listed
     assert not any(f.new in ("5.1%", "37.0%") for f in review.figures)
 
@@ -167,7 +170,7 @@ def test_the_added_paragraph_is_in_the_diff_and_the_edited_paragraphs_are_record
     assert review.edited_paragraphs == sorted([where["first"], where["added"], where["cell"]])
     assert review.removed_paragraphs == []
     html = review.diff_html()
-    assert f"<ins>{ADDED}</ins>" in html and "<del>2.15</del><ins>2.35</ins>" in html
+    assert f'<span class="diff-label">新增 第{where["added"] + 1}段</span> <ins>{ADDED}</ins>' in html and "<del>2.15</del><ins>2.35</ins>" in html
     markdown = review.diff_markdown()
     assert f"**{ADDED}**" in markdown and "~~2.15~~**2.35**" in markdown
     record = review.sidecar_record("张三 (admin)")
@@ -192,6 +195,25 @@ def test_a_removed_paragraph_a_moved_sentence_and_a_figure_in_the_header(drafts)
     assert review.removed_paragraphs == [removed]
     assert [(f.new, f.where) for f in review.figures] == [("4.2亿元", "header1.xml")]
     assert any(item.op == "changed" and moved in item.new_text for item in review.diff)
+
+
+def test_a_figure_in_a_footnote_is_listed(drafts):
+    """python-docx reads footnotes as a plain part: the figure there is found all the same."""
+    raw, sidecar = drafts["half_year"]
+    w = "http://schemas.openxmlformats.org/wordprocessingml/2006/main"
+    notes = (f'<?xml version="1.0" encoding="UTF-8" standalone="yes"?><w:footnotes xmlns:w="{w}">'
+             '<w:footnote w:id="1"><w:p><w:r><w:t>注：全年预计完成投资5.6亿元。</w:t></w:r></w:p></w:footnote>'
+             '</w:footnotes>').encode()
+    with zipfile.ZipFile(io.BytesIO(raw)) as z:
+        types, rels = z.read("[Content_Types].xml"), z.read("word/_rels/document.xml.rels")
+    types = types.replace(b"</Types>", b'<Override PartName="/word/footnotes.xml" ContentType="application/'
+                          b'vnd.openxmlformats-officedocument.wordprocessingml.footnotes+xml"/></Types>')
+    rels = rels.replace(b"</Relationships>", b'<Relationship Id="rId99" Type="http://schemas.openxmlformats.org/'
+                        b'officeDocument/2006/relationships/footnotes" Target="footnotes.xml"/></Relationships>')
+    edited = _zip_with(raw, {"[Content_Types].xml": types, "word/_rels/document.xml.rels": rels,
+                             "word/footnotes.xml": notes})
+    review = review_edited(raw, sidecar, edited)
+    assert [(f.new, f.where, f.old) for f in review.figures] == [("5.6亿元", "footnotes.xml", None)]
 
 
 def test_styles_renumbered_by_word_are_matched_by_name(drafts):

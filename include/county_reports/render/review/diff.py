@@ -114,13 +114,14 @@ def word_pieces(old: str, new: str) -> list[tuple[str, str]]:
 
 
 def to_html(items: list[DiffItem], words: dict) -> str:
-    """The differences (equal paragraphs left out) as an HTML fragment, every text escaped."""
+    """The differences (equal paragraphs left out) as an HTML fragment, every text escaped.
+    Paragraphs are numbered from 1 for people (the data's indices count from 0)."""
     rows = []
     for item in items:
         if item.op == EQUAL:
             continue
         index = item.new if item.new is not None else item.old
-        label = html.escape(f"{words[item.op]} {words['paragraph'].format(index=index)}")
+        label = html.escape(f"{words[item.op]} {words['paragraph'].format(index=index + 1)}")
         if item.op == CHANGED:
             body = "".join(_html_piece(tag, text) for tag, text in item.pieces)
         else:
@@ -144,7 +145,7 @@ def to_markdown(items: list[DiffItem], words: dict) -> str:
         if item.op == EQUAL:
             continue
         index = item.new if item.new is not None else item.old
-        label = f"**{md_escape(words[item.op])}** {md_escape(words['paragraph'].format(index=index))}"
+        label = f"**{md_escape(words[item.op])}** {md_escape(words['paragraph'].format(index=index + 1))}"
         if item.op == CHANGED:
             body = "".join(_md_piece(tag, text) for tag, text in item.pieces)
         else:

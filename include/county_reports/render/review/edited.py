@@ -56,6 +56,15 @@ class Review:
     def unchanged(self) -> bool:
         return not self.edited_paragraphs and not self.removed_paragraphs
 
+    def confirmation_labels(self) -> list[str]:
+        """One line per figure to confirm, for the approval form (paragraphs numbered from 1)."""
+        labels = []
+        for edit in self.to_confirm:
+            values = dict(index=edit.paragraph + 1, new=edit.new, sentence=edit.sentence)
+            labels.append(self.words["figure_changed"].format(old=edit.old, **values) if edit.old
+                          else self.words["figure_added"].format(**values))
+        return labels
+
     def diff_html(self) -> str:
         return diffs.to_html(self.diff, self.words)
 

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from docx.oxml import parse_xml
 from docx.oxml.ns import qn
 
 _MC_FALLBACK = "{http://schemas.openxmlformats.org/markup-compatibility/2006}Fallback"
@@ -42,8 +43,7 @@ def paragraphs(document, limit: int | None = None) -> list[Para]:
     """Body paragraphs first, then those of the other story parts. Stops at ``limit`` + 1."""
     names = style_names(document)
     found: list[Para] = []
-    stories = [(None, document.element.body)] + [(part.partname.split("/")[-1], part.element)
-                                                 for part in _story_parts(document)]
+    stories = [(None, document.element.body)] + _story_parts(document)
     for part_name, root in stories:
         for p in root.iter(_P):
             if _in_fallback(p):
@@ -55,15 +55,18 @@ def paragraphs(document, limit: int | None = None) -> list[Para]:
     return found
 
 
-def _story_parts(document) -> list:
+def _story_parts(document) -> list[tuple[str, object]]:
+    """(part name, root element) of the headers, footers, footnotes and endnotes, by name.
+    python-docx loads footnotes and endnotes as plain parts: their XML is parsed here with its
+    parser (no entities resolved; a DOCTYPE was refused before)."""
     parts = []
     for rel in document.part.rels.values():
-        if rel.is_external:
+        if rel.is_external or rel.reltype.rsplit("/", 1)[-1] not in _PARTS:
             continue
-        kind = rel.reltype.rsplit("/", 1)[-1]
-        if kind in _PARTS and hasattr(rel.target_part, "element"):
-            parts.append(rel.target_part)
-    return sorted(parts, key=lambda part: str(part.partname))
+        part = rel.target_part
+        root = part.element if hasattr(part, "element") else parse_xml(part.blob)
+        parts.append((str(part.partname).rsplit("/", 1)[-1], root))
+    return sorted(parts, key=lambda named: named[0])
 
 
 def text_of(p) -> str:

@@ -101,6 +101,9 @@ def _restore_section(draft, edited, ids: dict[str, str]) -> None:
         for sect in ppr.findall(qn("w:sectPr")):
             ppr.remove(sect)
     sectpr, model = body.find(qn("w:sectPr")), draft.element.body.find(qn("w:sectPr"))
+    if sectpr is None:  # Word always writes one; a hand-made file may not
+        sectpr = ooxml.OxmlElement("w:sectPr")
+        body.append(sectpr)
     for child in list(sectpr):
         if child.tag not in _REFERENCES:
             sectpr.remove(child)
