@@ -243,6 +243,25 @@ def test_styles_renumbered_by_word_are_matched_by_name(drafts):
     assert document.paragraphs[where["heading"]].style.style_id == "a4"
 
 
+def test_an_added_heading_typed_as_body_text_is_recognised_by_its_numbering(drafts):
+    raw, sidecar = drafts["half_year"]
+    document = _document(raw)
+    problems = next(p for p in document.paragraphs if p.style.name == layout.STYLE_HEADING1 and p.text.startswith("二、"))
+    body_style = document.styles[layout.STYLE_BODY]
+    problems.insert_paragraph_before("四、其他工作", style=body_style)
+    problems.insert_paragraph_before("3.5亿元专项债券资金已全部到位。", style=body_style)
+    edited = _bytes(document)
+    heading = _index(_document(edited), lambda p: p.text == "四、其他工作")
+    review = review_edited(raw, sidecar, edited)
+    assert [(b.paragraph, b.what, b.expected, b.found) for b in review.layout] == [
+        (heading, "段落样式", layout.STYLE_HEADING1, layout.STYLE_BODY),
+        (heading, "字体", layout.HEITI, layout.FANGSONG)]
+    assert [f.new for f in review.figures] == ["3.5亿元"]   # a figure, not the ordinal "3."
+    restored = _document(restore_layout(raw, sidecar, edited))
+    assert restored.paragraphs[heading].style.name == layout.STYLE_HEADING1
+    assert restored.paragraphs[heading + 1].style.name == layout.STYLE_BODY
+
+
 def test_a_moved_signature_is_listed_and_restored(drafts):
     raw, sidecar = drafts["half_year"]
     document = _document(raw)

@@ -135,6 +135,7 @@ def check_identity(title_found: str | None, sidecar: dict, settings: ReviewSetti
         return
     if not found:
         raise EditedRefused(settings.says("no_title", expected=sidecar["title"]))
+    found = found[:200]  # the clerk's text goes into the message: bounded (and escaped by who shows it)
     years = re.findall(r"(?<!\d)(\d{4})(?!\d)", found)
     if years and int(years[0]) != int(sidecar["year"]):
         raise EditedRefused(settings.says("other_year", found=found, found_year=years[0],
@@ -144,7 +145,7 @@ def check_identity(title_found: str | None, sidecar: dict, settings: ReviewSetti
     if found_kind and found_kind != sidecar["kind"] and found_kind in kinds:
         raise EditedRefused(settings.says("other_kind", found=found, found_kind=kinds[found_kind],
                                           expected=expected, expected_kind=kinds.get(sidecar["kind"], "")))
-    raise EditedRefused(settings.says("other_report", found=found[:200], expected=expected))
+    raise EditedRefused(settings.says("other_report", found=found, expected=expected))
 
 
 def _kind_of(title: str, config_dir=None) -> str | None:

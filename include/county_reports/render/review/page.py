@@ -87,15 +87,15 @@ def _first(holders, tag: str, attr: str | None):
 
 
 def expected_style(para: Para, draft_style: str | None, settings) -> str:
-    """The renderer's style this paragraph should have."""
+    """The renderer's style this paragraph should have: the draft paragraph's it stands for; for
+    an added one, the heading level its numbering shows (a heading typed in body text is still a
+    heading), else its own style if it is one of the renderer's, else body text."""
     if draft_style in SPECS:
         return draft_style
-    if para.style in SPECS:
-        return para.style
     for level, pattern in settings.headings.items():
         if pattern.match(para.text):
             return HEADING_STYLES[level]
-    return layout.STYLE_BODY
+    return para.style if para.style in SPECS else layout.STYLE_BODY
 
 
 def check_page(document, settings) -> list[LayoutBreak]:
