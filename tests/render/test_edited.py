@@ -310,18 +310,21 @@ def test_a_broken_page_is_listed_and_restored(drafts):
     section.left_margin = section.right_margin = docx.shared.Mm(20)
     section.page_width, section.page_height = docx.shared.Mm(216), docx.shared.Mm(279)  # US Letter
     document.settings.odd_and_even_pages_header_footer = False
+    document.sections[0].even_page_footer.is_linked_to_previous = True    # the even pages' number gone
     body = next(p for p in document.paragraphs if p.style.name == layout.STYLE_BODY and p.text)
     body.paragraph_format.line_spacing = 1.5
     signature = next(p for p in document.paragraphs if p.style.name == layout.STYLE_SIGNATURE)
     signature.style = document.styles["Normal"]
     edited = _bytes(document)
     found = {b.what for b in review_edited(raw, sidecar, edited).layout}
-    assert {"纸张大小", "页边距（左）", "页边距（右）", "奇偶页不同的页码", "行距", "段落样式"} <= found
+    assert {"纸张大小", "页边距（左）", "页边距（右）", "奇偶页不同的页码", "页码（偶数页）", "行距", "段落样式"} <= found
+    assert "页码（奇数页）" not in found
     assert "页边距（上）" not in found
     restored = restore_layout(raw, sidecar, edited)
     assert review_edited(raw, sidecar, restored).layout == []
     section = _document(restored).sections[0]
     assert (round(section.page_width.mm), round(section.left_margin.mm)) == (210, 28)
+    assert "PAGE" in section.even_page_footer._element.xml
 
 
 def test_a_document_of_another_year_kind_or_report_is_refused(drafts):

@@ -58,17 +58,20 @@ class Resolver:
         return found
 
     def run_value(self, run, p_style: str | None, tag: str, attr: str | None = "val"):
-        holders = [run.find(qn("w:rPr"))]
         rstyle = run.find(f"{qn('w:rPr')}/{qn('w:rStyle')}")
-        holders += [s.find(qn("w:rPr")) for s in self.chain(rstyle.get(qn("w:val")) if rstyle is not None else None)]
-        holders += [s.find(qn("w:rPr")) for s in self.chain(p_style)] + [self.rpr_default]
+        styles = self.chain(_val(rstyle)) + self.chain(p_style)  # character style, then paragraph's
+        holders = [run.find(qn("w:rPr"))] + [s.find(qn("w:rPr")) for s in styles] + [self.rpr_default]
         return _first(holders, tag, attr)
 
     def para_value(self, p, tag: str, attr: str):
         ppr = p.find(qn("w:pPr"))
         style = ppr.find(qn("w:pStyle")) if ppr is not None else None
-        holders = [ppr] + [s.find(qn("w:pPr")) for s in self.chain(style.get(qn("w:val")) if style is not None else None)]
+        holders = [ppr] + [s.find(qn("w:pPr")) for s in self.chain(_val(style))]
         return _first(holders + [self.ppr_default], tag, attr)
+
+
+def _val(element) -> str | None:
+    return element.get(qn("w:val")) if element is not None else None
 
 
 def _first(holders, tag: str, attr: str | None):
@@ -115,13 +118,16 @@ def check_page(document, settings) -> list[LayoutBreak]:
     if not document.settings.odd_and_even_pages_header_footer:
         breaks.append(LayoutBreak(None, words("odd_even"), words("yes_word"), words("no_word")))
     for which, footer in (("default", section.footer), ("even", section.even_page_footer)):
-        element = None if footer.is_linked_to_previous else footer._element
-        has_page = element is not None and any("PAGE" in (t.text or "") for t in element.iter(qn("w:instrText"))) \
-            or element is not None and any("PAGE" in (f.get(qn("w:instr")) or "") for f in element.iter(qn("w:fldSimple")))
-        if not has_page:
+        if footer.is_linked_to_previous or not _has_page_field(footer._element):
             breaks.append(LayoutBreak(None, words("footer", which=settings.layout["footers"][which]),
                                       words("page_field"), words("missing")))
     return breaks
+
+
+def _has_page_field(element) -> bool:
+    """A PAGE field, complex (w:instrText) or simple (w:fldSimple, as WPS may write it)."""
+    return any("PAGE" in (t.text or "") for t in element.iter(qn("w:instrText"))) or \
+        any("PAGE" in (f.get(qn("w:instr")) or "") for f in element.iter(qn("w:fldSimple")))
 
 
 def check_paragraphs(document, paras: list[Para], expected: dict[int, str], settings) -> list[LayoutBreak]:

@@ -10,8 +10,8 @@ the draft's; a section break the clerk inserted is removed. Each paragraph gets 
 properties of the draft paragraph it stands for (an added one: its expected style alone), and its
 runs lose their direct formatting (font, size, bold, spacing …; superscripts of note marks stay).
 
-The text of every paragraph is read before and after: if one differed, the restore raises instead
-of returning a document with changed words.
+The text of every paragraph (the footers' page numbers aside) is read before and after: if one
+differed, the restore raises instead of returning a document with changed words.
 """
 from __future__ import annotations
 
@@ -37,20 +37,25 @@ def restore(draft, edited, expected: dict[int, str], draft_of: dict[int, Para]) 
 
     ``expected``: edited paragraph index → the renderer's style name it should have;
     ``draft_of``: edited paragraph index → the draft paragraph it stands for."""
-    before = [p.text for p in paragraphs(edited)]
+    before = _words(edited)
     ids = _restore_styles(draft, edited)
     _restore_section(draft, edited, ids)
     names_to_ids = _ids_by_name(edited)
     for para in paragraphs(edited):
         if para.where in (BODY, TABLE) and para.index in expected:
             _restore_paragraph(para, draft_of.get(para.index), names_to_ids[expected[para.index]], ids)
-    after = [p.text for p in paragraphs(edited)]
+    after = _words(edited)
     if before != after:
-        changed = next(i for i, (a, b) in enumerate(zip(before, after)) if a != b) if len(before) == len(after) else -1
+        changed = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), len(after))
         raise RestoreError(f"restoring the layout would change paragraph {changed}")
     buffer = io.BytesIO()
     edited.save(buffer)
     return ooxml.deterministic_zip(buffer.getvalue(), layout.FIXED_ZIP_TIME)
+
+
+def _words(document) -> list[str]:
+    """Every paragraph's text but the footers' (the page numbers, which the restore puts back)."""
+    return [p.text for p in paragraphs(document) if not p.where.startswith("footer")]
 
 
 def _ids_by_name(document) -> dict[str, str]:
@@ -112,7 +117,8 @@ def _restore_section(draft, edited, ids: dict[str, str]) -> None:
             sectpr.append(copy.deepcopy(child))
     edited.settings.odd_and_even_pages_header_footer = True
     section, source = edited.sections[0], draft.sections[0]
-    for footer, model_footer in ((section.footer, source.footer), (section.even_page_footer, source.even_page_footer)):
+    for footer, model_footer in ((section.footer, source.footer),
+                                 (section.even_page_footer, source.even_page_footer)):
         footer.is_linked_to_previous = False
         element = footer._element
         for child in list(element):
