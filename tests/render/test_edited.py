@@ -94,7 +94,8 @@ def clerk_edit(raw: bytes, sidecar: dict) -> tuple[bytes, dict]:
     _replace_in_runs(cell, old_cell, "99999")
     edited = _bytes(document)
     again = _document(edited)
-    where = {"first": _index(again, lambda p: p.text == first.text), "added": _index(again, lambda p: p.text == ADDED),
+    where = {"first": _index(again, lambda p: p.text == first.text),
+             "added": _index(again, lambda p: p.text == ADDED),
              "heading": _index(again, lambda p: p.text == heading.text),
              "cell": _index(again, lambda p: p.where == "table" and p.text == "99999"),
              "old_total": total["text"], "old_cell": old_cell, "added_text": added.text}
@@ -149,7 +150,8 @@ def test_a_figure_traceable_in_the_warehouse_needs_no_confirmation(drafts):
     paragraph = next(p for p in document.paragraphs if "2.15亿元" in p.text and p.style.name == layout.STYLE_BODY)
     _replace_in_runs(paragraph, "2.15亿元", f"{total:.2f}万元")   # the same figure, written in 万元
     review = review_edited(raw, sidecar, _bytes(document), traceable=traceable)
-    assert [(f.new, f.traceable, f.needs_confirmation) for f in review.figures] == [(f"{total:.2f}万元", True, False)]
+    assert [(f.new, f.traceable, f.needs_confirmation) for f in review.figures] == [
+        (f"{total:.2f}万元", True, False)]
     assert asked == [(pytest.approx(total), "county", ("2025-01", "2025-06"))]
     assert review.to_confirm == []
     edited, _ = clerk_edit(raw, sidecar)
@@ -170,7 +172,8 @@ def test_the_added_paragraph_is_in_the_diff_and_the_edited_paragraphs_are_record
     assert review.edited_paragraphs == sorted([where["first"], where["added"], where["cell"]])
     assert review.removed_paragraphs == []
     html = review.diff_html()
-    assert f'<span class="diff-label">新增 第{where["added"] + 1}段</span> <ins>{ADDED}</ins>' in html and "<del>2.15</del><ins>2.35</ins>" in html
+    assert f'<span class="diff-label">新增 第{where["added"] + 1}段</span> <ins>{ADDED}</ins>' in html
+    assert "<del>2.15</del><ins>2.35</ins>" in html
     markdown = review.diff_markdown()
     assert f"**{ADDED}**" in markdown and "~~2.15~~**2.35**" in markdown
     record = review.sidecar_record("张三 (admin)")
@@ -246,7 +249,8 @@ def test_styles_renumbered_by_word_are_matched_by_name(drafts):
 def test_an_added_heading_typed_as_body_text_is_recognised_by_its_numbering(drafts):
     raw, sidecar = drafts["half_year"]
     document = _document(raw)
-    problems = next(p for p in document.paragraphs if p.style.name == layout.STYLE_HEADING1 and p.text.startswith("二、"))
+    problems = next(p for p in document.paragraphs
+                    if p.style.name == layout.STYLE_HEADING1 and p.text.startswith("二、"))
     body_style = document.styles[layout.STYLE_BODY]
     problems.insert_paragraph_before("四、其他工作", style=body_style)
     problems.insert_paragraph_before("3.5亿元专项债券资金已全部到位。", style=body_style)
@@ -297,7 +301,8 @@ def test_the_restyled_heading_is_listed_and_restore_puts_the_layout_back_words_u
     assert [p.text for p in paragraphs(_document(restored))] == [p.text for p in paragraphs(_document(edited))]
     again = review_edited(raw, sidecar, restored)
     assert again.layout == []
-    assert [(f.paragraph, f.old, f.new) for f in again.figures] == [(f.paragraph, f.old, f.new) for f in review.figures]
+    assert [(f.paragraph, f.old, f.new) for f in again.figures] == [
+        (f.paragraph, f.old, f.new) for f in review.figures]
     heading = _document(restored).paragraphs[where["heading"]]
     assert heading.style.name == layout.STYLE_HEADING1
     assert all(r._r.rPr is None or r._r.rPr.rFonts is None for r in heading.runs)
@@ -408,7 +413,8 @@ def test_an_oversized_file_and_too_many_parts_are_refused_by_the_configured_limi
     edit_yaml(config / "edited.yaml", lambda d: d["limits"].update(max_members=200, max_uncompressed_bytes=1000))
     with pytest.raises(EditedRefused, match="解压后共"):
         review_edited(raw, sidecar, raw, config_dir=config)
-    edit_yaml(config / "edited.yaml", lambda d: d["limits"].update(max_uncompressed_bytes=10**8, max_paragraphs=10))
+    edit_yaml(config / "edited.yaml",
+              lambda d: d["limits"].update(max_uncompressed_bytes=10**8, max_paragraphs=10))
     with pytest.raises(EditedRefused, match="文档有10\\+个段落，超过上限10个"):
         review_edited(raw, sidecar, raw, config_dir=config)
     edit_yaml(config / "edited.yaml", lambda d: d["limits"].update(max_paragraphs=5000, max_text_chars=1000))
