@@ -76,6 +76,7 @@ STAGES: dict[str, str] = {
     "aggregate.*": "aggregate",
     # ---- render: documents and pages made from stored and aggregated figures
     "render.*": "render",
+    "render.review.*": "render",       # an edited draft checked against the generated one (issue 21)
     "summaries": "render",             # the half-year and annual summaries: warehouse → .docx
     "counties": "render",              # many counties' summaries from one warehouse
     "circular": "render",              # the monthly reporting circular (.docx)
