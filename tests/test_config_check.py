@@ -50,6 +50,7 @@ CASES = [
     ("rules.yaml", lambda d: d["rules"][1].update(tolerance=-1), "rules.yaml", "rules.INVESTMENT_PARTS_SUM.tolerance"),
     ("indicators.yaml", lambda d: d["derived"][3].update(formula="HAZARD_FIXED / 'x'"),
      "indicators.yaml", "derived.HAZARD_FIX_RATE.formula"),
+    ("edited.yaml", lambda d: d["limits"].update(max_ratio=-5), "edited.yaml", "limits.max_ratio"),
 ]
 
 
