@@ -65,6 +65,25 @@ def outlier_history(engine: Engine, periods: Iterable[str],
                          for c in COLUMNS})
 
 
+class Unreachable(Exception):
+    """No warehouse could be read; the message is the cause's class name (never the URL)."""
+
+
+def unit_history(unit: str, periods: Iterable[str]) -> pd.DataFrame:
+    """One unit's ``outlier_history`` from the warehouse of COUNTY_REPORTS_DB_URL (or the data
+    folder's SQLite file), opened read-only: a missing or unreachable warehouse raises
+    :class:`Unreachable` and is never created (``validate FILE`` checks without it)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from county_reports.warehouse.store import Warehouse
+
+    try:
+        with Warehouse(read_only=True) as warehouse:
+            return outlier_history(warehouse.engine, periods, unit_codes=[unit])
+    except (SQLAlchemyError, OSError, RuntimeError) as exc:
+        raise Unreachable(type(exc).__name__) from None
+
+
 def _copied(engine: Engine, query) -> pd.DataFrame:
     """PostgreSQL: the rows as CSV through ``COPY … TO STDOUT`` into a temporary file, read by
     pandas' C parser straight into categoricals (no Python object per row)."""
