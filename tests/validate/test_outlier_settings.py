@@ -48,3 +48,10 @@ def test_a_bad_setting_names_file_and_key(config_dir, changes, key, words):
         load_options(config_dir)
     text = str(caught.value)
     assert "validation.yaml" in text and key in text and words in text, text
+
+
+def test_every_reason_is_worded(config_dir):
+    config_copy.edit_yaml(config_dir / "validation.yaml",
+                          lambda d: d["messages"]["checks"]["OUTLIER"]["reasons"].pop("stale_copy"))
+    with pytest.raises(ConfigError, match="messages.checks.OUTLIER.reasons.stale_copy"):
+        load_options(config_dir)

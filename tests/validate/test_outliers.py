@@ -37,7 +37,7 @@ STEADY = {k: v for k, v in zip(range(1, 13), [100, 104, 98, 101, 97, 103, 99, 10
 def test_value_far_from_recent_history_and_last_year_is_flagged():
     row = flag_one(1000, STEADY)
     assert row["outlier"] and row["robust_z"] > 8
-    assert row["outlier_reason"] == "cumulative"     # June above January–May together, too
+    assert row["outlier_reason"] == "history"        # (June above January–May together, too)
     assert row["hist_median"] == 100 and row["last_year"] == 100
 
 
@@ -231,3 +231,12 @@ def test_history_rows_leave_out_flagged_values_and_rejected_submissions(vcatalog
     assert {r["unit"] for r in rows} == {"SC01"}
     assert {r["indicator"] for r in rows} == set(warned.values) - {"PASSENGER_VOLUME"}
     assert np.isfinite([r["value"] for r in rows]).all()
+
+
+def test_the_unit_is_told_why(vcatalog):
+    level = history("TS01", "MAINT_ROUTINE_KM", P, {k: 120.0 + k / 10 for k in range(1, 13)})
+    payload = clean_payload(vcatalog, "TS01", MAINT_ROUTINE_KM=0)
+    [v] = validate_period([received("TS01", payload)], vcatalog, history=level, engine="pandas")
+    [issue] = [i for i in v.issues if i.rule == "OUTLIER"]
+    assert "与上月末的 120.1公里相比变动过大或降为 0" in issue.message, issue.message
+    assert "超过上月的 50%" in issue.message and "请核实数值和计量单位" in issue.message

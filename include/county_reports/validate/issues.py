@@ -30,14 +30,15 @@ def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Cata
                 continue
             rows = [r for r in result.rows if not (check == "BOUNDS" and r in negative)]
             cols = values.loc[rows, ["sub", "unit", "period", "indicator", "raw_value", "numeric_problem",
-                                     "hist_median", "last_year"]]
+                                     "hist_median", "last_year", "last_month", "outlier_reason"]]
             for row in cols.itertuples(index=False):
                 extra = {}
                 if check == "NUMERIC":
                     extra["problem"] = row.numeric_problem
                 elif check == "OUTLIER":
                     uom = catalog.indicator_by_code[row.indicator].uom
-                    extra = feedback.outlier_extra(options, row.hist_median, row.last_year, uom)
+                    extra = feedback.outlier_extra(options, row.hist_median, row.last_year, uom,
+                                                   reason=row.outlier_reason, last_month=row.last_month)
                 out[int(row.sub)].append(_issue(options, catalog, check, spec.importance, row.unit,
                                                 row.period, row.indicator, row.raw_value, **extra))
         elif spec.frame == "submissions":

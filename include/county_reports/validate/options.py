@@ -26,6 +26,8 @@ NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", 
 
 # The outlier checks (validate/outliers.py), each of which validation.yaml can switch off.
 OUTLIER_METHODS = ("history", "count", "peers", "stock", "copy", "stale_copy", "cumulative", "sign")
+# Why a value was flagged (worded in messages.checks.OUTLIER.reasons); the count model's is history.
+OUTLIER_REASONS = tuple(m for m in OUTLIER_METHODS if m != "count")
 
 
 @dataclass(frozen=True)
@@ -168,6 +170,7 @@ def _messages(raw: Any) -> dict[str, Any]:
     required: list[tuple[str, ...]] = [("head",), ("no_value",), *(("outcome", i) for i in IMPORTANCE)]
     required += [("checks", c, part) for c in WORDED for part in ("text", "todo")]
     required += [("checks", "OUTLIER", "last_year"), ("checks", "OUTLIER", "no_last_year")]
+    required += [("checks", "OUTLIER", "reasons", r) for r in OUTLIER_REASONS]
     required += [("rule_words", c) for c in RULE_CHECKS]
     required += [("numeric_problems", p) for p in NUMERIC_PROBLEMS]
     required += [("offline", k) for k in ("accepted", "accepted_with_warnings", "rejected",

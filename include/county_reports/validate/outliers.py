@@ -51,12 +51,15 @@ import numpy as np
 import pandas as pd
 
 from county_reports import periods
-from county_reports.validate.options import OutlierSettings
+from county_reports.validate.options import OUTLIER_REASONS, OutlierSettings
 
-COLUMNS = ("outlier", "robust_z", "hist_median", "last_year", "outlier_reason", "effect")
+COLUMNS = ("outlier", "robust_z", "hist_median", "last_year", "last_month", "outlier_reason", "effect")
 HISTORY_COLUMNS = ("unit", "period", "indicator", "value")
 # Why a row was flagged (``outlier_reason``); the wording is validation.yaml's OUTLIER.reasons.
-REASONS = ("history", "peers", "stock", "copy", "stale_copy", "cumulative", "sign")
+REASONS = OUTLIER_REASONS
+# Facts first (a stock at 0, last month's figures again, a flipped sign), then the statistics, and
+# "a year-to-date figure" last: a guess, when nothing else explains the value.
+PRECEDENCE = ("stock", "stale_copy", "copy", "sign", "history", "peers", "cumulative")
 OFFSET_SHARE = 0.02         # c = this share of the typical size: 0 reads as about ÷50
 Z_CAP = 40.0                # a z beyond this says nothing more (and stays finite)
 
@@ -81,7 +84,8 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
     ``catalog`` tells stocks from flows, whole numbers and units' kinds; without it every value
     is a flow, whole numbers come from an ``integer`` column when there is one, and no peers."""
     out = pd.DataFrame({"outlier": np.zeros(len(values), dtype=bool), "robust_z": np.nan,
-                        "hist_median": np.nan, "last_year": np.nan, "outlier_reason": None,
+                        "hist_median": np.nan, "last_year": np.nan, "last_month": np.nan,
+                        "outlier_reason": None,
                         "effect": np.nan}, index=values.index)
     if values.empty:
         return out
@@ -95,17 +99,18 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
         peers = np.where(count < settings.min_history, _peer_z(rows, settings), np.nan) \
             if "peers" in settings.methods else np.full(len(rows.x), np.nan)
         ly = rows.h[:, window.index(periods.shift(period, -12))]
-        reason = np.full(len(rows.x), None, dtype=object)
-        for name, hit in _edits(rows, period, settings):      # the most specific reason first
-            if name in settings.methods:
-                reason = np.where(hit & (reason == None), name, reason)   # noqa: E711 (elementwise)
         own, other = _gated(rows.x, z, ly, median, settings), np.abs(peers) > settings.peer_threshold
-        reason = np.where(reason != None, reason,                         # noqa: E711
-                          np.where(own, "history", np.where(other, "peers", None))).astype(object)
+        found = dict(_edits(rows, period, settings))
+        found["history"], found["peers"] = own, other
+        reason = np.full(len(rows.x), None, dtype=object)
+        for name in PRECEDENCE:          # what the unit is told: the surest explanation first
+            if name in found and (name in settings.methods or name in ("history", "peers")):
+                reason = np.where(found[name] & (reason == None), name, reason)   # noqa: E711
         out["outlier"] = np.asarray(reason != None, dtype=bool)      # noqa: E711
         out["robust_z"] = np.clip(np.where(np.abs(peers) > np.nan_to_num(np.abs(z)), peers, z), -Z_CAP, Z_CAP)
         out["hist_median"] = median
         out["last_year"] = ly
+        out["last_month"] = rows.h[:, -1]
         out["outlier_reason"] = reason
         out["effect"] = _effect(rows, median)
     return out
