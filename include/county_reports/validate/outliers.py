@@ -9,21 +9,25 @@ part of it: see ``validate.intake.history_rows`` and ``warehouse.history``):
 **Statistics** (a slip is multiplicative, so they work on a log scale, where ÷10 is as far as ×10):
 
 1. own history, at least ``min_history`` months: ``z = (log(x + c) − median(log(h + c))) / s``
-   with ``s = max(1.4826 · MAD of log(h + c), min_log_spread)`` and ``c`` a tenth of the
-   history's typical size (so 0 stays finite). The floor ``min_log_spread`` means a constant
-   history is judged too: 13 → 130 or 13 → 0 is far from 13, 13 → 14 is not.
-   Whole-number indicators whose history is small (median below ``count_below``) are judged by a
-   count model instead: a negative binomial (Poisson when the history is not over-dispersed)
-   with the history's mean (at least ``count_min_rate``) and variance; its tail probability is
-   turned into the equivalent normal ``z``, so one threshold serves both.
-2. a short history (new units): the value against the same month's values of the other units
-   of the same kind (at least ``peers_min`` of them), on the same log scale with
-   ``peer_threshold``.
+   with ``s = 1.4826 · MAD of log(h + c)`` kept between ``min_log_spread`` and
+   ``max_log_spread``, and ``c`` a fiftieth of the history's typical size, at least one step of
+   the last shown decimal (so 0 stays finite, and 0 against 1 is no ×10). The floor
+   ``min_log_spread`` means a constant history is judged too: 13 → 130 or 13 → 0 is far from
+   13, 13 → 14 is not. Whole-number indicators whose history is small (median below
+   ``count_below``) are judged by a count model instead: a negative binomial (Poisson when the
+   history is not over-dispersed) with the history's mean (at least ``count_min_rate``) and
+   variance; its tail probability is turned into the equivalent normal ``z``, so one threshold
+   serves both.
+2. a shorter history speaks only past ``short_ratio`` (×/÷) from its median (a unit's first
+   months ramp up); with fewer than ``min_history`` months the value is also compared with the
+   same month's values of the units of the same kind (at least ``peers_min`` of them), on the
+   same log scale, past ``peer_threshold`` — so a new unit is judged from its first month.
 3. flagged when ``|z| > threshold`` and the same month last year differs by more than
    ``last_year_factor`` (so a Spring Festival January like last January passes), or, without a
    trusted value for last year's month, when ``|z| > extreme_threshold``.
 
-**Explicit edits** (what statistics cannot see; always flagged):
+**Explicit edits** (what statistics cannot see; always flagged; each of these and of the
+statistics can be switched off in ``methods``):
 
 - a stock (``nature: stock``) that moves by more than ``stock_max_change`` of last month's
   level, or drops to 0;
@@ -94,7 +98,7 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows are masked where used
         count = np.sum(np.isfinite(rows.h), axis=1)
-        median = np.nanmedian(rows.h, axis=1)
+        median = _median(rows.h)
         z = np.where(count > 0, _own_z(rows, count, settings), np.nan)
         peers = np.where(count < settings.min_history, _peer_z(rows, settings), np.nan) \
             if "peers" in settings.methods else np.full(len(rows.x), np.nan)
@@ -126,21 +130,32 @@ def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
         return _Rows(x, h, integer, np.where(integer, 0, 2), np.zeros(len(x), bool),
                      np.full(len(x), -1), unit, indicator)
     by_code = catalog.indicator_by_code
-    facts = {c: (i.integer, i.nature == "stock", 0 if i.integer else i.decimals) for c, i in by_code.items()}
-    known = [f if isinstance(f, tuple) else (False, False, 2) for f in pd.Series(indicator).map(facts)]
-    integer, stock, decimals = (np.array(column) for column in zip(*known))
-    kinds = {u.code: u.kind for u in catalog.units}
-    pairs = pd.Series([f"{kinds.get(u, '')}\x1f{c}" if u in kinds and c in by_code else None
-                       for u, c in zip(unit, indicator)], dtype=object)
-    group = pd.factorize(pairs)[0]
-    return _Rows(x, h, integer.astype(bool), decimals.astype(float), stock.astype(bool), group, unit,
-                 indicator)
+    codes = pd.Series(indicator, dtype=object)
+    known = codes.isin(by_code).to_numpy()
+    integer = codes.map({c: i.integer for c, i in by_code.items()}).fillna(False).to_numpy(dtype=bool)
+    stock = codes.map({c: i.nature == "stock" for c, i in by_code.items()}).fillna(False).to_numpy(dtype=bool)
+    decimals = codes.map({c: 0 if i.integer else i.decimals for c, i in by_code.items()}) \
+        .fillna(2).to_numpy(dtype=float)
+    kind = pd.Series(unit, dtype=object).map({u.code: u.kind for u in catalog.units})
+    pairs = pd.Series(pd.factorize(kind)[0] * (len(by_code) + 1) + pd.factorize(codes)[0])
+    group = np.where(known & kind.notna().to_numpy(), pd.factorize(pairs)[0], -1)
+    return _Rows(x, h, integer, decimals, stock, group, unit, indicator)
+
+
+def _median(a: np.ndarray) -> np.ndarray:
+    """Row medians ignoring NaN, by one sort (numpy's nanmedian goes through masked arrays)."""
+    ordered = np.sort(a, axis=1)                      # NaN sort last
+    n = np.sum(np.isfinite(a), axis=1)
+    lo = np.maximum((n - 1) // 2, 0)[:, None]
+    hi = np.minimum(n // 2, a.shape[1] - 1)[:, None]
+    middle = (np.take_along_axis(ordered, lo, 1)[:, 0] + np.take_along_axis(ordered, hi, 1)[:, 0]) / 2
+    return np.where(n > 0, middle, np.nan)
 
 
 def _offset(h: np.ndarray, x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
     """``c`` of log(v + c): a tenth of the history's typical size (of the value's, without one),
     at least one step of the last shown decimal (1 for counts: 0 against 1 is not ×10)."""
-    size = np.nanmedian(np.abs(h), axis=1)
+    size = _median(np.abs(h))
     size = np.where(size > 0, size, np.nanmean(np.abs(h), axis=1))
     size = np.where(size > 0, size, np.abs(x))
     return np.maximum(np.where(size > 0, OFFSET_SHARE * size, 0.0), 10.0 ** -decimals)
@@ -156,15 +171,15 @@ def _own_z(rows: _Rows, count: np.ndarray, s: OutlierSettings) -> np.ndarray:
     just past the extreme threshold (a unit's first months ramp up)."""
     c = _offset(rows.h, rows.x, rows.decimals)
     logs = _log(rows.h, c[:, None])
-    centre = np.nanmedian(logs, axis=1)
-    spread = 1.4826 * np.nanmedian(np.abs(logs - centre[:, None]), axis=1)
+    centre = _median(logs)
+    spread = 1.4826 * _median(np.abs(logs - centre[:, None]))
     distance = _log(rows.x, c) - centre
     z = distance / np.clip(spread, s.min_log_spread, s.max_log_spread)
     short = count < s.min_history
     z[short] = distance[short] / np.log(s.short_ratio) * s.extreme_threshold
     if "history" not in s.methods:
         z[:] = np.nan
-    counted = ("count" in s.methods) & ~short & rows.integer & (np.nanmedian(rows.h, axis=1) < s.count_below) \
+    counted = ("count" in s.methods) & ~short & rows.integer & (_median(rows.h) < s.count_below) \
         & np.isfinite(rows.x)
     if counted.any():
         z[counted] = _count_z(rows.x[counted], rows.h[counted], s)
@@ -173,34 +188,39 @@ def _own_z(rows: _Rows, count: np.ndarray, s: OutlierSettings) -> np.ndarray:
 
 def _count_z(x: np.ndarray, h: np.ndarray, s: OutlierSettings) -> np.ndarray:
     """Small counts: the tail probability of ``x`` under a negative binomial (Poisson when the
-    history is not over-dispersed), as the normal z with the same tail."""
-    from scipy import stats   # only when counts are judged (~0.3 s import)
+    history is not over-dispersed), as the normal z with the same tail. The tails through the
+    incomplete gamma and beta functions (scipy.special: a light import, no scipy.stats)."""
+    from scipy import special
 
     rate = np.maximum(np.nanmean(h, axis=1), s.count_min_rate)
     n = np.sum(np.isfinite(h), axis=1)
     variance = np.where(n > 1, np.nanvar(h, axis=1, ddof=1), rate)
     over = variance > rate * 1.05
     k = np.round(np.maximum(x, 0.0))
-    upper, lower = stats.poisson.sf(k - 1, rate), stats.poisson.cdf(k, rate)
+    at_least = np.maximum(k, 1.0)                                  # P(X ≥ 0) = 1 below
+    upper = np.where(k > 0, special.gammainc(at_least, rate), 1.0)  # Poisson P(X ≥ k)
+    lower = special.gammaincc(k + 1, rate)                          # Poisson P(X ≤ k)
     if over.any():
         p = rate[over] / variance[over]
         r = rate[over] * p / (1 - p)
-        upper[over], lower[over] = stats.nbinom.sf(k[over] - 1, r, p), stats.nbinom.cdf(k[over], r, p)
-    z = np.where(k > rate, stats.norm.isf(np.maximum(upper, 1e-300)),
-                 -stats.norm.isf(np.maximum(lower, 1e-300)))
+        upper[over] = np.where(k[over] > 0, special.betaincc(r, at_least[over], p), 1.0)
+        lower[over] = special.betainc(r, k[over] + 1, p)
+    z = np.where(k > rate, -special.ndtri(np.maximum(upper, 1e-300)),
+                 special.ndtri(np.maximum(lower, 1e-300)))
     return np.where(x < 0, -Z_CAP, z)
 
 
 def _peer_z(rows: _Rows, s: OutlierSettings) -> np.ndarray:
     """Against the same month's values of the units of the same kind (the row's own included)."""
-    frame = pd.DataFrame({"g": rows.group, "x": np.where(rows.x >= 0, rows.x, np.nan)})
+    frame = pd.DataFrame({"g": rows.group, "x": np.where(rows.x >= 0, rows.x, np.nan),
+                          "step": 10.0 ** -rows.decimals})
     frame = frame[frame["g"] >= 0]
     z = np.full(len(rows.x), np.nan)
     if frame.empty:
         return z
     by = frame.groupby("g")["x"]
     size = by.transform("median").to_numpy()
-    c = np.where(size > 0, 0.1 * size, 1.0)
+    c = np.maximum(OFFSET_SHARE * np.nan_to_num(size), frame["step"].to_numpy())   # as _offset
     logs = np.log(frame["x"].to_numpy() + c)
     centre = pd.Series(logs, index=frame.index).groupby(frame["g"]).transform("median").to_numpy()
     spread = 1.4826 * pd.Series(np.abs(logs - centre), index=frame.index) \
@@ -238,7 +258,7 @@ def _edits(rows: _Rows, period: str, s: OutlierSettings):
         complete = np.all(np.isfinite(earlier), axis=1)
         total = np.nansum(earlier, axis=1)
         judged = np.sum(np.isfinite(h), axis=1) >= s.min_history   # a unit's first months ramp up
-        big = x > s.cumulative_factor * np.nanmedian(h, axis=1)
+        big = x > s.cumulative_factor * _median(h)
         yield "cumulative", flow & complete & judged & (total > 0) & (x > total) & big
     stored = np.sum(np.isfinite(h), axis=1) > 0
     yield "sign", (x < 0) & stored & (np.nanmin(np.where(np.isfinite(h), h, 0.0), axis=1) >= 0)
@@ -266,9 +286,9 @@ def _gather(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str
         raise ValueError(f"history lacks column(s) {', '.join(missing)}")
     units = pd.Index(pd.unique(values["unit"].astype(object)))
     codes = pd.Index(pd.unique(values["indicator"].astype(object)))
-    month = pd.Index(window).get_indexer(history["period"].astype(object))
-    hu = units.get_indexer(history["unit"].astype(object))
-    hi = codes.get_indexer(history["indicator"].astype(object))
+    month = _positions(pd.Index(window), history["period"])
+    hu = _positions(units, history["unit"])
+    hi = _positions(codes, history["indicator"])
     hv = pd.to_numeric(history["value"], errors="coerce").to_numpy(dtype=float)
     keep = (month >= 0) & (hu >= 0) & (hi >= 0) & np.isfinite(hv)
     if not keep.any():
@@ -280,3 +300,12 @@ def _gather(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str
     h = matrix[vu * len(codes) + vi]
     h[~np.isfinite(x)] = np.nan
     return h
+
+
+def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
+    """Each value's position in ``index`` (−1 if absent); a categorical column (what
+    ``warehouse.history`` returns) is looked up once per category, not once per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        found = np.append(index.get_indexer(column.cat.categories.astype(object)), -1)
+        return found[column.cat.codes.to_numpy()]     # code −1 (missing) picks the −1 appended
+    return index.get_indexer(column.astype(object))
