@@ -212,6 +212,7 @@ def test_outlier_is_a_warning_with_history_in_the_message(vcatalog):
     [issue] = v.issues
     assert (issue.rule, issue.importance, issue.indicator, issue.value) == \
         ("OUTLIER", "warning", "PASSENGER_VOLUME", "1500.0")
+    assert issue.effect == round((1500.0 - 106.5) / 106.5, 6)    # the only unit: its own total
     for part in ("县交通运输服务中心（SC01）2025年6月报表", "道路客运量", "PASSENGER_VOLUME", "“1500.0”",
                  "前12个月的水平（中位数 106.5万人次）", "去年同月为 112万人次", "请核实数值和计量单位",
                  "本月报表已接受"):
