@@ -194,7 +194,8 @@ def _validate(args, catalog) -> int:
     from county_reports.validate.options import load_options
 
     code, text = offline.check_file(args.file, catalog, unit=args.unit, period=args.period,
-                                    engine=args.engine, options=load_options(args.config))
+                                    engine=args.engine, options=load_options(args.config),
+                                    history_for=_warehouse_history)
     print(text)
     return code
 
@@ -216,6 +217,17 @@ def _import_history(args, catalog) -> int:
                                    config_dir=args.config)
     print("\n".join(outcome.lines))
     return {run.MAPPING: 3, run.REFUSED: 1}.get(outcome.state, 0)
+
+
+def _warehouse_history(unit: str, period: str):
+    """The unit's stored values the outlier checks of ``period`` read (warehouse.history)."""
+    from county_reports.validate import intake, offline
+    from county_reports.warehouse import history
+
+    try:
+        return history.unit_history(unit, intake.history_periods([period]))
+    except history.Unreachable as exc:
+        raise offline.HistoryUnavailable(str(exc)) from None
 
 
 _COMMANDS = {

@@ -1,17 +1,22 @@
-"""Outliers against the unit's own history: flagged for a follow-up, seasonal months left alone."""
+"""Outliers: typing slips on a log scale, counts by a count model, the explicit edits, new units
+against their peers; seasonal months left alone; a warning for a follow-up, never a rejection."""
 from __future__ import annotations
+
+from dataclasses import replace
 
 import numpy as np
 import pandas as pd
+import pytest
 from validate_helpers import clean_payload, received
 
 from county_reports import periods
-from county_reports.validate import outliers
+from county_reports.validate import intake, outliers
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS
 from county_reports.validate.options import OutlierSettings
 from county_reports.validate.run import validate_period
 
 SETTINGS = OutlierSettings()      # the defaults, as in validation.yaml
+P = "2025-06"
 
 
 def history(unit, code, period, by_month):
@@ -20,10 +25,10 @@ def history(unit, code, period, by_month):
     return pd.DataFrame(rows, columns=["unit", "period", "indicator", "value"])
 
 
-def flag_one(value, by_month, period="2025-06"):
-    values = pd.DataFrame({"unit": ["TS01"], "indicator": ["PASSENGER_VOLUME"], "value": [value]})
-    return outliers.flag(values, history("TS01", "PASSENGER_VOLUME", period, by_month), period,
-                         SETTINGS).iloc[0]
+def flag_one(value, by_month, period=P, code="PASSENGER_VOLUME", unit="SC01", catalog=None,
+             settings=SETTINGS):
+    values = pd.DataFrame({"unit": [unit], "indicator": [code], "value": [value]})
+    return outliers.flag(values, history(unit, code, period, by_month), period, settings, catalog).iloc[0]
 
 
 STEADY = {k: v for k, v in zip(range(1, 13), [100, 104, 98, 101, 97, 103, 99, 102, 100, 96, 105, 100])}
@@ -31,12 +36,20 @@ STEADY = {k: v for k, v in zip(range(1, 13), [100, 104, 98, 101, 97, 103, 99, 10
 
 def test_value_far_from_recent_history_and_last_year_is_flagged():
     row = flag_one(1000, STEADY)
-    assert row["outlier"] and row["robust_z"] > 100
+    assert row["outlier"] and row["robust_z"] > 8
+    assert row["outlier_reason"] == "history"        # (June above January–May together, too)
     assert row["hist_median"] == 100 and row["last_year"] == 100
 
 
-def test_ordinary_value_is_not_flagged():
-    assert not flag_one(106, STEADY)["outlier"]
+@pytest.mark.parametrize("slip", [10, 1000, 0.1, 0.01])
+def test_a_tenth_is_as_far_as_ten_times(slip):
+    row = flag_one(100 * slip, STEADY)
+    assert row["outlier"] and abs(row["robust_z"]) > 6, row
+
+
+def test_ordinary_values_are_not_flagged():
+    for value in (80, 106, 125):
+        assert not flag_one(value, STEADY)["outlier"], value
 
 
 def test_seasonal_january_like_last_january_is_not_flagged():
@@ -48,46 +61,158 @@ def test_seasonal_january_like_last_january_is_not_flagged():
 
 
 def test_january_unlike_last_january_is_flagged():
-    row = flag_one(3000, {**STEADY, 12: 310}, period="2025-01")
-    assert row["outlier"]
+    assert flag_one(3000, {**STEADY, 12: 310}, period="2025-01")["outlier"]
 
 
 def test_without_last_year_only_extreme_values_are_flagged():
-    months = {**STEADY, 12: None}
-    moderate = flag_one(112, months)          # z ≈ 5: above 3.5, below the extreme 7
+    moderate = flag_one(250, STEADY)               # z between threshold and extreme
     assert SETTINGS.threshold < moderate["robust_z"] < SETTINGS.extreme_threshold
-    assert not moderate["outlier"]
-    assert flag_one(1000, months)["outlier"]
+    assert moderate["outlier"]                     # last June was 100: unlike it
+    alone = flag_one(250, {**STEADY, 12: None})
+    assert not alone["outlier"]                    # no last June to compare with
+    assert flag_one(1000, {**STEADY, 12: None})["outlier"]
 
 
-def test_zero_mad_falls_back_to_mean_absolute_deviation():
-    months = {k: 100 for k in range(1, 13)} | {3: 110, 5: 90}    # MAD 0, meanAD > 0
-    row = flag_one(400, months)
-    assert np.isfinite(row["robust_z"]) and row["outlier"]
-    assert not flag_one(105, months)["outlier"]
+@pytest.mark.parametrize("code", ["PASSENGER_VOLUME", "HAZARD_FOUND"])
+def test_a_constant_history_that_jumps_is_judged(vcatalog, code):
+    # 13 every month (a village count, or a figure in 万人次): 130 and 0 are slips, 14 is not.
+    constant = {k: 13 for k in range(1, 13)}
+    for value, flagged in ((130, True), (0, True), (14, False), (12, False)):
+        row = flag_one(value, constant, code=code, catalog=vcatalog)
+        assert bool(row["outlier"]) is flagged, (code, value, row)
 
 
-def test_constant_history_or_too_little_of_it_is_not_judged():
-    constant = flag_one(1000, {k: 100 for k in range(1, 13)})
-    assert not constant["outlier"] and np.isnan(constant["robust_z"])
-    short = flag_one(1000, {1: 100, 2: 101, 3: 99, 12: 100})     # 4 months < min_history 6
-    assert not short["outlier"]
+def test_small_counts_are_judged_by_a_count_model(vcatalog):
+    # ACCIDENTS, mostly 0: one accident is news, not a slip; six in a month of a village is.
+    quiet = {k: 0 for k in range(1, 13)} | {4: 1}
+    assert not flag_one(1, quiet, code="ACCIDENTS", unit="TS01", catalog=vcatalog)["outlier"]
+    assert flag_one(6, quiet, code="ACCIDENTS", unit="TS01", catalog=vcatalog)["outlier"]
+    # Drills 0–3 a month: 3 is ordinary (a plain z on such a history fires on it), 30 is ×10.
+    drills = dict(zip(range(1, 13), [1, 0, 2, 1, 0, 1, 3, 0, 1, 2, 0, 1]))
+    assert not flag_one(3, drills, code="DRILLS", unit="RC01", catalog=vcatalog)["outlier"]
+    assert flag_one(30, drills, code="DRILLS", unit="RC01", catalog=vcatalog)["outlier"]
+
+
+def test_a_short_history_speaks_only_past_the_short_ratio():
+    two = {1: 100, 2: 90}
+    assert flag_one(1000, two)["outlier"] and flag_one(10, two)["outlier"]
+    assert not flag_one(300, two)["outlier"]                  # a unit's first months ramp up
+
+
+def test_a_new_unit_is_judged_against_its_peers(vcatalog):
+    townships = [u.code for u in vcatalog.units if u.kind == "township_station"][:6]
+    values = pd.DataFrame({"unit": townships, "indicator": "ENF_PATROLS",
+                           "value": [20.0, 25.0, 18.0, 30.0, 22.0, 240.0]})
+    flags = outliers.flag(values, None, P, SETTINGS, vcatalog)
+    assert list(flags["outlier"]) == [False] * 5 + [True]
+    assert flags["outlier_reason"].iloc[-1] == "peers"
+    # Without the catalogue (no kinds) a unit without history is not judged.
+    assert not outliers.flag(values, None, P, SETTINGS)["outlier"].any()
+
+
+def _edit(vcatalog, code, value, by_month, unit="TS01", period=P, settings=SETTINGS):
+    return flag_one(value, by_month, period=period, code=code, unit=unit, catalog=vcatalog,
+                    settings=settings)
+
+
+def test_a_stock_that_moves_too_far_or_drops_to_zero(vcatalog):
+    level = {k: 120.0 + k / 10 for k in range(1, 13)}           # 养护里程 120.1 … 121.2 km
+    for value, flagged in ((0.0, True), (240.0, True), (50.0, True), (121.5, False), (150.0, False)):
+        row = _edit(vcatalog, "MAINT_ROUTINE_KM", value, level)
+        assert bool(row["outlier"]) is flagged, (value, row)
+    assert _edit(vcatalog, "MAINT_ROUTINE_KM", 0.0, level)["outlier_reason"] == "stock"
+    off = replace(SETTINGS, methods=SETTINGS.methods - {"stock"})
+    assert not _edit(vcatalog, "MAINT_ROUTINE_KM", 240.0, {1: 121.0}, settings=off)["outlier"]
+
+
+def test_one_flow_identical_to_last_month(vcatalog):
+    months = {k: 300.0 + 7 * k for k in range(1, 13)}
+    months[1] = 1234.56
+    row = _edit(vcatalog, "INV_HIGHWAY", 1234.56, months)      # 123,456 steps: no coincidence
+    assert row["outlier"] and row["outlier_reason"] == "copy"
+    small = {k: 1.0 + (k % 3) for k in range(1, 13)}
+    assert not _edit(vcatalog, "HAZARD_FOUND", small[1], small)["outlier"]   # 2 twice: no news
+
+
+def test_several_flows_identical_to_last_month_are_a_stale_copy(vcatalog):
+    last = {"HAZARD_FOUND": 41.0, "HAZARD_FIXED": 39.0, "ENF_PATROLS": 57.0, "SAFETY_INSPECTIONS": 4.0}
+    rows = []
+    for k in range(1, 13):
+        for code, v in last.items():
+            rows.append(("TS01", periods.shift(P, -k), code, v if k == 1 else v + k % 4 + 1))
+    hist = pd.DataFrame(rows, columns=["unit", "period", "indicator", "value"])
+    values = pd.DataFrame({"unit": "TS01", "indicator": list(last), "value": list(last.values())})
+    flags = outliers.flag(values, hist, P, SETTINGS, vcatalog)
+    assert flags["outlier"].all() and set(flags["outlier_reason"]) == {"stale_copy"}
+    # Two alike is chance (and 4 is too few steps to count): nothing flagged.
+    values["value"] = [41.0, 39.0, 50.0, 9.0]
+    assert not outliers.flag(values, hist, P, SETTINGS, vcatalog)["outlier"].any()
+
+
+def test_a_month_larger_than_the_year_before_it_is_a_cumulative_figure(vcatalog):
+    months = {k: 50.0 + k for k in range(1, 13)}          # January … May 2025: 51 … 55
+    ytd = sum(months[k] for k in range(1, 6)) + 52.0       # the year to date sent as June
+    row = _edit(vcatalog, "INV_HIGHWAY", ytd, months)
+    assert row["outlier"] and row["outlier_reason"] in ("cumulative", "history")
+    only = replace(SETTINGS, methods=frozenset({"cumulative"}))
+    assert _edit(vcatalog, "INV_HIGHWAY", ytd, months, settings=only)["outlier"]
+    assert not _edit(vcatalog, "INV_HIGHWAY", 58.0, months, settings=only)["outlier"]
+    # January has no earlier month: nothing to compare.
+    assert not _edit(vcatalog, "INV_HIGHWAY", 900.0, months, period="2025-01", settings=only)["outlier"]
+
+
+def test_a_flipped_sign_is_flagged(vcatalog):
+    row = _edit(vcatalog, "INV_HIGHWAY", -101.0, STEADY)
+    assert row["outlier"] and row["outlier_reason"] in ("sign", "history")
+    only = replace(SETTINGS, methods=frozenset({"sign"}))
+    assert _edit(vcatalog, "INV_HIGHWAY", -101.0, STEADY, settings=only)["outlier_reason"] == "sign"
+
+
+def test_effect_is_the_distance_over_the_county_total():
+    rows = [("A", "X", 1000.0), ("B", "X", 300.0), ("C", "X", 100.0)]
+    values = pd.DataFrame(rows, columns=["unit", "indicator", "value"])
+    hist = pd.concat([history(u, "X", P, {k: m for k in range(1, 13)})
+                      for u, m in (("A", 100.0), ("B", 300.0), ("C", 100.0))])
+    flags = outliers.flag(values, hist, P, SETTINGS)
+    assert flags["effect"].round(6).tolist() == [round(900 / 500, 6), 0.0, 0.0]
 
 
 def test_no_history_means_no_flags():
     values = pd.DataFrame({"unit": ["TS01"], "indicator": ["X"], "value": [1.0]})
-    assert not outliers.flag(values, None, "2025-06", SETTINGS)["outlier"].any()
+    assert not outliers.flag(values, None, P, SETTINGS)["outlier"].any()
+
+
+def test_a_slip_repeated_a_year_later_is_still_flagged(vcatalog):
+    """The first ×10 is flagged, so it stays out of the history (intake.history_rows), and the
+    same ×10 in the same month a year later finds no "similar last year" to hide behind."""
+    first, later = "2024-01", "2025-01"   # Januaries: no cumulative edit to mix in
+    steady = history("SC01", "PASSENGER_VOLUME", first, {k: 100 + k for k in range(1, 13)})
+    slipped = clean_payload(vcatalog, "SC01", first, PASSENGER_VOLUME=1500.0)
+    [v] = validate_period([received("SC01", slipped, first)], vcatalog, history=steady, engine="pandas")
+    assert [i.rule for i in v.issues if i.indicator == "PASSENGER_VOLUME"] == ["OUTLIER"]
+    kept = pd.DataFrame(intake.history_rows([v]))
+    assert "PASSENGER_VOLUME" not in set(kept["indicator"]) and "BUS_LINES" in set(kept["indicator"])
+    assert len(kept) == len(v.values) - 1
+    rows = [history("SC01", "PASSENGER_VOLUME", later, {k: 110 + k for k in range(1, 12)}), kept]
+    again = [received("SC01", clean_payload(vcatalog, "SC01", later, PASSENGER_VOLUME=1500.0), later)]
+    [repeated] = validate_period(again, vcatalog, history=pd.concat(rows), engine="pandas")
+    assert [i.rule for i in repeated.issues if i.indicator == "PASSENGER_VOLUME"] == ["OUTLIER"]
+    # Had the first been kept (confirmed), last January would be 1500 too: like it, not flagged.
+    confirmed = pd.concat([rows[0], history("SC01", "PASSENGER_VOLUME", later, {12: 1500.0})])
+    [quiet] = validate_period(again, vcatalog, history=confirmed, engine="pandas")
+    assert not [i for i in quiet.issues if i.rule == "OUTLIER"]
 
 
 def test_outlier_is_a_warning_with_history_in_the_message(vcatalog):
-    hist = pd.concat([history("SC01", "PASSENGER_VOLUME", "2025-06", {k: 100 + k for k in range(1, 13)}),
-                      history("SC01", "BUS_LINES", "2025-06", {k: 10 for k in range(1, 13)})])
+    hist = pd.concat([history("SC01", "PASSENGER_VOLUME", P, {k: 100 + k for k in range(1, 13)}),
+                      history("SC01", "BUS_LINES", P, {k: 10 for k in range(1, 13)})])
     payload = clean_payload(vcatalog, "SC01", PASSENGER_VOLUME=1500.0)
     [v] = validate_period([received("SC01", payload)], vcatalog, history=hist, engine="pandas")
     assert v.status == ACCEPTED_WITH_WARNINGS
     [issue] = v.issues
     assert (issue.rule, issue.importance, issue.indicator, issue.value) == \
         ("OUTLIER", "warning", "PASSENGER_VOLUME", "1500.0")
+    assert issue.effect == round((1500.0 - 106.5) / 106.5, 6)    # the only unit: its own total
     for part in ("县交通运输服务中心（SC01）2025年6月报表", "道路客运量", "PASSENGER_VOLUME", "“1500.0”",
                  "前12个月的水平（中位数 106.5万人次）", "去年同月为 112万人次", "请核实数值和计量单位",
                  "本月报表已接受"):
@@ -95,3 +220,24 @@ def test_outlier_is_a_warning_with_history_in_the_message(vcatalog):
     # The same month without history: accepted, nothing to follow up.
     [plain] = validate_period([received("SC01", payload)], vcatalog, engine="pandas")
     assert plain.status == ACCEPTED
+
+
+def test_history_rows_leave_out_flagged_values_and_rejected_submissions(vcatalog):
+    payload = clean_payload(vcatalog, "SC01", PASSENGER_VOLUME=1500.0)
+    hist = history("SC01", "PASSENGER_VOLUME", P, {k: 100.0 for k in range(1, 13)})
+    [warned] = validate_period([received("SC01", payload)], vcatalog, history=hist, engine="pandas")
+    [bad] = validate_period([received("TS01", clean_payload(vcatalog, "TS01", HAZARD_FOUND=-1))],
+                            vcatalog, engine="pandas")
+    rows = intake.history_rows([warned, bad])
+    assert {r["unit"] for r in rows} == {"SC01"}
+    assert {r["indicator"] for r in rows} == set(warned.values) - {"PASSENGER_VOLUME"}
+    assert np.isfinite([r["value"] for r in rows]).all()
+
+
+def test_the_unit_is_told_why(vcatalog):
+    level = history("TS01", "MAINT_ROUTINE_KM", P, {k: 120.0 + k / 10 for k in range(1, 13)})
+    payload = clean_payload(vcatalog, "TS01", MAINT_ROUTINE_KM=0)
+    [v] = validate_period([received("TS01", payload)], vcatalog, history=level, engine="pandas")
+    [issue] = [i for i in v.issues if i.rule == "OUTLIER"]
+    assert "与上月末的 120.1公里相比变动过大或降为 0" in issue.message, issue.message
+    assert "超过上月的 50%" in issue.message and "请核实数值和计量单位" in issue.message

@@ -106,7 +106,7 @@ def test_validation_yaml_is_checked_on_load(tmp_path):
                                               encoding="utf-8")
     with pytest.raises(ConfigError, match="OUTLIER"):
         load_options(tmp_path)
-    (tmp_path / "validation.yaml").write_text(text.replace("  threshold: 3.5", "  threshold: -1"),
+    (tmp_path / "validation.yaml").write_text(text.replace("  threshold: 3.0", "  threshold: -1"),
                                               encoding="utf-8")
     with pytest.raises(ConfigError, match="outliers.threshold"):
         load_options(tmp_path)

@@ -2,6 +2,9 @@
 from __future__ import annotations
 
 import random
+from dataclasses import replace
+
+import numpy as np
 
 import pandas as pd
 
@@ -76,3 +79,59 @@ def test_compact_history_of_some_units_and_of_nothing(wh, make_verdict):
     empty = outlier_history(wh.engine, ["2020-01"])
     assert empty.empty and list(empty.columns) == list(outliers.HISTORY_COLUMNS)
     assert not outliers.flag(_month_values(), empty, P, OutlierSettings())["outlier"].any()
+
+
+# The statistics alone (a June of 1000 would also be a cumulative figure to the explicit edit).
+HISTORY_ONLY = replace(OutlierSettings(), methods=frozenset({"history"}))
+
+
+def _year_of_road_invest(wh, make_verdict, make_issue, *, slip_flagged: bool):
+    """A1's ROAD_INVEST for the 12 months before P, ~100 each, except P − 12: 1000 (×10), stored
+    with an OUTLIER warning (unconfirmed) or without one (as if confirmed)."""
+    rng = random.Random(5)
+    verdicts = []
+    for k in range(12, 0, -1):
+        month = periods.shift(P, -k)
+        value = 1000.0 if k == 12 else round(rng.uniform(95, 105), 1)
+        issues = (make_issue("A1", month, "ROAD_INVEST", "warning", "OUTLIER", "1000.0"),) \
+            if k == 12 and slip_flagged else ()
+        verdicts.append(make_verdict("A1", month, {"ROAD_INVEST": value, "HAZARD_FOUND": 3.0},
+                                     status="accepted_with_warnings" if issues else "accepted",
+                                     issues=issues,
+                                     received_at=f"{periods.shift(month, 1)}-03T10:00:00+08:00"))
+    wh.record_verdicts(verdicts, "seed")
+
+
+def test_a_flagged_value_is_not_history_and_the_same_slip_a_year_later_is_flagged(wh, make_verdict, make_issue):
+    _year_of_road_invest(wh, make_verdict, make_issue, slip_flagged=True)
+    months = intake.history_periods([P], 13)
+    history = outlier_history(wh.engine, months).astype({"unit": object, "period": object,
+                                                          "indicator": object})
+    last_year = history[history["period"] == periods.shift(P, -12)]
+    assert list(last_year["indicator"]) == ["HAZARD_FOUND"]        # the flagged 1000 is left out
+    assert len(history) == 23
+    values = pd.DataFrame({"unit": ["A1"], "indicator": ["ROAD_INVEST"], "value": [1000.0]})
+    row = outliers.flag(values, history, P, HISTORY_ONLY).iloc[0]
+    assert row["outlier"] and np.isnan(row["last_year"]) and row["outlier_reason"] == "history"
+
+
+def test_a_confirmed_value_is_history_and_gates_the_same_month(wh, make_verdict, make_issue):
+    # The control: the same 1000 stored without a warning is last year's month, and 1000 again
+    # is like it (a seasonal month, as far as the check can tell).
+    _year_of_road_invest(wh, make_verdict, make_issue, slip_flagged=False)
+    history = outlier_history(wh.engine, intake.history_periods([P], 13))
+    assert len(history) == 24
+    values = pd.DataFrame({"unit": ["A1"], "indicator": ["ROAD_INVEST"], "value": [1000.0]})
+    row = outliers.flag(values, history, P, HISTORY_ONLY).iloc[0]
+    assert row["last_year"] == 1000.0 and not row["outlier"]
+
+
+def test_a_correction_of_a_flagged_value_is_history(wh, make_verdict, make_issue):
+    month = periods.shift(P, -1)
+    flagged = make_verdict("A1", month, {"ROAD_INVEST": 1000.0}, status="accepted_with_warnings",
+                           issues=(make_issue("A1", month, "ROAD_INVEST", "warning", "OUTLIER", "1000.0"),))
+    wh.record_verdicts([flagged], "first")
+    assert outlier_history(wh.engine, [month]).empty
+    wh.record_verdicts([make_verdict("A1", month, {"ROAD_INVEST": 100.0}, salt="corrected",
+                                     received_at="2025-06-04T10:00:00+08:00")], "second")
+    assert list(outlier_history(wh.engine, [month])["value"]) == [100.0]

@@ -65,7 +65,7 @@ def build_batch(received: list[Received], catalog: Catalog, options: Options, pe
     """Frames for the readable submissions of one period (``payload`` not None)."""
     readable = [r for r in received if r.payload is not None]
     values, offsets = _values(readable, catalog, options)
-    flags = outliers.flag(values, history, period, options.outliers)
+    flags = outliers.flag(values, history, period, options.outliers, catalog)
     for column in outliers.COLUMNS:
         values[column] = flags[column]
     submissions = _submissions(readable, values, catalog)

@@ -62,13 +62,21 @@ def compose(options: Options, catalog: Catalog, check: str, importance: str, uni
                         todo=todo, outcome=outcome)
 
 
-def outlier_extra(options: Options, median: float, last_year: float, uom: str) -> dict[str, str]:
+def outlier_extra(options: Options, median: float, last_year: float, uom: str, *,
+                  reason: str | None = "history", last_month: float = math.nan) -> dict[str, str]:
+    """``why``: the reason's sentence (validation.yaml checks.OUTLIER.reasons), with its figures."""
     words = options.text("checks", "OUTLIER")
     if last_year is None or math.isnan(last_year):
         ly_text = options.fill(words["no_last_year"])
     else:
         ly_text = options.fill(words["last_year"], last_year=number(last_year), uom=uom)
-    return {"median": number(median), "last_year_text": ly_text}
+    known = last_month is not None and not math.isnan(last_month)
+    figures = {"median": number(median), "last_year_text": ly_text, "uom": uom,
+               "last_month": number(last_month) if known else options.text("no_value"),
+               "window": options.outliers.window,
+               "stock_share": f"{options.outliers.stock_max_change:.0%}"}
+    why = options.fill(words["reasons"][reason or "history"], **figures)
+    return {**figures, "why": why}
 
 
 def rule_texts(options: Options, catalog: Catalog, rule: Rule, values: dict[str, float]) -> dict[str, str]:

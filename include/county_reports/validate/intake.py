@@ -15,6 +15,7 @@ from county_reports import archive, messages, paths, protocol
 from county_reports.validate.model import Received
 
 ARRIVED = ("received", "refused")
+OUTLIER = "OUTLIER"   # the check whose flagged values stay out of the history
 log = logging.getLogger(__name__)
 
 
@@ -90,11 +91,26 @@ def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *
         files.append(str(path))
         if period == months[-1]:
             break   # no later month of this run reads its values (a province month: 450,000 rows)
-        accepted = [{"unit": v.unit, "period": v.period, "indicator": code, "value": value}
-                    for v in verdicts if v.status != model.REJECTED for code, value in v.values.items()]
+        accepted = history_rows(verdicts)
         if accepted:
             history = pd.concat([history, pd.DataFrame(accepted)], ignore_index=True)
     return files
+
+
+def history_rows(verdicts) -> list[dict[str, Any]]:
+    """The values of ``verdicts`` that later months' outlier checks may trust: those of accepted
+    submissions without an OUTLIER warning (a flagged value is unconfirmed until the unit answers;
+    a slip kept in the history would make the same slip a year later look ordinary)."""
+    from county_reports.validate import model
+
+    rows = []
+    for v in verdicts:
+        if v.status == model.REJECTED:
+            continue
+        flagged = {i.indicator for i in v.issues if i.rule == OUTLIER}
+        rows += [{"unit": v.unit, "period": v.period, "indicator": code, "value": value}
+                 for code, value in v.values.items() if code not in flagged]
+    return rows
 
 
 def validate_each(arrivals: list[Received], catalog, *, history, docs_dir: Path | None):

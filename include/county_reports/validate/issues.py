@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 from collections import defaultdict
+from dataclasses import replace
 
 import numpy as np
 
@@ -33,16 +34,20 @@ def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Cata
                 continue
             rows = [r for r in result.rows if not (check == "BOUNDS" and r in negative)]
             cols = values.loc[rows, ["sub", "unit", "period", "indicator", "raw_value", "numeric_problem",
-                                     "hist_median", "last_year"]]
+                                     "hist_median", "last_year", "last_month", "outlier_reason", "effect"]]
             for row in cols.itertuples(index=False):
                 extra = {}
                 if check == "NUMERIC":
                     extra["problem"] = row.numeric_problem
                 elif check == "OUTLIER":
                     uom = catalog.indicator_by_code[row.indicator].uom
-                    extra = feedback.outlier_extra(options, row.hist_median, row.last_year, uom)
-                out[int(row.sub)].append(_issue(options, catalog, check, spec.importance, row.unit,
-                                                row.period, row.indicator, row.raw_value, **extra))
+                    extra = feedback.outlier_extra(options, row.hist_median, row.last_year, uom,
+                                                   reason=row.outlier_reason, last_month=row.last_month)
+                issue = _issue(options, catalog, check, spec.importance, row.unit, row.period,
+                               row.indicator, row.raw_value, **extra)
+                if check == "OUTLIER" and np.isfinite(row.effect):
+                    issue = replace(issue, effect=round(float(row.effect), 6))
+                out[int(row.sub)].append(issue)
         elif spec.frame == "submissions":
             for row in result.rows:
                 sub = int(subs.at[row, "sub"])

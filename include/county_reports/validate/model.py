@@ -26,6 +26,7 @@ class Issue:
     rule: str               # rule code: KNOWN_CODE, REQUIRED, NUMERIC, BOUNDS, … or a rules.yaml code
     importance: str         # error | warning
     message: str            # complete Chinese sentence(s): unit, period, indicator, value, rule, what to do
+    effect: float | None = None   # OUTLIER: |value − expected| / the county total (selective editing)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)

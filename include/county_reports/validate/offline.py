@@ -2,7 +2,10 @@
 
 The file is a protocol-v1 JSON submission or a filled Excel template. It goes through the same
 reading, normalisation and rules as a month's batch (as a batch of one), and the text printed
-is the feedback the unit would receive. Exit codes: 0 accepted (warnings allowed), 1 rejected,
+is the feedback the unit would receive. With ``history_for`` (the command line passes the
+warehouse's reader) the outlier checks see the unit's stored history, as the bureau's run will,
+and the text ends by saying what they were compared with — or that no warehouse could be read,
+so the file was checked without its history. Exit codes: 0 accepted (warnings allowed), 1 rejected,
 2 unreadable. Whatever the file holds — empty, binary, huge, a JSON array, wrong types, deep
 nesting — the answer is a message and a code, never a traceback.
 """
@@ -12,7 +15,7 @@ import hashlib
 import logging
 from datetime import datetime, timezone
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from county_reports import inbox, messages, periods, protocol, pull_settings
 from county_reports.catalog import Catalog
@@ -26,6 +29,10 @@ MAX_XLSX_BYTES = 10_000_000
 log = logging.getLogger(__name__)
 
 
+class HistoryUnavailable(Exception):
+    """Raised by a ``history_for`` that cannot reach the warehouse; the reason is shown (no URL)."""
+
+
 class _Refused(Exception):
     def __init__(self, reason: str):
         self.reason = reason
@@ -33,9 +40,11 @@ class _Refused(Exception):
 
 
 def check_file(path: str | Path, catalog: Catalog, unit: str | None = None,
-               period: str | None = None, *, engine: str = "gx",
-               options: Options | None = None) -> tuple[int, str]:
-    """``(exit code, text)``; ``unit``/``period`` default to the ones inside the file."""
+               period: str | None = None, *, engine: str = "gx", options: Options | None = None,
+               history_for: Callable[[str, str], Any] | None = None) -> tuple[int, str]:
+    """``(exit code, text)``; ``unit``/``period`` default to the ones inside the file.
+    ``history_for(unit, period)``: the unit's stored values (unit, period, indicator, value) for
+    the outlier checks, or :class:`HistoryUnavailable`."""
     path = Path(path)
     try:
         options = options or load_options()
@@ -55,12 +64,33 @@ def check_file(path: str | Path, catalog: Catalog, unit: str | None = None,
                             datetime.now(timezone.utc).isoformat(timespec="seconds"), payload)
         from county_reports.validate.run import validate_period
 
-        verdict = validate_period([received], catalog, options=options, engine=engine)[0]
-        return _answer(verdict, catalog, options)
+        history, note = _history(history_for, unit, period, options)
+        verdict = validate_period([received], catalog, history=history, options=options, engine=engine)[0]
+        code, text = _answer(verdict, catalog, options)
+        return code, text + ("\n" + note if note and code != EXIT_UNREADABLE else "")
     except Exception as exc:   # the promise: a message and an exit code, never a traceback
         log.debug("offline check of %s failed", path, exc_info=True)
         return EXIT_UNREADABLE, messages.text("inbox", "cannot_check", file=path.name,
                                               detail=f"{type(exc).__name__}: {shorten(str(exc), 200)}")
+
+
+def _history(history_for, unit: str, period: str, options: Options):
+    """(history or None, the line saying what the outlier checks compared with)."""
+    if history_for is None:
+        return None, ""
+    from county_reports.validate.intake import history_periods
+
+    months = history_periods([period], max(options.outliers.window, 12) + 1)   # as the DAG reads
+    (first_year, first_month), (last_year, last_month) = periods.parse(months[0]), periods.parse(months[-1])
+    span = {"first_year": first_year, "first_month": first_month, "last_year": last_year,
+            "last_month": last_month}
+    try:
+        history = history_for(unit, period)
+    except HistoryUnavailable as exc:
+        return None, options.fill(options.text("offline", "history_unavailable"), reason=str(exc), **span)
+    if history is None or history.empty:
+        return None, options.fill(options.text("offline", "history_none"), **span)
+    return history, options.fill(options.text("offline", "history_used"), count=len(history), **span)
 
 
 def _read(path: Path, catalog: Catalog) -> tuple[bytes, dict[str, Any]]:

@@ -26,13 +26,33 @@ NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", 
                     "wrong_unit", "multiple_points", "separators", "text")
 
 
+# The outlier checks (validate/outliers.py), each of which validation.yaml can switch off.
+OUTLIER_METHODS = ("history", "count", "peers", "stock", "copy", "stale_copy", "cumulative", "sign")
+# Why a value was flagged (worded in messages.checks.OUTLIER.reasons); the count model's is history.
+OUTLIER_REASONS = tuple(m for m in OUTLIER_METHODS if m != "count")
+
+
 @dataclass(frozen=True)
 class OutlierSettings:
     window: int = 12
     min_history: int = 6
-    threshold: float = 3.5
-    extreme_threshold: float = 7.0
+    short_ratio: float = 6.0
+    threshold: float = 3.0
+    extreme_threshold: float = 4.0
     last_year_factor: float = 2.0
+    min_log_spread: float = 0.25
+    max_log_spread: float = 10.0
+    count_below: float = 30.0
+    count_min_rate: float = 0.5
+    peers_min: int = 4
+    peer_threshold: float = 4.0
+    stock_max_change: float = 0.5
+    stale_copy_min: int = 3
+    stale_min_steps: float = 20.0
+    copy_min_steps: float = 1000.0
+    cumulative_from_month: int = 2
+    cumulative_factor: float = 2.0
+    methods: frozenset[str] = frozenset(OUTLIER_METHODS)
 
 
 @dataclass(frozen=True)
@@ -97,19 +117,49 @@ def _importance(raw: Any) -> dict[str, str]:
 def _outliers(raw: Any) -> OutlierSettings:
     if not isinstance(raw, dict):
         raise ConfigError(FILE, "outliers", "missing or not a mapping")
-    values = {}
-    for name, default in OutlierSettings().__dict__.items():
+    defaults = OutlierSettings().__dict__
+    unknown = sorted(set(raw) - set(defaults))
+    if unknown:
+        raise ConfigError(FILE, f"outliers.{unknown[0]}", "unknown setting")
+    values: dict[str, Any] = {"methods": _methods(raw.get("methods", sorted(OUTLIER_METHODS)))}
+    for name, default in defaults.items():
+        if name == "methods":
+            continue
         value = raw.get(name, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
             raise ConfigError(FILE, f"outliers.{name}", f"{value!r} must be a number above 0")
+        if isinstance(default, int) and value != int(value):
+            raise ConfigError(FILE, f"outliers.{name}", f"{value!r} must be a whole number")
         values[name] = type(default)(value)
+    _check_outliers(values)
+    return OutlierSettings(**values)
+
+
+def _methods(raw: Any) -> frozenset[str]:
+    if not isinstance(raw, list) or not all(isinstance(m, str) for m in raw):
+        raise ConfigError(FILE, "outliers.methods", f"must be a list of {', '.join(OUTLIER_METHODS)}")
+    unknown = sorted(set(raw) - set(OUTLIER_METHODS))
+    if unknown:
+        raise ConfigError(FILE, "outliers.methods", f"unknown method {unknown[0]!r} "
+                                                    f"(known: {', '.join(OUTLIER_METHODS)})")
+    return frozenset(raw)
+
+
+def _check_outliers(values: dict[str, Any]) -> None:
     if values["min_history"] > values["window"]:
         raise ConfigError(FILE, "outliers.min_history", "cannot exceed window")
     if values["last_year_factor"] < 1:
         raise ConfigError(FILE, "outliers.last_year_factor", "must be 1 or more")
     if values["window"] < 12:
         raise ConfigError(FILE, "outliers.window", "must be 12 or more (it holds last year's month)")
-    return OutlierSettings(**values)
+    if values["extreme_threshold"] < values["threshold"]:
+        raise ConfigError(FILE, "outliers.extreme_threshold", "cannot be below threshold")
+    if not 2 <= values["cumulative_from_month"] <= 12:
+        raise ConfigError(FILE, "outliers.cumulative_from_month", "must be a month from 2 to 12")
+    if values["short_ratio"] <= 1:
+        raise ConfigError(FILE, "outliers.short_ratio", "must be above 1 (a ratio: ×/÷ that much)")
+    if values["peers_min"] < 3:
+        raise ConfigError(FILE, "outliers.peers_min", "must be 3 or more (a median of fewer says little)")
 
 
 def _common_uoms(raw: Any) -> frozenset[str]:
@@ -124,10 +174,12 @@ def _messages(raw: Any) -> dict[str, Any]:
     required: list[tuple[str, ...]] = [("head",), ("no_value",), *(("outcome", i) for i in IMPORTANCE)]
     required += [("checks", c, part) for c in WORDED for part in ("text", "todo")]
     required += [("checks", "OUTLIER", "last_year"), ("checks", "OUTLIER", "no_last_year")]
+    required += [("checks", "OUTLIER", "reasons", r) for r in OUTLIER_REASONS]
     required += [("rule_words", c) for c in RULE_CHECKS]
     required += [("numeric_problems", p) for p in NUMERIC_PROBLEMS]
     required += [("offline", k) for k in ("accepted", "accepted_with_warnings", "rejected",
-                                           "and_warnings", "unreadable", "bad_period")]
+                                           "and_warnings", "unreadable", "bad_period",
+                                           "history_used", "history_none", "history_unavailable")]
     required += [("message",), ("unknown_unit_name",), ("part_name",), ("unreadable_default",),
                  ("summary", "period"), ("summary", "unit"), ("descriptions", "many_items")]
     required += [("descriptions", c) for c in BUILTIN_CHECKS]

@@ -1,102 +1,311 @@
-"""Outlier flags against a unit's own history: warnings for a follow-up, never a rejection.
+"""Outlier flags: likely typing slips, as warnings for a follow-up, never a rejection.
 
-For each numeric value ``x`` of a known indicator in period ``P`` (thresholds from
-``validation.yaml``, ``outliers:``):
+Every method and threshold is in ``validation.yaml`` (``outliers:``); the defaults below were
+chosen with ``benchmarks/bench_outliers.py`` (slips injected into simulator data). For each
+numeric value ``x`` of a known indicator in period ``P``, with ``h`` the unit's own stored values
+of that indicator in the ``window`` months before ``P`` (flagged, unconfirmed values are never
+part of it: see ``validate.intake.history_rows`` and ``warehouse.history``):
 
-1. history ``h`` = the unit's own values of that indicator in the ``window`` (12) months before
-   ``P``; with fewer than ``min_history`` (6) of them nothing is judged;
-2. modified z-score ``z = 0.6745 · (x − median(h)) / MAD``, ``MAD = median(|h − median(h)|)``
-   (Iglewicz & Hoaglin). When MAD is 0 (more than half the months equal) the mean absolute
-   deviation is used instead: ``z = (x − median) / (1.253314 · meanAD)``; when that is 0 too the
-   history is constant, there is no spread to judge against, and nothing is flagged;
-3. flagged when ``|z| > threshold`` (3.5) **and**
-   - the same month last year (``P − 12``) has a value ``ly`` and
-     ``max(|x|, |ly|) > last_year_factor · min(|x|, |ly|)`` (differs by more than ×2), or
-   - there is no value for the same month last year and ``|z| > extreme_threshold`` (7).
+**Statistics** (a slip is multiplicative, so they work on a log scale, where ÷10 is as far as ×10):
 
-So a seasonal indicator (passengers every Spring Festival January) is not flagged when last
-January was similar, while a figure typed in 元 instead of 万元 is. History comes in as a
-DataFrame (columns unit, period, indicator, value) from the caller — validation never reads the
-warehouse itself.
+1. own history, at least ``min_history`` months: ``z = (log(x + c) − median(log(h + c))) / s``
+   with ``s = 1.4826 · MAD of log(h + c)`` kept between ``min_log_spread`` and
+   ``max_log_spread``, and ``c`` a fiftieth of the history's typical size, at least one step of
+   the last shown decimal (so 0 stays finite, and 0 against 1 is no ×10). The floor
+   ``min_log_spread`` means a constant history is judged too: 13 → 130 or 13 → 0 is far from
+   13, 13 → 14 is not. Whole-number indicators whose history is small (median below
+   ``count_below``) are judged by a count model instead: a negative binomial (Poisson when the
+   history is not over-dispersed) with the history's mean (at least ``count_min_rate``) and
+   variance; its tail probability is turned into the equivalent normal ``z``, so one threshold
+   serves both.
+2. a shorter history speaks only past ``short_ratio`` (×/÷) from its median (a unit's first
+   months ramp up); with fewer than ``min_history`` months the value is also compared with the
+   same month's values of the units of the same kind (at least ``peers_min`` of them), on the
+   same log scale, past ``peer_threshold`` — so a new unit is judged from its first month.
+3. flagged when ``|z| > threshold`` and the same month last year differs by more than
+   ``last_year_factor`` (so a Spring Festival January like last January passes), or, without a
+   trusted value for last year's month, when ``|z| > extreme_threshold``.
+
+**Explicit edits** (what statistics cannot see; always flagged; each of these and of the
+statistics can be switched off in ``methods``):
+
+- a stock (``nature: stock``) that moves by more than ``stock_max_change`` of last month's
+  level, or drops to 0;
+- a flow identical to last month and not 0: in a submission with ``stale_copy_min`` or more
+  such values of at least ``stale_min_steps`` steps (a stale copy: all of them flagged), or one
+  alone of at least ``copy_min_steps`` steps — a value's steps are the value counted in its
+  last shown decimal (0.2 km is 2 steps: the same twice running is no news; 1234.56 万元 is
+  123,456);
+- a flow larger than the year's earlier months together and than ``cumulative_factor`` × the
+  history's median, from month ``cumulative_from_month`` on (a year-to-date figure sent as
+  the month);
+- a negative value where every stored value was 0 or more (a sign flipped).
+
+Every row also gets ``effect``: ``|x − expected| / county total`` (expected = the history's
+median; the total = the indicator's expected values summed over the batch), the selective-editing
+score a warning is ranked by. History comes in as a DataFrame (unit, period, indicator, value)
+from the caller — validation never reads the warehouse itself.
 """
 from __future__ import annotations
 
 import warnings
+from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
 from county_reports import periods
-from county_reports.validate.options import OutlierSettings
+from county_reports.validate.options import OUTLIER_REASONS, OutlierSettings
 
-COLUMNS = ("outlier", "robust_z", "hist_median", "last_year")
+COLUMNS = ("outlier", "robust_z", "hist_median", "last_year", "last_month", "outlier_reason", "effect")
 HISTORY_COLUMNS = ("unit", "period", "indicator", "value")
+# Why a row was flagged (``outlier_reason``); the wording is validation.yaml's OUTLIER.reasons.
+REASONS = OUTLIER_REASONS
+# Facts first (a stock at 0, last month's figures again, a flipped sign), then the statistics, and
+# "a year-to-date figure" last: a guess, when nothing else explains the value.
+PRECEDENCE = ("stock", "stale_copy", "copy", "sign", "history", "peers", "cumulative")
+OFFSET_SHARE = 0.02         # c = this share of the typical size: 0 reads as about ÷50
+Z_CAP = 40.0                # a z beyond this says nothing more (and stays finite)
+
+
+@dataclass
+class _Rows:
+    """What the checks need per row of ``values``: the value, its history and the catalogue's facts."""
+
+    x: np.ndarray           # the value sent
+    h: np.ndarray           # rows × window months, oldest first; NaN where nothing trusted is stored
+    integer: np.ndarray     # whole-number indicator
+    decimals: np.ndarray    # decimals the catalogue shows (0 for whole numbers)
+    stock: np.ndarray       # nature: stock (else a flow)
+    group: np.ndarray       # (unit kind, indicator) code for the peer comparison; -1 without one
+    unit: np.ndarray        # unit code per row (a submission's cells share it)
+    indicator: np.ndarray
 
 
 def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
-         settings: OutlierSettings) -> pd.DataFrame:
-    """Outlier columns for the rows of ``values`` (columns unit, indicator, value), same index."""
-    out = pd.DataFrame({"outlier": np.zeros(len(values), dtype=bool),
-                        "robust_z": np.nan, "hist_median": np.nan, "last_year": np.nan},
-                       index=values.index)
-    if history is None or history.empty or values.empty:
+         settings: OutlierSettings, catalog=None) -> pd.DataFrame:
+    """Outlier columns for the rows of ``values`` (columns unit, indicator, value), same index.
+    ``catalog`` tells stocks from flows, whole numbers and units' kinds; without it every value
+    is a flow, whole numbers come from an ``integer`` column when there is one, and no peers."""
+    out = pd.DataFrame({"outlier": np.zeros(len(values), dtype=bool), "robust_z": np.nan,
+                        "hist_median": np.nan, "last_year": np.nan, "last_month": np.nan,
+                        "outlier_reason": None,
+                        "effect": np.nan}, index=values.index)
+    if values.empty:
         return out
-    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
-    if missing:
-        raise ValueError(f"history lacks column(s) {', '.join(missing)}")
     window = [periods.shift(period, -k) for k in range(settings.window, 0, -1)]   # oldest first
-    last_year = periods.shift(period, -12)
-    h, usable, x = _gather(values, history, window)
-    if h is None or not usable.any():
-        return out
-    h = h[usable]
-    xs = x[usable]
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows are masked just below
-        count = np.sum(np.isfinite(h), axis=1)
-        median = np.nanmedian(h, axis=1)
-        deviation = np.abs(h - median[:, None])
-        mad = np.nanmedian(deviation, axis=1)
-        mean_ad = np.nanmean(deviation, axis=1)
-        z = np.where(mad > 0, 0.6745 * (xs - median) / np.where(mad > 0, mad, 1),
-                     np.where(mean_ad > 0, (xs - median) / (1.253314 * np.where(mean_ad > 0, mean_ad, 1)),
-                              np.nan))
-    z = np.where(count >= settings.min_history, z, np.nan)
-    ly = h[:, window.index(last_year)]
-    high = np.maximum(np.abs(xs), np.abs(ly))
-    low = np.minimum(np.abs(xs), np.abs(ly))
-    differs = high > settings.last_year_factor * low
-    with np.errstate(invalid="ignore"):
-        flagged = np.where(np.isfinite(ly), (np.abs(z) > settings.threshold) & differs,
-                           np.abs(z) > settings.extreme_threshold)
-    flagged &= np.isfinite(z)
-    out.loc[usable, "outlier"] = flagged
-    out.loc[usable, "robust_z"] = z
-    out.loc[usable, "hist_median"] = median
-    out.loc[usable, "last_year"] = ly
+    rows = _rows(values, history, window, catalog)
+    with warnings.catch_warnings(), np.errstate(all="ignore"):
+        warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows are masked where used
+        count = np.sum(np.isfinite(rows.h), axis=1)
+        median = _median(rows.h)
+        z = np.where(count > 0, _own_z(rows, count, settings), np.nan)
+        peers = np.where(count < settings.min_history, _peer_z(rows, settings), np.nan) \
+            if "peers" in settings.methods else np.full(len(rows.x), np.nan)
+        ly = rows.h[:, window.index(periods.shift(period, -12))]
+        own, other = _gated(rows.x, z, ly, median, settings), np.abs(peers) > settings.peer_threshold
+        found = dict(_edits(rows, period, settings))
+        found["history"], found["peers"] = own, other
+        reason = np.full(len(rows.x), None, dtype=object)
+        for name in PRECEDENCE:          # what the unit is told: the surest explanation first
+            if name in found and (name in settings.methods or name in ("history", "peers")):
+                reason = np.where(found[name] & (reason == None), name, reason)   # noqa: E711
+        out["outlier"] = np.asarray(reason != None, dtype=bool)      # noqa: E711
+        out["robust_z"] = np.clip(np.where(np.abs(peers) > np.nan_to_num(np.abs(z)), peers, z), -Z_CAP, Z_CAP)
+        out["hist_median"] = median
+        out["last_year"] = ly
+        out["last_month"] = rows.h[:, -1]
+        out["outlier_reason"] = reason
+        out["effect"] = _effect(rows, median)
     return out
 
 
-def _gather(values: pd.DataFrame, history: pd.DataFrame, window: list[str]):
+def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str], catalog) -> _Rows:
+    x = pd.to_numeric(values["value"], errors="coerce").to_numpy(dtype=float)
+    unit = values["unit"].astype(object).to_numpy()
+    indicator = values["indicator"].astype(object).to_numpy()
+    h = _gather(values, history, window, x)
+    if catalog is None:
+        integer = values["integer"].to_numpy(dtype=bool) if "integer" in values else np.zeros(len(x), bool)
+        return _Rows(x, h, integer, np.where(integer, 0, 2), np.zeros(len(x), bool),
+                     np.full(len(x), -1), unit, indicator)
+    by_code = catalog.indicator_by_code
+    codes = pd.Series(indicator, dtype=object)
+    known = codes.isin(by_code).to_numpy()
+    integer = codes.map({c: i.integer for c, i in by_code.items()}).fillna(False).to_numpy(dtype=bool)
+    stock = codes.map({c: i.nature == "stock" for c, i in by_code.items()}).fillna(False).to_numpy(dtype=bool)
+    decimals = codes.map({c: 0 if i.integer else i.decimals for c, i in by_code.items()}) \
+        .fillna(2).to_numpy(dtype=float)
+    kind = pd.Series(unit, dtype=object).map({u.code: u.kind for u in catalog.units})
+    pairs = pd.Series(pd.factorize(kind)[0] * (len(by_code) + 1) + pd.factorize(codes)[0])
+    group = np.where(known & kind.notna().to_numpy(), pd.factorize(pairs)[0], -1)
+    return _Rows(x, h, integer, decimals, stock, group, unit, indicator)
+
+
+def _median(a: np.ndarray) -> np.ndarray:
+    """Row medians ignoring NaN, by one sort (numpy's nanmedian goes through masked arrays)."""
+    ordered = np.sort(a, axis=1)                      # NaN sort last
+    n = np.sum(np.isfinite(a), axis=1)
+    lo = np.maximum((n - 1) // 2, 0)[:, None]
+    hi = np.minimum(n // 2, a.shape[1] - 1)[:, None]
+    middle = (np.take_along_axis(ordered, lo, 1)[:, 0] + np.take_along_axis(ordered, hi, 1)[:, 0]) / 2
+    return np.where(n > 0, middle, np.nan)
+
+
+def _offset(h: np.ndarray, x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
+    """``c`` of log(v + c): a tenth of the history's typical size (of the value's, without one),
+    at least one step of the last shown decimal (1 for counts: 0 against 1 is not ×10)."""
+    size = _median(np.abs(h))
+    size = np.where(size > 0, size, np.nanmean(np.abs(h), axis=1))
+    size = np.where(size > 0, size, np.abs(x))
+    return np.maximum(np.where(size > 0, OFFSET_SHARE * size, 0.0), 10.0 ** -decimals)
+
+
+def _log(v: np.ndarray, c: np.ndarray) -> np.ndarray:
+    return np.log(np.maximum(v, 0.0) + c)
+
+
+def _own_z(rows: _Rows, count: np.ndarray, s: OutlierSettings) -> np.ndarray:
+    """Against the unit's own history: log-scale modified z, or the count model's z. A history
+    shorter than ``min_history`` only speaks past ``short_ratio`` (×/÷) from its median, as a z
+    just past the extreme threshold (a unit's first months ramp up)."""
+    c = _offset(rows.h, rows.x, rows.decimals)
+    logs = _log(rows.h, c[:, None])
+    centre = _median(logs)
+    spread = 1.4826 * _median(np.abs(logs - centre[:, None]))
+    distance = _log(rows.x, c) - centre
+    z = distance / np.clip(spread, s.min_log_spread, s.max_log_spread)
+    short = count < s.min_history
+    z[short] = distance[short] / np.log(s.short_ratio) * s.extreme_threshold
+    if "history" not in s.methods:
+        z[:] = np.nan
+    counted = ("count" in s.methods) & ~short & rows.integer & (_median(rows.h) < s.count_below) \
+        & np.isfinite(rows.x)
+    if counted.any():
+        z[counted] = _count_z(rows.x[counted], rows.h[counted], s)
+    return z
+
+
+def _count_z(x: np.ndarray, h: np.ndarray, s: OutlierSettings) -> np.ndarray:
+    """Small counts: the tail probability of ``x`` under a negative binomial (Poisson when the
+    history is not over-dispersed), as the normal z with the same tail. The tails through the
+    incomplete gamma and beta functions (scipy.special: a light import, no scipy.stats)."""
+    from scipy import special
+
+    rate = np.maximum(np.nanmean(h, axis=1), s.count_min_rate)
+    n = np.sum(np.isfinite(h), axis=1)
+    variance = np.where(n > 1, np.nanvar(h, axis=1, ddof=1), rate)
+    over = variance > rate * 1.05
+    k = np.round(np.maximum(x, 0.0))
+    at_least = np.maximum(k, 1.0)                                  # P(X ≥ 0) = 1 below
+    upper = np.where(k > 0, special.gammainc(at_least, rate), 1.0)  # Poisson P(X ≥ k)
+    lower = special.gammaincc(k + 1, rate)                          # Poisson P(X ≤ k)
+    if over.any():
+        p = rate[over] / variance[over]
+        r = rate[over] * p / (1 - p)
+        upper[over] = np.where(k[over] > 0, special.betaincc(r, at_least[over], p), 1.0)
+        lower[over] = special.betainc(r, k[over] + 1, p)
+    z = np.where(k > rate, -special.ndtri(np.maximum(upper, 1e-300)),
+                 special.ndtri(np.maximum(lower, 1e-300)))
+    return np.where(x < 0, -Z_CAP, z)
+
+
+def _peer_z(rows: _Rows, s: OutlierSettings) -> np.ndarray:
+    """Against the same month's values of the units of the same kind (the row's own included)."""
+    frame = pd.DataFrame({"g": rows.group, "x": np.where(rows.x >= 0, rows.x, np.nan),
+                          "step": 10.0 ** -rows.decimals})
+    frame = frame[frame["g"] >= 0]
+    z = np.full(len(rows.x), np.nan)
+    if frame.empty:
+        return z
+    by = frame.groupby("g")["x"]
+    size = by.transform("median").to_numpy()
+    c = np.maximum(OFFSET_SHARE * np.nan_to_num(size), frame["step"].to_numpy())   # as _offset
+    logs = np.log(frame["x"].to_numpy() + c)
+    centre = pd.Series(logs, index=frame.index).groupby(frame["g"]).transform("median").to_numpy()
+    spread = 1.4826 * pd.Series(np.abs(logs - centre), index=frame.index) \
+        .groupby(frame["g"]).transform("median").to_numpy()
+    enough = by.transform("count").to_numpy() >= s.peers_min
+    z[frame.index.to_numpy()] = np.where(enough, (logs - centre) / np.maximum(spread, s.min_log_spread),
+                                         np.nan)
+    return z
+
+
+def _gated(x, z, ly, median, s: OutlierSettings) -> np.ndarray:
+    """|z| past the threshold and unlike last year's month; without that month, past the extreme."""
+    c = np.where(np.abs(median) > 0, 0.1 * np.abs(median), 1.0)
+    unlike = np.abs(_log(x, c) - _log(ly, c)) > np.log(s.last_year_factor)
+    unlike |= (x < 0) != (ly < 0)
+    return np.where(np.isfinite(ly), (np.abs(z) > s.threshold) & unlike, np.abs(z) > s.extreme_threshold)
+
+
+def _edits(rows: _Rows, period: str, s: OutlierSettings):
+    """(reason, rows hit) of each explicit edit."""
+    x, h, flow = rows.x, rows.h, ~rows.stock
+    last = h[:, -1]
+    moved = np.abs(x - last) > s.stock_max_change * last
+    yield "stock", rows.stock & (last > 0) & ((x == 0) | moved)
+    # Identical to last month: telling only when the value has many possible neighbours ("steps":
+    # the value counted in its last shown decimal), 0.2 km twice running is no news.
+    steps = np.abs(x) * 10.0 ** rows.decimals
+    same = flow & (x == last) & (x != 0)
+    telling = pd.Series(same & (steps >= s.stale_min_steps)).groupby(rows.unit).transform("sum").to_numpy()
+    yield "stale_copy", same & (telling >= s.stale_copy_min)
+    yield "copy", same & (steps >= s.copy_min_steps)
+    month = periods.parse(period)[1]
+    if month >= s.cumulative_from_month:
+        earlier = h[:, h.shape[1] - (month - 1):]
+        complete = np.all(np.isfinite(earlier), axis=1)
+        total = np.nansum(earlier, axis=1)
+        judged = np.sum(np.isfinite(h), axis=1) >= s.min_history   # a unit's first months ramp up
+        big = x > s.cumulative_factor * _median(h)
+        yield "cumulative", flow & complete & judged & (total > 0) & (x > total) & big
+    stored = np.sum(np.isfinite(h), axis=1) > 0
+    yield "sign", (x < 0) & stored & (np.nanmin(np.where(np.isfinite(h), h, 0.0), axis=1) >= 0)
+
+
+def _effect(rows: _Rows, median: np.ndarray) -> np.ndarray:
+    """|x − expected| / the indicator's expected county total (selective editing)."""
+    expected = np.where(np.isfinite(median), median, np.maximum(rows.x, 0.0))
+    totals = pd.Series(np.nan_to_num(np.abs(expected))).groupby(rows.indicator).transform("sum").to_numpy()
+    return np.where(np.isfinite(median) & (totals > 0), np.abs(rows.x - median) / totals, np.nan)
+
+
+def _gather(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
+            x: np.ndarray) -> np.ndarray:
     """History as a (rows of ``values``) × (window months) matrix, NaN where there is none.
 
     Units and indicators are matched through integer codes (categoricals over the batch's own
     units and indicators), so millions of history rows cost a few vectorised passes.
     """
-    x = pd.to_numeric(values["value"], errors="coerce").to_numpy(dtype=float)
+    h = np.full((len(values), len(window)), np.nan)
+    if history is None or history.empty:
+        return h
+    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
+    if missing:
+        raise ValueError(f"history lacks column(s) {', '.join(missing)}")
     units = pd.Index(pd.unique(values["unit"].astype(object)))
     codes = pd.Index(pd.unique(values["indicator"].astype(object)))
-    month = pd.Index(window).get_indexer(history["period"].astype(object))
-    hu = units.get_indexer(history["unit"].astype(object))
-    hi = codes.get_indexer(history["indicator"].astype(object))
+    month = _positions(pd.Index(window), history["period"])
+    hu = _positions(units, history["unit"])
+    hi = _positions(codes, history["indicator"])
     hv = pd.to_numeric(history["value"], errors="coerce").to_numpy(dtype=float)
     keep = (month >= 0) & (hu >= 0) & (hi >= 0) & np.isfinite(hv)
     if not keep.any():
-        return None, None, x
+        return h
     matrix = np.full((len(units) * len(codes), len(window)), np.nan)
     matrix[hu[keep] * len(codes) + hi[keep], month[keep]] = hv[keep]
     vu = units.get_indexer(values["unit"].astype(object))
     vi = codes.get_indexer(values["indicator"].astype(object))
     h = matrix[vu * len(codes) + vi]
-    usable = np.isfinite(x) & np.isfinite(h).any(axis=1)
-    return h, usable, x
+    h[~np.isfinite(x)] = np.nan
+    return h
+
+
+def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
+    """Each value's position in ``index`` (−1 if absent); a categorical column (what
+    ``warehouse.history`` returns) is looked up once per category, not once per row."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        found = np.append(index.get_indexer(column.cat.categories.astype(object)), -1)
+        return found[column.cat.codes.to_numpy()]     # code −1 (missing) picks the −1 appended
+    return index.get_indexer(column.astype(object))

@@ -6,8 +6,8 @@ the ``window`` of ``validation.yaml`` and the same month last year), some 6 mill
 then object columns) that costs gigabytes; here the rows are streamed from the database in
 partitions and each partition is kept as categoricals (unit, period, indicator) and float64 values
 — about 13 bytes a row. On PostgreSQL the rows come as CSV through ``COPY`` and pandas' C
-parser (seconds for millions of rows); elsewhere through the driver in partitions. The rows are the same as ``current_values``'s (current versions, numeric
-values only), with only the four columns the outlier check uses (``validate.outliers.HISTORY_COLUMNS``),
+parser (seconds for millions of rows); elsewhere through the driver in partitions. The rows are ``current_values``'s (current versions, numeric values only)
+less the values stored with an OUTLIER warning (unconfirmed: never part of the history), with only the four columns the outlier check uses (``validate.outliers.HISTORY_COLUMNS``),
 in no particular order (the check places each value by its unit, indicator and month).
 
 The medians themselves stay in ``validate.outliers`` (numpy) on SQLite and PostgreSQL alike: one
@@ -27,6 +27,7 @@ from county_reports import periods as periods_mod
 from county_reports.warehouse import schema as t
 
 COLUMNS = ("unit", "period", "indicator", "value")
+UNCONFIRMED_RULE = "OUTLIER"   # a value with this warning stored is not history until confirmed
 PARTITION_ROWS = 200_000   # rows turned into Python objects at a time (a few tens of MB)
 
 
@@ -37,11 +38,17 @@ def outlier_history(engine: Engine, periods: Iterable[str],
     months = sorted(set(periods))
     for month in months:
         periods_mod.parse(month)   # a malformed month raises here, as in the other reads
-    s, v = t.submissions, t.submission_values
+    s, v, i = t.submissions, t.submission_values, t.validation_issues
+    # A value flagged OUTLIER is unconfirmed: left out, so a slip never becomes the yardstick
+    # (the same slip a year later would look ordinary against it).
+    flagged = (select(i.c.submission_id)
+               .where((i.c.submission_id == s.c.id) & (i.c.indicator == v.c.indicator)
+                      & (i.c.rule == UNCONFIRMED_RULE)))
     query = (select(s.c.unit, s.c.period, v.c.indicator, v.c.value)
              .join(v, v.c.submission_id == s.c.id)
              .where(s.c.period.in_(months) & s.c.superseded_by.is_(None)
-                    & s.c.status.in_(t.ACCEPTED_STATUSES) & v.c.value.is_not(None)))
+                    & s.c.status.in_(t.ACCEPTED_STATUSES) & v.c.value.is_not(None)
+                    & ~flagged.exists()))
     if unit_codes is not None:
         query = query.where(s.c.unit.in_(sorted(set(unit_codes))))
     if engine.dialect.name == "postgresql":
@@ -56,6 +63,25 @@ def outlier_history(engine: Engine, periods: Iterable[str],
     return pd.DataFrame({c: (union_categoricals([p[c] for p in parts]) if c != "value"
                              else pd.concat([p[c] for p in parts], ignore_index=True))
                          for c in COLUMNS})
+
+
+class Unreachable(Exception):
+    """No warehouse could be read; the message is the cause's class name (never the URL)."""
+
+
+def unit_history(unit: str, periods: Iterable[str]) -> pd.DataFrame:
+    """One unit's ``outlier_history`` from the warehouse of COUNTY_REPORTS_DB_URL (or the data
+    folder's SQLite file), opened read-only: a missing or unreachable warehouse raises
+    :class:`Unreachable` and is never created (``validate FILE`` checks without it)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from county_reports.warehouse.store import Warehouse
+
+    try:
+        with Warehouse(read_only=True) as warehouse:
+            return outlier_history(warehouse.engine, periods, unit_codes=[unit])
+    except (SQLAlchemyError, OSError, RuntimeError) as exc:
+        raise Unreachable(type(exc).__name__) from None
 
 
 def _copied(engine: Engine, query) -> pd.DataFrame:
