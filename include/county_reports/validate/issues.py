@@ -22,7 +22,7 @@ def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Cata
     out: dict[int, list[Issue]] = defaultdict(list)
     failing = {r.spec.check: r for r in results if r.rows}
     negative = set(failing["NEGATIVE"].rows) if "NEGATIVE" in failing else set()
-    values, subs, narratives = batch.values, batch.submissions, batch.narratives
+    subs, narratives = batch.submissions, batch.narratives
     rules = {r.code: r for r in catalog.rules}
     for check, result in failing.items():
         spec = result.spec
@@ -32,22 +32,7 @@ def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Cata
             if check == "DUPLICATE":
                 _duplicates(batch, result, catalog, options, out)
                 continue
-            rows = [r for r in result.rows if not (check == "BOUNDS" and r in negative)]
-            cols = values.loc[rows, ["sub", "unit", "period", "indicator", "raw_value", "numeric_problem",
-                                     "hist_median", "last_year", "last_month", "outlier_reason", "effect"]]
-            for row in cols.itertuples(index=False):
-                extra = {}
-                if check == "NUMERIC":
-                    extra["problem"] = row.numeric_problem
-                elif check == "OUTLIER":
-                    uom = catalog.indicator_by_code[row.indicator].uom
-                    extra = feedback.outlier_extra(options, row.hist_median, row.last_year, uom,
-                                                   reason=row.outlier_reason, last_month=row.last_month)
-                issue = _issue(options, catalog, check, spec.importance, row.unit, row.period,
-                               row.indicator, row.raw_value, **extra)
-                if check == "OUTLIER" and np.isfinite(row.effect):
-                    issue = replace(issue, effect=round(float(row.effect), 6))
-                out[int(row.sub)].append(issue)
+            _value_issues(batch, result, catalog, options, negative, out)
         elif spec.frame == "submissions":
             for row in result.rows:
                 sub = int(subs.at[row, "sub"])
@@ -67,6 +52,28 @@ def issues_by_submission(batch: Batch, results: list[CheckResult], catalog: Cata
                     options, catalog, check, spec.importance, item["unit"], item["period"], None,
                     item[column], index=int(item["index"])))
     return out
+
+
+def _value_issues(batch: Batch, result: CheckResult, catalog: Catalog, options: Options,
+                  negative: set, out: dict[int, list[Issue]]) -> None:
+    """One issue per failing value row (a BOUNDS row that is also NEGATIVE is told once)."""
+    check, spec = result.spec.check, result.spec
+    rows = [r for r in result.rows if not (check == "BOUNDS" and r in negative)]
+    cols = batch.values.loc[rows, ["sub", "unit", "period", "indicator", "raw_value", "numeric_problem",
+                                   "hist_median", "last_year", "last_month", "outlier_reason", "effect"]]
+    for row in cols.itertuples(index=False):
+        extra = {}
+        if check == "NUMERIC":
+            extra["problem"] = row.numeric_problem
+        elif check == "OUTLIER":
+            uom = catalog.indicator_by_code[row.indicator].uom
+            extra = feedback.outlier_extra(options, row.hist_median, row.last_year, uom,
+                                           reason=row.outlier_reason, last_month=row.last_month)
+        issue = _issue(options, catalog, check, spec.importance, row.unit, row.period,
+                       row.indicator, row.raw_value, **extra)
+        if check == "OUTLIER" and np.isfinite(row.effect):
+            issue = replace(issue, effect=round(float(row.effect), 6))
+        out[int(row.sub)].append(issue)
 
 
 def _narrative_issues(batch: Batch, result: CheckResult, catalog: Catalog, options: Options,
