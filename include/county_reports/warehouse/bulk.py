@@ -24,7 +24,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
@@ -174,7 +174,7 @@ def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now
     return rows.results
 
 
-def missing_times(conn: Connection, keys: Sequence[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+def missing_times(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
     """For those of these (unit, period)s that are recorded *missing*: when the bureau last looked
     and found nothing (a *failed* look — the endpoint down — says nothing of the unit)."""
     cs = t.collection_status

@@ -8,7 +8,8 @@ the end of the month reported on, never earlier than the last time the bureau lo
 nothing (``collection_status`` *missing*, ``last_checked_at``). So a unit that claims the 3rd but
 was found missing by the pull on the 5th arrived at that pull; one that claims the 6th and is
 first seen by the pull on the 8th arrived on the 6th. The more often the bureau looks — pulls on
-the deadline days — the tighter the bound.
+the deadline days — the tighter the bound. The missing record is cleared when the month's first
+version is stored, so a later version is bounded only by the month's end and its receipt.
 """
 from __future__ import annotations
 
