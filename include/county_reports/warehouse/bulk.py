@@ -5,12 +5,15 @@ they are applied to a whole chunk at once:
 
 1. ``prepare``: everything that needs no database — status check, arrival times, content hash,
    the value/narrative/issue rows — per verdict, so one bad verdict fails alone, before any SQL;
+   then, before the call orders them by arrival, ``bound_by_missing`` (``missing_times``: the
+   last time the bureau found nothing, ``stored_verdict.not_before_missing``);
 2. ``write_chunk``, in one transaction: the advisory locks of every (unit, period) of the chunk
-   (PostgreSQL; in sorted order, so two writers never deadlock), one query for the stored
-   versions of those keys, the decisions (duplicate / new version / supersede) in Python in order
-   of arrival, then the rows in bulk: submission ids allocated up front (the sequence on
-   PostgreSQL, max(id) + 1 … under SQLite's write lock), ``COPY`` into the real tables on
-   PostgreSQL (psycopg2), ``executemany`` on SQLite.
+   (PostgreSQL; in sorted order, so two writers never deadlock), the missing times read again
+   under the lock and applied before the not-received records are cleared (something arrived),
+   one query for the stored versions of those keys, the decisions (duplicate / new version /
+   supersede) in Python in order of arrival, then the rows in bulk: submission ids allocated
+   up front (the sequence on PostgreSQL, max(id) + 1 … under SQLite's write lock), ``COPY`` into
+   the real tables on PostgreSQL (psycopg2), ``executemany`` on SQLite.
 
 A chunk commits whole or not at all: a killed writer loses at most its uncommitted chunk, never
 half a version.
@@ -21,7 +24,7 @@ import hashlib
 import io
 from dataclasses import dataclass, field, replace
 from datetime import datetime, timezone
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Iterable, Sequence
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
@@ -156,6 +159,9 @@ def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now
     """Apply ``chunk`` (in order of arrival) in the caller's transaction; results in chunk order."""
     keys = list(dict.fromkeys(p.key for p in chunk))
     lock(conn, keys)
+    # Before clearing: the record goes, the look stays in arrived_at. The call's own read (which
+    # set the order, and binds a key's later chunks) misses only a look made since.
+    bound_by_missing(chunk, missing_times(conn, keys))
     _clear_not_received(conn, keys)
     decisions, new_count = _decide(chunk, _states(conn, keys))
     rows = _Rows(_allocate_ids(conn, new_count), now, run_id)
@@ -166,6 +172,27 @@ def write_chunk(conn: Connection, chunk: list[Prepared], run_id: str | None, now
             rows.add_version(decision[1], decision[2], decision[3], result)
     _write_rows(conn, rows)
     return rows.results
+
+
+def missing_times(conn: Connection, keys: Iterable[tuple[str, str]]) -> dict[tuple[str, str], datetime]:
+    """For those of these (unit, period)s that are recorded *missing*: when the bureau last looked
+    and found nothing (a *failed* look — the endpoint down — says nothing of the unit)."""
+    cs = t.collection_status
+    keys = list(keys)
+    times: dict[tuple[str, str], datetime] = {}
+    for start in range(0, len(keys), 400):
+        rows = conn.execute(select(cs.c.unit, cs.c.period, cs.c.last_checked_at)
+                            .where(tuple_(cs.c.unit, cs.c.period).in_(keys[start:start + 400])
+                                   & (cs.c.status == "missing")))
+        times.update(((r.unit, r.period), r.last_checked_at) for r in rows)
+    return times
+
+
+def bound_by_missing(prepared: Sequence[Prepared], times: dict[tuple[str, str], datetime]) -> None:
+    """Each verdict's arrived_at no earlier than its (unit, period)'s missing time, if any."""
+    for p in prepared:
+        if p.key in times:
+            p.arrived = stored_verdict.not_before_missing(p.arrived, p.received, times[p.key])
 
 
 def _clear_not_received(conn: Connection, keys: list[tuple[str, str]]) -> None:

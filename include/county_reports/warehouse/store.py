@@ -20,7 +20,10 @@ Versions, duplicates and supersession (``record_verdicts``):
   indicators the new version does not repeat.
 * A new **rejected** version is kept (quarantine, with its issues) and supersedes nothing:
   **a rejected correction never erases accepted figures**; the last accepted version stays current.
-* Within one call, verdicts of the same (unit, period) are applied in order of arrival.
+* Within one call, verdicts of the same (unit, period) are applied in order of arrival:
+  ``arrived_at``, the unit's claimed time clamped into what the bureau saw itself — never later
+  than our receipt, never earlier than the month's end or the last time a collection found the
+  unit *missing* (``stored_verdict.arrival``).
 * One call stores its verdicts in bulk (``bulk``): ``chunk_size`` verdicts per transaction, each
   chunk whole or not at all; a verdict the warehouse cannot take fails alone (``recording``).
 """
@@ -191,6 +194,9 @@ class Warehouse:
         version this one replaced, else None; for a duplicate, the existing version's id and status).
         """
         ready, failures = recording.prepare_all(list(verdicts), self.timezone)
+        if ready:       # the bureau's own looks bound each arrival before the order is set
+            with self.engine.connect() as conn:
+                bulk.bound_by_missing(ready, bulk.missing_times(conn, dict.fromkeys(p.key for p in ready)))
         ready.sort(key=lambda p: (p.arrived, p.index))
         if data_root is not None:
             recording.warn_missing_archives(ready, data_root)

@@ -1,5 +1,16 @@
 """A verdict in the form the warehouse stores it: its canonical content and content hash, its
-arrival times, its value, narrative and issue rows."""
+arrival times, its value, narrative and issue rows.
+
+Timeliness never rests on a time the bureau knows to be false. The unit's claim (``submitted_at``
+of a pull) is believed only within what the bureau saw itself (``arrival``): never later than our
+own receipt (the pull, IMAP INTERNALDATE, the file's arrival in the data folder), never earlier than
+the end of the month reported on, never earlier than the last time the bureau looked and found
+nothing (``collection_status`` *missing*, ``last_checked_at``). So a unit that claims the 3rd but
+was found missing by the pull on the 5th arrived at that pull; one that claims the 6th and is
+first seen by the pull on the 8th arrived on the 6th. The more often the bureau looks — pulls on
+the deadline days — the tighter the bound. The missing record is cleared when the month's first
+version is stored, so a later version is bounded only by the month's end and its receipt.
+"""
 from __future__ import annotations
 
 import hashlib
@@ -96,19 +107,35 @@ def parse_time(value: str | datetime | None, tz: str, *, field: str, required: b
     return moment.replace(tzinfo=ZoneInfo(tz)) if moment.tzinfo is None else moment
 
 
-def arrival(verdict: Verdict, tz: str) -> tuple[datetime, datetime | None, datetime]:
+def arrival(verdict: Verdict, tz: str, missing_at: datetime | None = None
+            ) -> tuple[datetime, datetime | None, datetime]:
     """(received_at, submitted_at, arrived_at): the time used for timeliness.
 
-    arrived_at = the unit's own submission time, never later than we received it, and never
-    earlier than the end of the month reported on — a month cannot be reported before it is
-    over, so an earlier stamp (a copied file's old time, a platform's stale default) is wrong.
+    arrived_at = the unit's own submission time clamped into what the bureau saw itself: never
+    later than we received it; never earlier than the end of the month reported on (a month
+    cannot be reported before it is over, so an earlier stamp — a copied file's old time, a
+    platform's stale default — is wrong); and never earlier than ``missing_at``, the last time
+    the bureau looked and found nothing (``not_before_missing``).
     """
     received = parse_time(verdict.received_at, tz, field="received_at", required=True)
     submitted = parse_time(verdict.submitted_at, tz, field="submitted_at", required=False)
     arrived = min(received, submitted) if submitted else received
     year, month = periods.parse(periods.shift(verdict.period, 1))
     month_over = datetime(year, month, 1, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
-    return received, submitted, max(arrived, min(month_over, received))
+    arrived = max(arrived, min(month_over, received))
+    return received, submitted, not_before_missing(arrived, received, missing_at)
+
+
+def not_before_missing(arrived: datetime, received: datetime, missing_at: datetime | None) -> datetime:
+    """``arrived`` no earlier than ``missing_at`` — when the bureau last looked (a pull's 404, no
+    mail, no file) and found nothing from the unit for that month — unless we received it earlier
+    still (then the receipt). A claim the bureau cannot contradict stands.
+
+    Applying it to an arrived_at already clamped to the month's end is the same as clamping the
+    claim into [max(month's end, missing_at), received] at once, and applying it twice changes
+    nothing.
+    """
+    return arrived if missing_at is None else max(arrived, min(missing_at, received))
 
 
 def raw_path(sha256: str) -> str:
