@@ -359,7 +359,7 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
         procs.run("roles-add-perms", AIRFLOW + ["roles", "add-perms", VIEWER_ROLE, "-r",
                                                 "DAG:collect_monthly", "Plugins", "-a", "can_read"])
         timings["init"] = time.monotonic() - started
-        procs.start("api-server", AIRFLOW + ["api-server", "--port", str(api_port)])
+        procs.start("api-server", AIRFLOW + ["api-server", "--host", "127.0.0.1", "--port", str(api_port)])
         procs.start("scheduler", AIRFLOW + ["scheduler"])
         procs.start("dag-processor", AIRFLOW + ["dag-processor"])
         procs.start("triggerer", AIRFLOW + ["triggerer"])
