@@ -115,3 +115,16 @@ def test_the_reader_reads_what_the_warehouse_creates_later_and_writes_nothing(ro
             with pytest.raises(psycopg2.Error):
                 cur.execute(forbidden)
     reader.close()
+
+
+def test_the_status_pages_render_through_the_reader_role(roles, catalog, tmp_path):
+    """What the api-server gets in compose: the warehouse filled by its owner, read by the reader."""
+    import status_seed
+    from county_reports import status_page
+
+    base = f"@{HOST}:{PORT}/{roles['WAREHOUSE_DB']}"
+    status_seed.seed(tmp_path, catalog, f"postgresql+psycopg2://{roles['WAREHOUSE_USER']}{base}")
+    with status_page.open_warehouse(f"postgresql+psycopg2://{roles['WAREHOUSE_READER']}{base}") as warehouse:
+        page = status_page.grid_page(warehouse, catalog, 6, tmp_path)
+        unit = status_page.unit_page(warehouse, catalog, catalog.unit_by_code["TS02"])
+    assert "石桥镇交通运输管理站" in page and "第 2 版" in unit
