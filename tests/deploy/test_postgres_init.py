@@ -14,10 +14,16 @@ from pathlib import Path
 import psycopg2
 import pytest
 
-from conftest import service_unavailable
-
 SCRIPT = Path(__file__).resolve().parents[2] / "scripts" / "postgres-init" / "10-county-reports.sh"
 HOST, PORT = "127.0.0.1", 5432
+
+
+def service_unavailable(what: str) -> None:
+    """Skip locally; in CI (CI=true) a missing PostgreSQL or psql is a failure, never a skip.
+    (Not imported from conftest: ``import conftest`` picks whichever conftest pytest loaded last.)"""
+    if os.environ.get("CI") == "true":
+        pytest.fail(f"{what} is required in CI but unavailable")
+    pytest.skip(f"{what} unavailable")
 
 
 def _connect(user: str, db: str):
