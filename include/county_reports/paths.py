@@ -134,7 +134,10 @@ FOLDER_MODE, FILE_MODE = 0o700, 0o600
 def make_folder(folder: DataPath) -> DataPath:
     """``mkdir -p`` where every folder it creates is ``FOLDER_MODE`` (``os.makedirs`` gives only
     the last one its mode); existing folders are left as they are."""
-    if is_remote(folder) or folder.is_dir():
+    if is_remote(folder):
+        folder.mkdir(parents=True, exist_ok=True)      # no modes on an object store
+        return folder
+    if folder.is_dir():
         return folder
     if folder.parent != folder:
         make_folder(folder.parent)
