@@ -40,11 +40,13 @@ def _server(answer):
 
 
 @pytest.fixture
-def redirecting():
-    """(environ pointing the units at the redirecting endpoint, its hits, the other port's hits)."""
+def redirecting(request):
+    """(environ pointing the units at an endpoint that answers ``status`` (default 307) with a
+    Location on another local port, the endpoint's hits, the other port's hits)."""
+    status = getattr(request, "param", 307)
     elsewhere, taken = _server(lambda h: (200, {}))
     target = f"http://127.0.0.1:{elsewhere.server_address[1]}/collect"
-    endpoint, asked = _server(lambda h: (307, {"Location": target + h.path}))
+    endpoint, asked = _server(lambda h: (status, {"Location": target + h.path}))
     environ = {"COUNTY_REPORTS_SIMULATOR_URL": f"http://127.0.0.1:{endpoint.server_address[1]}"}
     yield environ, asked, taken
     for server in (endpoint, elsewhere):
@@ -52,27 +54,15 @@ def redirecting():
         server.server_close()
 
 
-@pytest.mark.parametrize("status", [301, 302, 303, 307, 308])
-def test_feedback_answered_by_a_redirect_is_not_delivered_and_not_sent_on(catalog, redirecting, status):
+@pytest.mark.parametrize("redirecting", [301, 302, 303, 307, 308], indirect=True)
+def test_feedback_answered_by_a_redirect_is_not_delivered_and_not_sent_on(catalog, redirecting):
     environ, asked, taken = redirecting
-    endpoint = int(environ["COUNTY_REPORTS_SIMULATOR_URL"].rsplit(":", 1)[1])
-    other, _ = _server(lambda h: (200, {}))
-    target = f"http://127.0.0.1:{other.server_address[1]}/x"
-    bouncing, hits = _server(lambda h: (status, {"Location": target}))
-    try:
-        for port, log in ((endpoint, asked), (bouncing.server_address[1], hits)):
-            env = {"COUNTY_REPORTS_SIMULATOR_URL": f"http://127.0.0.1:{port}"}
-            result = notify.send_feedback(catalog.unit_by_code["TS03"], PERIOD, [{"text": "值不能为负"}],
-                                          "secret-token", environ=env)
-            assert result["delivered"] is False and result["http_status"] in (307, status)
-            assert "redirect" in result["error"] and "secret-token" not in result["error"]
-            assert [(m, p) for m, p, _ in log] == [("POST", f"/units/TS03/submissions/{PERIOD}/feedback")]
-    finally:
-        other.shutdown()
-        other.server_close()
-        bouncing.shutdown()
-        bouncing.server_close()
-    assert taken == []        # the first endpoint's 307 target never saw the body
+    result = notify.send_feedback(catalog.unit_by_code["TS03"], PERIOD, [{"text": "值不能为负"}],
+                                  "secret-token", environ=environ)
+    assert result["delivered"] is False and 300 <= result["http_status"] < 400
+    assert "redirect" in result["error"] and "secret-token" not in result["error"]
+    assert [(m, p) for m, p, _ in asked] == [("POST", f"/units/TS03/submissions/{PERIOD}/feedback")]
+    assert taken == [], "the redirect's target got a request"
 
 
 def test_a_reminder_answered_by_307_is_not_sent_on_and_is_tried_again(catalog, redirecting, tmp_path):
