@@ -19,7 +19,9 @@ RUN pip install --no-cache-dir --no-deps -e /opt/airflow \
  && python -c "import county_reports"
 
 # Mount points of the named volumes: created here, group 0 writable, so a fresh volume starts
-# with this ownership and any AIRFLOW_UID (always in group 0) can write to it.
+# with this ownership and any AIRFLOW_UID (always in group 0) can write to it. What the services
+# create inside the data folder is their user's alone (folders 0700, files 0600): keep
+# AIRFLOW_UID fixed once data is written.
 USER root
 RUN mkdir -p /opt/airflow/data \
  && chown -R airflow:0 /opt/airflow/data \

@@ -26,14 +26,21 @@ app = FastAPI(title="County reporting status", docs_url=None, redoc_url=None, op
               dependencies=[Depends(authorized)])
 _PERIOD = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
 _UNIT = re.compile(r"^[A-Za-z0-9_-]{1,16}$")
+_YEAR = re.compile(r"[0-9]{4}")     # ASCII digits only: "²" and "٢٠٢٥" pass str.isdigit()
 DOCX = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
 
 
 def _download(path, name: str) -> Response:
-    """A document from the data folder (a local folder or a bucket: read whole, they are small)."""
+    """A document from the data folder (a local folder or a bucket: read whole, they are small);
+    404 for a missing file and for one that is or passes through a symbolic link."""
     from urllib.parse import quote
 
-    return Response(path.read_bytes(), media_type=DOCX,
+    from county_reports import paths, status_page
+
+    data = status_page.read_document(path, paths.data_dir())
+    if data is None:
+        raise HTTPException(404, "no such document")
+    return Response(data, media_type=DOCX,
                     headers={"Content-Disposition": f"attachment; filename*=UTF-8''{quote(name)}"})
 
 
@@ -82,12 +89,9 @@ def document(year: str, name: str) -> Response:
     from county_reports import paths
 
     # one name inside one year's folder: no separators, no hidden files, only .docx
-    if not year.isdigit() or "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".docx"):
+    if not _YEAR.fullmatch(year) or "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".docx"):
         raise HTTPException(404, "no such document")
-    path = paths.reports(int(year)) / name
-    if not path.is_file():
-        raise HTTPException(404, "no such document")
-    return _download(path, name)
+    return _download(paths.reports(int(year)) / name, name)
 
 
 @app.get("/circulars/{period}")
@@ -97,8 +101,6 @@ def circular(period: str) -> Response:
     if not _PERIOD.match(period):
         raise HTTPException(404, "no circular for that month")
     path = paths.circulars(period) / f"circular-{period}.docx"
-    if not path.is_file():
-        raise HTTPException(404, "no circular for that month")
     return _download(path, path.name)
 
 

@@ -157,7 +157,7 @@ def start_api_server(data: Path):
     log = data / "demo-logs" / "api-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--port", str(port),
+        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port),
                                     "--workers", "1"], env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     return process, url, password

@@ -99,7 +99,7 @@ class ApiServer:
         self._run("roles", "create", VIEWER_ROLE)
         self._run("roles", "add-perms", VIEWER_ROLE, "-r", *VIEWER_RESOURCES, "-a", "can_read")
         with self.log.open("wb") as log:
-            self.proc = subprocess.Popen(AIRFLOW + ["api-server", "--port", str(self.port)],
+            self.proc = subprocess.Popen(AIRFLOW + ["api-server", "--host", "127.0.0.1", "--port", str(self.port)],
                                          env=self._env, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         roles = {"admin": "Admin", "viewer": VIEWER_ROLE, "outsider": "Public"}

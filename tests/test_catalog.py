@@ -151,5 +151,5 @@ def test_collection_settings_are_checked(tmp_path):
 def test_unset_endpoint_variable_is_a_config_error(catalog):
     with pytest.raises(ConfigError, match="COUNTY_REPORTS_SIMULATOR_URL is not set"):
         catalog.unit_by_code["TS01"].endpoint({})
-    assert catalog.unit_by_code["TS01"].endpoint({"COUNTY_REPORTS_SIMULATOR_URL": "http://h:1/"}) \
-        == "http://h:1/units/TS01"
+    assert catalog.unit_by_code["TS01"].endpoint({"COUNTY_REPORTS_SIMULATOR_URL": "https://h:1/"}) \
+        == "https://h:1/units/TS01"

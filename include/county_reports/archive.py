@@ -45,13 +45,13 @@ def store(data_dir: Path, raw: bytes) -> Archived:
     elif not target.exists():
         tmp = None
         try:
-            target.parent.mkdir(parents=True, exist_ok=True)
+            paths.make_folder(target.parent)
             fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
             with os.fdopen(fd, "wb") as fh:
                 fh.write(raw)
                 fh.flush()
                 os.fsync(fh.fileno())
-            os.chmod(tmp, 0o444)
+            os.chmod(tmp, 0o400)       # never rewritten, read by the service's user alone
             # link() fails if another writer got there first; the content is identical anyway.
             try:
                 os.link(tmp, target)

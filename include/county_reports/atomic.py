@@ -4,7 +4,8 @@ A reader sees the old file or the new one, never a torn one: the bytes go to a t
 the same folder, are flushed to disk, and the temporary file is renamed over the target. On an
 object store (``paths.is_remote``) one PUT is already all-or-nothing, so the object is written
 directly. A full or read-only data folder raises `DataFolderError`, naming the path and the
-cause, and leaves the previous file (if any) in place.
+cause, and leaves the previous file (if any) in place. Files are the owner's alone (0600) and
+the folders made for them 0700 (``paths.make_folder``) on a host install.
 """
 from __future__ import annotations
 
@@ -28,8 +29,8 @@ class DataFolderError(OSError):
         self.cause = cause
 
 
-def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = 0o644) -> paths.DataPath:
-    """Write `data` to `path` atomically; create the folder if needed."""
+def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = paths.FILE_MODE) -> paths.DataPath:
+    """Write `data` to `path` atomically (owner-only by default); create the folder if needed."""
     path = paths.location(path)
     if paths.is_remote(path):
         try:
@@ -39,7 +40,7 @@ def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = 0o644) -> path
         return path
     tmp_name = None
     try:
-        path.parent.mkdir(parents=True, exist_ok=True)
+        paths.make_folder(path.parent)
         fd, tmp_name = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
         with os.fdopen(fd, "wb") as fh:
             fh.write(data)
@@ -74,8 +75,9 @@ def append_lines(path: paths.DataPath, lines: list[str]) -> None:
             before = path.read_text(encoding="utf-8") if path.exists() else ""
             path.write_text(before + text, encoding="utf-8")
             return
-        path.parent.mkdir(parents=True, exist_ok=True)
-        with path.open("a", encoding="utf-8") as fh:
+        paths.make_folder(path.parent)
+        fd = os.open(path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, paths.FILE_MODE)
+        with os.fdopen(fd, "a", encoding="utf-8") as fh:
             fh.write(text)
             fh.flush()
             os.fsync(fh.fileno())

@@ -72,8 +72,14 @@ class Unit:
         return periods.due_date(period, self.deadline_day)
 
     def endpoint(self, environ: dict[str, str] | None = None) -> str:
-        """The base URL with ``${VAR}`` references filled from the environment."""
-        return fill_env(self.base_url, "units.yaml", f"units.{self.code}.base_url", environ).rstrip("/")
+        """The base URL with ``${VAR}`` references filled from the environment; plain http only
+        to a loopback host (or one named in ``COUNTY_REPORTS_PLAIN_HTTP_HOSTS``)."""
+        key = f"units.{self.code}.base_url"
+        url = fill_env(self.base_url, "units.yaml", key, environ).rstrip("/")
+        problem = plain_http_problem(url, environ)
+        if problem:
+            raise ConfigError("units.yaml", key, problem)
+        return url
 
 
 @dataclass(frozen=True)
@@ -224,6 +230,8 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
         base_url = f.text("base_url") if http else f.get("base_url", str, "").strip()
         if base_url and not re.match(r"^(https?://|\$\{)", base_url):
             raise f.error("base_url", f"{base_url!r} must start with http:// or https://")
+        if not base_url.startswith("${") and plain_http_problem(base_url):
+            raise f.error("base_url", plain_http_problem(base_url))
         deadline = f.get("deadline_day", int, 5)
         if not 1 <= deadline <= LAST_DEADLINE_DAY:
             raise f.error("deadline_day", f"{deadline} must be a day from 1 to {LAST_DEADLINE_DAY} "
@@ -247,6 +255,29 @@ def _channels(f: Fields) -> tuple[str, ...]:
     if not raw or any(c not in CHANNELS for c in raw) or len(set(raw)) != len(raw):
         raise f.error("channels", f"{raw!r} must list one or more of {', '.join(CHANNELS)}, each once")
     return tuple(raw)
+
+
+def plain_http_problem(url: str, environ: dict[str, str] | None = None) -> str | None:
+    """Why ``url`` may not be used, or None: a unit's token and figures would cross the network
+    in clear over http://, allowed only to loopback or a host in COUNTY_REPORTS_PLAIN_HTTP_HOSTS."""
+    import ipaddress
+    import os
+    from urllib.parse import urlsplit
+
+    env = os.environ if environ is None else environ
+    try:
+        parts = urlsplit(url)
+        host = (parts.hostname or "").rstrip(".").lower()
+    except ValueError:
+        return f"{url!r} is not a valid URL"
+    allowed = {h.strip().lower() for h in env.get("COUNTY_REPORTS_PLAIN_HTTP_HOSTS", "").split(",")}
+    try:
+        loopback = ipaddress.ip_address(host).is_loopback
+    except ValueError:
+        loopback = host == "localhost"
+    if parts.scheme.lower() != "http" or loopback or (host and host in allowed):
+        return None
+    return f"{url!r}: plain http:// to {host or 'no host'} is refused; use https:// (http only on loopback)"
 
 
 def _emails(f: Fields, code: str, seen: dict[str, str], *, required: bool) -> tuple[str, ...]:

@@ -119,7 +119,7 @@ def build(warehouse, catalog: Catalog, period: str, data_dir: Path, settings: Ma
     f = facts(warehouse, catalog, period, settings)
     document = compose(f, catalog, load_wording(config_dir), day)
     out = folder(data_dir, period)
-    out.mkdir(parents=True, exist_ok=True)
+    paths.make_folder(out)
     docx = render_docx(document, out / f"circular-{period}.docx",
                        title_breaks=TitleBreaks.from_config(
                            read_config_file("wording.yaml", config_dir).get("title_breaks")))

@@ -1,4 +1,5 @@
-"""One bounded HTTP GET: a wall-clock deadline over connect, headers, body and every retry.
+"""One bounded HTTP GET: a wall-clock deadline over connect, headers, body and every retry
+(and :func:`post_json`, the one way to POST to a unit: no redirect followed).
 
 A per-read socket timeout does not bound a request: a server that sends one byte a second never
 trips it. Here every unit gets a *deadline* (monotonic clock) that covers everything — connecting,
@@ -296,3 +297,26 @@ def _read_body(sock: socket.socket, response, result: Fetched, limits: Limits, l
         result.outcome = DEADLINE if left() <= 0 else BROKEN
     result.body = b"".join(chunks)[:cap]
     result.received_at = _now_iso()
+
+
+# --------------------------------------------------------------------------- one POST to a unit
+
+
+def post_json(url: str, payload, token: str, *, timeout: float = 10.0) -> dict:
+    """POST ``payload`` as JSON to a unit's endpoint: {delivered, http_status, error}, never raises
+    for the endpoint's fault. Redirects are not followed — a 307 would send the body (and with
+    requests' rules perhaps the token) to another host and count as delivered there — so a 3xx is
+    a failure naming its status. The answer's body is never read (its size is the endpoint's)."""
+    import requests
+
+    try:
+        with requests.post(url, json=payload, timeout=timeout, allow_redirects=False, stream=True,
+                           headers={"Authorization": f"Bearer {token}"}) as response:
+            status = response.status_code
+    except requests.RequestException as exc:
+        return {"delivered": False, "http_status": None, "error": f"{type(exc).__name__} while posting"}
+    if 300 <= status < 400:
+        return {"delivered": False, "http_status": status,
+                "error": f"HTTP {status}: the endpoint redirects elsewhere; redirects are not followed"}
+    ok = 200 <= status < 300
+    return {"delivered": ok, "http_status": status, "error": None if ok else f"HTTP {status}"}

@@ -106,8 +106,8 @@ def _append_rows(path: paths.DataPath, rows: list[dict[str, Any]], *, skip_known
         return _put_rows(path, rows, skip_known=skip_known)
     with _LOCK:
         try:
-            path.parent.mkdir(parents=True, exist_ok=True)
-            with open(path, "a+b") as fh:
+            paths.make_folder(path.parent)
+            with os.fdopen(os.open(path, os.O_RDWR | os.O_APPEND | os.O_CREAT, paths.FILE_MODE), "a+b") as fh:
                 fcntl.flock(fh, fcntl.LOCK_EX)
                 try:
                     _repair_tail(fh, path)

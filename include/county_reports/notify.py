@@ -2,7 +2,8 @@
 or, for a unit that reports by Excel, a feedback file beside its workbook in the inbox; a unit
 that e-mailed its template gets a reply to its own message (:func:`reply_by_mail`).
 
-``POST {base_url}/submissions/{period}/feedback`` with a JSON list of messages. A unit whose
+``POST {base_url}/submissions/{period}/feedback`` with a JSON list of messages
+(``fetch.post_json``: a redirect is not followed and counts as not delivered). A unit whose
 endpoint is down does not stop the run: the result says so and the warehouse records it, so the
 next run can try again.
 """
@@ -13,9 +14,7 @@ import logging
 from pathlib import Path
 from typing import Any, Callable
 
-import requests
-
-from county_reports import atomic, inbox_folders, mail, messages, periods
+from county_reports import atomic, fetch, inbox_folders, mail, messages, periods
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
 
@@ -32,15 +31,7 @@ def send_feedback(unit: Unit, period: str, messages: list[dict[str, Any]], token
         url = f"{unit.endpoint(environ)}/submissions/{period}/feedback"
     except ConfigError as exc:
         return {"delivered": False, "http_status": None, "error": str(exc)}
-    try:
-        response = requests.post(url, json=messages, timeout=timeout,
-                                 headers={"Authorization": f"Bearer {token}"})
-    except requests.RequestException as exc:
-        return {"delivered": False, "http_status": None,
-                "error": f"{type(exc).__name__} while posting feedback"}
-    ok = 200 <= response.status_code < 300
-    return {"delivered": ok, "http_status": response.status_code,
-            "error": None if ok else f"HTTP {response.status_code}"}
+    return fetch.post_json(url, messages, token, timeout=timeout)
 
 
 def write_inbox_feedback(data_dir: Path, unit_code: str, period: str,

@@ -125,6 +125,29 @@ def warehouse_url() -> str:
 
 # --------------------------------------------------------------------------- the data folder
 
+# On a host install the data folder holds units' figures, raw submissions and mail: the service's
+# user alone reads it. Folders are made 0700 and files written 0600 (archived ones 0400),
+# whatever the umask; an object store has no modes (its bucket policy decides).
+FOLDER_MODE, FILE_MODE = 0o700, 0o600
+
+
+def make_folder(folder: DataPath) -> DataPath:
+    """``mkdir -p`` where every folder it creates is ``FOLDER_MODE`` (``os.makedirs`` gives only
+    the last one its mode); existing folders are left as they are."""
+    if is_remote(folder):
+        folder.mkdir(parents=True, exist_ok=True)      # no modes on an object store
+        return folder
+    if folder.is_dir():
+        return folder
+    if folder.parent != folder:
+        make_folder(folder.parent)
+    try:
+        os.mkdir(folder, FOLDER_MODE)
+    except FileExistsError:
+        pass
+    return folder
+
+
 
 def _under(data: str | DataPath | None, *parts: str | int | None) -> DataPath:
     root = location(data) if data is not None else data_dir()

@@ -21,9 +21,7 @@ from datetime import date, datetime, timedelta, timezone
 from pathlib import Path
 from typing import Any, Callable
 
-import requests
-
-from county_reports import atomic, messages, paths, periods as months
+from county_reports import atomic, fetch, messages, paths, periods as months
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
 from county_reports.mail import MailSettings, SmtpSend, message
@@ -106,15 +104,8 @@ def _remind(unit: Unit, period: str, day: date, catalog: Catalog, settings: Mail
         url = f"{unit.endpoint(environ)}/reminders/{period}"
     except ConfigError as exc:
         return {"delivered": False, "channel": "http", "error": str(exc)}
-    try:
-        response = requests.post(url, json={"unit": unit.code, "period": period, "due": fields["due_iso"],
-                                            "subject": subject, "text": body}, timeout=10,
-                                 headers={"Authorization": f"Bearer {token}"})
-    except requests.RequestException as exc:
-        return {"delivered": False, "channel": "http", "error": type(exc).__name__}
-    ok = 200 <= response.status_code < 300
-    return {"delivered": ok, "channel": "http", "http_status": response.status_code,
-            "error": None if ok else f"HTTP {response.status_code}"}
+    payload = {"unit": unit.code, "period": period, "due": fields["due_iso"], "subject": subject, "text": body}
+    return {"channel": "http", **fetch.post_json(url, payload, token)}
 
 
 def escalation_message(overdue, period: str, day: date, catalog: Catalog, settings: MailSettings):

@@ -62,6 +62,35 @@ def documents(data_dir: Path) -> list[tuple[str, str]]:
     return [(f"{p.parent.name}/{p.name}", f"documents/{p.parent.name}/{p.name}") for p in found]
 
 
+def read_document(path: paths.DataPath, data_dir: paths.DataPath) -> bytes | None:
+    """The bytes of a regular file under the data folder, or None when it is missing, is not a
+    regular file, or is or passes through a symbolic link below the data folder: a link planted
+    in the reports folder must not serve the warehouse, a token file or /etc/passwd. Each folder
+    is opened relative to the one before it without following links (no check-then-open race)."""
+    import os
+    import stat
+
+    if paths.is_remote(path):               # an object store has no links
+        return path.read_bytes() if path.is_file() else None
+    parts = Path(path).relative_to(data_dir).parts
+    nofollow = os.O_RDONLY | os.O_NOFOLLOW | os.O_CLOEXEC
+    fds: list[int] = []
+    try:
+        fds.append(os.open(data_dir, os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC))
+        for part in parts[:-1]:
+            fds.append(os.open(part, nofollow | os.O_DIRECTORY, dir_fd=fds[-1]))
+        fds.append(os.open(parts[-1], nofollow | os.O_NONBLOCK, dir_fd=fds[-1]))   # a FIFO must not block
+        if not stat.S_ISREG(os.fstat(fds[-1]).st_mode):
+            return None
+        with os.fdopen(os.dup(fds[-1]), "rb") as fh:
+            return fh.read()
+    except (OSError, ValueError):
+        return None
+    finally:
+        for fd in fds:
+            os.close(fd)
+
+
 def circulars(data_dir: Path) -> list[tuple[str, str]]:
     """(month, link relative to the grid page) of every monthly reporting circular, newest first."""
     found = sorted(paths.circulars(data=data_dir).glob("*/circular-*.docx"), reverse=True)

@@ -104,7 +104,7 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
     composed = compose.compose(catalog, wording, inputs)
 
     out_dir = paths.location(out_dir)
-    out_dir.mkdir(parents=True, exist_ok=True)
+    paths.make_folder(out_dir)
     title = composed.document.title
     docx = layout.render_docx(composed.document, out_dir / f"{title}.docx",
                               title_breaks=layout.TitleBreaks.from_config(wording.get("title_breaks")))

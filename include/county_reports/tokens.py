@@ -47,7 +47,7 @@ def env_or_file(secrets_path: Path | None = None) -> TokenLookup:
 def write_secrets_file(tokens: dict[str, str], path: Path | None = None) -> Path:
     """Store tokens by connection id, readable by the owner only (demo and development use)."""
     target = Path(path) if path else paths.secrets_file()
-    target.parent.mkdir(parents=True, exist_ok=True)
+    paths.make_folder(target.parent)
     fd = os.open(target, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     with os.fdopen(fd, "w", encoding="utf-8") as fh:
         json.dump(tokens, fh, indent=1, sort_keys=True)

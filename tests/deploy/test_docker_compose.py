@@ -22,7 +22,7 @@ AIRFLOW_COMMANDS = {
     "airflow-scheduler": ["scheduler"],
     "airflow-dag-processor": ["dag-processor"],
     "airflow-triggerer": ["triggerer"],
-    "airflow-worker": ["celery", "worker"],
+    "airflow-worker": ["celery", "worker", "--skip-serve-logs"],   # logs read from the shared volume
     "simulator": ["python", "-m", "county_reports", "simulate", "--host", "0.0.0.0", "--port", "8765"],
 }
 SERVICES = {"postgres", "redis", "airflow-init", *AIRFLOW_COMMANDS}
@@ -31,6 +31,34 @@ INTERPOLATION = re.compile(r"\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)(?:(?P<op>:?[-?
 SECRET_NAME = re.compile(r"PASSWORD|SECRET|FERNET|TOKEN(_|$)|PRIVATE|(^|_)KEY$|CREDENTIAL", re.I)
 URL_PASSWORD = re.compile(r"^[a-z][a-z0-9+.-]*://[^/:@\s]+:(?P<password>[^@\s]*)@", re.I)
 DEV_DEFAULTS: dict[str, str] = {}     # no secret has a default, not even for a trial
+INIT_SCRIPT = REPO / "scripts" / "postgres-init" / "10-county-reports.sh"
+CONTROL_PLANE = {"airflow-init", "airflow-apiserver", "airflow-scheduler", "airflow-dag-processor",
+                 "airflow-triggerer"}
+# What each service may hold, by the .env variable behind it, and nothing more. Airflow 3.3's
+# "JWT Token Authentication" (security docs): the api-server signs the REST tokens and checks
+# the execution API's; the scheduler's executor signs each task's token; the dag-processor and
+# the triggerer call the execution API in-process (no JWT); the worker only carries its task's
+# token. The Fernet key decrypts connections and variables in the metadata DB, which only the
+# control plane reads (tasks get them decrypted through the execution API).
+SECRETS = {
+    "AIRFLOW__API_AUTH__JWT_SECRET": "jwt", "AIRFLOW__CORE__FERNET_KEY": "fernet",
+    "AIRFLOW__API__SECRET_KEY": "api-secret-key", "POSTGRES_PASSWORD": "postgres-superuser",
+    "AIRFLOW_DB_PASSWORD": "metadata-db", "WAREHOUSE_DB_PASSWORD": "warehouse",
+    "WAREHOUSE_READER_PASSWORD": "warehouse-reader", "CELERY_RESULTS_DB_PASSWORD": "celery-results",
+    "AIRFLOW_ADMIN_PASSWORD": "admin-password",
+}
+CONTROL = {"metadata-db", "fernet", "api-secret-key", "celery-results"}
+HOLDS = {
+    "postgres": {"postgres-superuser", "metadata-db", "warehouse", "warehouse-reader", "celery-results"},
+    "redis": set(),
+    "airflow-init": CONTROL | {"admin-password"},
+    "airflow-apiserver": CONTROL | {"jwt", "warehouse-reader"},
+    "airflow-scheduler": CONTROL | {"jwt"},
+    "airflow-dag-processor": CONTROL,
+    "airflow-triggerer": CONTROL,
+    "airflow-worker": {"warehouse", "celery-results"},
+    "simulator": set(),
+}
 FAB = "airflow.providers.fab.auth_manager.fab_auth_manager.FabAuthManager"
 VIEWER_ROLE = "CountyReportsViewer"
 
@@ -177,15 +205,15 @@ def test_init_creates_the_admin_and_the_read_only_role_of_the_status_page(servic
     init = services["airflow-init"]
     script = " ".join(_argv(init["command"]))
     steps = ["airflow db migrate", "airflow dags reserialize", f"airflow roles create {VIEWER_ROLE}",
-             f"airflow roles add-perms {VIEWER_ROLE}", "airflow users create"]
+             f"airflow roles add-perms {VIEWER_ROLE}", "get_application_builder"]
     positions = [script.find(step) for step in steps]
     assert -1 not in positions and positions == sorted(positions), dict(zip(steps, positions))
     grant = re.search(rf"roles add-perms {VIEWER_ROLE} -r (?P<res>[^-]+) -a (?P<act>\S+)", script)
     assert grant and set(grant["res"].split()) == {"DAG:collect_monthly", "Plugins"}
     assert grant["act"] == "can_read", "read-only"
-    user = re.search(r"airflow users create (.*?)(?:airflow |python |if |$)", script, re.S)[1]
-    assert "--role Admin" in user
-    assert '--password="$${AIRFLOW_ADMIN_PASSWORD}"' in user, "password from the environment"
+    # the admin is made by FAB's own add_user, the password read from the environment in Python
+    # (tests/deploy/test_compose_init_steps.py runs that step for real)
+    assert 'os.environ["AIRFLOW_ADMIN_PASSWORD"]' in script and 'sm.find_role("Admin")' in script
     env = _env(init)
     assert INTERPOLATION.fullmatch(env["AIRFLOW_ADMIN_PASSWORD"])["op"] == ":?", \
         "compose refuses to start without an admin password"
@@ -213,22 +241,73 @@ def test_compose_refuses_to_start_without_each_secret(compose):
 # --------------------------------------------------------------------------- configuration
 
 
+def _db_user(url: str) -> str:
+    return re.match(r"^[a-z0-9+]+://([^:@/]+)[:@]", url)[1]
+
+
 def test_celery_executor_on_postgres_and_redis(services):
     for name in AIRFLOW_SERVICES:
         env = _env(services[name])
         assert env["AIRFLOW__CORE__EXECUTOR"] == "CeleryExecutor", name
         assert env["AIRFLOW__CORE__LOAD_EXAMPLES"].lower() == "false", name
-        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].startswith("postgresql"), name
-        assert env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"].endswith("@postgres:5432/airflow"), name
         assert env["AIRFLOW__CELERY__BROKER_URL"].startswith("redis://redis:6379/"), name
-        assert env["AIRFLOW__CELERY__RESULT_BACKEND"].startswith("db+postgresql"), name
+        # Celery's results in their own database, under their own role (the worker writes them)
+        backend = env["AIRFLOW__CELERY__RESULT_BACKEND"]
+        assert backend.startswith("db+postgresql") and backend.endswith("@postgres:5432/celery_results"), name
+        assert _db_user(backend.removeprefix("db+")) == "celery_results", name
         assert env["AIRFLOW__CORE__EXECUTION_API_SERVER_URL"] == "http://airflow-apiserver:8080/execution/"
-        assert _only_interpolation(env["AIRFLOW__API_AUTH__JWT_SECRET"], "AIRFLOW__API_AUTH__JWT_SECRET")
-        assert env["COUNTY_REPORTS_DB_URL"].endswith("@postgres:5432/county_reports"), name
         # the data volume by default; a bucket (s3://…) from .env, its keys passed on, never written here
         assert env["COUNTY_REPORTS_DATA"] == "${COUNTY_REPORTS_DATA:-/opt/airflow/data}", name
         assert all(env[k] == "" for k in ("AWS_ENDPOINT_URL", "AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")), name
         assert env["COUNTY_REPORTS_SIMULATOR_URL"] == "http://simulator:8765", name
+    for name in CONTROL_PLANE:
+        conn = _env(services[name])["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"]
+        assert conn.startswith("postgresql") and conn.endswith("@postgres:5432/airflow"), name
+        assert _db_user(conn) == "airflow", f"{name}: the metadata DB's own role, not the superuser"
+    for name, role in (("airflow-worker", "county_reports"), ("airflow-apiserver", "county_reports_reader")):
+        url = _env(services[name])["COUNTY_REPORTS_DB_URL"]
+        assert url.endswith("@postgres:5432/county_reports") and _db_user(url) == role, name
+
+
+def _secrets_held(service: dict) -> set[str]:
+    """The secrets a service holds: every ${VAR} compose fills in anywhere in its definition
+    (``$${VAR}`` is the container's own shell variable, not compose's)."""
+    names = {m["name"] for _, _, value in _strings(service)
+             for m in re.finditer(r"(?<!\$)\$\{(?P<name>[A-Za-z_][A-Za-z0-9_]*)", value)}
+    return {SECRETS[n] for n in names if n in SECRETS}
+
+
+def test_each_service_holds_only_the_secrets_it_needs(services):
+    assert set(HOLDS) == set(services), "a service without an entry in HOLDS"
+    held = {name: _secrets_held(service) for name, service in services.items()}
+    assert held == HOLDS
+    worker = _env(services["airflow-worker"])
+    for key in ("AIRFLOW__API_AUTH__JWT_SECRET", "AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY",
+                "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW_ADMIN_PASSWORD"):
+        assert key not in worker, f"the worker parses units' files and must not hold {key}"
+    assert "env_file" not in services["airflow-worker"]
+
+
+def test_no_service_uses_the_postgres_superuser(services):
+    superuser = INTERPOLATION.fullmatch(_env(services["postgres"])["POSTGRES_USER"])
+    assert superuser and superuser["arg"] == "postgres"
+    script = INIT_SCRIPT.read_text(encoding="utf-8")
+    made = dict(re.findall(r"(\w+_(?:USER|READER))=\"\$\{\w+:-(\w+)\}\"", script))
+    assert made == {"AIRFLOW_DB_USER": "airflow", "WAREHOUSE_USER": "county_reports",
+                    "WAREHOUSE_READER": "county_reports_reader", "CELERY_RESULTS_USER": "celery_results"}
+    for name in AIRFLOW_SERVICES:
+        for key, value in _env(services[name]).items():
+            if "postgresql" in value:
+                assert _db_user(value.removeprefix("db+")) in made.values(), f"{name} {key}: {value}"
+
+
+def test_no_secret_is_expanded_on_a_command_line(services):
+    """A value on a command line is readable by every process on the host (/proc/*/cmdline)."""
+    for name, service in services.items():
+        command = " ".join(_argv(service.get("command") or []))
+        expanded = re.findall(r"\$\$?\{(\w+)", command)
+        assert not [v for v in expanded if v in SECRETS or SECRET_NAME.search(v)], (name, expanded)
+        assert "--password" not in command and "--conn-password" not in command, name
 
 
 def test_the_county_reports_database_is_created_by_an_init_script(services):
@@ -236,14 +315,21 @@ def test_the_county_reports_database_is_created_by_an_init_script(services):
               if isinstance(v, str) and ":/docker-entrypoint-initdb.d" in v]
     assert mounts, "postgres has no init script mount"
     host = REPO / mounts[0].split(":")[0]
-    scripts = " ".join(p.read_text(encoding="utf-8") for p in sorted(host.glob("*.sql")))
-    assert re.search(r"CREATE DATABASE\s+county_reports\b", scripts, re.I)
+    assert sorted(p.name for p in host.iterdir()) == [INIT_SCRIPT.name]
+    assert INIT_SCRIPT.stat().st_mode & 0o111, "executable: the image runs it (sourced, set -e would leak)"
+    assert re.search(r"CREATE DATABASE %I OWNER %I", INIT_SCRIPT.read_text(encoding="utf-8"))
 
 
-def test_code_config_and_data_are_mounted(compose):
-    targets = {str(v).split(":")[1] for v in compose["x-airflow-common"]["volumes"]}
+def test_code_config_and_data_are_mounted_code_read_only(compose, services):
+    mounts = {str(v).split(":")[1]: str(v).split("#")[0].strip().split(":")[2:]
+              for v in compose["x-airflow-common"]["volumes"]}
     assert {"/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include",
-            "/opt/airflow/data"} <= targets
+            "/opt/airflow/data"} <= set(mounts)
+    for code in ("/opt/airflow/dags", "/opt/airflow/plugins", "/opt/airflow/include"):
+        assert mounts[code] == ["ro"], f"{code} must be mounted read-only: a task must not rewrite the code"
+    assert mounts["/opt/airflow/data"] == [], "the data volume is written"
+    for name in AIRFLOW_SERVICES:
+        assert services[name]["volumes"] == compose["x-airflow-common"]["volumes"], name
 
 
 def test_every_bind_mount_exists_and_every_named_volume_is_declared(compose, services):

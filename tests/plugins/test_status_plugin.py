@@ -6,6 +6,7 @@ test_status_api_server.py; here it is replaced by "allowed" to test what the pag
 from __future__ import annotations
 
 import hashlib
+import os
 import importlib.util
 from datetime import datetime, timezone
 
@@ -151,3 +152,33 @@ def test_the_monthly_circular_is_linked_and_served(client):
     assert 'href="./circulars/2025-06"' in http.get("/").text
     assert http.get("/circulars/2025-06").content == b"PK circular"
     assert http.get("/circulars/..%2Fwarehouse.db").status_code == 404
+
+
+def test_a_symlink_in_the_data_folder_is_never_followed(client, tmp_path):
+    http, _, data = client
+    year, name = status_seed.DOCUMENT
+    outside = tmp_path / "outside.docx"
+    outside.write_bytes(b"PK not a report")
+    folder = data / "reports" / year
+    (folder / "leak.docx").symlink_to(data / "warehouse.db")            # a file inside the data folder
+    (folder / "out.docx").symlink_to(outside)                           # a file outside it
+    elsewhere = tmp_path / "elsewhere"
+    elsewhere.mkdir()
+    (elsewhere / "a.docx").write_bytes(b"PK elsewhere")
+    (elsewhere / "circular-2031-01.docx").write_bytes(b"PK elsewhere")
+    (data / "reports" / "2031").symlink_to(elsewhere, target_is_directory=True)   # a folder link
+    (data / "circulars").mkdir(exist_ok=True)
+    (data / "circulars" / "2031-01").symlink_to(elsewhere, target_is_directory=True)
+    os.mkfifo(folder / "fifo.docx")                                     # must not hang the server
+    for path in (f"/documents/{year}/leak.docx", f"/documents/{year}/out.docx", "/documents/2031/a.docx",
+                 "/circulars/2031-01", f"/documents/{year}/fifo.docx"):
+        answer = http.get(path)
+        assert answer.status_code == 404 and b"PK" not in answer.content, path
+    assert http.get(f"/documents/{year}/{name}").content == b"PK docx"   # the real one still served
+
+
+@pytest.mark.parametrize("year", ["²", "٢٠٢٥", "２０２５", "²⁰²⁵", "20255", "0x7e9", "+2025", " 2025"])
+def test_a_year_not_in_ascii_digits_is_404_never_a_server_error(client, year):
+    http, _, _ = client
+    answer = http.get(f"/documents/{year}/{status_seed.DOCUMENT[1]}")
+    assert answer.status_code == 404, (year, answer.status_code)

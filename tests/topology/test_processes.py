@@ -8,15 +8,18 @@ Same services, same executor, same wiring as the compose file:
     redis                    the Redis on 127.0.0.1:6379, DB index 5 as the Celery broker
     airflow-init             ``airflow db migrate``, ``dags reserialize``, the CountyReportsViewer
                              role, ``users create --role Admin``, ``pools set unit_endpoints …``
-    airflow-apiserver        ``airflow api-server --port <free>`` (UI, REST and execution API)
+    airflow-apiserver        ``airflow api-server --host 127.0.0.1 --port <free>`` (UI, REST, execution API)
     airflow-scheduler        ``airflow scheduler``
     airflow-dag-processor    ``airflow dag-processor``
     airflow-triggerer        ``airflow triggerer``
-    airflow-worker           ``airflow celery worker --concurrency 2``
+    airflow-worker           ``airflow celery worker --concurrency 2 --skip-serve-logs``, with no JWT
+                             secret, Fernet key, [api] secret_key, metadata DB URL or connection
     simulator                ``python -m county_reports simulate --port <free>``
 
-Unit tokens reach the tasks as Airflow Connections in ``AIRFLOW_CONN_UNIT_<CODE>`` variables
-(the simulator reads the same tokens from ``$COUNTY_REPORTS_SECRETS``). Sign-in is the FAB auth manager's, as in compose: the test gets
+Unit tokens are Airflow Connections in the control plane's ``AIRFLOW_CONN_UNIT_<CODE>`` variables,
+reaching the worker's tasks through the api-server's execution API only, as in compose (the
+simulator reads the same tokens from ``$COUNTY_REPORTS_SECRETS``); the dag-processor and the
+triggerer have no JWT secret (they call the execution API in-process). Sign-in is the FAB auth manager's, as in compose: the test gets
 the admin's token from ``POST /auth/token``, triggers ``collect_monthly`` for 2024-03 through the
 CLI, polls the run through the REST API, checks the collection ledger, and that the 报送情况
 page answers 401 without a token and 200 with the admin's. Every process runs in its own process group and is killed at the end;
@@ -91,9 +94,9 @@ class Processes:
         self.workdir, self.env = workdir, env
         self.running: dict[str, subprocess.Popen] = {}
 
-    def start(self, name: str, argv: list[str]) -> subprocess.Popen:
+    def start(self, name: str, argv: list[str], env: dict[str, str] | None = None) -> subprocess.Popen:
         with (self.logs / f"{name}.log").open("wb") as log:
-            proc = subprocess.Popen(argv, env=self.env, cwd=self.workdir, stdin=subprocess.DEVNULL,
+            proc = subprocess.Popen(argv, env=self.env if env is None else env, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                     stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
         self.running[name] = proc
         return proc
@@ -310,6 +313,17 @@ def _environment(workdir: Path, db: str, broker_url: str, api_port: int, sim_por
     return env
 
 
+# What compose keeps from the dag-processor and triggerer (in-process execution API) and from the
+# worker (tests/deploy/test_docker_compose.py HOLDS).
+NO_JWT = ("AIRFLOW__API_AUTH__JWT_SECRET",)
+WORKER_WITHOUT = NO_JWT + ("AIRFLOW__CORE__FERNET_KEY", "AIRFLOW__API__SECRET_KEY",
+                           "AIRFLOW__DATABASE__SQL_ALCHEMY_CONN", "AIRFLOW_CONN_")
+
+
+def without(env: dict[str, str], names: tuple[str, ...]) -> dict[str, str]:
+    return {k: v for k, v in env.items() if not k.startswith(names)}
+
+
 def _fernet_key() -> str:
     from cryptography.fernet import Fernet
 
@@ -359,11 +373,14 @@ def test_collect_monthly_runs_on_the_celery_topology(metadata_db, broker, tmp_pa
         procs.run("roles-add-perms", AIRFLOW + ["roles", "add-perms", VIEWER_ROLE, "-r",
                                                 "DAG:collect_monthly", "Plugins", "-a", "can_read"])
         timings["init"] = time.monotonic() - started
-        procs.start("api-server", AIRFLOW + ["api-server", "--port", str(api_port)])
+        procs.start("api-server", AIRFLOW + ["api-server", "--host", "127.0.0.1", "--port", str(api_port)])
         procs.start("scheduler", AIRFLOW + ["scheduler"])
-        procs.start("dag-processor", AIRFLOW + ["dag-processor"])
-        procs.start("triggerer", AIRFLOW + ["triggerer"])
-        procs.start("worker", AIRFLOW + ["celery", "worker", "--concurrency", "2"])
+        procs.start("dag-processor", AIRFLOW + ["dag-processor"], env=without(env, NO_JWT))
+        procs.start("triggerer", AIRFLOW + ["triggerer"], env=without(env, NO_JWT))
+        # as in compose: the worker holds no Airflow secret and no metadata DB URL, and gets the
+        # units' tokens only through the execution API
+        procs.start("worker", AIRFLOW + ["celery", "worker", "--concurrency", "2", "--skip-serve-logs"],
+                    env=without(env, WORKER_WITHOUT))
         procs.run("pools-set", AIRFLOW + ["pools", "set", "unit_endpoints", "8",
                                           "concurrent pulls of unit endpoints"])
 

@@ -219,7 +219,7 @@ def test_a_month_and_a_report_on_two_workers(metadata_db, broker_db6, warehouse_
         procs.init(sim_port, admin_password)
         timings["init"] = time.monotonic() - started
         for service in ("api-server", "scheduler", "dag-processor", "triggerer"):
-            procs.start(service, AIRFLOW + [service] + (["--port", str(api_port)] if service == "api-server" else []))
+            procs.start(service, AIRFLOW + [service] + (["--host", "127.0.0.1", "--port", str(api_port)] if service == "api-server" else []))
         for name, machine in machines.items():
             worker = "worker-" + name.removeprefix("machine-")
             procs.start_on(machine, machine_env[name], worker,

@@ -7,12 +7,15 @@ processes (Airflow mapped tasks) queue for the write lock instead of failing hal
 """
 from __future__ import annotations
 
+import os
 import sqlite3
 from pathlib import Path
 
 from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
+
+from county_reports import paths
 
 WRITE = {"county_reports_write": True}   # execution option: this transaction will write
 SQLITE_BUSY_TIMEOUT_S = 60
@@ -43,7 +46,10 @@ def make_engine(url: str | URL, *, foreign_keys: bool = True, read_only: bool = 
         # One connection for the whole engine, or every connection sees a new empty database.
         kwargs.update(poolclass=StaticPool, connect_args={"check_same_thread": False})
     else:
-        Path(url.database).expanduser().parent.mkdir(parents=True, exist_ok=True)
+        database = Path(url.database).expanduser()
+        paths.make_folder(database.parent)
+        # made here owner-only: SQLite would create it (and its journals, which copy its mode) 0644
+        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, paths.FILE_MODE))
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")

@@ -13,6 +13,7 @@ concurrent callers taking turns.
 from __future__ import annotations
 
 import hashlib
+import os
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Iterator
@@ -21,6 +22,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection, Engine
 
+from county_reports import paths
 from county_reports.warehouse.engine import WRITE, is_memory_sqlite
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent
@@ -77,8 +79,8 @@ def _sqlite_file_lock(url) -> Iterator[None]:
     import fcntl
 
     lock_path = Path(url.database).expanduser().with_name(Path(url.database).name + ".migrate.lock")
-    lock_path.parent.mkdir(parents=True, exist_ok=True)
-    with open(lock_path, "a") as fh:
+    paths.make_folder(lock_path.parent)
+    with os.fdopen(os.open(lock_path, os.O_WRONLY | os.O_APPEND | os.O_CREAT, paths.FILE_MODE), "a") as fh:
         fcntl.flock(fh, fcntl.LOCK_EX)
         try:
             yield
