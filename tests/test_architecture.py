@@ -30,6 +30,7 @@ STAGES: dict[str, str] = {
     # ---- shared: plain facts and plumbing any stage may use (they import no stage)
     "": "shared",                      # the package's own __init__ (a docstring)
     "atomic": "shared",                # atomic file writes for every step
+    "endpoint_policy": "shared",       # plain http only to loopback (unit endpoints)
     "catalog": "shared",               # the admins' config: units, indicators, rules, targets
     "config": "shared",                # the config reader, ConfigError, ${VAR} filling (issue 11)
     "paths": "shared",                 # where config, data and the warehouse are; the data folder's layout

@@ -15,6 +15,7 @@ from typing import Any
 
 from county_reports import formulas, paths, periods
 from county_reports.config import ConfigError, Fields, fill_env, read_config_file
+from county_reports.endpoint_policy import plain_http_problem
 
 NATURES = ("flow", "stock")
 OVER_TIME = ("sum", "last", "max", "mean")
@@ -256,28 +257,6 @@ def _channels(f: Fields) -> tuple[str, ...]:
         raise f.error("channels", f"{raw!r} must list one or more of {', '.join(CHANNELS)}, each once")
     return tuple(raw)
 
-
-def plain_http_problem(url: str, environ: dict[str, str] | None = None) -> str | None:
-    """Why ``url`` may not be used, or None: a unit's token and figures would cross the network
-    in clear over http://, allowed only to loopback or a host in COUNTY_REPORTS_PLAIN_HTTP_HOSTS."""
-    import ipaddress
-    import os
-    from urllib.parse import urlsplit
-
-    env = os.environ if environ is None else environ
-    try:
-        parts = urlsplit(url)
-        host = (parts.hostname or "").rstrip(".").lower()
-    except ValueError:
-        return f"{url!r} is not a valid URL"
-    allowed = {h.strip().lower() for h in env.get("COUNTY_REPORTS_PLAIN_HTTP_HOSTS", "").split(",")}
-    try:
-        loopback = ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        loopback = host == "localhost"
-    if parts.scheme.lower() != "http" or loopback or (host and host in allowed):
-        return None
-    return f"{url!r}: plain http:// to {host or 'no host'} is refused; use https:// (http only on loopback)"
 
 
 def _emails(f: Fields, code: str, seen: dict[str, str], *, required: bool) -> tuple[str, ...]:
