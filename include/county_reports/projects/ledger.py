@@ -97,7 +97,8 @@ def _progress_row(reader: Reader, raw: dict, project: Project, label: str, perio
                    field=reader.vocabulary.field("status"))
     cause = reader.word(raw, "cause", "causes", where, label)
     cause_text = reader.text(raw, "cause_text", where, label)
-    if status in reader.vocabulary.needs_cause and (cause is None or cause_text is None):
+    no_cause = cause is None and raw.get("cause") in (None, "")     # a wrong one is named already
+    if status in reader.vocabulary.needs_cause and (no_cause or cause_text is None):
         reader.add("PROJECT_CAUSE", "cause_missing", f"{where}.cause", None, project=label,
                    status=reader.vocabulary.name("statuses", status),
                    causes=reader.vocabulary.choices("causes"))
