@@ -117,3 +117,33 @@ def test_the_same_seed_gives_the_same_lists_and_another_seed_others(catalog):
 
     assert lists(profile.seed) == lists(profile.seed)
     assert lists(profile.seed) != lists(profile.seed + 1)
+
+
+def test_a_made_up_register_passes_the_loader_an_admin_s_file_meets(catalog, tmp_path):
+    """The 300-unit county's register, written as projects.yaml, loads without a problem."""
+    import shutil
+
+    import yaml
+
+    from county_reports import paths
+
+    big = county_of(catalog, 300)
+    sim = ProjectSimulator(big, SubmissionGenerator(big, seed=load_profile().seed), None)
+    assert len(sim.register.projects) >= 20
+
+    def as_yaml(p):
+        out = {"code": p.code, "name": p.name, "category": p.category, "level": p.level, "scale": p.scale,
+               "reporting_unit": p.reporting_unit, "owner": p.owner, "townships": list(p.townships),
+               "total_investment": p.total_investment, "funding": p.funding, "county_in_place": p.county_in_place,
+               "start": p.start, "completion": p.completion,
+               "years": {y: {"nature": v.nature, "plan": v.plan, "schedule": list(v.schedule),
+                             "milestones": [{"name": m.name, "planned": m.planned} for m in v.milestones]}
+                         for y, v in p.years.items()}}
+        if p.land_acres is not None:
+            out["land"] = {"acres": p.land_acres, "households": p.land_households}
+        return out
+
+    shutil.copy(paths.config_dir() / "ledger.yaml", tmp_path / "ledger.yaml")
+    (tmp_path / "projects.yaml").write_text(yaml.safe_dump({"projects": [as_yaml(p) for p in sim.register.projects]},
+                                                           allow_unicode=True), encoding="utf-8")
+    assert load_register(big, tmp_path) == sim.register

@@ -82,3 +82,31 @@ def test_a_spans_events_round_trip(wh, make_verdict):
     assert [e["unit"] for e in store.span_events(wh.engine, "2025-01", "2025-12", units=["SC01"])] == ["SC01"]
     assert store.current_submission(wh.engine, "EB01", "2025-06") is not None
     assert store.current_submission(wh.engine, "EB01", "2025-05") is None
+
+
+def test_the_previous_months_rows_feed_the_cumulative_check(wh, make_verdict, register):
+    from county_reports.projects import ledger
+    from county_reports.projects.vocabulary import load_vocabulary
+
+    stored(wh, make_verdict, "RC01", "2025-05", [row(5, 2100.0)])
+    before = store.previous_rows(wh.engine, "RC01", "2025-06")
+    assert before[CODE].year_investment == 2100.0 and store.previous_rows(wh.engine, "RC01", "2025-05") == {}
+    sent = {"projects": [{"code": CODE, "month_investment": 10, "year_investment": 2000, "total_investment": 8200,
+                          "status": "normal"}]}
+    _, issues = ledger.check_rows(sent, unit="RC01", unit_name="县公路事务中心", period="2025-06",
+                                  register=register, vocabulary=load_vocabulary(), previous=before)
+    assert [i.rule for i in issues] == ["PROJECT_CUMULATIVE"]
+
+
+def test_migration_0007_downgrades_to_0006_and_back(wh, db_url):
+    from alembic import command
+    from sqlalchemy import inspect
+
+    from county_reports.warehouse import migrations
+
+    wh.engine.dispose()
+    command.downgrade(migrations.alembic_config(db_url), "0006")
+    names = set(inspect(wh.engine).get_table_names())
+    assert not names & {"project_rows", "event_rows"} and "submissions" in names
+    command.upgrade(migrations.alembic_config(db_url), "head")
+    assert {"project_rows", "event_rows"} <= set(inspect(wh.engine).get_table_names())

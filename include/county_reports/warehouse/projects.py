@@ -88,6 +88,17 @@ def ledger_rows(engine: Engine, code: str, first: str, last: str) -> list[tuple[
         return [(row.period, row.unit, _ledger_row(row._mapping)) for row in conn.execute(query)]
 
 
+def previous_rows(engine: Engine, unit: str, period: str) -> dict[str, LedgerRow]:
+    """The unit's current rows of the month before ``period``, by project: what the ledger check
+    compares cumulative figures with (``projects.ledger.check_rows(previous=…)``)."""
+    before = periods.shift(period, -1)
+    s, r = t.submissions, t.project_rows
+    query = (select(r).join(s, s.c.id == r.c.submission_id)
+             .where(s.c.unit == unit, _current(before, before)).order_by(r.c.seq))
+    with engine.connect() as conn:
+        return {row.project: _ledger_row(row._mapping) for row in conn.execute(query)}
+
+
 def _ledger_row(m) -> LedgerRow:
     milestones = tuple((name, date.fromisoformat(day)) for name, day in json.loads(m["milestones"] or "[]"))
     return LedgerRow(m["project"], m["kind"], m["month_investment"], m["year_investment"],
