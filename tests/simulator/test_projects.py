@@ -147,3 +147,15 @@ def test_a_made_up_register_passes_the_loader_an_admin_s_file_meets(catalog, tmp
     (tmp_path / "projects.yaml").write_text(yaml.safe_dump({"projects": [as_yaml(p) for p in sim.register.projects]},
                                                            allow_unicode=True), encoding="utf-8")
     assert load_register(big, tmp_path) == sim.register
+
+
+def test_the_shipped_registers_plans_fit_in_each_units_simulated_investment(catalog):
+    """projects.yaml is written for the simulator's county: a unit's plans for a year add up to
+    at most the INV_TOTAL it reports over that year (the demo's default seed)."""
+    profile = load_profile()
+    register = load_register(catalog)
+    sim = ProjectSimulator(catalog, SubmissionGenerator(catalog, seed=profile.seed, sizes=profile.sizes), register)
+    for year in (2024, 2025):
+        for unit in {p.reporting_unit for p in register.in_year(year)}:
+            plans = sum(p.years[year].plan for p in register.reported_by(unit, year))
+            assert 0 < plans <= 0.8 * sum(sim.indicator(unit, year)), (unit, year, plans)

@@ -51,7 +51,8 @@ class Reader:
             return None
         return int(number) if integer else number
 
-    def text(self, row: dict, name: str, where: str, label: str, *, required: bool = False) -> str | None:
+    def text(self, row: dict, name: str, where: str, label: str) -> str | None:
+        """Bounded text, or None when absent (the caller decides whether it was required)."""
         value = row.get(name)
         if value is None or (isinstance(value, str) and not value.strip()):
             return None
