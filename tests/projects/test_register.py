@@ -125,3 +125,16 @@ def test_a_register_naming_a_retired_roster_is_refused(config):
     other = dataclasses.replace(real, units=tuple(u for u in real.units if u.code != "RC01"))
     with pytest.raises(ConfigError, match=r"projects\.yaml: projects\.QH2024-01\.reporting_unit: 'RC01'"):
         load_register(other, config)
+
+
+@pytest.mark.parametrize("key, text, problem", [
+    ("not_owned", "{unit}的{projet}不由本单位报送", "unknown placeholder {projet}"),
+    ("project", "{unit}{name}", "unknown placeholder {unit}"),          # filled without the unit
+    ("separator", "{x}", "may use: none"),
+    ("welcome", "你好", "unknown message"),
+])
+def test_a_message_with_a_placeholder_the_code_does_not_fill_is_refused(config, key, text, problem):
+    edit_yaml(config / "ledger.yaml", lambda d: d["messages"].update({key: text}))
+    with pytest.raises(ConfigError) as caught:
+        load_vocabulary(config)
+    assert (caught.value.key, problem in caught.value.problem) == (f"messages.{key}", True), str(caught.value)

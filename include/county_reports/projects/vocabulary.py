@@ -23,11 +23,25 @@ LIMITS = ("rows", "events", "text", "milestones")
 # status and event-kind codes the checks give a meaning to: the file must define them
 STATUS_CODES = ("normal", "ahead", "delayed", "stalled", "completed")
 EVENT_CODES = ("document", "meeting", "campaign", "honour", "proposal", "petition", "inspection")
-MESSAGES = ("period", "span", "separator", "project", "not_a_list", "too_many", "not_an_object", "unknown_project", "not_owned", "not_township",
-            "twice", "missing_field", "bad_number", "bad_text", "bad_choice", "bad_date", "cumulative_falls",
-            "year_below_month", "land_falls", "over_indicator", "cause_missing", "milestone_unknown",
-            "milestone_after_month", "document_no_number", "document_no_title", "negative_count",
-            "part_over_whole", "closure_over", "date_outside", "dates_reversed", "missing_event_field")
+# Each message and the placeholders the code fills in it (unit and period: every issue's).
+_ISSUE = ("unit", "period")
+MESSAGES: dict[str, tuple[str, ...]] = {
+    "period": ("year", "month"), "span": ("year", "month"), "separator": (), "project": ("name", "code"),
+    "not_a_list": ("field",), "too_many": ("field", "count", "limit"), "not_an_object": ("field", "index"),
+    "unknown_project": ("index", "code", "year"), "not_owned": ("project", "owner"), "twice": ("project",),
+    "missing_field": ("project", "field"), "bad_number": ("where", "field", "value"),
+    "bad_text": ("where", "field", "limit"), "bad_choice": ("where", "field", "value", "choices"),
+    "bad_date": ("where", "field", "value"), "cumulative_falls": ("project", "field", "value", "previous"),
+    "year_below_month": ("project", "value", "month"), "land_falls": ("project", "field", "value", "previous"),
+    "over_indicator": ("span", "field", "projects", "indicator", "reported"),
+    "cause_missing": ("project", "status", "causes"), "milestone_unknown": ("project", "milestone", "known"),
+    "milestone_after_month": ("project", "milestone", "date"), "document_no_number": ("index", "title"),
+    "document_no_title": ("index", "number"), "negative_count": ("index", "name", "field", "value"),
+    "part_over_whole": ("index", "name", "part", "value", "whole"),
+    "closure_over": ("index", "kind", "closed", "received", "rate"), "date_outside": ("index", "name", "date"),
+    "dates_reversed": ("index", "name", "start", "end"), "missing_event_field": ("index", "kind", "field"),
+}
+_OWN_WORDS = ("period", "span", "separator", "project")      # filled without the issue's unit and period
 
 
 @dataclass(frozen=True)
@@ -96,7 +110,10 @@ def load_vocabulary(config_dir: str | Path | None = None) -> Vocabulary:
     messages = _mapping(data, "messages")
     _require(messages, MESSAGES, "messages")
     for key, text in messages.items():
-        _check_template(text, f"messages.{key}")
+        if key not in MESSAGES:
+            raise ConfigError(FILE, f"messages.{key}", f"unknown message (expected one of {', '.join(MESSAGES)})")
+        allowed = MESSAGES[key] + (() if key in _OWN_WORDS else _ISSUE)
+        _check_template(text, f"messages.{key}", allowed)
     limits_f = Fields(FILE, "limits", top.get("limits", dict))
     only_keys(limits_f, LIMITS)
     limits = {name: limits_f.get(name, int) for name in LIMITS}
@@ -128,8 +145,14 @@ def _require(words: dict, codes: tuple, name: str) -> None:
         raise ConfigError(FILE, f"{name}.{missing[0]}", "missing (the checks give it a meaning)")
 
 
-def _check_template(text: str, key: str) -> None:
+def _check_template(text: str, key: str, allowed: tuple[str, ...]) -> None:
+    """A template that formats with what the code fills in: a misspelt ``{placeholder}`` is
+    refused here, never a traceback when a unit's row is checked."""
     try:
-        list(string.Formatter().parse(text))
+        names = {name for _, name, _, _ in string.Formatter().parse(text) if name is not None}
     except ValueError as exc:
         raise ConfigError(FILE, key, f"not a valid message template: {exc}") from None
+    unknown = sorted(names - set(allowed))
+    if unknown:
+        raise ConfigError(FILE, key, f"unknown placeholder {{{unknown[0]}}} (may use: "
+                                     f"{', '.join('{' + a + '}' for a in allowed) or 'none'})")
