@@ -42,6 +42,15 @@ STAGES: dict[str, str] = {
     "messages": "shared",              # messages.yaml wording: refusals, reminders, replies, the store's notes
     "timeliness": "shared",            # what "reported" means (on time + late): the store, aggregation and pages count it
     "report_settings": "shared",       # reports.yaml: read when the report DAGs are parsed
+    # key projects and events (issue 19): the register and its words are admins' config like the
+    # catalogue — the template (collect) pre-fills a unit's projects, the composer (render) names
+    # them — so they are shared; checking a month's rows is judging what arrived: validate
+    "projects": "shared",              # the subpackage's docstring
+    "projects.vocabulary": "shared",   # ledger.yaml: categories, statuses, causes, event kinds, messages
+    "projects.register": "shared",     # projects.yaml: the key projects by year
+    "projects.fields": "validate",     # one field of a row read defensively, the issue worded
+    "projects.ledger": "validate",     # a month's ledger rows: owner, cumulative, cause, milestones, investment
+    "projects.events": "validate",     # a month's events: 文号/title, counts, 办结率, dates
     # ---- collect: getting the units' bytes in, and reminding units that have sent nothing
     "collect": "collect",
     "pull_settings": "collect",        # collection.yaml's limits (the offline check reads the body cap)

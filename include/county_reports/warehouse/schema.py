@@ -187,5 +187,45 @@ deliveries = Table(
     Column("manifest_sha256", SHA256, nullable=True),   # archived manifest of the files sent (0003)
 )
 
+# The key-projects ledger and the register of events (issue 19, migration 0007): rows of one
+# submission version, so a correction's rows replace the old ones with it (the version's
+# ``superseded_by``), and what a unit sent in a rejected version stays beside it.
+project_rows = Table(
+    "project_rows", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("project", String(40), nullable=False),
+    Column("kind", String(10), nullable=False),           # progress | land
+    Column("month_investment", Float, nullable=True),      # 万元
+    Column("year_investment", Float, nullable=True),
+    Column("total_investment", Float, nullable=True),
+    Column("progress", Text, nullable=True),               # 形象进度
+    Column("status", String(20), nullable=True),           # ledger.yaml statuses code
+    Column("cause", String(20), nullable=True),            # ledger.yaml causes code
+    Column("cause_text", Text, nullable=True),
+    Column("milestones", Text, nullable=True),             # JSON [[name, YYYY-MM-DD], …]
+    Column("land_acres", Float, nullable=True),
+    Column("land_households", Integer, nullable=True),
+    PrimaryKeyConstraint("submission_id", "seq"),
+    CheckConstraint(_in("kind", ("progress", "land")), name="kind"),
+    Index("ix_project_rows_project", "project"),
+)
+
+event_rows = Table(
+    "event_rows", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("seq", Integer, nullable=False),
+    Column("kind", String(20), nullable=False),            # ledger.yaml event_kinds code
+    Column("date", String(10), nullable=True),             # YYYY-MM-DD; a campaign's first day
+    Column("end_date", String(10), nullable=True),
+    Column("title", Text, nullable=True),
+    Column("number", Text, nullable=True),                 # 文号
+    Column("body", Text, nullable=True),                   # awarding body
+    Column("subkind", String(20), nullable=True),
+    Column("counts", Text, nullable=True),                 # JSON {code: n}
+    Column("of_which", Text, nullable=True),               # JSON [[name, n], …]
+    PrimaryKeyConstraint("submission_id", "seq"),
+)
+
 TABLES = (units, submissions, submission_values, narratives, validation_issues,
-          collection_status, feedback, audit, deliveries)
+          collection_status, feedback, audit, deliveries, project_rows, event_rows)
