@@ -51,6 +51,7 @@ CASES = [
     ("indicators.yaml", lambda d: d["derived"][3].update(formula="HAZARD_FIXED / 'x'"),
      "indicators.yaml", "derived.HAZARD_FIX_RATE.formula"),
     ("edited.yaml", lambda d: d["limits"].update(max_ratio=-5), "edited.yaml", "limits.max_ratio"),
+    ("projects.yaml", lambda d: d.update(projectz=[]), "projects.yaml", "(top).projectz"),
 ]
 
 

@@ -22,6 +22,7 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
     from county_reports import admins, collect, delivery_config, example, summaries, template
     from county_reports.history import settings as history_settings
+    from county_reports.projects.register import load_register
     from county_reports.render.review import settings as review_settings
     from county_reports.validate.options import load_options
 
@@ -36,6 +37,7 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     messages.check(config_dir)
     history_settings.load_settings(config_dir)      # history.yaml and its messages
     review_settings.load_settings(config_dir)       # edited.yaml: limits and wording for edited drafts
+    load_register(catalog, config_dir)              # projects.yaml against ledger.yaml and the roster
     try:
         delivery_config.load_settings(config_dir)
     except ConfigError as exc:
