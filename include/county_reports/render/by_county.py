@@ -8,11 +8,13 @@ own span figure from the warehouse — and every printed one goes to the compose
 """
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Any
 
 import pandas as pd
 
 from county_reports import county_targets
+from county_reports.config import ConfigError
 from county_reports.aggregate.by_county import county_breakdown
 from county_reports.render import appendix, number_style
 from county_reports.render.model import Attachment
@@ -20,6 +22,7 @@ from county_reports.report_settings import HALF_YEAR
 
 _COLUMNS = ("number", "unit", "value", "share", "target", "completion", "rank")
 _ALIGN = ("center", "left", "right", "right", "right", "right", "center")
+_VALUE_COLUMNS = ["unit", "period", "indicator", "value", "submission_id", "version"]
 
 
 class CountyFigures:
@@ -31,11 +34,15 @@ class CountyFigures:
 
     @classmethod
     def of(cls, catalog, wording: dict, inputs) -> CountyFigures | None:
-        """None unless the roster has counties, the wording speaks of them and values are given."""
-        if not catalog.totals_kinds or "counties" not in wording or inputs.values is None:
-            return None
+        """None for a roster without counties (a county's own summary); a city's wording must
+        have ``counties:``. Without values (check-config's sample) the counties have no figures."""
         if not county_targets.county_codes(catalog):
             return None
+        if not isinstance(wording.get("counties"), dict):
+            raise ConfigError("wording.yaml", "counties", "missing: units.yaml has counties "
+                              "(a kind with reports: all), whose summaries name and rank them")
+        if inputs.values is None:
+            inputs = replace(inputs, values=pd.DataFrame(columns=_VALUE_COLUMNS))
         return cls(catalog, wording, inputs, county_targets.load(catalog))
 
     def frame(self, code: str) -> pd.DataFrame:
