@@ -56,9 +56,10 @@ class CountyFigures:
 
     # ------------------------------------------------------------------ prose
     def ranking(self, body, codes: list[str], where: str) -> str:
-        """"分县（市、区）看，A县完成…，占全市X%，居全市第一；B县…" for the first additive lead
-        figure (a part of the city's total) at least two counties report; "" when none is."""
-        for code in codes:
+        """"分县（市、区）看，A县完成…，占全市X%，居全市第一；B县…" after the theme's first lead
+        figure when it is additive (a county's part of the city's total) and at least two counties
+        report it; "" otherwise."""
+        for code in codes[:1]:     # the theme's headline figure, whose city total was just said
             frame = self.frame(code)
             ranked = frame[frame["rank"].notna()]
             if len(ranked) < 2 or not _additive(frame):
