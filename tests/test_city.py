@@ -51,9 +51,12 @@ def rendered(city, tmp_path_factory):
         checked = summaries.coverage(warehouse, city, plan, settings)
         built = summaries.write_summary(warehouse, city, plan, root / "out", state_gap=True)
         values = warehouse.current_values(HALF)
+        annual = summaries.write_summary(warehouse, city, summaries.plan("annual", 2024, settings), root / "annual")
+        year_values = warehouse.current_values([f"2024-{m:02d}" for m in range(1, 13)])
         warehouse.close()
     # the environment is the county's again for the tests (and the modules after this one)
-    return {"built": built, "checked": checked, "values": values, "document": Document(built["docx"])}
+    return {"built": built, "checked": checked, "values": values, "document": Document(built["docx"]),
+            "annual": Document(annual["docx"]), "year_values": year_values}
 
 
 def body_text(document) -> str:
@@ -190,6 +193,19 @@ def test_problems_name_a_county_behind_schedule(rendered, city):
     pct = done / county_targets.load(city, CITY)["CT02"][2025]["INV_TOTAL"] * 100
     assert pct < 50
     assert f"云溪县交通建设完成投资合计完成年度目标的{number_style.fmt_pct(pct, 1)}" in paragraph
+
+
+def test_the_annual_summary_names_each_county_short_of_its_target_once(rendered, city):
+    text = body_text(rendered["annual"])
+    problems = text.split("二、存在的问题", 1)[1].split("三、", 1)[0]
+    paragraph = next(p for p in problems.splitlines() if "部分县（市、区）未完成年度目标任务" in p)
+    values, targets = rendered["year_values"], county_targets.load(city, CITY)
+    short = {u for u in COUNTIES
+             if float(values[(values["unit"] == u) & (values["indicator"] == "INV_TOTAL")]["value"].sum())
+             < targets[u][2024]["INV_TOTAL"]}
+    assert "CT02" in short and "云溪县交通建设完成投资合计完成年度目标的" in paragraph
+    assert all(paragraph.count(name) <= 1 for name in COUNTIES.values())   # a total and its part: once
+    assert "分县（市、区）看，" in text and "居全市第一" in text
 
 
 def test_a_county_that_has_not_delivered_is_named(rendered, city):

@@ -94,8 +94,11 @@ class CountyFigures:
         if not lagging:
             return ""
         lagging.sort(key=lambda g: (-g[0], g[1], g[2].unit))
+        worst = {}          # each county once, by its largest gap (a total and its part lag together)
+        for gap, code, row in lagging:
+            worst.setdefault(row.unit, (gap, code, row))
         items = []
-        for gap, code, row in lagging[: int(self.w.get("max_behind", 3))]:
+        for gap, code, row in list(worst.values())[: int(self.w.get("max_behind", 3))]:
             pct = body.trace_extra(number_style.fmt_pct(row.completion_pct, 1), where, "county_completion_pct",
                                    row.completion_pct, unit=row.unit, indicator=code)
             gap_text = body.trace_extra(number_style.fmt_number(gap, 1), where, "county_schedule_gap", gap,
