@@ -32,6 +32,7 @@ STAGES: dict[str, str] = {
     "atomic": "shared",                # atomic file writes for every step
     "endpoint_policy": "shared",       # plain http only to loopback (unit endpoints)
     "catalog": "shared",               # the admins' config: units, indicators, rules, targets
+    "county_targets": "shared",        # county_targets.yaml: a city's targets per county (issue 22)
     "config": "shared",                # the config reader, ConfigError, ${VAR} filling (issue 11)
     "paths": "shared",                 # where config, data and the warehouse are; the data folder's layout
     "periods": "shared",               # YYYY-MM arithmetic

@@ -7,7 +7,7 @@ wrong, so an admin can fix a YAML file without reading Python.
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date
 from functools import cached_property
 from pathlib import Path
@@ -36,6 +36,10 @@ _UNIT_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
 # dropped in the inbox folder. Mail and inbox files are read only for a unit that declares them.
 CHANNELS = ("http", "email", "inbox")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
+# units.yaml kinds.<kind>.reports: what a unit of the kind sends. ``all`` — a county bureau
+# reporting to its city: its county totals of every indicator, so the kind is added to every
+# indicator's reported_by on load (indicators.yaml never lists it).
+KIND_REPORTS = ("listed", "all")
 
 
 @dataclass(frozen=True)
@@ -149,6 +153,7 @@ class Catalog:
     derived: tuple[DerivedIndicator, ...]
     rules: tuple[Rule, ...]
     targets: dict[int, dict[str, float]]
+    totals_kinds: tuple[str, ...] = ()     # kinds that report county totals (a city's counties)
 
     @cached_property
     def indicator_by_code(self) -> dict[str, Indicator]:
@@ -175,12 +180,13 @@ class Catalog:
 def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     root = Path(config_dir) if config_dir else paths.config_dir()
     bureau = _load_bureau(read_config_file("bureau.yaml", root))
-    kinds, units = _load_units(read_config_file("units.yaml", root))
+    kinds, totals_kinds, units = _load_units(read_config_file("units.yaml", root))
     sections, indicators, derived = _load_indicators(read_config_file("indicators.yaml", root), kinds)
+    indicators = tuple(replace(i, reported_by=i.reported_by + totals_kinds) for i in indicators)
     codes = {i.code for i in indicators}
     rules = _load_rules(read_config_file("rules.yaml", root), codes)
     targets = _load_targets(read_config_file("targets.yaml", root), codes | {d.code for d in derived})
-    return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets)
+    return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets, totals_kinds)
 
 
 def _list(file: str, data: Any, key: str, required: bool = True) -> list:
@@ -200,12 +206,15 @@ def _load_bureau(data: Any) -> Bureau:
                   timezone=f.text("timezone", "Asia/Shanghai"))
 
 
-def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
+def _load_units(data: Any) -> tuple[dict[str, str], tuple[str, ...], tuple[Unit, ...]]:
     file = "units.yaml"
     if not isinstance(data, dict) or not isinstance(data.get("kinds"), dict) or not data["kinds"]:
         raise ConfigError(file, "kinds", "missing or not a mapping of kind code to {name: …}")
     kinds = {code: Fields(file, f"kinds.{code}", spec).text("name")
              for code, spec in data["kinds"].items()}
+    totals_kinds = tuple(code for code, spec in data["kinds"].items()
+                         if Fields(file, f"kinds.{code}", spec).get("reports", str, "listed",
+                                                                   choices=KIND_REPORTS) == "all")
     units, seen_codes, seen_conns, seen_emails = [], set(), {}, {}
     for i, raw in enumerate(_list(file, data, "units")):
         key = f"units[{i}]"
@@ -242,7 +251,7 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
             raise f.error("active_to", f"{active_to} is before active_from {active_from}")
         units.append(Unit(code, f.text("name"), kind, kinds[kind], base_url, conn, deadline,
                           active_from, active_to, channels, emails))
-    return kinds, tuple(units)
+    return kinds, totals_kinds, tuple(units)
 
 
 def _channels(f: Fields) -> tuple[str, ...]:

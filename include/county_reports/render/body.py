@@ -172,7 +172,8 @@ class Body(ProblemsAndPlans):
         if parts:
             sentence += self.comma + self.fill(self.w["style"]["parts"], parts=parts)
         text = self.sentence([(first, sentence)], county=True) + self.stop
-        example = self.example(codes, where, after_parts=bool(parts))
+        example = (self.c.counties.ranking(self, codes, where) if self.c.counties
+                   else self.example(codes, where, after_parts=bool(parts)))
         if example:
             text += example + self.stop
         others = [(c, t) for c, t in ((c, self.fig.phrase(c, where)) for c in rest) if t]

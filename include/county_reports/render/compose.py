@@ -20,7 +20,7 @@ import pandas as pd
 from county_reports.aggregate import Span
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, read_config_file
-from county_reports.render import appendix, number_style, phrases
+from county_reports.render import appendix, by_county, number_style, phrases
 from county_reports.render.model import OfficialDocument
 
 @dataclass(frozen=True)
@@ -62,6 +62,7 @@ class _Composer:
                        "next_year": self.span.year + 1, "span": number_style.fmt_month_range(self.span),
                        "span_words": self.pick(wording["spans"])}
         self.rows = {r.code: r for r in inputs.figures.itertuples(index=False)}
+        self.counties = by_county.CountyFigures.of(catalog, wording, inputs)   # a city's; else None
 
     # ---- helpers
     def pick(self, entry: Any) -> str:
@@ -115,12 +116,14 @@ class _Composer:
             else:
                 break
             opening, sections = self._body(pool, limits)
-        indicators = appendix.indicator_table(self.catalog, w, self.inp, self.trace)
+        attachments = [appendix.indicator_table(self.catalog, w, self.inp, self.trace)]
+        if self.counties:
+            attachments.append(self.counties.attachment(self.inp.figures, self.trace))
         document = OfficialDocument(
             title=self.fill(self.pick(w["title"])), opening=[opening], sections=sections,
             signature=self.catalog.bureau.name, date_text=number_style.fmt_date(self.inp.report_date),
-            attachments=[indicators])
-        tables = {indicators.title: (list(indicators.columns), [list(r) for r in indicators.rows])}
+            attachments=attachments)
+        tables = {a.title: (list(a.columns), [list(r) for r in a.rows]) for a in attachments}
         return Composed(document, self.trace, tables)
 
     def _body(self, pool, limits):

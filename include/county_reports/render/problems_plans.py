@@ -16,7 +16,8 @@ class ProblemsAndPlans:
     # ------------------------------------------------------------------ part two
     def problems(self) -> list[str]:
         p = self.w["problems"]
-        items = [t for t in (self._behind_item(), self._safety_item()) if t]
+        counties = self.c.counties.behind_item(self) if self.c.counties else ""   # a city's
+        items = [t for t in (self._behind_item(), counties, self._safety_item()) if t]
         for section in self._problem_sections():
             if len(items) >= int(p.get("max_items", 5)):
                 break

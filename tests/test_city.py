@@ -1,0 +1,236 @@
+"""A city bureau over its counties (issue 22 part 3): include/config/city loads and passes
+check-config; the city's half-year summary, rendered from a seeded city warehouse, says 全市,
+names and ranks counties with the warehouse's figures, has the by-county attachment, names a
+county behind schedule, and the approval request names a county that has not delivered; a
+county's documents are byte for byte what they were before the city existed."""
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import pytest
+import yaml
+from docx import Document
+
+from county_reports import approval, admins, config_check, county_targets, summaries
+from county_reports.catalog import load_catalog
+from county_reports.config import ConfigError
+from county_reports.render import number_style
+from county_reports.simulator.city import CitySimulator, city_verdicts
+from county_reports.simulator.seeding import accepted_verdicts
+from county_reports.warehouse import Warehouse
+
+CITY = Path(__file__).resolve().parents[1] / "include" / "config" / "city"
+COUNTIES = {"CT01": "清河县", "CT02": "云溪县", "CT03": "临江市", "CT04": "东湖区", "CT05": "西山区"}
+NOT_DELIVERED = ("CT04", "2025-05")        # 东湖区 has not delivered May
+HALF = [f"2025-0{m}" for m in range(1, 7)]
+# The county's half-year 2025 and annual 2024 .docx from a warehouse seeded 2024-01…2025-06,
+# rendered at 1582e01 (before the city existed): a city must not change a county's documents.
+COUNTY_DOCX = {("half_year", 2025): "7dca9bdeb9b99a9c792b5a90760958593fbdc0ff202927fe6b38989dc18001eb",
+               ("annual", 2024): "51ac623741bf8fddd971451d0541aefd6182b180a511910debe40ff09febce58"}
+
+
+@pytest.fixture(scope="module")
+def city():
+    return load_catalog(CITY)
+
+
+@pytest.fixture(scope="module")
+def rendered(city, tmp_path_factory):
+    root = tmp_path_factory.mktemp("city")
+    with pytest.MonkeyPatch.context() as mp:
+        mp.setenv("COUNTY_REPORTS_CONFIG", str(CITY))
+        mp.setenv("COUNTY_REPORTS_DATA", str(root / "data"))
+        warehouse = Warehouse(f"sqlite:///{root / 'wh.db'}")
+        warehouse.migrate()
+        warehouse.sync_roster(city, "test")
+        warehouse.record_verdicts(city_verdicts(city, "2024-01", "2025-06", skip={NOT_DELIVERED}), "test")
+        settings = summaries.load_settings()
+        plan = summaries.plan("half_year", 2025, settings)
+        checked = summaries.coverage(warehouse, city, plan, settings)
+        built = summaries.write_summary(warehouse, city, plan, root / "out", state_gap=True)
+        values = warehouse.current_values(HALF)
+        annual = summaries.write_summary(warehouse, city, summaries.plan("annual", 2024, settings), root / "annual")
+        year_values = warehouse.current_values([f"2024-{m:02d}" for m in range(1, 13)])
+        warehouse.close()
+    # the environment is the county's again for the tests (and the modules after this one)
+    return {"built": built, "checked": checked, "values": values, "document": Document(built["docx"]),
+            "annual": Document(annual["docx"]), "year_values": year_values}
+
+
+def body_text(document) -> str:
+    return "\n".join(p.text for p in document.paragraphs)
+
+
+def half_year_sum(values, unit: str, code: str) -> float:
+    rows = values[(values["unit"] == unit) & (values["indicator"] == code)]
+    assert sorted(rows["period"]) == HALF or unit == NOT_DELIVERED[0]
+    return float(rows["value"].sum())
+
+
+# ---------------------------------------------------------------- configuration
+
+def test_the_city_config_loads_and_passes_check_config(city, monkeypatch):
+    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(CITY))
+    assert city.bureau.name == "云川市交通运输局" and city.totals_kinds == ("county",)
+    assert {u.code: u.name for u in city.units if u.kind == "county"} == COUNTIES
+    assert len(city.units) > len(COUNTIES)                           # and its own units
+    # a county reports the whole indicator set, though indicators.yaml never names the kind
+    assert len(city.required_indicators("county")) == len(city.indicators)
+    raw = yaml.safe_load((CITY / "indicators.yaml").read_text(encoding="utf-8"))
+    assert not any("county" in i["reported_by"] for i in raw["indicators"])
+    assert config_check.check_all(city, CITY) is not None            # raises on any problem
+    targets = county_targets.load(city, CITY)
+    assert set(targets) == set(COUNTIES) and targets["CT02"][2025]["INV_TOTAL"] > 0
+    # the county's own config has no counties and no county kind
+    county = load_catalog(CITY.parent)
+    assert county.totals_kinds == () and county_targets.load(county, CITY.parent) == {}
+
+
+def _city_copy(tmp_path: Path) -> Path:
+    folder = tmp_path / "city"
+    shutil.copytree(CITY, folder, symlinks=False)
+    return folder
+
+
+@pytest.mark.parametrize("county_targets_yaml, key", [
+    ({"RC01": {2025: {"INV_TOTAL": 1}}}, "RC01"),                    # not a county of the roster
+    ({"SRC01": {2025: {"INV_TOTAL": 1}}}, "SRC01"),                  # the city's own unit
+    ({"CT01": {2025: {"NO_SUCH": 1}}}, "CT01.2025.NO_SUCH"),
+    ({"CT01": {2025: {"INV_TOTAL": -5}}}, "CT01.2025.INV_TOTAL"),
+    ({"CT01": {"soon": {"INV_TOTAL": 5}}}, "CT01.soon"),
+])
+def test_a_wrong_county_target_names_file_and_key(tmp_path, county_targets_yaml, key):
+    folder = _city_copy(tmp_path)
+    (folder / "county_targets.yaml").write_text(yaml.safe_dump(county_targets_yaml), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        county_targets.load(load_catalog(folder), folder)
+    assert caught.value.file == "county_targets.yaml" and caught.value.key == key
+
+
+def test_check_config_refuses_a_city_wording_without_counties_or_with_a_bad_kind(tmp_path, monkeypatch):
+    folder = _city_copy(tmp_path)
+    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(folder))
+    wording = yaml.safe_load((folder / "wording.yaml").read_text(encoding="utf-8"))
+    del wording["counties"]
+    (folder / "wording.yaml").write_text(yaml.safe_dump(wording, allow_unicode=True), encoding="utf-8")
+    with pytest.raises(ConfigError, match="counties"):
+        config_check.check_all(load_catalog(folder), folder)
+    units = (folder / "units.yaml").read_text(encoding="utf-8")
+    (folder / "units.yaml").write_text(units.replace("reports: all", "reports: everything"), encoding="utf-8")
+    with pytest.raises(ConfigError) as caught:
+        load_catalog(folder)
+    assert caught.value.file == "units.yaml" and caught.value.key == "kinds.county.reports"
+
+
+# ---------------------------------------------------------------- the simulator
+
+def test_a_simulated_county_sends_its_units_county_totals(city, catalog):
+    simulator = CitySimulator(city, city_config=CITY)
+    # CT01 is the demo county itself (scale 1.0, the demo's seed): its month is the demo's units summed
+    sent = simulator.payload("CT01", "2025-03")["values"]
+    units = [v for v in accepted_verdicts(catalog, "2025-03", "2025-03")]
+    for code in ("INV_TOTAL", "RURAL_ROAD_KM", "SAFETY_INSPECTIONS"):
+        assert sent[code] == pytest.approx(sum(v.values.get(code, 0.0) for v in units), abs=0.006)
+    # and every indicator is there; counties differ in size
+    assert set(sent) == {i.code for i in city.indicators}
+    bigger = simulator.payload("CT02", "2025-03")["values"]["INV_TOTAL"]
+    smaller = simulator.payload("CT05", "2025-03")["values"]["INV_TOTAL"]
+    assert bigger > sent["INV_TOTAL"] > smaller > 0
+
+
+# ---------------------------------------------------------------- the city's summary
+
+def test_the_city_summary_says_quanshi_and_ranks_counties_with_warehouse_figures(rendered, city):
+    text = body_text(rendered["document"])
+    assert rendered["built"]["title"].startswith("云川市交通运输局2025年上半年")
+    opening = next(p.text for p in rendered["document"].paragraphs if p.text.startswith("2025年上半年"))
+    assert "全市完成交通建设投资" in opening and "全县" not in opening
+    # the investment ranking: each county's own half-year sum from the warehouse, its share, its rank
+    values = rendered["values"]
+    sums = {u: half_year_sum(values, u, "INV_TOTAL") for u in COUNTIES}
+    city_total = float(values[values["indicator"] == "INV_TOTAL"]["value"].sum())
+    order = sorted(COUNTIES, key=lambda u: -sums[u])
+    for rank, unit in zip(("第一", "第二"), order[:2]):
+        share = number_style.fmt_pct(sums[unit] / city_total * 100, 1)
+        phrase = (f"{COUNTIES[unit]}完成交通建设投资{number_style.fmt_amount(sums[unit], '万元', 2)}，"
+                  f"占全市{share}，居全市{rank}")
+        assert phrase in text, phrase
+    assert "分县（市、区）看，" in text
+
+
+def test_the_by_county_attachment_has_the_warehouse_figures_and_ranks(rendered, city):
+    document = rendered["document"]
+    text = body_text(document)
+    assert "各县（市、区）主要指标完成情况表" in text and "附件2" in text
+    table = next(t for t in document.tables if t.rows[0].cells[1].text == "县（市、区）")
+    rows = [[c.text for c in r.cells] for r in table.rows]
+    start = next(i for i, r in enumerate(rows) if r[1] == "交通建设完成投资合计（万元）")
+    block = rows[start + 1: start + 1 + len(COUNTIES) + 1]
+    values = rendered["values"]
+    sums = {u: half_year_sum(values, u, "INV_TOTAL") for u in COUNTIES}
+    by_name = {name: code for code, name in COUNTIES.items()}
+    county_rows = block[: len(COUNTIES)]
+    assert [r[1] for r in county_rows] == [COUNTIES[u] for u in sorted(COUNTIES, key=lambda u: -sums[u])]
+    for number, row in enumerate(county_rows, start=1):
+        unit = by_name[row[1]]
+        assert row[2] == number_style.fmt_number(sums[unit], 2)            # equal to the warehouse
+        assert row[6] == str(number)                                       # ranked
+        target = county_targets.load(city, CITY)[unit][2025]["INV_TOTAL"]
+        assert row[5] == number_style.fmt_pct(sums[unit] / target * 100, 1)
+    total = block[-1]
+    assert total[1] == "全市" and total[3] == "100%"
+    assert total[2] == number_style.fmt_number(float(values[values["indicator"] == "INV_TOTAL"]["value"].sum()), 2)
+
+
+def test_problems_name_a_county_behind_schedule(rendered, city):
+    text = body_text(rendered["document"])
+    problems = text.split("二、存在的问题", 1)[1].split("三、", 1)[0]
+    paragraph = next(p for p in problems.splitlines() if "进度滞后于序时进度" in p)
+    # 云溪县's investment target is set above what it builds: under half of it by June
+    done = half_year_sum(rendered["values"], "CT02", "INV_TOTAL")
+    pct = done / county_targets.load(city, CITY)["CT02"][2025]["INV_TOTAL"] * 100
+    assert pct < 50
+    assert f"云溪县交通建设完成投资合计完成年度目标的{number_style.fmt_pct(pct, 1)}" in paragraph
+
+
+def test_the_annual_summary_names_each_county_short_of_its_target_once(rendered, city):
+    text = body_text(rendered["annual"])
+    problems = text.split("二、存在的问题", 1)[1].split("三、", 1)[0]
+    paragraph = next(p for p in problems.splitlines() if "部分县（市、区）未完成年度目标任务" in p)
+    values, targets = rendered["year_values"], county_targets.load(city, CITY)
+    short = {u for u in COUNTIES
+             if float(values[(values["unit"] == u) & (values["indicator"] == "INV_TOTAL")]["value"].sum())
+             < targets[u][2024]["INV_TOTAL"]}
+    assert "CT02" in short and "云溪县交通建设完成投资合计完成年度目标的" in paragraph
+    assert all(paragraph.count(name) <= 1 for name in COUNTIES.values())   # a total and its part: once
+    assert "分县（市、区）看，" in text and "居全市第一" in text
+
+
+def test_a_county_that_has_not_delivered_is_named(rendered, city):
+    checked = rendered["checked"]
+    assert checked.gaps == {"CT04": ["2025-05"]}
+    asked = approval.request(city, admins.load_settings().approval,
+                             {**checked.as_dict(), "kind": "half_year", "year": 2025, "threshold": 0.9,
+                              "below": False}, rendered["built"], why=["required"],
+                             ui_url="http://127.0.0.1:8080", recipient="市人民政府办公室")
+    assert "CT04 东湖区" in asked["body"]
+    assert "东湖区尚未完整报送" in body_text(rendered["document"])        # and the opening says so
+
+
+# ---------------------------------------------------------------- a county is unchanged
+
+def test_a_county_document_is_byte_identical_to_before_the_city(catalog, tmp_path):
+    warehouse = Warehouse(f"sqlite:///{tmp_path / 'wh.db'}")
+    warehouse.migrate()
+    warehouse.sync_roster(catalog, "test")
+    warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06"), "test")
+    settings = summaries.load_settings()
+    try:
+        for (kind, year), expected in COUNTY_DOCX.items():
+            built = summaries.write_summary(warehouse, catalog, summaries.plan(kind, year, settings),
+                                            tmp_path / kind)
+            assert hashlib.sha256(Path(built["docx"]).read_bytes()).hexdigest() == expected, (kind, year)
+    finally:
+        warehouse.close()
