@@ -44,13 +44,26 @@ def read_config_file(name: str, config_dir: str | Path | None = None, *,
     if not file.is_file():
         raise ConfigError(label, "(file)", f"file not found in {file.parent}")
     try:
-        return yaml.load(file.read_text(encoding="utf-8"), Loader=_LOADER)
+        text = file.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(label, "(file)", "not UTF-8 text") from None
+    return parse_config_text(text, label)
+
+
+def parse_config_text(text: str, label: str) -> Any:
+    """YAML text an admin edits (a config file, or a file of the data folder such as the history
+    import's mapping), or a ConfigError naming ``label`` and the line."""
+    try:
+        return yaml.load(text, Loader=_LOADER)
     except yaml.YAMLError as exc:
         mark = getattr(exc, "problem_mark", None)
         where = f"line {mark.line + 1}" if mark else "(file)"
         raise ConfigError(label, where, f"not valid YAML: {getattr(exc, 'problem', exc)}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(label, "(file)", "not UTF-8 text") from None
+
+
+def dump_config_text(body: Any) -> str:
+    """``body`` as YAML an admin can read and edit (Chinese kept, keys in their order)."""
+    return yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=200)
 
 
 def fill_env(value: str, file: str, key: str, environ=None) -> str:

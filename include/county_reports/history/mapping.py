@@ -17,12 +17,11 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
-import yaml
 from rapidfuzz import fuzz, process
 
 from county_reports import atomic, messages, paths
 from county_reports.catalog import Catalog
-from county_reports.config import ConfigError, Fields, read_config_file
+from county_reports.config import ConfigError, Fields, dump_config_text, parse_config_text, read_config_file
 from county_reports.history.settings import Settings
 
 ACTIVE, RETIRED = "active", "retired"
@@ -150,7 +149,7 @@ def write(path, mapping: Mapping) -> None:
             "units": [e.as_dict(True) for e in mapping.units.values()],
             "indicators": [e.as_dict(False) for e in mapping.indicators.values()]}
     help_text = messages.text("history_import", "mapping_help")
-    text = f"# {help_text}\n" + yaml.safe_dump(body, allow_unicode=True, sort_keys=False, width=200)
+    text = f"# {help_text}\n" + dump_config_text(body)
     path = paths.location(path)
     path.parent.mkdir(parents=True, exist_ok=True)
     atomic.write_text(path, text)
@@ -184,9 +183,10 @@ def _load(path, name: str) -> Any:
     if not paths.is_remote(path):
         return read_config_file(path.name, path=path)
     try:                       # a bucket: read_config_file opens local files only
-        return yaml.safe_load(path.read_text(encoding="utf-8"))
-    except (yaml.YAMLError, UnicodeDecodeError) as exc:
-        raise ConfigError(name, "(file)", f"not valid YAML: {type(exc).__name__}") from None
+        text = path.read_text(encoding="utf-8")
+    except UnicodeDecodeError:
+        raise ConfigError(name, "(file)", "not UTF-8 text") from None
+    return parse_config_text(text, name)
 
 
 def _entry(f: Fields, unit: bool) -> Entry:
