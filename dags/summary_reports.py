@@ -65,11 +65,46 @@ APPROVAL_TIMEOUT = timedelta(hours=REPORTS.approval_timeout_hours)
 RUN_TIMEOUT = APPROVAL_TIMEOUT + timedelta(hours=6)
 
 
+def _started(dag_run):
+    """When the run started: request_approval and deliver tell a catch-up run by the same moment."""
+    return pendulum.instance(dag_run.start_date) if dag_run.start_date else pendulum.now("UTC")
+
+
 def _refused(exc: Exception):
     """A refusal is final: retrying the same run cannot change it."""
     from airflow.sdk.exceptions import AirflowFailException
 
     return AirflowFailException(str(exc))
+
+
+class ReportApproval(HITLOperator):
+    """审批: Airflow's human-in-the-loop task, assigned to admins.yaml ``approvers`` only.
+
+    Asking, it records (in the warehouse, through report_run) the SHA-256 of the .docx it asks
+    about and shows it in the request; answered, it records the answer Airflow resumes it with —
+    the HITL record's response, packed by the api-server into the task instance, not an XCom.
+    deliver reads both there; a task's XCom can neither skip nor fake the gate."""
+
+    def __init__(self, *, kind: str, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def execute(self, context):
+        from county_reports import report_run
+
+        ti = context["ti"]
+        shown = report_run.ask(self.kind, ti.xcom_pull(task_ids="render"), run_id=context["run_id"],
+                               ti_id=str(ti.id), texts=TEXTS)
+        self.body = f"{self.body}\n\n{shown}"
+        return super().execute(context)
+
+    def execute_complete(self, context, event):
+        from county_reports import report_run
+
+        result = super().execute_complete(context, event)    # a timeout raises here: nothing recorded
+        report_run.record_answer(self.kind, run_id=context["run_id"], ti_id=str(context["ti"].id),
+                                 response=event)
+        return result
 
 
 def make_report_dag(kind: str):
@@ -128,7 +163,7 @@ def make_report_dag(kind: str):
             from county_reports import report_run
 
             asked = report_run.approval_request(built, checked, params, scheduled=dag_run.logical_date,
-                                                now=pendulum.now("UTC"), texts=TEXTS, ui_url=ADMINS.ui_url)
+                                                now=_started(dag_run), texts=TEXTS, ui_url=ADMINS.ui_url)
             if asked is None:
                 return ["deliver"]
             ti.xcom_push(key="request", value=asked)
@@ -136,8 +171,11 @@ def make_report_dag(kind: str):
                   f"/tasks/approve/required_actions\n{asked['body']}")
             return ["approve", "deliver"]          # deliver waits for the answer
 
-        approve = HITLOperator(
+        approve = ReportApproval(
+            kind=kind,
             task_id="approve",
+            # Only these users may answer (the api-server answers 403 to anyone else, Admin role or not).
+            assigned_users=[dict(user) for user in ADMINS.approvers],
             task_display_name=TEXTS["task_name"],
             subject="{{ ti.xcom_pull(task_ids='request_approval', key='request')['subject'] }}",
             body="{{ ti.xcom_pull(task_ids='request_approval', key='request')['body'] }}",
@@ -155,19 +193,23 @@ def make_report_dag(kind: str):
 
         @task(retries=3, retry_delay=timedelta(minutes=15), execution_timeout=admins.delivery_timeout(),
               trigger_rule="none_failed_min_one_success")
-        def deliver(built: dict, checked: dict, params=None, ti=None, run_id=None) -> dict:
+        def deliver(built: dict, params=None, logical_date=None, dag_run=None, run_id=None) -> dict:
             """Send the approved document to the county office once, and record the receipt.
-            A failed delivery raises and is retried: the office may be back in 15 minutes."""
+            Whether approval is needed is recomputed here; the answer comes from the approval
+            task's record, never from an XCom. A failed delivery raises and is retried."""
             from _connections import token
             from _mail import smtp_sender
 
             from county_reports import report_run
+            from county_reports.catalog import load_catalog
 
-            asked = ti.xcom_pull(task_ids="request_approval", key="request")
+            tz = load_catalog().bureau.timezone
+            moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(tz)
             try:
-                return report_run.deliver(built, checked, params, asked=asked,
-                                          answer=ti.xcom_pull(task_ids="approve") if asked else None,
-                                          texts=TEXTS, run_id=run_id, token_lookup=token, smtp_sender=smtp_sender)
+                return report_run.deliver(built, kind, params, moment=moment, today=pendulum.now(tz).date(),
+                                          scheduled=dag_run.logical_date, started=_started(dag_run), texts=TEXTS,
+                                          approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
+                                          smtp_sender=smtp_sender)
             except report_run.ReportRefused as exc:
                 raise _refused(exc) from None
 
@@ -175,7 +217,7 @@ def make_report_dag(kind: str):
         built = render(checked)
         gate = request_approval(built, checked)
         gate >> approve
-        done = deliver(built, checked)
+        done = deliver(built)
         gate >> done
         approve >> done
 
