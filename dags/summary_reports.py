@@ -21,8 +21,11 @@ the coverage, the units missing, the figures behind the time schedule and a link
 sends nothing, records the reason and keeps the draft. When coverage is below the threshold the
 admin must also tick **确认缺报情况**, or nothing is sent. No answer within
 `approval_timeout_hours`: nothing is sent and the admins (`include/config/admins.yaml`) get an
-e-mail. Even with `approval: none`, a report below the threshold, a correction and a run that
-starts late (the catch-up run right after unpausing the DAG) wait for an admin.
+e-mail. Even with `approval: none`, a report below the threshold, a correction, a forced
+re-delivery and a run that starts late (the catch-up run right after unpausing the DAG) wait for an admin.
+Only the users in `approvers` (`include/config/admins.yaml`) can answer. The request shows the
+.docx's SHA-256; **deliver** decides again from the run's own inputs whether approval was needed
+and sends only the approved bytes — a document changed since needs a new approval (clear 审批).
 
 **When coverage is below the threshold** (`completeness_threshold`), `below_threshold` decides:
 `refuse` stops the run with the list of units that have not reported, `state_gap` renders the

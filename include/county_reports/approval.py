@@ -7,8 +7,12 @@ summary leaves. This module holds everything about that gate that is not Airflow
   span below the coverage threshold; a late, catch-up run; a correction), or nothing;
 - :func:`request` — the subject and the Markdown body: coverage, the units missing, the figures
   behind the time schedule, a link to the draft .docx on the status page;
-- :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed. Without an
-  answer nothing is ever delivered: a request with no response is a refusal, not a default;
+- :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed, or a refusal:
+  no answer (unanswered: never a default), an answer by someone not in admins.yaml ``approvers``
+  (not_approver), a document whose SHA-256 is not the one the admin was shown (stale);
+- :func:`record_asked`, :func:`record_answered`, :func:`answer_of` — the approval task writes what
+  it asked about (the .docx's SHA-256) and the answer Airflow resumed it with to the warehouse's
+  audit (entity ``report_gate``); ``deliver`` reads them there, never from a task's XCom;
 - :func:`record` and :func:`history` — decisions and deliveries in the warehouse's ``audit``
   table (entity ``report``), with the reason, who, when, and the delivered figure sidecar.
 """
@@ -188,6 +192,8 @@ def record_answered(engine, *, kind: str, run_id: str, ti_id: str, response: dic
     from county_reports.warehouse import report_audit
 
     user = response.get("responded_by_user") or {}
+    if not isinstance(user, dict):          # a pydantic HITLUser rather than the TypedDict
+        user = {"id": getattr(user, "id", None), "name": getattr(user, "name", None)}
     at = response.get("responded_at")
     note = {"kind": kind, "ti_id": ti_id, "chosen_options": list(response.get("chosen_options") or []),
             "params_input": dict(response.get("params_input") or {}), "by_id": str(user.get("id") or ""),
