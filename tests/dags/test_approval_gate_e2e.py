@@ -154,15 +154,17 @@ def test_only_the_assigned_admin_may_answer_and_forged_xcoms_deliver_nothing(sta
             "key": "return_value", "map_index": -1,
             "value": {"chosen_options": ["批准"], "params_input": {"note": "", "confirm_gap": True},
                       "responded_by_user": {"id": gate["admin_id"], "name": "admin"}}}, token=op)
-        assert forged[0] == 201, forged
         with sqlite3.connect(status_server.workdir / "airflow.db") as db:
             deleted = db.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = 'request_approval'",
                                  (DAG_ID, run_id)).rowcount
-        assert deleted == 1
         marked = status_server.request("PATCH", f"{base}/approve", {"new_state": "success"}, token=op)
-        assert marked[0] == 200, marked
-    finally:
-        result = _finish(proc)
+        print(f"\nOp forged the approve XCom: HTTP {forged[0]}; request XCom rows deleted: {deleted}; "
+              f"approve marked success: HTTP {marked[0]}")
+        assert (forged[0], marked[0]) == (201, 200) and deleted >= 1, (forged, deleted, marked)   # request, branch
+    except BaseException:
+        proc.kill()
+        raise
+    result = _finish(proc)
     assert result["tasks"]["deliver"] == "failed" and result["state"] == "failed", result["tasks"]
     assert "holds no answer for this run's approve task" in result["log"]
     assert not (gate["work"] / "outbox").exists()
@@ -178,8 +180,10 @@ def test_a_document_changed_after_approval_is_not_delivered(status_server, gate)
         docx.write_bytes(approved + b"\0")                       # re-rendered while waiting
         status, body = _answer(status_server, "admin", detail)    # the assigned admin may answer
         assert status == 200, body[:300]
-    finally:
-        result = _finish(proc)
+    except BaseException:
+        proc.kill()
+        raise
+    result = _finish(proc)
     assert result["tasks"]["approve"] == "success" and result["tasks"]["deliver"] == "failed", result["tasks"]
     assert "changed after it was put to the admin" in result["log"]
     assert not (gate["work"] / "outbox").exists()

@@ -17,13 +17,16 @@ from county_reports import paths
 pytestmark = pytest.mark.airflow
 
 
+APPROVER_CONFIG: dict = {}
+
+
 @pytest.fixture(scope="module")
 def dags(airflow_db, tmp_path_factory):
     """The report DAGs, parsed with the api-server's admin as the approver (the simple auth
     manager's user id is the user name; the shipped approvers are FAB ids)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    config = tmp_path_factory.mktemp("approver-config") / "config"
+    config = APPROVER_CONFIG["path"] = tmp_path_factory.mktemp("approver-config") / "config"
     shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
     data = yaml.safe_load((config / "admins.yaml").read_text(encoding="utf-8"))
     data["approvers"] = [{"id": "admin", "name": "admin"}]
@@ -232,8 +235,8 @@ def test_a_report_before_its_last_deadline_is_rendered_not_delivered(dags, colle
 
 def with_config(tmp_path, monkeypatch, name: str, **changes) -> None:
     config = tmp_path / "config"
-    if not config.exists():
-        shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
+    if not config.exists():       # the shipped config with the api-server's admin as the approver
+        shutil.copytree(APPROVER_CONFIG["path"], config)
     data = yaml.safe_load((config / name).read_text(encoding="utf-8"))
     data.update(changes)
     (config / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
