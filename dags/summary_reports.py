@@ -68,11 +68,6 @@ APPROVAL_TIMEOUT = timedelta(hours=REPORTS.approval_timeout_hours)
 RUN_TIMEOUT = APPROVAL_TIMEOUT + timedelta(hours=6)
 
 
-def _started(dag_run):
-    """When the run started: request_approval and deliver tell a catch-up run by the same moment."""
-    return pendulum.instance(dag_run.start_date) if dag_run.start_date else pendulum.now("UTC")
-
-
 def _refused(exc: Exception):
     """A refusal is final: retrying the same run cannot change it."""
     from airflow.sdk.exceptions import AirflowFailException
@@ -166,7 +161,7 @@ def make_report_dag(kind: str):
             from county_reports import report_run
 
             asked = report_run.approval_request(built, checked, params, scheduled=dag_run.logical_date,
-                                                now=_started(dag_run), texts=TEXTS, ui_url=ADMINS.ui_url)
+                                                now=pendulum.now("UTC"), texts=TEXTS, ui_url=ADMINS.ui_url)
             if asked is None:
                 return ["deliver"]
             ti.xcom_push(key="request", value=asked)
@@ -210,7 +205,7 @@ def make_report_dag(kind: str):
             moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(tz)
             try:
                 return report_run.deliver(built, kind, params, moment=moment, today=pendulum.now(tz).date(),
-                                          scheduled=dag_run.logical_date, started=_started(dag_run), texts=TEXTS,
+                                          scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
                                           approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
                                           smtp_sender=smtp_sender)
             except report_run.ReportRefused as exc:

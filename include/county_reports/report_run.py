@@ -101,7 +101,11 @@ def approval_reasons(checked: dict, params: dict, *, scheduled: datetime | None,
 def approval_request(built: dict, checked: dict, params: dict, *, scheduled: datetime | None,
                      now: datetime, texts: dict, ui_url: str) -> dict[str, str] | None:
     """What the admin is asked (subject, body, reasons), or None when nothing waits for an admin.
-    ``now``: when the run started (the same moment deliver uses to tell a catch-up run)."""
+
+    ``now``: the task's start. deliver, later, may find the run late where this did not (a
+    delivery more than late_run_hours after its scheduled time): it then refuses for want of an
+    answer rather than send unasked — the safe side (dag.test's start_date is the logical date,
+    so the run's own start cannot serve both)."""
     from county_reports import delivery_config
 
     why = approval_reasons(checked, params, scheduled=scheduled, started=now)
