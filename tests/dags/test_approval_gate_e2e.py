@@ -110,7 +110,7 @@ def _start_waiting(server, gate, name: str):
 
 def _finish(proc) -> dict:
     try:
-        proc.wait(timeout=240)
+        proc.wait(timeout=420)           # a loaded 2-core machine: the report run is slow
     except subprocess.TimeoutExpired:
         proc.kill()
         pytest.fail(f"the run did not finish:\n{proc.log.read_text('utf-8')[-4000:]}")
