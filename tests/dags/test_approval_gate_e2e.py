@@ -91,6 +91,9 @@ def _start_waiting(server, gate, name: str):
     """The report run in its own process, waiting in ``approve``; returns (process, data, detail)."""
     data = gate["work"] / name
     shutil.copytree(server.data_dir, data)
+    token = server.token("admin")
+    # A request left unanswered by an earlier run (its task marked done by hand) stays listed.
+    earlier = {d["task_instance"]["id"] for d in _pending(server, token)}
     env = {**server.environment, "COUNTY_REPORTS_CONFIG": str(gate["config"]), "COUNTY_REPORTS_DATA": str(data)}
     log = gate["work"] / f"{name}.log"
     with log.open("wb") as out:
@@ -98,8 +101,8 @@ def _start_waiting(server, gate, name: str):
                                  json.dumps(CONF)], env=env, cwd=gate["work"], stdin=subprocess.DEVNULL,
                                 stdout=out, stderr=subprocess.STDOUT)
     proc.log = log
-    token, deadline = server.token("admin"), time.monotonic() + 240
-    while not (waiting := _pending(server, token)):
+    deadline = time.monotonic() + 240
+    while not (waiting := [d for d in _pending(server, token) if d["task_instance"]["id"] not in earlier]):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise AssertionError(f"no waiting approval:\n{log.read_text('utf-8')[-4000:]}")
