@@ -21,8 +21,11 @@ the coverage, the units missing, the figures behind the time schedule and a link
 sends nothing, records the reason and keeps the draft. When coverage is below the threshold the
 admin must also tick **确认缺报情况**, or nothing is sent. No answer within
 `approval_timeout_hours`: nothing is sent and the admins (`include/config/admins.yaml`) get an
-e-mail. Even with `approval: none`, a report below the threshold, a correction and a run that
-starts late (the catch-up run right after unpausing the DAG) wait for an admin.
+e-mail. Even with `approval: none`, a report below the threshold, a correction, a forced
+re-delivery and a run that starts late (the catch-up run right after unpausing the DAG) wait for an admin.
+Only the users in `approvers` (`include/config/admins.yaml`) can answer. The request shows the
+.docx's SHA-256; **deliver** decides again from the run's own inputs whether approval was needed
+and sends only the approved bytes — a document changed since needs a new approval (clear 审批).
 
 **When coverage is below the threshold** (`completeness_threshold`), `below_threshold` decides:
 `refuse` stops the run with the list of units that have not reported, `state_gap` renders the
@@ -70,6 +73,36 @@ def _refused(exc: Exception):
     from airflow.sdk.exceptions import AirflowFailException
 
     return AirflowFailException(str(exc))
+
+
+class ReportApproval(HITLOperator):
+    """审批: Airflow's human-in-the-loop task, assigned to admins.yaml ``approvers`` only.
+
+    Asking, it records (in the warehouse, through report_run) the SHA-256 of the .docx it asks
+    about and shows it in the request; answered, it records the answer Airflow resumes it with —
+    the HITL record's response, packed by the api-server into the task instance, not an XCom.
+    deliver reads both there; a task's XCom can neither skip nor fake the gate."""
+
+    def __init__(self, *, kind: str, **kwargs):
+        super().__init__(**kwargs)
+        self.kind = kind
+
+    def execute(self, context):
+        from county_reports import report_run
+
+        ti = context["ti"]
+        shown = report_run.ask(self.kind, ti.xcom_pull(task_ids="render"), run_id=context["run_id"],
+                               ti_id=str(ti.id), texts=TEXTS)
+        self.body = f"{self.body}\n\n{shown}"
+        return super().execute(context)
+
+    def execute_complete(self, context, event):
+        from county_reports import report_run
+
+        result = super().execute_complete(context, event)    # a timeout raises here: nothing recorded
+        report_run.record_answer(self.kind, run_id=context["run_id"], ti_id=str(context["ti"].id),
+                                 response=event)
+        return result
 
 
 def make_report_dag(kind: str):
@@ -136,8 +169,11 @@ def make_report_dag(kind: str):
                   f"/tasks/approve/required_actions\n{asked['body']}")
             return ["approve", "deliver"]          # deliver waits for the answer
 
-        approve = HITLOperator(
+        approve = ReportApproval(
+            kind=kind,
             task_id="approve",
+            # Only these users may answer (the api-server answers 403 to anyone else, Admin role or not).
+            assigned_users=[dict(user) for user in ADMINS.approvers],
             task_display_name=TEXTS["task_name"],
             subject="{{ ti.xcom_pull(task_ids='request_approval', key='request')['subject'] }}",
             body="{{ ti.xcom_pull(task_ids='request_approval', key='request')['body'] }}",
@@ -155,19 +191,23 @@ def make_report_dag(kind: str):
 
         @task(retries=3, retry_delay=timedelta(minutes=15), execution_timeout=admins.delivery_timeout(),
               trigger_rule="none_failed_min_one_success")
-        def deliver(built: dict, checked: dict, params=None, ti=None, run_id=None) -> dict:
+        def deliver(built: dict, params=None, logical_date=None, dag_run=None, run_id=None) -> dict:
             """Send the approved document to the county office once, and record the receipt.
-            A failed delivery raises and is retried: the office may be back in 15 minutes."""
+            Whether approval is needed is recomputed here; the answer comes from the approval
+            task's record, never from an XCom. A failed delivery raises and is retried."""
             from _connections import token
             from _mail import smtp_sender
 
             from county_reports import report_run
+            from county_reports.catalog import load_catalog
 
-            asked = ti.xcom_pull(task_ids="request_approval", key="request")
+            tz = load_catalog().bureau.timezone
+            moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(tz)
             try:
-                return report_run.deliver(built, checked, params, asked=asked,
-                                          answer=ti.xcom_pull(task_ids="approve") if asked else None,
-                                          texts=TEXTS, run_id=run_id, token_lookup=token, smtp_sender=smtp_sender)
+                return report_run.deliver(built, kind, params, moment=moment, today=pendulum.now(tz).date(),
+                                          scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
+                                          approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
+                                          smtp_sender=smtp_sender)
             except report_run.ReportRefused as exc:
                 raise _refused(exc) from None
 
@@ -175,7 +215,7 @@ def make_report_dag(kind: str):
         built = render(checked)
         gate = request_approval(built, checked)
         gate >> approve
-        done = deliver(built, checked)
+        done = deliver(built)
         gate >> done
         approve >> done
 

@@ -139,6 +139,26 @@ def free_port(preferred: int = 8080) -> int:
     raise RuntimeError("no free port")
 
 
+def approver_config(data: Path) -> Path:
+    """The project's config with the demo's admin as the approver: the simple auth manager's user
+    id is the user name, the shipped approvers are FAB ids. Only the demo's own DAG runs read it."""
+    import shutil
+
+    import yaml
+
+    from county_reports import paths
+
+    config = data / "demo-config"
+    shutil.rmtree(config, ignore_errors=True)
+    shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
+    admins_file = config / "admins.yaml"
+    settings = yaml.safe_load(admins_file.read_text(encoding="utf-8"))
+    settings["approvers"] = [{"id": DEMO_ADMIN, "name": DEMO_ADMIN}]
+    admins_file.write_text(yaml.safe_dump(settings, allow_unicode=True, sort_keys=False), encoding="utf-8")
+    os.environ["COUNTY_REPORTS_CONFIG"] = str(config)
+    return config
+
+
 def start_api_server(data: Path):
     """``airflow api-server`` on the demo's metadata DB, one admin (SimpleAuthManager), so the
     approval can be given through the REST API; returns (process, url, password)."""
@@ -276,6 +296,7 @@ def main() -> int:
     total = time.monotonic()
     data = paths.data_dir()
     print(f"County reporting demo — data in {data}")
+    approver_config(data)       # before any DAG is parsed: the approval is assigned to the demo's admin
     t = step("Airflow metadata database (SQLite)")
     migrate_airflow_db()
     done(t, os.environ["AIRFLOW_HOME"])

@@ -30,6 +30,28 @@ def test_the_shipped_file_loads():
     assert loaded.addresses == ["jtj-office@qinghe.example"] and loaded.smtp_conn_id == "smtp_default"
     assert admins.collection_deadline(loaded) == timedelta(hours=30)      # 06:00 → 12:00 next day
     assert loaded.approval["approve"] == "批准" and loaded.approval["reject"] == "驳回"
+    assert loaded.approvers == ({"id": "1", "name": "admin"},) and loaded.approver_ids == {"1"}
+
+
+@pytest.mark.parametrize("approvers, key, problem", [
+    (None, "approvers", "non-empty list"),
+    ([], "approvers", "non-empty list"),
+    (["admin"], "approvers[0]", "not a mapping"),
+    ([{"name": "admin"}], "approvers[0].id", "missing"),
+    ([{"id": "1"}], "approvers[0].name", "missing"),
+    ([{"id": "1", "name": "a"}, {"id": 1, "name": "b"}], "approvers[1].id", "listed twice"),
+    ([{"id": "1", "name": "a", "role": "Admin"}], "approvers[0].role", "unknown setting"),
+])
+def test_approvers_are_checked_on_load(config, approvers, key, problem):
+    edit(config, approvers=approvers)
+    with pytest.raises(ConfigError) as err:
+        admins.load_settings(config)
+    assert (err.value.file, err.value.key) == ("admins.yaml", key) and problem in err.value.problem
+
+
+def test_a_numeric_approver_id_is_read_as_text(config):
+    edit(config, approvers=[{"id": 3, "name": "王主任"}, {"id": "admin", "name": "admin"}])
+    assert admins.load_settings(config).approver_ids == {"3", "admin"}
 
 
 @pytest.mark.parametrize("changes, key", [

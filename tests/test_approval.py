@@ -27,6 +27,15 @@ def test_reasons_to_wait():
         ["below_threshold", "late_run", "correction"]
 
 
+def test_a_forced_re_delivery_asks_even_with_approval_none():
+    # The office would get a second copy: someone must say so, whatever approval: says.
+    assert approval.reasons(settings(approval="none"), {"below": False}, late=False, correction=False,
+                            forced=True) == ["forced"]
+    assert approval.reasons(settings(), {"below": False}, late=False, correction=False, forced=True) == \
+        ["required", "forced"]
+    assert TEXTS["reasons"]["forced"]
+
+
 def test_a_catch_up_run_is_late():
     when = datetime(2025, 7, 10, 0, tzinfo=timezone.utc)
     assert approval.is_late(when, when + timedelta(hours=25), settings())
@@ -48,27 +57,65 @@ def test_the_request_shows_coverage_gap_units_behind_and_the_draft(catalog):
     assert "报送前须经批准" in body and "报送率低于阈值" in body
 
 
-def response(option, note="", gap=False):
+SHA = "a" * 64
+APPROVERS = frozenset({"1"})
+
+
+def response(option, note="", gap=False, by_id="1", sha=SHA):
     return {"chosen_options": [option], "params_input": {"note": note, "confirm_gap": gap},
-            "responded_by_user": {"id": "admin", "name": "王主任"},
-            "responded_at": datetime(2025, 7, 10, 9, tzinfo=timezone.utc)}
+            "by_id": by_id, "by": "王主任", "at": "2025-07-10T09:00:00+00:00", "docx_sha256": sha}
 
 
-@pytest.mark.parametrize("asked, answer, action, note", [
-    (None, None, approval.NOT_REQUIRED, None),
-    ({"below": False}, None, approval.REJECTED, "没有审批结果"),            # never a default to send
-    ({"below": False}, response("批准", "请查收"), approval.DELIVER, "请查收"),
-    ({"below": False}, response("驳回", "数据待核实"), approval.REJECTED, "数据待核实"),
-    ({"below": False}, response("驳回"), approval.REJECTED, "未写明理由"),
-    ({"below": True}, response("批准"), approval.NOT_CONFIRMED, None),      # the gap must be confirmed
-    ({"below": True}, response("批准", gap=True), approval.DELIVER, None),
+@pytest.mark.parametrize("why, below, answer, action, note", [
+    ([], False, None, approval.NOT_REQUIRED, None),
+    ([], False, response("批准"), approval.NOT_REQUIRED, None),
+    (["required"], False, None, approval.UNANSWERED, "没有审批结果"),           # never a default to send
+    (["forced"], False, None, approval.UNANSWERED, "没有审批结果"),
+    (["required"], False, response("批准", "请查收"), approval.DELIVER, "请查收"),
+    (["required"], False, response("驳回", "数据待核实"), approval.REJECTED, "数据待核实"),
+    (["required"], False, response("驳回"), approval.REJECTED, "未写明理由"),
+    (["below_threshold"], True, response("批准"), approval.NOT_CONFIRMED, None),   # the gap must be confirmed
+    (["below_threshold"], True, response("批准", gap=True), approval.DELIVER, None),
+    (["required"], False, response("批准", by_id="7"), approval.NOT_APPROVER, None),  # not in approvers
+    (["required"], False, response("批准", by_id=""), approval.NOT_APPROVER, None),
+    (["required"], False, response("批准", sha="b" * 64), approval.STALE, None),     # another document
+    (["required"], False, response("批准", sha=None), approval.STALE, None),
 ])
-def test_what_an_answer_means(asked, answer, action, note):
-    decision = approval.decide(asked, answer, TEXTS)
+def test_what_an_answer_means(why, below, answer, action, note):
+    decision = approval.decide(why, below, answer, TEXTS, approvers=APPROVERS, sha256=SHA)
     assert decision.action == action and decision.note == note
     assert decision.delivers is (action in (approval.DELIVER, approval.NOT_REQUIRED))
-    if answer:
+    if answer and why:
         assert decision.by == "王主任" and decision.at.startswith("2025-07-10T09:00")
+
+
+def test_the_answer_is_paired_with_what_was_asked_for_the_same_run_and_task(tmp_path):
+    from county_reports.warehouse import Warehouse
+
+    answered = {"chosen_options": ["批准"], "params_input": {"note": ""}, "responded_by_user": {"id": "1", "name": "admin"},
+                "responded_at": datetime(2025, 7, 10, 9, tzinfo=timezone.utc)}
+    with Warehouse(f"sqlite:///{tmp_path / 'w.db'}") as warehouse:
+        warehouse.migrate()
+        engine = warehouse.engine
+        assert approval.answer_of(engine, "half_year", "r1") is None
+        approval.record_asked(engine, kind="half_year", year=2025, run_id="r1", ti_id="t1", docx="d", sha256=SHA)
+        assert approval.answer_of(engine, "half_year", "r1") is None           # asked, not answered
+        approval.record_answered(engine, kind="half_year", run_id="r1", ti_id="t-other", response=answered)
+        assert approval.answer_of(engine, "half_year", "r1") is None           # an answer to no request of ours
+        approval.record_answered(engine, kind="half_year", run_id="r1", ti_id="t1", response=answered)
+        got = approval.answer_of(engine, "half_year", "r1")
+        assert (got["by_id"], got["by"], got["docx_sha256"], got["chosen_options"]) == ("1", "admin", SHA, ["批准"])
+        assert got["at"].startswith("2025-07-10T09:00")
+        assert approval.answer_of(engine, "annual", "r1") is None and approval.answer_of(engine, "half_year", "r2") is None
+        assert approval.history(engine) == []              # the gate's rows are not decisions
+
+
+def test_a_file_is_fingerprinted_by_its_bytes(tmp_path):
+    import hashlib
+
+    path = tmp_path / "x.docx"
+    path.write_bytes(b"PK" * 700_000)
+    assert approval.fingerprint(path) == hashlib.sha256(b"PK" * 700_000).hexdigest()
 
 
 def test_decisions_are_recorded_in_the_audit(tmp_path):

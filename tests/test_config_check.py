@@ -68,7 +68,7 @@ def test_shipped_config_passes_with_warnings_only(monkeypatch):
     warnings = config_check.check_all(load_catalog(), today=date(2026, 3, 1))
     assert any("COUNTY_REPORTS_OFFICE_URL" in w for w in warnings)
     assert any("2026: no annual targets" in w for w in warnings)
-    monkeypatch.setenv("COUNTY_REPORTS_OFFICE_URL", "http://office.example")
+    monkeypatch.setenv("COUNTY_REPORTS_OFFICE_URL", "https://office.example")
     assert config_check.check_all(load_catalog(), today=date(2025, 7, 1)) == []
 
 

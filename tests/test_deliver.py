@@ -179,6 +179,66 @@ def test_failure_after_all_retries_is_recorded_and_does_not_block_a_later_run(do
     assert ledger_rows(warehouse)[0]["error"] == failed.error
 
 
+class _ReceiptOffice:
+    """A real HTTP office on 127.0.0.1 that answers 201 with a receipt built by ``answer(key, sha)``."""
+
+    def __init__(self, answer):
+        import threading
+        from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+        class Handler(BaseHTTPRequestHandler):
+            def log_message(self, *args):
+                pass
+
+            def do_POST(self):
+                body = self.rfile.read(int(self.headers["Content-Length"]))
+                sha = json.loads(body.split(b'name="metadata"', 1)[1].split(b"\r\n\r\n", 1)[1]
+                                 .split(b"\r\n--", 1)[0])["sha256"]
+                data = json.dumps(answer(self.headers["Idempotency-Key"], sha)).encode()
+                self.send_response(201)
+                self.send_header("Content-Type", "application/json")
+                self.send_header("Content-Length", str(len(data)))
+                self.end_headers()
+                self.wfile.write(data)
+
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.url = f"http://127.0.0.1:{self.server.server_address[1]}/office"
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    def close(self):
+        self.server.shutdown()
+        self.server.server_close()
+
+
+@pytest.mark.parametrize("answer, names", [
+    (lambda key, sha: {"receipt_id": "OFF-1"}, "sha256 and idempotency_key"),
+    (lambda key, sha: {"receipt_id": "OFF-1", "sha256": "0" * 64, "idempotency_key": key}, "sha256"),
+    (lambda key, sha: {"receipt_id": "OFF-1", "sha256": sha, "idempotency_key": "someone-else"},
+     "idempotency_key"),
+])
+def test_a_receipt_that_does_not_echo_the_hash_and_key_is_unconfirmed_not_delivered(document, ledger, warehouse,
+                                                                                     answer, names):
+    office = _ReceiptOffice(answer)
+    try:
+        result = d.deliver(document, configured("http", office.url), ledger=ledger, token_lookup=tokens)
+    finally:
+        office.close()
+    assert (result.status, result.receipt_id, result.attempts) == ("failed", None, 1)
+    assert f"does not echo this document's {names}" in result.error
+    [row] = ledger_rows(warehouse)
+    assert (row["status"], row["receipt_id"]) == ("unconfirmed", None)
+    assert ledger.already_delivered("half_year", 2025) is None
+
+
+def test_a_receipt_that_echoes_both_is_delivered(document, ledger):
+    office = _ReceiptOffice(lambda key, sha: {"receipt_id": "OFF-9", "sha256": sha, "idempotency_key": key})
+    try:
+        result = d.deliver(document, configured("http", office.url), ledger=ledger, token_lookup=tokens)
+    finally:
+        office.close()
+    assert (result.status, result.receipt_id) == ("delivered", "OFF-9")
+
+
 def test_unreachable_office_is_retried_then_failed(document, ledger):
     url = f"http://127.0.0.1:{_free_port()}/office"
     result = d.deliver(document, configured("http", url, retries=1), ledger=ledger, token_lookup=tokens)
@@ -337,10 +397,10 @@ def test_smtp_needs_a_sender(document, ledger):
 
 
 def test_shipped_configuration_loads(monkeypatch):
-    monkeypatch.setenv("COUNTY_REPORTS_OFFICE_URL", "http://office.example:8080/office/")
+    monkeypatch.setenv("COUNTY_REPORTS_OFFICE_URL", "https://office.example:8080/office/")
     cfg = d.load_settings()
     assert (cfg.channel, cfg.recipient) == ("http", "县人民政府办公室")
-    assert cfg.http.url == "http://office.example:8080/office/documents"
+    assert cfg.http.url == "https://office.example:8080/office/documents"
     assert cfg.http.token_conn_id == "county_office" and cfg.smtp.conn_id == "smtp_default"
     assert cfg.folder.path == paths.data_dir() / "outbox"
 
@@ -361,9 +421,26 @@ def test_shipped_configuration_loads(monkeypatch):
 def test_configuration_errors_name_file_key_and_problem(change, key, problem):
     data = {**copy.deepcopy(SHIPPED), **change}
     with pytest.raises(ConfigError) as err:
-        d.parse_settings(data, environ={"COUNTY_REPORTS_OFFICE_URL": "http://o.example/office"})
+        d.parse_settings(data, environ={"COUNTY_REPORTS_OFFICE_URL": "https://o.example/office"})
     assert (err.value.file, err.value.key) == ("delivery.yaml", key)
     assert problem in err.value.problem
+
+
+@pytest.mark.parametrize("url", ["http://office.example/office", "http://10.0.0.5:8080/office",
+                                 "http://127.0.0.1.example.org/office", "http://[::ffff:8.8.8.8]/office"])
+def test_plain_http_office_refused_except_on_loopback(url):
+    # The bearer token and the document would cross the network in the clear.
+    with pytest.raises(ConfigError) as err:
+        d.parse_settings(copy.deepcopy(SHIPPED), environ={"COUNTY_REPORTS_OFFICE_URL": url})
+    assert (err.value.file, err.value.key) == ("delivery.yaml", "http.url")
+    assert "https://" in err.value.problem
+
+
+@pytest.mark.parametrize("url", ["http://127.0.0.1:8765/office", "http://localhost/office",
+                                 "http://[::1]:80/office", "https://office.example/office"])
+def test_https_or_loopback_office_accepted(url):
+    cfg = d.parse_settings(copy.deepcopy(SHIPPED), environ={"COUNTY_REPORTS_OFFICE_URL": url})
+    assert cfg.http.url == f"{url}/documents"
 
 
 def test_multipart_parser_reads_rfc2231_and_html5_filenames():

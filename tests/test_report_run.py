@@ -14,6 +14,7 @@ from county_reports import admins, approval, paths, report_run
 from county_reports.warehouse import Warehouse
 
 TEXTS = admins.load_settings().approval
+APPROVERS = admins.load_settings().approver_ids
 MOMENT = pendulum.datetime(2025, 7, 10, 8, tz="Asia/Shanghai")
 FORM = {"year": None, "dry_run": False, "force_delivery": False, "correction": False}
 
@@ -62,8 +63,26 @@ def test_held_back_dry_run_and_open_span_send_nothing_and_ask_nobody(setup):
     assert report_run.held_back(checked, FORM | {"dry_run": True, "force_delivery": True}) == "dry_run"
     assert report_run.approval_request(built, checked, FORM, scheduled=None, now=MOMENT, texts=TEXTS,
                                        ui_url="http://ui") is None
-    assert report_run.deliver(built, checked, FORM, asked=None, answer=None, texts=TEXTS, run_id="r",
-                              token_lookup=None, smtp_sender=None) == {"status": "span_open"}
+    assert deliver(built, FORM, run_id="r", today=date(2025, 7, 6)) == {"status": "span_open"}
+
+
+def deliver(built, form=FORM, *, run_id, today=date(2025, 7, 10), kind="half_year", started=MOMENT):
+    return report_run.deliver(built, kind, form, moment=MOMENT, today=today, scheduled=None, started=started,
+                              texts=TEXTS, approvers=APPROVERS, run_id=run_id, token_lookup=None, smtp_sender=None)
+
+
+def answer(run_id, built, option=None, *, by_id="1", gap=False, ti_id="ti-1", note="", kind="half_year"):
+    """What the approve task records: its request (the .docx's hash) and Airflow's answer to it."""
+    report_run.ask(kind, built, run_id=run_id, ti_id=ti_id, texts=TEXTS)
+    report_run.record_answer(kind, run_id=run_id, ti_id=ti_id, response={
+        "chosen_options": [option or TEXTS["approve"]],
+        "params_input": {approval.NOTE_PARAM: note, approval.GAP_PARAM: gap},
+        "responded_by_user": {"id": by_id, "name": "admin"}, "responded_at": datetime.now(timezone.utc)})
+
+
+def actions(kind="half_year", year=2025):
+    with Warehouse() as warehouse:
+        return [h["action"] for h in approval.history(warehouse.engine, kind, year)]
 
 
 def test_render_then_approval_then_delivery_once(setup, capsys):
@@ -73,39 +92,89 @@ def test_render_then_approval_then_delivery_once(setup, capsys):
     asked = report_run.approval_request(built, checked, FORM, scheduled=None, now=MOMENT, texts=TEXTS,
                                         ui_url="http://ui")
     assert asked["why"] == ["required"] and built["title"] in asked["subject"]
-    # no answer: nothing is ever sent
-    none = report_run.deliver(built, checked, FORM, asked=asked, answer=None, texts=TEXTS, run_id="r1",
-                              token_lookup=None, smtp_sender=None)
-    assert none["status"] == approval.REJECTED and not (setup / "office").exists()
-    answer = {"chosen_options": [TEXTS["approve"]], "params_input": {approval.NOTE_PARAM: "请审阅"},
-              "responded_by_user": {"name": "admin"}, "responded_at": datetime.now(timezone.utc).isoformat()}
-    sent = report_run.deliver(built, checked, FORM, asked=asked, answer=answer, texts=TEXTS, run_id="r2",
-                              token_lookup=None, smtp_sender=None)
+    # no answer recorded for the run: nothing is ever sent, and the run fails clearly
+    with pytest.raises(report_run.ReportRefused, match="holds no answer"):
+        deliver(built, run_id="r1")
+    assert not (setup / "office").exists()
+    # the request shows the document's hash; the answer is bound to it
+    shown = report_run.ask("half_year", built, run_id="r2", ti_id="t2", texts=TEXTS)
+    assert approval.fingerprint(paths.at(built["docx"], setup / "data")) in shown
+    answer("r2", built, note="请审阅", ti_id="t2")
+    sent = deliver(built, run_id="r2")
     assert sent["status"] == "delivered" and sent["channel"] == "folder"
     assert len(list((setup / "office").iterdir())) == 1
-    with Warehouse() as warehouse:
-        actions = [h["action"] for h in approval.history(warehouse.engine, "half_year", 2025)]
-    assert actions == ["rejected", "approved", "delivered"]
+    assert actions() == ["unanswered", "approved", "delivered"]
     # delivered: the next run asks nobody and answers with the first receipt
     again = report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10))
     assert again["delivered_receipt"] == sent["receipt_id"]
     assert report_run.approval_request(built, again, FORM, scheduled=None, now=MOMENT, texts=TEXTS,
                                        ui_url="http://ui") is None
-    second = report_run.deliver(built, again, FORM, asked=None, answer=None, texts=TEXTS, run_id="r3",
-                                token_lookup=None, smtp_sender=None)
+    second = deliver(built, run_id="r3")
     assert second["status"] == "already_delivered" and second["receipt_id"] == sent["receipt_id"]
     assert "Delivery: already_delivered via folder" in capsys.readouterr().out
 
 
-def test_approved_without_confirming_the_gap_is_refused(setup):
-    checked = report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10)) | {"below": True}
+def test_a_document_changed_after_approval_is_not_sent(setup):
+    built = report_run.render(report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10)))
+    answer("r1", built)
+    docx = paths.at(built["docx"], setup / "data")
+    docx.write_bytes(docx.read_bytes() + b"\0")         # re-rendered (or edited) after the request
+    with pytest.raises(report_run.ReportRefused, match="changed after it was put to the admin"):
+        deliver(built, run_id="r1")
+    assert not (setup / "office").exists() and actions() == ["stale"]
+
+
+def test_an_answer_by_someone_not_among_the_approvers_sends_nothing(setup):
+    built = report_run.render(report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10)))
+    answer("r1", built, by_id="2")
+    with pytest.raises(report_run.ReportRefused, match="not among admins.yaml approvers"):
+        deliver(built, run_id="r1")
+    assert not (setup / "office").exists() and actions() == ["not_approver"]
+
+
+def test_a_rejection_sends_nothing(setup):
+    built = report_run.render(report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10)))
+    answer("r1", built, TEXTS["reject"], note="数据待核实")
+    assert deliver(built, run_id="r1") == {"status": "rejected", "reason": "数据待核实"}
+    assert not (setup / "office").exists() and actions() == ["rejected"]
+
+
+def test_a_forced_re_delivery_asks_even_with_approval_none(setup):
+    config = setup / "config" / "reports.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("approval: required", "approval: none"),
+                      encoding="utf-8")
+    checked = report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10))
     built = report_run.render(checked)
-    asked = {"why": ["below_threshold"], "below": True}
-    answer = {"chosen_options": [TEXTS["approve"]], "params_input": {approval.GAP_PARAM: False}}
+    assert report_run.approval_request(built, checked, FORM, scheduled=None, now=MOMENT, texts=TEXTS,
+                                       ui_url="http://ui") is None
+    first = deliver(built, run_id="r1")                   # approval: none — sent without asking
+    assert first["status"] == "delivered" and actions() == ["delivered"]
+    forced = FORM | {"force_delivery": True}
+    again = report_run.check_coverage("half_year", forced, MOMENT, today=date(2025, 7, 10))
+    asked = report_run.approval_request(built, again, forced, scheduled=None, now=MOMENT, texts=TEXTS,
+                                        ui_url="http://ui")
+    assert asked["why"] == ["forced"] and TEXTS["reasons"]["forced"] in asked["body"]
+    with pytest.raises(report_run.ReportRefused, match="holds no answer"):
+        deliver(built, forced, run_id="r2")
+    assert len(list((setup / "office").iterdir())) == 1
+    answer("r3", built)
+    assert deliver(built, forced, run_id="r3")["status"] == "delivered"
+    assert len(list((setup / "office").iterdir())) == 2
+
+
+def test_approved_without_confirming_the_gap_is_refused(setup):
+    config = setup / "config" / "reports.yaml"
+    config.write_text(config.read_text(encoding="utf-8").replace("completeness_threshold: 0.9",
+                                                                 "completeness_threshold: 0.99"), encoding="utf-8")
+    checked = report_run.check_coverage("annual", FORM, MOMENT, today=date(2025, 7, 10))
+    assert checked["below"] is True                     # TS01 sent nothing in 2024: 94%
+    built = report_run.render(checked)
+    answer("r1", built, gap=False, kind="annual")
     with pytest.raises(report_run.ReportRefused, match="确认缺报情况"):
-        report_run.deliver(built, checked, FORM, asked=asked, answer=answer, texts=TEXTS, run_id="r",
-                           token_lookup=None, smtp_sender=None)
+        deliver(built, run_id="r1", kind="annual")
     assert not (setup / "office").exists()
+    answer("r2", built, gap=True, kind="annual")
+    assert deliver(built, run_id="r2", kind="annual")["status"] == "delivered"
 
 
 def test_which_summary_is_open_for_a_month():

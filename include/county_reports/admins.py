@@ -21,8 +21,8 @@ FILE = "admins.yaml"
 MAILS = ("task_failed", "approval_timeout", "deadline_missed", "correction")
 APPROVAL_TEXTS = ("subject", "task_name", "approve", "reject", "note_title", "note_description", "gap_title",
                   "gap_description", "correction", "intro", "coverage", "below", "missing",
-                  "none_missing", "behind", "none_behind", "draft", "why")
-REASONS = ("required", "below_threshold", "late_run", "correction")
+                  "none_missing", "behind", "none_behind", "draft", "why", "document")
+REASONS = ("required", "below_threshold", "late_run", "correction", "forced")
 DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders", "summary_drafts",
                   "import_history")
 # Every DAG's display name, and the fields of its Trigger form (dags: in admins.yaml).
@@ -62,6 +62,11 @@ class AdminSettings:
     deadline_text: dict[str, str]
     approval: dict[str, Any]
     dags: DagTexts
+    approvers: tuple[dict[str, str], ...] = ()    # Airflow users who may answer 审批: {id, name}
+
+    @property
+    def approver_ids(self) -> frozenset[str]:
+        return frozenset(user["id"] for user in self.approvers)
 
     @property
     def addresses(self) -> list[str]:
@@ -105,7 +110,30 @@ def load_settings(config_dir: Path | None = None) -> AdminSettings:
     if approval["approve"] == approval["reject"]:
         raise ConfigError(FILE, "approval.reject", "must differ from approval.approve")
     return AdminSettings(tuple(admins), _text(data, "smtp_conn_id"), sender, collection_due, ui_url,
-                         mail, deadline_text, approval, _dag_texts(_mapping(data.get("dags"), "dags")))
+                         mail, deadline_text, approval, _dag_texts(_mapping(data.get("dags"), "dags")),
+                         _approvers(data.get("approvers")))
+
+
+def _approvers(data: Any) -> tuple[dict[str, str], ...]:
+    """The Airflow users assigned to every approval (HITLOperator ``assigned_users``): without
+    them any account allowed to edit the DAG's HITL details (a User role) could answer."""
+    if not isinstance(data, list) or not data:
+        raise ConfigError(FILE, "approvers", "missing or not a non-empty list of {id, name} "
+                                             "(the admins' Airflow user id and user name)")
+    out, seen = [], set()
+    for i, entry in enumerate(data):
+        entry = _mapping(entry, f"approvers[{i}]")
+        unknown = sorted(set(entry) - {"id", "name"})
+        if unknown:
+            raise ConfigError(FILE, f"approvers[{i}].{unknown[0]}", "unknown setting (only id and name)")
+        # YAML reads `id: 1` as a number; Airflow compares ids as text.
+        user_id = str(entry["id"]) if isinstance(entry.get("id"), int) and not isinstance(entry["id"], bool) \
+            else _text(entry, "id", f"approvers[{i}].")
+        if user_id in seen:
+            raise ConfigError(FILE, f"approvers[{i}].id", f"{user_id!r} is listed twice")
+        seen.add(user_id)
+        out.append({"id": user_id.strip(), "name": _text(entry, "name", f"approvers[{i}].").strip()})
+    return tuple(out)
 
 
 def _dag_texts(data: dict) -> DagTexts:

@@ -7,8 +7,12 @@ summary leaves. This module holds everything about that gate that is not Airflow
   span below the coverage threshold; a late, catch-up run; a correction), or nothing;
 - :func:`request` — the subject and the Markdown body: coverage, the units missing, the figures
   behind the time schedule, a link to the draft .docx on the status page;
-- :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed. Without an
-  answer nothing is ever delivered: a request with no response is a refusal, not a default;
+- :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed, or a refusal:
+  no answer (unanswered: never a default), an answer by someone not in admins.yaml ``approvers``
+  (not_approver), a document whose SHA-256 is not the one the admin was shown (stale);
+- :func:`record_asked`, :func:`record_answered`, :func:`answer_of` — the approval task writes what
+  it asked about (the .docx's SHA-256) and the answer Airflow resumed it with to the warehouse's
+  audit (entity ``report_gate``); ``deliver`` reads them there, never from a task's XCom;
 - :func:`record` and :func:`history` — decisions and deliveries in the warehouse's ``audit``
   table (entity ``report``), with the reason, who, when, and the delivered figure sidecar.
 """
@@ -24,12 +28,18 @@ from county_reports import messages
 from county_reports.catalog import Catalog
 
 DELIVER, REJECTED, NOT_CONFIRMED, NOT_REQUIRED = "deliver", "rejected", "not_confirmed", "not_required"
+# Refusals that sending again cannot cure: no answer in Airflow's record for this run, an answer by
+# someone not in admins.yaml approvers, a document whose bytes differ from the one approved.
+UNANSWERED, NOT_APPROVER, STALE = "unanswered", "not_approver", "stale"
 ENTITY = "report"
+GATE = "report_gate"        # audit rows the approval task writes: what it asked, what Airflow recorded
 NOTE_PARAM, GAP_PARAM = "note", "confirm_gap"
 
 
-def reasons(report_settings, checked: dict, *, late: bool, correction: bool) -> list[str]:
-    """Why an admin must approve this delivery (codes of admins.yaml approval.reasons)."""
+def reasons(report_settings, checked: dict, *, late: bool, correction: bool, forced: bool = False) -> list[str]:
+    """Why an admin must approve this delivery (codes of admins.yaml approval.reasons).
+
+    A forced re-delivery always asks, ``approval: none`` or not: the office gets a second copy."""
     out = []
     if report_settings.approval == "required":
         out.append("required")
@@ -39,6 +49,8 @@ def reasons(report_settings, checked: dict, *, late: bool, correction: bool) -> 
         out.append("late_run")
     if correction:
         out.append("correction")
+    if forced:
+        out.append("forced")
     return out
 
 
@@ -104,27 +116,42 @@ class Decision:
         return asdict(self)
 
 
-def decide(asked: dict | None, response: dict | None, texts: dict) -> Decision:
-    """The admin's answer: approve (with the gap confirmed when coverage is short) or reject.
+def decide(why: list[str], below: bool, answer: dict | None, texts: dict, *, approvers: frozenset[str],
+           sha256: str) -> Decision:
+    """The admin's answer, as Airflow recorded it, for the document about to be sent.
 
-    ``asked`` is what :func:`request` returned (None: no approval was needed); ``response`` the
-    human-in-the-loop result (chosen_options, params_input, responded_by_user, responded_at).
+    ``why``: the reasons recomputed by deliver from the run's own inputs (empty: no approval
+    needed); ``answer``: what :func:`answer_of` read from the audit the approval task wrote from
+    its HITL record (chosen_options, params_input, by_id, by, at, docx_sha256), or None;
+    ``approvers``: admins.yaml's approver ids; ``sha256``: the .docx that would leave now.
     """
-    if asked is None:
+    if not why:
         return Decision(NOT_REQUIRED)
-    if not response or not response.get("chosen_options"):
-        return Decision(REJECTED, messages.text("approval_words", "no_answer"))   # never a default to deliver
-    params = response.get("params_input") or {}
+    if not answer or not answer.get("chosen_options"):
+        return Decision(UNANSWERED, messages.text("approval_words", "no_answer"))   # never a default to deliver
+    params = answer.get("params_input") or {}
     note = (params.get(NOTE_PARAM) or "").strip() or None
-    user = response.get("responded_by_user") or {}
-    by = user.get("name") or user.get("id")
-    at = response.get("responded_at")
-    at = at.isoformat() if isinstance(at, datetime) else (str(at) if at else None)
-    if response["chosen_options"][0] != texts["approve"]:
+    by, at = answer.get("by"), answer.get("at")
+    if answer.get("by_id") not in approvers:
+        return Decision(NOT_APPROVER, note, by, at)
+    if answer["chosen_options"][0] != texts["approve"]:
         return Decision(REJECTED, note or messages.text("approval_words", "no_reason"), by, at)
-    if asked.get("below") and params.get(GAP_PARAM) is not True:
+    if below and params.get(GAP_PARAM) is not True:
         return Decision(NOT_CONFIRMED, note, by, at)
+    if answer.get("docx_sha256") != sha256:
+        return Decision(STALE, note, by, at)
     return Decision(DELIVER, note, by, at)
+
+
+def fingerprint(path) -> str:
+    """SHA-256 of a file, read in blocks (what is approved and what is sent are compared by it)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    with open(path, "rb") as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
 
 
 # --------------------------------------------------------------------------- the record
@@ -149,3 +176,44 @@ def history(engine, kind: str | None = None, year: int | None = None) -> list[di
         if (kind is None or details.get("kind") == kind) and (year is None or details.get("year") == year):
             out.append({"action": row.to_status, "at": row.at, "run_id": row.run_id, **details})
     return out
+
+
+def record_asked(engine, *, kind: str, year: int, run_id: str, ti_id: str, docx: str, sha256: str) -> None:
+    """The approval task wrote its request to Airflow: which document (by hash) it asks about."""
+    from county_reports.warehouse import report_audit
+
+    note = json.dumps({"kind": kind, "year": year, "ti_id": ti_id, "docx": docx, "docx_sha256": sha256},
+                      ensure_ascii=False)
+    report_audit.add_event(engine, GATE, "asked", run_id, note)
+
+
+def record_answered(engine, *, kind: str, run_id: str, ti_id: str, response: dict) -> None:
+    """The answer as Airflow's HITL record holds it (read by the approval task itself)."""
+    from county_reports.warehouse import report_audit
+
+    user = response.get("responded_by_user") or {}
+    if not isinstance(user, dict):          # a pydantic HITLUser rather than the TypedDict
+        user = {"id": getattr(user, "id", None), "name": getattr(user, "name", None)}
+    at = response.get("responded_at")
+    note = {"kind": kind, "ti_id": ti_id, "chosen_options": list(response.get("chosen_options") or []),
+            "params_input": dict(response.get("params_input") or {}), "by_id": str(user.get("id") or ""),
+            "by": user.get("name"), "at": at.isoformat() if isinstance(at, datetime) else at}
+    report_audit.add_event(engine, GATE, "answered", run_id, json.dumps(note, ensure_ascii=False, default=str))
+
+
+def answer_of(engine, kind: str, run_id: str) -> dict[str, Any] | None:
+    """The latest answer recorded for this run's approval task, with the hash it was asked about;
+    None when the task never recorded one (skipped, marked success by hand, XComs forged …)."""
+    from county_reports.warehouse import report_audit
+
+    asked: dict[str, dict] = {}
+    found = None
+    for row in report_audit.events(engine, GATE):
+        details = json.loads(row.note or "{}")
+        if row.run_id != run_id or details.get("kind") != kind:
+            continue
+        if row.to_status == "asked":
+            asked[details.get("ti_id")] = details
+        elif row.to_status == "answered" and details.get("ti_id") in asked:
+            found = details | {"docx_sha256": asked[details["ti_id"]]["docx_sha256"]}
+    return found

@@ -60,6 +60,10 @@ DELIVERED, ALREADY_DELIVERED, FAILED = "delivered", "already_delivered", "failed
 UNCONFIRMED = "unconfirmed"     # ledger only: the office may hold it; the next call resumes
 
 
+class DocumentChanged(Exception):
+    """The .docx on disk is not the approved one: it must be approved again (never retried)."""
+
+
 # --------------------------------------------------------------------------- what is sent
 
 
@@ -74,6 +78,7 @@ class Document:
     path: Path                       # the .docx
     extras: tuple[Path, ...] = ()    # sidecar .json, appendix .xlsx …
     correction_of: str | None = None  # a corrected version (更正): the receipt of the original
+    approved_sha256: str | None = None  # set: only a .docx with exactly this SHA-256 may leave
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "path", paths.location(self.path))
@@ -222,6 +227,10 @@ def _what_to_send(document: Document, settings: DeliverySettings, ledger: Delive
             note += f"; the current rendering (sha256 {current_sha[:12]}…) was not sent — use force to send it"
         log.warning("Delivery: %s", note)
         return _Send(blobs, meta, key, pending, note)
+    if document.approved_sha256 and current_sha != document.approved_sha256:
+        # Checked on the bytes about to be sent, not on an earlier read of the file.
+        raise DocumentChanged(f"{document.path.name} is not the document the admin approved (sha256 "
+                              f"{current_sha[:12]}…, approved {document.approved_sha256[:12]}…): nothing sent")
     planned = _Send(current, metadata(document, current, current_sha, settings.recipient),
                     f"{document.kind}-{document.year}-{current_sha[:16]}")
     if previous:

@@ -83,14 +83,29 @@ def send_http(cfg: HttpSettings, token: str, key: str, meta: dict, blobs: list[t
         raise AttemptFailed(f"the county office refused the document (HTTP {status}): "
                              f"{answer.text[:200]}", retry=False)
     try:
-        receipt = answer.json()["receipt_id"]
+        answered = answer.json()
+        receipt = answered["receipt_id"]
         if not isinstance(receipt, str) or not receipt:
             raise ValueError
     except (ValueError, KeyError, TypeError):
         # Probably stored; asking again with the same Idempotency-Key cannot store it twice.
         raise AttemptFailed(f"HTTP {status} but no receipt_id in the answer", retry=True,
                              maybe_stored=True) from None
+    check_receipt(answered, meta["sha256"], key)
     return receipt
+
+
+def check_receipt(answered: dict, sha: str, key: str) -> None:
+    """A receipt counts only for this document: the office echoes its SHA-256 and our key.
+
+    Otherwise it may be some other document's receipt (a proxy's cache, a confused office): the
+    office may hold ours, so the attempt is unconfirmed — never delivered, not retried blindly."""
+    echoed = {"sha256": answered.get("sha256"), "idempotency_key": answered.get("idempotency_key")}
+    wrong = [name for name, want in (("sha256", sha), ("idempotency_key", key)) if echoed[name] != want]
+    if wrong:
+        raise AttemptFailed(f"the office's receipt {str(answered.get('receipt_id'))[:80]!r} does not echo this "
+                            f"document's {' and '.join(wrong)}: not counted as delivered", retry=False,
+                            maybe_stored=True)
 
 
 def _maybe_sent(exc: requests.RequestException) -> bool:

@@ -27,8 +27,11 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
          correction_of: str | None, data_dir: Path, run_id: str | None,
          token_lookup: Callable[[str], str | None] | None,
          smtp_sender: Callable[[str], delivery.SmtpSend] | None, state_gap: bool = False,
-         marker: str | None = None) -> dict[str, Any]:
-    """Deliver ``built`` (summaries.write_summary's result) once, or again when forced or a correction."""
+         marker: str | None = None, approved_sha256: str | None = None) -> dict[str, Any]:
+    """Deliver ``built`` (summaries.write_summary's result) once, or again when forced or a correction.
+
+    ``approved_sha256``: the .docx the admin approved; any other bytes raise
+    :class:`county_reports.deliver.DocumentChanged` before anything is sent."""
     docx, sidecar = paths.location(built["docx"]), paths.location(built["sidecar"])
     kept = archive.store(data_dir, docx.read_bytes())
     figures = archive.store(data_dir, sidecar.read_bytes())
@@ -39,7 +42,7 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
     cfg = delivery.load_settings()
     document = delivery.Document(kind=built["kind"], year=built["year"], title=title, issuer=catalog.bureau.name,
                                  path=docx, extras=(paths.location(built["xlsx"]), sidecar),
-                                 correction_of=correction_of)
+                                 correction_of=correction_of, approved_sha256=approved_sha256)
     result = delivery.deliver(document, cfg, ledger=delivery.WarehouseDeliveryLedger(warehouse.engine),
                               token_lookup=token_lookup, force=force or bool(correction_of),
                               smtp_send=smtp_sender(cfg.smtp.conn_id) if cfg.channel == "smtp" and smtp_sender else None)

@@ -1,8 +1,11 @@
 """A run of ``half_year_report`` / ``annual_report``, task by task, as plain Python.
 
 check_coverage → render → approval_request → (an admin answers in Airflow) → deliver. The DAG
-file passes in what only Airflow has (the run's moment, the admin's answer, the token lookup,
-the SMTP sender) and maps :class:`ReportRefused` to a failure that is not retried. The policy
+file passes in what only Airflow has (the run's moment, the token lookup, the SMTP sender; the
+approval task hands over the answer of its own HITL record through :func:`record_answer`) and
+maps :class:`ReportRefused` to a failure that is not retried. ``deliver`` trusts no XCom for the
+gate: it recomputes the coverage and the reasons to ask, reads the recorded answer, and sends
+only the .docx whose SHA-256 the admin was shown. The policy
 lives here: a dry run or a span still open renders but sends nothing (an early look must not
 become the delivered report and block the real one); a delivered report is sent again only when
 forced or as a correction; below the threshold the admin must confirm the gap.
@@ -80,66 +83,138 @@ def held_back(checked: dict, params: dict) -> str | None:
     return None
 
 
-def approval_request(built: dict, checked: dict, params: dict, *, scheduled: datetime | None,
-                     now: datetime, texts: dict, ui_url: str) -> dict[str, str] | None:
-    """What the admin is asked (subject, body, reasons), or None when nothing waits for an admin."""
-    from county_reports import delivery_config
+def approval_reasons(checked: dict, params: dict, *, scheduled: datetime | None, started: datetime) -> list[str]:
+    """Why this run must wait for an admin; empty when nothing will be sent or nothing needs asking.
 
+    Computed the same way by ``request_approval`` (what the admin is asked) and by ``deliver``
+    (which recomputes ``checked`` itself and trusts no task's XCom)."""
     again = params.get("force_delivery") or checked["correction_of"]
     if held_back(checked, params) or (checked["delivered_receipt"] and not again):
-        return None                          # nothing will be sent: nothing to approve
+        return []                            # nothing will be sent: nothing to approve
     settings = report_settings.load_settings()
     # A run whose logical date lies long before its start is a catch-up (e.g. right after unpausing).
-    why = approval.reasons(settings, checked, late=approval.is_late(scheduled, now, settings),
-                           correction=bool(checked["correction_of"]))
+    return approval.reasons(settings, checked, late=approval.is_late(scheduled, started, settings),
+                            correction=bool(checked["correction_of"]),
+                            forced=bool(params.get("force_delivery") and checked["delivered_receipt"]))
+
+
+def approval_request(built: dict, checked: dict, params: dict, *, scheduled: datetime | None,
+                     now: datetime, texts: dict, ui_url: str) -> dict[str, str] | None:
+    """What the admin is asked (subject, body, reasons), or None when nothing waits for an admin.
+
+    ``now``: the task's start. deliver, later, may find the run late where this did not (a
+    delivery more than late_run_hours after its scheduled time): it then refuses for want of an
+    answer rather than send unasked — the safe side (dag.test's start_date is the logical date,
+    so the run's own start cannot serve both)."""
+    from county_reports import delivery_config
+
+    why = approval_reasons(checked, params, scheduled=scheduled, started=now)
     if not why:
-        print("No approval needed (reports.yaml approval: none, coverage above the threshold).")
+        print("No approval needed (nothing will be sent, or reports.yaml approval: none and no reason to ask).")
         return None
     return approval.request(load_catalog(), texts, checked, built, why=why, ui_url=ui_url,
                             recipient=delivery_config.load_settings().recipient,
                             correction_of=checked["correction_of"])
 
 
-def deliver(built: dict, checked: dict, params: dict, *, asked: dict | None, answer: dict | None,
-            texts: dict, run_id: str | None, token_lookup: Callable[[str], str | None] | None,
+def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict, data_dir: Path | None = None) -> str:
+    """The approval task is about to write its request: record the .docx's SHA-256 it asks about
+    and return the line the admin reads with it (appended to the request's body)."""
+    from county_reports.warehouse import Warehouse
+
+    docx = paths.located(built, ("docx",), data_dir)["docx"]
+    sha = approval.fingerprint(docx)
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        approval.record_asked(warehouse.engine, kind=kind, year=built["year"], run_id=run_id, ti_id=ti_id,
+                              docx=built["docx"], sha256=sha)
+    return texts["document"].format(filename=Path(docx).name, sha256=sha)
+
+
+def record_answer(kind: str, *, run_id: str, ti_id: str, response: dict) -> None:
+    """The approval task's own HITL record (read through the Task SDK), kept for deliver."""
+    from county_reports.warehouse import Warehouse
+
+    with Warehouse() as warehouse:
+        approval.record_answered(warehouse.engine, kind=kind, run_id=run_id, ti_id=ti_id, response=response)
+
+
+def deliver(built: dict, kind: str, params: dict, *, moment: datetime, today: date,
+            scheduled: datetime | None, started: datetime, texts: dict, approvers: frozenset[str],
+            run_id: str, token_lookup: Callable[[str], str | None] | None,
             smtp_sender: Callable | None, data_dir: Path | None = None) -> dict[str, Any]:
     """Send the approved document to the county office once, and record the decision and receipt.
 
-    ``asked``: the approval request (None when none was made); ``answer``: the admin's response."""
-    from county_reports import dispatch
-    from county_reports.warehouse import Warehouse
-
+    Whether approval is needed is computed again here from the run's own inputs (the form, the
+    warehouse, reports.yaml); the answer is the one the approval task recorded from Airflow's
+    HITL record; only the approved bytes leave. ``built`` names the files (XCom), nothing more."""
+    checked = check_coverage(kind, params, moment, today)
     held = held_back(checked, params)
     if held:
         print(f"Dry run: {built['docx']} rendered, not delivered." if held == "dry_run" else
               f"Not delivered: the last reports of the span are due {checked['last_deadline']}; "
               f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
         return {"status": held}
-    decision = approval.decide(asked, answer if asked else None, texts)
+    why = approval_reasons(checked, params, scheduled=scheduled, started=started)
+    sha = approval.fingerprint(paths.located(built, ("docx",), data_dir)["docx"])
+    return _decided_then_sent(built, checked, params, why, sha, texts=texts, approvers=approvers, run_id=run_id,
+                              token_lookup=token_lookup, smtp_sender=smtp_sender, data_dir=data_dir)
+
+
+def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str], sha: str, *, texts: dict,
+                       approvers: frozenset[str], run_id: str, token_lookup, smtp_sender,
+                       data_dir: Path | None) -> dict[str, Any]:
+    from county_reports import deliver as delivery
+    from county_reports import dispatch
+    from county_reports.warehouse import Warehouse
+
+    kind, year = checked["kind"], checked["year"]
     with Warehouse() as warehouse:
-        if asked:
-            approval.record(warehouse.engine, kind=built["kind"], year=built["year"], run_id=run_id,
-                            action="approved" if decision.delivers else decision.action,
-                            note=decision.note, by=decision.by, at=decision.at, docx=built["docx"],
-                            why=asked["why"])
+        answer = approval.answer_of(warehouse.engine, kind, run_id) if why else None
+        decision = approval.decide(why, checked["below"], answer, texts, approvers=approvers, sha256=sha)
+        audit = dict(kind=kind, year=year, run_id=run_id, by=decision.by, at=decision.at, docx=built["docx"],
+                     docx_sha256=sha, approved_sha256=(answer or {}).get("docx_sha256"), why=why)
+        if why:
+            approval.record(warehouse.engine, action="approved" if decision.delivers else decision.action,
+                            note=decision.note, **audit)
         print(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
               + (f": {decision.note}" if decision.note else ""))
-        if decision.action == approval.NOT_CONFIRMED:
-            raise ReportRefused(f"Approved without confirming the coverage gap ({texts['gap_title']}): "
-                                f"nothing sent; {built['docx']} is kept.")
+        _refuse_unless_approved(decision, built, sha, answer, texts)
         if not decision.delivers:
             print(f"Not delivered; the draft is kept: {built['docx']}")
             return {"status": decision.action, "reason": decision.note}
-        result = dispatch.send(paths.located(built, DOCUMENT_FILES, data_dir), load_catalog(), warehouse,
-                               decision=decision, force=bool(params.get("force_delivery")),
-                               correction_of=checked["correction_of"],
-                               data_dir=data_dir or paths.data_dir(), run_id=run_id, token_lookup=token_lookup,
-                               smtp_sender=smtp_sender, state_gap=checked["state_gap"])
+        try:
+            result = dispatch.send(paths.located(built, DOCUMENT_FILES, data_dir), load_catalog(), warehouse,
+                                   decision=decision, force=bool(params.get("force_delivery")),
+                                   correction_of=checked["correction_of"],
+                                   data_dir=data_dir or paths.data_dir(), run_id=run_id, token_lookup=token_lookup,
+                                   smtp_sender=smtp_sender, state_gap=checked["state_gap"],
+                                   approved_sha256=sha if why else None)
+        except delivery.DocumentChanged as exc:
+            approval.record(warehouse.engine, action=approval.STALE, note=str(exc), **audit)
+            raise ReportRefused(f"{exc}; approve it again (clear the run's approve task).") from None
     print(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"
           + (f"; {result['note']}" if result.get("note") else "") + f"; delivered copy {result['kept']}")
     if result["status"] == "failed":
         raise DeliveryFailed(f"Delivery failed after {result['attempts']} attempts: {result['error']}")
     return result
+
+
+def _refuse_unless_approved(decision: approval.Decision, built: dict, sha: str, answer: dict | None,
+                            texts: dict) -> None:
+    """The refusals no retry can cure: the run fails clearly, the draft is kept."""
+    if decision.action == approval.NOT_CONFIRMED:
+        raise ReportRefused(f"Approved without confirming the coverage gap ({texts['gap_title']}): "
+                            f"nothing sent; {built['docx']} is kept.")
+    if decision.action == approval.UNANSWERED:
+        raise ReportRefused(f"This delivery needs an admin's approval and Airflow holds no answer for this run's "
+                            f"approve task: nothing sent; {built['docx']} is kept.")
+    if decision.action == approval.NOT_APPROVER:
+        raise ReportRefused(f"Answered by {decision.by!r}, who is not among admins.yaml approvers: nothing sent.")
+    if decision.action == approval.STALE:
+        raise ReportRefused(f"{built['docx']} changed after it was put to the admin (sha256 now {sha[:12]}…, "
+                            f"approved {str((answer or {}).get('docx_sha256'))[:12]}…): nothing sent; "
+                            f"approve it again (clear the run's approve task).")
 
 
 # --------------------------------------------------------------------------- drafts

@@ -57,9 +57,25 @@ print("RESULT " + json.dumps({
 """
 
 
-def _config(folder: Path, ui_url: str) -> Path:
-    """The project's config with delivery to a folder and the UI's address set to this api-server."""
+def _admin_id(status_server) -> str:
+    """The FAB user id of ``admin`` (the users are created concurrently: not always 1)."""
+    done = subprocess.run([sys.executable, "-m", "airflow", "users", "list", "--output", "json"],
+                          env=status_server.environment, cwd=status_server.workdir, stdin=subprocess.DEVNULL,
+                          capture_output=True, text=True, timeout=180)
+    assert done.returncode == 0, done.stderr[-2000:]
+    [admin_id] = [str(u["id"]) for u in json.loads(done.stdout[done.stdout.index("[{"):]) if u["username"] == "admin"]
+    return admin_id
+
+
+def _config(folder: Path, ui_url: str, admin_id: str) -> Path:
+    """The project's config with delivery to a folder, the UI's address set to this api-server
+    and its admin as the approver."""
     shutil.copytree(paths.PROJECT_ROOT / "include" / "config", folder)
+    approvers = folder / "admins.yaml"
+    old = '\n  - {id: "1", name: admin}\n'
+    assert approvers.read_text(encoding="utf-8").count(old) == 1
+    approvers.write_text(approvers.read_text(encoding="utf-8").replace(old, f'\n  - {{id: "{admin_id}", name: admin}}\n'),
+                         encoding="utf-8")
     for name, old, new in (("delivery.yaml", "\nchannel: http ", "\nchannel: folder "),
                            ("admins.yaml", "\nui_url: http://127.0.0.1:8080\n", f"\nui_url: {ui_url}\n")):
         path = folder / name
@@ -81,7 +97,7 @@ def waiting_report(status_server, tmp_path_factory):
     """half_year_report 2025 waiting in its approve task; yields its process (it ends once answered)."""
     work = tmp_path_factory.mktemp("half-year-report")
     env = {**status_server.environment,
-           "COUNTY_REPORTS_CONFIG": str(_config(work / "config", status_server.url))}
+           "COUNTY_REPORTS_CONFIG": str(_config(work / "config", status_server.url, _admin_id(status_server)))}
     run_conf = {"year": YEAR, "dry_run": False, "force_delivery": False, "correction": False}
     log = work / "dag-test.log"
     started = time.monotonic()

@@ -126,6 +126,15 @@ def test_the_mail_never_holds_the_month(dagbag):
         assert dag.get_task(task_id).execution_timeout == limit, task_id
 
 
+def test_only_the_approvers_of_admins_yaml_are_assigned_the_approval(dagbag):
+    # Without assigned_users any account allowed to edit the DAG's HITL details can answer.
+    for dag_id in ("half_year_report", "annual_report"):
+        approve = dagbag.dags[dag_id].get_task("approve")
+        assert approve.assigned_users == [{"id": "1", "name": "admin"}], dag_id
+        # deliver takes only render's file keys (no check_coverage result, no request XCom)
+        assert dagbag.dags[dag_id].get_task("deliver").upstream_task_ids == {"render", "request_approval", "approve"}
+
+
 def test_trigger_forms_are_in_chinese_and_report_dags_render_their_own_kind(dagbag, catalog):
     import re
 

@@ -17,11 +17,25 @@ from county_reports import paths
 pytestmark = pytest.mark.airflow
 
 
+APPROVER_CONFIG: dict = {}
+
+
 @pytest.fixture(scope="module")
-def dags(airflow_db):
+def dags(airflow_db, tmp_path_factory):
+    """The report DAGs, parsed with the api-server's admin as the approver (the simple auth
+    manager's user id is the user name; the shipped approvers are FAB ids)."""
     from airflow.dag_processing.dagbag import DagBag
 
-    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
+    config = APPROVER_CONFIG["path"] = tmp_path_factory.mktemp("approver-config") / "config"
+    shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
+    data = yaml.safe_load((config / "admins.yaml").read_text(encoding="utf-8"))
+    data["approvers"] = [{"id": "admin", "name": "admin"}]
+    (config / "admins.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
+    os.environ["COUNTY_REPORTS_CONFIG"] = str(config)
+    try:
+        bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
+    finally:
+        del os.environ["COUNTY_REPORTS_CONFIG"]
     assert not bag.import_errors
     return bag
 
@@ -110,6 +124,11 @@ def test_half_year_report_is_approved_then_delivered_once_and_can_be_forced(dags
     assert "未报送单位" in body or "各单位均已报送" in body
     assert "滞后于时间进度的指标" in body or "没有滞后于时间进度的指标" in body
     assert asked["subject"] == f"审批：《{built['title']}》报送县政府办"
+    # … and the exact document it approves, by SHA-256 (deliver sends only these bytes).
+    from county_reports import approval
+
+    assert f"SHA-256：`{approval.fingerprint(paths.at(built['docx']))}`" in body
+    assert office.received[0]["sha256"] == approval.fingerprint(paths.at(built["docx"]))
 
     second, asked = run_answering(api_server, dag, conf(2025, "half_year"), never_asked)
     again = xcom(second, "deliver")
@@ -216,8 +235,8 @@ def test_a_report_before_its_last_deadline_is_rendered_not_delivered(dags, colle
 
 def with_config(tmp_path, monkeypatch, name: str, **changes) -> None:
     config = tmp_path / "config"
-    if not config.exists():
-        shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
+    if not config.exists():       # the shipped config with the api-server's admin as the approver
+        shutil.copytree(APPROVER_CONFIG["path"], config)
     data = yaml.safe_load((config / name).read_text(encoding="utf-8"))
     data.update(changes)
     (config / name).write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")

@@ -2,7 +2,8 @@
 
 ``POST /office/documents`` — multipart/form-data with a ``metadata`` part (JSON: kind, year,
 title, sha256, sender, filename …), a ``document`` part (the .docx) and any ``attachment`` parts;
-``Authorization: Bearer <token>``. Answers ``201 {"receipt_id": "OFF-2025-000001"}``. A repeated
+``Authorization: Bearer <token>``. Answers ``201 {"receipt_id": "OFF-2025-000001", "sha256": …,
+"idempotency_key": …}`` (the document's hash and the key echoed: the receipt is tied to the document). A repeated
 ``Idempotency-Key`` answers ``200`` with the receipt it already gave, and nothing is stored twice.
 ``GET /office/documents`` lists what was received.
 
@@ -166,7 +167,8 @@ class OfficeDocuments:
             earlier = self._by_key[key]
             if earlier["sha256"] != meta["sha256"]:
                 return Reply(409, {"error": "Idempotency-Key already used for another document"})
-            return Reply(200, {"receipt_id": earlier["receipt_id"], "replayed": True},
+            return Reply(200, {"receipt_id": earlier["receipt_id"], "replayed": True, "sha256": earlier["sha256"],
+                               "idempotency_key": key},
                          {"Idempotent-Replayed": "true"})
         now = datetime.now(self.timezone)
         self._seq += 1
@@ -193,7 +195,8 @@ class OfficeDocuments:
         if self._lose > 0:
             self._lose -= 1
             return Reply(201, {"receipt_id": receipt_id}, drop=True)
-        return Reply(201, {"receipt_id": receipt_id})
+        # The receipt names what it acknowledges: the sender checks both (delivery_channels.check_receipt).
+        return Reply(201, {"receipt_id": receipt_id, "sha256": meta["sha256"], "idempotency_key": key})
 
 
 def _handler_class(office: OfficeDocuments) -> type[BaseHTTPRequestHandler]:
