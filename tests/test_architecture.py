@@ -30,7 +30,8 @@ STAGES: dict[str, str] = {
     # ---- shared: plain facts and plumbing any stage may use (they import no stage)
     "": "shared",                      # the package's own __init__ (a docstring)
     "atomic": "shared",                # atomic file writes for every step
-    "endpoint_policy": "shared",       # plain http only to loopback (unit endpoints)
+    "targets": "shared",               # year → indicator → target (targets.yaml, county_targets.yaml)
+    "endpoint_policy": "shared",       # plain http only to loopback (units, the office)
     "catalog": "shared",               # the admins' config: units, indicators, rules, targets
     "county_targets": "shared",        # county_targets.yaml: a city's targets per county (issue 22)
     "config": "shared",                # the config reader, ConfigError, ${VAR} filling (issue 11)

@@ -16,6 +16,7 @@ from typing import Any
 from county_reports import formulas, paths, periods
 from county_reports.config import ConfigError, Fields, fill_env, read_config_file
 from county_reports.endpoint_policy import plain_http_problem
+from county_reports.targets import parse_years
 
 NATURES = ("flow", "stock")
 OVER_TIME = ("sum", "last", "max", "mean")
@@ -185,7 +186,7 @@ def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     indicators = tuple(replace(i, reported_by=i.reported_by + totals_kinds) for i in indicators)
     codes = {i.code for i in indicators}
     rules = _load_rules(read_config_file("rules.yaml", root), codes)
-    targets = _load_targets(read_config_file("targets.yaml", root), codes | {d.code for d in derived})
+    targets = parse_years(read_config_file("targets.yaml", root), codes | {d.code for d in derived}, "targets.yaml")
     return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets, totals_kinds)
 
 
@@ -381,23 +382,3 @@ def _load_rules(data: Any, codes: set[str]) -> tuple[Rule, ...]:
                           f.text("message"), params))
     return tuple(rules)
 
-
-def _load_targets(data: Any, codes: set[str]) -> dict[int, dict[str, float]]:
-    file = "targets.yaml"
-    if data is None:
-        return {}
-    if not isinstance(data, dict):
-        raise ConfigError(file, "(file)", "expected a mapping of year to {indicator: target}")
-    targets: dict[int, dict[str, float]] = {}
-    for year, figures in data.items():
-        if not isinstance(year, int) or not 2000 <= year <= 2100:
-            raise ConfigError(file, str(year), "a year like 2025 was expected")
-        if not isinstance(figures, dict):
-            raise ConfigError(file, str(year), "expected a mapping of indicator code to target")
-        for code, value in figures.items():
-            if code not in codes:
-                raise ConfigError(file, f"{year}.{code}", "unknown indicator code")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(file, f"{year}.{code}", f"target {value!r} must be a number ≥ 0")
-        targets[year] = {code: float(v) for code, v in figures.items()}
-    return targets

@@ -12,6 +12,7 @@ from typing import Any
 
 from county_reports.catalog import Catalog
 from county_reports.config import ConfigError, config_path, read_config_file
+from county_reports.targets import parse_years
 
 FILE = "county_targets.yaml"
 
@@ -40,16 +41,4 @@ def _county(unit: str, years: Any, counties: set[str], codes: set[str]) -> dict[
         raise ConfigError(FILE, unit, "not a county of units.yaml (a unit whose kind has reports: all)")
     if not isinstance(years, dict):
         raise ConfigError(FILE, unit, "expected a mapping of year to {indicator: target}")
-    out: dict[int, dict[str, float]] = {}
-    for year, figures in years.items():
-        if not isinstance(year, int) or not 2000 <= year <= 2100:
-            raise ConfigError(FILE, f"{unit}.{year}", "a year like 2025 was expected")
-        if not isinstance(figures, dict):
-            raise ConfigError(FILE, f"{unit}.{year}", "expected a mapping of indicator code to target")
-        for code, value in figures.items():
-            if code not in codes:
-                raise ConfigError(FILE, f"{unit}.{year}.{code}", "unknown indicator code")
-            if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
-                raise ConfigError(FILE, f"{unit}.{year}.{code}", f"target {value!r} must be a number ≥ 0")
-        out[year] = {code: float(v) for code, v in figures.items()}
-    return out
+    return parse_years(years, codes, FILE, prefix=f"{unit}.")

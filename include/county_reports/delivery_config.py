@@ -16,6 +16,7 @@ from typing import Any
 
 from county_reports import paths
 from county_reports.config import ConfigError, fill_env, read_config_file
+from county_reports.endpoint_policy import plain_http_problem
 
 CHANNELS = ("http", "smtp", "folder")
 CONFIG_FILE = "delivery.yaml"
@@ -120,23 +121,6 @@ def _fill_env(value: str, key: str, env: Mapping[str, str]) -> str:
     return fill_env(value, CONFIG_FILE, key, env)
 
 
-def is_loopback(url: str) -> bool:
-    """True for a URL on this machine (127.0.0.0/8, ::1, localhost): plain http:// is fine there."""
-    import ipaddress
-    from urllib.parse import urlsplit
-
-    try:
-        host = urlsplit(url).hostname or ""
-    except ValueError:
-        return False
-    if host == "localhost":
-        return True
-    try:
-        return ipaddress.ip_address(host).is_loopback
-    except ValueError:
-        return False
-
-
 def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> DeliverySettings:
     """Check delivery.yaml's content; ``${VAR}`` is filled for the chosen channel only."""
     env, num = (os.environ if environ is None else environ), (int, float)
@@ -152,9 +136,8 @@ def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> Deliv
             url = _fill_env(url, "http.url", env)
             if not re.match(r"^https?://[^/]", url):
                 raise ConfigError(CONFIG_FILE, "http.url", f"{url!r} must start with http:// or https://")
-            if not url.startswith("https://") and not is_loopback(url):
-                raise ConfigError(CONFIG_FILE, "http.url", f"{url!r}: the token and the document travel "
-                                  "in the clear over http://; use https:// (http:// only on 127.0.0.1/localhost)")
+            if problem := plain_http_problem(url, env):      # the token and the document in clear
+                raise ConfigError(CONFIG_FILE, "http.url", problem)
         parts["http"] = HttpSettings(url, _value(s, "http.token_conn_id", (str,), "text"),
                                      _value(s, "http.connect_timeout", num, "a number", 10.0),
                                      _value(s, "http.read_timeout", num, "a number", 120.0))

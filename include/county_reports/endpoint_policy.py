@@ -1,16 +1,18 @@
-"""Which unit endpoints may be reached over plain http:// (a unit's token and figures would cross
-the network in clear): only loopback, or a host an admin lists in COUNTY_REPORTS_PLAIN_HTTP_HOSTS
-(the compose demo's simulator); everything else must be https://."""
+"""Which endpoints may be reached over plain http:// — a unit's (its token and figures) and the
+county office's (the token and the document) would cross the network in clear: only loopback, or
+a host an admin lists in COUNTY_REPORTS_PLAIN_HTTP_HOSTS (the compose demo's simulator and office);
+everything else must be https://."""
 from __future__ import annotations
 
 import ipaddress
 import os
+from collections.abc import Mapping
 from urllib.parse import urlsplit
 
 
-def plain_http_problem(url: str, environ: dict[str, str] | None = None) -> str | None:
-    """Why ``url`` may not be used, or None: a unit's token and figures would cross the network
-    in clear over http://, allowed only to loopback or a host in COUNTY_REPORTS_PLAIN_HTTP_HOSTS."""
+def plain_http_problem(url: str, environ: Mapping[str, str] | None = None) -> str | None:
+    """Why ``url`` may not be used, or None: plain http:// is allowed only to loopback or a host in
+    COUNTY_REPORTS_PLAIN_HTTP_HOSTS."""
     env = os.environ if environ is None else environ
     try:
         parts = urlsplit(url)
