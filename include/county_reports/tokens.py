@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 from county_reports import paths
 
 TokenLookup = Callable[[str], "str | None"]
+# A county's service account on its Airflow (city side): conn_id -> (login, password).
+CredentialsLookup = Callable[[str], "tuple[str, str] | None"]
 
 
 def from_connection_value(value: str) -> str | None:
