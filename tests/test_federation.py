@@ -129,3 +129,15 @@ def test_https_except_on_the_loopback(catalog, url, ok):
 def test_the_county_unit_reads_its_url_from_the_environment(catalog):
     unit = dataclasses.replace(catalog.units[0], airflow_url="${QINGHE_AIRFLOW}/airflow", conn_id="c")
     assert county_pull.address(unit, {"QINGHE_AIRFLOW": "https://q.example"}) == "https://q.example/airflow"
+
+
+def test_a_service_account_from_the_environment_outside_airflow():
+    from county_reports.tokens import logins_from_env
+
+    lookup = logins_from_env({
+        "AIRFLOW_CONN_COUNTY_A": '{"conn_type": "http", "login": "city_pull", "password": "p@ss"}',
+        "AIRFLOW_CONN_COUNTY_B": "http://city_pull:p%40ss@qinghe.example",
+        "AIRFLOW_CONN_COUNTY_C": '{"conn_type": "http", "password": "no-login"}',
+        "AIRFLOW_CONN_COUNTY_D": "{not json"})
+    assert lookup("county_a") == lookup("county_b") == ("city_pull", "p@ss")
+    assert lookup("county_c") is None and lookup("county_d") is None and lookup("county_e") is None
