@@ -85,7 +85,7 @@ def _add_county(**fields):
     return change
 
 
-def test_a_county_unit_needs_no_endpoint_or_token(tmp_path):
+def test_a_county_unit_with_its_airflow_needs_no_endpoint_or_token(tmp_path):
     folder = _roster(tmp_path, _add_county(airflow_url="https://qinghe.example/airflow", conn_id="county_qinghe"))
     unit = load_catalog(folder).unit_by_code["QINGHE"]
     assert (unit.airflow_url, unit.conn_id, unit.base_url, unit.token_conn_id) == \
@@ -141,3 +141,10 @@ def test_a_service_account_from_the_environment_outside_airflow():
         "AIRFLOW_CONN_COUNTY_D": "{not json"})
     assert lookup("county_a") == lookup("county_b") == ("city_pull", "p@ss")
     assert lookup("county_c") is None and lookup("county_d") is None and lookup("county_e") is None
+
+
+def test_a_county_may_be_served_at_a_base_url_instead(tmp_path):
+    """(the city demo's simulator serves its counties that way)"""
+    folder = _roster(tmp_path, _add_county(base_url="https://sim.example/counties/CT01", token_conn_id="county_ct01"))
+    unit = load_catalog(folder).unit_by_code["QINGHE"]
+    assert (unit.airflow_url, unit.conn_id, unit.token_conn_id) == ("", "", "county_ct01")

@@ -220,7 +220,7 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
         kind = f.get("kind", str, choices=tuple(kinds))
         channels = _channels(f)
         emails = _emails(f, code, seen_emails, required="email" in channels)
-        airflow_url, airflow_conn = _county_link(f, kind)
+        airflow_url, airflow_conn = _county_link(f)
         http = "http" in channels and not airflow_url   # e-mail units and counties: no endpoint, no token
         conn = f.text("token_conn_id") if http else f.get("token_conn_id", str, "").strip()
         if conn and conn in seen_conns:
@@ -242,10 +242,10 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[Unit, ...]]:
     return kinds, tuple(units)
 
 
-def _county_link(f: Fields, kind: str) -> tuple[str, str]:
-    """A county's ``airflow_url`` and ``conn_id`` (both or neither; required for kind county)."""
+def _county_link(f: Fields) -> tuple[str, str]:
+    """A county's ``airflow_url`` and ``conn_id``: both, or neither (then it has a base_url)."""
     url, conn = f.get("airflow_url", str, "").strip(), f.get("conn_id", str, "").strip()
-    if (kind == "county" or conn or url) and not re.match(r"^(https?://|\$\{)", url):
+    if (conn or url) and not re.match(r"^(https?://|\$\{)", url):
         raise f.error("airflow_url", f"{url!r}: a county needs its Airflow's address, https://…")
     if url and not conn:
         raise f.error("conn_id", "a county needs the Connection of its service account (login, password)")
