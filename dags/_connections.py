@@ -16,3 +16,15 @@ def token(conn_id: str) -> str | None:
         return BaseHook.get_connection(conn_id).password
     except AirflowNotFoundException:
         return None
+
+
+def credentials(conn_id: str) -> tuple[str, str] | None:
+    """(login, password) of a county's service account, or None when the connection does not exist."""
+    from airflow.sdk import BaseHook
+    from airflow.sdk.exceptions import AirflowNotFoundException
+
+    try:
+        conn = BaseHook.get_connection(conn_id)
+    except AirflowNotFoundException:
+        return None
+    return (conn.login, conn.password) if conn.login and conn.password else None

@@ -6,6 +6,9 @@ plugin's FastAPI app, so every route depends on the core API's own check: the ca
 right to read the ``collect_monthly`` DAG (``requires_access_dag``). No credentials → 401, a bad
 token or a user without that right → 403.
 
+``/county-reports/federation/submissions/{period}`` serves the county's month to its city
+(``county_reports.federation``), to the role CountyReportsFederation only (see below).
+
 The pages (``county_reports.status_page``) only read: the warehouse is opened read-only and
 never migrated here. No OpenAPI or docs routes. Heavy imports happen per request, not when
 Airflow loads plugins.
@@ -14,9 +17,9 @@ from __future__ import annotations
 
 import re
 
-from airflow.api_fastapi.core_api.security import requires_access_dag
+from airflow.api_fastapi.core_api.security import bearer_scheme, get_user, requires_access_dag
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI, HTTPException, Query
+from fastapi import Depends, FastAPI, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 DAG_ID = "collect_monthly"          # who may read this DAG may read the status pages
@@ -102,6 +105,59 @@ def circular(period: str) -> Response:
         raise HTTPException(404, "no circular for that month")
     path = paths.circulars(period) / f"circular-{period}.docx"
     return _download(path, path.name)
+
+
+# --------------------------------------------------------------------------- county → city
+# The city's pull (issue 22): a sub-app of its own, so the status pages' right (read
+# collect_monthly) is neither needed nor enough. Who may call it is Airflow's decision: the
+# caller's JWT through get_user, then the auth manager's is_authorized_custom_view on a resource
+# only the role CountyReportsFederation holds (FAB: scripts/federation_role.py creates both).
+FEDERATION_RESOURCE = "County Reports Federation"
+
+
+async def _federation_caller(request: Request, credentials=Depends(bearer_scheme)):
+    """Airflow's get_user; a credential it does not accept (none, expired, another Airflow's
+    signature — which Airflow itself answers 403) is a 401 here: the city must get a new token."""
+    try:
+        return await get_user(request, None, credentials)
+    except HTTPException as exc:
+        raise HTTPException(401, exc.detail, headers={"WWW-Authenticate": "Bearer"}) from None
+
+
+def _federation_reader(user=Depends(_federation_caller)) -> None:
+    from airflow.api_fastapi.app import get_auth_manager
+
+    if not get_auth_manager().is_authorized_custom_view(method="GET", resource_name=FEDERATION_RESOURCE,
+                                                        user=user):
+        raise HTTPException(403, "Forbidden")
+
+
+federation = FastAPI(title="County to city", docs_url=None, redoc_url=None, openapi_url=None,
+                     dependencies=[Depends(_federation_reader)])
+
+
+@federation.get("/submissions/{period}")
+def county_month(period: str) -> Response:
+    from county_reports import federation as serve
+    from county_reports import status_page
+    from county_reports.catalog import load_catalog
+
+    if not _PERIOD.match(period):
+        raise HTTPException(404, "no such month")
+    catalog = load_catalog()
+    try:
+        warehouse = status_page.open_warehouse()
+    except status_page.WarehouseUnavailable:
+        raise HTTPException(503, "warehouse unavailable") from None
+    with warehouse:
+        submission = serve.county_submission(warehouse, catalog, period)
+    if submission is None:
+        raise HTTPException(404, "no accepted figures for that month")
+    return Response(serve.to_bytes(submission), media_type=serve.MEDIA_TYPE,
+                    headers={"Cache-Control": "no-store"})
+
+
+app.mount("/federation", federation)
 
 
 class CountyReportsStatusPlugin(AirflowPlugin):

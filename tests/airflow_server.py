@@ -52,6 +52,8 @@ class ApiServer:
     passwords: dict[str, str] = field(default_factory=lambda: {
         name: secrets.token_urlsafe(12) for name in ("admin", "viewer", "outsider")})
     proc: subprocess.Popen | None = None
+    extra_users: dict[str, str] = field(default_factory=dict)    # name → role, beside the three
+    scripts: tuple[str, ...] = ()     # repo scripts run with the server's environment before the users
 
     @property
     def url(self) -> str:
@@ -98,20 +100,17 @@ class ApiServer:
         self._run("dags", "reserialize")
         self._run("roles", "create", VIEWER_ROLE)
         self._run("roles", "add-perms", VIEWER_ROLE, "-r", *VIEWER_RESOURCES, "-a", "can_read")
+        for script in self.scripts:
+            done = subprocess.run([sys.executable, str(REPO / script)], env=self._env, cwd=self.workdir,
+                                  stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=180)
+            assert done.returncode == 0, f"{script} failed:\n{(done.stdout + done.stderr)[-3000:]}"
         with self.log.open("wb") as log:
             self.proc = subprocess.Popen(AIRFLOW + ["api-server", "--host", "127.0.0.1", "--port", str(self.port)],
                                          env=self._env, cwd=self.workdir, stdin=subprocess.DEVNULL,
                                          stdout=log, stderr=subprocess.STDOUT, start_new_session=True)
-        roles = {"admin": "Admin", "viewer": VIEWER_ROLE, "outsider": "Public"}
-        creating = [subprocess.Popen(
-            AIRFLOW + ["users", "create", "--username", name, f"--password={self.passwords[name]}",
-                       "--role", role, "--firstname", name, "--lastname", "test",
-                       "--email", f"{name}@example.org"],
-            env=self._env, cwd=self.workdir, stdin=subprocess.DEVNULL,
-            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name, role in roles.items()]
-        for proc in creating:
-            _, err = proc.communicate(timeout=120)
-            assert proc.returncode == 0, f"users create failed: {err.decode()[-2000:]}"
+        self._create_users({"admin": "Admin", "viewer": VIEWER_ROLE, "outsider": "Public"})
+        if self.extra_users:    # a second wave: more processes at once only slow a shared machine down
+            self._create_users(self.extra_users)
         deadline = time.monotonic() + START_TIMEOUT
         while self.get("/api/v2/monitor/health")[0] != 200:
             if self.proc.poll() is not None or time.monotonic() > deadline:
@@ -119,6 +118,19 @@ class ApiServer:
             time.sleep(0.5)
         self.setup_seconds = time.monotonic() - started
         return self
+
+    def _create_users(self, roles: dict[str, str]) -> None:
+        for name in roles:
+            self.passwords.setdefault(name, secrets.token_urlsafe(12))
+        creating = [subprocess.Popen(
+            AIRFLOW + ["users", "create", "--username", name, f"--password={self.passwords[name]}",
+                       "--role", role, "--firstname", name, "--lastname", "test",
+                       "--email", f"{name}@example.org"],
+            env=self._env, cwd=self.workdir, stdin=subprocess.DEVNULL,
+            stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name, role in roles.items()]
+        for proc in creating:
+            _, err = proc.communicate(timeout=180)
+            assert proc.returncode == 0, f"users create failed: {err.decode()[-2000:]}"
 
     def stop(self) -> None:
         if self.proc is None:

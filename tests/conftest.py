@@ -132,3 +132,35 @@ def status_server(catalog, tmp_path_factory):
         raise
     finally:
         api.stop()
+
+
+@pytest.fixture(scope="session")
+def county_server(catalog, tmp_path_factory):
+    """A county's ``airflow api-server`` (FAB) serving its month to the city (issue 22): a warehouse
+    with 2025-05 and 2025-06 accepted (TS03 missing June), the role CountyReportsFederation made by
+    scripts/federation_role.py, and the city's service account ``city`` holding only that role
+    (beside admin, viewer — the status pages' role —, outsider and clerk, Airflow's User role)."""
+    from airflow_server import ApiServer
+
+    from county_reports.simulator.seeding import accepted_verdicts
+    from county_reports.warehouse import Warehouse
+
+    root = tmp_path_factory.mktemp("county-server")
+    data = root / "data"
+    data.mkdir()
+    with Warehouse(f"sqlite:///{data / 'warehouse.db'}") as warehouse:
+        warehouse.migrate()
+        warehouse.sync_roster(catalog, "seed")
+        warehouse.record_verdicts(accepted_verdicts(catalog, "2025-05", "2025-06", skip={("TS03", "2025-06")}),
+                                  "seed")
+    api = ApiServer(root / "airflow-work", data, scripts=("scripts/federation_role.py",),
+                    extra_users={"city": "CountyReportsFederation", "clerk": "User"})
+    try:
+        api.start()
+        print(f"\ncounty api-server up in {api.setup_seconds:.1f} s at {api.url}")
+        yield api
+    except BaseException:
+        print(api.tail())
+        raise
+    finally:
+        api.stop()

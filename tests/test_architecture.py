@@ -57,6 +57,7 @@ STAGES: dict[str, str] = {
     "collect": "collect",
     "pull_settings": "collect",        # collection.yaml's limits (the offline check reads the body cap)
     "fetch": "collect",                # one bounded HTTP GET
+    "county_pull": "collect",          # a city pulls a county: its Airflow's address, a token from /auth/token
     "protocol": "collect",             # protocol-v1 envelope (bytes → payload)
     "archive": "collect",              # raw bytes archived before parsing (read back by later stages)
     "inbox": "collect",                # Excel templates dropped in the inbox
@@ -86,6 +87,7 @@ STAGES: dict[str, str] = {
     "warehouse.*": "store",
     # ---- aggregate
     "aggregate.*": "aggregate",
+    "federation": "aggregate",         # a county's month for its city: county totals as a protocol-1 submission
     # ---- render: documents and pages made from stored and aggregated figures
     "render.*": "render",
     "render.review.*": "render",       # an edited draft checked against the generated one (issue 21)

@@ -48,6 +48,7 @@ class Bureau:
     name: str
     county: str
     timezone: str
+    code: str | None = None     # the county's code as a unit of its city (the federation route)
 
 
 @dataclass(frozen=True)
@@ -65,6 +66,8 @@ class Unit:
     # Registered addresses: who may e-mail the unit's template (channel email), and where
     # reminders and the monthly circular go. Lower-case.
     emails: tuple[str, ...] = ()
+    airflow_url: str = ""    # a county (city roster): its Airflow's base URL, and the Connection
+    conn_id: str = ""        # holding its service account's login and password
 
     @property
     def channel(self) -> str:
@@ -203,8 +206,11 @@ def _list(file: str, data: Any, key: str, required: bool = True) -> list:
 
 def _load_bureau(data: Any) -> Bureau:
     f = Fields("bureau.yaml", "bureau", data)
+    code = f.get("code", str, None)
+    if code is not None and not _UNIT_CODE.match(code):
+        raise f.error("code", f"{code!r} must be 2–16 capital letters or digits (the city's unit code)")
     return Bureau(name=f.text("name"), county=f.text("county"),
-                  timezone=f.text("timezone", "Asia/Shanghai"))
+                  timezone=f.text("timezone", "Asia/Shanghai"), code=code)
 
 
 def _load_units(data: Any) -> tuple[dict[str, str], tuple[str, ...], tuple[Unit, ...]]:
@@ -231,8 +237,8 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[str, ...], tuple[Unit,
         kind = f.get("kind", str, choices=tuple(kinds))
         channels = _channels(f)
         emails = _emails(f, code, seen_emails, required="email" in channels)
-        # A unit that reports by e-mail needs neither an endpoint nor a token.
-        http = "http" in channels
+        airflow_url, airflow_conn = _county_link(f)
+        http = "http" in channels and not airflow_url   # e-mail units and counties: no endpoint, no token
         conn = f.text("token_conn_id") if http else f.get("token_conn_id", str, "").strip()
         if conn and conn in seen_conns:
             raise f.error("token_conn_id", f"{conn!r} is already used by unit {seen_conns[conn]}")
@@ -251,8 +257,18 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[str, ...], tuple[Unit,
         if active_to is not None and active_to < active_from:
             raise f.error("active_to", f"{active_to} is before active_from {active_from}")
         units.append(Unit(code, f.text("name"), kind, kinds[kind], base_url, conn, deadline,
-                          active_from, active_to, channels, emails))
+                          active_from, active_to, channels, emails, airflow_url, airflow_conn))
     return kinds, totals_kinds, tuple(units)
+
+
+def _county_link(f: Fields) -> tuple[str, str]:
+    """A county's ``airflow_url`` and ``conn_id``: both, or neither (then it has a base_url)."""
+    url, conn = f.get("airflow_url", str, "").strip(), f.get("conn_id", str, "").strip()
+    if (conn or url) and not re.match(r"^(https?://|\$\{)", url):
+        raise f.error("airflow_url", f"{url!r}: a county needs its Airflow's address, https://…")
+    if url and not conn:
+        raise f.error("conn_id", "a county needs the Connection of its service account (login, password)")
+    return url, conn
 
 
 def _channels(f: Fields) -> tuple[str, ...]:

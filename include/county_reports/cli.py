@@ -183,7 +183,8 @@ def _collect(args, catalog) -> int:
         codes = [u.code for u in collect.select_units(catalog, period, args.units)]
         # recorded in the ledger as each unit finishes
         outcomes += collect.pull_batch(catalog, period, codes, data_dir=paths.data_dir(),
-                                       token_lookup=lookup, settings=pull_settings, record_as=(run_id, 1))
+                                       token_lookup=lookup, settings=pull_settings, record_as=(run_id, 1),
+                                       credentials=tokens.logins_from_env())
     print(ledger.outcome_table(outcomes, catalog))
     return 0
 

@@ -32,7 +32,7 @@ from county_reports.atomic import DataFolderError
 from county_reports.catalog import Catalog, Unit
 from county_reports.config import ConfigError
 from county_reports.pull_settings import PullSettings, load_settings  # noqa: F401 (collect.load_settings)
-from county_reports.tokens import TokenLookup
+from county_reports.tokens import CredentialsLookup, TokenLookup
 
 log = logging.getLogger(__name__)
 RECEIVED, MISSING, REFUSED, FAILED = "received", "missing", "refused", "failed"
@@ -111,8 +111,8 @@ def _limits(settings: PullSettings) -> fetch.Limits:
 
 def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir: Path,
                token_lookup: TokenLookup, settings: PullSettings = PullSettings(),
-               environ: dict[str, str] | None = None,
-               record_as: tuple[str, int] | None = None) -> list[dict[str, Any]]:
+               environ: dict[str, str] | None = None, record_as: tuple[str, int] | None = None,
+               credentials: CredentialsLookup | None = None) -> list[dict[str, Any]]:
     """Pull one batch of units concurrently; returns one outcome dict per unit, in input order.
 
     Every unit is bounded by ``settings.unit_deadline_seconds``; one still running
@@ -127,6 +127,7 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
 
     batch = _BatchPull(catalog, period, unit_codes, data_dir=data_dir, token_lookup=token_lookup,
                        settings=settings, environ=environ, record_as=record_as)
+    batch.credentials = credentials or (lambda conn_id: None)
     workers = max(1, min(settings.concurrency, len(unit_codes)))
     with fetch.Watchdog() as watchdog:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
@@ -202,6 +203,9 @@ class _BatchPull:
         dropped = inbox.inbox_path(self.data_dir, period, code)
         if reads_inbox(unit) and dropped.is_file():
             return read_inbox_file(self.catalog, unit, period, dropped, data_dir=self.data_dir)
+        if unit.airflow_url:                # a county: its own Airflow serves the month
+            return pull_county(watchdog, unit, period, data_dir=self.data_dir, settings=self.settings,
+                               login=self.credentials(unit.conn_id), environ=self.environ, started=started)
         if "http" not in unit.channels:     # no endpoint: nothing in the inbox means not reported
             return _finish(_outcome(code, period, "inbox"), started, MISSING, None)
         return pull_unit(watchdog, unit, period, data_dir=self.data_dir, token_lookup=self.token_lookup,
@@ -242,9 +246,36 @@ def pull_unit(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Pa
     if not token:
         return _finish(out, started, FAILED,
                        messages.text("failed", "no_token", conn_id=unit.token_conn_id))
+    return _pull_with(watchdog, out, url, token, data_dir=data_dir, settings=settings, started=started,
+                      on_attempt=on_attempt)
+
+
+def pull_county(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Path, settings: PullSettings,
+                login: tuple[str, str] | None, environ=None, started: float | None = None) -> dict[str, Any]:
+    """A county's month from its Airflow: a token for its service account, then the route."""
+    from county_reports import county_pull
+
+    started = time.monotonic() if started is None else started
+    out = {**_outcome(unit.code, period, "http"), "attempts": 0}
+    try:
+        base = county_pull.address(unit, environ)
+    except ConfigError as exc:
+        return _finish(out, started, FAILED, messages.text("failed", "bad_endpoint", detail=exc.problem))
+    if not login or not all(login):
+        return _finish(out, started, FAILED, messages.text("failed", "no_credentials", conn_id=unit.conn_id))
+    token, reason, out["attempts"] = county_pull.obtain_token(base, *login, _limits(settings), watchdog, started=started)
+    if token is None:
+        return _finish(out, started, FAILED, reason.replace(login[1], "***"))
+    return _pull_with(watchdog, out, county_pull.month_url(base, period), token, data_dir=data_dir,
+                      settings=settings, started=started, before=out["attempts"])
+
+
+def _pull_with(watchdog: fetch.Watchdog, out: dict[str, Any], url: str, token: str, *, data_dir: Path,
+               settings: PullSettings, started: float, on_attempt=None, before: int = 0) -> dict[str, Any]:
+    """GET ``url`` with the bearer token; the bytes archived, then read: the unit's outcome."""
     got = fetch.get(url, {"Authorization": f"Bearer {token}", **HEADERS}, _limits(settings), watchdog,
                     started=started, on_attempt=on_attempt)
-    out["attempts"], out["http_status"] = got.attempts, got.status
+    out["attempts"], out["http_status"] = before + got.attempts, got.status
     reason = _reason(got, settings)
     if reason is not None:
         reason = reason.replace(token, "***")

@@ -97,16 +97,19 @@ def plan(params: dict, moment: datetime, data_dir: Path | None = None) -> list[d
 
 
 def pull(batch: dict, token: Callable[[str], str | None], record_as: tuple[str | None, int],
-         data_dir: Path | None = None) -> list[dict]:
-    """Pull one batch of units concurrently; never fails for a unit's fault."""
+         data_dir: Path | None = None, credentials=None) -> list[dict]:
+    """Pull one batch of units concurrently; never fails for a unit's fault. ``credentials``:
+    conn_id -> (login, password), for counties pulled from their Airflow (a city's roster)."""
     from county_reports import collect
 
     catalog = load_catalog()
     units = [catalog.unit_by_code[c] for c in batch["units"]]
     # Looked up once, here, not from the pulling threads; a unit without one fails alone.
     tokens = {unit.token_conn_id: token(unit.token_conn_id) for unit in units}
+    logins = {u.conn_id: credentials(u.conn_id) for u in units if u.conn_id and credentials}
     return collect.pull_batch(catalog, batch["period"], batch["units"], data_dir=data_dir or paths.data_dir(),
-                              token_lookup=tokens.get, settings=collect.load_settings(), record_as=record_as)
+                              token_lookup=tokens.get, settings=collect.load_settings(), record_as=record_as,
+                              credentials=logins.get)
 
 
 # --------------------------------------------------------------------------- validate and store

@@ -154,11 +154,12 @@ def _is_timeout(exc: BaseException) -> bool:
 
 
 def get(url: str, headers: dict[str, str], limits: Limits, watchdog: Watchdog, *,
-        started: float | None = None, on_attempt=None) -> Fetched:
-    """GET ``url`` within ``limits.deadline_seconds`` of ``started``; never raises for the server."""
+        started: float | None = None, on_attempt=None, post: bytes | None = None) -> Fetched:
+    """GET ``url`` within ``limits.deadline_seconds`` of ``started``; never raises for the server.
+    With ``post``, a POST of that body whose 200 or 201 answer is read (a county's /auth/token)."""
     result = Fetched(COMPLETE, started=started if started is not None else time.monotonic())
     clock = _Deadline(result.started + limits.deadline_seconds)
-    endpoint = _Endpoint.of(url)
+    endpoint = _Endpoint.of(url, post)
     while True:
         if clock.left() <= 0:
             result.outcome, result.timed_out = DEADLINE, True
@@ -178,14 +179,15 @@ class _Endpoint:
     host: str
     port: int
     target: str
+    post: bytes | None = None
 
     @classmethod
-    def of(cls, url: str) -> _Endpoint:
+    def of(cls, url: str, post: bytes | None = None) -> _Endpoint:
         parts = urlsplit(url)
         https = parts.scheme == "https"
         return cls(HTTPSConnection if https else HTTPConnection, parts.hostname,
                    parts.port or (443 if https else 80),
-                   (parts.path or "/") + (f"?{parts.query}" if parts.query else ""))
+                   (parts.path or "/") + (f"?{parts.query}" if parts.query else ""), post)
 
 
 class _Deadline:
@@ -221,12 +223,12 @@ def _attempt(endpoint: _Endpoint, headers: dict[str, str], limits: Limits, watch
             sock = conn.sock   # kept: http.client drops conn.sock once a closing answer starts
             ident = watchdog.watch(sock, clock.at)
             sock.settimeout(max(0.01, min(limits.read_timeout, clock.left())))
-            conn.request("GET", endpoint.target, headers=headers, preload_content=False,
-                         decode_content=True)
+            conn.request("GET" if endpoint.post is None else "POST", endpoint.target, body=endpoint.post,
+                         headers=headers, preload_content=False, decode_content=True)
             response = conn.getresponse()
         except NETWORK_ERRORS as exc:
             return _after_no_answer(exc, result, limits, clock)
-        return _after_answer(conn, sock, response, result, limits, clock)
+        return _after_answer(conn, sock, response, result, limits, clock, endpoint.post is not None)
     finally:
         if ident is not None:
             watchdog.release(ident)
@@ -246,7 +248,7 @@ def _after_no_answer(exc: BaseException, result: Fetched, limits: Limits, clock:
 
 
 def _after_answer(conn, sock: socket.socket, response, result: Fetched, limits: Limits,
-                  clock: _Deadline) -> bool:
+                  clock: _Deadline, posted: bool = False) -> bool:
     """An answer came: True to send again (a status worth retrying, its pause waited), else the
     outcome is set and a 200's body read."""
     result.status = response.status
@@ -261,7 +263,7 @@ def _after_answer(conn, sock: socket.socket, response, result: Fetched, limits: 
             return True
         result.outcome = WAIT_TOO_LONG if asked is not None else COMPLETE
         return False
-    if response.status != 200:
+    if response.status != 200 and not (response.status == 201 and posted):
         result.outcome = COMPLETE
         return False
     _read_body(sock, response, result, limits, clock.left)

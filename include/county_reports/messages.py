@@ -49,6 +49,7 @@ REQUIRED = {
                 "wrong_field_type", "content_type", "too_large", "huge_number", "duplicate_key",
                 "bad_constant", "unexpected", "unreadable_file"),
     "failed": ("http_status", "unauthorized", "timeout", "connection", "no_token", "bad_endpoint",
+               "no_credentials", "county_token",
                "internal", "store_error", "store_error_others_stored", "store_refused"),
     "mail_reply": ("subject", "accepted", "accepted_with_warnings", "rejected", "closing", "quarantined"),
     "mail_quarantine": ("unknown_sender", "other_unit", "other_month", "unknown_unit", "not_template",

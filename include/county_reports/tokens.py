@@ -15,6 +15,8 @@ from urllib.parse import unquote, urlsplit
 from county_reports import paths
 
 TokenLookup = Callable[[str], "str | None"]
+# A county's service account on its Airflow (city side): conn_id -> (login, password).
+CredentialsLookup = Callable[[str], "tuple[str, str] | None"]
 
 
 def from_connection_value(value: str) -> str | None:
@@ -40,6 +42,28 @@ def env_or_file(secrets_path: Path | None = None) -> TokenLookup:
         if env_value:
             return from_connection_value(env_value)
         return file_tokens.get(conn_id)
+
+    return lookup
+
+
+def logins_from_env(environ: dict[str, str] | None = None) -> CredentialsLookup:
+    """(login, password) of ``AIRFLOW_CONN_<CONN_ID>`` (JSON or URI), for a county's service
+    account outside Airflow (``python -m county_reports collect``)."""
+    env = os.environ if environ is None else environ
+
+    def lookup(conn_id: str) -> tuple[str, str] | None:
+        value = (env.get(f"AIRFLOW_CONN_{conn_id.upper()}") or "").strip()
+        try:
+            if value.startswith("{"):
+                data = json.loads(value)
+                login, password = data.get("login"), data.get("password")
+            else:
+                parts = urlsplit(value)
+                login, password = unquote(parts.username or ""), unquote(parts.password or "")
+        except (ValueError, AttributeError):
+            return None
+        return (login, password) if isinstance(login, str) and isinstance(password, str) and login and password \
+            else None
 
     return lookup
 

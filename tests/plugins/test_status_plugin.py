@@ -50,11 +50,20 @@ def test_plugin_registers_a_fastapi_app_and_a_nav_view_without_docs(client):
 
 
 def test_every_route_requires_the_dag_read_right(client):
+    """The status pages need the right to read collect_monthly; the county → city sub-app, mounted
+    at /federation, needs the federation permission instead (and only that: the city's service
+    account has no DAG right), on every one of its routes."""
+    from starlette.routing import Mount
+
     _, module, _ = client
-    for route in module.app.routes:
-        if getattr(route, "path", "").startswith("/"):
+    mounts = [r for r in module.app.routes if isinstance(r, Mount)]
+    assert [(m.path, m.app) for m in mounts] == [("/federation", module.federation)]
+    for app, check in ((module.app, module.authorized), (module.federation, module._federation_reader)):
+        routes = [r for r in app.routes if not isinstance(r, Mount) and getattr(r, "path", "").startswith("/")]
+        assert routes
+        for route in routes:
             dependants = [d.call for d in route.dependant.dependencies]
-            assert module.authorized in dependants, route.path
+            assert check in dependants, route.path
 
 
 def test_status_grid_shows_who_reported(client, catalog):
