@@ -88,7 +88,8 @@ def compose(f: dict[str, Any], catalog: Catalog, wording: dict[str, Any], day: d
         text = (messages.join(names) + w.get("names_end", messages.text("joins", "sentence_end"))) \
             if names else w["none"]
         groups.append(Heading2Section(_fill(w["groups"][status], f"groups.{status}", count=len(names)), [text]))
-    groups.append(_flagged(f["flags"], catalog, w))
+    if f.get("flags") is not None:
+        groups.append(_flagged(f["flags"], catalog, w))
     first, last = (_month_label(p) for p in f["window"])
     if f["repeated"]:
         items = []
