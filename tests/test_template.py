@@ -58,13 +58,13 @@ def test_sheets_in_order_with_meta_hidden(wb):
 def test_indicator_sheet_lists_exactly_the_required_indicators(wb, catalog):
     ws = wb["指标"]
     rows = list(ws.iter_rows(values_only=True))
-    assert rows[0] == ("指标代码", "指标名称", "计量单位", "所属工作", "本月数值", "填报要求")
+    assert rows[0] == ("指标代码", "指标名称", "计量单位", "所属工作", "本月数值", "填报要求", "核实说明")
     required = catalog.required_indicators("township_station")
     assert [r[0] for r in rows[1:]] == [i.code for i in required]
     assert "ROAD_MQI" not in [r[0] for r in rows]          # road centre only: not listed
     by_code = {r[0]: r for r in rows[1:]}
     assert by_code["INV_HIGHWAY"] == ("INV_HIGHWAY", "公路建设完成投资", "万元", "交通项目建设与投资",
-                                      None, "必报；可填小数；取值0～50000；本月发生数")
+                                      None, "必报；可填小数；取值0～50000；本月发生数", None)
     assert by_code["BRIDGE_REBUILT"][5] == "必报；整数；取值0～30；本月发生数"
     assert by_code["MAINT_ROUTINE_KM"][5] == "必报；可填小数；取值0～5000；月末数"
 
@@ -95,7 +95,7 @@ def test_only_input_cells_are_unlocked(wb):
         assert ws.protection.sheet, ws.title
         assert not ws.protection.password, ws.title
     n = wb["指标"].max_row
-    assert unlocked(wb["指标"]) == {f"E{r}" for r in range(2, n + 1)}
+    assert unlocked(wb["指标"]) == {f"{c}{r}" for c in "EG" for r in range(2, n + 1)}   # value, 核实说明
     assert unlocked(wb["工作动态"]) == {f"{c}{r}" for c in "ABC" for r in range(2, 17)}
     assert unlocked(wb["填报说明"]) == {"B8", "B9"}
     assert unlocked(wb["meta"]) == set()

@@ -23,6 +23,7 @@ from county_reports.render.number_style import round_half_up
 from county_reports.render.layout import TitleBreaks, render_docx
 from county_reports.render.model import Attachment, Heading1Section, Heading2Section, OfficialDocument
 from county_reports import timeliness
+from county_reports.validate.feedback import number
 
 STATUSES = timeliness.STATUSES
 DOCX_TYPE = "application/vnd.openxmlformats-officedocument.wordprocessingml.document"
@@ -34,7 +35,8 @@ def load_wording(config_dir: Path | None = None) -> dict[str, Any]:
     if not isinstance(section, dict):
         raise ConfigError("wording.yaml", "circular", "missing (the monthly reporting circular's wording)")
     for key in ("title", "opening", "headings", "overall", "groups", "late_item", "none", "repeated",
-                "repeated_item", "repeated_counts", "no_repeated", "requirements", "attachment"):
+                "repeated_item", "repeated_counts", "no_repeated", "requirements", "attachment",
+                "flagged", "flagged_item", "flagged_state"):
         if key not in section:
             raise ConfigError("wording.yaml", f"circular.{key}", "missing")
     return section
@@ -60,7 +62,9 @@ def facts(warehouse, catalog: Catalog, period: str, settings: MailSettings) -> d
         if sum(bad.values()) >= settings.repeat_threshold:
             repeated.append({"unit": unit.code, "name": unit.name, **bad})
     expected = len(done)
-    return {"period": period, "expected": expected, "reported": timeliness.reported(counts),
+    from county_reports.warehouse.flags import current_flags
+
+    return {"flags": current_flags(warehouse.engine, [period]), "period": period, "expected": expected, "reported": timeliness.reported(counts),
             **counts, "window": [window[0], window[-1]], "threshold": settings.repeat_threshold,
             "rows": done, "repeated": repeated}
 
@@ -84,6 +88,8 @@ def compose(f: dict[str, Any], catalog: Catalog, wording: dict[str, Any], day: d
         text = (messages.join(names) + w.get("names_end", messages.text("joins", "sentence_end"))) \
             if names else w["none"]
         groups.append(Heading2Section(_fill(w["groups"][status], f"groups.{status}", count=len(names)), [text]))
+    if f.get("flags") is not None:
+        groups.append(_flagged(f["flags"], catalog, w))
     first, last = (_month_label(p) for p in f["window"])
     if f["repeated"]:
         items = []
@@ -111,6 +117,21 @@ def compose(f: dict[str, Any], catalog: Catalog, wording: dict[str, Any], day: d
                   Heading1Section(h["repeated"], [repeated]),
                   Heading1Section(h["requirements"], [str(x) for x in w["requirements"]])],
         signature=catalog.bureau.name, date_text=_date(day), attachments=[attachment])
+
+
+def _flagged(flags, catalog: Catalog, w: dict[str, Any]) -> Heading2Section:
+    """The month's flagged values, the largest effect on the county total first."""
+    items = []
+    for r in flags.itertuples(index=False):
+        unit, indicator = catalog.unit_by_code.get(r.unit), catalog.indicator_by_code.get(r.indicator)
+        share = "" if r.effect != r.effect else f"{round_half_up(r.effect * 100, 1)}%"   # NaN: no share
+        items.append(_fill(w["flagged_item"], "flagged_item", name=unit.name if unit else r.unit,
+                           indicator=indicator.name if indicator else r.indicator,
+                           value=number(r.value),
+                           uom=indicator.uom if indicator else "", share=share,
+                           state=w["flagged_state"]["confirmed" if r.confirmed else "unconfirmed"]))
+    text = (messages.join(items, "clauses") + messages.text("joins", "sentence_end")) if items else w["none"]
+    return Heading2Section(_fill(w["flagged"], "flagged", count=len(items)), [text])
 
 
 def build(warehouse, catalog: Catalog, period: str, data_dir: Path, settings: MailSettings, *,

@@ -70,7 +70,9 @@ def _circular_sample(catalog: Catalog) -> dict:
            "due": pd.Timestamp("2025-07-05 23:59:59"), "first_accepted_arrived_at": pd.Timestamp("2025-07-06 09:00")}
     return {"period": "2025-06", "expected": 1, "reported": 1, "on_time": 0, "late": 1, "rejected": 0,
             "missing": 0, "window": ["2025-01", "2025-06"], "threshold": 2, "rows": pd.DataFrame([row]),
-            "repeated": [{"unit": unit.code, "name": unit.name, "late": 2, "rejected": 0, "missing": 0}]}
+            "repeated": [{"unit": unit.code, "name": unit.name, "late": 2, "rejected": 0, "missing": 0}],
+            "flags": pd.DataFrame([{"unit": unit.code, "indicator": catalog.indicators[0].code, "value": 1060.0,
+                                    "effect": 0.2, "confirmed": False}])}
 
 
 def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:

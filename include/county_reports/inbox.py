@@ -212,7 +212,22 @@ def _read(wb, raw: bytes, unit: str, catalog: Catalog, modified: float,
         "values": _read_values(wb[sheets["values"]], raw, unit, names),
         "narratives": _read_narratives(wb[sheets["narratives"]], unit, catalog, names),
         "contact": _read_contact(wb[sheets["guide"]], names),
+        **_read_confirmations(wb[sheets["values"]], names),
     }
+
+
+def _read_confirmations(ws, names: Layout) -> dict[str, Any]:
+    """``{"confirmations": [{indicator, reason}]}`` from the 核实说明 column where a row has one
+    (validation bounds and judges them); nothing when no row has, or the template predates it."""
+    first = next(ws.iter_rows(min_row=1, max_row=1, values_only=True), ())
+    found = {_text(v): i for i, v in enumerate(first) if _text(v)}
+    header = names.say("confirmation_header")
+    if header not in found or names.code_header not in found:
+        return {}
+    code_col, reason_col = found[names.code_header], found[header]
+    items = [{"indicator": _text(_at(cells, code_col)), "reason": _text(_at(cells, reason_col))}
+             for _, cells in _data_rows(ws) if _text(_at(cells, code_col)) and _text(_at(cells, reason_col))]
+    return {"confirmations": items} if items else {}
 
 
 def _read_meta(ws, unit: str) -> dict[str, Any]:

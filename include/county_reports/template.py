@@ -40,7 +40,7 @@ SIGNATURE_KEY = "signature"      # the meta row with :func:`signature` (template
 # Column widths per sheet, by its role (the names are template.yaml layout.sheets).
 _WIDTHS = {
     "guide": (14, 90),
-    "values": (22, 30, 11, 24, 14, 40),
+    "values": (22, 30, 11, 24, 14, 40, 36),
     "narratives": (14, 26, 90),
     "meta": (22, 68, 4, 12, 28),
 }
@@ -186,7 +186,8 @@ def _write_guide(ws: Worksheet, catalog: Catalog, unit: Unit, period: str,
 
 
 def _write_values(ws: Worksheet, catalog: Catalog, indicators: tuple[Indicator, ...], names: Layout) -> None:
-    _header(ws, names.value_headers)
+    # The last column answers a warning: "核实无误" and why (read back as ``confirmations``).
+    _header(ws, names.value_headers + (names.say("confirmation_header"),))
     rules: dict[tuple, list[str]] = {}
     for row, ind in enumerate(indicators, start=2):
         section = catalog.section_by_code[ind.section].name
@@ -195,6 +196,9 @@ def _write_values(ws: Worksheet, catalog: Catalog, indicators: tuple[Indicator, 
             cell = ws.cell(row=row, column=col, value=value)
             cell.font, cell.border, cell.alignment = _FONT, _BOX, _WRAP
         _make_input(ws.cell(row=row, column=5))
+        answer = ws.cell(row=row, column=7)
+        answer.border, answer.alignment = _BOX, _WRAP
+        _make_input(answer)
         rules.setdefault((ind.integer, ind.min, ind.max), []).append(f"E{row}")
     # Excel warns about an out-of-range figure as it is typed, but lets it through: the unit may
     # have a real reason, and validation rejects it later with a message anyway.

@@ -82,7 +82,7 @@ class Layout:
 _WORDS = {"unit": ("unit_name", "unit_code"), "rules_heading": (), "properties_title": ("unit_name", "period_label"),
           "requirement": ("kind", "min", "max", "when"), "integer": (), "decimal": (), "flow": (), "stock": (),
           "range_title": (), "range_error": ("kind", "min", "max"), "range_integer": (), "range_decimal": (),
-          "choose_title": ("title",), "choose_error": ("title",)}
+          "choose_title": ("title",), "choose_error": ("title",), "confirmation_header": ()}
 _FACTS = ("unit", "kind", "period", "due", "bureau")
 
 

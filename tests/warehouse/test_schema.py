@@ -12,19 +12,19 @@ from county_reports.warehouse import Warehouse, migrations
 from county_reports.warehouse import schema as t
 
 TABLES = {"units", "submissions", "submission_values", "narratives", "validation_issues", "project_rows", "event_rows",
-          "collection_status", "feedback", "audit", "deliveries"}
+          "collection_status", "feedback", "audit", "deliveries", "value_flags"}
 
 
 def test_migrate_creates_every_table_and_is_idempotent(wh):
-    assert wh.migrate() == migrations.head_revision() == "0007"
+    assert wh.migrate() == migrations.head_revision() == "0008"
     before = wh.table_snapshot()
-    assert wh.migrate() == "0007"                      # second run: nothing to do, no error
+    assert wh.migrate() == "0008"                      # second run: nothing to do, no error
     names = set(inspect(wh.engine).get_table_names())
     assert TABLES | {"county_reports_alembic_version"} == names
     assert "alembic_version" not in names
     assert wh.table_snapshot() == before
     with wh.engine.connect() as conn:
-        assert migrations.current_revision(conn) == "0007"
+        assert migrations.current_revision(conn) == "0008"
 
 
 def test_province_indexes_and_their_downgrade(wh, db_url):
@@ -128,5 +128,5 @@ def test_offline_sql_for_both_dialects():
         command.upgrade(cfg, target, sql=True)
         sql = cfg.output_buffer.getvalue()
         assert "CREATE TABLE county_reports_alembic_version" in sql and marker in sql
-        since_0007 = {"project_rows", "event_rows"} if target == "0001" else set()
+        since_0007 = {"project_rows", "event_rows", "value_flags"} if target == "0001" else set()
         assert all(f"CREATE TABLE {name} " in sql for name in TABLES - since_0007)

@@ -57,7 +57,8 @@ def compose(options: Options, catalog: Catalog, check: str, importance: str, uni
     words = options.text("checks", check)
     text = options.fill(words["text"], **fields)
     todo = options.fill(words["todo"], **fields)
-    outcome = options.text("outcome", importance)
+    # A check may say what became of the submission itself (OUTLIER: accepted, the value unconfirmed).
+    outcome = options.fill(words["outcome"], **fields) if "outcome" in words else options.text("outcome", importance)
     return options.fill(options.text("message"), head=head(options, catalog, unit, period), text=text,
                         todo=todo, outcome=outcome)
 
@@ -102,14 +103,16 @@ def rule_texts(options: Options, catalog: Catalog, rule: Rule, values: dict[str,
 
 
 def sort_key(catalog: Catalog):
-    """Errors first, whole-submission issues before indicators, indicators in catalogue order."""
+    """Errors first, whole-submission issues before indicators, indicators in catalogue order;
+    warnings with an effect on the county total before the others, the largest first (issue 20)."""
     position = {i.code: n for n, i in enumerate(catalog.indicators)}
     checks = {c: n for n, c in enumerate(("UNREADABLE",) + BUILTIN_CHECKS)}
     rules = {r.code: len(checks) + n for n, r in enumerate(catalog.rules)}
 
     def key(issue: Issue) -> tuple:
         where = -1 if issue.indicator is None else position.get(issue.indicator, len(position))
-        return (issue.importance != ERROR, where, checks.get(issue.rule, rules.get(issue.rule, 999)))
+        rank = -issue.effect if issue.importance != ERROR and issue.effect is not None else 0.0
+        return (issue.importance != ERROR, rank, where, checks.get(issue.rule, rules.get(issue.rule, 999)))
 
     return key
 

@@ -99,7 +99,7 @@ def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *
 
 def history_rows(verdicts) -> list[dict[str, Any]]:
     """The values of ``verdicts`` that later months' outlier checks may trust: those of accepted
-    submissions without an OUTLIER warning (a flagged value is unconfirmed until the unit answers;
+    submissions without an unconfirmed OUTLIER warning (a flagged value counts once the unit confirms it;
     a slip kept in the history would make the same slip a year later look ordinary)."""
     from county_reports.validate import model
 
@@ -107,7 +107,7 @@ def history_rows(verdicts) -> list[dict[str, Any]]:
     for v in verdicts:
         if v.status == model.REJECTED:
             continue
-        flagged = {i.indicator for i in v.issues if i.rule == OUTLIER}
+        flagged = {i.indicator for i in v.issues if i.rule == OUTLIER} - set(v.confirmations)
         rows += [{"unit": v.unit, "period": v.period, "indicator": code, "value": value}
                  for code, value in v.values.items() if code not in flagged]
     return rows

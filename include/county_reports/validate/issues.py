@@ -73,6 +73,8 @@ def _value_issues(batch: Batch, result: CheckResult, catalog: Catalog, options: 
                        row.indicator, row.raw_value, **extra)
         if check == "OUTLIER" and np.isfinite(row.effect):
             issue = replace(issue, effect=round(float(row.effect), 6))
+        if check == "OUTLIER" and np.isfinite(row.hist_median):
+            issue = replace(issue, expected=float(row.hist_median))
         out[int(row.sub)].append(issue)
 
 

@@ -27,6 +27,7 @@ class Issue:
     importance: str         # error | warning
     message: str            # complete Chinese sentence(s): unit, period, indicator, value, rule, what to do
     effect: float | None = None   # OUTLIER: |value − expected| / the county total (selective editing)
+    expected: float | None = None  # OUTLIER: the value the check expected (the history's median)
 
     def as_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -59,6 +60,9 @@ class Verdict:
     narratives: tuple[dict[str, str], ...] = ()                # {kind, section, text}
     contact: dict[str, str] = field(default_factory=dict)
     issues: tuple[Issue, ...] = ()
+    # indicator -> the unit's one-line reason: "核实无误" for a value flagged as a likely slip
+    # (protocol 1 ``confirmations``, the template's 核实说明 column); see validate.confirmations
+    confirmations: dict[str, str] = field(default_factory=dict)
 
     @property
     def errors(self) -> tuple[Issue, ...]:

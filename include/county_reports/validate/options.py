@@ -5,7 +5,7 @@ Checked on load; a problem raises :class:`county_reports.config.ConfigError` nam
 from __future__ import annotations
 
 import string
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import lru_cache
 from pathlib import Path
 from typing import Any
@@ -22,6 +22,11 @@ BUILTIN_CHECKS = ("UNIT_KNOWN", "PAYLOAD_UNIT", "PAYLOAD_PERIOD", "DUPLICATE", "
                   "OUTLIER")
 # Worded but not configurable: SUBMITTED_AT is always a warning, VALIDATION_ERROR always an error.
 WORDED = BUILTIN_CHECKS + ("UNREADABLE", "RULE", "SUBMITTED_AT", "VALIDATION_ERROR")
+# A unit's answers to OUTLIER warnings (validate/confirmations.py): a bad item, an answered warning.
+WORDED += ("CONFIRMATION", "OUTLIER_CONFIRMED")
+CONFIRMATION_PROBLEMS = ("not_list", "too_many", "not_item", "indicator", "not_reported", "twice",
+                         "reason_empty", "reason_long", "reason_line")
+CONFIRMATION_LIMITS = {"max_items": 50, "max_reason_length": 100}
 NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", "formula",
                     "wrong_unit", "multiple_points", "separators", "text")
 
@@ -62,6 +67,7 @@ class Options:
     messages: dict[str, Any]
     common_uoms: frozenset[str] = frozenset()
     narratives: NarrativeLimits = NarrativeLimits()
+    confirmations: dict[str, int] = field(default_factory=lambda: dict(CONFIRMATION_LIMITS))
 
     def text(self, *path: str) -> str:
         node: Any = self.messages
@@ -94,7 +100,24 @@ def _load(config_dir: str, _mtime: int) -> Options:
         raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
     return Options(_importance(data.get("checks")), _outliers(data.get("outliers")),
                    _messages(data.get("messages")), _common_uoms(data.get("common_uoms")),
-                   narratives=load_limits(data.get("narratives")))
+                   narratives=load_limits(data.get("narratives")),
+                   confirmations=_confirmations(data.get("confirmations")))
+
+
+def _confirmations(raw: Any) -> dict[str, int]:
+    """``confirmations:`` (optional): max_items, max_reason_length, whole numbers from 1."""
+    if raw is None:
+        return dict(CONFIRMATION_LIMITS)
+    if not isinstance(raw, dict):
+        raise ConfigError(FILE, "confirmations", "not a mapping")
+    unknown = sorted(set(raw) - set(CONFIRMATION_LIMITS))
+    if unknown:
+        raise ConfigError(FILE, f"confirmations.{unknown[0]}", "unknown key")
+    found = {**CONFIRMATION_LIMITS, **raw}
+    for key, value in found.items():
+        if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
+            raise ConfigError(FILE, f"confirmations.{key}", f"{value!r} is not a whole number from 1 to 10000")
+    return found
 
 
 def _importance(raw: Any) -> dict[str, str]:
@@ -175,6 +198,8 @@ def _messages(raw: Any) -> dict[str, Any]:
     required += [("checks", c, part) for c in WORDED for part in ("text", "todo")]
     required += [("checks", "OUTLIER", "last_year"), ("checks", "OUTLIER", "no_last_year")]
     required += [("checks", "OUTLIER", "reasons", r) for r in OUTLIER_REASONS]
+    required += [("checks", "OUTLIER", "outcome")]
+    required += [("confirmation_problems", p) for p in CONFIRMATION_PROBLEMS]
     required += [("rule_words", c) for c in RULE_CHECKS]
     required += [("numeric_problems", p) for p in NUMERIC_PROBLEMS]
     required += [("offline", k) for k in ("accepted", "accepted_with_warnings", "rejected",

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import logging
 import time
+from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -19,7 +20,7 @@ import pandas as pd
 from county_reports import messages, paths
 from county_reports.catalog import Catalog
 from county_reports.validate import batch as batch_mod
-from county_reports.validate import feedback, issues as issues_mod
+from county_reports.validate import confirmations, feedback, issues as issues_mod
 from county_reports.validate.model import (
     ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, WARNING, Issue, Received, Verdict)
 from county_reports.validate.normalize import as_text
@@ -90,8 +91,11 @@ def _verdicts(recs: list[Received], batch: batch_mod.Batch, found: dict[int, lis
         a, b = int(batch.offsets[s]), int(batch.offsets[s + 1])
         raw_values = {c: r for c, r, f in zip(codes[a:b], raws[a:b], sent[a:b]) if f}
         values = {c: float(x) for c, x, f in zip(codes[a:b], numbers[a:b], keep[a:b]) if f}
-        found_here = tuple(sorted(found.get(s, ()), key=order)) + submitted_at_issue(rec, catalog, options)
-        out.append(_verdict(rec, status(found_here), values, raw_values, found_here))
+        confirmed, bad = confirmations.read(rec.payload, raw_values, rec.unit, rec.period, catalog, options)
+        found_here = confirmations.answer(tuple(sorted(found.get(s, ()), key=order)), confirmed, catalog,
+                                          options) + bad + submitted_at_issue(rec, catalog, options)
+        out.append(replace(_verdict(rec, status(found_here), values, raw_values, found_here),
+                           confirmations=confirmed))
     return out
 
 

@@ -47,7 +47,8 @@ class Prepared:
     digest: str
     values: list[tuple] = field(default_factory=list)       # (indicator, value, raw_value)
     narratives: list[tuple] = field(default_factory=list)   # (seq, kind, section, text)
-    issues: list[tuple] = field(default_factory=list)       # (seq, indicator, value, rule, importance, message)
+    issues: list[tuple] = field(default_factory=list)       # (seq, indicator, value, rule, importance, message, effect)
+    flags: list[tuple] = field(default_factory=list)        # (indicator, expected, effect, confirmed, reason)
 
     @property
     def key(self) -> tuple[str, str]:
@@ -77,9 +78,10 @@ def prepare(index: int, v: Verdict, tz: str) -> Prepared:
     values, canonical = stored_verdict.canonical_values(v)
     digest = stored_verdict.hash_of(v, stored_verdict._canonical(v, canonical))
     narratives = [(r["seq"], r["kind"], r["section"], r["text"]) for r in stored_verdict.narrative_rows(0, v)]
-    issues = [(r["seq"], r["indicator"], r["value"], r["rule"], r["importance"], r["message"])
+    issues = [(r["seq"], r["indicator"], r["value"], r["rule"], r["importance"], r["message"], r["effect"])
               for r in stored_verdict.issue_rows(0, v)]
-    return Prepared(index, v, received, submitted, arrived, digest, values, narratives, issues)
+    return Prepared(index, v, received, submitted, arrived, digest, values, narratives, issues,
+                    stored_verdict.flag_rows(v))
 
 
 def plain_copy(p: Prepared) -> Prepared:
@@ -88,7 +90,8 @@ def plain_copy(p: Prepared) -> Prepared:
     what ``Warehouse._probe`` writes to tell a verdict's fault from the database's."""
     return replace(p, digest=hashlib.sha256(f"probe:{p.digest}".encode()).hexdigest(),
                    values=[("PROBE", 0.0, "0")], narratives=[(1, "plan", None, "probe")],
-                   issues=[(1, None, None, "PROBE", "warning", "probe")])
+                   issues=[(1, None, None, "PROBE", "warning", "probe", None)],
+                   flags=[("PROBE", None, None, False, None)] if p.flags else [])
 
 
 def lock_key(unit: str, period: str) -> int:
@@ -237,6 +240,7 @@ class _Rows:
         self.ids, self.now, self.run_id = ids, now, run_id
         self.real = {-(i + 1): sid for i, sid in enumerate(ids)}     # placeholder → allocated id
         self.subs, self.narratives, self.issues, self.audits = [], [], [], []
+        self.flags: list[tuple] = []
         self.supersedes: list[tuple[int, int]] = []     # (old id, new id)
         self.dups: list[int] = []
         self.values: list[tuple[int, Prepared]] = []    # (submission id, its verdict)
@@ -263,6 +267,7 @@ class _Rows:
         self.values.append((sid, p))
         self.narratives.extend((sid, *row) for row in p.narratives)
         self.issues.extend((sid, *row) for row in p.issues)
+        self.flags.extend((sid, *row) for row in p.flags)
         errors = sum(1 for i in v.issues if i.importance == "error")
         warnings = sum(1 for i in v.issues if i.importance == "warning")
         note = (f"version {version} from {v.source}, sha256 {v.sha256[:12]}; "
@@ -289,6 +294,8 @@ def _write_rows(conn: Connection, rows: _Rows) -> None:
     write = _copy_all if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2" \
         else _executemany_all
     write(conn, rows.subs, rows.values, rows.narratives, rows.issues, rows.audits)
+    if rows.flags:   # a few rows a month: plain inserts on every backend
+        conn.execute(insert(t.value_flags), [dict(zip(FLAG_COLUMNS, r)) for r in rows.flags])
     if rows.supersedes:
         conn.execute(update(s).where(s.c.id == _bind("old_id")).values(superseded_by=_bind("new_id")),
                      [{"old_id": o, "new_id": nw} for o, nw in rows.supersedes])
@@ -311,7 +318,8 @@ def _audit_row(now, run_id, v: Verdict, submission_id, from_status, to_status, n
 _VALUES_SQL = "INSERT INTO submission_values (submission_id, indicator, value, raw_value) VALUES (?, ?, ?, ?)"
 _NARRATIVES_SQL = "INSERT INTO narratives (submission_id, seq, kind, section, text) VALUES (?, ?, ?, ?, ?)"
 _ISSUES_SQL = ("INSERT INTO validation_issues (submission_id, seq, indicator, value, rule, importance, "
-               "message) VALUES (?, ?, ?, ?, ?, ?, ?)")
+               "message, effect) VALUES (?, ?, ?, ?, ?, ?, ?, ?)")
+FLAG_COLUMNS = ("submission_id", "indicator", "expected", "effect", "confirmed", "reason")
 
 
 def _executemany_all(conn: Connection, subs, values, narratives, issues, audits) -> None:
@@ -326,7 +334,7 @@ def _executemany_all(conn: Connection, subs, values, narratives, issues, audits)
         for table, cols, rows in ((t.submission_values, ("submission_id", "indicator", "value", "raw_value"), values),
                                   (t.narratives, ("submission_id", "seq", "kind", "section", "text"), narratives),
                                   (t.validation_issues, ("submission_id", "seq", "indicator", "value", "rule",
-                                                         "importance", "message"), issues)):
+                                                         "importance", "message", "effect"), issues)):
             if rows:
                 conn.execute(insert(table), [dict(zip(cols, r)) for r in rows])
     if audits:
@@ -387,6 +395,6 @@ def _copy_all(conn: Connection, subs, values, narratives, issues, audits) -> Non
         copy_rows(conn, "narratives", ("submission_id", "seq", "kind", "section", "text"), narratives)
     if issues:
         copy_rows(conn, "validation_issues", ("submission_id", "seq", "indicator", "value", "rule",
-                                              "importance", "message"), issues)
+                                              "importance", "message", "effect"), issues)
     if audits:
         copy_rows(conn, "audit", AUDIT_COLUMNS, ([r[c] for c in AUDIT_COLUMNS] for r in audits))

@@ -7,7 +7,7 @@ then object columns) that costs gigabytes; here the rows are streamed from the d
 partitions and each partition is kept as categoricals (unit, period, indicator) and float64 values
 — about 13 bytes a row. On PostgreSQL the rows come as CSV through ``COPY`` and pandas' C
 parser (seconds for millions of rows); elsewhere through the driver in partitions. The rows are ``current_values``'s (current versions, numeric values only)
-less the values stored with an OUTLIER warning (unconfirmed: never part of the history), with only the four columns the outlier check uses (``validate.outliers.HISTORY_COLUMNS``),
+less the values flagged as likely slips and not yet confirmed (``value_flags``: never part of the history), with only the four columns the outlier check uses (``validate.outliers.HISTORY_COLUMNS``),
 in no particular order (the check places each value by its unit, indicator and month).
 
 The medians themselves stay in ``validate.outliers`` (numpy) on SQLite and PostgreSQL alike: one
@@ -27,7 +27,6 @@ from county_reports import periods as periods_mod
 from county_reports.warehouse import schema as t
 
 COLUMNS = ("unit", "period", "indicator", "value")
-UNCONFIRMED_RULE = "OUTLIER"   # a value with this warning stored is not history until confirmed
 PARTITION_ROWS = 200_000   # rows turned into Python objects at a time (a few tens of MB)
 
 
@@ -38,12 +37,12 @@ def outlier_history(engine: Engine, periods: Iterable[str],
     months = sorted(set(periods))
     for month in months:
         periods_mod.parse(month)   # a malformed month raises here, as in the other reads
-    s, v, i = t.submissions, t.submission_values, t.validation_issues
-    # A value flagged OUTLIER is unconfirmed: left out, so a slip never becomes the yardstick
-    # (the same slip a year later would look ordinary against it).
-    flagged = (select(i.c.submission_id)
-               .where((i.c.submission_id == s.c.id) & (i.c.indicator == v.c.indicator)
-                      & (i.c.rule == UNCONFIRMED_RULE)))
+    s, v, f = t.submissions, t.submission_values, t.value_flags
+    # A flagged value is left out until the unit confirms it, so a slip never becomes the
+    # yardstick (the same slip a year later would look ordinary against it); confirmed, it counts.
+    flagged = (select(f.c.submission_id)
+               .where((f.c.submission_id == s.c.id) & (f.c.indicator == v.c.indicator)
+                      & f.c.confirmed.is_(False)))
     query = (select(s.c.unit, s.c.period, v.c.indicator, v.c.value)
              .join(v, v.c.submission_id == s.c.id)
              .where(s.c.period.in_(months) & s.c.superseded_by.is_(None)

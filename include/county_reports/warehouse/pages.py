@@ -119,7 +119,9 @@ def _history(conn: Connection, where_sub, where_feedback, where_status) -> Histo
                             .order_by(i.c.submission_id, i.c.seq)):
         versions[row.submission_id].issues.append(
             {"rule": row.rule, "importance": row.importance, "indicator": row.indicator,
-             "value": row.value, "message": row.message})
+             "value": row.value, "message": row.message, "effect": row.effect})
+    for version in versions.values():
+        version.issues.sort(key=issue_rank)
     by_key: dict[tuple[str, str], list[Version]] = defaultdict(list)
     for version in sorted(versions.values(), key=lambda x: -x.version):
         by_key[(version.unit, version.period)].append(version)
@@ -134,6 +136,13 @@ def _history(conn: Connection, where_sub, where_feedback, where_status) -> Histo
                                                          row.last_checked_at)
                     for row in conn.execute(select(c).where(where_status))}
     return History(dict(by_key), dict(feedback), not_received)
+
+
+def issue_rank(issue: dict[str, Any]) -> tuple:
+    """Errors first (in the order validation found them), then warnings by their effect on the
+    county total, largest first (a warning without one last): selective editing (issue 20)."""
+    effect = issue.get("effect")
+    return (issue["importance"] != "error", -(effect if effect is not None else -1.0))
 
 
 def _messages(text: str) -> list[Any]:

@@ -126,7 +126,22 @@ validation_issues = Table(
     Column("rule", String(60), nullable=False),
     Column("importance", String(10), nullable=False),
     Column("message", Text, nullable=False),
+    Column("effect", Float, nullable=True),      # |value − expected| / county total: the rank (0008)
     PrimaryKeyConstraint("submission_id", "seq"),
+)
+
+# A value flagged as a likely slip (an OUTLIER warning) in a stored version (issue 20, migration
+# 0008): unconfirmed until the unit answers "核实无误" with a reason in a later version of the month
+# (then that version's row is confirmed) or corrects it (a new version without the flag).
+value_flags = Table(
+    "value_flags", metadata,
+    Column("submission_id", Integer, ForeignKey("submissions.id"), nullable=False),
+    Column("indicator", Text, nullable=False),
+    Column("expected", Float, nullable=True),     # what the check expected (the history's median)
+    Column("effect", Float, nullable=True),       # |value − expected| / the month's county total
+    Column("confirmed", Boolean, nullable=False),
+    Column("reason", Text, nullable=True),        # the unit's one line, when confirmed
+    PrimaryKeyConstraint("submission_id", "indicator"),
 )
 
 collection_status = Table(
@@ -228,4 +243,4 @@ event_rows = Table(
 )
 
 TABLES = (units, submissions, submission_values, narratives, validation_issues,
-          collection_status, feedback, audit, deliveries, project_rows, event_rows)
+          collection_status, feedback, audit, deliveries, project_rows, event_rows, value_flags)

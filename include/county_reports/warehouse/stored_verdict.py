@@ -69,7 +69,10 @@ def _canonical(verdict: Verdict, values: dict[str, Any]) -> dict[str, Any] | Non
     contact = {str(k): _text(v) for k, v in (verdict.contact or {}).items()}
     if not values and not narratives and not contact:
         return None
-    return {"values": values, "narratives": narratives, "contact": contact}
+    content = {"values": values, "narratives": narratives, "contact": contact}
+    if verdict.confirmations:   # only then: the hashes of versions without any stay as they were
+        content["confirmations"] = {code: _text(reason) for code, reason in verdict.confirmations.items()}
+    return content
 
 
 def content_hash(verdict: Verdict) -> str:
@@ -157,5 +160,18 @@ def narrative_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]
 def issue_rows(submission_id: int, verdict: Verdict) -> list[dict[str, Any]]:
     return [{"submission_id": submission_id, "seq": seq, "indicator": issue.indicator,
              "value": issue.value, "rule": issue.rule, "importance": issue.importance,
-             "message": issue.message}
+             "message": issue.message, "effect": issue.effect}
             for seq, issue in enumerate(verdict.issues, start=1)]
+
+
+FLAGGED_RULE = "OUTLIER"   # a value with this warning is flagged: unconfirmed until answered
+
+
+def flag_rows(verdict: Verdict) -> list[tuple[str, float | None, float | None, bool, str | None]]:
+    """(indicator, expected, effect, confirmed, reason) per value flagged as a likely slip."""
+    rows: dict[str, tuple] = {}
+    for issue in verdict.issues:
+        if issue.rule == FLAGGED_RULE and issue.indicator is not None and issue.indicator not in rows:
+            reason = verdict.confirmations.get(issue.indicator)
+            rows[issue.indicator] = (issue.indicator, issue.expected, issue.effect, reason is not None, reason)
+    return list(rows.values())
