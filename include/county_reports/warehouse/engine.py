@@ -7,6 +7,7 @@ processes (Airflow mapped tasks) queue for the write lock instead of failing hal
 """
 from __future__ import annotations
 
+import contextlib
 import os
 import sqlite3
 from pathlib import Path
@@ -48,8 +49,11 @@ def make_engine(url: str | URL, *, foreign_keys: bool = True, read_only: bool = 
     else:
         database = Path(url.database).expanduser()
         paths.make_folder(database.parent)
-        # made here owner-only: SQLite would create it (and its journals, which copy its mode) 0644
-        os.close(os.open(database, os.O_WRONLY | os.O_CREAT, paths.FILE_MODE))
+        # made here owner-only: SQLite would create it (and its journals, which copy its mode) 0644;
+        # an existing file is left to SQLite (opening it for writing here would fail a read-only one)
+        if not database.exists():
+            with contextlib.suppress(FileExistsError):      # another process made it meanwhile
+                os.close(os.open(database, os.O_WRONLY | os.O_CREAT | os.O_EXCL, paths.FILE_MODE))
     engine = create_engine(url, **kwargs)
 
     @event.listens_for(engine, "connect")
