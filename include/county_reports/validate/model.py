@@ -59,6 +59,8 @@ class Verdict:
     narratives: tuple[dict[str, str], ...] = ()                # {kind, section, text}
     contact: dict[str, str] = field(default_factory=dict)
     issues: tuple[Issue, ...] = ()
+    projects: tuple[dict[str, Any], ...] = ()    # key-projects ledger rows read (validate.key_projects)
+    events: tuple[dict[str, Any], ...] = ()      # events read
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -77,6 +79,8 @@ def verdict_from_dict(data: dict[str, Any]) -> Verdict:
     fields = dict(data)
     fields["issues"] = tuple(Issue(**i) for i in fields.get("issues", ()))
     fields["narratives"] = tuple(fields.get("narratives", ()))
+    fields["projects"] = tuple(fields.get("projects", ()))
+    fields["events"] = tuple(fields.get("events", ()))
     return Verdict(**fields)
 
 

@@ -7,7 +7,7 @@ Versions, duplicates and supersession (``record_verdicts``):
 
 * Every submission that arrives with *new content* becomes a new version of its (unit, period):
   1, 2, … whatever its verdict. Nothing is ever deleted or overwritten.
-* Content is compared by ``content_hash`` (values + narratives + contact, canonical JSON), so
+* Content is compared by ``content_hash`` (values + narratives + contact + projects and events, canonical JSON), so
   the same figures re-sent in different bytes are the same submission. If the arrival replays
   the bytes of a stored version, or the *latest* version of the (unit, period) has that content,
   and the verdict is the same, the arrival is a **duplicate**:
