@@ -14,6 +14,7 @@ warehouse — and a run over several months adds each month's accepted rows befo
 """
 from __future__ import annotations
 
+import math
 from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
@@ -43,10 +44,12 @@ class ProjectHistory:
             if indicator is not None and indicator in v.values:
                 self.invested[(v.unit, v.period)] = v.values[indicator]
 
-    def year_before(self, unit: str, period: str) -> float:
-        """The unit's investment from January to the month before ``period``."""
+    def year_before(self, unit: str, period: str) -> float | None:
+        """The unit's investment from January to the month before ``period``; None when a month
+        of it is not known (not collected, or rejected): the year's figure is then not compared."""
         year, month = periods.parse(period)
-        return sum(self.invested.get((unit, periods.make(year, m)), 0.0) for m in range(1, month))
+        months = [self.invested.get((unit, periods.make(year, m))) for m in range(1, month)]
+        return None if None in months else sum(months)
 
 
 @dataclass(frozen=True)
@@ -88,8 +91,9 @@ class Checker:
         month = values.get(indicator)
         if rows and month is not None:        # a missing figure is REQUIRED's to name, not ours
             ind = self.catalog.indicator_by_code.get(indicator)
+            before = self.history.year_before(unit, period)
             issues += check_investment(rows, unit=unit, unit_name=name, period=period, reported_month=month,
-                                       reported_year=self.history.year_before(unit, period) + month,
+                                       reported_year=math.inf if before is None else before + month,
                                        vocabulary=vocabulary, indicator_name=ind.name if ind else indicator)
         events, event_issues = check_events(payload, unit=unit, unit_name=name, period=period,
                                             vocabulary=vocabulary)
