@@ -159,3 +159,38 @@ def test_the_years_investment_is_compared_only_when_every_earlier_month_is_known
     del history.invested[(UNIT, "2025-03")]            # March unknown: the year is not compared
     [verdict] = validation.validate_period([september], catalog, engine="pandas", projects=history)
     assert verdict.status == "accepted"
+
+
+def _offline(tmp_path, body, capsys):
+    from county_reports import cli
+
+    path = tmp_path / "submission.json"
+    path.write_text(json.dumps(body, ensure_ascii=False), encoding="utf-8")
+    code = cli.main(["validate", str(path), "--engine", "pandas"])
+    return code, capsys.readouterr().out
+
+
+def test_offline_validate_checks_the_ledger_against_the_warehouse(data, simulator, served, demo_tokens,
+                                                                   tmp_path, capsys):
+    run(BEFORE, [UNIT], demo_tokens, "run-aug")
+    capsys.readouterr()
+    code, text = _offline(tmp_path, faulty(simulator), capsys)
+    assert code == 1 and all(words in text for words in EXPECTED.values()), text
+    assert "已对照本局数据仓库中本单位2025年8月的 4 行台账" in text
+    code, text = _offline(tmp_path, clean(simulator), capsys)
+    assert code == 0 and "2025年8月的 4 行台账" in text
+
+
+def test_offline_validate_without_a_warehouse_says_the_ledger_was_not_compared(tmp_path, monkeypatch,
+                                                                                simulator, capsys):
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'none' / 'wh.db'}")
+    code, text = _offline(tmp_path, faulty(simulator), capsys)
+    assert code == 1
+    assert all(words in text for rule, words in EXPECTED.items() if rule != "PROJECT_CUMULATIVE")
+    assert EXPECTED["PROJECT_CUMULATIVE"] not in text
+    assert "重点项目台账的累计数未与上月比较" in text and not (tmp_path / "none").exists()
+    body = clean(simulator)
+    body.pop("projects")                   # no ledger: nothing said about one
+    code, text = _offline(tmp_path, body, capsys)
+    assert code == 0 and "重点项目台账" not in text

@@ -154,10 +154,27 @@ def span_events(engine: Engine, first: str, last: str, units: Iterable[str] | No
     return out
 
 
-def validation_history(engine: Engine, months: Iterable[str], indicator: str | None):
+def unit_history(unit: str, period: str, indicator: str | None):
+    """``validation_history`` of one unit's month from the warehouse of COUNTY_REPORTS_DB_URL,
+    opened read-only (``validate FILE``): a missing or unreachable one raises
+    ``history.Unreachable`` and is never created."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from county_reports.warehouse.history import Unreachable
+    from county_reports.warehouse.store import Warehouse
+
+    try:
+        with Warehouse(read_only=True) as warehouse:
+            return validation_history(warehouse.engine, [period], indicator, unit)
+    except (SQLAlchemyError, OSError, RuntimeError) as exc:
+        raise Unreachable(type(exc).__name__) from None
+
+
+def validation_history(engine: Engine, months: Iterable[str], indicator: str | None,
+                       unit: str | None = None):
     """What the ledger checks of ``months`` compare with (``validate.key_projects.ProjectHistory``):
     every unit's current rows of the month before each, and its accepted ``indicator`` value in
-    each month of the year before it."""
+    each month of the year before it (of ``unit`` only, when given)."""
     from county_reports.validate.key_projects import ProjectHistory
 
     months = sorted(set(months))
@@ -166,15 +183,16 @@ def validation_history(engine: Engine, months: Iterable[str], indicator: str | N
         return history
     before = sorted({periods.shift(m, -1) for m in months})
     s, r, v = t.submissions, t.project_rows, t.submission_values
+    mine = s.c.unit == unit if unit is not None else s.c.unit.is_not(None)
     with engine.connect() as conn:
         for row in conn.execute(select(s.c.unit, s.c.period, r).join(s, s.c.id == r.c.submission_id)
-                                .where(s.c.period.in_(before), _current(before[0], before[-1]))
+                                .where(s.c.period.in_(before), mine, _current(before[0], before[-1]))
                                 .order_by(r.c.seq)):
             history.rows.setdefault((row.unit, row.period), {})[row.project] = _ledger_row(row._mapping)
         if indicator is not None:
             first = periods.make(periods.parse(months[0])[0], 1)
             query = (select(s.c.unit, s.c.period, v.c.value).join(v, v.c.submission_id == s.c.id)
-                     .where(v.c.indicator == indicator, v.c.value.is_not(None),
+                     .where(v.c.indicator == indicator, v.c.value.is_not(None), mine,
                             _current(first, periods.shift(months[-1], -1))))
             history.invested.update({(u, p): value for u, p, value in conn.execute(query)})
     return history
