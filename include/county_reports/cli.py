@@ -233,10 +233,10 @@ def _warehouse_history(unit: str, period: str):
 def _warehouse_projects(unit: str, period: str):
     """What the ledger checks of ``period`` compare with (warehouse.projects), read-only."""
     from county_reports.validate import key_projects, offline
-    from county_reports.warehouse import history, projects
+    from county_reports.warehouse import history
 
     try:
-        return projects.unit_history(unit, period, key_projects.investment_indicator())
+        return history.unit_projects(unit, period, key_projects.investment_indicator())
     except history.Unreachable as exc:
         raise offline.HistoryUnavailable(str(exc)) from None
 

@@ -53,3 +53,49 @@ def faulty(sim) -> dict:
          "counts": {"deployed": -4}},
     ]
     return body
+
+
+def fill_template(catalog, body: dict, path) -> None:
+    """The unit's template for ``body``'s month filled with ``body`` as a clerk would (openpyxl
+    here, Excel in real life): figures, each project's row, extra codes in the empty rows, events."""
+    from openpyxl import load_workbook
+
+    from county_reports import template
+    from county_reports.template_projects import EVENT_FIELDS, PROJECT_FIELDS, SORT, TITLE
+
+    template.write_template(catalog, body["unit"], body["period"], path)
+    wb = load_workbook(path)
+    ws = wb["指标"]
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    for code, value in body["values"].items():
+        ws.cell(rows[code], 5, value)
+    ws = wb["重点项目"]
+    rows = {ws.cell(r, 1).value: r for r in range(2, ws.max_row + 1)}
+    free = [r for r in range(2, ws.max_row + 1) if ws.cell(r, 1).value is None]
+    for item in body.get("projects", ()):
+        row = rows.get(item["code"]) or free.pop(0)
+        flat = {**item, **({"milestone": item["milestones"][0]["name"],
+                            "milestone_date": item["milestones"][0]["date"]} if item.get("milestones") else {})}
+        for col, field in enumerate(PROJECT_FIELDS, start=1):
+            if field in flat and field not in ("name", "note", "milestones"):
+                ws.cell(row, col, flat[field])
+    ws, counts = wb["重要事项"], list(catalog_counts())
+    for row, event in enumerate(body.get("events", ()), start=2):
+        kind = event["kind"]
+        names = {"title": TITLE.get(kind), "sort": SORT.get(kind), "date": "start" if kind == "campaign" else "date",
+                 "received": "issues" if kind == "inspection" else "received",
+                 "closed": "rectified" if kind == "inspection" else "closed"}
+        for col, field in enumerate(EVENT_FIELDS, start=1):
+            value = event.get(names.get(field) or field)
+            if value is not None:
+                ws.cell(row, col, value)
+        for col, code in enumerate(counts, start=len(EVENT_FIELDS) + 1):
+            if code in event.get("counts", {}):
+                ws.cell(row, col, event["counts"][code])
+    wb.save(path)
+
+
+def catalog_counts():
+    from county_reports.projects.vocabulary import load_vocabulary
+
+    return load_vocabulary().counts

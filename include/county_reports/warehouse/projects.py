@@ -154,22 +154,6 @@ def span_events(engine: Engine, first: str, last: str, units: Iterable[str] | No
     return out
 
 
-def unit_history(unit: str, period: str, indicator: str | None):
-    """``validation_history`` of one unit's month from the warehouse of COUNTY_REPORTS_DB_URL,
-    opened read-only (``validate FILE``): a missing or unreachable one raises
-    ``history.Unreachable`` and is never created."""
-    from sqlalchemy.exc import SQLAlchemyError
-
-    from county_reports.warehouse.history import Unreachable
-    from county_reports.warehouse.store import Warehouse
-
-    try:
-        with Warehouse(read_only=True) as warehouse:
-            return validation_history(warehouse.engine, [period], indicator, unit)
-    except (SQLAlchemyError, OSError, RuntimeError) as exc:
-        raise Unreachable(type(exc).__name__) from None
-
-
 def validation_history(engine: Engine, months: Iterable[str], indicator: str | None,
                        unit: str | None = None):
     """What the ledger checks of ``months`` compare with (``validate.key_projects.ProjectHistory``):
