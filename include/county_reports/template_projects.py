@@ -47,11 +47,11 @@ class Sheets:
     words: dict[str, str]
 
 
-def load_sheets() -> Sheets:
+def load_sheets(config_dir=None) -> Sheets:
     """template.yaml's names for the two sheets, checked (``template.yaml: key: problem``)."""
     from county_reports.template_wording import _headers, _names
 
-    data = read_config_file("template.yaml") or {}
+    data = read_config_file("template.yaml", config_dir) or {}
     layout, words = data.get("layout") or {}, data.get("words") or {}
     names = _names(layout, "ledger_sheets", ("projects", "events"))
     for key in WORDS:
@@ -63,7 +63,7 @@ def load_sheets() -> Sheets:
         words["milestone"].format(name="", planned="")
     except (KeyError, IndexError, ValueError) as exc:
         raise ConfigError("template.yaml", "words", f"a placeholder the code does not fill: {exc}") from None
-    separator = {"separator": load_vocabulary().messages["separator"]}
+    separator = {"separator": load_vocabulary(config_dir).messages["separator"]}
     return Sheets(names, _headers(layout, "project_headers", len(PROJECT_FIELDS)),
                   _headers(layout, "event_headers", len(EVENT_FIELDS)), {**{k: words[k] for k in WORDS}, **separator})
 
