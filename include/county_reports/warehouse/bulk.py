@@ -33,7 +33,6 @@ from sqlalchemy.exc import DBAPIError
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import stored_verdict
 from county_reports.warehouse import schema as t
-from county_reports.warehouse.projects import version_rows
 
 
 @dataclass
@@ -242,7 +241,6 @@ class _Rows:
         self.dups: list[int] = []
         self.values: list[tuple[int, Prepared]] = []    # (submission id, its verdict)
         self.results: list[dict[str, Any]] = []
-        self.ledgers: list[tuple[int, Verdict]] = []    # accepted versions with key projects / events
 
     def resolve(self, sid: int) -> int:
         return self.real.get(sid, sid)
@@ -263,8 +261,6 @@ class _Rows:
                           "arrived_at": p.arrived, "status": v.status, "content_hash": p.digest,
                           "superseded_by": None, "last_seen_at": now, "last_seen_run": run_id})
         self.values.append((sid, p))
-        if v.status in t.ACCEPTED_STATUSES and (v.projects or v.events):
-            self.ledgers.append((sid, v))
         self.narratives.extend((sid, *row) for row in p.narratives)
         self.issues.extend((sid, *row) for row in p.issues)
         errors = sum(1 for i in v.issues if i.importance == "error")
@@ -293,9 +289,6 @@ def _write_rows(conn: Connection, rows: _Rows) -> None:
     write = _copy_all if conn.dialect.name == "postgresql" and conn.dialect.driver == "psycopg2" \
         else _executemany_all
     write(conn, rows.subs, rows.values, rows.narratives, rows.issues, rows.audits)
-    for table, ledger_rows in zip((t.project_rows, t.event_rows), version_rows(rows.ledgers)):
-        if ledger_rows:     # few (a dozen projects a unit): one executemany beside the COPY
-            conn.execute(insert(table), ledger_rows)
     if rows.supersedes:
         conn.execute(update(s).where(s.c.id == _bind("old_id")).values(superseded_by=_bind("new_id")),
                      [{"old_id": o, "new_id": nw} for o, nw in rows.supersedes])

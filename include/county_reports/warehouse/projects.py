@@ -182,13 +182,18 @@ def validation_history(engine: Engine, months: Iterable[str], indicator: str | N
     return history
 
 
-def version_rows(pairs: Iterable[tuple[int, Any]]) -> tuple[list[dict], list[dict]]:
-    """The project_rows and event_rows of new accepted versions: (submission id, verdict) pairs
-    whose verdicts carry ``projects`` / ``events`` as validation read them."""
+def write_version_rows(conn, pairs: Iterable[tuple[int, Any]]) -> None:
+    """The project_rows and event_rows of new versions, in the caller's transaction: (submission
+    id, verdict) pairs; only accepted verdicts' rows (``projects`` / ``events`` as validation read
+    them) count. Few rows (a dozen projects a unit): one executemany each, beside the bulk COPY."""
     from county_reports.validate.key_projects import event_from_dict, row_from_dict
 
     projects, happened = [], []
     for sid, verdict in pairs:
+        if verdict.status not in t.ACCEPTED_STATUSES:
+            continue
         projects += [_project_row(sid, n, row_from_dict(r)) for n, r in enumerate(verdict.projects, 1)]
         happened += [_event_row(sid, n, event_from_dict(e)) for n, e in enumerate(verdict.events, 1)]
-    return projects, happened
+    for table, rows in ((t.project_rows, projects), (t.event_rows, happened)):
+        if rows:
+            conn.execute(insert(table), rows)
