@@ -87,6 +87,17 @@ def validation_report(period: str) -> HTMLResponse:
     return _page(lambda w, c: status_page.month_page(w, c, period))
 
 
+@app.get("/projects/{code}", response_class=HTMLResponse)
+def project_status(code: str, year: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
+    from county_reports import status_page
+    from county_reports.catalog import load_catalog
+
+    project = status_page.find_project(load_catalog(), code)      # the register, never a path
+    if project is None:
+        raise HTTPException(404, "no such project")
+    return _page(lambda w, c: status_page.project_page(w, c, project, year))
+
+
 @app.get("/documents/{year}/{name}")
 def document(year: str, name: str) -> Response:
     from county_reports import paths

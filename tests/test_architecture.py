@@ -65,6 +65,7 @@ STAGES: dict[str, str] = {
     "workbook_bounds": "collect",      # a workbook's size, parts, macros and sheets, before parsing
     "template": "collect",             # the Excel template units fill in
     "example": "collect",              # the example submission for integrators, from the catalogue
+    "template_projects": "collect",    # the template's 重点项目 / 重要事项 sheets, written and read back
     "template_wording": "collect",     # template.yaml: the template's names (read back by the inbox) and words
     "mailbox": "collect",              # templates by e-mail → inbox or quarantine
     "mail_auth": "collect",            # whether our own mail server vouches for a sender (Authentication-Results)

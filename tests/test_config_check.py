@@ -52,6 +52,8 @@ CASES = [
      "indicators.yaml", "derived.HAZARD_FIX_RATE.formula"),
     ("edited.yaml", lambda d: d["limits"].update(max_ratio=-5), "edited.yaml", "limits.max_ratio"),
     ("projects.yaml", lambda d: d.update(projectz=[]), "projects.yaml", "(top).projectz"),
+    ("template.yaml", lambda d: d["layout"]["project_headers"].pop(), "template.yaml", "layout.project_headers"),
+    ("template.yaml", lambda d: d["words"].update(project_note="{plann}"), "template.yaml", "words"),
 ]
 
 

@@ -196,7 +196,7 @@ def _validate(args, catalog) -> int:
 
     code, text = offline.check_file(args.file, catalog, unit=args.unit, period=args.period,
                                     engine=args.engine, options=load_options(args.config),
-                                    history_for=_warehouse_history)
+                                    history_for=_warehouse_history, projects_for=_warehouse_projects)
     print(text)
     return code
 
@@ -227,6 +227,17 @@ def _warehouse_history(unit: str, period: str):
 
     try:
         return history.unit_history(unit, intake.history_periods([period]))
+    except history.Unreachable as exc:
+        raise offline.HistoryUnavailable(str(exc)) from None
+
+
+def _warehouse_projects(unit: str, period: str):
+    """What the ledger checks of ``period`` compare with (warehouse.projects), read-only."""
+    from county_reports.validate import key_projects, offline
+    from county_reports.warehouse import history
+
+    try:
+        return history.unit_projects(unit, period, key_projects.investment_indicator())
     except history.Unreachable as exc:
         raise offline.HistoryUnavailable(str(exc)) from None
 

@@ -119,9 +119,10 @@ def validate(outcome_batches: Sequence[Sequence[dict]], run_id: str | None,
              data_dir: Path | None = None) -> dict[str, Any]:
     """Great Expectations, one run per month over every unit's values; verdicts to files."""
     from county_reports import ledger
-    from county_reports.validate import intake
+    from county_reports.validate import intake, key_projects
     from county_reports.warehouse import Warehouse
     from county_reports.warehouse.history import outlier_history
+    from county_reports.warehouse.projects import validation_history
 
     catalog, data = load_catalog(), data_dir or paths.data_dir()
     outcomes = flatten(outcome_batches)
@@ -130,9 +131,10 @@ def validate(outcome_batches: Sequence[Sequence[dict]], run_id: str | None,
     with Warehouse() as warehouse:
         warehouse.migrate()
         history = outlier_history(warehouse.engine, intake.history_periods(months))
+        projects = validation_history(warehouse.engine, months, key_projects.investment_indicator())
     files = intake.validate_outcomes(outcomes, catalog, data, history=history,
                                      docs_dir=paths.validation_checks(data),
-                                     out_dir=paths.verdicts(safe_name(run_id), data))
+                                     out_dir=paths.verdicts(safe_name(run_id), data), projects=projects)
     print(f"Validated {len(files)} month(s); this run's checks in {paths.validation_checks(data)}")
     return {"months": months, "verdict_files": [paths.key(f, data) for f in files],
             "not_received": intake.not_received(outcomes)}

@@ -20,7 +20,7 @@ from county_reports.protocol import NARRATIVE_KINDS
 
 def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
-    from county_reports import admins, collect, delivery_config, example, summaries, template
+    from county_reports import admins, collect, delivery_config, example, summaries, template, template_projects
     from county_reports.history import settings as history_settings
     from county_reports.projects.register import load_register
     from county_reports.render.review import settings as review_settings
@@ -34,6 +34,7 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     template.load_wording(config_dir)
     example.load_placeholders(config_dir)
     template.load_layout(config_dir)
+    template_projects.load_sheets(config_dir)       # the 重点项目 / 重要事项 sheets' names and words
     messages.check(config_dir)
     history_settings.load_settings(config_dir)      # history.yaml and its messages
     review_settings.load_settings(config_dir)       # edited.yaml: limits and wording for edited drafts

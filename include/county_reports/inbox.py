@@ -27,7 +27,7 @@ from zoneinfo import ZoneInfo
 from openpyxl import load_workbook
 from openpyxl.utils.escape import unescape
 
-from county_reports import atomic, inbox_folders, messages, paths, periods, workbook_bounds
+from county_reports import atomic, inbox_folders, messages, paths, periods, template_projects, workbook_bounds
 from county_reports.catalog import Catalog
 from county_reports.inbox_folders import (  # noqa: F401 (the inbox's layout, asked for here)
     feedback_path, inbox_path, scan_inbox, strays)
@@ -213,6 +213,7 @@ def _read(wb, raw: bytes, unit: str, catalog: Catalog, modified: float,
         "narratives": _read_narratives(wb[sheets["narratives"]], unit, catalog, names),
         "contact": _read_contact(wb[sheets["guide"]], names),
         **_read_confirmations(wb[sheets["values"]], names),
+        **template_projects.read_sheets(wb, _data_rows, _columns, unit),
     }
 
 

@@ -130,7 +130,44 @@ def unit_page(warehouse: Warehouse, catalog: Catalog, unit: Unit, now: datetime 
         frame = warehouse.completeness(catalog, period_list)
         status = {r.period: r.status for r in frame.itertuples(index=False) if r.unit == unit.code}
     return _render("unit.html", catalog, root="../", unit=unit, months=period_list, status=status,
-                   history=history, names=_indicator_names(catalog))
+                   history=history, names=_indicator_names(catalog), projects=unit_projects(catalog, unit.code))
+
+
+def unit_projects(catalog: Catalog, unit: str) -> list:
+    """The key projects the unit reports (or, a township, reports land for) in any year."""
+    register = _register(catalog)
+    return [p for p in register.projects
+            if any(p in register.reported_by(unit, y) or p in register.land_for(unit, y) for y in p.years)]
+
+
+def find_project(catalog: Catalog, code: str):
+    """The registered project ``code`` (projects.yaml), or None: the page's only lookup (a code
+    from the URL is never more than a dictionary key)."""
+    return _register(catalog).by_code.get(code)
+
+
+def project_page(warehouse: Warehouse, catalog: Catalog, project, year: int | None = None,
+                 now: datetime | None = None) -> str:
+    """One key project's year: its months against plan and schedule (序时进度), milestones planned
+    and reached, status history with causes, land by township; ``year`` defaults to the latest
+    month's year the project is registered for (else its last registered year)."""
+    from county_reports.projects.vocabulary import load_vocabulary
+    from county_reports.warehouse.projects import project_months
+
+    last = latest_period(warehouse, catalog, now)
+    years = sorted(project.years)
+    year = year if year in project.years else max([y for y in years if y <= int(last[:4])] or years)
+    last = min(last, months.make(year, 12))
+    words = load_vocabulary().words
+    return _render("project.html", catalog, root="../", project=project, year=year, years=years,
+                   plan=project.years[year], ledger=project_months(warehouse.engine, project, year, last),
+                   units=catalog.unit_by_code, words=words)
+
+
+def _register(catalog: Catalog):
+    from county_reports.projects.register import load_register
+
+    return load_register(catalog)
 
 
 @dataclass

@@ -25,7 +25,7 @@ from openpyxl.workbook.protection import WorkbookProtection
 from openpyxl.worksheet.datavalidation import DataValidation
 from openpyxl.worksheet.worksheet import Worksheet
 
-from county_reports import atomic, messages, paths, periods
+from county_reports import atomic, messages, paths, periods, template_projects
 from county_reports.catalog import Catalog, Indicator, Unit
 from county_reports.template_wording import Layout, load_layout, load_wording, render_wording
 
@@ -102,6 +102,7 @@ def write_template(catalog: Catalog, unit_code: str, period: str, path: str | Pa
     meta = wb.create_sheet(names.sheets["meta"])
     kinds_ref, sections_ref = _write_meta(meta, catalog, unit, period, indicators, names, key)
     _write_narratives(wb.create_sheet(names.sheets["narratives"], index=2), kinds_ref, sections_ref, names)
+    template_projects.write_sheets(wb, catalog, unit.code, period, meta, _Style(names))
     for ws in wb.worksheets:
         _protect(ws)
     meta.sheet_state = "hidden"
@@ -288,6 +289,22 @@ def _make_input(cell) -> None:
     cell.protection = _UNLOCKED
     cell.fill = _INPUT_FILL
     cell.font = _FONT          # what the clerk types shows in the template's font, not Calibri
+
+
+class _Style:
+    """The cell helpers the key-projects sheets are written with (template_projects)."""
+
+    font, header, make_input = _FONT, staticmethod(_header), staticmethod(_make_input)
+
+    def __init__(self, names: Layout):
+        self.names = names
+
+    def dropdown(self, ws: Worksheet, ref: str, cells: str) -> None:
+        dv = DataValidation(type="list", formula1=ref, allow_blank=True, showErrorMessage=True,
+                            errorTitle=self.names.say("choose_title", title=""),
+                            error=self.names.say("choose_error", title=""))
+        dv.add(cells)
+        ws.add_data_validation(dv)
 
 
 def _protect(ws: Worksheet) -> None:

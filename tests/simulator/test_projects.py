@@ -159,3 +159,33 @@ def test_the_shipped_registers_plans_fit_in_each_units_simulated_investment(cata
         for unit in {p.reporting_unit for p in register.in_year(year)}:
             plans = sum(p.years[year].plan for p in register.reported_by(unit, year))
             assert 0 < plans <= 0.8 * sum(sim.indicator(unit, year)), (unit, year, plans)
+
+
+def test_a_revised_investment_takes_the_ledger_down_with_it(catalog):
+    """A correction moves INV_TOTAL by up to ±15% from the first version the ledger was drawn
+    from: a lowered figure takes the month's project investment down in proportion (the projects'
+    share of it stays; a raised one leaves the ledger as drawn), and the cumulative figures never
+    fall below the month before's."""
+    profile = load_profile()
+    generator = SubmissionGenerator(catalog, seed=profile.seed, sizes=profile.sizes)
+    sim = ProjectSimulator(catalog, generator, load_register(catalog))
+    words, lowered = load_vocabulary(), 0
+    for unit in ("RC01", "WC01", "TS03"):
+        for period in periods.span("2024-02", "2025-12"):
+            before = {r["code"]: r for r in sim.ledger(unit, periods.shift(period, -1))}
+            for revision in range(1, 4):
+                body = generator.payload(unit, period, revision=revision)
+                rows = sim.keys_for(body, unit, period)["projects"]
+                sent = body["values"]["INV_TOTAL"]
+                first = sim.indicator(unit, periods.parse(period)[0])[periods.parse(period)[1] - 1]
+                drawn = sum(r["month_investment"] for r in sim.ledger(unit, period) if "month_investment" in r)
+                lowered += sent < first
+                progress = [r for r in rows if "month_investment" in r]
+                share = sum(r["month_investment"] for r in progress) / sent
+                assert share <= 1 and share == pytest.approx(drawn / first, abs=0.01) if sent < first \
+                    else sum(r["month_investment"] for r in progress) == pytest.approx(drawn)
+                january = period.endswith("-01")          # the year's figure starts again
+                assert all((january or r["year_investment"] >= before[r["code"]]["year_investment"])
+                           and r["total_investment"] >= before[r["code"]]["total_investment"]
+                           for r in progress if r["code"] in before)
+    assert lowered >= 3          # corrections that lowered the figure did occur

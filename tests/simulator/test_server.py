@@ -48,7 +48,9 @@ def get(http, server, unit, period, token=None, tokens=None):
 
 
 def clean(server, unit, period, **kwargs):
-    return server.generator.payload(unit, period, **kwargs)
+    """What the server serves: the generator's payload with the unit's key projects and events."""
+    body = server.generator.payload(unit, period, **kwargs)
+    return {**body, **server.projects.keys_for(body, unit, period)}
 
 
 def test_health_and_a_clean_submission(http, server, tokens):
@@ -63,7 +65,7 @@ def test_health_and_a_clean_submission(http, server, tokens):
     assert body == clean(server, "TS01", "2024-06")
     # The same figures data.payload gives for the same seed and sizes.
     generator = SubmissionGenerator(server.catalog, seed=SEED, sizes=load_profile().sizes)
-    assert body == generator.payload("TS01", "2024-06")
+    assert {k: v for k, v in body.items() if k not in ("projects", "events")} == generator.payload("TS01", "2024-06")
     assert server.hits["TS01", "2024-06"] == 1
 
 

@@ -110,3 +110,30 @@ def test_migration_0007_downgrades_to_0006_and_back(wh, db_url):
     assert not names & {"project_rows", "event_rows"} and "submissions" in names
     command.upgrade(migrations.alembic_config(db_url), "head")
     assert {"project_rows", "event_rows"} <= set(inspect(wh.engine).get_table_names())
+
+
+def test_record_verdicts_stores_an_accepted_versions_rows_through_the_bulk_path(wh, make_verdict, real_catalog):
+    """The store path (COPY on PostgreSQL, executemany on SQLite) writes the rows a verdict carries
+    for an accepted version, none for a rejected one; history for validation reads them back."""
+    import dataclasses
+
+    from county_reports.validate.key_projects import event_to_dict, row_to_dict
+
+    june = row(6, 2600.0, "delayed", cause="land", cause_text="K12段3户房屋拆迁未完成",
+               milestones=(("路基完工", date(2025, 6, 18)),))
+    meeting = Event("meeting", date(2025, 6, 14), title="安全生产形势分析", subkind="on_site")
+    base = make_verdict("RC01", "2025-06", {"INV_TOTAL": 3000.0})
+    accepted = dataclasses.replace(base, projects=(row_to_dict(june),), events=(event_to_dict(meeting),))
+    rejected = dataclasses.replace(make_verdict("RC01", "2025-07", {"INV_TOTAL": 1.0}, status="rejected"),
+                                   projects=(row_to_dict(row(7, 3000.0)),))
+    results = wh.record_verdicts([accepted, rejected], "r")
+    assert [r["outcome"] for r in results] == ["new", "new"]
+    assert store.previous_rows(wh.engine, "RC01", "2025-07") == {CODE: june}
+    assert store.previous_rows(wh.engine, "RC01", "2025-08") == {}          # the rejected July
+    [event] = store.span_events(wh.engine, "2025-06", "2025-06")
+    assert (event["kind"], event["title"], event["subkind"]) == ("meeting", "安全生产形势分析", "on_site")
+    history = store.validation_history(wh.engine, ["2025-07"], "INV_TOTAL")
+    assert history.rows == {("RC01", "2025-06"): {CODE: june}} and history.invested == {("RC01", "2025-06"): 3000.0}
+    assert history.year_before("RC01", "2025-07") is None                   # January–May unknown
+    # the same verdict without its projects is other content: a new version, not a duplicate
+    assert wh.record_verdicts([dataclasses.replace(base, sha256="b" * 64)], "r")[0]["outcome"] == "new"

@@ -55,6 +55,19 @@ class ProjectSimulator:
 
         return self.ledger(unit, period), events_for(self.catalog, self.seed, unit, period)
 
+    def keys_for(self, body: dict, unit: str, period: str) -> dict[str, list[dict]]:
+        """The ``projects``/``events`` keys to add to ``body`` (none when the unit has neither). A
+        revised body's INV_TOTAL may be up to 15% below the first version the ledger was drawn
+        from: the month's investment is then scaled down with it (the cumulative figures by the
+        same amount), so the projects still fit the figure sent."""
+        rows, events = self.lists(unit, period)
+        year, month = periods.parse(period)
+        drawn = self.indicator(unit, year)[month - 1]
+        sent = body.get("values", {}).get(INDICATOR)
+        if isinstance(sent, (int, float)) and 0 <= sent < drawn:
+            rows = [_scaled(row, sent / drawn) for row in rows]
+        return {k: v for k, v in (("projects", rows), ("events", events)) if v}
+
     def ledger(self, unit: str, period: str) -> list[dict]:
         year, month = periods.parse(period)
         rows = [dict(self._months_of(p, year)[month - 1]) for p in self.register.reported_by(unit, year)]
@@ -171,6 +184,15 @@ class ProjectSimulator:
         acres = round(project.land_acres * part * progress, 1)
         households = int((project.land_households or 0) * part * progress)
         return {"code": project.code, "land_acres": acres, "land_households": households}
+
+
+def _scaled(row: dict, factor: float) -> dict:
+    if row.get("month_investment") is None:
+        return row                                  # a land row
+    cut = round(row["month_investment"] * (1 - factor), 2)
+    return {**row, "month_investment": round(row["month_investment"] - cut, 2),
+            "year_investment": round(row["year_investment"] - cut, 2),
+            "total_investment": round(row["total_investment"] - cut, 2)}
 
 
 def _status(finished: bool, trouble: _Trouble | None, month: int, done: float, due: float) -> str:

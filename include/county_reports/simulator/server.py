@@ -19,7 +19,10 @@ from typing import Any, Mapping
 
 from county_reports import periods
 from county_reports.catalog import Catalog, load_catalog
+from county_reports.config import ConfigError
+from county_reports.projects.register import load_register
 from county_reports.simulator.data import SubmissionGenerator
+from county_reports.simulator.projects import ProjectSimulator
 from county_reports.simulator.faults import faulty_body, html_page, truncated
 from county_reports.simulator.http_server import (JSON_TYPE, Handler, Request, RequestHandler, Response,
                                                   ThreadedHTTPServer)
@@ -38,6 +41,16 @@ def make_tokens(catalog: Catalog, seed: int) -> dict[str, str]:
     key = str(seed).encode()
     return {u.token_conn_id: hmac.new(key, u.token_conn_id.encode(), hashlib.sha256).hexdigest()[:32]
             for u in catalog.units}
+
+
+def _project_simulator(catalog: Catalog, generator: SubmissionGenerator) -> ProjectSimulator | None:
+    """The key projects the units report: projects.yaml's (the register validation checks
+    against), or none when it does not fit this catalogue's roster (a test county of its own)."""
+    try:
+        register = load_register(catalog)
+    except ConfigError:
+        return None
+    return ProjectSimulator(catalog, generator, register) if register.projects else None
 
 
 class SimulatorServer:
@@ -63,6 +76,7 @@ class SimulatorServer:
         self.slow_seconds = self.profile.slow_seconds
         self.host, self.port = host, port
         self.generator = SubmissionGenerator(catalog, seed=self.profile.seed, sizes=self.profile.sizes)
+        self.projects = _project_simulator(catalog, self.generator)
         self.feedback: dict[tuple[str, str], list[Any]] = {}
         self.reminders: dict[tuple[str, str], list[Any]] = {}     # POST …/reminders/{period}
         self.hits: Counter[tuple[str, str]] = Counter()
@@ -218,6 +232,8 @@ class SimulatorServer:
         if fault == "slow":
             time.sleep(self.slow_seconds)
         body = self.generator.payload(code, period, revision=revision, late=fault == "late")
+        if self.projects is not None:
+            body.update(self.projects.keys_for(body, code, period))
         if fault in ("invalid_values", "rule_violation", "messy_values", "wrong_unit"):
             rng = random.Random(f"{self.profile.seed}:{code}:{period}:{revision}:{fault}")
             body = faulty_body(self.catalog, body, fault, rng)

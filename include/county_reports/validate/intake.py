@@ -69,23 +69,27 @@ def history_periods(periods: list[str], months: int | None = None) -> list[str]:
 
 
 def validate_outcomes(outcomes: list[dict[str, Any]], catalog, data_dir: Path, *, history,
-                      docs_dir: Path | None, out_dir: Path) -> list[str]:
+                      docs_dir: Path | None, out_dir: Path, projects=None) -> list[str]:
     """Validate every period's arrivals, oldest first; write one verdict file per period.
 
     One GX run per period. Each period's outlier checks see the warehouse history passed in
     plus the accepted values of the earlier periods of this same run (a re-collected quarter
-    is checked month by month against what came before it).
+    is checked month by month against what came before it). ``projects``
+    (``key_projects.ProjectHistory``) likewise gets each month's accepted ledger rows and
+    investment before the next month's ledger checks.
     """
     import pandas as pd
 
-    from county_reports.validate import model, run
+    from county_reports.validate import key_projects, model
 
+    projects = projects if projects is not None else key_projects.ProjectHistory()
     arrivals = received_from_outcomes(outcomes, data_dir)
     files = []
     months = sorted({r.period for r in arrivals})
     for period in months:
         verdicts = validate_each([r for r in arrivals if r.period == period], catalog,
-                                 history=history, docs_dir=docs_dir)
+                                 history=history, docs_dir=docs_dir, projects=projects)
+        projects.add(verdicts, key_projects.investment_indicator())
         path = paths.location(out_dir) / f"{period}.json"
         model.write_verdicts(path, verdicts)
         files.append(str(path))
@@ -113,21 +117,22 @@ def history_rows(verdicts) -> list[dict[str, Any]]:
     return rows
 
 
-def validate_each(arrivals: list[Received], catalog, *, history, docs_dir: Path | None):
+def validate_each(arrivals: list[Received], catalog, *, history, docs_dir: Path | None, projects=None):
     """One period's verdicts. If the batch run raises, each submission is validated alone, and
     one whose validation still raises is rejected with the reason: never the month for the others."""
     from county_reports.validate import run
     from county_reports.validate.options import load_options
 
     try:
-        return run.validate_period(arrivals, catalog, history=history, docs_dir=docs_dir)
+        return run.validate_period(arrivals, catalog, history=history, docs_dir=docs_dir, projects=projects)
     except Exception:   # a surprise in one submission must not cost the others their verdicts
         log.exception("validating %s as a batch failed; validating each submission alone",
                       arrivals[0].period if arrivals else "?")
     options, verdicts = load_options(), []
     for rec in arrivals:
         try:
-            [verdict] = run.validate_period([rec], catalog, history=history, docs_dir=None)
+            [verdict] = run.validate_period([rec], catalog, history=history, docs_dir=None,
+                                            projects=projects)
         except Exception as exc:
             log.exception("validating %s %s failed", rec.unit, rec.period)
             verdict = run.failed_verdict(rec, catalog, options, type(exc).__name__)

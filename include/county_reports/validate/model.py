@@ -63,6 +63,8 @@ class Verdict:
     # indicator -> the unit's one-line reason: "核实无误" for a value flagged as a likely slip
     # (protocol 1 ``confirmations``, the template's 核实说明 column); see validate.confirmations
     confirmations: dict[str, str] = field(default_factory=dict)
+    projects: tuple[dict[str, Any], ...] = ()    # key-projects ledger rows read (validate.key_projects)
+    events: tuple[dict[str, Any], ...] = ()      # events read
 
     @property
     def errors(self) -> tuple[Issue, ...]:
@@ -81,6 +83,8 @@ def verdict_from_dict(data: dict[str, Any]) -> Verdict:
     fields = dict(data)
     fields["issues"] = tuple(Issue(**i) for i in fields.get("issues", ()))
     fields["narratives"] = tuple(fields.get("narratives", ()))
+    fields["projects"] = tuple(fields.get("projects", ()))
+    fields["events"] = tuple(fields.get("events", ()))
     return Verdict(**fields)
 
 

@@ -41,10 +41,12 @@ class _Refused(Exception):
 
 def check_file(path: str | Path, catalog: Catalog, unit: str | None = None,
                period: str | None = None, *, engine: str = "gx", options: Options | None = None,
-               history_for: Callable[[str, str], Any] | None = None) -> tuple[int, str]:
+               history_for: Callable[[str, str], Any] | None = None,
+               projects_for: Callable[[str, str], Any] | None = None) -> tuple[int, str]:
     """``(exit code, text)``; ``unit``/``period`` default to the ones inside the file.
     ``history_for(unit, period)``: the unit's stored values (unit, period, indicator, value) for
-    the outlier checks, or :class:`HistoryUnavailable`."""
+    the outlier checks, or :class:`HistoryUnavailable`; ``projects_for(unit, period)`` likewise
+    the ``key_projects.ProjectHistory`` the ledger checks compare with."""
     path = Path(path)
     try:
         options = options or load_options()
@@ -65,9 +67,12 @@ def check_file(path: str | Path, catalog: Catalog, unit: str | None = None,
         from county_reports.validate.run import validate_period
 
         history, note = _history(history_for, unit, period, options)
-        verdict = validate_period([received], catalog, history=history, options=options, engine=engine)[0]
+        projects, ledger_note = _projects(projects_for, unit, period, payload, options)
+        verdict = validate_period([received], catalog, history=history, options=options, engine=engine,
+                                  projects=projects)[0]
         code, text = _answer(verdict, catalog, options)
-        return code, text + ("\n" + note if note and code != EXIT_UNREADABLE else "")
+        notes = "".join("\n" + n for n in (note, ledger_note) if n)
+        return code, text + (notes if code != EXIT_UNREADABLE else "")
     except Exception as exc:   # the promise: a message and an exit code, never a traceback
         log.debug("offline check of %s failed", path, exc_info=True)
         return EXIT_UNREADABLE, messages.text("inbox", "cannot_check", file=path.name,
@@ -91,6 +96,23 @@ def _history(history_for, unit: str, period: str, options: Options):
     if history is None or history.empty:
         return None, options.fill(options.text("offline", "history_none"), **span)
     return history, options.fill(options.text("offline", "history_used"), count=len(history), **span)
+
+
+def _projects(projects_for, unit: str, period: str, payload: dict, options: Options):
+    """(ledger history or None, the line saying what the ledger's cumulative figures were
+    compared with); nothing to say for a file without a ledger."""
+    if projects_for is None or not payload.get("projects"):
+        return None, ""
+    year, month = periods.parse(periods.shift(period, -1))
+    try:
+        history = projects_for(unit, period)
+    except HistoryUnavailable as exc:
+        return None, options.fill(options.text("offline", "projects_unavailable"), reason=str(exc))
+    rows = history.rows.get((unit, periods.make(year, month)))
+    if not rows:
+        return history, options.fill(options.text("offline", "projects_none"), year=year, month=month)
+    return history, options.fill(options.text("offline", "projects_used"), year=year, month=month,
+                                 count=len(rows))
 
 
 def _read(path: Path, catalog: Catalog) -> tuple[bytes, dict[str, Any]]:

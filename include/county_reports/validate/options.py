@@ -204,7 +204,8 @@ def _messages(raw: Any) -> dict[str, Any]:
     required += [("numeric_problems", p) for p in NUMERIC_PROBLEMS]
     required += [("offline", k) for k in ("accepted", "accepted_with_warnings", "rejected",
                                            "and_warnings", "unreadable", "bad_period",
-                                           "history_used", "history_none", "history_unavailable")]
+                                           "history_used", "history_none", "history_unavailable",
+                                           "projects_used", "projects_none", "projects_unavailable")]
     required += [("message",), ("unknown_unit_name",), ("part_name",), ("unreadable_default",),
                  ("summary", "period"), ("summary", "unit"), ("descriptions", "many_items")]
     required += [("descriptions", c) for c in BUILTIN_CHECKS]

@@ -21,6 +21,7 @@ from county_reports import messages, paths
 from county_reports.catalog import Catalog
 from county_reports.validate import batch as batch_mod
 from county_reports.validate import confirmations, feedback, issues as issues_mod
+from county_reports.validate.key_projects import Checker, ProjectHistory
 from county_reports.validate.model import (
     ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, WARNING, Issue, Received, Verdict)
 from county_reports.validate.normalize import as_text
@@ -33,13 +34,16 @@ log = logging.getLogger(__name__)
 
 def validate_period(received: list[Received], catalog: Catalog, *,
                     history: pd.DataFrame | None = None, docs_dir: Path | None = None,
-                    options: Options | None = None, engine: str = "gx") -> list[Verdict]:
+                    options: Options | None = None, engine: str = "gx",
+                    projects: ProjectHistory | None = None) -> list[Verdict]:
     """One verdict per submission. ``history`` (unit, period, indicator, value) feeds the outlier
-    warnings; ``docs_dir`` gets a readable HTML report per period (``{period}.html``)."""
+    warnings, ``projects`` the ledger checks (the rows of the month before, the year's investment);
+    ``docs_dir`` gets a readable HTML report per period (``{period}.html``)."""
     if engine not in ENGINES:
         raise ValueError(f"engine must be one of {ENGINES}")
     options = options or load_options()
     specs = build_specs(catalog, options)
+    checker = Checker(catalog, projects)
     verdicts: dict[int, Verdict] = {}
     by_period: dict[str, list[int]] = {}
     for n, rec in enumerate(received):
@@ -50,7 +54,7 @@ def validate_period(received: list[Received], catalog: Catalog, *,
         batch = batch_mod.build_batch(recs, catalog, options, period, history)
         results = _check(batch, catalog, specs, engine, period)
         found = issues_mod.issues_by_submission(batch, results, catalog, options)
-        period_verdicts = _verdicts(recs, batch, found, catalog, options)
+        period_verdicts = _verdicts(recs, batch, found, catalog, options, checker)
         verdicts.update(zip(positions, period_verdicts))
         log.info("validated %s: %d submissions, %d rows, %.2f s (%s)", period, len(recs),
                  len(batch.values), time.perf_counter() - started, engine)
@@ -74,7 +78,7 @@ def _check(batch: batch_mod.Batch, catalog: Catalog, specs, engine: str,
 
 
 def _verdicts(recs: list[Received], batch: batch_mod.Batch, found: dict[int, list[Issue]],
-              catalog: Catalog, options: Options) -> list[Verdict]:
+              catalog: Catalog, options: Options, checker: Checker) -> list[Verdict]:
     v = batch.values
     codes = v["indicator"].to_numpy(dtype=object)
     raws = v["raw_value"].to_numpy(dtype=object)
@@ -92,10 +96,11 @@ def _verdicts(recs: list[Received], batch: batch_mod.Batch, found: dict[int, lis
         raw_values = {c: r for c, r, f in zip(codes[a:b], raws[a:b], sent[a:b]) if f}
         values = {c: float(x) for c, x, f in zip(codes[a:b], numbers[a:b], keep[a:b]) if f}
         confirmed, bad = confirmations.read(rec.payload, raw_values, rec.unit, rec.period, catalog, options)
+        ledger = checker.check(rec.payload, rec.unit, rec.period, values)
         found_here = confirmations.answer(tuple(sorted(found.get(s, ()), key=order)), confirmed, catalog,
-                                          options) + bad + submitted_at_issue(rec, catalog, options)
+                                          options) + bad + submitted_at_issue(rec, catalog, options) + ledger.issues
         out.append(replace(_verdict(rec, status(found_here), values, raw_values, found_here),
-                           confirmations=confirmed))
+                           confirmations=confirmed, projects=ledger.projects, events=ledger.events))
     return out
 
 

@@ -83,6 +83,21 @@ def unit_history(unit: str, periods: Iterable[str]) -> pd.DataFrame:
         raise Unreachable(type(exc).__name__) from None
 
 
+def unit_projects(unit: str, period: str, indicator: str | None):
+    """``projects.validation_history`` of one unit's month, read-only as :func:`unit_history`
+    (``validate FILE``'s ledger checks); :class:`Unreachable` when no warehouse can be read."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from county_reports.warehouse.projects import validation_history
+    from county_reports.warehouse.store import Warehouse
+
+    try:
+        with Warehouse(read_only=True) as warehouse:
+            return validation_history(warehouse.engine, [period], indicator, unit)
+    except (SQLAlchemyError, OSError, RuntimeError) as exc:
+        raise Unreachable(type(exc).__name__) from None
+
+
 def _copied(engine: Engine, query) -> pd.DataFrame:
     """PostgreSQL: the rows as CSV through ``COPY … TO STDOUT`` into a temporary file, read by
     pandas' C parser straight into categoricals (no Python object per row)."""

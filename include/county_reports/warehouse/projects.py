@@ -152,3 +152,48 @@ def span_events(engine: Engine, first: str, last: str, units: Iterable[str] | No
                         "subkind": m["subkind"], "counts": json.loads(m["counts"] or "{}"),
                         "of_which": [tuple(x) for x in json.loads(m["of_which"] or "[]")]})
     return out
+
+
+def validation_history(engine: Engine, months: Iterable[str], indicator: str | None,
+                       unit: str | None = None):
+    """What the ledger checks of ``months`` compare with (``validate.key_projects.ProjectHistory``):
+    every unit's current rows of the month before each, and its accepted ``indicator`` value in
+    each month of the year before it (of ``unit`` only, when given)."""
+    from county_reports.validate.key_projects import ProjectHistory
+
+    months = sorted(set(months))
+    history = ProjectHistory()
+    if not months:
+        return history
+    before = sorted({periods.shift(m, -1) for m in months})
+    s, r, v = t.submissions, t.project_rows, t.submission_values
+    mine = s.c.unit == unit if unit is not None else s.c.unit.is_not(None)
+    with engine.connect() as conn:
+        for row in conn.execute(select(s.c.unit, s.c.period, r).join(s, s.c.id == r.c.submission_id)
+                                .where(s.c.period.in_(before), mine, _current(before[0], before[-1]))
+                                .order_by(r.c.seq)):
+            history.rows.setdefault((row.unit, row.period), {})[row.project] = _ledger_row(row._mapping)
+        if indicator is not None:
+            first = periods.make(periods.parse(months[0])[0], 1)
+            query = (select(s.c.unit, s.c.period, v.c.value).join(v, v.c.submission_id == s.c.id)
+                     .where(v.c.indicator == indicator, v.c.value.is_not(None), mine,
+                            _current(first, periods.shift(months[-1], -1))))
+            history.invested.update({(u, p): value for u, p, value in conn.execute(query)})
+    return history
+
+
+def write_version_rows(conn, pairs: Iterable[tuple[int, Any]]) -> None:
+    """The project_rows and event_rows of new versions, in the caller's transaction: (submission
+    id, verdict) pairs; only accepted verdicts' rows (``projects`` / ``events`` as validation read
+    them) count. Few rows (a dozen projects a unit): one executemany each, beside the bulk COPY."""
+    from county_reports.validate.key_projects import event_from_dict, row_from_dict
+
+    projects, happened = [], []
+    for sid, verdict in pairs:
+        if verdict.status not in t.ACCEPTED_STATUSES:
+            continue
+        projects += [_project_row(sid, n, row_from_dict(r)) for n, r in enumerate(verdict.projects, 1)]
+        happened += [_event_row(sid, n, event_from_dict(e)) for n, e in enumerate(verdict.events, 1)]
+    for table, rows in ((t.project_rows, projects), (t.event_rows, happened)):
+        if rows:
+            conn.execute(insert(table), rows)

@@ -7,7 +7,7 @@ Versions, duplicates and supersession (``record_verdicts``):
 
 * Every submission that arrives with *new content* becomes a new version of its (unit, period):
   1, 2, … whatever its verdict. Nothing is ever deleted or overwritten.
-* Content is compared by ``content_hash`` (values + narratives + contact, canonical JSON), so
+* Content is compared by ``content_hash`` (values + narratives + contact + projects and events, canonical JSON), so
   the same figures re-sent in different bytes are the same submission. If the arrival replays
   the bytes of a stored version, or the *latest* version of the (unit, period) has that content,
   and the verdict is the same, the arrival is a **duplicate**:
@@ -47,6 +47,7 @@ from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk, queries, recording
 from county_reports.warehouse import schema as t
 from county_reports.warehouse.engine import WRITE, is_memory_sqlite, make_engine
+from county_reports.warehouse.projects import write_version_rows
 from county_reports.warehouse.scoped import UnitsView
 
 log = logging.getLogger(__name__)
@@ -238,7 +239,10 @@ class Warehouse:
         """One chunk in one transaction. A chunk of many is tried once (refused, its verdicts are
         tried one by one); a single verdict again if a concurrent writer won a unique key."""
         def work(conn: Connection):
-            return list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result)))
+            done = list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result)))
+            # the new versions' key-projects rows and events, in the same transaction
+            write_version_rows(conn, [(r["submission_id"], p.verdict) for p, r in done if r["outcome"] == "new"])
+            return done
 
         return self._transaction(work, attempts=1 if len(chunk) > 1 else None)
 

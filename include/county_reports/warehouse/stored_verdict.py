@@ -54,7 +54,8 @@ def canonical_values(verdict: Verdict) -> tuple[list[tuple[str, float | None, st
 
 
 def canonical_content(verdict: Verdict) -> dict[str, Any] | None:
-    """Values, narratives and contact in one canonical shape; None when nothing could be read.
+    """Values, narratives, contact (and the key projects and events read, when sent) in one
+    canonical shape; None when nothing could be read.
 
     A value is its float when it is numeric (so 12, 12.0 and "12.00" sent as text and
     normalised by validation are the same), else the text as sent. Key order, whitespace
@@ -72,6 +73,8 @@ def _canonical(verdict: Verdict, values: dict[str, Any]) -> dict[str, Any] | Non
     content = {"values": values, "narratives": narratives, "contact": contact}
     if verdict.confirmations:   # only then: the hashes of versions without any stay as they were
         content["confirmations"] = {code: _text(reason) for code, reason in verdict.confirmations.items()}
+    # only when sent: a submission without them hashes as before the ledger existed
+    content.update({k: list(getattr(verdict, k)) for k in ("projects", "events") if getattr(verdict, k)})
     return content
 
 
