@@ -174,7 +174,7 @@ class Catalog:
 
 def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     root = Path(config_dir) if config_dir else paths.config_dir()
-    bureau = _load_bureau(read_config_file("bureau.yaml", root))
+    bureau = load_bureau(root)
     kinds, units = _load_units(read_config_file("units.yaml", root))
     sections, indicators, derived = _load_indicators(read_config_file("indicators.yaml", root), kinds)
     codes = {i.code for i in indicators}
@@ -194,8 +194,9 @@ def _list(file: str, data: Any, key: str, required: bool = True) -> list:
     return value
 
 
-def _load_bureau(data: Any) -> Bureau:
-    f = Fields("bureau.yaml", "bureau", data)
+def load_bureau(config_dir: str | Path | None = None) -> Bureau:
+    """bureau.yaml alone: cheap enough for DAG parsing (the DAGs' time zone)."""
+    f = Fields("bureau.yaml", "bureau", read_config_file("bureau.yaml", config_dir))
     return Bureau(name=f.text("name"), county=f.text("county"),
                   timezone=f.text("timezone", "Asia/Shanghai"))
 

@@ -19,9 +19,9 @@ pytestmark = pytest.mark.airflow
 
 @pytest.fixture(scope="module")
 def dags(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
-    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
+    bag = dag_test_bag()
     assert not bag.import_errors
     return bag
 
@@ -284,10 +284,10 @@ def test_a_catch_up_run_waits_for_approval_and_an_unanswered_one_sends_nothing(
     import threading
 
     import pendulum
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
     with_config(tmp_path, monkeypatch, "reports.yaml", approval="none", approval_timeout_hours=5)
-    dag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags")).get_dag("half_year_report")
+    dag = dag_test_bag().get_dag("half_year_report")
     before = len(office.received)
     found, stop = {}, threading.Event()
     sweeper = threading.Thread(target=_expire_approval_when_waiting,
@@ -311,9 +311,9 @@ def test_a_catch_up_run_waits_for_approval_and_an_unanswered_one_sends_nothing(
 def test_below_threshold_needs_an_approval_that_confirms_the_gap(dags, collected, office, api_server,
                                                                   tmp_path, monkeypatch):
     with_config(tmp_path, monkeypatch, "reports.yaml", completeness_threshold=0.999)
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
-    dag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags")).get_dag("annual_report")
+    dag = dag_test_bag().get_dag("annual_report")
     before = len(office.received)
     run, asked = run_answering(api_server, dag, conf(2024, "annual", force=True), approve("同意"))
     assert "报送率低于阈值" in asked["body"] and "TS03" in asked["body"]     # the gap is named
