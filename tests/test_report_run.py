@@ -3,6 +3,7 @@ asked, and what deliver does with the answer — against a seeded SQLite warehou
 channel, no scheduler."""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timezone
 
 import pendulum
@@ -66,7 +67,8 @@ def test_held_back_dry_run_and_open_span_send_nothing_and_ask_nobody(setup):
                               token_lookup=None, smtp_sender=None) == {"status": "span_open"}
 
 
-def test_render_then_approval_then_delivery_once(setup, capsys):
+def test_render_then_approval_then_delivery_once(setup, caplog):
+    caplog.set_level(logging.INFO, logger="county_reports")     # the task log
     checked = report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10))
     built = report_run.render(checked)
     assert built["docx"].startswith("reports/2025/") and paths.at(built["docx"], setup / "data").is_file()
@@ -94,7 +96,7 @@ def test_render_then_approval_then_delivery_once(setup, capsys):
     second = report_run.deliver(built, again, FORM, asked=None, answer=None, texts=TEXTS, run_id="r3",
                                 token_lookup=None, smtp_sender=None)
     assert second["status"] == "already_delivered" and second["receipt_id"] == sent["receipt_id"]
-    assert "Delivery: already_delivered via folder" in capsys.readouterr().out
+    assert "Delivery: already_delivered via folder" in caplog.text
 
 
 def test_approved_without_confirming_the_gap_is_refused(setup):
