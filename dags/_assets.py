@@ -7,3 +7,10 @@ from airflow.sdk import Asset
 # ({"periods": [...]}). summary_drafts re-renders the open summary from it.
 ACCEPTED_DATA = Asset("county_reports_accepted_submissions",
                       uri="county-reports://warehouse/accepted_submissions")
+
+
+def months_named(triggering_asset_events) -> list[str]:
+    """The months the ACCEPTED_DATA events that started a run name, sorted (none: a run not
+    started by the Asset)."""
+    return sorted({m for events in (triggering_asset_events or {}).values() for e in events
+                   for m in (e.extra or {}).get("periods", [])})

@@ -6,7 +6,7 @@ template a unit e-mailed to the bureau's mailbox or dropped in the inbox — for
 unit: *received* (已接收), *missing* (未报送), *refused* (无法读取, with the reason) or
 *failed* (获取失败, after retries). Every byte received is archived before it is read.
 
-**Schedule:** 06:00 on the 5th of each month, Asia/Shanghai, collecting the month before, and
+**Schedule:** 06:00 on the 5th of each month in the bureau's time zone (`bureau.yaml`; Asia/Shanghai as shipped), collecting the month before, and
 again at 06:00 on the **8th** — after every unit's deadline (the 5th or 6th) — to pick up what
 arrived since. The second run changes nothing for units already received (their submissions are
 recognised as duplicates); a unit that reported by its deadline is on time either way.
@@ -54,32 +54,22 @@ pulls run anyway. `reply_mail` answers each message with the unit's feedback. Hi
 """
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
-import pendulum
+from _alerts import SETTINGS as ADMINS
+from _alerts import deadline_alert, failure_notifier
+from _assets import ACCEPTED_DATA
+from _bureau import TIMEZONE, start_date
+from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, task
 
-# The shared Airflow glue (_alerts, _connections) sits beside this file; a DagBag that is not a
-# bundle (tests, `airflow dags list`) does not put this folder on sys.path by itself.
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-from _alerts import SETTINGS as ADMINS  # noqa: E402
-from _alerts import deadline_alert, failure_notifier  # noqa: E402
-from _assets import ACCEPTED_DATA  # noqa: E402
-from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, task  # noqa: E402
-
-from county_reports import admins  # noqa: E402
-from county_reports.catalog import load_catalog as _load_catalog  # noqa: E402
-
-ROSTER = _load_catalog().units          # the trigger form's pick list: every unit, by name
-
+from county_reports import admins
 from county_reports import collect   # light: the pull task's time limit follows from its settings
 from county_reports import mail      # light: the mail tasks' time limit is in mail.yaml
+from county_reports.catalog import load_catalog as _load_catalog
 
+ROSTER = _load_catalog().units          # the trigger form's pick list: every unit, by name
 MAIL_TIMEOUT = mail.task_timeout(mail.load_settings())
-
+NAME = ADMINS.dags.tasks["collect_monthly"]     # the tasks' Chinese names in the grid (admins.yaml)
 POOL = "unit_endpoints"
 
 
@@ -87,8 +77,8 @@ POOL = "unit_endpoints"
     dag_id="collect_monthly",
     # The 5th as the bureau asked; the 8th catches what arrived up to the deadlines (units.yaml
     # deadline_day is at most 7, checked on load).
-    schedule=MultipleCronTriggerTimetable("0 6 5 * *", "0 6 8 * *", timezone="Asia/Shanghai"),
-    start_date=pendulum.datetime(2024, 2, 1, tz="Asia/Shanghai"),
+    schedule=MultipleCronTriggerTimetable("0 6 5 * *", "0 6 8 * *", timezone=TIMEZONE),
+    start_date=start_date(2024, 2, 1),
     catchup=False,
     max_active_runs=1,
     # Shorter than the three days between the 5th and the 8th: a hung run never blocks the next.
@@ -113,7 +103,7 @@ POOL = "unit_endpoints"
 def collect_monthly():
     # Each task is one call into county_reports.collection_run; only Airflow's own things
     # (Connections, hooks, the run id and try number) are looked up here and passed in.
-    @task(execution_timeout=MAIL_TIMEOUT)
+    @task(task_display_name=NAME["fetch_mail"], multiple_outputs=False, execution_timeout=MAIL_TIMEOUT)
     def fetch_mail(params=None, logical_date=None, dag_run=None) -> dict:
         """Templates e-mailed to the bureau's mailbox (IMAP Connection in mail.yaml) into the
         inbox; anything else quarantined and the admins told."""
@@ -127,7 +117,7 @@ def collect_monthly():
 
     # The mail must never hold the month: plan (and every HTTP pull) runs when fetch_mail failed
     # (its failure still alerts the admins), only not before it has finished.
-    @task(trigger_rule="all_done")
+    @task(task_display_name=NAME["plan"], trigger_rule="all_done")
     def plan(params=None, logical_date=None, dag_run=None) -> list[dict]:
         """Which months and which units, cut into batches for the mapped pulls."""
         from county_reports import collection_run
@@ -138,7 +128,7 @@ def collect_monthly():
     # the ledger as its unit finishes, keyed by run and attempt (a killed attempt keeps what it
     # learned; the downstream record skips what is there). Every unit has a wall-clock deadline,
     # so the task's time limit follows from collection.yaml.
-    @task(pool=POOL, retries=2, retry_delay=timedelta(minutes=1),
+    @task(task_display_name=NAME["pull"], pool=POOL, retries=2, retry_delay=timedelta(minutes=1),
           execution_timeout=collect.pull_timeout(collect.load_settings()),
           map_index_template="{{ task.op_kwargs['batch']['label'] }}")
     def pull(batch: dict, run_id=None, ti=None) -> list[dict]:
@@ -149,21 +139,22 @@ def collect_monthly():
 
         return collection_run.pull(batch, token, record_as=(run_id, ti.try_number), credentials=credentials)
 
-    @task
+    @task(task_display_name=NAME["validate"], multiple_outputs=False)
     def validate(outcome_batches: list[list[dict]], run_id=None) -> dict:
         """Great Expectations, one run per month over every unit's values; verdicts to files."""
         from county_reports import collection_run
 
         return collection_run.validate(outcome_batches, run_id)
 
-    @task
+    @task(task_display_name=NAME["store"])
     def store(validated: dict, run_id=None) -> list[dict]:
         """Versioned submissions, values, narratives, issues and audit rows in the warehouse."""
         from county_reports import collection_run
 
         return collection_run.store(validated, run_id)
 
-    @task(execution_timeout=admins.feedback_timeout(len(ROSTER)))
+    @task(task_display_name=NAME["notify"], multiple_outputs=False,
+          execution_timeout=admins.feedback_timeout(len(ROSTER)))
     def notify(validated: dict, stored: list[dict], run_id=None) -> dict:
         """Tell every rejected or warned unit, in Chinese, once per version: a POST to its
         endpoint, or a feedback file beside its workbook in the inbox. Feedback that could not be
@@ -174,7 +165,7 @@ def collect_monthly():
 
         return collection_run.notify(validated, stored, run_id, token)
 
-    @task(execution_timeout=MAIL_TIMEOUT)
+    @task(task_display_name=NAME["reply_mail"], multiple_outputs=False, execution_timeout=MAIL_TIMEOUT)
     def reply_mail(validated: dict, stored: list[dict]) -> dict:
         """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
         from _mail import smtp_sender
@@ -183,14 +174,14 @@ def collect_monthly():
 
         return collection_run.reply_mail(validated, smtp_sender)
 
-    @task
+    @task(task_display_name=NAME["summarise"], multiple_outputs=False)
     def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict) -> dict:
         """The admin's one-screen view: every unit's outcome, the validation verdicts, the reporting rate."""
         from county_reports import collection_run
 
         return collection_run.summarise(outcome_batches, validated, notified)
 
-    @task(execution_timeout=admins.mail_timeout())
+    @task(task_display_name=NAME["check_corrections"], execution_timeout=admins.mail_timeout())
     def check_corrections(stored: list[dict]) -> list[dict]:
         """New figures for a month a delivered summary covers: which report, which printed figures."""
         from _alerts import email_admins
@@ -199,7 +190,7 @@ def collect_monthly():
 
         return collection_run.check_corrections(stored, email_admins, ADMINS.mail["correction"])
 
-    @task(outlets=[ACCEPTED_DATA])
+    @task(task_display_name=NAME["announce"], outlets=[ACCEPTED_DATA])
     def announce(stored: list[dict], outlet_events=None) -> list[str]:
         """An Asset event naming the months that got new accepted figures (summary_drafts follows
         it); skipped, so no event, when nothing new was accepted."""

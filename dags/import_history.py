@@ -22,24 +22,20 @@ titles do not say it.
 """
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
-import pendulum
+from _alerts import SETTINGS as ADMINS
+from _alerts import deadline_alert, failure_notifier
+from _bureau import start_date
+from airflow.sdk import Param, dag, task
 
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-from _alerts import SETTINGS as ADMINS  # noqa: E402
-from _alerts import deadline_alert, failure_notifier  # noqa: E402
-from airflow.sdk import Param, dag, task  # noqa: E402
+NAME = ADMINS.dags.tasks["import_history"]     # the tasks' Chinese names in the grid (admins.yaml)
 
 
 @dag(
     dag_id="import_history",
     schedule=None,
-    start_date=pendulum.datetime(2024, 1, 1, tz="Asia/Shanghai"),
+    start_date=start_date(2024, 1, 1),
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=1),
@@ -57,7 +53,7 @@ from airflow.sdk import Param, dag, task  # noqa: E402
     },
 )
 def import_history():
-    @task
+    @task(task_display_name=NAME["import_files"], multiple_outputs=False)
     def import_files(params=None, run_id=None) -> dict:
         """Mapping file first; once confirmed, the figures in one transaction."""
         from county_reports.history import run

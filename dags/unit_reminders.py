@@ -16,28 +16,22 @@ to act as on that day. Units that reported over HTTP are known once `collect_mon
 """
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
-import pendulum
+from _alerts import SETTINGS as ADMINS
+from _alerts import deadline_alert, failure_notifier
+from _bureau import TIMEZONE, start_date
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
-# The shared Airflow glue (_alerts, _mail) sits beside this file; a DagBag that is not a bundle
-# (tests, `airflow dags list`) does not put this folder on sys.path by itself.
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-from _alerts import SETTINGS as ADMINS  # noqa: E402
-from _alerts import deadline_alert, failure_notifier  # noqa: E402
-from airflow.sdk import Param, dag, task  # noqa: E402
+from county_reports import admins
 
-from county_reports import admins  # noqa: E402
+NAME = ADMINS.dags.tasks["unit_reminders"]     # the tasks' Chinese names in the grid (admins.yaml)
 
 
 @dag(
     dag_id="unit_reminders",
-    schedule="0 9 * * *",
-    start_date=pendulum.datetime(2024, 2, 1, tz="Asia/Shanghai"),
+    schedule=CronTriggerTimetable("0 9 * * *", timezone=TIMEZONE),
+    start_date=start_date(2024, 2, 1),
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=6),
@@ -52,17 +46,16 @@ from county_reports import admins  # noqa: E402
                          **ADMINS.dags.field("unit_reminders", "day"))},
 )
 def unit_reminders():
-    @task(execution_timeout=admins.mail_timeout())
+    @task(task_display_name=NAME["remind"], multiple_outputs=False, execution_timeout=admins.mail_timeout())
     def remind(params=None, logical_date=None, dag_run=None) -> dict:
         """Reminders before each unit's deadline; the admins' list of units overdue."""
+        from _bureau import moment
         from _connections import token
         from _mail import smtp_sender
 
         from county_reports import reminder_run
-        from county_reports.catalog import load_catalog
 
-        moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(load_catalog().bureau.timezone)
-        return reminder_run.remind(params, moment, smtp_sender=smtp_sender, token=token)
+        return reminder_run.remind(params, moment(logical_date, dag_run), smtp_sender=smtp_sender, token=token)
 
     remind()
 

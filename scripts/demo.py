@@ -249,16 +249,27 @@ def task_output_to(log: Path):
             os.close(console), os.close(saved_err)
 
 
-def run_dag(dag_id: str, conf: dict):
-    from airflow.dag_processing.dagbag import DagBag
+def _task_lines_to_stdout() -> None:
+    """The tasks log through county_reports' loggers at INFO; Airflow's handler is at the demo's
+    WARNING, so those lines get their own handler onto stdout (the task log file while a DAG runs)."""
+    import logging
 
+    handler = logging.StreamHandler(sys.stdout)
+    handler.setFormatter(logging.Formatter("%(asctime)s %(levelname)s %(name)s: %(message)s"))
+    logger = logging.getLogger("county_reports")
+    logger.setLevel(logging.INFO)
+    logger.addHandler(handler)
+    logger.propagate = False
+
+
+def run_dag(dag_id: str, conf: dict):
     global _BAG
     if _BAG is None:
-        sys.path.insert(0, str(REPO / "dags"))
-        from _dag_test import allow_deadlines_in_dag_test
+        sys.path.insert(0, str(REPO / "dags"))      # to import the loader; it reads the folder as Airflow does
+        from _dag_test import dag_test_bag
 
-        allow_deadlines_in_dag_test()
-        _BAG = DagBag(dag_folder=str(REPO / "dags"))
+        _BAG = dag_test_bag()
+        _task_lines_to_stdout()
         if _BAG.import_errors:
             raise SystemExit(f"DAG import errors: {_BAG.import_errors}")
     log = Path(os.environ["COUNTY_REPORTS_DATA"]) / "demo-logs" / f"{dag_id}.log"

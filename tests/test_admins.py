@@ -101,3 +101,21 @@ def test_the_dags_labels_and_forms_come_from_the_file(config):
     edit(config, dags=data["dags"])
     with pytest.raises(ConfigError, match="admins.yaml: dags.report_form.correction.description: missing"):
         admins.load_settings(config)
+
+
+def test_every_task_is_named_and_a_name_for_no_task_is_refused(config):
+    texts = admins.load_settings().dags
+    assert texts.tasks["collect_monthly"]["pull"] == "获取单位报表"
+    assert texts.tasks["report_tasks"]["deliver"] == "报送县政府办"
+    assert set(texts.tasks) == set(admins.DAG_TASKS) | {"report_tasks"}
+    data = yaml.safe_load((config / "admins.yaml").read_text(encoding="utf-8"))
+    data["dags"]["collect_monthly"]["tasks"]["pul"] = data["dags"]["collect_monthly"]["tasks"].pop("pull")
+    edit(config, dags=data["dags"])
+    with pytest.raises(ConfigError, match=r"admins.yaml: dags.collect_monthly.tasks.pul: no such task \(the tasks: "
+                                          r"fetch_mail, plan, pull,"):
+        admins.load_settings(config)
+    data["dags"]["collect_monthly"]["tasks"]["pull"] = data["dags"]["collect_monthly"]["tasks"].pop("pul")
+    data["dags"]["report_tasks"]["render"] = " "
+    edit(config, dags=data["dags"])
+    with pytest.raises(ConfigError, match="admins.yaml: dags.report_tasks.render: missing or empty text"):
+        admins.load_settings(config)

@@ -2,6 +2,8 @@
 written from a seeded warehouse, and sent (or not) through a real SMTP server."""
 from __future__ import annotations
 
+import logging
+
 import pendulum
 import pytest
 import seeded_warehouse
@@ -16,7 +18,8 @@ def data(tmp_path, monkeypatch, catalog):
     return seeded_warehouse.seed(tmp_path, monkeypatch, catalog, "2025-06", "2025-06", skip={("TS01", "2025-06")})
 
 
-def test_the_circular_of_the_month_before_written_then_sent_once(data, smtp_inbox, capsys):
+def test_the_circular_of_the_month_before_written_then_sent_once(data, smtp_inbox, caplog):
+    caplog.set_level(logging.INFO, logger="county_reports")     # the task log
     built = circular_run.write({}, MOMENT)
     assert built["docx"] == "circulars/2025-06/circular-2025-06.docx" and paths.at(built["docx"], data).is_file()
     assert built["counts"]["missing"] == 1 and built["counts"]["reported"] == built["counts"]["expected"] - 1
@@ -26,8 +29,24 @@ def test_the_circular_of_the_month_before_written_then_sent_once(data, smtp_inbo
     assert result["status"] == "sent" and result["to"]
     assert circular_run.send(built, {}, lambda conn_id: deliver.smtplib_sender(host, port, timeout=5))["status"] \
         == "already_sent"                           # once per month
-    assert "Circular sent" in capsys.readouterr().out
+    assert "Circular sent" in caplog.text
 
 
 def test_the_form_names_the_month(data):
     assert circular_run.write({"period": "2025-05"}, MOMENT)["docx"] == "circulars/2025-05/circular-2025-05.docx"
+
+
+def test_a_run_started_by_new_figures_writes_the_newest_month_once_its_deadlines_have_passed(data, catalog):
+    from datetime import date
+
+    from county_reports import circular
+
+    # June's units are due on 5 or 6 July: the collection of the 5th names a month still open
+    assert circular_run.month_due(["2025-05", "2025-06"], date(2025, 7, 5), catalog) is None
+    assert circular_run.month_due(["2025-06"], date(2025, 7, 6), catalog) is None
+    assert circular_run.month_due(["2025-05", "2025-06"], date(2025, 7, 8), catalog) == "2025-06"
+    assert circular_run.write({}, MOMENT, named=["2025-06"])["counts"]["period"] == "2025-06"
+    assert circular_run.write({}, pendulum.datetime(2025, 7, 5, 7, tz="Asia/Shanghai"), named=["2025-06"]) is None
+    (circular.folder(data, "2025-06") / circular.SENT).write_text("{}", encoding="utf-8")
+    assert circular_run.month_due(["2025-06"], date(2025, 7, 20), catalog) is None     # sent: stays as sent
+    assert circular_run.write({"period": "2025-06"}, MOMENT, named=["2025-06"])["docx"]   # by hand: rewritten

@@ -2,6 +2,8 @@
 the simulator's HTTP server and a SQLite warehouse in a temporary data folder (no scheduler)."""
 from __future__ import annotations
 
+import logging
+
 import pendulum
 import pytest
 
@@ -27,13 +29,14 @@ def test_the_months_of_a_run_and_the_run_id_as_a_folder(catalog):
     assert collection_run.flatten([[1, 2], [], [3]]) == [1, 2, 3]
 
 
-def test_without_a_mailbox_the_mail_channel_is_skipped(data, capsys):
+def test_without_a_mailbox_the_mail_channel_is_skipped(data, caplog):
+    caplog.set_level(logging.INFO, logger="county_reports")     # the task log
     def never(*_args):
         raise AssertionError("no client without a mailbox")
 
     assert collection_run.fetch_mail({}, MOMENT, has_mailbox=lambda conn_id: False, imap_client=never,
                                       smtp_sender=never, secret=never) == {}
-    assert "e-mail channel skipped" in capsys.readouterr().out
+    assert "e-mail channel skipped" in caplog.text
 
 
 def test_without_the_template_key_the_mailbox_is_not_touched(data):
@@ -45,7 +48,8 @@ def test_without_the_template_key_the_mailbox_is_not_touched(data):
                                   smtp_sender=never, secret=lambda conn_id: None)
 
 
-def test_a_run_task_by_task(data, simulator, demo_tokens, catalog, capsys):
+def test_a_run_task_by_task(data, simulator, demo_tokens, catalog, caplog):
+    caplog.set_level(logging.INFO, logger="county_reports")     # the task log
     simulator.clear_faults()
     simulator.set_fault("TS01", PERIOD, "missing")
     simulator.set_fault("TS07", PERIOD, "invalid_values")
@@ -83,4 +87,4 @@ def test_a_run_task_by_task(data, simulator, demo_tokens, catalog, capsys):
     mails = []
     assert collection_run.check_corrections(stored, lambda *mail: mails.append(mail), None) == []
     assert mails == []                        # nothing delivered yet: nothing to correct
-    assert "0 delivered report(s) affected" in capsys.readouterr().out
+    assert "0 delivered report(s) affected" in caplog.text

@@ -3,6 +3,7 @@ asked, and what deliver does with the answer — against a seeded SQLite warehou
 channel, no scheduler."""
 from __future__ import annotations
 
+import logging
 from datetime import date, datetime, timezone
 
 import pendulum
@@ -85,7 +86,8 @@ def actions(kind="half_year", year=2025):
         return [h["action"] for h in approval.history(warehouse.engine, kind, year)]
 
 
-def test_render_then_approval_then_delivery_once(setup, capsys):
+def test_render_then_approval_then_delivery_once(setup, caplog):
+    caplog.set_level(logging.INFO, logger="county_reports")     # the task log
     checked = report_run.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10))
     built = report_run.render(checked)
     assert built["docx"].startswith("reports/2025/") and paths.at(built["docx"], setup / "data").is_file()
@@ -111,7 +113,7 @@ def test_render_then_approval_then_delivery_once(setup, capsys):
                                        ui_url="http://ui") is None
     second = deliver(built, run_id="r3")
     assert second["status"] == "already_delivered" and second["receipt_id"] == sent["receipt_id"]
-    assert "Delivery: already_delivered via folder" in capsys.readouterr().out
+    assert "Delivery: already_delivered via folder" in caplog.text
 
 
 def test_a_document_changed_after_approval_is_not_sent(setup):

@@ -30,6 +30,13 @@ DAG_FORMS = {"collect_monthly": ("period", "through", "units"), "unit_reminders"
              "reporting_circular": ("period", "send"), "half_year_report": (), "annual_report": (), "summary_drafts": (),
              "import_history": ("files", "year")}
 REPORT_FORM = ("year", "dry_run", "force_delivery", "correction")
+# Each DAG's tasks, named in Chinese in the run's grid (dags.<dag_id>.tasks; both report DAGs share
+# dags.report_tasks, and their approval task is named by approval.task_name).
+DAG_TASKS = {"collect_monthly": ("fetch_mail", "plan", "pull", "validate", "store", "notify", "reply_mail",
+                                 "summarise", "check_corrections", "announce"),
+             "unit_reminders": ("remind",), "reporting_circular": ("write", "send"), "summary_drafts": ("draft",),
+             "import_history": ("import_files",)}
+REPORT_TASKS = ("check_coverage", "render", "request_approval", "deliver")
 
 
 @dataclass(frozen=True)
@@ -45,6 +52,7 @@ class DagTexts:
     display_name: dict[str, str]
     description: dict[str, str]
     forms: dict[str, dict[str, dict[str, str]]]   # DAG (or "report_form") → field → title, description
+    tasks: dict[str, dict[str, str]]              # DAG (or "report_tasks") → task id → display name
 
     def field(self, form: str, name: str) -> dict[str, str]:
         """``title`` and ``description`` of one form field, to pass to Airflow's ``Param``."""
@@ -145,7 +153,18 @@ def _dag_texts(data: dict) -> DagTexts:
             descriptions[dag_id] = _text(entry, "description", f"dags.{dag_id}.")
         forms[dag_id] = _form(entry.get("form"), f"dags.{dag_id}.form", fields)
     forms["report_form"] = _form(data.get("report_form"), "dags.report_form", REPORT_FORM)
-    return DagTexts(_text(data, "owner", "dags."), names, descriptions, forms)
+    tasks = {dag_id: _tasks(_mapping(data.get(dag_id), f"dags.{dag_id}").get("tasks"), f"dags.{dag_id}.tasks", ids)
+             for dag_id, ids in DAG_TASKS.items()}
+    tasks["report_tasks"] = _tasks(data.get("report_tasks"), "dags.report_tasks", REPORT_TASKS)
+    return DagTexts(_text(data, "owner", "dags."), names, descriptions, forms, tasks)
+
+
+def _tasks(data: Any, key: str, task_ids: tuple[str, ...]) -> dict[str, str]:
+    """Every task's display name; a name for a task the DAG does not have is a typo."""
+    data = _mapping(data, key)
+    for extra in sorted(set(data) - set(task_ids), key=str):
+        raise ConfigError(FILE, f"{key}.{extra}", f"no such task (the tasks: {', '.join(task_ids)})")
+    return {task_id: _text(data, task_id, f"{key}.") for task_id in task_ids}
 
 
 def _form(data: Any, key: str, fields: tuple[str, ...]) -> dict[str, dict[str, str]]:

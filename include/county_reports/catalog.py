@@ -1,8 +1,7 @@
 """The configuration admins edit: bureau, units, indicator catalogue, rules and targets.
 
-Everything is loaded from ``include/config`` (or ``$COUNTY_REPORTS_CONFIG``) and checked on load.
-A problem raises :class:`~county_reports.config.ConfigError` naming the file, the key and what is
-wrong, so an admin can fix a YAML file without reading Python.
+Loaded from ``include/config`` (or ``$COUNTY_REPORTS_CONFIG``) and checked on load: a problem raises
+:class:`~county_reports.config.ConfigError` naming the file, the key and what is wrong.
 """
 from __future__ import annotations
 
@@ -183,7 +182,7 @@ class Catalog:
 
 def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     root = Path(config_dir) if config_dir else paths.config_dir()
-    bureau = _load_bureau(read_config_file("bureau.yaml", root))
+    bureau = load_bureau(root)
     kinds, totals_kinds, units = _load_units(read_config_file("units.yaml", root))
     sections, indicators, derived = _load_indicators(read_config_file("indicators.yaml", root), kinds)
     indicators = tuple(replace(i, reported_by=i.reported_by + totals_kinds) for i in indicators)
@@ -204,8 +203,9 @@ def _list(file: str, data: Any, key: str, required: bool = True) -> list:
     return value
 
 
-def _load_bureau(data: Any) -> Bureau:
-    f = Fields("bureau.yaml", "bureau", data)
+def load_bureau(config_dir: str | Path | None = None) -> Bureau:
+    """bureau.yaml alone: cheap enough for DAG parsing (the DAGs' time zone)."""
+    f = Fields("bureau.yaml", "bureau", read_config_file("bureau.yaml", config_dir))
     code = f.get("code", str, None)
     if code is not None and not _UNIT_CODE.match(code):
         raise f.error("code", f"{code!r} must be 2–16 capital letters or digits (the city's unit code)")

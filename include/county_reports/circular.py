@@ -42,6 +42,9 @@ def load_wording(config_dir: Path | None = None) -> dict[str, Any]:
     return section
 
 
+SENT = "sent.json"      # beside the circular once it has gone out: never sent twice
+
+
 def folder(data_dir: Path, period: str) -> Path:
     return paths.circulars(period, data_dir)
 
@@ -156,7 +159,7 @@ def send(built: dict[str, Any], catalog: Catalog, data_dir: Path, settings: Mail
     per month: a second call answers "already sent". The units are in Bcc (To: the admins, or the
     bureau itself), so no unit sees another unit's addresses."""
     period = built["counts"]["period"]
-    record = folder(data_dir, period) / "sent.json"
+    record = folder(data_dir, period) / SENT
     if record.is_file():
         return {"status": "already_sent", **json.loads(record.read_text(encoding="utf-8"))}
     w = load_wording(config_dir)

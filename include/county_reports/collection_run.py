@@ -10,6 +10,7 @@ end of the flow; no stage imports it.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -17,6 +18,9 @@ from typing import Any
 
 from county_reports import paths, periods
 from county_reports.catalog import Catalog, load_catalog
+
+# The task log (Airflow captures it); the CLI and the demo print their own output.
+log = logging.getLogger(__name__)
 
 
 def months_of(params: dict, moment: datetime, catalog: Catalog) -> list[str]:
@@ -48,7 +52,7 @@ def fetch_mail(params: dict, moment: datetime, *, has_mailbox: Callable[[str], b
 
     catalog, cfg, data = load_catalog(), mail.load_settings(), data_dir or paths.data_dir()
     if not has_mailbox(cfg.imap_conn_id):
-        print(f"No mailbox configured (Connection {cfg.imap_conn_id}): e-mail channel skipped.")
+        log.info(f"No mailbox configured (Connection {cfg.imap_conn_id}): e-mail channel skipped.")
         return {}
     key = secret(cfg.template_key_conn_id)
     if not key:        # fail before touching the mailbox: every message stays new for the retry
@@ -61,7 +65,7 @@ def fetch_mail(params: dict, moment: datetime, *, has_mailbox: Callable[[str], b
     send = smtp_sender(cfg.smtp_conn_id, cfg.smtp_timeout_seconds)
     mail_notices.notify_admins(data, cfg, send)
     mail_notices.tell_senders(catalog, data, cfg, send)
-    print(mailbox.summary(fetched))
+    log.info(mailbox.summary(fetched))
     return {o: sum(e.outcome == o for e in fetched) for o in {e.outcome for e in fetched}}
 
 
@@ -86,13 +90,13 @@ def plan(params: dict, moment: datetime, data_dir: Path | None = None) -> list[d
     settings = collect.load_settings()
     batches = collect.plan_pulls(catalog, {month: [u.code for u in collect.select_units(
         catalog, month, params.get("units") or None)] for month in months}, settings)
-    print(f"Collecting {', '.join(months)}: {sum(len(b['units']) for b in batches)} unit-months "
-          f"in {len(batches)} batches.")
+    log.info(f"Collecting {', '.join(months)}: {sum(len(b['units']) for b in batches)} unit-months "
+             f"in {len(batches)} batches.")
     for month in months:
         strays = collect.unexpected_inbox_files(data_dir or paths.data_dir(), catalog, month)
         if strays:
-            print(f"WARNING: inbox files for {month} from no unit expected that month (not read): "
-                  f"{', '.join(p.name for p in strays)}")
+            log.warning(f"inbox files for {month} from no unit expected that month (not read): "
+                        f"{', '.join(p.name for p in strays)}")
     return batches
 
 
@@ -135,7 +139,7 @@ def validate(outcome_batches: Sequence[Sequence[dict]], run_id: str | None,
     files = intake.validate_outcomes(outcomes, catalog, data, history=history,
                                      docs_dir=paths.validation_checks(data),
                                      out_dir=paths.verdicts(safe_name(run_id), data), projects=projects)
-    print(f"Validated {len(files)} month(s); this run's checks in {paths.validation_checks(data)}")
+    log.info(f"Validated {len(files)} month(s); this run's checks in {paths.validation_checks(data)}")
     return {"months": months, "verdict_files": [paths.key(f, data) for f in files],
             "not_received": intake.not_received(outcomes)}
 
@@ -166,9 +170,9 @@ def store(validated: dict, run_id: str | None, data_dir: Path | None = None) -> 
         for row in validated["not_received"]:
             warehouse.record_not_received(row["unit"], row["period"], row["status"], row["reason"], run_id)
     new = sum(r["outcome"] == "new" for r in stored)
-    print(f"Stored {new} new submission versions, {len(stored) - new} unchanged duplicates.")
+    log.info(f"Stored {new} new submission versions, {len(stored) - new} unchanged duplicates.")
     for f in failures:
-        print(f"WARNING: {f['unit']} {f['period']} NOT stored: {f['reason']}")
+        log.warning(f"{f['unit']} {f['period']} NOT stored: {f['reason']}")
     return [{k: r[k] for k in ("unit", "period", "submission_id", "outcome", "status")} for r in stored]
 
 
@@ -194,9 +198,9 @@ def notify(validated: dict, stored: list[dict], run_id: str | None, token: Calla
         result = feedback_out.send_all(warehouse, load_catalog(), verdicts_of(validated, data_dir), ids,
                                        token_for=token,
                                        data_dir=data_dir or paths.data_dir(), run_id=run_id)
-    print(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
+    log.info(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
     if result["failed"]:
-        print(f"Feedback NOT delivered (tried again next run): {', '.join(result['failed'])}")
+        log.warning(f"Feedback NOT delivered (tried again next run): {', '.join(result['failed'])}")
     return {"sent": len(result["sent"]), "failed": result["failed"]}
 
 
@@ -208,8 +212,8 @@ def reply_mail(validated: dict, smtp_sender: Callable[..., Callable],
     cfg = mail.load_settings()
     result = feedback_out.reply_by_mail(verdicts_of(validated, data_dir), load_catalog(), data_dir or paths.data_dir(),
                                         cfg, smtp_sender(cfg.smtp_conn_id, cfg.smtp_timeout_seconds))
-    print(f"Replies sent: {', '.join(result['sent']) or '—'}"
-          + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
+    log.info(f"Replies sent: {', '.join(result['sent']) or '—'}"
+             + (f"; NOT sent (tried again next run): {', '.join(result['failed'])}" if result["failed"] else ""))
     return result
 
 
@@ -225,14 +229,14 @@ def summarise(outcome_batches: Sequence[Sequence[dict]], validated: dict, notifi
     from county_reports.warehouse import Warehouse
 
     catalog = load_catalog()
-    print(ledger.outcome_table(flatten(outcome_batches), catalog))
+    log.info(ledger.outcome_table(flatten(outcome_batches), catalog))
     verdicts = verdicts_of(validated, data_dir)
-    print("\n".join(feedback.summary_lines(verdicts, catalog)))
+    log.info("\n".join(feedback.summary_lines(verdicts, catalog)))
     with Warehouse() as warehouse:
         rates = warehouse.reporting_rate(catalog, validated["months"])
         status_page.write_validation_reports(warehouse, catalog, validated["months"],
                                              paths.validation(data_dir))
-    print(rates.to_string(index=False))
+    log.info(rates.to_string(index=False))
     return {"months": validated["months"], "feedback": notified,
             "statuses": {s: sum(v.status == s for v in verdicts) for s in {v.status for v in verdicts}}}
 
@@ -248,7 +252,7 @@ def check_corrections(stored: list[dict], email_admins: Callable[[str, str], Non
         notices = corrections.check(warehouse, load_catalog(), stored, data_dir or paths.data_dir(),
                                     report_settings.load_settings())
     for notice in notices:
-        print("\n".join(notice.log_lines()))
+        log.info("\n".join(notice.log_lines()))
         email_admins(*notice.mail(mail_template))
-    print(f"{len(notices)} delivered report(s) affected by this run's new figures.")
+    log.info(f"{len(notices)} delivered report(s) affected by this run's new figures.")
     return [n.as_dict() for n in notices]

@@ -5,6 +5,7 @@ DAG passes the run's moment (in the bureau's time zone), the SMTP sender and the
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -12,6 +13,9 @@ from typing import Any
 
 from county_reports import paths
 from county_reports.catalog import load_catalog
+
+# The task log (Airflow captures it); the CLI and the demo print their own output.
+log = logging.getLogger(__name__)
 
 
 def remind(params: dict, moment: datetime, *, smtp_sender: Callable[[str], Callable],
@@ -29,7 +33,7 @@ def remind(params: dict, moment: datetime, *, smtp_sender: Callable[[str], Calla
         done = warehouse.completeness(catalog, [period])
     result = reminders.run(day, catalog, done, data_dir or paths.data_dir(), cfg,
                            send=smtp_sender(cfg.smtp_conn_id), token_lookup=token)
-    print(f"{day} ({period}): reminded {', '.join(result['reminded']) or '—'}; "
-          f"admins told about {', '.join(result['escalated']) or '—'}"
-          + (f"; reminders NOT delivered (tried tomorrow): {', '.join(result['failed'])}" if result["failed"] else ""))
+    log.info(f"{day} ({period}): reminded {', '.join(result['reminded']) or '—'}; "
+             f"admins told about {', '.join(result['escalated']) or '—'}"
+             + (f"; reminders NOT delivered (tried tomorrow): {', '.join(result['failed'])}" if result["failed"] else ""))
     return result

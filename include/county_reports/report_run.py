@@ -12,6 +12,7 @@ forced or as a correction; below the threshold the admin must confirm the gap.
 """
 from __future__ import annotations
 
+import logging
 from collections.abc import Callable
 from datetime import date, datetime
 from pathlib import Path
@@ -19,6 +20,9 @@ from typing import Any
 
 from county_reports import approval, paths, report_settings
 from county_reports.catalog import load_catalog
+
+# The task log (Airflow captures it); the CLI and the demo print their own output.
+log = logging.getLogger(__name__)
 
 DOCUMENT_FILES = ("docx", "sidecar", "xlsx")     # handed on through XCom as data-folder keys
 
@@ -46,7 +50,7 @@ def check_coverage(kind: str, params: dict, moment: datetime, today: date) -> di
         warehouse.migrate()
         cover = summaries.coverage(warehouse, catalog, plan, settings)
         original = dispatch.previous_receipt(warehouse.engine, plan.kind, plan.year)
-    print(cover.reason)
+    log.info(cover.reason)
     if cover.action == "refuse":
         raise ReportRefused(f"Refused by reports.yaml (below_threshold: refuse): {cover.reason}")
     if params.get("correction") and not original:
@@ -70,7 +74,7 @@ def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
     with Warehouse() as warehouse:
         built = summaries.write_summary(warehouse, load_catalog(), plan, paths.reports(plan.year, data_dir),
                                 state_gap=checked["state_gap"])
-    print(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
+    log.info(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
     return paths.keyed(built, DOCUMENT_FILES, data_dir)
 
 
@@ -110,7 +114,7 @@ def approval_request(built: dict, checked: dict, params: dict, *, scheduled: dat
 
     why = approval_reasons(checked, params, scheduled=scheduled, started=now)
     if not why:
-        print("No approval needed (nothing will be sent, or reports.yaml approval: none and no reason to ask).")
+        log.info("No approval needed (nothing will be sent, or reports.yaml approval: none and no reason to ask).")
         return None
     return approval.request(load_catalog(), texts, checked, built, why=why, ui_url=ui_url,
                             recipient=delivery_config.load_settings().recipient,
@@ -151,9 +155,9 @@ def deliver(built: dict, kind: str, params: dict, *, moment: datetime, today: da
     checked = check_coverage(kind, params, moment, today)
     held = held_back(checked, params)
     if held:
-        print(f"Dry run: {built['docx']} rendered, not delivered." if held == "dry_run" else
-              f"Not delivered: the last reports of the span are due {checked['last_deadline']}; "
-              f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
+        log.info(f"Dry run: {built['docx']} rendered, not delivered." if held == "dry_run" else
+                 f"Not delivered: the last reports of the span are due {checked['last_deadline']}; "
+                 f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
         return {"status": held}
     why = approval_reasons(checked, params, scheduled=scheduled, started=started)
     sha = approval.fingerprint(paths.located(built, ("docx",), data_dir)["docx"])
@@ -177,11 +181,11 @@ def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str],
         if why:
             approval.record(warehouse.engine, action="approved" if decision.delivers else decision.action,
                             note=decision.note, **audit)
-        print(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
-              + (f": {decision.note}" if decision.note else ""))
+        log.info(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
+                 + (f": {decision.note}" if decision.note else ""))
         _refuse_unless_approved(decision, built, sha, answer, texts)
         if not decision.delivers:
-            print(f"Not delivered; the draft is kept: {built['docx']}")
+            log.info(f"Not delivered; the draft is kept: {built['docx']}")
             return {"status": decision.action, "reason": decision.note}
         try:
             result = dispatch.send(paths.located(built, DOCUMENT_FILES, data_dir), load_catalog(), warehouse,
@@ -193,8 +197,8 @@ def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str],
         except delivery.DocumentChanged as exc:
             approval.record(warehouse.engine, action=approval.STALE, note=str(exc), **audit)
             raise ReportRefused(f"{exc}; approve it again (clear the run's approve task).") from None
-    print(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"
-          + (f"; {result['note']}" if result.get("note") else "") + f"; delivered copy {result['kept']}")
+    log.info(f"Delivery: {result['status']} via {result['channel']}; receipt {result['receipt_id']}"
+             + (f"; {result['note']}" if result.get("note") else "") + f"; delivered copy {result['kept']}")
     if result["status"] == "failed":
         raise DeliveryFailed(f"Delivery failed after {result['attempts']} attempts: {result['error']}")
     return result
@@ -253,8 +257,8 @@ def drafts(months: list[str], data_dir: Path | None = None) -> list[dict[str, An
             cover = summaries.coverage(warehouse, catalog, plan, settings)
             built = summaries.write_summary(warehouse, catalog, plan, paths.drafts(year, data_dir),
                                     state_gap=cover.action != "proceed")
-            print(f"Draft {built['docx']} ({cover.reason})")
+            log.info(f"Draft {built['docx']} ({cover.reason})")
             out.append({"kind": kind, "year": year, "docx": paths.key(built["docx"], data_dir), "rate": cover.rate})
     if not out:
-        print(f"No open summary covers {', '.join(months) or 'these months'}: nothing to draft.")
+        log.info(f"No open summary covers {', '.join(months) or 'these months'}: nothing to draft.")
     return out

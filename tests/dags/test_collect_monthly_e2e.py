@@ -18,9 +18,9 @@ EXPECTED = {"TS01": "missing", "TS02": "failed", "TS03": "refused", "TS04": "ref
 
 @pytest.fixture(scope="module")
 def collect_dag(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
-    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
+    bag = dag_test_bag()
     assert not bag.import_errors
     return bag.get_dag("collect_monthly")
 

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -10,14 +11,30 @@ import pytest
 
 DAGS = Path(__file__).resolve().parents[2] / "dags"
 DAG_FILES = sorted(p for p in DAGS.glob("*.py") if not p.name.startswith("_"))
+HELPERS = sorted(p for p in DAGS.glob("*.py") if p.name.startswith("_"))
 HEAVY = ("great_expectations", "pandas", "docx", "openpyxl")
+# Per DAG file, Airflow already imported (as the DAG processor has it). CPU seconds: on the shared
+# 2-core machine (load 10 and more) wall time is mostly waiting for a core, not parsing.
+PARSE_SECONDS = 0.3
+# Being changed on another branch (the approval gate): the import of the helpers, the time zone, the
+# tasks' names and multiple_outputs are applied there; strict, so this list goes once they are.
+PENDING_FILES = {"summary_reports.py", "summary_drafts.py"}
+PENDING_DAGS = {"half_year_report", "annual_report", "summary_drafts"}
+PENDING_DICTS = {"half_year_report", "annual_report"}     # summary_drafts' task returns a list
+
+
+def pending(items, names):
+    """``items`` as parameters, those in ``names`` expected to fail (strict: a fix must remove them)."""
+    return [pytest.param(i, marks=pytest.mark.xfail(strict=True, reason="applied on the approval-gate branch"))
+            if (i.name if isinstance(i, Path) else i) in names else i for i in items]
 
 
 @pytest.fixture(scope="module")
 def dagbag():
-    from airflow.dag_processing.dagbag import DagBag
+    """The folder as the DAG processor reads it: on sys.path, with .airflowignore."""
+    from airflow.dag_processing.dagbag import BundleDagBag
 
-    return DagBag(dag_folder=str(DAGS))
+    return BundleDagBag(dag_folder=str(DAGS), bundle_path=DAGS)
 
 
 def test_there_are_dag_files():
@@ -68,18 +85,113 @@ def test_every_task_has_the_retries_it_is_meant_to_have(dagbag):
         assert dagbag.dags[dag_id].get_task(task_id).retries > 0, (dag_id, task_id)
 
 
-@pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])
-def test_parsing_leaves_heavy_modules_out(path):
-    # A fresh interpreter: the test process itself may have imported pandas already.
+def _parse_alone(path: Path) -> tuple[list[str], float]:
+    """The heavy modules one DAG file imports and its parse time (CPU seconds), in a fresh interpreter (the test
+    process may have imported pandas already) where Airflow is imported first, as the DAG
+    processor pre-imports a file's Airflow modules before parsing it; the folder on sys.path as
+    the bundle puts it."""
     code = (
-        "import importlib.util, json, sys\n"
+        "import importlib.util, json, sys, time\n"
+        f"sys.path.append({str(DAGS)!r})\n"
+        "import airflow.sdk\n"
+        "start = time.process_time()\n"
         f"spec = importlib.util.spec_from_file_location('dag_under_test', {str(path)!r})\n"
         "module = importlib.util.module_from_spec(spec); spec.loader.exec_module(module)\n"
-        f"print(json.dumps([m for m in {HEAVY!r} if m in sys.modules]))\n"
+        "seconds = time.process_time() - start\n"
+        f"print(json.dumps([[m for m in {HEAVY!r} if m in sys.modules], seconds]))\n"
     )
     done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120)
     assert done.returncode == 0, done.stderr[-2000:]
-    assert json.loads(done.stdout.strip().splitlines()[-1]) == []
+    heavy, seconds = json.loads(done.stdout.strip().splitlines()[-1])
+    return heavy, seconds
+
+
+@pytest.mark.parametrize("path", DAG_FILES, ids=[p.name for p in DAG_FILES])
+def test_parsing_is_light_and_quick(path):
+    heavy, seconds = _parse_alone(path)
+    assert heavy == []
+    if seconds > PARSE_SECONDS:         # a busy machine (caches, page faults): the best of three counts
+        seconds = min([seconds] + [_parse_alone(path)[1] for _ in range(2)])
+    assert seconds <= PARSE_SECONDS, f"{path.name} parses in {seconds:.3f} CPU s"
+
+
+@pytest.mark.parametrize("path", pending(DAG_FILES, PENDING_FILES), ids=[p.name for p in DAG_FILES])
+def test_no_dag_file_edits_sys_path_or_hard_codes_the_time_zone(path):
+    """The DAG folder is on sys.path wherever Airflow parses it (the bundle); the time zone is bureau.yaml's."""
+    source = path.read_text(encoding="utf-8")
+    assert "sys.path" not in source and "E402" not in source and "import sys" not in source
+    assert "Asia/Shanghai" not in source.split('"""', 2)[-1]        # the doc may say what is shipped
+
+
+def test_every_helper_is_ignored_by_the_dag_processor(dagbag):
+    """Only DAG files are parsed on every loop: each _*.py helper is in .airflowignore."""
+    assert HELPERS and {Path(s.file).name for s in dagbag.dagbag_stats} == {p.name for p in DAG_FILES}
+    for stat in dagbag.dagbag_stats:
+        assert stat.dag_num > 0, f"{stat.file} is parsed but defines no DAG: name it _*.py"
+
+
+@pytest.mark.parametrize("dag_id", pending(sorted(RETRIES), PENDING_DAGS))
+def test_every_task_has_a_chinese_name_from_admins_yaml(dagbag, dag_id):
+    import re
+
+    from county_reports import admins
+
+    names = admins.load_settings().dags.tasks
+    for task in dagbag.dags[dag_id].tasks:
+        assert re.search(r"[\u4e00-\u9fff]", task.task_display_name), (dag_id, task.task_id)
+        expected = names.get(dag_id, names["report_tasks"]).get(task.task_id)
+        assert expected is None or task.task_display_name == expected, (dag_id, task.task_id)
+
+
+@pytest.mark.parametrize("dag_id", pending(sorted(RETRIES), PENDING_DICTS))
+def test_no_task_returning_a_dict_pushes_its_keys_as_xcoms(dagbag, dag_id):
+    """A task annotated ``-> dict`` gets multiple_outputs=True from Airflow unless told otherwise."""
+    for task in dagbag.dags[dag_id].tasks:
+        callable_ = getattr(task, "python_callable", None) or getattr(task, "partial_kwargs", {}).get("python_callable")
+        returns = str(getattr(callable_, "__annotations__", {}).get("return", ""))
+        if returns.startswith("dict"):
+            assert task.multiple_outputs is False, (dag_id, task.task_id)
+
+
+def test_the_circular_follows_the_asset_of_new_figures(dagbag):
+    from _assets import ACCEPTED_DATA
+    from airflow.sdk.definitions.timetables.assets import AssetTriggeredTimetable
+
+    dag = dagbag.dags["reporting_circular"]
+    assert isinstance(dag.timetable, AssetTriggeredTimetable)
+    assert list(dag.timetable.asset_condition.objects) == [ACCEPTED_DATA] and dag.schedule == [ACCEPTED_DATA]
+    assert type(dag.deadline[0].reference).__name__ == "DagRunQueuedAtDeadline"   # no logical date
+    producer = dagbag.dags["collect_monthly"].get_task("announce")
+    assert producer.outlets == [ACCEPTED_DATA]
+    assert set(dag.params) == {"period", "send"}                    # the manual trigger stays
+
+
+def test_the_schedules_follow_bureau_yaml(tmp_path):
+    """Another time zone in bureau.yaml moves every schedule and start date, read once through the package."""
+    import shutil
+
+    config = tmp_path / "config"
+    shutil.copytree(DAGS.parent / "include" / "config", config)
+    bureau = config / "bureau.yaml"
+    bureau.write_text(bureau.read_text(encoding="utf-8").replace("Asia/Shanghai", "Asia/Urumqi"), encoding="utf-8")
+    code = (
+        "import json\n"
+        "from pathlib import Path\n"
+        "from airflow.dag_processing.dagbag import BundleDagBag\n"
+        f"bag = BundleDagBag(dag_folder={str(DAGS)!r}, bundle_path=Path({str(DAGS)!r}))\n"
+        "assert not bag.import_errors, bag.import_errors\n"
+        "zones = {d.dag_id: [str(d.timezone)] + [getattr(t, '_timezone', None) and str(t._timezone)\n"
+        "        for t in getattr(d.timetable, '_timetables', [d.timetable])] for d in bag.dags.values()}\n"
+        "print(json.dumps(zones))\n"
+    )
+    done = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, timeout=120,
+                          env={**os.environ, "COUNTY_REPORTS_CONFIG": str(config)})
+    assert done.returncode == 0, done.stderr[-2000:]
+    zones = json.loads(done.stdout.strip().splitlines()[-1])
+    mine = {d: z for d, z in zones.items() if d not in PENDING_DAGS}
+    assert set(mine) == {"collect_monthly", "unit_reminders", "reporting_circular", "import_history"}
+    for dag_id, found in mine.items():
+        assert {z for z in found if z} == {"Asia/Urumqi"}, (dag_id, found)
 
 
 def test_plugins_load_without_errors():

@@ -13,9 +13,9 @@ pytestmark = pytest.mark.airflow
 
 @pytest.fixture(scope="module")
 def dagbag(airflow_db):
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
-    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
+    bag = dag_test_bag()
     assert not bag.import_errors
     return bag
 

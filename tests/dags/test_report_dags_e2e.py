@@ -24,7 +24,7 @@ APPROVER_CONFIG: dict = {}
 def dags(airflow_db, tmp_path_factory):
     """The report DAGs, parsed with the api-server's admin as the approver (the simple auth
     manager's user id is the user name; the shipped approvers are FAB ids)."""
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
     config = APPROVER_CONFIG["path"] = tmp_path_factory.mktemp("approver-config") / "config"
     shutil.copytree(paths.PROJECT_ROOT / "include" / "config", config)
@@ -33,7 +33,7 @@ def dags(airflow_db, tmp_path_factory):
     (config / "admins.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     os.environ["COUNTY_REPORTS_CONFIG"] = str(config)
     try:
-        bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
+        bag = dag_test_bag()
     finally:
         del os.environ["COUNTY_REPORTS_CONFIG"]
     assert not bag.import_errors
@@ -303,10 +303,10 @@ def test_a_catch_up_run_waits_for_approval_and_an_unanswered_one_sends_nothing(
     import threading
 
     import pendulum
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
     with_config(tmp_path, monkeypatch, "reports.yaml", approval="none", approval_timeout_hours=5)
-    dag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags")).get_dag("half_year_report")
+    dag = dag_test_bag().get_dag("half_year_report")
     before = len(office.received)
     found, stop = {}, threading.Event()
     sweeper = threading.Thread(target=_expire_approval_when_waiting,
@@ -330,9 +330,9 @@ def test_a_catch_up_run_waits_for_approval_and_an_unanswered_one_sends_nothing(
 def test_below_threshold_needs_an_approval_that_confirms_the_gap(dags, collected, office, api_server,
                                                                   tmp_path, monkeypatch):
     with_config(tmp_path, monkeypatch, "reports.yaml", completeness_threshold=0.999)
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
-    dag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags")).get_dag("annual_report")
+    dag = dag_test_bag().get_dag("annual_report")
     before = len(office.received)
     run, asked = run_answering(api_server, dag, conf(2024, "annual", force=True), approve("同意"))
     assert "报送率低于阈值" in asked["body"] and "TS03" in asked["body"]     # the gap is named

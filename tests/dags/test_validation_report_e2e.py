@@ -13,14 +13,14 @@ PERIOD = "2025-11"
 
 
 def test_partial_rerun_keeps_every_unit_in_the_months_report(airflow_db, simulator, catalog):
-    from airflow.dag_processing.dagbag import DagBag
+    from _dag_test import dag_test_bag
 
     with Warehouse() as warehouse:       # the month as an earlier full run left it, minus TS05
         warehouse.migrate()
         warehouse.sync_roster(catalog, "earlier")
         warehouse.record_verdicts(accepted_verdicts(catalog, PERIOD, PERIOD, skip={("TS05", PERIOD)}),
                                   "earlier")
-    bag = DagBag(dag_folder=str(paths.PROJECT_ROOT / "dags"))
+    bag = dag_test_bag()
     simulator.clear_faults()
     run = bag.get_dag("collect_monthly").test(run_conf={"period": PERIOD, "units": ["TS05"]})
     assert run.state == "success"
