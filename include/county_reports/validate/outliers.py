@@ -78,8 +78,8 @@ class _Rows:
     decimals: np.ndarray    # decimals the catalogue shows (0 for whole numbers)
     stock: np.ndarray       # nature: stock (else a flow)
     group: np.ndarray       # (unit kind, indicator) code for the peer comparison; -1 without one
-    unit: np.ndarray        # unit code per row (a submission's cells share it)
-    indicator: np.ndarray
+    unit: np.ndarray        # unit per row as an integer code (a submission's cells share it)
+    indicator: np.ndarray   # indicator per row as an integer code
 
 
 def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
@@ -98,13 +98,14 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
     with warnings.catch_warnings(), np.errstate(all="ignore"):
         warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows are masked where used
         count = np.sum(np.isfinite(rows.h), axis=1)
-        median = _median(rows.h)
-        z = np.where(count > 0, _own_z(rows, count, settings), np.nan)
+        ordered = np.sort(rows.h, axis=1)                 # NaN last; sorted once, read many times
+        median = _middle(ordered, count)
+        z = np.where(count > 0, _own_z(rows, count, ordered, median, settings), np.nan)
         peers = np.where(count < settings.min_history, _peer_z(rows, settings), np.nan) \
             if "peers" in settings.methods else np.full(len(rows.x), np.nan)
         ly = rows.h[:, window.index(periods.shift(period, -12))]
         own, other = _gated(rows.x, z, ly, median, settings), np.abs(peers) > settings.peer_threshold
-        found = dict(_edits(rows, period, settings))
+        found = dict(_edits(rows, period, settings, count, median))
         found["history"], found["peers"] = own, other
         reason = np.full(len(rows.x), None, dtype=object)
         for name in PRECEDENCE:          # what the unit is told: the surest explanation first
@@ -122,41 +123,63 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
 
 def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str], catalog) -> _Rows:
     x = pd.to_numeric(values["value"], errors="coerce").to_numpy(dtype=float)
-    unit = values["unit"].astype(object).to_numpy()
-    indicator = values["indicator"].astype(object).to_numpy()
-    h = _gather(values, history, window, x)
+    unit, units = _codes(values["unit"])
+    indicator, codes = _codes(values["indicator"])
+    h = _gather(unit, units, indicator, codes, history, window, x)
     if catalog is None:
         integer = values["integer"].to_numpy(dtype=bool) if "integer" in values else np.zeros(len(x), bool)
         return _Rows(x, h, integer, np.where(integer, 0, 2), np.zeros(len(x), bool),
                      np.full(len(x), -1), unit, indicator)
-    by_code = catalog.indicator_by_code
-    codes = pd.Series(indicator, dtype=object)
-    known = codes.isin(by_code).to_numpy()
-    integer = codes.map({c: i.integer for c, i in by_code.items()}).fillna(False).to_numpy(dtype=bool)
-    stock = codes.map({c: i.nature == "stock" for c, i in by_code.items()}).fillna(False).to_numpy(dtype=bool)
-    decimals = codes.map({c: 0 if i.integer else i.decimals for c, i in by_code.items()}) \
-        .fillna(2).to_numpy(dtype=float)
-    kind = pd.Series(unit, dtype=object).map({u.code: u.kind for u in catalog.units})
-    pairs = pd.Series(pd.factorize(kind)[0] * (len(by_code) + 1) + pd.factorize(codes)[0])
-    group = np.where(known & kind.notna().to_numpy(), pd.factorize(pairs)[0], -1)
+    # The catalogue's facts once per distinct code, then taken by each row's code.
+    known_ind = [catalog.indicator_by_code.get(c) for c in codes]
+    integer = np.asarray([i is not None and i.integer for i in known_ind], dtype=bool)[indicator]
+    stock = np.asarray([i is not None and i.nature == "stock" for i in known_ind], dtype=bool)[indicator]
+    decimals = np.asarray([2.0 if i is None else 0.0 if i.integer else float(i.decimals) for i in known_ind],
+                          dtype=float)[indicator]
+    kinds = {u.code: u.kind for u in catalog.units}
+    kind_of = np.asarray([kinds.get(u) for u in units], dtype=object)
+    kind_code = pd.factorize(kind_of, use_na_sentinel=True)[0]          # −1: a unit not in the roster
+    known = np.asarray([i is not None for i in known_ind], dtype=bool)
+    pairs = kind_code[unit] * (len(codes) + 1) + indicator
+    group = np.where(known[indicator] & (kind_code[unit] >= 0), pairs, -1)
     return _Rows(x, h, integer, decimals, stock, group, unit, indicator)
+
+
+def _codes(column: pd.Series) -> tuple[np.ndarray, list]:
+    """Each row's integer code and the distinct values the codes stand for (a categorical
+    column, as ``batch`` builds it, is read as it is: no per-row hashing)."""
+    if isinstance(column.dtype, pd.CategoricalDtype):
+        codes = column.cat.codes.to_numpy().astype(np.int64)
+        if not (codes < 0).any():
+            return codes, list(column.cat.categories.astype(object))
+    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
+    return codes.astype(np.int64), list(uniques)
 
 
 def _median(a: np.ndarray) -> np.ndarray:
     """Row medians ignoring NaN, by one sort (numpy's nanmedian goes through masked arrays)."""
-    ordered = np.sort(a, axis=1)                      # NaN sort last
-    n = np.sum(np.isfinite(a), axis=1)
+    return _middle(np.sort(a, axis=1), np.sum(np.isfinite(a), axis=1))   # NaN sort last
+
+
+def _middle(ordered: np.ndarray, n: np.ndarray) -> np.ndarray:
+    """Row medians of rows sorted with NaN last, ``n`` finite values each."""
     lo = np.maximum((n - 1) // 2, 0)[:, None]
-    hi = np.minimum(n // 2, a.shape[1] - 1)[:, None]
+    hi = np.minimum(n // 2, ordered.shape[1] - 1)[:, None]
     middle = (np.take_along_axis(ordered, lo, 1)[:, 0] + np.take_along_axis(ordered, hi, 1)[:, 0]) / 2
     return np.where(n > 0, middle, np.nan)
 
 
-def _offset(h: np.ndarray, x: np.ndarray, decimals: np.ndarray) -> np.ndarray:
+def _offset(h: np.ndarray, x: np.ndarray, decimals: np.ndarray, median: np.ndarray) -> np.ndarray:
     """``c`` of log(v + c): a tenth of the history's typical size (of the value's, without one),
-    at least one step of the last shown decimal (1 for counts: 0 against 1 is not ×10)."""
-    size = _median(np.abs(h))
-    size = np.where(size > 0, size, np.nanmean(np.abs(h), axis=1))
+    at least one step of the last shown decimal (1 for counts: 0 against 1 is not ×10).
+    ``median`` is the rows' median: the size itself wherever no stored value is negative."""
+    size = median.copy()
+    negative = np.any(h < 0, axis=1)
+    if negative.any():
+        size[negative] = _median(np.abs(h[negative]))
+    small = ~(size > 0)
+    if small.any():                   # the mean only where the median says nothing
+        size[small] = np.nanmean(np.abs(h[small]), axis=1)
     size = np.where(size > 0, size, np.abs(x))
     return np.maximum(np.where(size > 0, OFFSET_SHARE * size, 0.0), 10.0 ** -decimals)
 
@@ -165,13 +188,15 @@ def _log(v: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(v, 0.0) + c)
 
 
-def _own_z(rows: _Rows, count: np.ndarray, s: OutlierSettings) -> np.ndarray:
+def _own_z(rows: _Rows, count: np.ndarray, ordered: np.ndarray, median: np.ndarray,
+           s: OutlierSettings) -> np.ndarray:
     """Against the unit's own history: log-scale modified z, or the count model's z. A history
     shorter than ``min_history`` only speaks past ``short_ratio`` (×/÷) from its median, as a z
     just past the extreme threshold (a unit's first months ramp up)."""
-    c = _offset(rows.h, rows.x, rows.decimals)
+    c = _offset(rows.h, rows.x, rows.decimals, median)
     logs = _log(rows.h, c[:, None])
-    centre = _median(logs)
+    # log(max(v, 0) + c) keeps the order, so the sorted history gives the logs' median as well.
+    centre = _middle(_log(ordered, c[:, None]), count)
     spread = 1.4826 * _median(np.abs(logs - centre[:, None]))
     distance = _log(rows.x, c) - centre
     z = distance / np.clip(spread, s.min_log_spread, s.max_log_spread)
@@ -179,7 +204,7 @@ def _own_z(rows: _Rows, count: np.ndarray, s: OutlierSettings) -> np.ndarray:
     z[short] = distance[short] / np.log(s.short_ratio) * s.extreme_threshold
     if "history" not in s.methods:
         z[:] = np.nan
-    counted = ("count" in s.methods) & ~short & rows.integer & (_median(rows.h) < s.count_below) \
+    counted = ("count" in s.methods) & ~short & rows.integer & (median < s.count_below) \
         & np.isfinite(rows.x)
     if counted.any():
         z[counted] = _count_z(rows.x[counted], rows.h[counted], s)
@@ -239,8 +264,8 @@ def _gated(x, z, ly, median, s: OutlierSettings) -> np.ndarray:
     return np.where(np.isfinite(ly), (np.abs(z) > s.threshold) & unlike, np.abs(z) > s.extreme_threshold)
 
 
-def _edits(rows: _Rows, period: str, s: OutlierSettings):
-    """(reason, rows hit) of each explicit edit."""
+def _edits(rows: _Rows, period: str, s: OutlierSettings, count: np.ndarray, median: np.ndarray):
+    """(reason, rows hit) of each explicit edit (``count``, ``median``: of each row's history)."""
     x, h, flow = rows.x, rows.h, ~rows.stock
     last = h[:, -1]
     moved = np.abs(x - last) > s.stock_max_change * last
@@ -249,7 +274,7 @@ def _edits(rows: _Rows, period: str, s: OutlierSettings):
     # the value counted in its last shown decimal), 0.2 km twice running is no news.
     steps = np.abs(x) * 10.0 ** rows.decimals
     same = flow & (x == last) & (x != 0)
-    telling = pd.Series(same & (steps >= s.stale_min_steps)).groupby(rows.unit).transform("sum").to_numpy()
+    telling = np.bincount(rows.unit, weights=same & (steps >= s.stale_min_steps))[rows.unit]
     yield "stale_copy", same & (telling >= s.stale_copy_min)
     yield "copy", same & (steps >= s.copy_min_steps)
     month = periods.parse(period)[1]
@@ -257,10 +282,10 @@ def _edits(rows: _Rows, period: str, s: OutlierSettings):
         earlier = h[:, h.shape[1] - (month - 1):]
         complete = np.all(np.isfinite(earlier), axis=1)
         total = np.nansum(earlier, axis=1)
-        judged = np.sum(np.isfinite(h), axis=1) >= s.min_history   # a unit's first months ramp up
-        big = x > s.cumulative_factor * _median(h)
+        judged = count >= s.min_history   # a unit's first months ramp up
+        big = x > s.cumulative_factor * median
         yield "cumulative", flow & complete & judged & (total > 0) & (x > total) & big
-    stored = np.sum(np.isfinite(h), axis=1) > 0
+    stored = count > 0
     yield "sign", (x < 0) & stored & (np.nanmin(np.where(np.isfinite(h), h, 0.0), axis=1) >= 0)
 
 
@@ -271,33 +296,32 @@ def _effect(rows: _Rows, median: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(median) & (totals > 0), np.abs(rows.x - median) / totals, np.nan)
 
 
-def _gather(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
-            x: np.ndarray) -> np.ndarray:
+def _gather(unit: np.ndarray, units: list, indicator: np.ndarray, codes: list,
+            history: pd.DataFrame | None, window: list[str], x: np.ndarray) -> np.ndarray:
     """History as a (rows of ``values``) × (window months) matrix, NaN where there is none.
 
-    Units and indicators are matched through integer codes (categoricals over the batch's own
-    units and indicators), so millions of history rows cost a few vectorised passes.
+    Units and indicators are matched through integer codes (the rows' ``unit`` and ``indicator``
+    codes over ``units`` and ``codes``), so millions of history rows cost a few vectorised passes.
     """
-    h = np.full((len(values), len(window)), np.nan)
+    h = np.full((len(x), len(window)), np.nan)
     if history is None or history.empty:
         return h
     missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
     if missing:
         raise ValueError(f"history lacks column(s) {', '.join(missing)}")
-    units = pd.Index(pd.unique(values["unit"].astype(object)))
-    codes = pd.Index(pd.unique(values["indicator"].astype(object)))
     month = _positions(pd.Index(window), history["period"])
-    hu = _positions(units, history["unit"])
-    hi = _positions(codes, history["indicator"])
+    hu = _positions(pd.Index(units, dtype=object), history["unit"])
+    hi = _positions(pd.Index(codes, dtype=object), history["indicator"])
     hv = pd.to_numeric(history["value"], errors="coerce").to_numpy(dtype=float)
     keep = (month >= 0) & (hu >= 0) & (hi >= 0) & np.isfinite(hv)
     if not keep.any():
         return h
-    matrix = np.full((len(units) * len(codes), len(window)), np.nan)
-    matrix[hu[keep] * len(codes) + hi[keep], month[keep]] = hv[keep]
-    vu = units.get_indexer(values["unit"].astype(object))
-    vi = codes.get_indexer(values["indicator"].astype(object))
-    h = matrix[vu * len(codes) + vi]
+    if not keep.all():
+        month, hu, hi, hv = month[keep], hu[keep], hi[keep], hv[keep]
+    width = len(window)
+    matrix = np.full(len(units) * len(codes) * width, np.nan)
+    matrix[(hu * len(codes) + hi) * width + month] = hv        # one flat index: a single scatter
+    h = matrix.reshape(len(units) * len(codes), width)[unit * len(codes) + indicator]
     h[~np.isfinite(x)] = np.nan
     return h
 
@@ -307,5 +331,5 @@ def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
     ``warehouse.history`` returns) is looked up once per category, not once per row."""
     if isinstance(column.dtype, pd.CategoricalDtype):
         found = np.append(index.get_indexer(column.cat.categories.astype(object)), -1)
-        return found[column.cat.codes.to_numpy()]     # code −1 (missing) picks the −1 appended
-    return index.get_indexer(column.astype(object))
+        return found[column.cat.codes.to_numpy()].astype(np.int64, copy=False)   # −1: the −1 appended
+    return index.get_indexer(column.astype(object)).astype(np.int64, copy=False)
