@@ -87,3 +87,15 @@ def test_a_wrong_phrase_is_named(tmp_path, catalog, change, key, words):
     with pytest.raises(ConfigError) as err:
         n.load_phrasebook(catalog, path)
     assert f": {key}: " in str(err.value) and words in str(err.value)
+
+
+def test_never_the_same_fact_twice(catalog):
+    one = n.Template("完成投资{INV_TOTAL}万元。", frozenset({"INV_TOTAL"}), None, ("完成投资{INV_TOTAL}万元。",))
+    plan = n.Template("下月继续推进。", frozenset(), None, ("下月继续推进。",))
+    book = n.Phrasebook({("investment", "highlight"): [one], ("investment", "plan"): [plan]})
+    ind = {"INV_TOTAL": catalog.indicator_by_code["INV_TOTAL"]}
+    for seed in range(10):
+        items = n.compose(book, random.Random(seed), sections=["investment"], weights=[1],
+                          values={"INV_TOTAL": 5.0}, context={}, month=6, indicators=ind)
+        assert [i["kind"] for i in items] == ["highlight", "plan"]
+        assert items[0]["text"] == "完成投资5.00万元。" or items[0]["text"].startswith("完成投资5")
