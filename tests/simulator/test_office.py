@@ -43,7 +43,8 @@ def test_a_document_gets_a_receipt_and_is_kept_safely(office):
 def test_an_idempotency_key_is_replayed_never_stored_twice(office):
     first = _post(office.url, key="k1").json()["receipt_id"]
     again = _post(office.url, key="k1")
-    assert again.status_code == 200 and again.json() == {"receipt_id": first, "replayed": True}
+    assert again.status_code == 200
+    assert (again.json()["receipt_id"], again.json()["replayed"]) == (first, True)
     assert len(office.received) == 1
     assert _post(office.url, b"other bytes", key="k1").status_code == 409
 
