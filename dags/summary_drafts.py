@@ -17,27 +17,19 @@ trigger the report DAG with 只生成不报送 (`dry_run`).
 """
 from __future__ import annotations
 
-import sys
 from datetime import timedelta
-from pathlib import Path
 
-import pendulum
-
-# The shared Airflow glue (_alerts, _assets) sits beside this file; a DagBag that is not a bundle
-# (tests, `airflow dags list`) does not put this folder on sys.path by itself.
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-from _alerts import SETTINGS as ADMINS  # noqa: E402
-from _alerts import deadline_alert, failure_notifier  # noqa: E402
-from _assets import ACCEPTED_DATA  # noqa: E402
-from airflow.sdk import dag, task  # noqa: E402
+from _alerts import SETTINGS as ADMINS
+from _alerts import deadline_alert, failure_notifier
+from _assets import ACCEPTED_DATA
+from _bureau import start_date
+from airflow.sdk import dag, task
 
 
 @dag(
     dag_id="summary_drafts",
     schedule=[ACCEPTED_DATA],
-    start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Shanghai"),
+    start_date=start_date(2024, 7, 1),
     catchup=False,
     max_active_runs=1,
     dagrun_timeout=timedelta(hours=2),
@@ -51,14 +43,13 @@ from airflow.sdk import dag, task  # noqa: E402
                   "on_failure_callback": failure_notifier()},
 )
 def summary_drafts():
-    @task
+    @task(task_display_name=ADMINS.dags.tasks["summary_drafts"]["draft"])
     def draft(triggering_asset_events=None) -> list[dict]:
         """Re-render the open summary for the months the events name, into the drafts folder."""
+        from _assets import months_named
         from county_reports import report_run
 
-        months = sorted({m for events in (triggering_asset_events or {}).values() for e in events
-                         for m in (e.extra or {}).get("periods", [])})
-        return report_run.drafts(months)
+        return report_run.drafts(months_named(triggering_asset_events))
 
     draft()
 
