@@ -17,7 +17,7 @@ class ProblemsAndPlans:
     def problems(self) -> list[str]:
         p = self.w["problems"]
         counties = self.c.counties.behind_item(self) if self.c.counties else ""   # a city's
-        items = [t for t in (self._behind_item(), counties, self._safety_item()) if t]
+        items = [t for t in (self._behind_item(), counties, self.projects.problem(), self._safety_item()) if t]
         for section in self._problem_sections():
             if len(items) >= int(p.get("max_items", 5)):
                 break
@@ -112,7 +112,7 @@ class ProblemsAndPlans:
     def plans(self) -> list[str]:
         pl = self.w["plans"]
         paragraphs = [self.targets_paragraph()]
-        items = []
+        items = [t for t in (self.projects.plan(),) if t]
         for theme in self.w["themes"]:
             said = []
             for section in theme["sections"]:
