@@ -7,6 +7,7 @@ span's events. A county without a register or rows gets empty lists (its documen
 """
 from __future__ import annotations
 
+import calendar
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -50,8 +51,12 @@ def span_projects(engine, register: Register, vocabulary: Vocabulary, span: Span
         if not months:
             continue
         last, plan = months[-1], project.years[span.year]
+        month = int(span.last[-2:])
+        end = date(span.year, month, calendar.monthrange(span.year, month)[1])
         upcoming = sorted((m["planned"], m["name"]) for m in page["milestones"]
-                          if m["reached"] is None and m["planned"].year == span.year)
+                          if m["reached"] is None and m["planned"] > end)
+        following = project.years.get(span.year + 1)
+        upcoming = upcoming or sorted((m.planned, m.name) for m in (following.milestones if following else ()))
         share = last["share_of_plan"]
         out.append(ProjectFigures(
             project.code, project.name, vocabulary.name("natures", plan.nature), plan.nature,

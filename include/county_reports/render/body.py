@@ -165,9 +165,8 @@ class Body(ProblemsAndPlans):
             paragraphs.extend(lines)
         else:
             paragraphs.extend(self.ordinal(i) + t for i, t in enumerate(lines))
-        events = self.projects.events_for(theme)
-        if events and paragraphs:
-            paragraphs[-1] += events
+        if paragraphs:     # (traces its figures only when they are printed)
+            paragraphs[-1] += self.projects.events_for(theme)
         return paragraphs
 
     def lead(self, theme: dict, where: str) -> str:

@@ -134,9 +134,12 @@ class _Composer:
 
     def _body(self, pool, limits):
         from county_reports.render.body import Body
+        from county_reports.render.seams import once_per_paragraph
 
         self.trace = []
-        return Body(self, pool, limits).sections()
+        opening, sections = Body(self, pool, limits).sections()
+        return opening, once_per_paragraph(sections, [u.name for u in self.catalog.units], self.w["words"],
+                                           self.w["marks"])
 
 
 def compose(catalog: Catalog, wording: dict, inputs: ReportInputs) -> Composed:

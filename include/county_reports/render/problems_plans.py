@@ -88,11 +88,8 @@ class ProblemsAndPlans:
         where = f"problems:{section}"
         said = []
         for cl in clauses:
-            text = self.clause_text(cl, where)
-            if cl.units >= 2:
-                text += self.comma + self.fill(p["reported"], count=self.trace_extra(
-                    str(cl.units), where, "units_reporting", cl.units, section=section))
-            said.append(text)
+            # the bureau's own judgement: never how many units reported it (issue 19)
+            said.append(self.clause_text(cl, where))
         lines = self.w.get("lines") or {}
         head = (lines.get(section) or {}).get("problem", self.catalog.section_by_code[section].name)
         return head + self.stop + self.semicolon.join(said) + self.stop

@@ -118,7 +118,8 @@ class ProjectsWriter:
         if not coming:
             return ""
         said = [self.b.fill(self.w["milestone"], name=self._name(p, where),
-                            date=self._date(p.next_milestone[1], where, p.code), milestone=p.next_milestone[0])
+                            date=self._date(p.next_milestone[1], where, p.code),
+                            milestone=self._t(p.next_milestone[0], where, "project_milestone", project=p.code))
                 for p in coming[: int(self.w.get("max_milestones", 6))]]
         return self.w["plan_head"] + self.b.stop + self.b.semicolon.join(said) + self.b.stop
 
@@ -151,17 +152,17 @@ class ProjectsWriter:
         return base + sum(event["counts"].values()) / 1000 + float(self.ew["weights"].get(event["subkind"] or "", 0))
 
     def _event(self, e: dict, where: str) -> str:
-        title = self._t(e["title"], where, "event_title")
         if e["kind"] == "document":
             inner = _INNER_TITLE.search(e["title"])
-            return self.b.fill(self.ew["document"], title=self._t(inner.group(0), where, "event_title")
-                               if inner else self.b.fill(self.ew["quoted"], title=title))
+            title = inner.group(0) if inner else self.b.fill(self.ew["quoted"], title=e["title"])
+            return self.b.fill(self.ew["document"], title=self._t(title, where, "event_title"))
+        title = self._t(e["title"], where, "event_title")
         if e["kind"] == "campaign":
             return self.b.fill(self.ew["campaign"], name=title, counts=self._counts(e, where))
-        day = _day(e["date"])
-        when = self._t(self.b.fill(self.w["date"], month=day.month, day=day.day), where, "event_date",
-                       e["date"]) if day else ""
         if e["kind"] == "meeting":
+            day = _day(e["date"])
+            when = self._t(self.b.fill(self.w["date"], month=day.month, day=day.day), where, "event_date",
+                           e["date"]) if day else ""
             kind = self.ew["meeting_kinds"].get(e["subkind"] or "", self.ew["meeting_kinds"]["other"])
             return self.b.fill(self.ew["meeting"], date=when, topic=title, meeting=kind)
         return self.b.fill(self.ew["honour"], title=title, body=e["body"] or "")
@@ -173,7 +174,7 @@ class ProjectsWriter:
                  for k, v in e["counts"].items() if k in names]
         of_which = [self.b.fill(self.ew["count"], name=n, uom=names["found"][1],
                                 value=self._t(str(c), where, "event_count", c, event=e["title"]))
-                    for n, c in e["of_which"]]
+                    for n, c in e["of_which"] if c]
         text = self.b.comma.join(parts)
         return text + (self.b.comma + self.ew["of_which"] + self.b.list_sep.join(of_which) if of_which else "")
 
