@@ -13,7 +13,6 @@ import re
 from county_reports.render import number_style
 
 _DIGIT = re.compile(r"\d")
-_INNER_TITLE = re.compile(r"《[^》]+》")
 
 
 class ProjectsWriter:
@@ -42,7 +41,8 @@ class ProjectsWriter:
                        "project_milestone_date", day.isoformat(), project=code)
 
     def _name(self, p, where: str) -> str:
-        return self._t(p.name, where, "project_name", project=p.code)
+        # always traced: a reader (and the genre test) can tell a project's name from a unit's
+        return self.b.trace_extra(p.name, where, "project_name", None, project=p.code)
 
     # ---- opening
     def opening(self) -> str:
@@ -153,7 +153,9 @@ class ProjectsWriter:
 
     def _event(self, e: dict, where: str) -> str:
         if e["kind"] == "document":
-            inner = _INNER_TITLE.search(e["title"])
+            # a document titled 关于印发《…》的通知 is cited by the title inside its quotation marks
+            left, right = self.ew["quoted"].split("{title}")
+            inner = re.search(re.escape(left) + "[^" + re.escape(right) + "]+" + re.escape(right), e["title"])
             title = inner.group(0) if inner else self.b.fill(self.ew["quoted"], title=e["title"])
             return self.b.fill(self.ew["document"], title=self._t(title, where, "event_title"))
         title = self._t(e["title"], where, "event_title")
