@@ -86,8 +86,9 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
 
 
 def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
-                  state_gap: bool = False, wording: dict | None = None) -> dict[str, Any]:
-    """Render the report into ``out_dir``: .docx, .figures.json sidecar and .xlsx workbook."""
+                  state_gap: bool = False, wording: dict | None = None, register=None) -> dict[str, Any]:
+    """Render the report into ``out_dir``: .docx, .figures.json sidecar and .xlsx workbook.
+    ``register``: the key projects (default projects.yaml; a county without one has none)."""
     from county_reports.render import compose, layout, workbook
 
     span = report.span
@@ -99,7 +100,7 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
     narratives = warehouse.current_narratives(list(span.periods))
     inputs = compose.ReportInputs(report.kind, span, figures, narratives, reporting,
                                   completeness_totals(reporting), report.report_date, state_gap,
-                                  values=values)
+                                  values=values, **_projects(warehouse, catalog, span, register))
     wording = wording or compose.load_wording()
     composed = compose.compose(catalog, wording, inputs)
 
@@ -120,6 +121,20 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),
             "sidecar": str(sidecar), "xlsx": str(xlsx), "behind": behind_schedule(figures, span),
             "sha256": hashlib.sha256(docx.read_bytes()).hexdigest(), "figures": len(composed.trace)}
+
+
+def _projects(warehouse, catalog: Catalog, span: Span, register) -> dict[str, tuple]:
+    """The span's key projects (with ledger rows) and events; empty for a county without them."""
+    from county_reports.aggregate import projects
+    from county_reports.projects.register import load_register
+    from county_reports.projects.vocabulary import load_vocabulary
+
+    register = load_register(catalog) if register is None else register
+    events = tuple(projects.span_events(warehouse.engine, span))
+    if not register.projects:
+        return {"projects": (), "events": events}
+    return {"projects": tuple(projects.span_projects(warehouse.engine, register, load_vocabulary(), span)),
+            "events": events}
 
 
 def behind_schedule(figures, span: Span) -> list[str]:

@@ -24,6 +24,7 @@ from county_reports.catalog import Unit
 from county_reports.render import compose, number_style
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
+from project_seed import seed_projects
 
 BODY, H1, H2 = "公文正文", "一级标题", "二级标题"
 MISSING = {("TS03", "2025-03"), ("TS05", "2024-08")}
@@ -58,12 +59,14 @@ def _build(root: Path, catalog, *, seed=None, skip=frozenset()):
     warehouse = Warehouse(f"sqlite:///{root / 'wh.db'}")
     warehouse.migrate()
     warehouse.sync_roster(catalog, "test")
-    warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06", skip=skip, seed=seed), "test")
+    results = warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06", skip=skip, seed=seed),
+                                        "test")
+    register = seed_projects(warehouse, catalog, results, seed=seed)   # key projects and events (issue 19)
     settings = summaries.load_settings()
     docs = {}
     for kind, year in KINDS:
         plan = summaries.plan(kind, year, settings)
-        docs[kind] = (plan, summaries.write_summary(warehouse, catalog, plan, root / kind))
+        docs[kind] = (plan, summaries.write_summary(warehouse, catalog, plan, root / kind, register=register))
     return warehouse, docs
 
 
@@ -160,13 +163,18 @@ def test_the_summary_reads_like_the_office_wrote_it(county, kind):
     if accidents and accidents["value"] > 0:
         assert "事故" in opening
 
-    # problems: 3–5 items, each with figures, never naming a unit
+    # problems: 3–5 items, each with figures or (the units' problems, the bureau's judgement) a cause
+    # or an example in two clauses at least, never naming a unit, never counting reporting units
     items = problems["paragraphs"]
     assert 3 <= len(items) <= 5, items
+    projects_said = [f["text"] for f in trace if f["where"] == "problems:projects"]
     for i, text in enumerate(items):
         assert text.startswith(chinese(i + 1) + "是"), text
-        assert re.search(r"\d", text), text
+        assert re.search(r"\d", text) or text.count("；") + text.count("，") >= 2, text
+        for said in projects_said:     # a project's name and cause may name its township
+            text = text.replace(said, "")
         assert not any(n in text for n in names), text
+        assert "反映此类问题" not in text and not re.search(r"\d+个(基层)?单位", text), text
     if behind:
         assert "个百分点" in items[0]
 
@@ -325,10 +333,10 @@ def test_every_number_is_traced_and_item_figures_are_the_units_span_figures(coun
 
     # the other direction: no digit in the body that the sidecar does not account for
     text = doc["body"]
-    text = re.sub(r"\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}—\d{1,2}月", "", text)
     for piece in sorted({f["text"] for f in trace if not f["where"].startswith("附件")},
-                        key=lambda p: (-len(p), p)):
+                        key=lambda p: (-len(p), p)):     # (a project's name may hold its year)
         text = _remove_number(text, piece)
+    text = re.sub(r"\d{4}年(\d{1,2}月(\d{1,2}日)?)?|\d{1,2}—\d{1,2}月", "", text)
     text = re.sub(r"\d{1,2}月底前?", "", text)       # dates: 截至6月底, 12月底前 (time limits)
     assert not re.search(r"\d", text), re.findall(r".{0,12}\d.{0,12}", text)[:5]
 
@@ -355,3 +363,62 @@ def test_a_unit_month_figure_is_never_printed_as_the_span_figure(county):
         if len(months) > 1 and catalog.indicator_by_code[fig["indicator"]].over_time == "sum":
             assert all(m == pytest.approx(span_value) or m != pytest.approx(fig["value"])
                        for m in months["value"]), fig
+
+
+# ---------------------------------------------------------------- key projects and events (issue 19)
+
+
+def test_the_summary_names_key_projects_events_and_milestones(county):
+    """Part 一 names ≥3 projects with plan, completed and share; every delayed or stalled project
+    is named in the problems with its cause; plans name ≥3 milestones with dates; ≥2 events are
+    quoted by name; no unit twice in a paragraph; the projects table equals the warehouse."""
+    from county_reports.aggregate.projects import span_projects
+    from county_reports.projects.vocabulary import load_vocabulary
+
+    name, catalog, warehouse, docs = county
+    plan, files = docs["half_year"]
+    doc, trace = read_back(files["docx"]), sidecar(files)
+    achievements, problems, plans = doc["parts"]
+    register = seed_register(catalog, name)
+    projects = span_projects(warehouse.engine, register, load_vocabulary(), plan.span)
+    assert len(projects) >= 3
+    part_one = "\n".join(achievements["paragraphs"])
+    named = [p for p in projects if re.search(re.escape(p.name) + r"年度计划投资[\d.]+(万|亿)元，已完成[\d.]+(万|亿)元，"
+                                                               r"占年度计划的[\d.]+%", part_one)]
+    assert len(named) >= 3, [p.name for p in projects]
+    troubled = [p for p in projects if p.status in ("delayed", "stalled")]
+    said = "\n".join(problems["paragraphs"])
+    for p in troubled:
+        assert re.search(re.escape(p.name) + "因" + re.escape(p.cause) + r"问题[^；。]*，" + re.escape(p.cause_text), said)
+    milestones = re.findall(r"力争(\d{1,2})月(\d{1,2})日前", "\n".join(plans["paragraphs"]))
+    assert len(milestones) >= 3, plans["paragraphs"]
+    quoted = re.findall(r"召开[^；。，]+会|开展[^；。，]*(?:行动|排查|整治)[^；。，]*，出动|制定《[^》]+》|获评[^；。]+“[^”]+”", part_one)
+    assert len(quoted) >= 2, quoted
+    units = [u.name for u in catalog.units]
+    for paragraph in doc["paragraphs"]:
+        for unit in units:
+            assert paragraph.count(unit) <= 1, (unit, paragraph)
+    # 附件2 equals the warehouse, every figure of it in the sidecar
+    table = [f for f in trace if f["where"] == "附件2"]
+    by_code = {p.code: p for p in projects}
+    assert {f["project"] for f in table} == set(by_code)
+    for f in table:
+        p = by_code[f["project"]]
+        expected = {"project_total": p.total_investment, "project_plan": p.plan, "project_done": p.done,
+                    "project_share_pct": p.share}[f["measure"]]
+        assert f["value"] == pytest.approx(expected), f
+    rows = Document(files["docx"]).tables[-1].rows
+    assert [c.text for c in rows[0].cells][:3] == ["序号", "项目名称", "建设性质"]
+    assert [r.cells[1].text for r in rows[1:]] == [p.name for p in projects]
+
+
+def seed_register(catalog, name):
+    from county_reports.projects.register import load_register
+    from county_reports.simulator.data import SubmissionGenerator
+    from county_reports.simulator.projects import ProjectSimulator
+    from county_reports.simulator.seeding import load_profile
+
+    if name != "county300":
+        return load_register(catalog)
+    profile = load_profile()
+    return ProjectSimulator(catalog, SubmissionGenerator(catalog, seed=profile.seed, sizes=profile.sizes)).register

@@ -14,6 +14,7 @@ from county_reports.render.model import Heading1Section, Heading2Section
 from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION, FigureWriter, missing
 from county_reports.render.pool import Clause, ItemPool
 from county_reports.render.problems_plans import ProblemsAndPlans
+from county_reports.render.projects_section import ProjectsWriter
 from county_reports.report_settings import ANNUAL, HALF_YEAR
 
 
@@ -32,6 +33,7 @@ class Body(ProblemsAndPlans):
                                 composer.traced, composer.fill)
         self.used: set[int] = set()
         self.named: set[tuple[str, str]] = set()    # (unit, printed figure) already said
+        self.projects = ProjectsWriter(self)
 
     # ------------------------------------------------------------------ helpers
     def fill(self, template: str, **extra: Any) -> str:
@@ -105,7 +107,7 @@ class Body(ProblemsAndPlans):
         items = [t for t in (self.fig.phrase(code, "opening", change=False)
                              for code in list(o.get("headline_indicators", []))[:4] if code in self.rows) if t]
         headline = (self.fill(o["headline"], items=self.semicolon.join(items)) if items
-                    else "")
+                    else "") + self.projects.opening()
         framing = (o.get("framing") or {})
         year_framing = framing.get(self.span.year, framing.get(str(self.span.year), framing.get("default", "")))
         return self.fill(self.c.pick(o), ideology=o.get("ideology", ""), framing=year_framing or "",
@@ -156,10 +158,15 @@ class Body(ProblemsAndPlans):
             text = self.line(section, leads, where, single=len(theme["sections"]) == 1)
             if text:
                 lines.append(text)
+        if theme["sections"][0] == "investment":
+            lines.append(self.projects.section())
+        lines = [t for t in lines if t]
         if len(theme["sections"]) == 1:
             paragraphs.extend(lines)
         else:
             paragraphs.extend(self.ordinal(i) + t for i, t in enumerate(lines))
+        if paragraphs:     # (traces its figures only when they are printed)
+            paragraphs[-1] += self.projects.events_for(theme)
         return paragraphs
 
     def lead(self, theme: dict, where: str) -> str:

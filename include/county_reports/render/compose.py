@@ -34,6 +34,8 @@ class ReportInputs:
     report_date: date
     state_gap: bool = False        # the opening says who has not reported
     values: pd.DataFrame | None = None   # current values of the span (units' own span figures)
+    projects: tuple = ()           # aggregate.projects.span_projects(...): key projects with rows
+    events: tuple = ()             # aggregate.projects.span_events(...): the span's events
 
 
 @dataclass
@@ -119,6 +121,10 @@ class _Composer:
         attachments = [appendix.indicator_table(self.catalog, w, self.inp, self.trace)]
         if self.counties:
             attachments.append(self.counties.attachment(self.inp.figures, self.trace))
+        elif self.inp.projects:
+            from county_reports.render.projects_table import projects_attachment
+
+            attachments = projects_attachment(self.catalog, w, self.inp, self.trace, attachments)
         document = OfficialDocument(
             title=self.fill(self.pick(w["title"])), opening=[opening], sections=sections,
             signature=self.catalog.bureau.name, date_text=number_style.fmt_date(self.inp.report_date),
@@ -128,9 +134,12 @@ class _Composer:
 
     def _body(self, pool, limits):
         from county_reports.render.body import Body
+        from county_reports.render.seams import once_per_paragraph
 
         self.trace = []
-        return Body(self, pool, limits).sections()
+        opening, sections = Body(self, pool, limits).sections()
+        return opening, once_per_paragraph(sections, [u.name for u in self.catalog.units], self.w["words"],
+                                           self.w["marks"])
 
 
 def compose(catalog: Catalog, wording: dict, inputs: ReportInputs) -> Composed:

@@ -24,7 +24,7 @@ REQUIRED = {
                 "month_end", "flat_word"),
     "layout": ("attachment_lead",),
     "marks": ("comma", "full_stop", "semicolon", "enumeration", "open_bracket", "close_bracket"),
-    "words": ("county", "some_units", "indicators_trace"),
+    "words": ("county", "some_units", "indicators_trace", "again", "again_unit"),
 }
 
 

@@ -17,7 +17,7 @@ class ProblemsAndPlans:
     def problems(self) -> list[str]:
         p = self.w["problems"]
         counties = self.c.counties.behind_item(self) if self.c.counties else ""   # a city's
-        items = [t for t in (self._behind_item(), counties, self._safety_item()) if t]
+        items = [t for t in (self._behind_item(), counties, self.projects.problem(), self._safety_item()) if t]
         for section in self._problem_sections():
             if len(items) >= int(p.get("max_items", 5)):
                 break
@@ -88,11 +88,8 @@ class ProblemsAndPlans:
         where = f"problems:{section}"
         said = []
         for cl in clauses:
-            text = self.clause_text(cl, where)
-            if cl.units >= 2:
-                text += self.comma + self.fill(p["reported"], count=self.trace_extra(
-                    str(cl.units), where, "units_reporting", cl.units, section=section))
-            said.append(text)
+            # the bureau's own judgement: never how many units reported it (issue 19)
+            said.append(self.clause_text(cl, where))
         lines = self.w.get("lines") or {}
         head = (lines.get(section) or {}).get("problem", self.catalog.section_by_code[section].name)
         return head + self.stop + self.semicolon.join(said) + self.stop
@@ -112,7 +109,7 @@ class ProblemsAndPlans:
     def plans(self) -> list[str]:
         pl = self.w["plans"]
         paragraphs = [self.targets_paragraph()]
-        items = []
+        items = [t for t in (self.projects.plan(),) if t]
         for theme in self.w["themes"]:
             said = []
             for section in theme["sections"]:
