@@ -24,7 +24,7 @@ from county_reports.catalog import Unit
 from county_reports.render import compose, number_style
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
-from project_seed import seed_projects
+from render.project_seed import seed_projects   # tests/render is a package (two test_model.py)
 
 BODY, H1, H2 = "公文正文", "一级标题", "二级标题"
 MISSING = {("TS03", "2025-03"), ("TS05", "2024-08")}
