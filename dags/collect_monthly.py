@@ -143,11 +143,11 @@ def collect_monthly():
           map_index_template="{{ task.op_kwargs['batch']['label'] }}")
     def pull(batch: dict, run_id=None, ti=None) -> list[dict]:
         """Pull one batch of units concurrently; never fails for a unit's fault."""
-        from _connections import token
+        from _connections import tokens
 
         from county_reports import collection_run
 
-        return collection_run.pull(batch, token, record_as=(run_id, ti.try_number))
+        return collection_run.pull(batch, tokens=tokens, record_as=(run_id, ti.try_number))
 
     @task
     def validate(outcome_batches: list[list[dict]], run_id=None) -> dict:

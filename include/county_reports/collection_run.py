@@ -17,6 +17,7 @@ from typing import Any
 
 from county_reports import paths, periods
 from county_reports.catalog import Catalog, load_catalog
+from county_reports.tokens import BatchTokenLookup
 
 
 def months_of(params: dict, moment: datetime, catalog: Catalog) -> list[str]:
@@ -96,17 +97,20 @@ def plan(params: dict, moment: datetime, data_dir: Path | None = None) -> list[d
     return batches
 
 
-def pull(batch: dict, token: Callable[[str], str | None], record_as: tuple[str | None, int],
-         data_dir: Path | None = None) -> list[dict]:
-    """Pull one batch of units concurrently; never fails for a unit's fault."""
+def pull(batch: dict, token: Callable[[str], str | None] | None = None, *, record_as: tuple[str | None, int],
+         data_dir: Path | None = None, tokens: BatchTokenLookup | None = None) -> list[dict]:
+    """Pull one batch of units concurrently; never fails for a unit's fault.
+
+    ``tokens(conn_ids)`` looks up the batch's tokens in one call (the DAG's: one mask for the
+    batch in the task's log, not one per unit); without it, ``token(conn_id)`` unit by unit."""
     from county_reports import collect
 
     catalog = load_catalog()
-    units = [catalog.unit_by_code[c] for c in batch["units"]]
+    conn_ids = [catalog.unit_by_code[c].token_conn_id for c in batch["units"]]
     # Looked up once, here, not from the pulling threads; a unit without one fails alone.
-    tokens = {unit.token_conn_id: token(unit.token_conn_id) for unit in units}
+    found = dict(tokens(conn_ids)) if tokens else {conn_id: token(conn_id) for conn_id in conn_ids}
     return collect.pull_batch(catalog, batch["period"], batch["units"], data_dir=data_dir or paths.data_dir(),
-                              token_lookup=tokens.get, settings=collect.load_settings(), record_as=record_as)
+                              token_lookup=found.get, settings=collect.load_settings(), record_as=record_as)
 
 
 # --------------------------------------------------------------------------- validate and store

@@ -8,13 +8,15 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
 from urllib.parse import unquote, urlsplit
 
 from county_reports import paths
 
 TokenLookup = Callable[[str], "str | None"]
+# many connection ids → their tokens in one call (the DAG's: Airflow masks the batch at once)
+BatchTokenLookup = Callable[[Sequence[str]], Mapping[str, "str | None"]]
 
 
 def from_connection_value(value: str) -> str | None:
