@@ -10,6 +10,7 @@ end of the flow; no stage imports it.
 """
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -108,7 +109,10 @@ def pull(batch: dict, token: Callable[[str], str | None] | None = None, *, recor
     catalog = load_catalog()
     conn_ids = [catalog.unit_by_code[c].token_conn_id for c in batch["units"]]
     # Looked up once, here, not from the pulling threads; a unit without one fails alone.
+    started = time.monotonic()
     found = dict(tokens(conn_ids)) if tokens else {conn_id: token(conn_id) for conn_id in conn_ids}
+    print(f"Tokens: {sum(bool(t) for t in found.values())} of {len(found)} connections found "
+          f"in {time.monotonic() - started:.1f} s.")
     return collect.pull_batch(catalog, batch["period"], batch["units"], data_dir=data_dir or paths.data_dir(),
                               token_lookup=found.get, settings=collect.load_settings(), record_as=record_as)
 

@@ -72,7 +72,8 @@ def test_a_province_batch_is_masked_with_one_compile(monkeypatch, masker):
     assert elapsed < 10, f"1,000 tokens took {elapsed:.1f} s: masked one by one?"
 
 
-def test_the_pull_task_pulls_a_batch_with_the_batch_lookup(tmp_path, simulator, demo_tokens, masker, monkeypatch):
+def test_the_pull_task_pulls_a_batch_with_the_batch_lookup(tmp_path, simulator, demo_tokens, masker, monkeypatch,
+                                                           capsys):
     from airflow.sdk._shared.secrets_masker import redact
 
     monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
@@ -87,4 +88,5 @@ def test_the_pull_task_pulls_a_batch_with_the_batch_lookup(tmp_path, simulator, 
     assert {o["unit"]: o["status"] for o in outcomes} == {"TS02": "received", "TS05": "received",
                                                             "RC01": "received"}
     assert asked == [["unit_ts02", "unit_ts05", "unit_rc01"]]      # one lookup for the batch
+    assert "Tokens: 3 of 3 connections found in" in capsys.readouterr().out
     assert redact(demo_tokens["unit_rc01"]) == "***"
