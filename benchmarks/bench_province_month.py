@@ -204,6 +204,8 @@ def environment(work: Path, config: Path, airflow_db: str, warehouse_db: str, si
         "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
+        # a pull task's 250 tokens masked with one compile in its supervisor (docs/production.md)
+        "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": "county_reports.tokens.mask_adaptations",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",   # only the triggered run, no cron run
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),

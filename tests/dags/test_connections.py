@@ -90,3 +90,24 @@ def test_the_pull_task_pulls_a_batch_with_the_batch_lookup(tmp_path, simulator, 
     assert asked == [["unit_ts02", "unit_ts05", "unit_rc01"]]      # one lookup for the batch
     assert "Tokens: 3 of 3 connections found in" in capsys.readouterr().out
     assert redact(demo_tokens["unit_rc01"]) == "***"
+
+
+def test_with_the_batch_adapter_the_batch_goes_as_one_secret(monkeypatch, masker):
+    """Airflow's ``[logging] secret_mask_adapter`` set to ours (as the config would): the batch
+    is one secret, its tokens masked each, a compile in all — in the supervisor too, which gets
+    the same one secret. A token with a line break is not split: it goes the safe way."""
+    from airflow.sdk._shared.secrets_masker import redact
+
+    from county_reports import tokens as county_tokens
+
+    monkeypatch.setattr(masker, "secret_mask_adapter", county_tokens.mask_adaptations)
+    expected = connections(monkeypatch, 1000)
+    started = time.perf_counter()
+    assert tokens(list(expected)) == expected
+    assert time.perf_counter() - started < 10
+    batch = county_tokens.BATCH_MARK + "\n".join(expected.values())
+    assert re.escape(batch) in masker.patterns        # given as one secret: what the supervisor gets
+    line = "Bearer " + " ".join(list(expected.values())[::97])
+    assert redact(line) == "Bearer " + " ".join(["***"] * len(list(expected.values())[::97]))
+    mask_all(["first-half\nsecond-half"])
+    assert redact("x first-half\nsecond-half y") == "x *** y"
