@@ -111,3 +111,36 @@ def test_with_the_batch_adapter_the_batch_goes_as_one_secret(monkeypatch, masker
     assert redact(line) == "Bearer " + " ".join(["***"] * len(list(expected.values())[::97]))
     mask_all(["first-half\nsecond-half"])
     assert redact("x first-half\nsecond-half y") == "x *** y"
+
+
+SUPERVISOR_SIDE = """
+import json, sys
+import airflow  # settings read [logging] secret_mask_adapter from the environment, as in a worker
+from airflow.sdk._shared.secrets_masker import redact
+from airflow.sdk.execution_time.comms import MaskSecret
+from airflow.sdk.execution_time.request_handlers import handle_mask_secret
+from county_reports.tokens import BATCH_MARK
+
+batch = json.loads(sys.argv[1])
+handle_mask_secret(MaskSecret(value=BATCH_MARK + "\\n".join(batch)))   # what the task sends
+print(json.dumps([redact("Bearer " + t) for t in batch]))
+"""
+
+
+def test_the_supervisor_masks_each_token_of_a_batch_sent_as_one_secret(tmp_path):
+    """The supervisor's own handler of the task's MaskSecret, in a process whose Airflow config
+    names the adapter: every token of the batch is masked in what it writes to the log."""
+    import os
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    batch = [secrets.token_hex(16) for _ in range(5)]
+    include = Path(__file__).resolve().parents[2] / "include"
+    env = {**os.environ, "AIRFLOW_HOME": str(tmp_path),
+           "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": "county_reports.tokens.mask_adaptations",
+           "PYTHONPATH": os.pathsep.join([str(include), os.environ.get("PYTHONPATH", "")])}
+    done = subprocess.run([sys.executable, "-c", SUPERVISOR_SIDE, json.dumps(batch)], env=env,
+                          capture_output=True, text=True, timeout=120)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert json.loads(done.stdout.strip().splitlines()[-1]) == ["Bearer ***"] * len(batch)
