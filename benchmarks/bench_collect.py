@@ -101,6 +101,10 @@ def main() -> int:
     print(f"{label:<40} {sequential:8.1f} s  {len(codes) / sequential:7.0f} units/s")
     print(f"{'DAG way (' + str(len(batches)) + ' batches)':<40} {dag_way:8.1f} s  {len(codes) / dag_way:7.0f} units/s")
     print(f"speed-up: {sequential / dag_way:.1f}x (goal >= 15x)")
+    # no faster with this many requests in flight: every endpoint's latency, pool_slots × concurrency at a time
+    floor = len(codes) * args.latency / (args.pool_slots * dag_settings.concurrency)
+    print(f"concurrency floor {floor:.1f} s: the DAG way {dag_way / floor:.1f}x (goal <= 3x: "
+          f"{'met' if dag_way <= 3 * floor else 'MISSED'}; load average {os.getloadavg()[0]:.1f})")
     return 0
 
 

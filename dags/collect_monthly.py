@@ -133,11 +133,12 @@ def collect_monthly():
           map_index_template="{{ task.op_kwargs['batch']['label'] }}")
     def pull(batch: dict, run_id=None, ti=None) -> list[dict]:
         """Pull one batch of units concurrently; never fails for a unit's fault."""
-        from _connections import credentials, token
+        from _connections import credentials, tokens
 
         from county_reports import collection_run
 
-        return collection_run.pull(batch, token, record_as=(run_id, ti.try_number), credentials=credentials)
+        return collection_run.pull(batch, tokens=tokens, record_as=(run_id, ti.try_number),
+                                   credentials=credentials)
 
     @task(task_display_name=NAME["validate"], multiple_outputs=False)
     def validate(outcome_batches: list[list[dict]], run_id=None) -> dict:

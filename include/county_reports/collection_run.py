@@ -11,6 +11,7 @@ end of the flow; no stage imports it.
 from __future__ import annotations
 
 import logging
+import time
 from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
@@ -18,6 +19,7 @@ from typing import Any
 
 from county_reports import paths, periods
 from county_reports.catalog import Catalog, load_catalog
+from county_reports.tokens import BatchTokenLookup, CredentialsLookup
 
 # The task log (Airflow captures it); the CLI and the demo print their own output.
 log = logging.getLogger(__name__)
@@ -100,19 +102,28 @@ def plan(params: dict, moment: datetime, data_dir: Path | None = None) -> list[d
     return batches
 
 
-def pull(batch: dict, token: Callable[[str], str | None], record_as: tuple[str | None, int],
-         data_dir: Path | None = None, credentials=None) -> list[dict]:
-    """Pull one batch of units concurrently; never fails for a unit's fault. ``credentials``:
-    conn_id -> (login, password), for counties pulled from their Airflow (a city's roster)."""
+def pull(batch: dict, token: Callable[[str], str | None] | None = None, *, record_as: tuple[str | None, int],
+         data_dir: Path | None = None, tokens: BatchTokenLookup | None = None,
+         credentials: CredentialsLookup | None = None) -> list[dict]:
+    """Pull one batch of units concurrently; never fails for a unit's fault.
+
+    ``tokens(conn_ids)`` looks up the batch's tokens in one call (the DAG's: one mask for the
+    batch in the task's log, not one per unit); without it, ``token(conn_id)`` unit by unit.
+    ``credentials``: conn_id -> (login, password), for counties pulled from their Airflow (a
+    city's roster)."""
     from county_reports import collect
 
     catalog = load_catalog()
     units = [catalog.unit_by_code[c] for c in batch["units"]]
+    conn_ids = [u.token_conn_id for u in units if u.token_conn_id]
     # Looked up once, here, not from the pulling threads; a unit without one fails alone.
-    tokens = {unit.token_conn_id: token(unit.token_conn_id) for unit in units}
+    started = time.monotonic()
+    found = dict(tokens(conn_ids)) if tokens else {conn_id: token(conn_id) for conn_id in conn_ids}
+    log.info(f"Tokens: {sum(bool(t) for t in found.values())} of {len(found)} connections found "
+             f"in {time.monotonic() - started:.1f} s.")
     logins = {u.conn_id: credentials(u.conn_id) for u in units if u.conn_id and credentials}
     return collect.pull_batch(catalog, batch["period"], batch["units"], data_dir=data_dir or paths.data_dir(),
-                              token_lookup=tokens.get, settings=collect.load_settings(), record_as=record_as,
+                              token_lookup=found.get, settings=collect.load_settings(), record_as=record_as,
                               credentials=logins.get)
 
 

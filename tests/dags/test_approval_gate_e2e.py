@@ -39,10 +39,9 @@ CONF = {"year": YEAR, "dry_run": False, "force_delivery": True, "correction": Fa
 RUN_REPORT = """\
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from _dag_test import allow_deadlines_in_dag_test
-allow_deadlines_in_dag_test()
-from airflow.dag_processing.dagbag import DagBag
-bag = DagBag(dag_folder=sys.argv[1])
+from pathlib import Path
+from _dag_test import dag_test_bag
+bag = dag_test_bag(Path(sys.argv[1]))
 assert not bag.import_errors, bag.import_errors
 run = bag.get_dag(sys.argv[2]).test(run_conf=json.loads(sys.argv[3]))
 print("RESULT " + json.dumps({"state": str(run.state), "run_id": run.run_id,
