@@ -73,7 +73,7 @@ def test_a_province_batch_is_masked_with_one_compile(monkeypatch, masker):
 
 
 def test_the_pull_task_pulls_a_batch_with_the_batch_lookup(tmp_path, simulator, demo_tokens, masker, monkeypatch,
-                                                           capsys):
+                                                           caplog):
     from airflow.sdk._shared.secrets_masker import redact
 
     monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
@@ -84,11 +84,12 @@ def test_the_pull_task_pulls_a_batch_with_the_batch_lookup(tmp_path, simulator, 
         asked.append(list(conn_ids))
         return tokens(conn_ids)
 
+    caplog.set_level("INFO", logger="county_reports.collection_run")
     outcomes = collection_run.pull(batch, tokens=counted, record_as=("run-1", 1))
     assert {o["unit"]: o["status"] for o in outcomes} == {"TS02": "received", "TS05": "received",
                                                             "RC01": "received"}
     assert asked == [["unit_ts02", "unit_ts05", "unit_rc01"]]      # one lookup for the batch
-    assert "Tokens: 3 of 3 connections found in" in capsys.readouterr().out
+    assert "Tokens: 3 of 3 connections found in" in caplog.text
     assert redact(demo_tokens["unit_rc01"]) == "***"
 
 
