@@ -19,13 +19,14 @@ def failure_notifier(mail: str = "task_failed"):
                         html_content=text.body, smtp_conn_id=SETTINGS.smtp_conn_id)
 
 
-def deadline_alert(interval: timedelta, what: str, reference: str = "DAGRUN_LOGICAL_DATE"):
+def deadline_alert(interval: timedelta, what: str, reference: str = "DAGRUN_LOGICAL_DATE",
+                   mail: str = "deadline_missed"):
     """A Deadline Alert on the run's logical date (or another ``DeadlineReference``: a run an
     Asset triggers has no logical date); the triggerer e-mails the admins when missed."""
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
     from airflow.sdk import AsyncCallback, DeadlineAlert, DeadlineReference
 
-    text = SETTINGS.mail["deadline_missed"]
+    text = SETTINGS.mail[mail]
     return DeadlineAlert(
         reference=getattr(DeadlineReference, reference), interval=interval,
         callback=AsyncCallback(SmtpNotifier, kwargs={

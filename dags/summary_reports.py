@@ -56,6 +56,7 @@ from _alerts import SETTINGS as ADMINS  # noqa: E402
 from _alerts import deadline_alert, failure_notifier  # noqa: E402
 from airflow.providers.standard.operators.hitl import HITLOperator  # noqa: E402
 from airflow.sdk import CronTriggerTimetable, Param, dag, task  # noqa: E402
+from airflow.sdk.bases.notifier import BaseNotifier  # noqa: E402
 
 from county_reports import admins, approval, report_settings  # noqa: E402
 
@@ -64,8 +65,38 @@ TEXTS = ADMINS.approval
 DAG_IDS = {report_settings.HALF_YEAR: "half_year_report", report_settings.ANNUAL: "annual_report"}
 FORM = ADMINS.dags.field
 APPROVAL_TIMEOUT = timedelta(hours=REPORTS.approval_timeout_hours)
+# The admins are reminded (a Deadline Alert on the run's start) when two thirds of the approval
+# time have passed and the run is still not done: 48 h into the shipped 72 h.
+APPROVAL_REMINDER = APPROVAL_TIMEOUT * 2 / 3
 # The run waits for the admin; after that, rendering again and delivering (with its retries) fit in 6 h.
 RUN_TIMEOUT = APPROVAL_TIMEOUT + timedelta(hours=6)
+
+
+def _ui_url() -> str:
+    """Airflow's own UI address ([api] base_url), for the links in the request and the e-mail;
+    admins.yaml ``ui_url`` only where Airflow has none configured."""
+    from airflow.sdk.configuration import conf
+
+    return (conf.get("api", "base_url", fallback=None) or ADMINS.ui_url).rstrip("/")
+
+
+class AdminsToldOfWaiting(BaseNotifier):
+    """The admins' e-mail when a report reaches 审批 (HITLOperator ``notifiers``): the request as
+    the approver sees it and the link to its Required Actions page. A mail server that fails is
+    logged, not fatal: the request still waits in Required Actions."""
+
+    def notify(self, context):
+        import logging
+
+        from _alerts import email_admins
+
+        task, ti = context["task"], context["ti"]
+        link = approval.required_actions_url(_ui_url(), ti.dag_id, ti.run_id, ti.task_id)
+        subject, html = approval.waiting_mail(ADMINS.mail["approval_waiting"], task.subject, task.body, link)
+        try:
+            email_admins(subject, html)
+        except Exception as exc:        # noqa: BLE001 — SMTP down must not fail the approval
+            logging.getLogger(__name__).warning("approval e-mail to the admins failed: %s", exc)
 
 
 def _refused(exc: Exception):
@@ -117,7 +148,8 @@ def make_report_dag(kind: str):
         catchup=False,
         max_active_runs=1,
         dagrun_timeout=RUN_TIMEOUT,
-        deadline=deadline_alert(timedelta(days=REPORTS.delivery_due_days), "report"),
+        deadline=[deadline_alert(timedelta(days=REPORTS.delivery_due_days), "report"),
+                  deadline_alert(APPROVAL_REMINDER, "report", "DAGRUN_QUEUED_AT", mail="approval_reminder")],
         tags=["reports", kind],
         doc_md=__doc__,
         description=ADMINS.dags.description[dag_id],
@@ -161,12 +193,12 @@ def make_report_dag(kind: str):
             from county_reports import report_run
 
             asked = report_run.approval_request(built, checked, params, scheduled=dag_run.logical_date,
-                                                now=pendulum.now("UTC"), texts=TEXTS, ui_url=ADMINS.ui_url)
+                                                now=pendulum.now("UTC"), texts=TEXTS, ui_url=_ui_url())
             if asked is None:
                 return ["deliver"]
             ti.xcom_push(key="request", value=asked)
-            print(f"Waiting for an admin: {ADMINS.ui_url}/dags/{dag_run.dag_id}/runs/{dag_run.run_id}"
-                  f"/tasks/approve/required_actions\n{asked['body']}")
+            link = approval.required_actions_url(_ui_url(), dag_run.dag_id, dag_run.run_id, "approve")
+            print(f"Waiting for an admin: {link}\n{asked['body']}")
             return ["approve", "deliver"]          # deliver waits for the answer
 
         approve = ReportApproval(
@@ -184,6 +216,7 @@ def make_report_dag(kind: str):
                     approval.GAP_PARAM: Param(False, type="boolean", title=TEXTS["gap_title"],
                                               description=TEXTS["gap_description"])},
             response_timeout=APPROVAL_TIMEOUT,
+            notifiers=[AdminsToldOfWaiting()],
             # No defaults: an unanswered request fails this task (nothing is sent) and e-mails the admins.
             on_failure_callback=failure_notifier("approval_timeout"),
             retries=0,

@@ -6,6 +6,12 @@ plugin's FastAPI app, so every route depends on the core API's own check: the ca
 right to read the ``collect_monthly`` DAG (``requires_access_dag``). No credentials → 401, a bad
 token or a user without that right → 403.
 
+``/county-reports/reports/{year}/{name}`` is a summary's page: the office's edited draft is
+uploaded there (POST ``…/edited``, multipart) and its layout restored (POST ``…/restore``) —
+state-changing routes for a user in admins.yaml ``approvers`` whom the auth manager lets edit
+the report's DAG, with a CSRF token (an HMAC of the user and their session's token) and an
+audit row; the checking and storing is ``county_reports.edited_drafts``.
+
 ``/county-reports/federation/submissions/{period}`` serves the county's month to its city
 (``county_reports.federation``), to the role CountyReportsFederation only (see below).
 
@@ -17,9 +23,9 @@ from __future__ import annotations
 
 import re
 
-from airflow.api_fastapi.core_api.security import bearer_scheme, get_user, requires_access_dag
+from airflow.api_fastapi.core_api.security import GetUserDep, bearer_scheme, get_user, requires_access_dag
 from airflow.plugins_manager import AirflowPlugin
-from fastapi import Depends, FastAPI, HTTPException, Query, Request
+from fastapi import Depends, FastAPI, Form, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 DAG_ID = "collect_monthly"          # who may read this DAG may read the status pages
@@ -116,6 +122,140 @@ def circular(period: str) -> Response:
         raise HTTPException(404, "no circular for that month")
     path = paths.circulars(period) / f"circular-{period}.docx"
     return _download(path, path.name)
+
+
+# --------------------------------------------------------------------------- the edited draft
+REPORT_DAGS = {"half_year": "half_year_report", "annual": "annual_report"}
+
+
+def _session(request: Request) -> str:
+    """The caller's credential (the UI's cookie or a bearer token): the CSRF token is bound to it."""
+    header = request.headers.get("authorization", "")
+    return header[7:] if header.lower().startswith("bearer ") else request.cookies.get("_token", "")
+
+
+def _secret() -> str:
+    from airflow.configuration import conf
+
+    return conf.get("api_auth", "jwt_secret", fallback="") or conf.get("api", "secret_key", fallback="")
+
+
+def _target(year: str, name: str):
+    from county_reports import edited_drafts, paths
+
+    target = edited_drafts.draft(int(year), name, paths.data_dir()) if _YEAR.fullmatch(year) else None
+    if target is None:
+        raise HTTPException(404, "no such report")
+    return target
+
+
+def _report_html(target, user_id: str, request: Request, root: str, message=None, refused=False, code=200):
+    from county_reports import edited_drafts, status_page
+    from county_reports.catalog import load_catalog
+
+    csrf = edited_drafts.csrf_token(_secret(), user_id, _session(request))
+    html = status_page.report_page(load_catalog(), target.year, target.name, edited_drafts.current(target), csrf,
+                                   root, message, refused)
+    return HTMLResponse(html, status_code=code)
+
+
+def _may_edit(user, target) -> bool:
+    """An approver (admins.yaml) whom the auth manager lets edit the report's DAG."""
+    import json
+
+    from airflow.api_fastapi.app import get_auth_manager
+    from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
+
+    from county_reports import admins
+
+    kind = json.loads(target.sidecar.read_text(encoding="utf-8")).get("kind")
+    dag_id = REPORT_DAGS.get(kind)
+    return (dag_id is not None and str(user.get_id()) in admins.load_settings().approver_ids
+            and get_auth_manager().is_authorized_dag(method="PUT", details=DagDetails(id=dag_id), user=user))
+
+
+@app.get("/reports/{year}/{name}", response_class=HTMLResponse)
+def report(year: str, name: str, request: Request, user: GetUserDep) -> HTMLResponse:
+    return _report_html(_target(year, name), str(user.get_id()), request, "../../")
+
+
+@app.get("/reports/{year}/{name}/edited")
+def edited_document(year: str, name: str) -> Response:
+    return _download(_target(year, name).edited, name)
+
+
+def _change(year, name, request, user, csrf_token, change, refusal: str | None = None) -> HTMLResponse:
+    """One state change: approver, CSRF, then ``change(target, engine)``; a refusal changes nothing."""
+    from county_reports import edited_drafts, messages
+    from county_reports.warehouse import Warehouse
+
+    target, user_id = _target(year, name), str(user.get_id())
+    if not _may_edit(user, target):
+        return _report_html(target, user_id, request, "../../../", messages.text("edited_upload", "not_admin"),
+                            True, 403)
+    if refusal:                 # a body refused unread (too large): no form, so no token to check
+        return _report_html(target, user_id, request, "../../../", refusal, True, 413)
+    if not edited_drafts.csrf_ok(_secret(), user_id, _session(request), csrf_token):
+        return _report_html(target, user_id, request, "../../../", messages.text("edited_upload", "csrf"),
+                            True, 403)
+    try:
+        with Warehouse() as warehouse:
+            message = change(target, warehouse, user.get_name())
+    except edited_drafts.UploadRefused as exc:
+        return _report_html(target, user_id, request, "../../../", str(exc), True, 400)
+    return _report_html(target, user_id, request, "../../../", message)
+
+
+def _review_args(target, warehouse) -> dict:
+    import json
+
+    from county_reports import edited_drafts
+    from county_reports.catalog import load_catalog
+
+    catalog = load_catalog()
+    sidecar = json.loads(target.sidecar.read_text(encoding="utf-8"))
+    return {"engine": warehouse.engine, "unit_names": {u.name: u.code for u in catalog.units},
+            "traceable": edited_drafts.warehouse_traceable(warehouse, catalog, sidecar)}
+
+
+@app.post("/reports/{year}/{name}/edited", response_class=HTMLResponse)
+async def upload_edited(year: str, name: str, request: Request, user: GetUserDep) -> HTMLResponse:
+    """Bounded before parsing: a declared body over the limit (or none declared) is refused unread."""
+    from county_reports import edited_drafts, messages
+    from county_reports.render.review.settings import load_settings
+
+    settings = load_settings()
+    limit, raw, sent = settings.limits["max_bytes"], b"", None
+    declared = request.headers.get("content-length", "")
+    if not declared.isascii() or not declared.isdigit():
+        refusal = messages.text("edited_upload", "no_file")
+    elif int(declared) > limit + (1 << 16):           # the file plus the form's few small fields
+        refusal = settings.says("too_large", size=declared, limit=limit)
+    else:
+        refusal = None
+        form = await request.form(max_files=1, max_fields=4)
+        upload, sent = form.get("file"), form.get("csrf_token")
+        raw = await upload.read(limit + 1) if hasattr(upload, "read") else b""
+
+    def change(target, warehouse, by):
+        if not raw:
+            raise edited_drafts.UploadRefused(messages.text("edited_upload", "no_file"))
+        record = edited_drafts.upload(target, raw, user=by, **_review_args(target, warehouse))
+        return messages.text("edited_upload", "uploaded", sha256=record["sha256"])
+
+    return _change(year, name, request, user, sent if isinstance(sent, str) else None, change, refusal)
+
+
+@app.post("/reports/{year}/{name}/restore", response_class=HTMLResponse)
+def restore_edited(year: str, name: str, request: Request, user: GetUserDep,
+                   csrf_token: str | None = Form(None)) -> HTMLResponse:
+    from county_reports import edited_drafts, messages
+
+    def change(target, warehouse, by):
+        record = edited_drafts.restore(target, user=by, **_review_args(target, warehouse))
+        return messages.text("edited_upload", "restored", sha256=record["sha256"])
+
+    return _change(year, name, request, user, csrf_token, change)
 
 
 # --------------------------------------------------------------------------- county → city

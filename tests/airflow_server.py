@@ -18,6 +18,7 @@ from __future__ import annotations
 import json
 import os
 import secrets
+import shutil
 import signal
 import socket
 import subprocess
@@ -81,6 +82,8 @@ class ApiServer:
             "AIRFLOW__API_AUTH__JWT_SECRET": secrets.token_hex(32),
             "AIRFLOW__LOGGING__LOGGING_LEVEL": "WARNING",
             "COUNTY_REPORTS_DATA": str(self.data_dir),
+            # A copy of the shipped config, so a test may name the server's own admin an approver.
+            "COUNTY_REPORTS_CONFIG": str(self.workdir / "config"),
             "PYTHONUNBUFFERED": "1",
         })
         return env
@@ -95,6 +98,7 @@ class ApiServer:
     def start(self) -> "ApiServer":
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._env = self.environment = self.env()
+        shutil.copytree(REPO / "include" / "config", self.workdir / "config", dirs_exist_ok=True)
         started = time.monotonic()
         self._run("db", "migrate")
         self._run("dags", "reserialize")

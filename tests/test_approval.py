@@ -128,3 +128,22 @@ def test_decisions_are_recorded_in_the_audit(tmp_path):
         approval.record(warehouse.engine, kind="half_year", year=2025, action="approved", run_id="r2")
         [row] = approval.history(warehouse.engine, "annual", 2024)
     assert row["action"] == "rejected" and row["note"] == "第三季度数据待核实" and row["run_id"] == "r1"
+
+
+def test_the_admins_mail_when_a_report_waits_carries_the_request_and_its_link(catalog):
+    asked = approval.request(catalog, TEXTS, CHECKED | {"gaps": {"TS03": ["2025-01"]}},
+                             BUILT | {"behind": ["<b>水路</b>货运量"]}, why=["required"],
+                             ui_url="https://airflow.example/base", recipient="县人民政府办公室")
+    link = approval.required_actions_url("https://airflow.example/base/", "half_year_report",
+                                         "manual__2025-07-10T00:00:00+00:00", "approve")
+    # The base_url's path is kept (Airflow's generate_link_to_ui drops it); the run id is quoted.
+    assert link == ("https://airflow.example/base/dags/half_year_report/runs/"
+                    "manual__2025-07-10T00%3A00%3A00%2B00%3A00/tasks/approve/required_actions?map_index=-1")
+    mail = admins.load_settings().mail["approval_waiting"]
+    subject, html = approval.waiting_mail(mail, asked["subject"], asked["body"], link)
+    assert subject == f"【报表系统】待审批：审批：《{BUILT['title']}》报送县政府办"
+    assert f'<a href="{link}">' in html and "77/96" in html and "TS03" in html
+    assert '<a href="https://airflow.example/base/county-reports/documents/2025/' in html     # the draft
+    # A value from config or the warehouse is text in the mail, never markup.
+    assert "&lt;b&gt;水路&lt;/b&gt;货运量" in html and "<b>水路</b>" not in html
+    assert "{request}" not in html and "{link}" not in html

@@ -99,6 +99,7 @@ STAGES: dict[str, str] = {
     "circular_run": "render",          # reporting_circular's tasks: write the circular, mail it
     # ---- deliver: the approval gate, sending, and what happens after sending
     "approval": "deliver",             # the gate before a summary leaves
+    "edited_drafts": "deliver",        # the office's edited draft: uploaded, reviewed, stored (issue 21)
     "required_actions": "deliver",     # answering that gate through Airflow's REST API
     "deliver": "deliver",
     "delivery_channels": "deliver",    # HTTP, SMTP, folder: one attempt each

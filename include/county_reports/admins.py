@@ -18,7 +18,8 @@ from typing import Any
 from county_reports.config import ConfigError, fill_env, read_config_file
 
 FILE = "admins.yaml"
-MAILS = ("task_failed", "approval_timeout", "deadline_missed", "correction")
+MAILS = ("task_failed", "approval_timeout", "approval_waiting", "approval_reminder", "deadline_missed",
+         "correction")
 APPROVAL_TEXTS = ("subject", "task_name", "approve", "reject", "note_title", "note_description", "gap_title",
                   "gap_description", "correction", "intro", "coverage", "below", "missing",
                   "none_missing", "behind", "none_behind", "draft", "why", "document")

@@ -7,6 +7,8 @@ summary leaves. This module holds everything about that gate that is not Airflow
   span below the coverage threshold; a late, catch-up run; a correction), or nothing;
 - :func:`request` — the subject and the Markdown body: coverage, the units missing, the figures
   behind the time schedule, a link to the draft .docx on the status page;
+- :func:`required_actions_url`, :func:`waiting_mail` — the admins' e-mail when a report waits:
+  the request's subject and body, and the Required Actions link under Airflow's ``[api] base_url``;
 - :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed, or a refusal:
   no answer (unanswered: never a default), an answer by someone not in admins.yaml ``approvers``
   (not_approver), a document whose SHA-256 is not the one the admin was shown (stale);
@@ -19,6 +21,7 @@ summary leaves. This module holds everything about that gate that is not Airflow
 from __future__ import annotations
 
 import json
+import re
 from dataclasses import asdict, dataclass
 from datetime import datetime, timedelta
 from typing import Any
@@ -65,6 +68,31 @@ def document_url(ui_url: str, year: int, docx_path: str) -> str:
     """The draft on the status page's document route (under the UI's own base URL)."""
     name = docx_path.replace("\\", "/").rsplit("/", 1)[-1]
     return f"{ui_url.rstrip('/')}/county-reports/documents/{year}/{quote(name)}"
+
+
+def required_actions_url(base_url: str, dag_id: str, run_id: str, task_id: str) -> str:
+    """The task's Required Actions page under Airflow's ``[api] base_url``, its path kept
+    (HITLOperator.generate_link_to_ui keeps only scheme and host: wrong under a path)."""
+    return (f"{base_url.rstrip('/')}/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}"
+            f"/tasks/{quote(task_id)}/required_actions?map_index=-1")
+
+
+def waiting_mail(mail, subject: str, body: str, link: str) -> tuple[str, str]:
+    """The admins' e-mail when a report waits (admins.yaml ``mail.approval_waiting``): the request's
+    subject and Markdown body as escaped HTML paragraphs, Markdown links made links, and the link
+    to the Required Actions page. Every value is escaped: titles and unit names come from config."""
+    from html import escape
+
+    def paragraph(text: str) -> str:
+        text = escape(text, quote=True)
+        text = re.sub(r"\[([^\]]*)\]\((https?://[^)\s]+)\)", r'<a href="\2">\1</a>', text)
+        text = re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
+        text = re.sub(r"[*][*]([^*]+)[*][*]", r"<b>\1</b>", text)
+        return f"<p>{text}</p>"
+
+    request = "\n".join(paragraph(p) for p in body.split("\n\n") if p.strip())
+    html = mail.body.replace("{request}", request).replace("{link}", escape(link, quote=True))
+    return mail.subject.replace("{subject}", subject), html
 
 
 def request(catalog: Catalog, texts: dict, checked: dict, built: dict, *, why: list[str], ui_url: str,

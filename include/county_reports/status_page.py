@@ -216,6 +216,14 @@ def write_validation_reports(warehouse: Warehouse, catalog: Catalog, period_list
     return written
 
 
+def report_page(catalog: Catalog, year: int, name: str, review: dict | None, csrf: str, root: str,
+                message: str | None = None, refused: bool = False) -> str:
+    """A summary's page: the draft, the upload form for the office's edited version and, once one
+    is stored, its review (figures to confirm, layout breaks with restore, the paragraph diff)."""
+    return _render("report.html", catalog, root=root, year=year, name=name, review=review, csrf=csrf,
+                   message=message, refused=refused)
+
+
 def unavailable_page(catalog: Catalog, reason: str) -> str:
     return _render("unavailable.html", catalog, root="./", reason=reason)
 

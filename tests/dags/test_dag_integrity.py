@@ -274,3 +274,17 @@ def test_report_dags_are_scheduled_by_reports_yaml_and_labelled_by_admins_yaml(d
         assert dag.dag_display_name == texts.display_name[dag_id]
     for dag_id, dag in dagbag.dags.items():
         assert {t.owner for t in dag.tasks} == {texts.owner}, dag_id
+
+
+def test_the_admins_are_told_when_a_report_waits_and_reminded_before_the_timeout(dagbag):
+    from datetime import timedelta
+
+    from county_reports import report_settings
+
+    timeout = timedelta(hours=report_settings.load_settings().approval_timeout_hours)
+    for dag_id in ("half_year_report", "annual_report"):
+        dag = dagbag.dags[dag_id]
+        assert [type(n).__name__ for n in dag.get_task("approve").notifiers] == ["AdminsToldOfWaiting"]
+        reminders = [d for d in dag.deadline if d.interval < timeout]
+        assert [d.interval for d in reminders] == [timeout * 2 / 3]
+        assert "仍在等待审批" in str(reminders[0].callback.kwargs["subject"])

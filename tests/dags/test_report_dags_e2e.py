@@ -147,6 +147,30 @@ def test_half_year_report_is_approved_then_delivered_once_and_can_be_forced(dags
     assert sum(r.status == "delivered" for r in rows) == 2
 
 
+def test_the_admins_are_told_by_mail_when_a_report_waits(dags, collected, office, api_server, smtp_server,
+                                                         monkeypatch):
+    """The approval's notifier e-mails the admins (SMTP server process) the request and a link to its
+    Required Actions page under Airflow's own [api] base_url — a link the api-server serves."""
+    import requests
+
+    monkeypatch.setenv("AIRFLOW__API__BASE_URL", api_server.base_url)
+    dag = dags.get_dag("annual_report")
+    run, asked = run_answering(api_server, dag, conf(2024, "annual", force=True), reject("邮件通知测试"))
+    assert asked and run.state == "success" and xcom(run, "deliver")["status"] == "rejected"
+    from county_reports import approval
+
+    link = approval.required_actions_url(api_server.base_url, "annual_report", run.run_id, "approve")
+    [mail] = smtp_server.wait_for(lambda m: "待审批" in smtp_server.subject(m) and link in smtp_server.text(m))
+    assert smtp_server.subject(mail) == f"【报表系统】待审批：{asked['subject']}"
+    assert mail["To"] == "jtj-office@qinghe.example"
+    text = smtp_server.text(mail)
+    assert "报送率" in text and "滞后于时间进度的指标" in text and "SHA-256" in text
+    draft = f'href="{api_server.base_url}/county-reports/documents/2024/'
+    assert draft in text
+    assert f'<a href="{link}">' in text
+    assert requests.get(link, timeout=30).status_code == 200        # the UI serves the page
+
+
 def test_annual_report_for_the_previous_year(dags, collected, office, api_server):
     run, _ = run_answering(api_server, dags.get_dag("annual_report"), conf(2024, "annual"), approve())
     assert run.state == "success"
