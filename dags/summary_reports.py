@@ -41,24 +41,22 @@ receipt and gets the second copy marked 更正). Documents are written to `{data
 """
 from __future__ import annotations
 
-import sys
+import logging
 from datetime import timedelta
-from pathlib import Path
 
 import pendulum
 
-# The shared Airflow glue (_alerts, _connections) sits beside this file; a DagBag that is not a
-# bundle (tests, `airflow dags list`) does not put this folder on sys.path by itself.
-_HERE = str(Path(__file__).resolve().parent)
-if _HERE not in sys.path:
-    sys.path.insert(0, _HERE)
-from _alerts import SETTINGS as ADMINS  # noqa: E402
-from _alerts import deadline_alert, failure_notifier  # noqa: E402
-from airflow.providers.standard.operators.hitl import HITLOperator  # noqa: E402
-from airflow.sdk import CronTriggerTimetable, Param, dag, task  # noqa: E402
-from airflow.sdk.bases.notifier import BaseNotifier  # noqa: E402
+from _alerts import SETTINGS as ADMINS
+from _alerts import deadline_alert, failure_notifier
+from _bureau import TIMEZONE, start_date
+from airflow.providers.standard.operators.hitl import HITLOperator
+from airflow.sdk import CronTriggerTimetable, Param, dag, task
+from airflow.sdk.bases.notifier import BaseNotifier
 
-from county_reports import admins, approval, report_settings  # noqa: E402
+from county_reports import admins, approval, report_settings
+
+log = logging.getLogger(__name__)
+NAME = ADMINS.dags.tasks["report_tasks"]
 
 REPORTS = report_settings.load_settings()
 TEXTS = ADMINS.approval
@@ -143,8 +141,8 @@ def make_report_dag(kind: str):
         dag_id=dag_id,
         dag_display_name=ADMINS.dags.display_name[dag_id],
         # The report day and hour of reports.yaml, every year.
-        schedule=CronTriggerTimetable(REPORTS.cron(kind), timezone="Asia/Shanghai"),
-        start_date=pendulum.datetime(2024, 7, 1, tz="Asia/Shanghai"),
+        schedule=CronTriggerTimetable(REPORTS.cron(kind), timezone=TIMEZONE),
+        start_date=start_date(2024, 7, 1),
         catchup=False,
         max_active_runs=1,
         dagrun_timeout=RUN_TIMEOUT,
@@ -166,28 +164,27 @@ def make_report_dag(kind: str):
     def report_dag():
         # Each task is one call into county_reports.report_run; the run's moment, the admin's
         # answer, Connections and hooks are Airflow's and are passed in.
-        @task
+        @task(task_display_name=NAME["check_coverage"], multiple_outputs=False)
         def check_coverage(params=None, logical_date=None, dag_run=None) -> dict:
             """How complete the span's reporting is, and what reports.yaml says to do about it."""
-            from county_reports import report_run
-            from county_reports.catalog import load_catalog
+            from _bureau import moment
 
-            tz = load_catalog().bureau.timezone
-            # A run triggered without a logical date (API, CLI) has only run_after, a datetime.
-            moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(tz)
+            from county_reports import report_run
+
             try:
-                return report_run.check_coverage(kind, params, moment, pendulum.now(tz).date())
+                return report_run.check_coverage(kind, params, moment(logical_date, dag_run),
+                                                 pendulum.now(TIMEZONE).date())
             except report_run.ReportRefused as exc:
                 raise _refused(exc) from None
 
-        @task
+        @task(task_display_name=NAME["render"], multiple_outputs=False)
         def render(checked: dict) -> dict:
             """Write the .docx, the figure sidecar and the workbook."""
             from county_reports import report_run
 
             return report_run.render(checked)
 
-        @task.branch
+        @task.branch(task_display_name=NAME["request_approval"])
         def request_approval(built: dict, checked: dict, params=None, dag_run=None, ti=None) -> list[str]:
             """Decide whether an admin must approve, and write what the admin will read."""
             from county_reports import report_run
@@ -198,7 +195,7 @@ def make_report_dag(kind: str):
                 return ["deliver"]
             ti.xcom_push(key="request", value=asked)
             link = approval.required_actions_url(_ui_url(), dag_run.dag_id, dag_run.run_id, "approve")
-            print(f"Waiting for an admin: {link}\n{asked['body']}")
+            log.info(f"Waiting for an admin: {link}\n{asked['body']}")
             return ["approve", "deliver"]          # deliver waits for the answer
 
         approve = ReportApproval(
@@ -222,22 +219,22 @@ def make_report_dag(kind: str):
             retries=0,
         )
 
-        @task(retries=3, retry_delay=timedelta(minutes=15), execution_timeout=admins.delivery_timeout(),
+        @task(task_display_name=NAME["deliver"], multiple_outputs=False,
+              retries=3, retry_delay=timedelta(minutes=15), execution_timeout=admins.delivery_timeout(),
               trigger_rule="none_failed_min_one_success")
         def deliver(built: dict, params=None, logical_date=None, dag_run=None, run_id=None) -> dict:
             """Send the approved document to the county office once, and record the receipt.
             Whether approval is needed is recomputed here; the answer comes from the approval
             task's record, never from an XCom. A failed delivery raises and is retried."""
+            from _bureau import moment
             from _connections import token
             from _mail import smtp_sender
 
             from county_reports import report_run
-            from county_reports.catalog import load_catalog
 
-            tz = load_catalog().bureau.timezone
-            moment = pendulum.instance(logical_date or dag_run.run_after).in_timezone(tz)
             try:
-                return report_run.deliver(built, kind, params, moment=moment, today=pendulum.now(tz).date(),
+                return report_run.deliver(built, kind, params, moment=moment(logical_date, dag_run),
+                                          today=pendulum.now(TIMEZONE).date(),
                                           scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
                                           approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
                                           smtp_sender=smtp_sender)
