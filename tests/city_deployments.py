@@ -116,10 +116,12 @@ def county_server(root: Path, data: Path, config: Path, **users) -> CountyServer
                         extra_users={SERVICE_ACCOUNT: FEDERATION_ROLE, **users})
 
 
-def start_clone(first: CountyServer, root: Path, data: Path, config: Path) -> CountyServer:
-    """Another county's api-server on a copy of ``first``'s metadata DB (its users and roles),
-    with a JWT secret of its own. Not waited for: see :func:`wait_up`."""
-    clone = CountyServer(root / "airflow-work", data, config=config, passwords=dict(first.passwords))
+def start_clone(first: CountyServer, planned: CountyServer) -> CountyServer:
+    """``planned`` (its workdir, port, warehouse, config) started on a copy of ``first``'s
+    metadata DB (its users and roles), with a JWT secret of its own. Not waited for: see
+    :func:`wait_up`."""
+    clone = planned
+    clone.passwords = dict(first.passwords)
     clone.workdir.mkdir(parents=True, exist_ok=True)
     clone._env = clone.environment = clone.env()
     with sqlite3.connect(first.workdir / "airflow.db") as source, \
