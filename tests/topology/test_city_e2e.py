@@ -1,0 +1,153 @@
+"""A city over two county deployments, end to end with real processes (issue 22).
+
+Each county is its own deployment: its own AIRFLOW_HOME and metadata DB, its own warehouse
+holding a month its units sent (June 2025, simulated by ``simulator/city.py``: each county its
+own seed and scale), its own ``airflow api-server`` with the FAB auth manager, the role
+CountyReportsFederation and the city's service account. The city (include/config/city, its two
+counties pointing at those servers with ``airflow_url`` + ``conn_id``, the service accounts'
+passwords in ``AIRFLOW_CONN_…`` as ``tokens.logins_from_env`` reads them) runs collect_monthly's
+plan → pull → validate → store, then renders its half-year summary: it names both counties, and
+the by-county attachment's figures equal what each county's warehouse holds. A correction in one
+county reaches the city as version 2 on the next pull. The county route refuses no token, the
+status pages' viewer (no role) and a token the other county signed.
+
+The first county's server is set up in full (db migrate, roles, users: about 40 s on a quiet
+machine); the second starts on a copy of its metadata DB (the same users, its own AIRFLOW_HOME
+and its own JWT secret, so neither county accepts the other's tokens): about 15 s more.
+"""
+from __future__ import annotations
+
+from datetime import datetime, timezone
+
+import pytest
+from docx import Document
+
+from city_deployments import (city_config, county_config, county_server, logins_env, seed_county, start_clone,
+                              wait_up)
+from county_reports import collection_run, federation, summaries, tokens
+from county_reports.catalog import load_catalog
+from county_reports.render import number_style
+from county_reports.validate.model import ACCEPTED, Verdict
+from county_reports.warehouse import Warehouse
+
+pytestmark = [pytest.mark.topology, pytest.mark.airflow]
+
+PERIOD = "2025-06"
+ROUTE = "/county-reports/federation/submissions/" + PERIOD
+COUNTIES = {"CT01": "清河县", "CT02": "云溪县"}
+INDICATOR = "INV_TOTAL"
+PART = "INV_HIGHWAY"        # one of its parts: rules.yaml INVESTMENT_PARTS_SUM
+MOMENT = datetime(2025, 7, 8, 2, tzinfo=timezone.utc)
+
+
+@pytest.fixture(scope="module")
+def city_world(tmp_path_factory):
+    root = tmp_path_factory.mktemp("city-e2e")
+    servers, catalogs = {}, {}
+    for code in COUNTIES:
+        cfg = county_config(root / code, code)
+        servers[code] = county_server(root / code, root / code / "data", cfg)
+        catalogs[code] = load_catalog(cfg)
+    city_cfg = city_config(root, {c: (name, servers[c].url) for c, name in COUNTIES.items()})
+    city = load_catalog(city_cfg)
+    for code in COUNTIES:
+        seed_county(servers[code].data_dir, city, city_cfg, code, PERIOD, PERIOD, catalogs[code])
+    try:
+        first = servers["CT01"].start()
+        wait_up(start_clone(first, servers["CT02"]))      # its own home, DB copy and JWT secret
+        yield {"root": root, "servers": servers, "catalogs": catalogs, "city_cfg": city_cfg, "city": city}
+    except BaseException:
+        for s in servers.values():
+            print(s.tail())
+        raise
+    finally:
+        for s in servers.values():
+            s.stop()
+
+
+def county_figures(world, code: str) -> dict[str, float]:
+    """What the county's warehouse holds for the month, as its own aggregation reads it."""
+    with Warehouse(f"sqlite:///{world['servers'][code].data_dir / 'warehouse.db'}") as warehouse:
+        return federation.county_totals(warehouse, world["catalogs"][code], PERIOD)
+
+
+def collect(world, monkeypatch, run_id: str) -> list[dict]:
+    """The city's collect_monthly for June, task by task (collection_run), its counties' logins
+    in the environment."""
+    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(world["city_cfg"]))
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(world["root"] / "city-data"))
+    for name, value in logins_env(world["servers"]).items():
+        monkeypatch.setenv(name, value)
+    batches = collection_run.plan({"period": PERIOD}, MOMENT)
+    outcomes = [collection_run.pull(b, lambda c: None, (run_id, 1), credentials=tokens.logins_from_env())
+                for b in batches]
+    validated = collection_run.validate(outcomes, run_id)
+    return collection_run.store(validated, run_id)
+
+
+# --------------------------------------------------------------------------- the county route
+
+
+def test_the_county_route_refuses_no_token_a_viewer_and_another_countys_token(city_world):
+    one, other = city_world["servers"]["CT01"], city_world["servers"]["CT02"]
+    assert one.get(ROUTE)[0] == 401
+    assert one.get(ROUTE, token=one.token("viewer"))[0] == 403
+    assert one.get(ROUTE, token=other.token("city"))[0] == 401        # CT02's Airflow signed it
+    assert one.get(ROUTE, token=one.token("city"))[0] == 200          # the genuine one passes
+
+
+# --------------------------------------------------------------------------- the city
+
+
+def test_the_city_pulls_both_counties_and_its_summary_has_their_figures(city_world, monkeypatch):
+    stored = collect(city_world, monkeypatch, "city-pull-1")
+    assert sorted((r["unit"], r["period"], r["outcome"], r["status"]) for r in stored) == \
+        [(c, PERIOD, "new", "accepted") for c in COUNTIES], stored
+    city = city_world["city"]
+    with Warehouse() as warehouse:
+        values = warehouse.current_values([PERIOD])
+        for code in COUNTIES:
+            held = values[values["unit"] == code].set_index("indicator")["value"].to_dict()
+            assert held == pytest.approx(county_figures(city_world, code)), code
+        settings = summaries.load_settings()
+        built = summaries.write_summary(warehouse, city, summaries.plan("half_year", 2025, settings),
+                                        city_world["root"] / "city-out")
+    document = Document(built["docx"])
+    text = "\n".join(p.text for p in document.paragraphs)
+    assert "全市" in text and all(name in text for name in COUNTIES.values())
+    table = next(t for t in document.tables if t.rows[0].cells[1].text == "县（市、区）")
+    rows: dict[str, str] = {}
+    for r in table.rows[1:]:                  # the first group is INV_TOTAL, one row per county
+        rows.setdefault(r.cells[1].text, r.cells[2].text)
+    for code, name in COUNTIES.items():
+        assert rows[name] == number_style.fmt_number(county_figures(city_world, code)[INDICATOR], 2), name
+
+
+def test_a_correction_in_one_county_reaches_the_city_as_a_new_version(city_world, monkeypatch):
+    collect(city_world, monkeypatch, "city-pull-1")           # idempotent if the test above ran
+    before = county_figures(city_world, "CT02")[INDICATOR]
+    _correct(city_world, "CT02", 250.0)
+    stored = {r["unit"]: r for r in collect(city_world, monkeypatch, "city-pull-2")}
+    assert stored["CT01"]["outcome"] == "duplicate"               # nothing changed there
+    assert (stored["CT02"]["outcome"], stored["CT02"]["status"]) == ("new", "accepted")
+    with Warehouse() as warehouse:
+        versions = warehouse.submissions(period=PERIOD)
+        assert sorted(versions[versions["unit"] == "CT02"]["version"]) == [1, 2]
+        values = warehouse.current_values([PERIOD])
+    now = values[(values["unit"] == "CT02") & (values["indicator"] == INDICATOR)]["value"].item()
+    assert now == pytest.approx(before + 250.0) == pytest.approx(county_figures(city_world, "CT02")[INDICATOR])
+
+
+def _correct(world, code: str, delta: float) -> None:
+    """A unit of the county sends a late correction: INV_HIGHWAY and its total INV_TOTAL + delta
+    (both, or the city's sum rule would rightly refuse the county's month)."""
+    path = world["servers"][code].data_dir / "warehouse.db"
+    with Warehouse(f"sqlite:///{path}") as warehouse:
+        values = warehouse.current_values([PERIOD])
+        unit = sorted(values[values["indicator"] == PART]["unit"])[0]
+        mine = values[values["unit"] == unit].set_index("indicator")["value"].to_dict()
+        corrected = {**mine, INDICATOR: mine[INDICATOR] + delta, PART: mine[PART] + delta}
+        warehouse.record_verdicts([Verdict(
+            unit=unit, period=PERIOD, sha256=f"correction-{code}-{unit}", source="http",
+            received_at="2026-02-03T04:05:06+00:00", submitted_at="2026-02-03T12:05:06+08:00", status=ACCEPTED,
+            values=corrected, raw_values={k: str(v) for k, v in corrected.items()})], "correction")
