@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from datetime import UTC
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST, LAST = "2024-01", "2025-06"
@@ -84,7 +85,7 @@ def start_mail(catalog, period: str):
     """The bureau's mailbox (Dovecot) with two messages in it, and an SMTP server catching what
     the bureau sends; (mailbox or None, catcher, smtp controller)."""
     import tempfile
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from county_reports import periods
     from county_reports.simulator.mail import Dovecot, SmtpCatcher, dovecot_available, email, filled_template
@@ -111,7 +112,7 @@ def start_mail(catalog, period: str):
     unit = catalog.unit_by_code[MAIL_UNIT]
     year, month = periods.parse(period)
     due = unit.due_date(period)
-    sent = datetime(due.year, due.month, due.day, 1, 0, tzinfo=timezone.utc) - timedelta(days=1)
+    sent = datetime(due.year, due.month, due.day, 1, 0, tzinfo=UTC) - timedelta(days=1)
     book = filled_template(catalog, unit.code, period, root)
     # Fixed Message-IDs: a second demo run finds them already processed (duplicates).
     box.deliver(email(f"{unit.name} <{unit.emails[0]}>", f"{unit.name}{year}年{month}月报表",

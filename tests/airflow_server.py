@@ -29,6 +29,7 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
+import contextlib
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = [sys.executable, "-m", "airflow"]
@@ -95,7 +96,7 @@ class ApiServer:
             raise AssertionError(f"`airflow {' '.join(argv[:3])} …` exited {done.returncode}:\n"
                                  f"{(done.stdout + done.stderr)[-3000:]}")
 
-    def start(self) -> "ApiServer":
+    def start(self) -> ApiServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._env = self.environment = self.env()
         shutil.copytree(REPO / "include" / "config", self.workdir / "config", dirs_exist_ok=True)
@@ -144,10 +145,8 @@ class ApiServer:
             self.proc.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=10)
 
     def tail(self, lines: int = 60) -> str:

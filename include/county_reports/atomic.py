@@ -13,6 +13,7 @@ import errno
 import os
 import tempfile
 from county_reports import paths
+import contextlib
 
 
 class DataFolderError(OSError):
@@ -53,10 +54,8 @@ def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = paths.FILE_MOD
         raise DataFolderError(path, exc) from exc
     finally:
         if tmp_name is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
-            except OSError:
-                pass
     return path
 
 

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 
@@ -347,13 +347,13 @@ def _inbox_arrival(path: Path) -> datetime:
     (ctime, which no copy tool sets), else now — never a time the file claims (mtime)."""
     from county_reports import inbox
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stamp = inbox._stamp_path(path)     # written by the mailbox only (inbox.stamp_submitted)
     try:
         if stamp.is_file():
             return min(datetime.fromisoformat(stamp.read_text(encoding="utf-8").strip()), now)
         if not paths.is_remote(path):
-            return min(datetime.fromtimestamp(os.stat(path).st_ctime, timezone.utc), now)
+            return min(datetime.fromtimestamp(os.stat(path).st_ctime, UTC), now)
     except (OSError, ValueError, TypeError):
         log.warning("%s: arrival time unreadable; the time it is read is used", path)
     return now
@@ -363,7 +363,7 @@ def _accept_bytes(out: dict, started: float, raw: bytes, data_dir: Path, *, cont
                   parse, received: datetime | None = None) -> dict[str, Any]:
     # Archive first: whatever happens while reading, the bytes are on disk.
     stored = archive.store(data_dir, raw)
-    received = received or datetime.now(timezone.utc)
+    received = received or datetime.now(UTC)
     out.update(sha256=stored.sha256, size=stored.size, content_type=content_type,
                received_at=received.isoformat(timespec="seconds"))
     return _parse_arrival(out, started, raw, data_dir, content_type=content_type, parse=parse)

@@ -28,7 +28,8 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from county_reports import messages, paths
 from county_reports.atomic import DataFolderError

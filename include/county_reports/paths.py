@@ -33,6 +33,7 @@ from __future__ import annotations
 import os
 from pathlib import Path, PurePath, PurePosixPath
 from typing import Any, Union
+import contextlib
 
 DataPath = Union[Path, Any]   # a pathlib.Path, or a upath.UPath on an object store
 
@@ -141,10 +142,8 @@ def make_folder(folder: DataPath) -> DataPath:
         return folder
     if folder.parent != folder:
         make_folder(folder.parent)
-    try:
+    with contextlib.suppress(FileExistsError):
         os.mkdir(folder, FOLDER_MODE)
-    except FileExistsError:
-        pass
     return folder
 
 

@@ -167,7 +167,7 @@ def _cell(cells: tuple, index: int) -> Any:
 
 
 def _project(cells: tuple, at: tuple[int, ...]) -> dict | None:
-    filled = {f: _cell(cells, i) for f, i in zip(PROJECT_FIELDS, at) if f not in ("name", "note")}
+    filled = {f: _cell(cells, i) for f, i in zip(PROJECT_FIELDS, at, strict=False) if f not in ("name", "note")}
     filled = {f: v for f, v in filled.items() if v not in (None, "")}
     if set(filled) <= {"code"}:
         return None                     # a project row left empty: not reported this month
@@ -178,7 +178,7 @@ def _project(cells: tuple, at: tuple[int, ...]) -> dict | None:
 
 
 def _event(cells: tuple, at: tuple[int, ...], count_codes: tuple[str, ...], vocabulary: Vocabulary) -> dict | None:
-    filled = {f: _cell(cells, i) for f, i in zip(EVENT_FIELDS + count_codes, at)}
+    filled = {f: _cell(cells, i) for f, i in zip(EVENT_FIELDS + count_codes, at, strict=False)}
     filled = {f: v for f, v in filled.items() if v not in (None, "")}
     if not filled:
         return None

@@ -46,6 +46,7 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
+import contextlib
 
 pytestmark = pytest.mark.topology
 
@@ -143,16 +144,12 @@ class Processes:
                 pass
         for proc in self.running.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + grace
         for proc in self.running.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for proc in self.running.values():
             try:  # the group may outlive its leader (forked task and parser processes)
                 os.killpg(proc.pid, signal.SIGKILL)
@@ -160,10 +157,8 @@ class Processes:
                 pass
             proc.wait(timeout=10)
         for member in family:  # descendants that started a session of their own
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 member.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(family, timeout=5)
 
 

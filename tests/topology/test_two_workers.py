@@ -42,6 +42,7 @@ import test_processes
 from object_store import local_paths_in
 from test_processes import (AIRFLOW, PG_HOST, PG_PORT, PG_USER, Api, Processes, _environment, _free_port,
                             _port_open, _tail, _wait, broker, metadata_db, roster_and_tokens)  # noqa: F401  (fixtures)
+import contextlib
 
 pytestmark = pytest.mark.topology
 
@@ -89,10 +90,8 @@ def _xcoms(api: Api, dag_id: str, run_id: str) -> dict[str, object]:
         assert status == 200, f"XCom {task}[{index}]/{key} of {run_id}: {status} {body}"
         value = body["value"]
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass
         values[f"{task}[{index}]/{key}"] = value
     return values
 

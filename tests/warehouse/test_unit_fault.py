@@ -150,9 +150,8 @@ def test_chunks_stored_before_the_refusal_stay_whole_and_the_rest_stores_after_t
         verdicts[i] = make_verdict(verdicts[i].unit, P, {"ROAD_INVEST": 1.0},
                                    received_at=f"2025-07-0{i + 1}T10:00:00+08:00")
     sql('REVOKE INSERT ON narratives FROM "{role}"')
-    with Warehouse(role_url, chunk_size=2) as wh:
-        with pytest.raises(ProgrammingError, match="permission denied"):
-            wh.record_each(verdicts, "r1")
+    with Warehouse(role_url, chunk_size=2) as wh, pytest.raises(ProgrammingError, match="permission denied"):
+        wh.record_each(verdicts, "r1")
     kept = everything(owner_url)
     assert sorted(r["unit"] for r in kept["submissions"]) == sorted(v.unit for v in verdicts[:2])
     assert len(kept["submission_values"]) == 2 and kept["narratives"] == [] and kept["collection_status"] == []

@@ -379,7 +379,7 @@ def reporting_table(catalog: Catalog, wording: dict, span: Span, reporting: pd.D
     for row in reporting.itertuples(index=False):
         counts = [int(getattr(row, c)) for c in measures]
         if trace is not None:
-            for column, count in zip(measures, counts):
+            for column, count in zip(measures, counts, strict=False):
                 trace.append({"text": str(count), "where": "reporting", "unit": row.unit,
                               "measure": column, "value": count, "span": [span.first, span.last],
                               "aggregation": "count"})

@@ -11,7 +11,8 @@ identical models render to byte-identical files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence, Union
+from typing import Union
+from collections.abc import Iterable, Sequence
 
 
 def _freeze(owner: object, name: str, items: Iterable, item_types: tuple[type, ...]) -> None:

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
@@ -21,23 +21,9 @@ from county_reports.render.printable import printable
 
 # Child order of the elements we touch, from the ECMA-376 schema. Word rejects a file whose
 # children are out of order, so every insertion goes through ``set_child``.
-PPR_ORDER = (
-    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers"
-    " pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE"
-    " autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents"
-    " suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle"
-    " rPr sectPr pPrChange"
-).split()
-RPR_ORDER = (
-    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof"
-    " snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd"
-    " fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
-).split()
-SECTPR_ORDER = (
-    "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders"
-    " lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter"
-    " docGrid printerSettings sectPrChange"
-).split()
+PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"]
+RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"]
+SECTPR_ORDER = ["headerReference", "footerReference", "footnotePr", "endnotePr", "type", "pgSz", "pgMar", "paperSrc", "pgBorders", "lnNumType", "pgNumType", "cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi", "rtlGutter", "docGrid", "printerSettings", "sectPrChange"]
 
 THEME_FONT_ATTRS = ("asciiTheme", "eastAsiaTheme", "hAnsiTheme", "cstheme")
 TWIPS_PER_PT = 20
@@ -255,7 +241,7 @@ def build_table(
     tbl.append(grid)
 
     header_row = _table_row(is_header=True)
-    for text, width in zip(header, widths):
+    for text, width in zip(header, widths, strict=False):
         header_row.append(_table_cell(text, width, header_style_id, "center"))
     tbl.append(header_row)
     groups = set(group_rows)
@@ -267,7 +253,7 @@ def build_table(
             tr.append(_table_cell(cells[1], sum(widths[1:]), header_style_id, "left", len(widths) - 1,
                                   True))
         else:
-            for column, (text, width) in enumerate(zip(cells, widths)):
+            for column, (text, width) in enumerate(zip(cells, widths, strict=False)):
                 tr.append(_table_cell(text, width, body_style_id, align(text, column)))
         tbl.append(tr)
     return tbl

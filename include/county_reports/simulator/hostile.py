@@ -22,6 +22,7 @@ import json
 import socket
 import threading
 from collections import Counter
+import contextlib
 
 BEHAVIOURS = ("drip_headers", "drip_body", "retry_after", "oversized", "huge_integer",
               "broken_body", "silent", "gzip_bomb", "stream")
@@ -76,7 +77,7 @@ class HostileServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             t.start()
@@ -107,10 +108,8 @@ class HostileServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def _send(self, conn: socket.socket, status: str, body: bytes, content_type: str = "application/json",
               extra: str = "") -> None:

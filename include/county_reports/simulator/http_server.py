@@ -10,8 +10,10 @@ import threading
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
+import contextlib
 
 JSON_TYPE = "application/json; charset=utf-8"
 
@@ -75,10 +77,8 @@ class ThreadedHTTPServer(ThreadingHTTPServer):
     def close_connections(self) -> None:
         with self._open_lock:
             for sock in self._open:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class RequestHandler(BaseHTTPRequestHandler):

@@ -16,7 +16,7 @@ computation, so the flags cannot differ by database.
 from __future__ import annotations
 
 import tempfile
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 from pandas.api.types import union_categoricals

@@ -18,7 +18,8 @@ What is particular to history:
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.engine import Connection

@@ -9,15 +9,15 @@ Written from an autogenerate run against ``warehouse.schema`` and then made self
 this file must keep describing the schema as it was at this revision, whatever schema.py
 becomes later. Timestamps are ``timestamptz`` on PostgreSQL; UTC wall time on SQLite.
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0001"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
 
