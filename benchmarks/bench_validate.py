@@ -154,7 +154,8 @@ def month_values(catalog, m: np.ndarray, share: float, seed: int = 11):
     rng = random.Random(seed)
     inds = catalog.indicators
     now = m[-1]
-    values = [{ind.code: (int(x) if ind.integer else float(x)) for ind, x in zip(inds, row, strict=False)} for row in now]
+    values = [{ind.code: (int(x) if ind.integer else float(x)) for ind, x in zip(inds, row, strict=False)}
+              for row in now]
     slipped = {}
     hits = np.argwhere(np.random.default_rng(seed).random(now.shape) < share)
     year_start = MONTHS - (periods.parse(PERIOD)[1] - 1)

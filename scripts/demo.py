@@ -178,9 +178,9 @@ def start_api_server(data: Path):
     log = data / "demo-logs" / "api-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port),
-                                    "--workers", "1"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1",
+                                    "--port", str(port), "--workers", "1"],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return process, url, password
 
 
@@ -395,7 +395,8 @@ def mail_summary(catalog, data: Path, box, catcher, reminded, circular) -> None:
     for msg in catcher.messages:
         print(f"  sent to {', '.join(msg.rcpt_tos[:3])}{' …' if len(msg.rcpt_tos) > 3 else ''}: {msg['Subject']}")
     for r in reminded:
-        print(f"  reminders {r['period']}: {', '.join(r['reminded']) or '—'}; admins told: {', '.join(r['escalated']) or '—'}")
+        print(f"  reminders {r['period']}: {', '.join(r['reminded']) or '—'}; "
+              f"admins told: {', '.join(r['escalated']) or '—'}")
     c = circular["counts"]
     print(f"  circular: {paths.at(circular['docx'])} ({c['reported']}/{c['expected']} reported, {c['late']} late, "
           f"{c['rejected']} rejected, {c['missing']} missing); messages as .eml in {outbox}")
@@ -431,7 +432,8 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     print("=" * 78)
     print(f"Collection: {int(rates['expected'].sum())} unit-months expected, {int(rates['on_time'].sum())} on time, "
           f"{int(rates['late'].sum())} late, {int(rates['rejected'].sum())} rejected, "
-          f"{int(rates['missing'].sum())} missing (reporting rate {rates['reported'].sum() / rates['expected'].sum():.1%}).")
+          f"{int(rates['missing'].sum())} missing "
+          f"(reporting rate {rates['reported'].sum() / rates['expected'].sum():.1%}).")
     print(outcome_grid(catalog, data, months, warehouse_status))
     follow = [o for m in months for o in ledger.latest_by_unit(data, m).values() if o["status"] != "received"]
     rejected = versions[versions["status"] == "rejected"]
@@ -446,9 +448,11 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     for built, delivered in reports:
         print(f"  {built['title']}")
         print(f"    {paths.at(built['docx'])}")
-        print(f"    sidecar {Path(built['sidecar']).name} ({built['figures']} figures traced), workbook {Path(built['xlsx']).name}")
+        print(f"    sidecar {Path(built['sidecar']).name} ({built['figures']} figures traced), "
+              f"workbook {Path(built['xlsx']).name}")
         print(f"    delivery: {delivered['status']} via {delivered['channel']}, receipt {delivered['receipt_id']}")
-    print(f"County office received {len(receiver.received)} document(s) this run; stored under {data / 'county_office'}")
+    print(f"County office received {len(receiver.received)} document(s) this run; "
+          f"stored under {data / 'county_office'}")
     print(f"Validation reports: {paths.validation(data)}   collection ledger: {paths.collections(data)}")
     print("Approvals: with Airflow running (airflow api-server), Browse ▸ Required Actions "
           "(/required_actions) lists every report waiting for an admin; decisions are in the warehouse audit.")

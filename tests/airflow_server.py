@@ -15,6 +15,7 @@ the end, and its log is printed when something failed.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -29,7 +30,6 @@ import urllib.parse
 import urllib.request
 from dataclasses import dataclass, field
 from pathlib import Path
-import contextlib
 
 REPO = Path(__file__).resolve().parents[1]
 AIRFLOW = [sys.executable, "-m", "airflow"]

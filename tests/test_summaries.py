@@ -147,7 +147,6 @@ def test_every_printed_figure_equals_the_warehouse(built, catalog, kind):
     span = list(plan.span.periods)
     last_year = list(plan.span.same_span_last_year().periods)
     values = warehouse.current_values(span + last_year)
-    completeness = warehouse.completeness(catalog, span)
     checked = 0
     decimals = {i.code: i.decimals for i in (*catalog.indicators, *catalog.derived)}
     for fig in trace:

@@ -6,6 +6,7 @@ object store the object is put whole, only when its key is not there yet.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -14,7 +15,6 @@ from pathlib import Path
 
 from county_reports import paths
 from county_reports.atomic import DataFolderError
-import contextlib
 
 
 @dataclass(frozen=True)

@@ -9,11 +9,11 @@ the folders made for them 0700 (``paths.make_folder``) on a host install.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import tempfile
 from county_reports import paths
-import contextlib
 
 
 class DataFolderError(OSError):

@@ -67,9 +67,9 @@ def facts(warehouse, catalog: Catalog, period: str, settings: MailSettings) -> d
     expected = len(done)
     from county_reports.warehouse.flags import current_flags
 
-    return {"flags": current_flags(warehouse.engine, [period]), "period": period, "expected": expected, "reported": timeliness.reported(counts),
-            **counts, "window": [window[0], window[-1]], "threshold": settings.repeat_threshold,
-            "rows": done, "repeated": repeated}
+    return {"flags": current_flags(warehouse.engine, [period]), "period": period, "expected": expected,
+            "reported": timeliness.reported(counts), **counts, "window": [window[0], window[-1]],
+            "threshold": settings.repeat_threshold, "rows": done, "repeated": repeated}
 
 
 def compose(f: dict[str, Any], catalog: Catalog, wording: dict[str, Any], day: date) -> OfficialDocument:

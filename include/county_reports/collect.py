@@ -110,7 +110,7 @@ def _limits(settings: PullSettings) -> fetch.Limits:
 
 
 def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir: Path,
-               token_lookup: TokenLookup, settings: PullSettings = PullSettings(),
+               token_lookup: TokenLookup, settings: PullSettings | None = None,
                environ: dict[str, str] | None = None, record_as: tuple[str, int] | None = None,
                credentials: CredentialsLookup | None = None) -> list[dict[str, Any]]:
     """Pull one batch of units concurrently; returns one outcome dict per unit, in input order.
@@ -125,6 +125,7 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
     # Only here, before the threads start: openpyxl (inbox) is not needed by HTTP pulls.
     from county_reports import inbox, ledger  # noqa: F401
 
+    settings = PullSettings() if settings is None else settings
     batch = _BatchPull(catalog, period, unit_codes, data_dir=data_dir, token_lookup=token_lookup,
                        settings=settings, environ=environ, record_as=record_as)
     batch.credentials = credentials or (lambda conn_id: None)
@@ -244,8 +245,7 @@ def pull_unit(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Pa
         return _finish(out, started, FAILED, messages.text("failed", "bad_endpoint", detail=exc.problem))
     token = token_lookup(unit.token_conn_id)
     if not token:
-        return _finish(out, started, FAILED,
-                       messages.text("failed", "no_token", conn_id=unit.token_conn_id))
+        return _finish(out, started, FAILED, messages.text("failed", "no_token", conn_id=unit.token_conn_id))
     return _pull_with(watchdog, out, url, token, data_dir=data_dir, settings=settings, started=started,
                       on_attempt=on_attempt)
 
@@ -263,7 +263,8 @@ def pull_county(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: 
         return _finish(out, started, FAILED, messages.text("failed", "bad_endpoint", detail=exc.problem))
     if not login or not all(login):
         return _finish(out, started, FAILED, messages.text("failed", "no_credentials", conn_id=unit.conn_id))
-    token, reason, out["attempts"] = county_pull.obtain_token(base, *login, _limits(settings), watchdog, started=started)
+    token, reason, out["attempts"] = county_pull.obtain_token(base, *login, _limits(settings), watchdog,
+                                                              started=started)
     if token is None:
         return _finish(out, started, FAILED, reason.replace(login[1], "***"))
     return _pull_with(watchdog, out, county_pull.month_url(base, period), token, data_dir=data_dir,
@@ -322,8 +323,7 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def read_inbox_file(catalog: Catalog, unit: Unit, period: str, path: Path, *,
-                    data_dir: Path) -> dict[str, Any]:
+def read_inbox_file(catalog: Catalog, unit: Unit, period: str, path: Path, *, data_dir: Path) -> dict[str, Any]:
     from county_reports import inbox
 
     started = time.monotonic()

@@ -52,7 +52,7 @@ from county_reports.report_settings import KINDS
 from county_reports.tokens import TokenLookup
 
 log = logging.getLogger(__name__)
-__all__ = ["Document", "DeliveryResult", "DeliveryLedger", "WarehouseDeliveryLedger", "deliver",
+__all__ = ["Document", "DeliveryResult", "DeliveryLedger", "deliver",
            "build_message", "smtplib_sender", "DeliverySettings", "HttpSettings", "SmtpSettings",
            "FolderSettings", "load_settings", "parse_settings"]
 

@@ -17,6 +17,7 @@ the status line and headers, the body, backoff sleeps and ``Retry-After`` waits:
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 import http.client
 import itertools
@@ -114,10 +115,8 @@ class Watchdog:
                     _, ident, sock = heapq.heappop(self._heap)
                     if ident in self._live:
                         self._live.discard(ident)
-                        try:
+                        with contextlib.suppress(OSError):
                             sock.shutdown(socket.SHUT_RDWR)   # wakes the reader blocked in recv()
-                        except OSError:
-                            pass
                 self._cond.wait(timeout=(self._heap[0][0] - now) if self._heap else None)
 
 

@@ -20,6 +20,7 @@ sort by the time they were written, so reading them in order is reading the ledg
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -126,10 +127,8 @@ def _append_rows(path: paths.DataPath, rows: list[dict[str, Any]], *, skip_known
                         fh.flush()
                         os.fsync(fh.fileno())
                     except OSError:
-                        try:             # leave no partial row behind if the disk allows it
+                        with contextlib.suppress(OSError):   # leave no partial row behind if the disk allows it
                             fh.truncate(before)
-                        except OSError:
-                            pass
                         raise
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)

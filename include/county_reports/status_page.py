@@ -123,7 +123,7 @@ def unit_page(warehouse: Warehouse, catalog: Catalog, unit: Unit, now: datetime 
     history = pages.unit_history(warehouse.engine, unit.code)
     last = latest_period(warehouse, catalog, now)
     first = max(unit.active_from, months.shift(last, -35))
-    stored = [p for (_, p) in history.keys()]
+    stored = [p for (_, p) in history.keys()]   # noqa: SIM118  (History is not a dict: keys() is its API)
     period_list = sorted(set(months.span(first, last) if first <= last else []) | set(stored))
     status = {}
     if period_list:
@@ -187,7 +187,7 @@ def month_page(warehouse: Warehouse, catalog: Catalog, period: str, now: datetim
     history = pages.month_history(warehouse.engine, period)
     frame = warehouse.completeness(catalog, [period])
     status = {r.unit: r.status for r in frame.itertuples(index=False)}
-    codes = set(status) | {u for (u, _) in history.keys()}
+    codes = set(status) | {u for (u, _) in history.keys()}   # noqa: SIM118  (History is not a dict: keys() is its API)
     rows = []
     for unit in catalog.units:
         if unit.code not in codes:

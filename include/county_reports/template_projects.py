@@ -105,7 +105,8 @@ def _project_rows(ws, sheets: Sheets, projects, land, year: int, style) -> None:
         plan = project.years[year]
         is_land = project not in projects
         note = sheets.words["land_note"] if is_land else sheets.words["project_note"].format(
-            plan=f"{plan.plan:g}", milestones=sheets.words["separator"].join(sheets.words["milestone"].format(name=m.name, planned=m.planned) for m in plan.milestones))
+            plan=f"{plan.plan:g}", milestones=sheets.words["separator"].join(
+                sheets.words["milestone"].format(name=m.name, planned=m.planned) for m in plan.milestones))
         for col, value in enumerate((project.code, project.name), start=1):
             ws.cell(row=row, column=col, value=value).font = style.font
         ws.cell(row=row, column=len(PROJECT_FIELDS), value=note).font = style.font

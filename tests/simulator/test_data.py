@@ -137,7 +137,7 @@ def test_clean_payloads_satisfy_every_rule(catalog, every_payload):
 
 def test_investment_is_seasonal(catalog, every_payload):
     for year in (2024, 2025):
-        def months(*ms):
+        def months(*ms, year=year):
             return {periods.make(year, m) for m in ms}
         early = county_total(catalog, every_payload, "INV_TOTAL", months(1, 2))
         late = county_total(catalog, every_payload, "INV_TOTAL", months(11, 12))

@@ -30,6 +30,7 @@ Takes about a minute and a half on 2 cores.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -46,7 +47,6 @@ from collections import Counter
 from pathlib import Path
 
 import pytest
-import contextlib
 
 pytestmark = pytest.mark.topology
 
@@ -151,10 +151,9 @@ class Processes:
             with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
         for proc in self.running.values():
-            try:  # the group may outlive its leader (forked task and parser processes)
+            # the group may outlive its leader (forked task and parser processes)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             proc.wait(timeout=10)
         for member in family:  # descendants that started a session of their own
             with contextlib.suppress(psutil.NoSuchProcess):

@@ -21,9 +21,23 @@ from county_reports.render.printable import printable
 
 # Child order of the elements we touch, from the ECMA-376 schema. Word rejects a file whose
 # children are out of order, so every insertion goes through ``set_child``.
-PPR_ORDER = ["pStyle", "keepNext", "keepLines", "pageBreakBefore", "framePr", "widowControl", "numPr", "suppressLineNumbers", "pBdr", "shd", "tabs", "suppressAutoHyphens", "kinsoku", "wordWrap", "overflowPunct", "topLinePunct", "autoSpaceDE", "autoSpaceDN", "bidi", "adjustRightInd", "snapToGrid", "spacing", "ind", "contextualSpacing", "mirrorIndents", "suppressOverlap", "jc", "textDirection", "textAlignment", "textboxTightWrap", "outlineLvl", "divId", "cnfStyle", "rPr", "sectPr", "pPrChange"]
-RPR_ORDER = ["rStyle", "rFonts", "b", "bCs", "i", "iCs", "caps", "smallCaps", "strike", "dstrike", "outline", "shadow", "emboss", "imprint", "noProof", "snapToGrid", "vanish", "webHidden", "color", "spacing", "w", "kern", "position", "sz", "szCs", "highlight", "u", "effect", "bdr", "shd", "fitText", "vertAlign", "rtl", "cs", "em", "lang", "eastAsianLayout", "specVanish", "oMath"]
-SECTPR_ORDER = ["headerReference", "footerReference", "footnotePr", "endnotePr", "type", "pgSz", "pgMar", "paperSrc", "pgBorders", "lnNumType", "pgNumType", "cols", "formProt", "vAlign", "noEndnote", "titlePg", "textDirection", "bidi", "rtlGutter", "docGrid", "printerSettings", "sectPrChange"]
+PPR_ORDER = (  # noqa: SIM905  (a schema's element names, read as words)
+    "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers"
+    " pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE"
+    " autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents"
+    " suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle"
+    " rPr sectPr pPrChange"
+).split()
+RPR_ORDER = (  # noqa: SIM905  (a schema's element names, read as words)
+    "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof"
+    " snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd"
+    " fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
+).split()
+SECTPR_ORDER = (  # noqa: SIM905  (a schema's element names, read as words)
+    "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders"
+    " lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter"
+    " docGrid printerSettings sectPrChange"
+).split()
 
 THEME_FONT_ATTRS = ("asciiTheme", "eastAsiaTheme", "hAnsiTheme", "cstheme")
 TWIPS_PER_PT = 20

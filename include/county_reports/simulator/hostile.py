@@ -16,13 +16,13 @@ socket takes them, without holding them in memory).
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import socket
 import threading
 from collections import Counter
-import contextlib
 
 BEHAVIOURS = ("drip_headers", "drip_body", "retry_after", "oversized", "huge_integer",
               "broken_body", "silent", "gzip_bomb", "stream")

@@ -2,6 +2,7 @@
 :class:`Request`, to an application's ``handle`` and sending back its :class:`Response`."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -13,7 +14,6 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
-import contextlib
 
 JSON_TYPE = "application/json; charset=utf-8"
 

@@ -141,8 +141,7 @@ def _states(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, st
                                    s.c.content_hash, s.c.status, s.c.superseded_by)
                             .where(tuple_(s.c.unit, s.c.period).in_(part)))
         for r in rows:
-            states[(r.unit, r.period)].add(r.id, r.version, r.sha256, r.content_hash, r.status,
-                                           r.superseded_by)
+            states[(r.unit, r.period)].add(r.id, r.version, r.sha256, r.content_hash, r.status, r.superseded_by)
     return states
 
 
