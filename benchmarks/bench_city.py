@@ -27,7 +27,7 @@ import sys
 import tempfile
 import time
 from collections import Counter
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -39,7 +39,7 @@ from city_deployments import (city_config, county_config, county_server, logins_
 
 GOAL_S = 120.0
 FIRST, LAST = "2025-01", "2025-06"
-MOMENT = datetime(2025, 7, 8, 2, tzinfo=timezone.utc)
+MOMENT = datetime(2025, 7, 8, 2, tzinfo=UTC)
 
 
 def main() -> int:

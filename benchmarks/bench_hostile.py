@@ -119,7 +119,7 @@ def main() -> None:
             finished = done.wait(args.before_cap)
             before = time.monotonic() - started
             print(f"   before (requests, per-read timeout): "
-                  f"{'%.1f s' % before if finished else f'> {args.before_cap:.0f} s (still running: unbounded)'}")
+                  f"{f'{before:.1f} s' if finished else f'> {args.before_cap:.0f} s (still running: unbounded)'}")
             started = time.monotonic()
             with tempfile.TemporaryDirectory() as tmp:
                 outcomes = collect.pull_batch(catalog, PERIOD, codes, data_dir=Path(tmp), token_lookup=tokens.get,

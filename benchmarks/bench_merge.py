@@ -92,7 +92,7 @@ def _cluster_quality(groups, scorer, threshold) -> tuple[float, float]:
     tp = fp = fn = 0
     for members in groups.values():
         items = [merge.Item("U", "2025-06", "k", "s", text, original=text) for _, text in members]
-        facts = {id(item): fact[0] for item, (fact, _) in zip(items, members)}
+        facts = {id(item): fact[0] for item, (fact, _) in zip(items, members, strict=False)}
         label = {}
         for n, group in enumerate(merge.cluster(items, threshold=threshold, scorer=scorer)):
             for m in group.members:

@@ -240,7 +240,7 @@ def report(frame: pd.DataFrame) -> dict:
     theirs, fa_z = scores(frame, frame["z"] > k)
     print(f"{'kind':<18}{'slips':>6}  {'project P/R/F1':>22}  {'z-score P/R/F1':>22}  ahead")
     ahead_all = True
-    for (kind, n, p, r, f), (_, _, zp, zr, zf) in zip(ours, theirs):
+    for (kind, n, p, r, f), (_, _, zp, zr, zf) in zip(ours, theirs, strict=False):
         ahead = f > zf or (f == zf == 1.0)
         ahead_all &= ahead
         print(f"{kind:<18}{n:>6}  {p:6.2f} {r:6.2f} {f:6.2f}    {zp:6.2f} {zr:6.2f} {zf:6.2f}    "

@@ -117,7 +117,7 @@ class Processes:
         self.logs, self.env, self.procs = logs, env, {}
 
     def start(self, name: str, cmd: list[str]) -> subprocess.Popen:
-        out = open(self.logs / f"{name}.log", "wb")
+        out = open(self.logs / f"{name}.log", "wb")  # noqa: SIM115  (the child process writes it for its whole life)
         self.procs[name] = subprocess.Popen(cmd, env=self.env, stdout=out, stderr=subprocess.STDOUT,
                                             start_new_session=True, cwd=self.logs)
         return self.procs[name]
@@ -326,9 +326,11 @@ def stage_times(meta, run_id: str, peaks: dict[int, int], logs: Path) -> tuple[d
 
 STORED_ROWS = {   # what the store task wrote for the month, in the order a COPY must restore it
     "submissions": "SELECT * FROM submissions WHERE period = :p",
-    "submission_values": "SELECT v.* FROM submission_values v JOIN submissions s ON s.id = v.submission_id WHERE s.period = :p",
+    "submission_values": "SELECT v.* FROM submission_values v JOIN submissions s ON s.id = v.submission_id "
+                         "WHERE s.period = :p",
     "narratives": "SELECT n.* FROM narratives n JOIN submissions s ON s.id = n.submission_id WHERE s.period = :p",
-    "validation_issues": "SELECT i.* FROM validation_issues i JOIN submissions s ON s.id = i.submission_id WHERE s.period = :p",
+    "validation_issues": "SELECT i.* FROM validation_issues i JOIN submissions s ON s.id = i.submission_id "
+                         "WHERE s.period = :p",
     "audit": "SELECT a.* FROM audit a WHERE a.submission_id IN (SELECT id FROM submissions WHERE period = :p)",
 }
 

@@ -154,7 +154,8 @@ def month_values(catalog, m: np.ndarray, share: float, seed: int = 11):
     rng = random.Random(seed)
     inds = catalog.indicators
     now = m[-1]
-    values = [{ind.code: (int(x) if ind.integer else float(x)) for ind, x in zip(inds, row)} for row in now]
+    values = [{ind.code: (int(x) if ind.integer else float(x)) for ind, x in zip(inds, row, strict=False)}
+              for row in now]
     slipped = {}
     hits = np.argwhere(np.random.default_rng(seed).random(now.shape) < share)
     year_start = MONTHS - (periods.parse(PERIOD)[1] - 1)
@@ -179,7 +180,7 @@ def submissions(catalog, values: list[dict], fault_rate: float, seed: int = 7) -
     rng = random.Random(seed)
     codes = [i.code for i in catalog.indicators]
     out = []
-    for unit, sent in zip(catalog.units, values):
+    for unit, sent in zip(catalog.units, values, strict=False):
         sent = dict(sent)
         for code in codes:
             if rng.random() < fault_rate:

@@ -217,7 +217,7 @@ def main() -> int:
                                 ("completeness of one month (3,000 units)", month_reads, None, None)):
         fn()                                                    # warm: plans, caches
         took, out = median_time(fn, args.repeat)
-        floor = median_time(lambda: bare(sql), args.repeat)[0] if sql else None
+        floor = median_time(lambda sql=sql: bare(sql), args.repeat)[0] if sql else None
         rows.append((name, took, goal, floor, out))
     raw.close()
     print(f"median of {args.repeat} runs each (the machine was shared: 2 cores, other jobs running)")
@@ -228,7 +228,8 @@ def main() -> int:
 
     if args.explain:
         with wh.engine.connect() as conn:
-            for label, query in (("county current values", county_sql[0]), ("status page: versions by unit and month", status_sql[0])):
+            for label, query in (("county current values", county_sql[0]),
+                                 ("status page: versions by unit and month", status_sql[0])):
                 plan = conn.execute(text("EXPLAIN (ANALYZE, BUFFERS) " + compiled(query, wh.engine))).scalars().all()
                 print(f"\nEXPLAIN ANALYZE — {label}:\n" +
                       "\n".join(line if len(line) <= 200 else line[:200] + " …" for line in plan))

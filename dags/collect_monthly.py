@@ -2,14 +2,15 @@
 ### 月度数据采集 · Monthly collection
 
 Pulls every subordinate unit's monthly submission (protocol v1, HTTP) — or reads the Excel
-template a unit e-mailed to the bureau's mailbox or dropped in the inbox — for **the previous month**, and records one outcome per
-unit: *received* (已接收), *missing* (未报送), *refused* (无法读取, with the reason) or
-*failed* (获取失败, after retries). Every byte received is archived before it is read.
+template a unit e-mailed to the bureau's mailbox or dropped in the inbox — for **the previous
+month**, and records one outcome per unit: *received* (已接收), *missing* (未报送), *refused*
+(无法读取, with the reason) or *failed* (获取失败, after retries). Every byte received is archived before it is read.
 
-**Schedule:** 06:00 on the 5th of each month in the bureau's time zone (`bureau.yaml`; Asia/Shanghai as shipped), collecting the month before, and
-again at 06:00 on the **8th** — after every unit's deadline (the 5th or 6th) — to pick up what
-arrived since. The second run changes nothing for units already received (their submissions are
-recognised as duplicates); a unit that reported by its deadline is on time either way.
+**Schedule:** 06:00 on the 5th of each month in the bureau's time zone (`bureau.yaml`;
+Asia/Shanghai as shipped), collecting the month before, and again at 06:00 on the **8th** — after
+every unit's deadline (the 5th or 6th) — to pick up what arrived since. The second run changes
+nothing for units already received (their submissions are recognised as duplicates); a unit that
+reported by its deadline is on time either way.
 
 **Run it by hand** (Trigger DAG ▸ the form):
 - 采集月份 (`period`) — the month to collect, `YYYY-MM` (empty = last month);

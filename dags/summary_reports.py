@@ -7,7 +7,8 @@ the county office:
 - **half_year_report** — on its `report_day` at `run_at` (`include/config/reports.yaml`; shipped:
   08:00 on 10 July, Asia/Shanghai): 《{year}年上半年工作总结及下半年工作计划》
   for that year's January–June;
-- **annual_report** — likewise (shipped: 08:00 on 15 January): 《{year}年工作总结及{year+1}年工作打算》 for the year before.
+- **annual_report** — likewise (shipped: 08:00 on 15 January):
+  《{year}年工作总结及{year+1}年工作打算》 for the year before.
 
 Steps: **check coverage** (how many unit-months were reported) → **render** the .docx in the
 GB/T 9704 layout, a `.figures.json` sidecar tracing every printed figure, and an .xlsx →

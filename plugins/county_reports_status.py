@@ -266,7 +266,7 @@ def restore_edited(year: str, name: str, request: Request, user: GetUserDep,
 FEDERATION_RESOURCE = "County Reports Federation"
 
 
-async def _federation_caller(request: Request, credentials=Depends(bearer_scheme)):
+async def _federation_caller(request: Request, credentials=Depends(bearer_scheme)):  # noqa: B008  (FastAPI declares dependencies so)
     """Airflow's get_user; a credential it does not accept (none, expired, another Airflow's
     signature — which Airflow itself answers 403) is a 401 here: the city must get a new token."""
     try:
@@ -275,7 +275,7 @@ async def _federation_caller(request: Request, credentials=Depends(bearer_scheme
         raise HTTPException(401, exc.detail, headers={"WWW-Authenticate": "Bearer"}) from None
 
 
-def _federation_reader(user=Depends(_federation_caller)) -> None:
+def _federation_reader(user=Depends(_federation_caller)) -> None:  # noqa: B008  (FastAPI declares dependencies so)
     from airflow.api_fastapi.app import get_auth_manager
 
     if not get_auth_manager().is_authorized_custom_view(method="GET", resource_name=FEDERATION_RESOURCE,

@@ -29,6 +29,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from datetime import UTC
 
 REPO = Path(__file__).resolve().parents[1]
 FIRST, LAST = "2024-01", "2025-06"
@@ -84,7 +85,7 @@ def start_mail(catalog, period: str):
     """The bureau's mailbox (Dovecot) with two messages in it, and an SMTP server catching what
     the bureau sends; (mailbox or None, catcher, smtp controller)."""
     import tempfile
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from county_reports import periods
     from county_reports.simulator.mail import Dovecot, SmtpCatcher, dovecot_available, email, filled_template
@@ -111,7 +112,7 @@ def start_mail(catalog, period: str):
     unit = catalog.unit_by_code[MAIL_UNIT]
     year, month = periods.parse(period)
     due = unit.due_date(period)
-    sent = datetime(due.year, due.month, due.day, 1, 0, tzinfo=timezone.utc) - timedelta(days=1)
+    sent = datetime(due.year, due.month, due.day, 1, 0, tzinfo=UTC) - timedelta(days=1)
     book = filled_template(catalog, unit.code, period, root)
     # Fixed Message-IDs: a second demo run finds them already processed (duplicates).
     box.deliver(email(f"{unit.name} <{unit.emails[0]}>", f"{unit.name}{year}年{month}月报表",
@@ -177,9 +178,9 @@ def start_api_server(data: Path):
     log = data / "demo-logs" / "api-server.log"
     log.parent.mkdir(parents=True, exist_ok=True)
     with open(log, "ab") as out:
-        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port),
-                                    "--workers", "1"], env=env, stdout=out, stderr=subprocess.STDOUT,
-                                   start_new_session=True)
+        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1",
+                                    "--port", str(port), "--workers", "1"],
+                                   env=env, stdout=out, stderr=subprocess.STDOUT, start_new_session=True)
     return process, url, password
 
 
@@ -394,7 +395,8 @@ def mail_summary(catalog, data: Path, box, catcher, reminded, circular) -> None:
     for msg in catcher.messages:
         print(f"  sent to {', '.join(msg.rcpt_tos[:3])}{' …' if len(msg.rcpt_tos) > 3 else ''}: {msg['Subject']}")
     for r in reminded:
-        print(f"  reminders {r['period']}: {', '.join(r['reminded']) or '—'}; admins told: {', '.join(r['escalated']) or '—'}")
+        print(f"  reminders {r['period']}: {', '.join(r['reminded']) or '—'}; "
+              f"admins told: {', '.join(r['escalated']) or '—'}")
     c = circular["counts"]
     print(f"  circular: {paths.at(circular['docx'])} ({c['reported']}/{c['expected']} reported, {c['late']} late, "
           f"{c['rejected']} rejected, {c['missing']} missing); messages as .eml in {outbox}")
@@ -430,7 +432,8 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     print("=" * 78)
     print(f"Collection: {int(rates['expected'].sum())} unit-months expected, {int(rates['on_time'].sum())} on time, "
           f"{int(rates['late'].sum())} late, {int(rates['rejected'].sum())} rejected, "
-          f"{int(rates['missing'].sum())} missing (reporting rate {rates['reported'].sum() / rates['expected'].sum():.1%}).")
+          f"{int(rates['missing'].sum())} missing "
+          f"(reporting rate {rates['reported'].sum() / rates['expected'].sum():.1%}).")
     print(outcome_grid(catalog, data, months, warehouse_status))
     follow = [o for m in months for o in ledger.latest_by_unit(data, m).values() if o["status"] != "received"]
     rejected = versions[versions["status"] == "rejected"]
@@ -445,9 +448,11 @@ def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: 
     for built, delivered in reports:
         print(f"  {built['title']}")
         print(f"    {paths.at(built['docx'])}")
-        print(f"    sidecar {Path(built['sidecar']).name} ({built['figures']} figures traced), workbook {Path(built['xlsx']).name}")
+        print(f"    sidecar {Path(built['sidecar']).name} ({built['figures']} figures traced), "
+              f"workbook {Path(built['xlsx']).name}")
         print(f"    delivery: {delivered['status']} via {delivered['channel']}, receipt {delivered['receipt_id']}")
-    print(f"County office received {len(receiver.received)} document(s) this run; stored under {data / 'county_office'}")
+    print(f"County office received {len(receiver.received)} document(s) this run; "
+          f"stored under {data / 'county_office'}")
     print(f"Validation reports: {paths.validation(data)}   collection ledger: {paths.collections(data)}")
     print("Approvals: with Airflow running (airflow api-server), Browse ▸ Required Actions "
           "(/required_actions) lists every report waiting for an admin; decisions are in the warehouse audit.")

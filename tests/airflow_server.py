@@ -15,6 +15,7 @@ the end, and its log is printed when something failed.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -95,7 +96,7 @@ class ApiServer:
             raise AssertionError(f"`airflow {' '.join(argv[:3])} …` exited {done.returncode}:\n"
                                  f"{(done.stdout + done.stderr)[-3000:]}")
 
-    def start(self) -> "ApiServer":
+    def start(self) -> ApiServer:
         self.workdir.mkdir(parents=True, exist_ok=True)
         self._env = self.environment = self.env()
         shutil.copytree(REPO / "include" / "config", self.workdir / "config", dirs_exist_ok=True)
@@ -144,10 +145,8 @@ class ApiServer:
             self.proc.wait(timeout=15)
         except (ProcessLookupError, subprocess.TimeoutExpired):
             pass
-        try:
+        with contextlib.suppress(ProcessLookupError):
             os.killpg(self.proc.pid, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
         self.proc.wait(timeout=10)
 
     def tail(self, lines: int = 60) -> str:

@@ -29,7 +29,7 @@ class S3Server:
     def __init__(self, log_path):
         self.port = _free_port()
         self.url = f"http://127.0.0.1:{self.port}"
-        self._log = open(log_path, "wb")
+        self._log = open(log_path, "wb")  # noqa: SIM115  (the server writes it until stop())
         self.proc = subprocess.Popen([sys.executable, "-m", "moto.server", "-H", "127.0.0.1", "-p", str(self.port)],
                                      stdout=self._log, stderr=subprocess.STDOUT, stdin=subprocess.DEVNULL,
                                      start_new_session=True)
@@ -41,7 +41,7 @@ class S3Server:
             except OSError:
                 if self.proc.poll() is not None or time.monotonic() > deadline:
                     self.stop()
-                    raise AssertionError(f"moto server did not start (see {log_path})")
+                    raise AssertionError(f"moto server did not start (see {log_path})") from None
                 time.sleep(0.1)
 
     def credentials(self) -> dict[str, str]:

@@ -1,7 +1,7 @@
 """The approval gate without Airflow: why a run waits, what the admin reads, what an answer means."""
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 
 import pytest
 
@@ -37,7 +37,7 @@ def test_a_forced_re_delivery_asks_even_with_approval_none():
 
 
 def test_a_catch_up_run_is_late():
-    when = datetime(2025, 7, 10, 0, tzinfo=timezone.utc)
+    when = datetime(2025, 7, 10, 0, tzinfo=UTC)
     assert approval.is_late(when, when + timedelta(hours=25), settings())
     assert not approval.is_late(when, when + timedelta(minutes=3), settings())
     assert not approval.is_late(None, when, settings())
@@ -93,7 +93,7 @@ def test_the_answer_is_paired_with_what_was_asked_for_the_same_run_and_task(tmp_
     from county_reports.warehouse import Warehouse
 
     answered = {"chosen_options": ["批准"], "params_input": {"note": ""}, "responded_by_user": {"id": "1", "name": "admin"},
-                "responded_at": datetime(2025, 7, 10, 9, tzinfo=timezone.utc)}
+                "responded_at": datetime(2025, 7, 10, 9, tzinfo=UTC)}
     with Warehouse(f"sqlite:///{tmp_path / 'w.db'}") as warehouse:
         warehouse.migrate()
         engine = warehouse.engine

@@ -155,7 +155,7 @@ def test_the_city_summary_says_quanshi_and_ranks_counties_with_warehouse_figures
     sums = {u: half_year_sum(values, u, "INV_TOTAL") for u in COUNTIES}
     city_total = float(values[values["indicator"] == "INV_TOTAL"]["value"].sum())
     order = sorted(COUNTIES, key=lambda u: -sums[u])
-    for rank, unit in zip(("第一", "第二"), order[:2]):
+    for rank, unit in zip(("第一", "第二"), order[:2], strict=False):
         share = number_style.fmt_pct(sums[unit] / city_total * 100, 1)
         phrase = (f"{COUNTIES[unit]}完成交通建设投资{number_style.fmt_amount(sums[unit], '万元', 2)}，"
                   f"占全市{share}，居全市{rank}")

@@ -5,7 +5,7 @@ from county_reports import admins, corrections
 
 
 def sidecar(*items):
-    return {"figures": [dict(zip(("where", "indicator", "measure", "text"), item)) for item in items]}
+    return {"figures": [dict(zip(("where", "indicator", "measure", "text"), item, strict=False)) for item in items]}
 
 
 def test_changed_figures_are_named_by_place_old_and_new():

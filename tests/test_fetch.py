@@ -7,7 +7,7 @@ import socket
 import threading
 import time
 from email.utils import format_datetime
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
@@ -144,7 +144,7 @@ def test_nobody_listening():
 def test_retry_after_seconds():
     assert fetch.retry_after_seconds("120") == 120.0
     assert fetch.retry_after_seconds(None) is None and fetch.retry_after_seconds("soon") is None
-    later = format_datetime(datetime.now(timezone.utc) + timedelta(seconds=60), usegmt=True)
+    later = format_datetime(datetime.now(UTC) + timedelta(seconds=60), usegmt=True)
     assert 50 < fetch.retry_after_seconds(later) <= 60
     assert fetch.retry_after_seconds("Mon, 01 Jan 2001 00:00:00 GMT") == 0.0
 

@@ -273,7 +273,7 @@ def test_one_file_check_for_the_inbox_and_the_offline_check(tmp_path, catalog):
     from county_reports.validate.offline import EXIT_UNREADABLE, check_file
 
     ole = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"
-    assert inbox.OLE_SIGNATURE == ole
+    assert ole == inbox.OLE_SIGNATURE
     assert inbox.is_workbook(Path("upload.bin"), ole) and inbox.is_workbook(Path("upload.bin"), b"PK\x03\x04")
     assert not inbox.is_workbook(Path("upload.bin"), ole[:4] + b"\0\0\0\0")
     assert inbox.is_workbook(Path("TS01.XLS"), b"")

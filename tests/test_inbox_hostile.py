@@ -36,6 +36,7 @@ from county_reports.validate.model import REJECTED, Received
 from county_reports.validate.options import load_options
 from county_reports.validate.run import validate_period
 from county_reports.warehouse import Warehouse
+from datetime import UTC
 
 PERIOD = "2025-06"
 INCLUDE = Path(__file__).resolve().parents[1] / "include"
@@ -396,10 +397,10 @@ def test_feedback_lies_only_in_the_units_own_folder(tmp_path):
 
 
 def test_the_mail_steps_stamp_is_kept_where_the_unit_cannot_write(template, tmp_path):
-    from datetime import datetime, timezone
+    from datetime import datetime
 
     path = drop(tmp_path, template)
-    when = datetime(2025, 7, 3, 1, 0, tzinfo=timezone.utc)
+    when = datetime(2025, 7, 3, 1, 0, tzinfo=UTC)
     inbox.stamp_submitted(path, when)
     assert [p.name for p in path.parent.iterdir()] == ["TS01.xlsx"]
     assert inbox.submitted_time(path) == when.timestamp()

@@ -7,7 +7,7 @@ from __future__ import annotations
 import base64
 import dataclasses
 import io
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from mail_helpers import TEMPLATE_KEY, email, filled_template, mx_trace, use_template_key
@@ -150,8 +150,8 @@ def test_forged_senders_are_quarantined_and_the_real_units_http_submission_untou
 
 def test_a_genuine_message_is_inboxed_with_the_servers_receipt_time(dovecot, catalog, data, settings, tmp_path):
     book = filled_template(catalog, UNIT, PERIOD, tmp_path)
-    received = datetime(2025, 7, 6, 2, 0, tzinfo=timezone.utc)      # after the deadline (the 5th)
-    forged = datetime(2025, 7, 2, 1, 0, tzinfo=timezone.utc)        # what a late clerk would claim
+    received = datetime(2025, 7, 6, 2, 0, tzinfo=UTC)      # after the deadline (the 5th)
+    forged = datetime(2025, 7, 2, 1, 0, tzinfo=UTC)        # what a late clerk would claim
     dovecot.deliver(email(f"新华镇 <{ADDRESS}>", "6月报表", [("TS10.xlsx", book)], date=forged), received=received)
     [entry] = fetch(dovecot, catalog, data, settings)
     assert entry.outcome == mailbox.INBOXED and entry.received_at == received.isoformat()
@@ -291,7 +291,7 @@ def test_a_hand_dropped_file_counts_from_when_the_bureau_saw_it_not_its_own_time
     path = inbox.inbox_path(data, PERIOD, UNIT)
     path.parent.mkdir(parents=True)
     path.write_bytes(filled_template(catalog, UNIT, PERIOD, tmp_path))
-    claimed = datetime(2025, 7, 1, tzinfo=timezone.utc).timestamp()
+    claimed = datetime(2025, 7, 1, tzinfo=UTC).timestamp()
     os.utime(path, (claimed, claimed))                 # a copy that says "1 July"
     before = time.time()
     [outcome] = collect.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)

@@ -2,8 +2,7 @@
 from __future__ import annotations
 
 import hashlib
-from datetime import datetime, timezone
-from email import message_from_bytes, policy
+from datetime import datetime, UTC
 
 import pytest
 from mail_helpers import TEMPLATE_KEY, email, filled_template, plain_workbook, use_template_key
@@ -51,8 +50,8 @@ def unprocessed(dovecot, settings) -> list[bytes]:
 def test_a_template_from_its_unit_lands_in_the_inbox_archived_and_marked(dovecot, catalog, data,
                                                                          settings, tmp_path):
     book = filled_template(catalog, UNIT, PERIOD, tmp_path)
-    sent = datetime(2025, 7, 3, 9, 30, tzinfo=timezone.utc)
-    claimed = datetime(2025, 7, 1, 0, 0, tzinfo=timezone.utc)         # the sender's Date: not believed
+    sent = datetime(2025, 7, 3, 9, 30, tzinfo=UTC)
+    claimed = datetime(2025, 7, 1, 0, 0, tzinfo=UTC)         # the sender's Date: not believed
     raw = email("新华镇 <TS10@qinghe.example>", "6月报表", [("TS10.xlsx", book)], date=claimed)
     dovecot.deliver(raw, received=sent)
     assert len(unprocessed(dovecot, settings)) == 1

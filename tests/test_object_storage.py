@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import json
 import threading
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from pathlib import Path
 
 import pendulum
@@ -78,7 +78,7 @@ def test_the_ledger_in_the_bucket_is_one_object_per_row_and_reads_in_order(s3_da
 
 def test_an_emailed_workbook_keeps_its_submission_time_in_the_bucket(s3_data):
     target = inbox.inbox_path(s3_data, PERIOD, "TS01")
-    when = datetime(2025, 10, 3, 9, 30, tzinfo=timezone.utc)
+    when = datetime(2025, 10, 3, 9, 30, tzinfo=UTC)
     inbox.stamp_submitted(target, when)
     atomic.write_bytes(target, b"PK")
     assert inbox.submitted_time(target) == when.timestamp()

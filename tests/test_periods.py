@@ -1,7 +1,7 @@
 """periods.py: months written YYYY-MM, their arithmetic, deadlines and a run's requested months."""
 from __future__ import annotations
 
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 import pytest
 
@@ -42,14 +42,14 @@ def test_due_date_is_in_the_following_month():
 
 def test_previous_month_on_the_bureaus_clock():
     # 1 July 00:30 in Shanghai is still 30 June in UTC: the bureau's month decides
-    moment = datetime(2025, 6, 30, 16, 30, tzinfo=timezone.utc)
+    moment = datetime(2025, 6, 30, 16, 30, tzinfo=UTC)
     assert periods.previous_month_of(moment) == "2025-06"
     assert periods.previous_month_of(moment, "UTC") == "2025-05"
     assert periods.previous_month_of(datetime(2025, 3, 5, 6)) == "2025-02"     # naive: as given
 
 
 def test_requested_months_of_a_run():
-    now = datetime(2025, 7, 5, 0, tzinfo=timezone.utc)
+    now = datetime(2025, 7, 5, 0, tzinfo=UTC)
     assert periods.requested(None, None, now, "Asia/Shanghai") == ["2025-06"]
     assert periods.requested("2025-01", "2025-03", now, "Asia/Shanghai") == ["2025-01", "2025-02", "2025-03"]
     with pytest.raises(ValueError, match="before"):

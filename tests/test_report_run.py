@@ -4,7 +4,7 @@ channel, no scheduler."""
 from __future__ import annotations
 
 import logging
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 
 import pendulum
 import config_copy
@@ -78,7 +78,7 @@ def answer(run_id, built, option=None, *, by_id="1", gap=False, ti_id="ti-1", no
     report_run.record_answer(kind, run_id=run_id, ti_id=ti_id, response={
         "chosen_options": [option or TEXTS["approve"]],
         "params_input": {approval.NOTE_PARAM: note, approval.GAP_PARAM: gap},
-        "responded_by_user": {"id": by_id, "name": "admin"}, "responded_at": datetime.now(timezone.utc)})
+        "responded_by_user": {"id": by_id, "name": "admin"}, "responded_at": datetime.now(UTC)})
 
 
 def actions(kind="half_year", year=2025):

@@ -28,8 +28,8 @@ DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_remin
                   "import_history")
 # Every DAG's display name, and the fields of its Trigger form (dags: in admins.yaml).
 DAG_FORMS = {"collect_monthly": ("period", "through", "units"), "unit_reminders": ("day",),
-             "reporting_circular": ("period", "send"), "half_year_report": (), "annual_report": (), "summary_drafts": (),
-             "import_history": ("files", "year")}
+             "reporting_circular": ("period", "send"), "half_year_report": (), "annual_report": (),
+             "summary_drafts": (), "import_history": ("files", "year")}
 REPORT_FORM = ("year", "dry_run", "force_delivery", "correction")
 # Each DAG's tasks, named in Chinese in the run's grid (dags.<dag_id>.tasks; both report DAGs share
 # dags.report_tasks, and their approval task is named by approval.task_name).

@@ -6,6 +6,7 @@ object store the object is put whole, only when its key is not there yet.
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import tempfile
@@ -53,18 +54,14 @@ def store(data_dir: Path, raw: bytes) -> Archived:
                 os.fsync(fh.fileno())
             os.chmod(tmp, 0o400)       # never rewritten, read by the service's user alone
             # link() fails if another writer got there first; the content is identical anyway.
-            try:
+            with contextlib.suppress(FileExistsError):
                 os.link(tmp, target)
-            except FileExistsError:
-                pass
         except OSError as exc:
             raise DataFolderError(target, exc) from exc
         finally:
             if tmp is not None:
-                try:
+                with contextlib.suppress(OSError):
                     os.unlink(tmp)
-                except OSError:
-                    pass
     return Archived(digest, target, len(raw))
 
 

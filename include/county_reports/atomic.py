@@ -9,6 +9,7 @@ the folders made for them 0700 (``paths.make_folder``) on a host install.
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import os
 import tempfile
@@ -53,10 +54,8 @@ def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = paths.FILE_MOD
         raise DataFolderError(path, exc) from exc
     finally:
         if tmp_name is not None:
-            try:
+            with contextlib.suppress(OSError):
                 os.unlink(tmp_name)
-            except OSError:
-                pass
     return path
 
 

@@ -11,7 +11,7 @@ registered addresses once (:func:`send`), never to the county office.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timezone
+from datetime import date, datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -67,9 +67,9 @@ def facts(warehouse, catalog: Catalog, period: str, settings: MailSettings) -> d
     expected = len(done)
     from county_reports.warehouse.flags import current_flags
 
-    return {"flags": current_flags(warehouse.engine, [period]), "period": period, "expected": expected, "reported": timeliness.reported(counts),
-            **counts, "window": [window[0], window[-1]], "threshold": settings.repeat_threshold,
-            "rows": done, "repeated": repeated}
+    return {"flags": current_flags(warehouse.engine, [period]), "period": period, "expected": expected,
+            "reported": timeliness.reported(counts), **counts, "window": [window[0], window[-1]],
+            "threshold": settings.repeat_threshold, "rows": done, "repeated": repeated}
 
 
 def compose(f: dict[str, Any], catalog: Catalog, wording: dict[str, Any], day: date) -> OfficialDocument:
@@ -171,7 +171,7 @@ def send(built: dict[str, Any], catalog: Catalog, data_dir: Path, settings: Mail
                   _fill(w.get("mail_body", "{title}"), "mail_body", **fields),
                   attachments=[(f"{built['title']}.docx", docx.read_bytes(), DOCX_TYPE)], bcc=units)
     receipt = smtp_send(msg)
-    sent = {"receipt": receipt, "to": to, "at": datetime.now(timezone.utc).isoformat(timespec="seconds")}
+    sent = {"receipt": receipt, "to": to, "at": datetime.now(UTC).isoformat(timespec="seconds")}
     atomic.write_text(record, json.dumps(sent, ensure_ascii=False, indent=1))
     return {"status": "sent", **sent}
 

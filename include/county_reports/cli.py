@@ -103,7 +103,8 @@ def _check_config(args, catalog) -> int:
     print(f"  units: {len(catalog.units)} of {len(catalog.kinds)} kinds")
     for kind, name in catalog.kinds.items():
         members = [u for u in catalog.units if u.kind == kind]
-        print(f"    {name:<16} {len(members):>3} units, {len(catalog.required_indicators(kind)):>3} required indicators")
+        required = len(catalog.required_indicators(kind))
+        print(f"    {name:<16} {len(members):>3} units, {required:>3} required indicators")
     print(f"  indicators: {len(catalog.indicators)} reported + {len(catalog.derived)} derived "
           f"over {len({i.section for i in catalog.indicators})} lines of work")
     print(f"  rules: {len(catalog.rules)} ({sum(r.importance == 'error' for r in catalog.rules)} errors, "

@@ -23,7 +23,7 @@ import os
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor, wait
-from datetime import datetime, timedelta, timezone
+from datetime import datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
 
@@ -110,7 +110,7 @@ def _limits(settings: PullSettings) -> fetch.Limits:
 
 
 def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir: Path,
-               token_lookup: TokenLookup, settings: PullSettings = PullSettings(),
+               token_lookup: TokenLookup, settings: PullSettings | None = None,
                environ: dict[str, str] | None = None, record_as: tuple[str, int] | None = None,
                credentials: CredentialsLookup | None = None) -> list[dict[str, Any]]:
     """Pull one batch of units concurrently; returns one outcome dict per unit, in input order.
@@ -125,6 +125,7 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
     # Only here, before the threads start: openpyxl (inbox) is not needed by HTTP pulls.
     from county_reports import inbox, ledger  # noqa: F401
 
+    settings = PullSettings() if settings is None else settings
     batch = _BatchPull(catalog, period, unit_codes, data_dir=data_dir, token_lookup=token_lookup,
                        settings=settings, environ=environ, record_as=record_as)
     batch.credentials = credentials or (lambda conn_id: None)
@@ -244,8 +245,7 @@ def pull_unit(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Pa
         return _finish(out, started, FAILED, messages.text("failed", "bad_endpoint", detail=exc.problem))
     token = token_lookup(unit.token_conn_id)
     if not token:
-        return _finish(out, started, FAILED,
-                       messages.text("failed", "no_token", conn_id=unit.token_conn_id))
+        return _finish(out, started, FAILED, messages.text("failed", "no_token", conn_id=unit.token_conn_id))
     return _pull_with(watchdog, out, url, token, data_dir=data_dir, settings=settings, started=started,
                       on_attempt=on_attempt)
 
@@ -263,7 +263,8 @@ def pull_county(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: 
         return _finish(out, started, FAILED, messages.text("failed", "bad_endpoint", detail=exc.problem))
     if not login or not all(login):
         return _finish(out, started, FAILED, messages.text("failed", "no_credentials", conn_id=unit.conn_id))
-    token, reason, out["attempts"] = county_pull.obtain_token(base, *login, _limits(settings), watchdog, started=started)
+    token, reason, out["attempts"] = county_pull.obtain_token(base, *login, _limits(settings), watchdog,
+                                                              started=started)
     if token is None:
         return _finish(out, started, FAILED, reason.replace(login[1], "***"))
     return _pull_with(watchdog, out, county_pull.month_url(base, period), token, data_dir=data_dir,
@@ -322,8 +323,7 @@ def _num(value: float) -> str:
     return f"{value:g}"
 
 
-def read_inbox_file(catalog: Catalog, unit: Unit, period: str, path: Path, *,
-                    data_dir: Path) -> dict[str, Any]:
+def read_inbox_file(catalog: Catalog, unit: Unit, period: str, path: Path, *, data_dir: Path) -> dict[str, Any]:
     from county_reports import inbox
 
     started = time.monotonic()
@@ -347,13 +347,13 @@ def _inbox_arrival(path: Path) -> datetime:
     (ctime, which no copy tool sets), else now — never a time the file claims (mtime)."""
     from county_reports import inbox
 
-    now = datetime.now(timezone.utc)
+    now = datetime.now(UTC)
     stamp = inbox._stamp_path(path)     # written by the mailbox only (inbox.stamp_submitted)
     try:
         if stamp.is_file():
             return min(datetime.fromisoformat(stamp.read_text(encoding="utf-8").strip()), now)
         if not paths.is_remote(path):
-            return min(datetime.fromtimestamp(os.stat(path).st_ctime, timezone.utc), now)
+            return min(datetime.fromtimestamp(os.stat(path).st_ctime, UTC), now)
     except (OSError, ValueError, TypeError):
         log.warning("%s: arrival time unreadable; the time it is read is used", path)
     return now
@@ -363,7 +363,7 @@ def _accept_bytes(out: dict, started: float, raw: bytes, data_dir: Path, *, cont
                   parse, received: datetime | None = None) -> dict[str, Any]:
     # Archive first: whatever happens while reading, the bytes are on disk.
     stored = archive.store(data_dir, raw)
-    received = received or datetime.now(timezone.utc)
+    received = received or datetime.now(UTC)
     out.update(sha256=stored.sha256, size=stored.size, content_type=content_type,
                received_at=received.isoformat(timespec="seconds"))
     return _parse_arrival(out, started, raw, data_dir, content_type=content_type, parse=parse)

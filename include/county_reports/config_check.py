@@ -86,7 +86,7 @@ def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
     figures = wording.get("figures") or {}
     appendix = ((wording.get("attachments") or {}).get("indicators") or {})
     references = {"opening.headline_indicators": (wording.get("opening") or {}).get("headline_indicators", []),
-                  "figures.items": list((figures.get("items") or {})),
+                  "figures.items": list(figures.get("items") or {}),
                   "attachments.indicators.key_indicators": appendix.get("key_indicators", [])}
     for index, theme in enumerate(wording.get("themes") or []):
         references[f"themes[{index}].lead"] = (theme or {}).get("lead") or []

@@ -12,7 +12,8 @@ them one after another in one process.
 from __future__ import annotations
 
 from pathlib import Path
-from typing import Any, Iterable, Mapping
+from typing import Any
+from collections.abc import Iterable, Mapping
 
 from county_reports import summaries
 from county_reports.catalog import Catalog, load_catalog

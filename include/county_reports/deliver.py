@@ -36,7 +36,7 @@ import json
 import logging
 import time
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any, Protocol
 
@@ -52,7 +52,7 @@ from county_reports.report_settings import KINDS
 from county_reports.tokens import TokenLookup
 
 log = logging.getLogger(__name__)
-__all__ = ["Document", "DeliveryResult", "DeliveryLedger", "WarehouseDeliveryLedger", "deliver",
+__all__ = ["Document", "DeliveryResult", "DeliveryLedger", "deliver",
            "build_message", "smtplib_sender", "DeliverySettings", "HttpSettings", "SmtpSettings",
            "FolderSettings", "load_settings", "parse_settings"]
 
@@ -287,7 +287,7 @@ def _attempts(planned: _Send, send, settings: DeliverySettings, ledger: Delivery
     status = DELIVERED if receipt else FAILED
     ledger.finish_attempt(attempt_id, status=status if receipt or not maybe_stored else UNCONFIRMED,
                           attempts=attempts, receipt_id=receipt, error=None if receipt else error,
-                          delivered_at=datetime.now(timezone.utc) if receipt else None)
+                          delivered_at=datetime.now(UTC) if receipt else None)
     return DeliveryResult(status, settings.channel, planned.sha, receipt, attempts, None if receipt else error,
                           planned.note)
 

@@ -13,7 +13,7 @@ import os
 import shutil
 import smtplib
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.message import EmailMessage
 from email.utils import formatdate, parseaddr
 from pathlib import Path
@@ -186,7 +186,7 @@ def send_folder(cfg: FolderSettings, key: str, meta: dict, blobs: list[tuple[Pat
         try:
             for path, data in blobs:
                 _write_file(tmp / path.name, data)
-            receipt = {"receipt_id": receipt_id, "delivered_at": datetime.now(timezone.utc).isoformat(),
+            receipt = {"receipt_id": receipt_id, "delivered_at": datetime.now(UTC).isoformat(),
                        **meta}
             _write_file(tmp / RECEIPT_FILE, json.dumps(receipt, ensure_ascii=False, indent=1).encode("utf-8"))
             try:

@@ -45,7 +45,8 @@ def send(built: dict, catalog: Catalog, warehouse, *, decision: approval.Decisio
                                  correction_of=correction_of, approved_sha256=approved_sha256)
     result = delivery.deliver(document, cfg, ledger=delivery.WarehouseDeliveryLedger(warehouse.engine),
                               token_lookup=token_lookup, force=force or bool(correction_of),
-                              smtp_send=smtp_sender(cfg.smtp.conn_id) if cfg.channel == "smtp" and smtp_sender else None)
+                              smtp_send=(smtp_sender(cfg.smtp.conn_id)
+                                         if cfg.channel == "smtp" and smtp_sender else None))
     out = result.as_dict() | {"kept": paths.key(kept.path, data_dir), "title": title, "correction_of": correction_of}
     if result.status == delivery.DELIVERED:
         approval.record(warehouse.engine, kind=built["kind"], year=built["year"], action="delivered",

@@ -17,6 +17,7 @@ the status line and headers, the body, backoff sleeps and ``Retry-After`` waits:
 """
 from __future__ import annotations
 
+import contextlib
 import heapq
 import http.client
 import itertools
@@ -24,7 +25,7 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email.utils import parsedate_to_datetime
 from urllib.parse import urlsplit
 
@@ -114,15 +115,13 @@ class Watchdog:
                     _, ident, sock = heapq.heappop(self._heap)
                     if ident in self._live:
                         self._live.discard(ident)
-                        try:
+                        with contextlib.suppress(OSError):
                             sock.shutdown(socket.SHUT_RDWR)   # wakes the reader blocked in recv()
-                        except OSError:
-                            pass
                 self._cond.wait(timeout=(self._heap[0][0] - now) if self._heap else None)
 
 
 def _now_iso() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def retry_after_seconds(value: str | None) -> float | None:
@@ -137,8 +136,8 @@ def retry_after_seconds(value: str | None) -> float | None:
     except (TypeError, ValueError, IndexError):
         return None
     if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return max(0.0, (moment - datetime.now(timezone.utc)).total_seconds())
+        moment = moment.replace(tzinfo=UTC)
+    return max(0.0, (moment - datetime.now(UTC)).total_seconds())
 
 
 def _describe(exc: BaseException) -> str:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import ast
 import math
 from functools import lru_cache
-from typing import Mapping
+from collections.abc import Mapping
 
 _BINARY = {ast.Add: lambda a, b: a + b, ast.Sub: lambda a, b: a - b,
            ast.Mult: lambda a, b: a * b, ast.Div: lambda a, b: a / b}

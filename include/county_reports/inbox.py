@@ -21,7 +21,8 @@ import io
 import logging
 from datetime import date, datetime, time, timedelta
 from pathlib import Path
-from typing import Any, Iterator
+from typing import Any
+from collections.abc import Iterator
 from zoneinfo import ZoneInfo
 
 from openpyxl import load_workbook

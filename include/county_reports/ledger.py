@@ -20,6 +20,7 @@ sort by the time they were written, so reading them in order is reading the ledg
 """
 from __future__ import annotations
 
+import contextlib
 import fcntl
 import json
 import logging
@@ -28,7 +29,8 @@ import threading
 import time
 from collections import Counter
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from county_reports import messages, paths
 from county_reports.atomic import DataFolderError
@@ -125,10 +127,8 @@ def _append_rows(path: paths.DataPath, rows: list[dict[str, Any]], *, skip_known
                         fh.flush()
                         os.fsync(fh.fileno())
                     except OSError:
-                        try:             # leave no partial row behind if the disk allows it
+                        with contextlib.suppress(OSError):   # leave no partial row behind if the disk allows it
                             fh.truncate(before)
-                        except OSError:
-                            pass
                         raise
                 finally:
                     fcntl.flock(fh, fcntl.LOCK_UN)

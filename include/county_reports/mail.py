@@ -12,7 +12,7 @@ from dataclasses import dataclass
 from email.message import EmailMessage
 from email.utils import formatdate, make_msgid, parseaddr
 from pathlib import Path
-from typing import Callable, Iterable
+from collections.abc import Callable, Iterable
 
 from county_reports.admins import load_settings as load_admins
 from county_reports.config import ConfigError, Fields, read_config_file

@@ -15,7 +15,7 @@ from __future__ import annotations
 import hashlib
 import imaplib
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from email import message_from_bytes, policy
 from email.utils import parsedate_to_datetime
 
@@ -72,7 +72,7 @@ def size_and_arrival(client, uid: bytes) -> tuple[int | None, datetime | None]:
                 size = None
         stamp = imaplib.Internaldate2tuple(text) if b"INTERNALDATE" in text else None
         if stamp is not None:
-            arrived = datetime.fromtimestamp(time.mktime(stamp), timezone.utc)
+            arrived = datetime.fromtimestamp(time.mktime(stamp), UTC)
     return size, arrived
 
 

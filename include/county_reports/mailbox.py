@@ -36,9 +36,10 @@ import json
 import logging
 import os
 from dataclasses import asdict, dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Collection, Iterable
+from typing import Any
+from collections.abc import Collection, Iterable
 
 from county_reports import archive, atomic, inbox, mail_auth, mail_message, messages, paths, periods as months
 from county_reports import template
@@ -328,11 +329,11 @@ def _current_month(catalog: Catalog, now: datetime | None) -> str:
 
 
 def _now(now: datetime | None) -> datetime:
-    return now or datetime.now(timezone.utc)
+    return now or datetime.now(UTC)
 
 
 def _stamp(now: datetime | None) -> str:
-    return (now or datetime.now(timezone.utc)).isoformat(timespec="seconds")
+    return (now or datetime.now(UTC)).isoformat(timespec="seconds")
 
 
 def _seen(data_dir: Path) -> tuple[set[str], set[str]]:

@@ -12,7 +12,8 @@ from __future__ import annotations
 import json
 import logging
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from county_reports import atomic, fetch, inbox_folders, mail, messages, periods
 from county_reports.catalog import Catalog, Unit
@@ -83,7 +84,7 @@ def send_all(warehouse, catalog, verdicts, submission_ids: dict[tuple[str, str],
     workers = concurrency or pull_settings.load_settings().concurrency
     with ThreadPoolExecutor(max(1, workers)) as pool:
         results = pool.map(lambda pair: _send_one(*pair, tokens.get(pair[1]["submission_id"]), data_dir), items)
-        for (_, item), result in zip(items, results):
+        for (_, item), result in zip(items, results, strict=False):
             warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
                                       result["delivered"], result["http_status"], result["error"], run_id)
             (sent if result["delivered"] else failed).append(f"{item['unit']} {item['period']}")

@@ -30,11 +30,12 @@ What one task hands another through XCom is a *key*, a path relative to the data
 """
 from __future__ import annotations
 
+import contextlib
 import os
 from pathlib import Path, PurePath, PurePosixPath
-from typing import Any, Union
+from typing import Any
 
-DataPath = Union[Path, Any]   # a pathlib.Path, or a upath.UPath on an object store
+DataPath = Path | Any   # a pathlib.Path, or a upath.UPath on an object store
 
 PROJECT_ROOT = Path(__file__).resolve().parents[2]
 RAW = "raw"          # also the prefix of archive paths stored in the warehouse (relative to {data})
@@ -141,10 +142,8 @@ def make_folder(folder: DataPath) -> DataPath:
         return folder
     if folder.parent != folder:
         make_folder(folder.parent)
-    try:
+    with contextlib.suppress(FileExistsError):
         os.mkdir(folder, FOLDER_MODE)
-    except FileExistsError:
-        pass
     return folder
 
 

@@ -120,7 +120,8 @@ def parse_json_payload(raw: bytes, content_type: str | None = None) -> dict[str,
     try:
         payload = loads(decode(raw, charset))
     except json.JSONDecodeError as exc:
-        raise Unreadable("bad_json", detail=_word("json_position", line=exc.lineno, column=exc.colno, message=exc.msg)) from None
+        detail = _word("json_position", line=exc.lineno, column=exc.colno, message=exc.msg)
+        raise Unreadable("bad_json", detail=detail) from None
     except RecursionError:
         raise Unreadable("bad_json", detail=_word("too_deep")) from None
     except (ValueError, TypeError, OverflowError) as exc:   # Unreadable is a ValueError: re-raised

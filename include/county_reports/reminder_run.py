@@ -35,5 +35,6 @@ def remind(params: dict, moment: datetime, *, smtp_sender: Callable[[str], Calla
                            send=smtp_sender(cfg.smtp_conn_id), token_lookup=token)
     log.info(f"{day} ({period}): reminded {', '.join(result['reminded']) or '—'}; "
              f"admins told about {', '.join(result['escalated']) or '—'}"
-             + (f"; reminders NOT delivered (tried tomorrow): {', '.join(result['failed'])}" if result["failed"] else ""))
+             + (f"; reminders NOT delivered (tried tomorrow): {', '.join(result['failed'])}"
+                if result["failed"] else ""))
     return result

@@ -17,9 +17,10 @@ that could not be delivered is tried again the next day, until the deadline.
 from __future__ import annotations
 
 import json
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from county_reports import atomic, fetch, messages, paths, periods as months
 from county_reports.catalog import Catalog, Unit
@@ -138,5 +139,5 @@ def _label(day: date) -> str:
 
 def _record(data_dir: Path, period: str, kind: str, unit: str, outcome: dict[str, Any]) -> None:
     row = {"kind": kind, "unit": unit, "period": period,
-           "at": datetime.now(timezone.utc).isoformat(timespec="seconds"), **outcome}
+           "at": datetime.now(UTC).isoformat(timespec="seconds"), **outcome}
     atomic.append_lines(ledger_path(data_dir, period), [json.dumps(row, ensure_ascii=False, sort_keys=True)])

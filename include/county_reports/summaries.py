@@ -144,7 +144,7 @@ def behind_schedule(figures, span: Span) -> list[str]:
 
     from county_reports.aggregate.figures import time_half_task_half
 
-    names = dict(zip(figures["code"], figures["name"])) if "name" in figures else {}
+    names = dict(zip(figures["code"], figures["name"], strict=False)) if "name" in figures else {}
     if span.is_half_year:
         try:
             return [names.get(code, code) for code in time_half_task_half(figures)[1]]

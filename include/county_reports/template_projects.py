@@ -105,7 +105,8 @@ def _project_rows(ws, sheets: Sheets, projects, land, year: int, style) -> None:
         plan = project.years[year]
         is_land = project not in projects
         note = sheets.words["land_note"] if is_land else sheets.words["project_note"].format(
-            plan=f"{plan.plan:g}", milestones=sheets.words["separator"].join(sheets.words["milestone"].format(name=m.name, planned=m.planned) for m in plan.milestones))
+            plan=f"{plan.plan:g}", milestones=sheets.words["separator"].join(
+                sheets.words["milestone"].format(name=m.name, planned=m.planned) for m in plan.milestones))
         for col, value in enumerate((project.code, project.name), start=1):
             ws.cell(row=row, column=col, value=value).font = style.font
         ws.cell(row=row, column=len(PROJECT_FIELDS), value=note).font = style.font
@@ -167,7 +168,7 @@ def _cell(cells: tuple, index: int) -> Any:
 
 
 def _project(cells: tuple, at: tuple[int, ...]) -> dict | None:
-    filled = {f: _cell(cells, i) for f, i in zip(PROJECT_FIELDS, at) if f not in ("name", "note")}
+    filled = {f: _cell(cells, i) for f, i in zip(PROJECT_FIELDS, at, strict=False) if f not in ("name", "note")}
     filled = {f: v for f, v in filled.items() if v not in (None, "")}
     if set(filled) <= {"code"}:
         return None                     # a project row left empty: not reported this month
@@ -178,7 +179,7 @@ def _project(cells: tuple, at: tuple[int, ...]) -> dict | None:
 
 
 def _event(cells: tuple, at: tuple[int, ...], count_codes: tuple[str, ...], vocabulary: Vocabulary) -> dict | None:
-    filled = {f: _cell(cells, i) for f, i in zip(EVENT_FIELDS + count_codes, at)}
+    filled = {f: _cell(cells, i) for f, i in zip(EVENT_FIELDS + count_codes, at, strict=False)}
     filled = {f: v for f, v in filled.items() if v not in (None, "")}
     if not filled:
         return None

@@ -16,7 +16,7 @@ import io
 import re
 import struct
 import zipfile
-from typing import Callable
+from collections.abc import Callable
 
 from county_reports import messages
 from county_reports.pull_settings import PullSettings, load_settings

@@ -43,7 +43,7 @@ def test_a_county_under_the_time_schedule_is_behind(city):
     rows = [(u, p, "INV_TOTAL", 100.0) for u in ("CT01", "CT02") for p in HALF]
     targets = {"CT01": {2025: {"INV_TOTAL": 1201.0}}, "CT02": {2025: {"INV_TOTAL": 1200.0}}}
     out = county_breakdown(city, frame(rows), Span.half_year(2025), "INV_TOTAL", targets=targets)
-    behind = dict(zip(out["unit"], out["behind"]))
+    behind = dict(zip(out["unit"], out["behind"], strict=False))
     assert behind["CT01"] and not behind["CT02"]                             # 49.96% vs exactly 50%
     # a rate is a level, never a county's part of the city: no share, no schedule
     rates = [(u, p, code, v) for u in ("CT01", "CT02") for p in HALF

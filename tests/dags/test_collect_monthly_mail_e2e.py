@@ -4,7 +4,7 @@ again is a duplicate; bad messages are quarantined and the admins told."""
 from __future__ import annotations
 
 import os
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from mail_helpers import email, filled_template, plain_workbook, use_template_key
@@ -51,8 +51,8 @@ def test_templates_by_email_through_collect_monthly(collect_dag, simulator, cata
     # Day 1: the clerk's first workbook has a figure that is not a number.
     first = email(f"新华镇交通运输管理站 <{address}>", "新华镇9月报表",
                   [(f"{UNIT}.xlsx", filled_template(catalog, UNIT, PERIOD, tmp_path, changes={"RURAL_ROAD_KM": "十二"}))],
-                  message_id="<first@qinghe.example>", date=datetime(2025, 10, 3, 1, 0, tzinfo=timezone.utc))
-    dovecot.deliver(first, received=datetime(2025, 10, 3, 1, 0, tzinfo=timezone.utc))
+                  message_id="<first@qinghe.example>", date=datetime(2025, 10, 3, 1, 0, tzinfo=UTC))
+    dovecot.deliver(first, received=datetime(2025, 10, 3, 1, 0, tzinfo=UTC))
     bad = {
         "unknown_sender": email("someone@example.com", "报表", [("TS10.xlsx", filled_template(catalog, UNIT, PERIOD, tmp_path))]),
         "not_email_channel": email(address, "报表", [("TS02.xlsx", filled_template(catalog, "TS02", PERIOD, tmp_path))]),
@@ -96,8 +96,8 @@ def test_templates_by_email_through_collect_monthly(collect_dag, simulator, cata
 
     # Day 2: the corrected workbook, a new message → version 2, accepted, answered
     second = email(address, "回复：新华镇9月报表", [(f"{UNIT}.xlsx", filled_template(catalog, UNIT, PERIOD, tmp_path))],
-                   message_id="<second@qinghe.example>", date=datetime(2025, 10, 4, 1, 0, tzinfo=timezone.utc))
-    dovecot.deliver(second, received=datetime(2025, 10, 4, 1, 0, tzinfo=timezone.utc))
+                   message_id="<second@qinghe.example>", date=datetime(2025, 10, 4, 1, 0, tzinfo=UTC))
+    dovecot.deliver(second, received=datetime(2025, 10, 4, 1, 0, tzinfo=UTC))
     assert collect_dag.test(run_conf={"period": PERIOD}).state == "success"
     with Warehouse() as warehouse:
         versions = warehouse.submissions(unit=UNIT, period=PERIOD).set_index("version")

@@ -13,6 +13,7 @@ import yaml
 from dag_helpers import assert_no_local_paths
 
 from county_reports import paths
+from datetime import UTC
 
 pytestmark = pytest.mark.airflow
 
@@ -295,7 +296,7 @@ def _expire_approval_when_waiting(dag_id: str, found: dict, stop, timeout_hours:
     that time-out into the past (time passing) and runs SchedulerJobRunner's own sweep."""
     import logging
     import types
-    from datetime import datetime, timedelta, timezone
+    from datetime import datetime, timedelta
 
     from airflow.jobs.scheduler_job_runner import SchedulerJobRunner
     from airflow.models.hitl import HITLDetail
@@ -310,9 +311,9 @@ def _expire_approval_when_waiting(dag_id: str, found: dict, stop, timeout_hours:
                 TaskInstance.dag_id == dag_id, TaskInstance.task_id == "approve",
                 TaskInstance.state == TaskInstanceState.AWAITING_INPUT)).first()
             if ti is not None:
-                found["timeout_in"] = ti.trigger_timeout - datetime.now(timezone.utc)
+                found["timeout_in"] = ti.trigger_timeout - datetime.now(UTC)
                 found["body"] = session.scalar(select(HITLDetail.body).where(HITLDetail.ti_id == ti.id))
-                ti.trigger_timeout = datetime.now(timezone.utc) - timedelta(seconds=1)
+                ti.trigger_timeout = datetime.now(UTC) - timedelta(seconds=1)
                 session.commit()
                 break
         stop.wait(0.3)

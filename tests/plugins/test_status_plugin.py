@@ -8,7 +8,7 @@ from __future__ import annotations
 import hashlib
 import os
 import importlib.util
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from fastapi.testclient import TestClient
@@ -150,7 +150,7 @@ def test_a_warehouse_without_schema_shows_a_clear_page_and_creates_nothing(clien
 
 def test_months_are_counted_on_the_bureau_clock(catalog):
     # 16:30 UTC on 31 July is already 1 August in Asia/Shanghai
-    now = datetime(2025, 7, 31, 16, 30, tzinfo=timezone.utc)
+    now = datetime(2025, 7, 31, 16, 30, tzinfo=UTC)
     assert str(status_page.bureau_today(catalog, now)) == "2025-08-01"
 
 

@@ -103,7 +103,7 @@ def test_figures_are_numbers_with_formats_rounded_as_printed(books, catalog, kin
                 continue
             assert isinstance(row[0].value, int)
             indicator = re.sub("^其中：", "", row[1].value)
-            for cell, header in zip(row[3:], head[3:]):
+            for cell, header in zip(row[3:], head[3:], strict=False):
                 value, fmt = cell.value, cell.number_format
                 if header == "备注" or value is None:
                     assert not isinstance(value, (int, float)) or header != "备注"
@@ -140,7 +140,7 @@ def test_main_sheet_is_the_documents_appendix(built, books):
     assert headers(sheet) == doc_rows[0]
     assert [r[1].value for r in data_rows(sheet)] == [r[1] for r in doc_rows[1:]]
     value_column = headers(sheet).index("1—6月")
-    for row, doc_row in zip(data_rows(sheet), doc_rows[1:]):
+    for row, doc_row in zip(data_rows(sheet), doc_rows[1:], strict=False):
         if isinstance(row[0].value, int) and row[value_column].value is not None:
             fmt = row[value_column].number_format
             places = len(fmt.split(".")[1]) if "." in fmt else 0

@@ -137,7 +137,7 @@ def test_clean_payloads_satisfy_every_rule(catalog, every_payload):
 
 def test_investment_is_seasonal(catalog, every_payload):
     for year in (2024, 2025):
-        def months(*ms):
+        def months(*ms, year=year):
             return {periods.make(year, m) for m in ms}
         early = county_total(catalog, every_payload, "INV_TOTAL", months(1, 2))
         late = county_total(catalog, every_payload, "INV_TOTAL", months(11, 12))
@@ -165,7 +165,7 @@ def test_stocks_move_slowly_and_villages_have_buses(catalog, every_payload):
     stocks = [i for i in catalog.indicators if i.nature == "stock"]
     for unit in catalog.units:
         months = [p for p in ALL_MONTHS if unit.active_in(p)]
-        for before, after in zip(months, months[1:]):
+        for before, after in zip(months, months[1:], strict=False):
             a, b = every_payload[unit.code, before]["values"], every_payload[unit.code, after]["values"]
             for ind in stocks:
                 if ind.code in a:

@@ -53,7 +53,7 @@ def _raw(server, unit, seconds=2.0) -> bytes:
             s.settimeout(left)
             try:
                 chunk = s.recv(65536)
-            except socket.timeout:
+            except TimeoutError:
                 break
             if not chunk:
                 break

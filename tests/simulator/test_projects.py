@@ -169,7 +169,7 @@ def test_a_revised_investment_takes_the_ledger_down_with_it(catalog):
     profile = load_profile()
     generator = SubmissionGenerator(catalog, seed=profile.seed, sizes=profile.sizes)
     sim = ProjectSimulator(catalog, generator, load_register(catalog))
-    words, lowered = load_vocabulary(), 0
+    lowered = 0
     for unit in ("RC01", "WC01", "TS03"):
         for period in periods.span("2024-02", "2025-12"):
             before = {r["code"]: r for r in sim.ledger(unit, periods.shift(period, -1))}

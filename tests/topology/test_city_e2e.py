@@ -17,7 +17,7 @@ and its own JWT secret, so neither county accepts the other's tokens): about 15 
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from docx import Document
@@ -37,7 +37,7 @@ ROUTE = "/county-reports/federation/submissions/" + PERIOD
 COUNTIES = {"CT01": "清河县", "CT02": "云溪县"}
 INDICATOR = "INV_TOTAL"
 PART = "INV_HIGHWAY"        # one of its parts: rules.yaml INVESTMENT_PARTS_SUM
-MOMENT = datetime(2025, 7, 8, 2, tzinfo=timezone.utc)
+MOMENT = datetime(2025, 7, 8, 2, tzinfo=UTC)
 
 
 @pytest.fixture(scope="module")

@@ -30,6 +30,7 @@ Takes about a minute and a half on 2 cores.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import os
 import secrets
@@ -143,27 +144,20 @@ class Processes:
                 pass
         for proc in self.running.values():
             if proc.poll() is None:
-                try:
+                with contextlib.suppress(ProcessLookupError):
                     os.killpg(proc.pid, signal.SIGTERM)
-                except ProcessLookupError:
-                    pass
         deadline = time.monotonic() + grace
         for proc in self.running.values():
-            try:
+            with contextlib.suppress(subprocess.TimeoutExpired):
                 proc.wait(timeout=max(0.1, deadline - time.monotonic()))
-            except subprocess.TimeoutExpired:
-                pass
         for proc in self.running.values():
-            try:  # the group may outlive its leader (forked task and parser processes)
+            # the group may outlive its leader (forked task and parser processes)
+            with contextlib.suppress(ProcessLookupError, PermissionError):
                 os.killpg(proc.pid, signal.SIGKILL)
-            except (ProcessLookupError, PermissionError):
-                pass
             proc.wait(timeout=10)
         for member in family:  # descendants that started a session of their own
-            try:
+            with contextlib.suppress(psutil.NoSuchProcess):
                 member.kill()
-            except psutil.NoSuchProcess:
-                pass
         psutil.wait_procs(family, timeout=5)
 
 

@@ -28,6 +28,7 @@ Takes about a minute and a half on 2 cores.
 """
 from __future__ import annotations
 
+import contextlib
 import json
 import secrets
 import shutil
@@ -89,10 +90,8 @@ def _xcoms(api: Api, dag_id: str, run_id: str) -> dict[str, object]:
         assert status == 200, f"XCom {task}[{index}]/{key} of {run_id}: {status} {body}"
         value = body["value"]
         if isinstance(value, str):
-            try:
+            with contextlib.suppress(ValueError):
                 value = json.loads(value)
-            except ValueError:
-                pass
         values[f"{task}[{index}]/{key}"] = value
     return values
 
@@ -168,7 +167,7 @@ def broker_db6(monkeypatch, request):
 
 
 @pytest.fixture
-def warehouse_db(metadata_db):
+def warehouse_db(metadata_db):  # noqa: F811  (pytest fixture, imported above)
     """A fresh PostgreSQL database for the warehouse (the bucket holds files, not a database)."""
     import psycopg2
 
@@ -194,7 +193,7 @@ def test_the_xcom_check_catches_a_local_path():
     assert xcom_local_paths({"x": ["kept in w/machine-a/data/x"]}, "w/machine-a") == {"x": ["kept in w/machine-a/data/x"]}
 
 
-def test_a_month_and_a_report_on_two_workers(metadata_db, broker_db6, warehouse_db, s3_server, tmp_path):
+def test_a_month_and_a_report_on_two_workers(metadata_db, broker_db6, warehouse_db, s3_server, tmp_path):  # noqa: F811  (pytest fixture)
     expected_units, tokens = roster_and_tokens(PERIOD)
     bucket = s3_server.new_bucket()
     shared = {**s3_server.environ(bucket), "COUNTY_REPORTS_DB_URL": warehouse_db}

@@ -19,7 +19,7 @@ PLAIN = [0, -0.0, 1, 1.5, -7, 2 ** 53 + 1, 9.999e299, -9.999e299, 10 ** 300, -(1
 
 
 def _columns(columns) -> list[tuple]:
-    rows = zip(columns.codes, columns.raws, columns.numbers, columns.problems, columns.required)
+    rows = zip(columns.codes, columns.raws, columns.numbers, columns.problems, columns.required, strict=False)
     return [(c, r, "nan" if isinstance(n, float) and math.isnan(n) else n, p, q) for c, r, n, p, q in rows]
 
 

@@ -102,4 +102,4 @@ def test_numeric_message_names_everything_the_unit_needs(vcatalog, value, words)
         assert part in text, (part, text)
     # Not numeric: no second, confusing issue about the same value or the sum rule.
     assert [i.rule for i in verdict.issues] == ["NUMERIC"]
-    assert PERIOD == verdict.period
+    assert verdict.period == PERIOD

@@ -31,7 +31,7 @@ def flag_one(value, by_month, period=P, code="PASSENGER_VOLUME", unit="SC01", ca
     return outliers.flag(values, history(unit, code, period, by_month), period, settings, catalog).iloc[0]
 
 
-STEADY = {k: v for k, v in zip(range(1, 13), [100, 104, 98, 101, 97, 103, 99, 102, 100, 96, 105, 100])}
+STEADY = {k: v for k, v in zip(range(1, 13), [100, 104, 98, 101, 97, 103, 99, 102, 100, 96, 105, 100], strict=False)}
 
 
 def test_value_far_from_recent_history_and_last_year_is_flagged():
@@ -88,7 +88,7 @@ def test_small_counts_are_judged_by_a_count_model(vcatalog):
     assert not flag_one(1, quiet, code="ACCIDENTS", unit="TS01", catalog=vcatalog)["outlier"]
     assert flag_one(6, quiet, code="ACCIDENTS", unit="TS01", catalog=vcatalog)["outlier"]
     # Drills 0–3 a month: 3 is ordinary (a plain z on such a history fires on it), 30 is ×10.
-    drills = dict(zip(range(1, 13), [1, 0, 2, 1, 0, 1, 3, 0, 1, 2, 0, 1]))
+    drills = dict(zip(range(1, 13), [1, 0, 2, 1, 0, 1, 3, 0, 1, 2, 0, 1], strict=False))
     assert not flag_one(3, drills, code="DRILLS", unit="RC01", catalog=vcatalog)["outlier"]
     assert flag_one(30, drills, code="DRILLS", unit="RC01", catalog=vcatalog)["outlier"]
 

@@ -11,7 +11,7 @@ import dataclasses
 import hashlib
 import os
 import uuid
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 from sqlalchemy import create_engine, text
@@ -63,7 +63,7 @@ class Clock:
     """A settable clock, so that timestamps written by the warehouse are predictable."""
 
     def __init__(self):
-        self.now = datetime(2024, 7, 5, 1, 0, tzinfo=timezone.utc)
+        self.now = datetime(2024, 7, 5, 1, 0, tzinfo=UTC)
 
     def __call__(self) -> datetime:
         return self.now

@@ -5,7 +5,7 @@ PostgreSQL (COPY), and through ``collection_run``'s tasks against the simulator.
 from __future__ import annotations
 
 import time
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pandas as pd
 import pytest
@@ -16,7 +16,7 @@ from county_reports.warehouse import schema as t
 
 P = "2024-06"
 TZ = "Asia/Shanghai"
-PULL_5TH = datetime(2024, 7, 4, 22, 0, tzinfo=timezone.utc)       # 06:00 on the 5th, Beijing time
+PULL_5TH = datetime(2024, 7, 4, 22, 0, tzinfo=UTC)       # 06:00 on the 5th, Beijing time
 RECEIVED = "2024-07-08T06:00:00+08:00"                            # the pull on the 8th
 
 

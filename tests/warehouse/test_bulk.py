@@ -177,7 +177,7 @@ def test_current_figures_after_a_mixed_batch(wh, make_verdict, make_issue):
     wh.record_verdicts(batch, "r1", errors=errors)
     assert sorted(v.unit for v, _ in errors) == ["BAD", "BAD2"]
     cur = wh.current_values([P])
-    got = {(u, i): x for u, i, x in zip(cur["unit"], cur["indicator"], cur["value"])}
+    got = {(u, i): x for u, i, x in zip(cur["unit"], cur["indicator"], cur["value"], strict=False)}
     assert got == {("A1", "ROAD_INVEST"): 1.0, ("A2", "ROAD_INVEST"): 2.0, ("OLD", "ROAD_INVEST"): 3.0,
                    ("B1", "ROAD_INVEST"): 4.0, ("NEW", "ROAD_INVEST"): 5.0, ("NEW", "HAZARD_FOUND"): 1.0}
     assert list(wh.current_narratives([P])["text"]) == ["含制表符\t、换行\n、反斜杠\\ 和 \\N 的文字"]
@@ -214,7 +214,7 @@ def test_concurrent_bulk_writers_lose_nothing(wh, make_verdict):
         mine = subs[subs["unit"] == unit].sort_values("version")
         assert list(mine["version"]) == [1, 2, 3]
         assert mine["superseded_by"].isna().sum() == 1
-        chain = dict(zip(mine["id"], mine["superseded_by"]))
+        chain = dict(zip(mine["id"], mine["superseded_by"], strict=False))
         ids = list(mine["id"])
         assert [chain[i] for i in ids[:-1]] == ids[1:]
     assert len(wh.current_values([P])) == len(units)          # one value each, of version 3

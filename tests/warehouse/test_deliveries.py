@@ -2,7 +2,7 @@
 place; the open attempt is the one the next run resumes; never a delivered one."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
@@ -30,7 +30,7 @@ def test_an_attempt_is_open_from_before_sending_until_delivered(ledger):
     assert row["id"] == first and row["status"] == SENDING and row["idempotency_key"] == "key-1"
     ledger.finish_attempt(first, status=UNCONFIRMED, attempts=3, error="answer lost")
     assert ledger.open_attempt("annual", 2024)["status"] == UNCONFIRMED
-    when = datetime(2025, 1, 15, 2, tzinfo=timezone.utc)
+    when = datetime(2025, 1, 15, 2, tzinfo=UTC)
     ledger.finish_attempt(first, status=DELIVERED, attempts=4, receipt_id="R-1", delivered_at=when)
     assert ledger.open_attempt("annual", 2024) is None
     done = ledger.already_delivered("annual", 2024)

@@ -28,14 +28,12 @@ def _schema(engine):
 def test_foreign_keys_enforced_and_transactions_real():
     engine = make_engine("sqlite://")
     _schema(engine)
-    with pytest.raises(IntegrityError):
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO b VALUES (1, 99)"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO b VALUES (1, 99)"))
     # a transaction that fails half-way leaves nothing: BEGIN really started at the first statement
-    with pytest.raises(IntegrityError):
-        with engine.begin() as conn:
-            conn.execute(text("INSERT INTO a VALUES (1)"))
-            conn.execute(text("INSERT INTO a VALUES (1)"))
+    with pytest.raises(IntegrityError), engine.begin() as conn:
+        conn.execute(text("INSERT INTO a VALUES (1)"))
+        conn.execute(text("INSERT INTO a VALUES (1)"))
     with engine.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM a")).scalar() == 0
     assert make_engine("sqlite://", foreign_keys=False).connect().execute(
@@ -71,9 +69,8 @@ def test_read_only_refuses_writes_and_creates_nothing(tmp_path):
     reader = make_engine(f"sqlite:///{path}", read_only=True)
     with reader.connect() as conn:
         assert conn.execute(text("SELECT count(*) FROM a")).scalar() == 0
-    with pytest.raises(OperationalError, match="readonly"):
-        with reader.begin() as conn:
-            conn.execute(text("INSERT INTO a VALUES (1)"))
+    with pytest.raises(OperationalError, match="readonly"), reader.begin() as conn:
+        conn.execute(text("INSERT INTO a VALUES (1)"))
     missing = tmp_path / "absent.db"
     with pytest.raises(OperationalError):
         make_engine(f"sqlite:///{missing}", read_only=True).connect()

@@ -54,11 +54,10 @@ def test_without_the_lock_the_race_is_real(request, monkeypatch):
 
     failures = 0
     for _ in range(3):
-        with Warehouse(url) as w:
-            with w.engine.begin() as conn:
-                from sqlalchemy import text
+        with Warehouse(url) as w, w.engine.begin() as conn:
+            from sqlalchemy import text
 
-                conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
+            conn.execute(text("DROP SCHEMA public CASCADE; CREATE SCHEMA public"))
         start = str(time.time() + 3)
         procs = [subprocess.Popen([sys.executable, "-c", script, url, str(INCLUDE), start],
                                   stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(2)]

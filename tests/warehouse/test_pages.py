@@ -15,11 +15,10 @@ def test_read_only_warehouse_refuses_writes_and_reads(db_url, catalog, tmp_path)
     with status_page.open_warehouse(db_url) as warehouse:
         assert warehouse.read_only
         before = len(warehouse.submissions())
-        with pytest.raises(DBAPIError, match="(?i)read-only|readonly"):
-            with warehouse.engine.begin() as conn:
-                conn.execute(insert(schema.units).values(
-                    code="XX99", name="x", kind="x", kind_name="x", deadline_day=5,
-                    active_from="2025-01", updated_at=warehouse.clock()))
+        with pytest.raises(DBAPIError, match="(?i)read-only|readonly"), warehouse.engine.begin() as conn:
+            conn.execute(insert(schema.units).values(
+                code="XX99", name="x", kind="x", kind_name="x", deadline_day=5,
+                active_from="2025-01", updated_at=warehouse.clock()))
         assert len(warehouse.submissions()) == before
 
         history = pages.unit_history(warehouse.engine, "TS02")

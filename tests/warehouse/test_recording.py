@@ -92,9 +92,8 @@ def test_the_database_down_raises_at_once_as_store_refused(db, tmp_path):
     ready, failures = r.prepare_all([_verdict("TS01")], TZ)
     ro = sa.create_engine(f"sqlite:///file:{tmp_path / 'w.db'}?mode=ro&uri=true")
     calls = []
-    with pytest.raises(r.StoreRefused) as err:
-        with r.refusals_raised():
-            r.write_in_chunks(ready, 10, _writer(ro, calls), failures, _prober(ro))
+    with pytest.raises(r.StoreRefused) as err, r.refusals_raised():
+        r.write_in_chunks(ready, 10, _writer(ro, calls), failures, _prober(ro))
     assert calls == [["TS01"]] and failures == []
     assert "OperationalError" in str(err.value) and "readonly" in str(err.value)
     assert isinstance(err.value.__cause__, OperationalError)

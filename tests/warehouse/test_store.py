@@ -29,7 +29,7 @@ def count(wh, table):
 
 def values_of(df, unit, period=P):
     sel = df[(df["unit"] == unit) & (df["period"] == period)]
-    return dict(zip(sel["indicator"], sel["value"]))
+    return dict(zip(sel["indicator"], sel["value"], strict=False))
 
 
 # ---------------------------------------------------------------------------- roster
@@ -285,8 +285,8 @@ def test_concurrent_writers_get_distinct_versions_and_one_current(wh, make_verdi
     assert len(subs) == 6 and subs["superseded_by"].isna().sum() == 1
     assert list(subs[subs["superseded_by"].isna()]["version"]) == [6]
     # each version is superseded by the next one: one unbroken chain
-    chain = dict(zip(subs["id"], subs["superseded_by"]))
-    by_version = dict(zip(subs["version"], subs["id"]))
+    chain = dict(zip(subs["id"], subs["superseded_by"], strict=False))
+    by_version = dict(zip(subs["version"], subs["id"], strict=False))
     assert all(chain[by_version[v]] == by_version[v + 1] for v in range(1, 6))
     assert len(wh.current_values([P])) == 1
 

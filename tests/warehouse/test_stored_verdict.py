@@ -2,14 +2,14 @@
 what the bureau saw, and its rows."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 import pytest
 
 from county_reports.validate.model import ACCEPTED, ERROR, Issue, Verdict
 from county_reports.warehouse import stored_verdict as sv
 
-UTC = timezone.utc
+UTC = UTC
 
 
 def _v(**kw):

@@ -150,9 +150,8 @@ def test_chunks_stored_before_the_refusal_stay_whole_and_the_rest_stores_after_t
         verdicts[i] = make_verdict(verdicts[i].unit, P, {"ROAD_INVEST": 1.0},
                                    received_at=f"2025-07-0{i + 1}T10:00:00+08:00")
     sql('REVOKE INSERT ON narratives FROM "{role}"')
-    with Warehouse(role_url, chunk_size=2) as wh:
-        with pytest.raises(ProgrammingError, match="permission denied"):
-            wh.record_each(verdicts, "r1")
+    with Warehouse(role_url, chunk_size=2) as wh, pytest.raises(ProgrammingError, match="permission denied"):
+        wh.record_each(verdicts, "r1")
     kept = everything(owner_url)
     assert sorted(r["unit"] for r in kept["submissions"]) == sorted(v.unit for v in verdicts[:2])
     assert len(kept["submission_values"]) == 2 and kept["narratives"] == [] and kept["collection_status"] == []
@@ -227,9 +226,8 @@ def test_a_missing_table_is_the_databases_fault_on_either_backend(wh, make_verdi
     wh.record_not_received(verdicts[0].unit, P, "missing", "HTTP 404", "r0")
     with wh.engine.begin() as conn:
         conn.execute(text("DROP TABLE validation_issues"))
-    with pytest.raises(StoreRefused, match="仓库数据库拒绝写入（(UndefinedTable|OperationalError)"):
-        with refusals_raised():
-            wh.record_each(verdicts, "r1")
+    with pytest.raises(StoreRefused, match="仓库数据库拒绝写入（(UndefinedTable|OperationalError)"), refusals_raised():
+        wh.record_each(verdicts, "r1")
     with wh.engine.connect() as conn:
         rows = {table: conn.execute(text(f"SELECT count(*) FROM {table}")).scalar_one()
                 for table in ("submissions", "submission_values", "narratives", "audit")}

@@ -59,7 +59,7 @@ from county_reports.aggregate.units import (BREAKDOWN_COLUMNS, TOTAL_UNIT,
                                             unit_breakdown, unit_ranking, unit_values_table)
 
 __all__ = [
-    "Span", "current_only", "county_figures", "time_half_task_half", "monthly_series", "yoy",
+    "Span", "unit_values_table", "current_only", "county_figures", "time_half_task_half", "monthly_series", "yoy",
     "unit_breakdown", "unit_ranking", "completeness_summary", "completeness_totals", "evaluate",
     "FormulaError", "FIGURE_COLUMNS", "SERIES_COLUMNS", "BREAKDOWN_COLUMNS", "SUMMARY_COLUMNS",
     "TOTAL_UNIT",

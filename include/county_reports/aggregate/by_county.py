@@ -11,7 +11,7 @@ over the year) lags the time schedule: under 50% at the half-year, under 100% fo
 """
 from __future__ import annotations
 
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 

@@ -68,7 +68,7 @@ def _best_status(completeness: pd.DataFrame, span: Span, catalog: Catalog | None
     if catalog is not None:
         known = catalog.unit_by_code
         frame = frame[[known[u].active_in(p) if u in known else True
-                       for u, p in zip(frame["unit"], frame["period"])]]
+                       for u, p in zip(frame["unit"], frame["period"], strict=False)]]
     frame = (frame.assign(order=frame["status"].map(_BEST_FIRST))
              .sort_values(["unit", "period", "order"], kind="stable")
              .drop_duplicates(["unit", "period"], keep="first"))
@@ -84,7 +84,7 @@ def completeness_totals(summary: pd.DataFrame) -> dict:
     """
     expected = int(summary["months_expected"].sum())
     totals = {c: int(summary[c].sum()) for c in ("reported", *STATUSES)}
-    gaps = [str(u) for u, r, e in zip(summary["unit"], summary["reported"], summary["months_expected"])
+    gaps = [str(u) for u, r, e in zip(summary["unit"], summary["reported"], summary["months_expected"], strict=False)
             if r < e]
     return {"units": len(summary), "months_expected": expected, **totals,
             "rate": tidy(totals["reported"] / expected * 100) if expected else None,

@@ -100,7 +100,7 @@ def time_half_task_half(figures: pd.DataFrame) -> tuple[bool, list[str]]:
     eligible = figures[figures["half_done"].map(lambda v: v is not None and not pd.isna(v))]
     if eligible.empty:
         raise ValueError("no indicator with an annual target and a half-year figure to check")
-    lagging = [str(code) for code, done in zip(eligible["code"], eligible["half_done"]) if not done]
+    lagging = [str(code) for code, done in zip(eligible["code"], eligible["half_done"], strict=False) if not done]
     return not lagging, lagging
 
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import math
 from dataclasses import dataclass
-from typing import Iterable, Mapping
+from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
@@ -84,7 +84,7 @@ class SpanData:
         self._per_unit = {str(c): part.droplevel(0) for c, part in per_unit.groupby(level=0, sort=True)}
         self._monthly = {str(c): part.droplevel(0) for c, part in monthly.groupby(level=0, sort=True)}
         self._have: dict[str, set[tuple[str, str]]] = {}
-        for code, unit, period in zip(ordered["indicator"], ordered["unit"], ordered["period"]):
+        for code, unit, period in zip(ordered["indicator"], ordered["unit"], ordered["period"], strict=False):
             self._have.setdefault(code, set()).add((unit, period))
 
     def have(self, code: str) -> set[tuple[str, str]]:

@@ -34,24 +34,24 @@ class Span:
 
     # ------------------------------------------------------------------ constructors
     @classmethod
-    def month(cls, period: str) -> "Span":
+    def month(cls, period: str) -> Span:
         """The single month ``'YYYY-MM'``."""
         year, month = periods.parse(period)
         return cls(year, month, month)
 
     @classmethod
-    def through(cls, period: str) -> "Span":
+    def through(cls, period: str) -> Span:
         """From January to ``period`` (``'2025-09'`` → January to September 2025)."""
         year, month = periods.parse(period)
         return cls(year, 1, month)
 
     @classmethod
-    def half_year(cls, year: int) -> "Span":
+    def half_year(cls, year: int) -> Span:
         """The first half-year: January to June."""
         return cls(year, 1, 6)
 
     @classmethod
-    def full_year(cls, year: int) -> "Span":
+    def full_year(cls, year: int) -> Span:
         """The whole year: January to December."""
         return cls(year, 1, 12)
 
@@ -88,7 +88,7 @@ class Span:
     def contains(self, period: str) -> bool:
         return self.first <= period <= self.last
 
-    def same_span_last_year(self) -> "Span":
+    def same_span_last_year(self) -> Span:
         return Span(self.year - 1, self.first_month, self.last_month)
 
     def __str__(self) -> str:

@@ -3,7 +3,7 @@ appendix."""
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Sequence
+from collections.abc import Sequence
 
 import pandas as pd
 

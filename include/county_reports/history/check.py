@@ -20,7 +20,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from county_reports import messages
@@ -139,7 +139,7 @@ def check(cells: list[Cell], mapping: Mapping, catalog: Catalog, digests: dict[s
     checked = resolve(cells, mapping, catalog)
     used = {(u, p) for u, p, _ in checked.cells}
     known, checked.retired = check_catalog(catalog, mapping, used)
-    now = datetime.now(timezone.utc).isoformat(timespec="seconds")
+    now = datetime.now(UTC).isoformat(timespec="seconds")
     received = receive(checked, digests, now)
     for group, judged_by in ((r for r in received if r.unit != COUNTY_TOTAL), known), \
             ((r for r in received if r.unit == COUNTY_TOTAL), county_catalog(known)):

@@ -19,7 +19,8 @@ from __future__ import annotations
 import logging
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from county_reports import archive, messages, paths
 from county_reports.catalog import Catalog
@@ -111,7 +112,7 @@ def _check_and_store(cells, mapping, catalog, warehouse, digests, notes, run_id,
     new = [r for r in results if r["outcome"] == "new"]
     if not new:
         return Outcome(UNCHANGED, notes + [_says("unchanged", duplicates=len(results))], mapping_path, results)
-    values = sum(len(v.values) for v, r in zip(checked.verdicts, results) if r["outcome"] == "new")
+    values = sum(len(v.values) for v, r in zip(checked.verdicts, results, strict=False) if r["outcome"] == "new")
     line = _says("stored", new=len(new), values=values, duplicates=len(results) - len(new))
     return Outcome(STORED, notes + [line], mapping_path, results)
 

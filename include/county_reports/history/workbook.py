@@ -18,7 +18,8 @@ from __future__ import annotations
 import io
 import zipfile
 from dataclasses import dataclass, field
-from typing import Any, Callable, Iterable
+from typing import Any
+from collections.abc import Callable, Iterable
 
 from openpyxl import load_workbook
 from openpyxl.utils import get_column_letter

@@ -21,7 +21,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from county_reports import periods
 from county_reports.projects.fields import Reader

@@ -22,7 +22,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import date
-from typing import Mapping
+from collections.abc import Mapping
 
 from county_reports import periods
 from county_reports.projects.fields import Reader

@@ -16,7 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from county_reports.catalog import Catalog
-from county_reports.config import ConfigError, Fields, config_path, read_config_file
+from county_reports.config import Fields, config_path, read_config_file
 from county_reports.projects.vocabulary import Vocabulary, load_vocabulary, only_keys
 
 FILE = "projects.yaml"
@@ -218,7 +218,7 @@ def _schedule(y: Fields, plan: float) -> tuple[float, ...]:
     raw = y.get("schedule", list)
     if len(raw) != 12 or not all(isinstance(v, (int, float)) and not isinstance(v, bool) for v in raw):
         raise y.error("schedule", "expected 12 numbers (cumulative % of the plan by the end of each month)")
-    if any(v < 0 or v > 100 for v in raw) or any(b < a for a, b in zip(raw, raw[1:])):
+    if any(v < 0 or v > 100 for v in raw) or any(b < a for a, b in zip(raw, raw[1:], strict=False)):
         raise y.error("schedule", "percentages between 0 and 100 that never fall")
     if raw[-1] != 100:
         raise y.error("schedule", f"ends at {raw[-1]}: the whole plan is due by December (100)")

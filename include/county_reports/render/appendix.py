@@ -96,7 +96,8 @@ def _pick(entry: Any, kind: str) -> Any:
 
 # YAML folds long lines with a space; Chinese text has none between characters. (A "\n" the
 # wording asks for, e.g. in a column header, stays.)
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]+|[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])[ \t]+"
+                      r"|[ \t]+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
 def fill(template: str, **fields: Any) -> str:
@@ -379,7 +380,7 @@ def reporting_table(catalog: Catalog, wording: dict, span: Span, reporting: pd.D
     for row in reporting.itertuples(index=False):
         counts = [int(getattr(row, c)) for c in measures]
         if trace is not None:
-            for column, count in zip(measures, counts):
+            for column, count in zip(measures, counts, strict=False):
                 trace.append({"text": str(count), "where": "reporting", "unit": row.unit,
                               "measure": column, "value": count, "span": [span.first, span.last],
                               "aggregation": "count"})

@@ -112,7 +112,9 @@ class CountyFigures:
         cfg = self.w["attachment"]
         span, kind = self.inp.span, self.inp.kind
         fields = appendix.span_fields(self.catalog, span, self.inp.report_date)
-        pick = (lambda e: e[kind] if isinstance(e, dict) else e)
+
+        def pick(e):
+            return e[kind] if isinstance(e, dict) else e
         headers = [appendix.fill(pick(cfg["columns"][c]), **fields) for c in _COLUMNS]
         rows_by_code = {r.code: r for r in figures.itertuples(index=False)}
         cells, groups = [], []

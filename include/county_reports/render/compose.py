@@ -85,8 +85,9 @@ class _Composer:
         if not self.inp.state_gap:
             return ""
         totals = self.inp.reporting_totals
+        reporting = self.inp.reporting
         missing = [self.catalog.unit_by_code[u].name for u in
-                   self.inp.reporting.loc[self.inp.reporting["reported"] < self.inp.reporting["months_expected"], "unit"]
+                   reporting.loc[reporting["reported"] < reporting["months_expected"], "unit"]
                    if u in self.catalog.unit_by_code]
         return self.fill(self.w["opening"]["gap"], expected=totals["months_expected"],
                          reported=totals["reported"],
@@ -169,7 +170,8 @@ def _plain(value: Any) -> float | None:
 
 
 # YAML folds long lines with a space; Chinese text has none between characters.
-_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+|\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
+_CJK_GAP = re.compile(r"(?<=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])\s+"
+                      r"|\s+(?=[\u3000-\u303f\u4e00-\u9fff\uff00-\uffef])")
 
 
 def _tidy(text: str) -> str:

@@ -20,7 +20,7 @@ from __future__ import annotations
 import io
 import re
 from dataclasses import dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 
 import docx
@@ -54,7 +54,7 @@ BODY_CHAR_TWIPS = BODY_PT * ooxml.TWIPS_PER_PT  # one 16 pt body character, the 
 FIXED_ZIP_TIME = (2020, 1, 1, 0, 0, 0)
 # Core properties are stamped with the document's own date (00:00 UTC, 08:00 Beijing time, the
 # same day), or with this when date_text holds no date.
-FALLBACK_TIMESTAMP = datetime(2020, 1, 1, tzinfo=timezone.utc)
+FALLBACK_TIMESTAMP = datetime(2020, 1, 1, tzinfo=UTC)
 
 STYLE_TITLE = "公文标题"
 STYLE_BODY = "公文正文"
@@ -348,7 +348,7 @@ def document_timestamp(date_text: str) -> datetime:
     match = _DATE.search(date_text)
     if match:
         try:
-            return datetime(*(int(part) for part in match.groups()), tzinfo=timezone.utc)
+            return datetime(*(int(part) for part in match.groups()), tzinfo=UTC)
         except ValueError:
             pass
     return FALLBACK_TIMESTAMP

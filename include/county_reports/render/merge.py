@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 
 from rapidfuzz import fuzz, process
 
@@ -29,7 +29,8 @@ _DIGITS = re.compile(r"\d+(?:\.\d+)?")
 # Punctuation is no evidence of similarity: full-width comma, full stop, semicolon, enumeration
 # comma, colon, exclamation and question marks, curly quotes, brackets and book-title marks, and
 # their ASCII counterparts (code points, so the pattern holds no wording).
-_PUNCT = re.compile(r"[\uff0c\u3002\uff1b\u3001\uff1a\uff01\uff1f\u201c\u201d\u2018\u2019\uff08\uff09\u300a\u300b\s,.;:!?()\"']")
+_PUNCT = re.compile(r"[\uff0c\u3002\uff1b\u3001\uff1a\uff01\uff1f\u201c\u201d\u2018\u2019\uff08\uff09\u300a\u300b"
+                    r"\s,.;:!?()\"']")
 
 
 def bigrams(text: str) -> str:

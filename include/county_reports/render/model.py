@@ -11,7 +11,7 @@ identical models render to byte-identical files.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Iterable, Sequence, Union
+from collections.abc import Iterable, Sequence
 
 
 def _freeze(owner: object, name: str, items: Iterable, item_types: tuple[type, ...]) -> None:
@@ -44,7 +44,7 @@ class Heading3:
 
 
 #: A block inside a section: a body paragraph (plain string) or a "1." level heading.
-Block = Union[str, Heading3]
+Block = str | Heading3
 
 
 @dataclass(frozen=True)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import io
 import zipfile
 from pathlib import Path
-from typing import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 
 from docx.opc.constants import RELATIONSHIP_TYPE as RT
 from docx.oxml import OxmlElement
@@ -21,19 +21,19 @@ from county_reports.render.printable import printable
 
 # Child order of the elements we touch, from the ECMA-376 schema. Word rejects a file whose
 # children are out of order, so every insertion goes through ``set_child``.
-PPR_ORDER = (
+PPR_ORDER = (  # noqa: SIM905  (a schema's element names, read as words)
     "pStyle keepNext keepLines pageBreakBefore framePr widowControl numPr suppressLineNumbers"
     " pBdr shd tabs suppressAutoHyphens kinsoku wordWrap overflowPunct topLinePunct autoSpaceDE"
     " autoSpaceDN bidi adjustRightInd snapToGrid spacing ind contextualSpacing mirrorIndents"
     " suppressOverlap jc textDirection textAlignment textboxTightWrap outlineLvl divId cnfStyle"
     " rPr sectPr pPrChange"
 ).split()
-RPR_ORDER = (
+RPR_ORDER = (  # noqa: SIM905  (a schema's element names, read as words)
     "rStyle rFonts b bCs i iCs caps smallCaps strike dstrike outline shadow emboss imprint noProof"
     " snapToGrid vanish webHidden color spacing w kern position sz szCs highlight u effect bdr shd"
     " fitText vertAlign rtl cs em lang eastAsianLayout specVanish oMath"
 ).split()
-SECTPR_ORDER = (
+SECTPR_ORDER = (  # noqa: SIM905  (a schema's element names, read as words)
     "headerReference footerReference footnotePr endnotePr type pgSz pgMar paperSrc pgBorders"
     " lnNumType pgNumType cols formProt vAlign noEndnote titlePg textDirection bidi rtlGutter"
     " docGrid printerSettings sectPrChange"
@@ -255,7 +255,7 @@ def build_table(
     tbl.append(grid)
 
     header_row = _table_row(is_header=True)
-    for text, width in zip(header, widths):
+    for text, width in zip(header, widths, strict=False):
         header_row.append(_table_cell(text, width, header_style_id, "center"))
     tbl.append(header_row)
     groups = set(group_rows)
@@ -267,7 +267,7 @@ def build_table(
             tr.append(_table_cell(cells[1], sum(widths[1:]), header_style_id, "left", len(widths) - 1,
                                   True))
         else:
-            for column, (text, width) in enumerate(zip(cells, widths)):
+            for column, (text, width) in enumerate(zip(cells, widths, strict=False)):
                 tr.append(_table_cell(text, width, body_style_id, align(text, column)))
         tbl.append(tr)
     return tbl

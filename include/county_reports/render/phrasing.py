@@ -13,7 +13,8 @@ value.
 from __future__ import annotations
 
 from decimal import Decimal
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from county_reports.catalog import Catalog
 from county_reports.render import number_style

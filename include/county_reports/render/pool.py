@@ -8,7 +8,7 @@ clauses with the figures they carry.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Mapping
+from collections.abc import Mapping
 
 import pandas as pd
 

@@ -78,7 +78,6 @@ class ProblemsAndPlans:
 
     def _section_problem(self, section: str) -> str:
         """One line of work's problems as the units put them, merged ("" when none is left)."""
-        p = self.w["problems"]
         clauses = self.pool.clauses("problem", section, self.limits["problems"], figures=False,
                                     exclude=self.used)
         if not clauses:

@@ -22,7 +22,7 @@ def projects_attachment(catalog, wording: dict, inputs, trace: list[dict], attac
     statuses = wording["projects"]["troubled"]
     rows = []
     for number, p in enumerate(inputs.projects, 1):
-        def traced(text, measure, value):
+        def traced(text, measure, value, p=p):
             trace.append({"text": text, "where": where, "indicator": None, "measure": measure, "value": value,
                           "span": [inputs.span.first, inputs.span.last], "aggregation": None, "project": p.code})
             return text

@@ -66,13 +66,13 @@ def column_widths(attachment: Attachment, total_twips: int, cap_chars: float = 8
                      all(is_numeric_cell(cell) or not cell.strip() for cell in cells))
     total_pt = total_twips / ooxml.TWIPS_PER_PT
     floor = 2 * TABLE_PT + CELL_MARGINS_PT
-    room = total_pt - sum(n for n, f in zip(needs, fixed) if f)
-    text = [n for n, f in zip(needs, fixed) if not f]
+    room = total_pt - sum(n for n, f in zip(needs, fixed, strict=False) if f)
+    text = [n for n, f in zip(needs, fixed, strict=False) if not f]
     if text and sum(needs) > total_pt and room >= floor * len(text):
         # the text columns shrink towards two characters, in proportion to what they exceed it by
         excess = sum(n - floor for n in text)
         scale = (room - floor * len(text)) / excess if excess else 1.0
-        needs = [n if f else floor + (n - floor) * scale for n, f in zip(needs, fixed)]
+        needs = [n if f else floor + (n - floor) * scale for n, f in zip(needs, fixed, strict=False)]
     total = sum(needs)
     widths = [math.floor(total_twips * need / total) for need in needs]
     widths[needs.index(max(needs))] += total_twips - sum(widths)

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from itertools import combinations
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from county_reports.config import ConfigError
 
@@ -30,7 +30,7 @@ class TitleBreaks:
     after: Mapping[str, int] = field(default_factory=dict)
 
     @classmethod
-    def from_config(cls, data, file: str = "wording.yaml", key: str = "title_breaks") -> "TitleBreaks":
+    def from_config(cls, data, file: str = "wording.yaml", key: str = "title_breaks") -> TitleBreaks:
         """From ``{before: {word: rank, …}, after: {word: rank, …}}`` (wording.yaml
         ``title_breaks``); None gives no rule points."""
         if data is None:
@@ -97,7 +97,7 @@ def break_title(text: str, rules: TitleBreaks, capacity: float,
         best = None
         for cut in combinations(sorted(points), lines - 1):
             bounds = (0, *cut, len(text))
-            spans = [line_width(a, b) for a, b in zip(bounds, bounds[1:])]
+            spans = [line_width(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
             if max(spans) > capacity:
                 continue
             score = (sum(points[c] for c in cut), max(spans) - min(spans), cut)
@@ -115,7 +115,7 @@ def _even_cuts(text: str, lines: int, capacity: float, line_width) -> tuple[int,
         best = None
         for cut in combinations(allowed, lines - 1):
             bounds = (0, *cut, len(text))
-            spans = [line_width(a, b) for a, b in zip(bounds, bounds[1:])]
+            spans = [line_width(a, b) for a, b in zip(bounds, bounds[1:], strict=False)]
             if max(spans) <= capacity and (best is None or (max(spans) - min(spans), cut) < best):
                 best = (max(spans) - min(spans), cut)
         if best is not None:
@@ -131,7 +131,7 @@ def _even_cuts(text: str, lines: int, capacity: float, line_width) -> tuple[int,
 
 def _join(text: str, cuts: tuple[int, ...]) -> str:
     bounds = (0, *cuts, len(text))
-    return "\n".join(text[a:b] for a, b in zip(bounds, bounds[1:]))
+    return "\n".join(text[a:b] for a, b in zip(bounds, bounds[1:], strict=False))
 
 
 def _width(text: str, advance: Callable[[str], float]) -> float:

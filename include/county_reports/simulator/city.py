@@ -12,7 +12,7 @@ the demo county itself. The city's own units are simulated as units of their kin
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -97,7 +97,7 @@ def _county_payload(generator: SubmissionGenerator, code: str, period: str) -> d
         combined = {"sum": sum(found), "mean": sum(found) / len(found), "max": max(found)}[ind.over_units]
         values[ind.code] = int(round(combined)) if ind.integer else round(combined, max(ind.decimals, 0))
     seen_kinds, narratives = set(), []
-    for unit, p in zip(county.units_active_in(period), payloads):
+    for unit, p in zip(county.units_active_in(period), payloads, strict=False):
         if unit.kind not in seen_kinds:
             seen_kinds.add(unit.kind)
             narratives.extend(p["narratives"])
@@ -112,7 +112,7 @@ def city_verdicts(city: Catalog, first: str, last: str, *, skip: set[tuple[str, 
     """Accepted verdicts for every active unit of the city (counties and own units), ``first`` …
     ``last``, except the (unit, month) pairs in ``skip``: what a city warehouse holds after pulls."""
     simulator = CitySimulator(city, county_config=county_config, city_config=city_config)
-    received_at = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat()
+    received_at = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
     out = []
     for period in months.span(first, last):
         for unit in city.units_active_in(period):

@@ -12,7 +12,8 @@ import math
 import random
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta, timezone
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from county_reports import periods
 from county_reports.catalog import Catalog, Indicator, Unit

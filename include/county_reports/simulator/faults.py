@@ -8,7 +8,8 @@ from __future__ import annotations
 import copy
 import html
 import random
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from county_reports.catalog import Catalog, Indicator
 
@@ -162,7 +163,7 @@ def html_page(unit_name: str, period: str) -> bytes:
         "<form method=\"post\" action=\"/login\"><input name=\"username\" placeholder=\"用户名\">"
         "<input name=\"password\" type=\"password\" placeholder=\"密码\">"
         "<button type=\"submit\">登录</button></form></body></html>\n"
-    ).encode("utf-8")
+    ).encode()
 
 
 def _as_reported(ind: Indicator, value: float) -> float | int:

@@ -16,6 +16,7 @@ socket takes them, without holding them in memory).
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
@@ -76,7 +77,7 @@ class HostileServer:
         while not self._stop.is_set():
             try:
                 conn, _ = self._sock.accept()
-            except (socket.timeout, OSError):
+            except (TimeoutError, OSError):
                 continue
             t = threading.Thread(target=self._serve, args=(conn,), daemon=True)
             t.start()
@@ -107,10 +108,8 @@ class HostileServer:
         except OSError:
             pass
         finally:
-            try:
+            with contextlib.suppress(OSError):
                 conn.close()
-            except OSError:
-                pass
 
     def _send(self, conn: socket.socket, status: str, body: bytes, content_type: str = "application/json",
               extra: str = "") -> None:

@@ -2,6 +2,7 @@
 :class:`Request`, to an application's ``handle`` and sending back its :class:`Response`."""
 from __future__ import annotations
 
+import contextlib
 import json
 import re
 import socket
@@ -10,7 +11,8 @@ import threading
 from dataclasses import dataclass, field
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 from urllib.parse import parse_qs, unquote, urlsplit
 
 JSON_TYPE = "application/json; charset=utf-8"
@@ -75,10 +77,8 @@ class ThreadedHTTPServer(ThreadingHTTPServer):
     def close_connections(self) -> None:
         with self._open_lock:
             for sock in self._open:
-                try:
+                with contextlib.suppress(OSError):
                     sock.shutdown(socket.SHUT_RDWR)
-                except OSError:
-                    pass
 
 
 class RequestHandler(BaseHTTPRequestHandler):

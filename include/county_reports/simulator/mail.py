@@ -88,7 +88,7 @@ class Dovecot:
         self.uid, self.gid = (65534, 65534) if self.as_root else (os.getuid(), os.getgid())
         self.process = None
 
-    def start(self) -> "Dovecot":
+    def start(self) -> Dovecot:
         """Write the configuration, start Dovecot and wait until it listens (15 s at most)."""
         conf = self._write_config()
         self._own(self.root)

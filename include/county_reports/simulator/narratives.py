@@ -12,7 +12,8 @@ import random
 import string
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Mapping, Sequence
+from typing import Any
+from collections.abc import Mapping, Sequence
 
 from county_reports.catalog import Catalog, Indicator
 from county_reports.config import ConfigError, read_config_file

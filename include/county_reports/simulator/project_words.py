@@ -81,7 +81,8 @@ def made_up_project(rng: random.Random, unit: Unit, catalog: Catalog) -> tuple[s
         name = rng.choice(_ROUTES).format(n=rng.randint(1, 99), a=a, b=b)
         return "trunk_road", name, f"全长{rng.randint(60, 260) / 10}公里"
     if unit.kind == "water_centre":
-        return "ferry_bridge", f"{place}{rng.choice(('渡口', '渡'))}撤渡建桥工程", f"大桥1座，全长{rng.randint(180, 520)}米"
+        return ("ferry_bridge", f"{place}{rng.choice(('渡口', '渡'))}撤渡建桥工程",
+                f"大桥1座，全长{rng.randint(180, 520)}米")
     if unit.kind == "service_centre":
         return "hub", f"{place}客运站改造提升工程", f"站房{rng.randint(2, 8) * 1000}平方米"
     return "rural_road", f"{place[:3]}农村公路提档升级工程", f"提档升级{rng.randint(50, 250) / 10}公里"

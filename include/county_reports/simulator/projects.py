@@ -17,7 +17,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 from datetime import date, timedelta
-from typing import Any
 
 from county_reports import periods
 from county_reports.catalog import Catalog
@@ -106,7 +105,7 @@ class ProjectSimulator:
                                 and periods.parse(p.completion) > (year, 6))
             rng.shuffle(candidates)
             found = {}
-            for code, status in zip(candidates, ("stalled", "delayed")):
+            for code, status in zip(candidates, ("stalled", "delayed"), strict=False):
                 project = self.register.by_code[code]
                 cause = rng.choice(words.CAUSES[status])
                 found[code] = _Trouble(status, rng.randint(3, 6), cause,

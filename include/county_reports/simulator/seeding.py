@@ -5,7 +5,7 @@ warehouse quickly: every active unit's clean submission for each month, as accep
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from county_reports import periods as months
 from county_reports.catalog import Catalog
@@ -19,7 +19,7 @@ def accepted_verdicts(catalog: Catalog, first: str, last: str, *, skip: set[tupl
     """Accepted verdicts for every active unit and month from ``first`` to ``last``, except ``skip``."""
     profile = load_profile()
     generator = SubmissionGenerator(catalog, seed=profile.seed if seed is None else seed, sizes=profile.sizes)
-    received_at = datetime(2026, 1, 1, tzinfo=timezone.utc).isoformat()
+    received_at = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
     out = []
     for period in months.span(first, last):
         for unit in catalog.units_active_in(period):

@@ -15,7 +15,8 @@ import sys
 import threading
 import time
 from collections import Counter
-from typing import Any, Mapping
+from typing import Any
+from collections.abc import Mapping
 
 from county_reports import periods
 from county_reports.catalog import Catalog, load_catalog

@@ -146,7 +146,7 @@ def _plain_numbers(values: dict, known: frozenset) -> bool:
         return False
     numbers = values.values()
     try:              # NaN or ±inf anywhere: the sum is not finite; a huge int: OverflowError
-        return math.isfinite(sum(numbers)) and -1e300 < min(numbers) and max(numbers) < 1e300
+        return math.isfinite(sum(numbers)) and min(numbers) > -1e300 and max(numbers) < 1e300
     except OverflowError:
         return False
 

@@ -7,7 +7,7 @@ failed outcomes have nothing to check.
 from __future__ import annotations
 
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
@@ -47,7 +47,7 @@ def received_from_outcomes(outcomes: list[dict[str, Any]], data_dir: Path) -> li
 
 
 def _now() -> str:
-    return datetime.now(timezone.utc).isoformat(timespec="seconds")
+    return datetime.now(UTC).isoformat(timespec="seconds")
 
 
 def not_received(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:

@@ -115,8 +115,8 @@ def _rule_issue(batch: Batch, sub: int, rule, catalog: Catalog, options: Options
     a, b = batch.offsets[sub], batch.offsets[sub + 1]
     rows = batch.values.iloc[a:b]
     rows = rows[rows["sent"] & rows["indicator"].isin(rule.indicators)]
-    numbers = {c: float(v) for c, v in zip(rows["indicator"], rows["value"]) if not np.isnan(v)}
-    raws = dict(zip(rows["indicator"], rows["raw_value"]))
+    numbers = {c: float(v) for c, v in zip(rows["indicator"], rows["value"], strict=False) if not np.isnan(v)}
+    raws = dict(zip(rows["indicator"], rows["raw_value"], strict=False))
     main = rule.indicators[0]
     texts = feedback.rule_texts(options, catalog, rule, numbers)
     rec = batch.received[sub]
@@ -132,7 +132,7 @@ def _duplicates(batch: Batch, result: CheckResult, catalog: Catalog, options: Op
     copies = batch.submissions.groupby(["unit", "period"])["sub"].count()
     for sub, group in rows.groupby("sub"):
         first = group.iloc[0]
-        codes = [c for c, s in zip(group["indicator"], group["sent"]) if s] or list(group["indicator"])
+        codes = [c for c, s in zip(group["indicator"], group["sent"], strict=False) if s] or list(group["indicator"])
         shown = messages.join(codes[:5])
         count = int(copies.get((first["unit"], first["period"]), 1))
         out[int(sub)].append(_issue(options, catalog, "DUPLICATE", result.spec.importance, first["unit"],

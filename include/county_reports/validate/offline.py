@@ -13,9 +13,10 @@ from __future__ import annotations
 
 import hashlib
 import logging
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any
+from collections.abc import Callable
 
 from county_reports import inbox, messages, periods, protocol, pull_settings
 from county_reports.catalog import Catalog
@@ -63,7 +64,7 @@ def check_file(path: str | Path, catalog: Catalog, unit: str | None = None,
             return EXIT_UNREADABLE, options.fill(options.text("offline", "unreadable"),
                                                  file=path.name or str(path), reason=exc.reason.rstrip(end) + end)
         received = Received(unit, period, hashlib.sha256(raw).hexdigest(), "file",
-                            datetime.now(timezone.utc).isoformat(timespec="seconds"), payload)
+                            datetime.now(UTC).isoformat(timespec="seconds"), payload)
         from county_reports.validate.run import validate_period
 
         history, note = _history(history_for, unit, period, options)

@@ -55,7 +55,7 @@ def validate_period(received: list[Received], catalog: Catalog, *,
         results = _check(batch, catalog, specs, engine, period)
         found = issues_mod.issues_by_submission(batch, results, catalog, options)
         period_verdicts = _verdicts(recs, batch, found, catalog, options, checker)
-        verdicts.update(zip(positions, period_verdicts))
+        verdicts.update(zip(positions, period_verdicts, strict=False))
         log.info("validated %s: %d submissions, %d rows, %.2f s (%s)", period, len(recs),
                  len(batch.values), time.perf_counter() - started, engine)
         if docs_dir is not None:
@@ -93,8 +93,8 @@ def _verdicts(recs: list[Received], batch: batch_mod.Batch, found: dict[int, lis
             continue
         s += 1                          # batch.received holds the readable ones, in this order
         a, b = int(batch.offsets[s]), int(batch.offsets[s + 1])
-        raw_values = {c: r for c, r, f in zip(codes[a:b], raws[a:b], sent[a:b]) if f}
-        values = {c: float(x) for c, x, f in zip(codes[a:b], numbers[a:b], keep[a:b]) if f}
+        raw_values = {c: r for c, r, f in zip(codes[a:b], raws[a:b], sent[a:b], strict=False) if f}
+        values = {c: float(x) for c, x, f in zip(codes[a:b], numbers[a:b], keep[a:b], strict=False) if f}
         confirmed, bad = confirmations.read(rec.payload, raw_values, rec.unit, rec.period, catalog, options)
         ledger = checker.check(rec.payload, rec.unit, rec.period, values)
         found_here = confirmations.answer(tuple(sorted(found.get(s, ()), key=order)), confirmed, catalog,

@@ -2,10 +2,10 @@
 
 :func:`build_specs` returns plain :class:`Spec` records (no Great Expectations import, so the
 suite can be inspected and tested cheaply); :func:`county_reports.validate.gx_engine.gx_suites`
-turns them into GX suites, one per DataFrame of :mod:`county_reports.validate.batch`. Every indicator of the catalogue is in
-the known-code set and, with its own range, in the bounds and non-negativity expectations;
-integer indicators are in the whole-number expectation; each rule of rules.yaml adds its own
-expectation with its own importance.
+turns them into GX suites, one per DataFrame of :mod:`county_reports.validate.batch`. Every
+indicator of the catalogue is in the known-code set and, with its own range, in the bounds and
+non-negativity expectations; integer indicators are in the whole-number expectation; each rule of
+rules.yaml adds its own expectation with its own importance.
 """
 from __future__ import annotations
 

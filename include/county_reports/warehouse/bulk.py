@@ -23,8 +23,9 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field, replace
-from datetime import datetime, timezone
-from typing import Any, Callable, Iterable, Sequence
+from datetime import datetime, UTC
+from typing import Any
+from collections.abc import Callable, Iterable, Sequence
 
 from sqlalchemy import delete, insert, select, text, tuple_, update
 from sqlalchemy.engine import Connection
@@ -140,8 +141,7 @@ def _states(conn: Connection, keys: list[tuple[str, str]]) -> dict[tuple[str, st
                                    s.c.content_hash, s.c.status, s.c.superseded_by)
                             .where(tuple_(s.c.unit, s.c.period).in_(part)))
         for r in rows:
-            states[(r.unit, r.period)].add(r.id, r.version, r.sha256, r.content_hash, r.status,
-                                           r.superseded_by)
+            states[(r.unit, r.period)].add(r.id, r.version, r.sha256, r.content_hash, r.status, r.superseded_by)
     return states
 
 
@@ -295,7 +295,7 @@ def _write_rows(conn: Connection, rows: _Rows) -> None:
         else _executemany_all
     write(conn, rows.subs, rows.values, rows.narratives, rows.issues, rows.audits)
     if rows.flags:   # a few rows a month: plain inserts on every backend
-        conn.execute(insert(t.value_flags), [dict(zip(FLAG_COLUMNS, r)) for r in rows.flags])
+        conn.execute(insert(t.value_flags), [dict(zip(FLAG_COLUMNS, r, strict=False)) for r in rows.flags])
     if rows.supersedes:
         conn.execute(update(s).where(s.c.id == _bind("old_id")).values(superseded_by=_bind("new_id")),
                      [{"old_id": o, "new_id": nw} for o, nw in rows.supersedes])
@@ -336,7 +336,7 @@ def _executemany_all(conn: Connection, subs, values, narratives, issues, audits)
                                   (t.validation_issues, ("submission_id", "seq", "indicator", "value", "rule",
                                                          "importance", "message", "effect"), issues)):
             if rows:
-                conn.execute(insert(table), [dict(zip(cols, r)) for r in rows])
+                conn.execute(insert(table), [dict(zip(cols, r, strict=False)) for r in rows])
     if audits:
         conn.execute(insert(t.audit), audits)
 
@@ -360,7 +360,7 @@ def copy_field(value: Any) -> str:
     if isinstance(value, datetime):
         if value.tzinfo is None:
             raise ValueError(f"warehouse timestamps must be timezone-aware datetimes, got {value!r}")
-        return value.astimezone(timezone.utc).isoformat()
+        return value.astimezone(UTC).isoformat()
     if isinstance(value, float):
         return repr(value)
     return str(value)

@@ -7,7 +7,7 @@ is a new version, whose value is judged again (no flag when the check no longer 
 """
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 from sqlalchemy import select

@@ -6,9 +6,11 @@ the ``window`` of ``validation.yaml`` and the same month last year), some 6 mill
 then object columns) that costs gigabytes; here the rows are streamed from the database in
 partitions and each partition is kept as categoricals (unit, period, indicator) and float64 values
 — about 13 bytes a row. On PostgreSQL the rows come as CSV through ``COPY`` and pandas' C
-parser (seconds for millions of rows); elsewhere through the driver in partitions. The rows are ``current_values``'s (current versions, numeric values only)
-less the values flagged as likely slips and not yet confirmed (``value_flags``: never part of the history), with only the four columns the outlier check uses (``validate.outliers.HISTORY_COLUMNS``),
-in no particular order (the check places each value by its unit, indicator and month).
+parser (seconds for millions of rows); elsewhere through the driver in partitions. The rows are
+``current_values``'s (current versions, numeric values only) less the values flagged as likely
+slips and not yet confirmed (``value_flags``: never part of the history), with only the four
+columns the outlier check uses (``validate.outliers.HISTORY_COLUMNS``), in no particular
+order (the check places each value by its unit, indicator and month).
 
 The medians themselves stay in ``validate.outliers`` (numpy) on SQLite and PostgreSQL alike: one
 computation, so the flags cannot differ by database.
@@ -16,7 +18,7 @@ computation, so the flags cannot differ by database.
 from __future__ import annotations
 
 import tempfile
-from typing import Iterable
+from collections.abc import Iterable
 
 import pandas as pd
 from pandas.api.types import union_categoricals

@@ -18,7 +18,8 @@ What is particular to history:
 from __future__ import annotations
 
 import json
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.engine import Connection
@@ -92,8 +93,9 @@ def store(warehouse, verdicts: list[Verdict], units: list[Unit], source: str, no
           run_id: str | None, county: str) -> list[dict[str, Any]]:
     """Every verdict in one transaction (``bulk``'s rules), the units the warehouse lacks, one
     audit row. Raises ``CollectedConflict`` (nothing written) when a collected submission is in
-    the way, ``MixedConflict`` when ``county`` totals would stand beside unit figures. Returns one result per verdict: ``{unit, period, submission_id, version, outcome:
-    'new'|'duplicate', status, superseded_id}``."""
+    the way, ``MixedConflict`` when ``county`` totals would stand beside unit figures. Returns one
+    result per verdict: ``{unit, period, submission_id, version, outcome: 'new'|'duplicate', status,
+    superseded_id}``."""
     prepared = [bulk.prepare(i, v, warehouse.timezone) for i, v in enumerate(verdicts)]
     keys = sorted({p.key for p in prepared})
     now = warehouse.clock()

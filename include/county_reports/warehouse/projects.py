@@ -11,7 +11,8 @@ from __future__ import annotations
 
 import json
 from datetime import date
-from typing import Any, Iterable
+from typing import Any
+from collections.abc import Iterable
 
 from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.engine import Engine

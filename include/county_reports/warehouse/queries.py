@@ -11,8 +11,9 @@ correction does not make an on-time report late.
 """
 from __future__ import annotations
 
-from datetime import datetime, time, timedelta, timezone
-from typing import Any, Iterable
+from datetime import datetime, time, timedelta, UTC
+from typing import Any
+from collections.abc import Iterable
 from zoneinfo import ZoneInfo
 
 import numpy as np
@@ -96,7 +97,7 @@ def submissions(engine: Engine, unit: str | None = None, period: str | None = No
     return df.astype({"id": "int64", "version": "int64", "superseded_by": "Int64"})
 
 
-_EPOCH = datetime(1970, 1, 1, tzinfo=timezone.utc)
+_EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _US = timedelta(microseconds=1)
 _NAT = np.iinfo(np.int64).min        # numpy's NaT as int64
 
@@ -238,7 +239,7 @@ def rates_of(done: pd.DataFrame, periods: Iterable[str]) -> pd.DataFrame:
     """``reporting_rate`` from a ``completeness`` frame already read for these periods."""
     wanted = _periods(periods)
     counts = {p: dict.fromkeys(TIMELINESS, 0) for p in wanted}
-    for period, status in zip(done["period"], done["status"]):
+    for period, status in zip(done["period"], done["status"], strict=False):
         counts[period][status] += 1
     rows = []
     for period in wanted:

@@ -27,7 +27,8 @@ from __future__ import annotations
 import logging
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterator
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
@@ -66,7 +67,7 @@ class StoreRefused(RuntimeError):
     """The warehouse refused writes whoever's they were: the database's fault, told to the admins."""
 
     @classmethod
-    def of(cls, exc: Exception) -> "StoreRefused":
+    def of(cls, exc: Exception) -> StoreRefused:
         cause = getattr(exc, "orig", None) or exc       # the driver's own words, first line only
         lines = str(cause).strip().splitlines() or [""]
         return cls(messages.text("failed", "store_refused", detail=f"{type(cause).__name__}: {lines[0][:200]}"))

@@ -2,7 +2,7 @@
 through here, so all SQL against the warehouse stays in warehouse/)."""
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 
 from sqlalchemy import select
@@ -14,7 +14,7 @@ from county_reports.warehouse.schema import audit
 def add_event(engine: Engine, entity: str, action: str, run_id: str | None, note: str) -> None:
     """One audit row for ``entity`` (e.g. the report gate), stamped now."""
     with engine.begin() as conn:
-        conn.execute(audit.insert().values(at=datetime.now(timezone.utc), run_id=run_id, entity=entity,
+        conn.execute(audit.insert().values(at=datetime.now(UTC), run_id=run_id, entity=entity,
                                            to_status=action, note=note))
 
 

@@ -10,7 +10,7 @@ describe the same schema.
 """
 from __future__ import annotations
 
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 
 from sqlalchemy import (Boolean, CheckConstraint, Column, DateTime, Float, ForeignKey, Index, Integer,
                         MetaData, PrimaryKeyConstraint, String, Table, Text, UniqueConstraint)
@@ -47,15 +47,15 @@ class UTCDateTime(TypeDecorator):
             return None
         if not isinstance(value, datetime) or value.tzinfo is None:
             raise ValueError(f"warehouse timestamps must be timezone-aware datetimes, got {value!r}")
-        value = value.astimezone(timezone.utc)
+        value = value.astimezone(UTC)
         return value.replace(tzinfo=None) if dialect.name == "sqlite" else value
 
     def process_result_value(self, value, dialect):
         if value is None:
             return None
         if value.tzinfo is None:
-            return value.replace(tzinfo=timezone.utc)
-        return value.astimezone(timezone.utc)
+            return value.replace(tzinfo=UTC)
+        return value.astimezone(UTC)
 
 
 def _in(column: str, values: tuple[str, ...]) -> str:

@@ -1,7 +1,7 @@
 """One county's view of a warehouse shared by many: the summaries' reads restricted to its units."""
 from __future__ import annotations
 
-from typing import Iterable
+from collections.abc import Iterable
 
 from county_reports.catalog import Catalog
 

@@ -33,9 +33,10 @@ import json
 import logging
 from contextlib import contextmanager
 from dataclasses import asdict, is_dataclass
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from pathlib import Path
-from typing import Any, Callable, Iterable, Iterator
+from typing import Any
+from collections.abc import Callable, Iterable, Iterator
 
 from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
@@ -58,7 +59,7 @@ CHUNK_SIZE = 500     # verdicts per transaction: a killed writer loses at most o
 
 
 def utcnow() -> datetime:
-    return datetime.now(timezone.utc)
+    return datetime.now(UTC)
 
 
 class Warehouse:
@@ -81,7 +82,7 @@ class Warehouse:
     def close(self) -> None:
         self.engine.dispose()
 
-    def __enter__(self) -> "Warehouse":
+    def __enter__(self) -> Warehouse:
         return self
 
     def __exit__(self, *exc) -> None:
@@ -239,7 +240,7 @@ class Warehouse:
         """One chunk in one transaction. A chunk of many is tried once (refused, its verdicts are
         tried one by one); a single verdict again if a concurrent writer won a unique key."""
         def work(conn: Connection):
-            done = list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result)))
+            done = list(zip(chunk, bulk.write_chunk(conn, chunk, run_id, self.clock(), _result), strict=False))
             # the new versions' key-projects rows and events, in the same transaction
             write_version_rows(conn, [(r["submission_id"], p.verdict) for p, r in done if r["outcome"] == "new"])
             return done

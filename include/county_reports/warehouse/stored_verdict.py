@@ -16,7 +16,7 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from datetime import datetime, timezone
+from datetime import datetime, UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -127,7 +127,7 @@ def arrival(verdict: Verdict, tz: str, missing_at: datetime | None = None
     submitted = parse_time(verdict.submitted_at, tz, field="submitted_at", required=False)
     arrived = min(received, submitted) if submitted else received
     year, month = periods.parse(periods.shift(verdict.period, 1))
-    month_over = datetime(year, month, 1, tzinfo=ZoneInfo(tz)).astimezone(timezone.utc)
+    month_over = datetime(year, month, 1, tzinfo=ZoneInfo(tz)).astimezone(UTC)
     arrived = max(arrived, min(month_over, received))
     return received, submitted, not_before_missing(arrived, received, missing_at)
 

@@ -54,7 +54,7 @@ def align(old: list[str], new: list[str]) -> list[Step]:
     matcher = SequenceMatcher(None, old, new, autojunk=False)
     for tag, i1, i2, j1, j2 in matcher.get_opcodes():
         if tag == "equal":
-            steps += [Step(EQUAL, i, j) for i, j in zip(range(i1, i2), range(j1, j2))]
+            steps += [Step(EQUAL, i, j) for i, j in zip(range(i1, i2), range(j1, j2), strict=False)]
         elif tag == "delete":
             steps += [Step(REMOVED, i, None) for i in range(i1, i2)]
         elif tag == "insert":
@@ -66,7 +66,7 @@ def align(old: list[str], new: list[str]) -> list[Step]:
 
 def _pair_block(old, new, i1, i2, j1, j2) -> list[Step]:
     if i2 - i1 == j2 - j1:  # as many as before: each edited in place (a table cell, a figure)
-        return [Step(CHANGED, i, j) for i, j in zip(range(i1, i2), range(j1, j2))]
+        return [Step(CHANGED, i, j) for i, j in zip(range(i1, i2), range(j1, j2), strict=False)]
     if (i2 - i1) * (j2 - j1) > MAX_PAIRINGS:
         return [Step(REMOVED, i, None) for i in range(i1, i2)] + [Step(ADDED, None, j) for j in range(j1, j2)]
     steps, i = [], i1

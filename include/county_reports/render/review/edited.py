@@ -14,7 +14,7 @@ from __future__ import annotations
 import hashlib
 import io
 from dataclasses import dataclass, field
-from typing import Mapping
+from collections.abc import Mapping
 
 from county_reports.render.review import diff as diffs
 from county_reports.render.review import figures as figs

@@ -20,10 +20,10 @@ import re
 from dataclasses import asdict, dataclass
 from decimal import Decimal, InvalidOperation
 from difflib import SequenceMatcher
-from typing import Callable, Mapping
+from collections.abc import Callable, Mapping
 
 from county_reports.render import phrases
-from county_reports.render.review.diff import ADDED, CHANGED, EQUAL, Step
+from county_reports.render.review.diff import CHANGED, EQUAL, Step
 
 Traceable = Callable[[float, str, tuple], bool]
 COUNTY = "county"

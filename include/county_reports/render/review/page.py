@@ -107,7 +107,7 @@ def check_page(document, settings) -> list[LayoutBreak]:
     section = document.sections[-1]
     size = (section.page_width, section.page_height)
     want = (Mm(measure.PAGE_WIDTH_MM), Mm(measure.PAGE_HEIGHT_MM))
-    if any(found is None or abs(found.twips - w.twips) > TOLERANCE_TWIPS for found, w in zip(size, want)):
+    if any(found is None or abs(found.twips - w.twips) > TOLERANCE_TWIPS for found, w in zip(size, want, strict=False)):
         breaks.append(LayoutBreak(None, words("page_size"), _mm_pair(want, words), _mm_pair(size, words)))
     for side, mm in (("top", measure.MARGIN_TOP_MM), ("bottom", measure.MARGIN_BOTTOM_MM),
                      ("left", measure.MARGIN_LEFT_MM), ("right", measure.MARGIN_RIGHT_MM)):

@@ -46,7 +46,7 @@ def restore(draft, edited, expected: dict[int, str], draft_of: dict[int, Para]) 
             _restore_paragraph(para, draft_of.get(para.index), names_to_ids[expected[para.index]], ids)
     after = _words(edited)
     if before != after:
-        changed = next((i for i, (a, b) in enumerate(zip(before, after)) if a != b), len(after))
+        changed = next((i for i, (a, b) in enumerate(zip(before, after, strict=False)) if a != b), len(after))
         raise RestoreError(f"restoring the layout would change paragraph {changed}")
     buffer = io.BytesIO()
     edited.save(buffer)

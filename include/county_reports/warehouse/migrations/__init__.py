@@ -16,7 +16,7 @@ import hashlib
 import os
 from contextlib import contextmanager
 from pathlib import Path
-from typing import Iterator
+from collections.abc import Iterator
 
 from alembic.config import Config
 from sqlalchemy import text

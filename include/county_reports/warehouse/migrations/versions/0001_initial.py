@@ -9,15 +9,15 @@ Written from an autogenerate run against ``warehouse.schema`` and then made self
 this file must keep describing the schema as it was at this revision, whatever schema.py
 becomes later. Timestamps are ``timestamptz`` on PostgreSQL; UTC wall time on SQLite.
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0001"
-down_revision: Union[str, Sequence[str], None] = None
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = None
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 TIMESTAMP = sa.DateTime(timezone=True)
 
@@ -77,8 +77,10 @@ def upgrade() -> None:
     sa.Column('superseded_by', sa.Integer(), nullable=True),
     sa.Column('last_seen_at', TIMESTAMP, nullable=False),
     sa.Column('last_seen_run', sa.String(length=250), nullable=True),
-    sa.CheckConstraint("status IN ('accepted', 'accepted_with_warnings', 'rejected')", name=op.f('ck_submissions_status')),
-    sa.ForeignKeyConstraint(['superseded_by'], ['submissions.id'], name=op.f('fk_submissions_superseded_by_submissions')),
+    sa.CheckConstraint("status IN ('accepted', 'accepted_with_warnings', 'rejected')",
+                       name=op.f('ck_submissions_status')),
+    sa.ForeignKeyConstraint(['superseded_by'], ['submissions.id'],
+                            name=op.f('fk_submissions_superseded_by_submissions')),
     sa.PrimaryKeyConstraint('id', name=op.f('pk_submissions')),
     sa.UniqueConstraint('unit', 'period', 'content_hash', name=op.f('uq_submissions_unit_period_content_hash')),
     sa.UniqueConstraint('unit', 'period', 'version', name=op.f('uq_submissions_unit_period_version'))
@@ -114,7 +116,8 @@ def upgrade() -> None:
     sa.Column('kind', sa.String(length=40), nullable=False),
     sa.Column('section', sa.String(length=60), nullable=True),
     sa.Column('text', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_narratives_submission_id_submissions')),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'],
+                            name=op.f('fk_narratives_submission_id_submissions')),
     sa.PrimaryKeyConstraint('submission_id', 'seq', name=op.f('pk_narratives'))
     )
     op.create_table('submission_values',
@@ -122,7 +125,8 @@ def upgrade() -> None:
     sa.Column('indicator', sa.String(length=40), nullable=False),
     sa.Column('value', sa.Float(), nullable=True),
     sa.Column('raw_value', sa.Text(), nullable=True),
-    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_submission_values_submission_id_submissions')),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'],
+                            name=op.f('fk_submission_values_submission_id_submissions')),
     sa.PrimaryKeyConstraint('submission_id', 'indicator', name=op.f('pk_submission_values'))
     )
     op.create_table('validation_issues',
@@ -133,7 +137,8 @@ def upgrade() -> None:
     sa.Column('rule', sa.String(length=60), nullable=False),
     sa.Column('importance', sa.String(length=10), nullable=False),
     sa.Column('message', sa.Text(), nullable=False),
-    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'], name=op.f('fk_validation_issues_submission_id_submissions')),
+    sa.ForeignKeyConstraint(['submission_id'], ['submissions.id'],
+                            name=op.f('fk_validation_issues_submission_id_submissions')),
     sa.PrimaryKeyConstraint('submission_id', 'seq', name=op.f('pk_validation_issues'))
     )
 

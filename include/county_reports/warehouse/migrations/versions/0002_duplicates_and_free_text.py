@@ -10,15 +10,15 @@ Create Date: 2026-11-22
 - Indicator codes, narrative kinds and sections are stored as the unit sent them, also when they
   are rejected: ``Text`` instead of short ``VARCHAR`` (PostgreSQL refused long ones; SQLite never did).
 """
-from typing import Sequence, Union
+from collections.abc import Sequence
 
 import sqlalchemy as sa
 from alembic import op
 
 revision: str = "0002"
-down_revision: Union[str, Sequence[str], None] = "0001"
-branch_labels: Union[str, Sequence[str], None] = None
-depends_on: Union[str, Sequence[str], None] = None
+down_revision: str | Sequence[str] | None = "0001"
+branch_labels: str | Sequence[str] | None = None
+depends_on: str | Sequence[str] | None = None
 
 _FREE_TEXT = (("submission_values", "indicator", sa.String(40), False),
               ("narratives", "kind", sa.String(40), False),
