@@ -488,7 +488,7 @@ def measure(args, procs: Processes, env: dict, catalog, stack: ExitStack, create
     print(f"set-up: {history_values:,} history values seeded in {time.perf_counter() - t0:.0f} s", flush=True)
     procs.run("db-migrate", AIRFLOW + ["db", "migrate"], timeout=300)
     procs.run("pools-set", AIRFLOW + ["pools", "set", "unit_endpoints", str(args.parallelism), "pulls"])
-    procs.start("api-server", AIRFLOW + ["api-server", "--port", env["AIRFLOW__API__PORT"]])
+    procs.start("api-server", AIRFLOW + ["api-server", "--host", "127.0.0.1", "--port", env["AIRFLOW__API__PORT"]])
     procs.start("scheduler", AIRFLOW + ["scheduler"])
     procs.start("dag-processor", AIRFLOW + ["dag-processor"])
     meta = create_engine(env["AIRFLOW__DATABASE__SQL_ALCHEMY_CONN"])

@@ -103,7 +103,7 @@ def api_server(airflow_db, tmp_path_factory):
            "AIRFLOW__API__BASE_URL": f"http://127.0.0.1:{port}"}
     log = tmp_path_factory.mktemp("api-server") / "api-server.log"
     with open(log, "wb") as out:
-        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--port", str(port),
+        process = subprocess.Popen([sys.executable, "-m", "airflow", "api-server", "--host", "127.0.0.1", "--port", str(port),
                                     "--workers", "1"], env=env, stdout=out, stderr=subprocess.STDOUT,
                                    start_new_session=True)
     try:
