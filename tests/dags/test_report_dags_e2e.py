@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 
 import pytest
 import yaml
@@ -33,12 +34,21 @@ def dags(airflow_db, tmp_path_factory):
     data["approvers"] = [{"id": "admin", "name": "admin"}]
     (config / "admins.yaml").write_text(yaml.safe_dump(data, allow_unicode=True), encoding="utf-8")
     os.environ["COUNTY_REPORTS_CONFIG"] = str(config)
+    _forget_dag_helpers()       # _alerts read admins.yaml at import: read this config, not a cached one
     try:
         bag = dag_test_bag()
     finally:
         del os.environ["COUNTY_REPORTS_CONFIG"]
+        _forget_dag_helpers()   # and the next DAG parse in this process reads the shipped config again
     assert not bag.import_errors
     return bag
+
+
+def _forget_dag_helpers() -> None:
+    """The DAG folder's helper modules (``_alerts``, ``_bureau`` …) out of ``sys.modules``."""
+    helpers = {p.stem for p in (paths.PROJECT_ROOT / "dags").glob("_*.py")} - {"_dag_test"}
+    for name in helpers & set(sys.modules):
+        del sys.modules[name]
 
 
 @pytest.fixture(scope="module")
