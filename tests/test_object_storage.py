@@ -15,7 +15,7 @@ import pytest
 
 from object_store import local_paths_in
 
-from county_reports import admins, archive, atomic, collection_run, inbox, ledger, paths, report_run
+from county_reports import admins, approval, archive, atomic, collection_run, inbox, ledger, paths, report_run
 
 PERIOD = "2025-06"
 MOMENT = pendulum.datetime(2025, 7, 10, 6, tz="Asia/Shanghai")
@@ -113,8 +113,17 @@ def test_a_month_and_a_report_with_every_file_in_the_bucket(s3_data, s3_server, 
     form = {"year": 2025, "dry_run": False, "force_delivery": True, "correction": False}
     checked = report_run.check_coverage("half_year", form, MOMENT, today=date(2025, 7, 10))
     built = report_run.render(checked)
-    texts = admins.load_settings().approval
-    sent = report_run.deliver(built, checked, form, asked=None, answer=None, texts=texts, run_id="r",
+    settings = admins.load_settings()
+    texts = settings.approval
+    # a forced delivery asks an approver: the gate's request (the .docx's hash, read from the
+    # bucket) and the approver's answer, as the approve task records them
+    report_run.ask("half_year", built, run_id="r", ti_id="ti-1", texts=texts)
+    approver = sorted(settings.approver_ids)[0]
+    report_run.record_answer("half_year", run_id="r", ti_id="ti-1", response={
+        "chosen_options": [texts["approve"]], "params_input": {approval.GAP_PARAM: True},   # 3 units: a gap
+        "responded_by_user": {"id": approver, "name": "admin"}, "responded_at": datetime.now(UTC)})
+    sent = report_run.deliver(built, "half_year", form, moment=MOMENT, today=date(2025, 7, 10), scheduled=None,
+                              started=MOMENT, texts=texts, approvers=settings.approver_ids, run_id="r",
                               token_lookup=None, smtp_sender=None)
     assert sent["status"] == "delivered" and len(list((tmp_path / "office").iterdir())) == 1
 

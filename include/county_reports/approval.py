@@ -176,7 +176,8 @@ def fingerprint(path) -> str:
     import hashlib
 
     digest = hashlib.sha256()
-    with open(path, "rb") as handle:
+    # a data-folder path may be a bucket's (upath): opened through the path itself, never open()
+    with (path.open("rb") if hasattr(path, "open") else open(path, "rb")) as handle:
         for block in iter(lambda: handle.read(1 << 20), b""):
             digest.update(block)
     return digest.hexdigest()

@@ -126,13 +126,13 @@ def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict, data_di
     and return the line the admin reads with it (appended to the request's body)."""
     from county_reports.warehouse import Warehouse
 
-    docx = paths.located(built, ("docx",), data_dir)["docx"]
+    docx = paths.at(built["docx"], data_dir)        # a local file or a bucket's object
     sha = approval.fingerprint(docx)
     with Warehouse() as warehouse:
         warehouse.migrate()
         approval.record_asked(warehouse.engine, kind=kind, year=built["year"], run_id=run_id, ti_id=ti_id,
                               docx=built["docx"], sha256=sha)
-    return texts["document"].format(filename=Path(docx).name, sha256=sha)
+    return texts["document"].format(filename=docx.name, sha256=sha)
 
 
 def record_answer(kind: str, *, run_id: str, ti_id: str, response: dict) -> None:
@@ -160,7 +160,7 @@ def deliver(built: dict, kind: str, params: dict, *, moment: datetime, today: da
                  f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
         return {"status": held}
     why = approval_reasons(checked, params, scheduled=scheduled, started=started)
-    sha = approval.fingerprint(paths.located(built, ("docx",), data_dir)["docx"])
+    sha = approval.fingerprint(paths.at(built["docx"], data_dir))
     return _decided_then_sent(built, checked, params, why, sha, texts=texts, approvers=approvers, run_id=run_id,
                               token_lookup=token_lookup, smtp_sender=smtp_sender, data_dir=data_dir)
 
