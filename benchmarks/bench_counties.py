@@ -49,7 +49,8 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2, help="processes rendering counties side by side (2 cores)")
     args = ap.parse_args()
 
-    from county_reports import counties, summaries
+    from county_reports.projects.register import Register
+from county_reports import counties, summaries
     from county_reports.catalog import load_catalog
     from county_reports.render import compose
     from county_reports.simulator.seeding import accepted_verdicts
@@ -88,7 +89,8 @@ def main() -> int:
                 own.migrate()
                 own.record_verdicts(data[name], "bench")
                 t0 = time.perf_counter()
-                built = summaries.write_summary(own, catalogs[name], report, work / "alone" / name, wording=wording)
+                built = summaries.write_summary(own, catalogs[name], report, work / "alone" / name, wording=wording,
+                                                register=Register())     # as render_county: no projects
                 alone_times.append(time.perf_counter() - t0)
             same += (digest(built["docx"]) == digest(together[name]["docx"])
                      and digest(built["sidecar"]) == digest(together[name]["sidecar"]))

@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from county_reports.projects.register import Register
 from county_reports import counties, summaries
 from county_reports.catalog import load_catalog
 from county_reports.simulator.seeding import accepted_verdicts
@@ -45,14 +46,14 @@ def test_each_county_from_the_shared_warehouse_is_byte_identical_to_rendering_it
         with Warehouse(f"sqlite:///{root / f'{name}.db'}") as alone:
             alone.migrate()
             alone.record_verdicts(data[name], "test")
-            own = summaries.write_summary(alone, catalog, report, root / "alone" / name)
+            own = summaries.write_summary(alone, catalog, report, root / "alone" / name, register=Register())
         assert digest(own["docx"]) == digest(together[name]["docx"]) == own["sha256"]
         assert digest(own["sidecar"]) == digest(together[name]["sidecar"])
     # several processes, one connection each, give the very same files
     parallel = counties.render_counties(shared, catalogs, report, root / "parallel", workers=2)
     assert {n: r["sha256"] for n, r in parallel.items()} == {n: r["sha256"] for n, r in together.items()}
     # and the shared warehouse read unscoped mixes the counties: the scoping is what makes it right
-    mixed = summaries.write_summary(shared, catalogs["county1"], report, root / "unscoped")
+    mixed = summaries.write_summary(shared, catalogs["county1"], report, root / "unscoped", register=Register())
     assert mixed["sha256"] != together["county1"]["sha256"]
 
 
@@ -71,6 +72,7 @@ def test_render_county_config_reads_a_county_folder(setting, tmp_path):
     real, catalogs, data, shared, root = setting
     folder = tmp_path / "county2"
     shutil.copytree(Path(__file__).resolve().parents[1] / "include" / "config", folder)
+    (folder / "projects.yaml").unlink()             # the shipped projects are the shipped county's
     units = yaml.safe_load((folder / "units.yaml").read_text(encoding="utf-8"))
     for u in units["units"]:
         u["code"] = f"C2{u['code']}"

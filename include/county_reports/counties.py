@@ -35,10 +35,15 @@ def check_distinct(catalogs: Mapping[str, Catalog]) -> None:
 
 
 def render_county(warehouse, catalog: Catalog, report: summaries.Plan, out_dir: Path, *,
-                  state_gap: bool = False, wording: dict | None = None) -> dict[str, Any]:
-    """One county's summary from the shared warehouse: ``summaries.write_summary`` on its units' rows."""
+                  state_gap: bool = False, wording: dict | None = None, register=None) -> dict[str, Any]:
+    """One county's summary from the shared warehouse: ``summaries.write_summary`` on its units' rows.
+    ``register``: the county's key projects (``projects.register``); none unless given, since the
+    shipped projects.yaml belongs to the shipped county, not to the counties of a shared warehouse."""
+    from county_reports.projects.register import Register
+
     return summaries.write_summary(warehouse.scoped(unit_codes(catalog)), catalog, report, Path(out_dir),
-                           state_gap=state_gap, wording=wording)
+                                   state_gap=state_gap, wording=wording,
+                                   register=Register() if register is None else register)
 
 
 def render_county_config(config_dir: str | Path, kind: str, year: int, out_dir: str | Path,
@@ -48,13 +53,16 @@ def render_county_config(config_dir: str | Path, kind: str, year: int, out_dir: 
     from county_reports.render import compose
     from county_reports.warehouse import Warehouse
 
+    from county_reports.projects.register import load_register
+
     catalog = load_catalog(config_dir)
     report = summaries.plan(kind, year, summaries.load_settings(Path(config_dir)))
     wording = compose.load_wording(Path(config_dir))
+    register = load_register(catalog, config_dir)          # the county's own projects.yaml, if any
     if warehouse is not None:
-        return render_county(warehouse, catalog, report, Path(out_dir), wording=wording)
+        return render_county(warehouse, catalog, report, Path(out_dir), wording=wording, register=register)
     with Warehouse() as shared:
-        return render_county(shared, catalog, report, Path(out_dir), wording=wording)
+        return render_county(shared, catalog, report, Path(out_dir), wording=wording, register=register)
 
 
 def render_counties(warehouse, catalogs: Mapping[str, Catalog], report: summaries.Plan, out_root: Path, *,
