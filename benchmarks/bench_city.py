@@ -109,7 +109,7 @@ def run(root: Path, servers: dict) -> int:
                                                              for c in b["units"]]}
                                      for planned in [collection_run.plan({"period": FIRST, "through": LAST}, MOMENT)]
                                      for m in sorted({b["period"] for b in planned})])
-    outcomes = timed("pull", lambda: [collection_run.pull(b, lambda c: None, (run_id, 1),
+    outcomes = timed("pull", lambda: [collection_run.pull(b, lambda c: None, record_as=(run_id, 1),
                                                           credentials=tokens.logins_from_env()) for b in batches])
     failed = [o for batch in outcomes for o in batch if o["status"] != "received"]
     for o in failed[:5]:

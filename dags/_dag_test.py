@@ -16,6 +16,7 @@ before pruning the run's deadlines. The scheduler path is untouched. Remove it o
 """
 from __future__ import annotations
 
+import sys
 import types
 from pathlib import Path
 
@@ -27,6 +28,10 @@ def dag_test_bag(folder: Path = FOLDER):
     from airflow.dag_processing.dagbag import BundleDagBag
 
     _allow_deadlines_in_dag_test()
+    # The helpers (_alerts, _bureau …) read the config at import; a process that parsed or ran the
+    # DAGs before under another COUNTY_REPORTS_CONFIG would hand the new parse its cached copies.
+    for name in {p.stem for p in folder.glob("_*.py")} - {"_dag_test"}:
+        sys.modules.pop(name, None)
     return BundleDagBag(dag_folder=str(folder), bundle_path=folder)
 
 

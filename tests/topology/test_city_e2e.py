@@ -79,7 +79,7 @@ def collect(world, monkeypatch, run_id: str) -> list[dict]:
     for name, value in logins_env(world["servers"]).items():
         monkeypatch.setenv(name, value)
     batches = collection_run.plan({"period": PERIOD}, MOMENT)
-    outcomes = [collection_run.pull(b, lambda c: None, (run_id, 1), credentials=tokens.logins_from_env())
+    outcomes = [collection_run.pull(b, lambda c: None, record_as=(run_id, 1), credentials=tokens.logins_from_env())
                 for b in batches]
     validated = collection_run.validate(outcomes, run_id)
     return collection_run.store(validated, run_id)
