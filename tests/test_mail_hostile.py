@@ -10,7 +10,7 @@ import io
 from datetime import datetime, UTC
 
 import pytest
-from mail_helpers import TEMPLATE_KEY, email, filled_template, mx_trace, use_template_key
+from mail_helpers import TEMPLATE_KEY, email, fetch, unprocessed, filled_template, mx_trace, use_template_key
 from openpyxl import load_workbook
 
 from county_reports import collect, inbox, mail, mail_auth, mail_notices, mailbox, template, tokens
@@ -36,21 +36,6 @@ def data(tmp_path):
     return tmp_path / "data"
 
 
-def fetch(dovecot, catalog, data, settings, wanted=(PERIOD,), accepted=()):
-    client = dovecot.client()
-    try:
-        return mailbox.fetch(client, catalog, data, wanted, settings, template_key=TEMPLATE_KEY, accepted=accepted)
-    finally:
-        client.logout()
-
-
-def unprocessed(dovecot, settings) -> list[bytes]:
-    client = dovecot.client()
-    try:
-        client.select("INBOX")
-        return client.uid("SEARCH", None, "UNKEYWORD", settings.processed_keyword)[1][0].split()
-    finally:
-        client.logout()
 
 
 def edited(book: bytes, **cells) -> bytes:

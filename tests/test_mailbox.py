@@ -5,7 +5,7 @@ import hashlib
 from datetime import datetime, UTC
 
 import pytest
-from mail_helpers import TEMPLATE_KEY, email, filled_template, plain_workbook, use_template_key
+from mail_helpers import email, fetch, unprocessed, filled_template, plain_workbook, use_template_key
 
 from county_reports import archive, deliver, inbox, mail, mail_notices, mailbox, notify
 
@@ -29,22 +29,6 @@ def data(tmp_path):
     return tmp_path / "data"
 
 
-def fetch(dovecot, catalog, data, settings, wanted=(PERIOD,), accepted=()):
-    client = dovecot.client()
-    try:
-        return mailbox.fetch(client, catalog, data, wanted, settings, template_key=TEMPLATE_KEY,
-                             accepted=accepted)
-    finally:
-        client.logout()
-
-
-def unprocessed(dovecot, settings) -> list[bytes]:
-    client = dovecot.client()
-    try:
-        client.select("INBOX")
-        return client.uid("SEARCH", None, "UNKEYWORD", settings.processed_keyword)[1][0].split()
-    finally:
-        client.logout()
 
 
 def test_a_template_from_its_unit_lands_in_the_inbox_archived_and_marked(dovecot, catalog, data,
