@@ -40,6 +40,15 @@ def service_unavailable(what: str) -> None:
     pytest.skip(f"{what} unavailable")
 
 
+@pytest.fixture
+def data(tmp_path, monkeypatch):
+    """A data folder and a SQLite warehouse of the test's own, where the package looks for them
+    (a module with another idea of ``data`` defines its own fixture)."""
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
+    return tmp_path / "data"
+
+
 @pytest.fixture(scope="session")
 def catalog():
     from county_reports.catalog import load_catalog

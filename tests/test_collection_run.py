@@ -13,13 +13,6 @@ PERIOD = "2025-09"
 MOMENT = pendulum.datetime(2025, 10, 5, 6, tz="Asia/Shanghai")
 
 
-@pytest.fixture
-def data(tmp_path, monkeypatch):
-    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
-    return tmp_path / "data"
-
-
 def test_the_months_of_a_run_and_the_run_id_as_a_folder(catalog):
     assert collection_run.months_of({}, MOMENT, catalog) == ["2025-09"]
     assert collection_run.months_of({"period": "2025-01", "through": "2025-03"}, MOMENT, catalog) == \

@@ -25,13 +25,6 @@ MOMENT = pendulum.datetime(2025, 10, 5, 6, tz="Asia/Shanghai")
 
 
 @pytest.fixture
-def data(tmp_path, monkeypatch):
-    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def served(simulator):
     """What the unit's endpoint answers for PERIOD: set ``served["body"]``; the route is removed after."""
     routes = simulator._routes

@@ -23,13 +23,6 @@ MOMENT = pendulum.datetime(2025, 10, 5, 6, tz="Asia/Shanghai")
 
 
 @pytest.fixture
-def data(tmp_path, monkeypatch):
-    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
-    monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
-    return tmp_path / "data"
-
-
-@pytest.fixture
 def served(simulator):
     """``serve(body)``: RC01's PERIOD answers ``body`` until the test ends."""
     routes = list(simulator._routes)
