@@ -131,16 +131,7 @@ def status_server(catalog, tmp_path_factory):
     data = root / "data"
     data.mkdir()
     status_seed.seed(data, catalog, url=f"sqlite:///{data / 'warehouse.db'}")
-    api = ApiServer(root / "airflow-work", data)
-    try:
-        api.start()
-        print(f"\napi-server with the FAB auth manager up in {api.setup_seconds:.1f} s at {api.url}")
-        yield api
-    except BaseException:
-        print(api.tail())
-        raise
-    finally:
-        api.stop()
+    yield from _serving(ApiServer(root / "airflow-work", data), "api-server with the FAB auth manager")
 
 
 @pytest.fixture(scope="session")
@@ -164,9 +155,15 @@ def county_server(catalog, tmp_path_factory):
                                   "seed")
     api = ApiServer(root / "airflow-work", data, scripts=("scripts/federation_role.py",),
                     extra_users={"city": "CountyReportsFederation", "clerk": "User"})
+    yield from _serving(api, "county api-server")
+
+
+def _serving(api, label: str):
+    """A session fixture's body: the api-server started, handed out, its log tail shown on failure,
+    stopped at the end."""
     try:
         api.start()
-        print(f"\ncounty api-server up in {api.setup_seconds:.1f} s at {api.url}")
+        print(f"\n{label} up in {api.setup_seconds:.1f} s at {api.url}")
         yield api
     except BaseException:
         print(api.tail())
