@@ -12,17 +12,17 @@ the demo county itself. The city's own units are simulated as units of their kin
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
-from county_reports import paths, periods as months
+from county_reports import paths
 from county_reports.catalog import Catalog, load_catalog
 from county_reports.config import Fields, read_config_file
 from county_reports.county_targets import county_codes
 from county_reports.simulator.data import PROTOCOL, SubmissionGenerator
 from county_reports.simulator.profile import load_profile
-from county_reports.validate.model import ACCEPTED, Verdict
+from county_reports.validate.model import Verdict
+from county_reports.simulator.seeding import verdicts_of
 
 CITY_FILE = "simulator/city.yaml"
 _SEED_STEP = 1000
@@ -112,19 +112,7 @@ def city_verdicts(city: Catalog, first: str, last: str, *, skip: set[tuple[str, 
     """Accepted verdicts for every active unit of the city (counties and own units), ``first`` …
     ``last``, except the (unit, month) pairs in ``skip``: what a city warehouse holds after pulls."""
     simulator = CitySimulator(city, county_config=county_config, city_config=city_config)
-    received_at = datetime(2026, 1, 1, tzinfo=UTC).isoformat()
-    out = []
-    for period in months.span(first, last):
-        for unit in city.units_active_in(period):
-            if (unit.code, period) in skip:
-                continue
-            p = simulator.payload(unit.code, period)
-            out.append(Verdict(unit=unit.code, period=period, sha256=f"seed-{unit.code}-{period}",
-                               source="http", received_at=received_at, submitted_at=p["submitted_at"],
-                               status=ACCEPTED, values={k: float(v) for k, v in p["values"].items()},
-                               raw_values={k: str(v) for k, v in p["values"].items()},
-                               narratives=tuple(p["narratives"]), contact=p["contact"]))
-    return out
+    return verdicts_of(simulator.payload, city, first, last, skip=skip)
 
 
 __all__ = ["CitySettings", "CitySimulator", "city_verdicts", "load_settings"]
