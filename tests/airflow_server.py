@@ -133,9 +133,19 @@ class ApiServer:
                        "--email", f"{name}@example.org"],
             env=self._env, cwd=self.workdir, stdin=subprocess.DEVNULL,
             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE) for name, role in roles.items()]
-        for proc in creating:
+        failed = {}
+        for name, proc in zip(roles, creating, strict=True):
             _, err = proc.communicate(timeout=180)
-            assert proc.returncode == 0, f"users create failed: {err.decode()[-2000:]}"
+            if proc.returncode != 0:
+                failed[name] = err.decode()
+        # Each `users create` syncs FAB's permissions first; processes started together (and the
+        # api-server starting beside them) can race on the same permission row (UNIQUE failed on
+        # ab_permission_view_role). Such a loser is run again, alone; an existing user is a no-op.
+        for name, err in failed.items():
+            assert "IntegrityError" in err, f"users create failed: {err[-2000:]}"
+            self._run("users", "create", "--username", name, f"--password={self.passwords[name]}",
+                      "--role", roles[name], "--firstname", name, "--lastname", "test",
+                      "--email", f"{name}@example.org")
 
     def stop(self) -> None:
         if self.proc is None:
