@@ -11,7 +11,7 @@ accepts). The servers' start is set-up, timed apart from the goal.
 
 The city (include/config/city over these 20 counties, ``airflow_url`` + ``conn_id``, the
 service account's password in ``AIRFLOW_CONN_…``) then runs what collect_monthly runs —
-``collection_run`` plan → pull (a token from each county's ``/auth/token``, then its month) →
+``runs.collect_monthly`` plan → pull (a token from each county's ``/auth/token``, then its month) →
 validate (Great Expectations) → store — for the six months, and renders its half-year summary
 2025. Printed: each phase's time, the total against the goal, and a check that every county's
 June INV_TOTAL in the city equals its own warehouse's figure.
@@ -60,7 +60,7 @@ def main() -> int:
 
 
 def setup(root: Path, n: int) -> dict:
-    from county_reports.catalog import load_catalog
+    from county_reports.core.catalog import load_catalog
 
     t0 = time.monotonic()
     codes = [f"CT{i:02d}" for i in range(1, n + 1)]
@@ -88,8 +88,11 @@ def setup(root: Path, n: int) -> dict:
 
 
 def run(root: Path, servers: dict) -> int:
-    from county_reports import collection_run, federation, summaries, tokens
-    from county_reports.catalog import load_catalog
+    from county_reports.runs import collect_monthly
+    from county_reports.aggregate import federation
+    from county_reports.render import summaries
+    from county_reports.core import tokens
+    from county_reports.core.catalog import load_catalog
     from county_reports.warehouse import Warehouse
 
     phases = {}
@@ -107,15 +110,15 @@ def run(root: Path, servers: dict) -> int:
     # per_unit_up_to; at this size the DAG maps one task per county-month, run side by side.
     batches = timed("plan", lambda: [{"period": m, "units": [c for b in planned if b["period"] == m
                                                              for c in b["units"]]}
-                                     for planned in [collection_run.plan({"period": FIRST, "through": LAST}, MOMENT)]
+                                     for planned in [collect_monthly.plan({"period": FIRST, "through": LAST}, MOMENT)]
                                      for m in sorted({b["period"] for b in planned})])
-    outcomes = timed("pull", lambda: [collection_run.pull(b, lambda c: None, record_as=(run_id, 1),
+    outcomes = timed("pull", lambda: [collect_monthly.pull(b, lambda c: None, record_as=(run_id, 1),
                                                           credentials=tokens.logins_from_env()) for b in batches])
     failed = [o for batch in outcomes for o in batch if o["status"] != "received"]
     for o in failed[:5]:
         print(f"  NOT received: {o['unit']} {o['period']}: {o['status']} {o.get('reason')}")
-    validated = timed("validate", lambda: collection_run.validate(outcomes, run_id))
-    stored = timed("store", lambda: collection_run.store(validated, run_id))
+    validated = timed("validate", lambda: collect_monthly.validate(outcomes, run_id))
+    stored = timed("store", lambda: collect_monthly.store(validated, run_id))
     city = load_catalog()
 
     def render():

@@ -43,10 +43,10 @@ def province_config(root: Path, units: int) -> Path:
 
 def _pull(args: tuple) -> list[dict]:
     config, period, codes, data_dir, tokens, settings = args
-    from county_reports import collect
-    from county_reports.catalog import load_catalog
+    from county_reports.collect import pulls
+    from county_reports.core.catalog import load_catalog
 
-    return collect.pull_batch(load_catalog(config), period, codes, data_dir=data_dir,
+    return pulls.pull_batch(load_catalog(config), period, codes, data_dir=data_dir,
                               token_lookup=tokens.get, settings=settings)
 
 
@@ -58,8 +58,8 @@ def main() -> int:
     parser.add_argument("--sequential-sample", type=int, default=0)
     args = parser.parse_args()
 
-    from county_reports import collect
-    from county_reports.catalog import load_catalog
+    from county_reports.collect import pull_settings, pulls
+    from county_reports.core.catalog import load_catalog
     from county_reports.simulator import server
 
     work = Path(tempfile.mkdtemp(prefix="bench-collect-"))
@@ -71,21 +71,21 @@ def main() -> int:
     os.environ["COUNTY_REPORTS_SIMULATOR_URL"] = sim.start()
     period = "2025-03"
     codes = [u.code for u in catalog.units]
-    dag_settings = collect.load_settings()
+    dag_settings = pull_settings.load_settings()
     print(f"{args.units} endpoints, {args.latency * 1000:.0f} ms latency each; "
           f"DAG way: batches of {dag_settings.batch_size}, {args.pool_slots} mapped tasks at once, "
           f"{dag_settings.concurrency} threads per task")
 
     try:
         sample = codes[:args.sequential_sample] if args.sequential_sample else codes
-        one_by_one = collect.PullSettings(**{**dag_settings.as_dict(), "concurrency": 1})
+        one_by_one = pull_settings.PullSettings(**{**dag_settings.as_dict(), "concurrency": 1})
         t = time.perf_counter()
-        out = collect.pull_batch(catalog, period, sample, data_dir=work / "seq", token_lookup=tokens.get,
+        out = pulls.pull_batch(catalog, period, sample, data_dir=work / "seq", token_lookup=tokens.get,
                                  settings=one_by_one)
         sequential = (time.perf_counter() - t) * len(codes) / len(sample)
         assert all(o["status"] == "received" for o in out), "sequential pull had failures"
 
-        batches = collect.plan_batches(codes, dag_settings.batch_size)
+        batches = pulls.plan_batches(codes, dag_settings.batch_size)
         t = time.perf_counter()
         with ProcessPoolExecutor(args.pool_slots) as pool:
             results = list(pool.map(_pull, [(config, period, b, work / "dag", tokens, dag_settings)

@@ -49,9 +49,9 @@ def main() -> int:
     ap.add_argument("--workers", type=int, default=2, help="processes rendering counties side by side (2 cores)")
     args = ap.parse_args()
 
-    from county_reports import counties, summaries
-    from county_reports.catalog import load_catalog
-    from county_reports.projects.register import Register
+    from county_reports.render import counties, summaries
+    from county_reports.core.catalog import load_catalog
+    from county_reports.core.projects.register import Register
     from county_reports.render import compose
     from county_reports.simulator.seeding import accepted_verdicts
     from county_reports.warehouse import Warehouse

@@ -3,7 +3,7 @@
 1. **Run time with one drip endpoint among 17 units** (the county's roster; TS01 sends its
    headers one byte a second, forever). *Before*: the previous client (requests with urllib3
    retries and a per-read timeout, no deadline) — it never ends; measured with a cap. *After*:
-   ``collect.pull_batch`` with the shipped ``collection.yaml``. Goal: at most
+   ``pulls.pull_batch`` with the shipped ``collection.yaml``. Goal: at most
    ``unit_deadline_seconds`` + the watchdog's grace (+1 s of slack).
 2. **Peak memory** (``ru_maxrss`` of a child process that pulls) of a batch that meets a 200 MB
    body and a gzip bomb (1 GiB of spaces, ~1 MB on the wire), against a batch of healthy units
@@ -63,17 +63,17 @@ def before_pull(catalog, codes, url, tokens, settings) -> None:
 
 def child_memory(url: str, codes: list[str], deadline: float | None) -> None:
     """Runs in the child process: one pull_batch, then its peak RSS is read by the parent."""
-    from county_reports import collect
-    from county_reports.catalog import load_catalog
+    from county_reports.collect import pulls, pull_settings
+    from county_reports.core.catalog import load_catalog
     from county_reports.simulator import server
 
     catalog = load_catalog()
     tokens = server.make_tokens(catalog, SEED)
-    settings = collect.load_settings()
+    settings = pull_settings.load_settings()
     if deadline:
-        settings = collect.PullSettings(**{**settings.as_dict(), "unit_deadline_seconds": deadline})
+        settings = pull_settings.PullSettings(**{**settings.as_dict(), "unit_deadline_seconds": deadline})
     with tempfile.TemporaryDirectory() as tmp:
-        outcomes = collect.pull_batch(catalog, PERIOD, codes, data_dir=Path(tmp), token_lookup=tokens.get,
+        outcomes = pulls.pull_batch(catalog, PERIOD, codes, data_dir=Path(tmp), token_lookup=tokens.get,
                                       settings=settings, environ={"COUNTY_REPORTS_SIMULATOR_URL": url})
     print(json.dumps({o["unit"]: [o["status"], o["size"]] for o in outcomes if o["unit"] in ("TS01", "TS02")}))
 
@@ -94,17 +94,17 @@ def main() -> None:
     parser.add_argument("--deadline", type=float, default=None)
     args = parser.parse_args()
 
-    from county_reports import collect
-    from county_reports.catalog import load_catalog
+    from county_reports.collect import pull_settings, pulls
+    from county_reports.core.catalog import load_catalog
     from county_reports.simulator import server
     from county_reports.simulator.hostile import HostileServer
 
     catalog = load_catalog()
     tokens = server.make_tokens(catalog, SEED)
-    settings = collect.load_settings()
+    settings = pull_settings.load_settings()
     if args.deadline:
-        settings = collect.PullSettings(**{**settings.as_dict(), "unit_deadline_seconds": args.deadline})
-    codes = [u.code for u in collect.select_units(catalog, PERIOD)]
+        settings = pull_settings.PullSettings(**{**settings.as_dict(), "unit_deadline_seconds": args.deadline})
+    codes = [u.code for u in pulls.select_units(catalog, PERIOD)]
     sim = server.SimulatorServer(catalog, tokens, host="127.0.0.1", port=0, profile=server.Profile())
     sim.start()
     try:
@@ -122,10 +122,10 @@ def main() -> None:
                   f"{f'{before:.1f} s' if finished else f'> {args.before_cap:.0f} s (still running: unbounded)'}")
             started = time.monotonic()
             with tempfile.TemporaryDirectory() as tmp:
-                outcomes = collect.pull_batch(catalog, PERIOD, codes, data_dir=Path(tmp), token_lookup=tokens.get,
+                outcomes = pulls.pull_batch(catalog, PERIOD, codes, data_dir=Path(tmp), token_lookup=tokens.get,
                                               settings=settings, environ={"COUNTY_REPORTS_SIMULATOR_URL": hostile.url})
             after = time.monotonic() - started
-            goal = settings.unit_deadline_seconds + collect.WATCHDOG_GRACE_S + 1
+            goal = settings.unit_deadline_seconds + pulls.WATCHDOG_GRACE_S + 1
             received = sum(o["status"] == "received" for o in outcomes)
             drip = next(o for o in outcomes if o["unit"] == "TS01")
             print(f"   after  (deadline per unit):          {after:.1f} s  (goal <= {goal:g} s; "

@@ -50,7 +50,7 @@ def main() -> int:
     parser.add_argument("--seed", type=int, default=7)
     args = parser.parse_args()
 
-    from county_reports.catalog import load_catalog
+    from county_reports.core.catalog import load_catalog
     from county_reports.render import merge
 
     catalog = load_catalog()

@@ -33,8 +33,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT / "include"))
 
-from county_reports import periods  # noqa: E402
-from county_reports.catalog import load_catalog  # noqa: E402
+from county_reports.core import periods  # noqa: E402
+from county_reports.core.catalog import load_catalog  # noqa: E402
 from county_reports.simulator.data import SubmissionGenerator  # noqa: E402
 from county_reports.simulator.profile import load_profile  # noqa: E402
 from county_reports.validate import intake  # noqa: E402

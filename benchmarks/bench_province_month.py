@@ -207,7 +207,7 @@ def environment(work: Path, config: Path, airflow_db: str, warehouse_db: str, si
         "AIRFLOW__CORE__SIMPLE_AUTH_MANAGER_ALL_ADMINS": "True",
         "AIRFLOW__LOGGING__LOGGING_LEVEL": "INFO",
         # a pull task's 250 tokens masked with one compile in its supervisor (docs/production.md)
-        "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": "county_reports.tokens.mask_adaptations",
+        "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": "county_reports.core.tokens.mask_adaptations",
         "AIRFLOW__SCHEDULER__USE_JOB_SCHEDULE": "False",   # only the triggered run, no cron run
         "AIRFLOW__LOGGING__WORKER_LOG_SERVER_PORT": str(free_port()),
         "AIRFLOW__LOGGING__TRIGGER_LOG_SERVER_PORT": str(free_port()),
@@ -228,7 +228,7 @@ def environment(work: Path, config: Path, airflow_db: str, warehouse_db: str, si
 
 def seed_history(url: str, catalog, months: int) -> int:
     """``months`` months of accepted figures before PERIOD, one month per call (bounded memory)."""
-    from county_reports import periods
+    from county_reports.core import periods
     from county_reports.simulator.seeding import accepted_verdicts
     from county_reports.warehouse import Warehouse
 
@@ -338,12 +338,13 @@ STORED_ROWS = {   # what the store task wrote for the month, in the order a COPY
 def _timed_pull(args: tuple) -> float:
     config, env, codes, data_dir = args
     os.environ.update(env)
-    from county_reports import collect, tokens
-    from county_reports.catalog import load_catalog
+    from county_reports.collect import pulls, pull_settings
+    from county_reports.core import tokens
+    from county_reports.core.catalog import load_catalog
 
     started = time.perf_counter()      # as the task: the catalogue loaded, the batch pulled
-    collect.pull_batch(load_catalog(config), PERIOD, codes, data_dir=data_dir,
-                       token_lookup=tokens.env_or_file(), settings=collect.load_settings())
+    pulls.pull_batch(load_catalog(config), PERIOD, codes, data_dir=data_dir,
+                       token_lookup=tokens.env_or_file(), settings=pull_settings.load_settings())
     return time.perf_counter() - started
 
 
@@ -353,10 +354,10 @@ def outside_airflow(config: Path, env: dict, catalog, parallelism: int, work: Pa
     difference)."""
     from concurrent.futures import ProcessPoolExecutor
 
-    from county_reports import collect
+    from county_reports.collect import pull_settings, pulls
 
-    batches = [b["units"] for b in collect.plan_pulls(catalog, {PERIOD: [u.code for u in catalog.units]},
-                                                      collect.load_settings())]     # as the DAG's plan
+    batches = [b["units"] for b in pulls.plan_pulls(catalog, {PERIOD: [u.code for u in catalog.units]},
+                                                      pull_settings.load_settings())]     # as the DAG's plan
     child_env = {k: v for k, v in env.items() if k.startswith(("AIRFLOW_CONN_", "COUNTY_REPORTS_"))}
     with ProcessPoolExecutor(min(parallelism, len(batches))) as pool:
         return list(pool.map(_timed_pull, [(config, child_env, b, work / f"outside-{i}")
@@ -452,7 +453,7 @@ def main() -> int:
 
     from sqlalchemy import create_engine
 
-    from county_reports.catalog import load_catalog
+    from county_reports.core.catalog import load_catalog
     from county_reports.simulator import server
 
     work = Path(tempfile.mkdtemp(prefix="bench-province-"))

@@ -28,8 +28,8 @@ def main() -> int:
     parser.add_argument("--projects", action="store_true", help="seed key-project rows and events")
     args = parser.parse_args()
 
-    from county_reports import summaries
-    from county_reports.catalog import load_catalog
+    from county_reports.render import summaries
+    from county_reports.core.catalog import load_catalog
     from county_reports.simulator.seeding import accepted_verdicts
     from county_reports.warehouse import Warehouse
 
@@ -68,10 +68,10 @@ def main() -> int:
 
 def seed_projects(warehouse, catalog, results) -> None:
     """The simulator's ledger rows and events of each stored submission, read by the real checks."""
-    from county_reports.projects.events import check_events
-    from county_reports.projects.ledger import check_rows
-    from county_reports.projects.register import load_register
-    from county_reports.projects.vocabulary import load_vocabulary
+    from county_reports.validate.projects.events import check_events
+    from county_reports.validate.projects.ledger import check_rows
+    from county_reports.core.projects.register import load_register
+    from county_reports.core.projects.vocabulary import load_vocabulary
     from county_reports.simulator.data import SubmissionGenerator
     from county_reports.simulator.projects import ProjectSimulator
     from county_reports.simulator.seeding import load_profile

@@ -44,8 +44,8 @@ sys.path.insert(0, str(ROOT / "include"))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
 from bench_outliers import KINDS as SLIP_KINDS, slip  # noqa: E402
-from county_reports import periods  # noqa: E402
-from county_reports.catalog import load_catalog  # noqa: E402
+from county_reports.core import periods  # noqa: E402
+from county_reports.core.catalog import load_catalog  # noqa: E402
 from county_reports.simulator.calibration import FLOWS, SEASONS  # noqa: E402
 from county_reports.validate.model import Received  # noqa: E402
 from county_reports.validate.options import load_options  # noqa: E402

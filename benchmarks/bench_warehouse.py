@@ -39,7 +39,7 @@ from sqlalchemy import create_engine, text  # noqa: E402
 from sqlalchemy.engine import make_url  # noqa: E402
 
 from bench_store import PG_URL, month  # noqa: E402
-from county_reports import periods  # noqa: E402
+from county_reports.core import periods  # noqa: E402
 
 DB = "county_reports_bench_year"
 YEAR = 2025
@@ -51,7 +51,7 @@ def county_codes(c: int) -> list[str]:
 
 
 def province_catalog(counties: int):
-    from county_reports.catalog import Unit, load_catalog
+    from county_reports.core.catalog import Unit, load_catalog
 
     real = load_catalog()
     units = tuple(Unit(code=code, name=f"第{c + 1}县第{int(code[-2:]) + 1}单位", kind=real.units[0].kind,

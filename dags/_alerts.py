@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from county_reports import admins
+from county_reports.core import admins
 
 SETTINGS = admins.load_settings()
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pendulum
 
-from county_reports.catalog import load_bureau
+from county_reports.core.catalog import load_bureau
 
 TIMEZONE = load_bureau().timezone
 

@@ -70,13 +70,13 @@ def mask_all(secrets: list[str]) -> None:
     minimum length, skipped words, the configured adapter), then tell the supervisor.
 
     The supervisor masks a list one secret at a time (a compile each: ~30 s for 250 tokens in
-    12 tasks at once); with ``county_reports.tokens.mask_adaptations`` as Airflow's
+    12 tasks at once); with ``county_reports.core.tokens.mask_adaptations`` as Airflow's
     ``[logging] secret_mask_adapter`` the batch goes as one secret and it compiles once."""
     from airflow.sdk._shared.secrets_masker import _secrets_masker
     from airflow.sdk._shared.secrets_masker.secrets_masker import SECRETS_TO_SKIP_MASKING
     from airflow.sdk.log import mask_secret
 
-    from county_reports.tokens import BATCH_MARK
+    from county_reports.core.tokens import BATCH_MARK
 
     masker = _secrets_masker()      # the one airflow.sdk.log.mask_secret adds to
     if secrets and _batch_adapter(masker) and not any("\n" in s for s in secrets):
@@ -95,4 +95,4 @@ def _batch_adapter(masker) -> bool:
     """Whether Airflow's config names our adapter (task and supervisor read the same config)."""
     adapter = masker.secret_mask_adapter
     return (getattr(adapter, "__module__", None), getattr(adapter, "__name__", None)) == \
-        ("county_reports.tokens", "mask_adaptations")
+        ("county_reports.core.tokens", "mask_adaptations")

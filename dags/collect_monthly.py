@@ -63,10 +63,10 @@ from _assets import ACCEPTED_DATA
 from _bureau import TIMEZONE, start_date
 from airflow.sdk import MultipleCronTriggerTimetable, Param, dag, task
 
-from county_reports import admins
-from county_reports import collect   # light: the pull task's time limit follows from its settings
-from county_reports import mail      # light: the mail tasks' time limit is in mail.yaml
-from county_reports.catalog import load_catalog as _load_catalog
+from county_reports.core import admins
+from county_reports.collect import pulls, pull_settings  # light: the pull task's time limit follows from its settings
+from county_reports.core import mail  # light: the mail tasks' time limit is in mail.yaml
+from county_reports.core.catalog import load_catalog as _load_catalog
 
 ROSTER = _load_catalog().units          # the trigger form's pick list: every unit, by name
 MAIL_TIMEOUT = mail.task_timeout(mail.load_settings())
@@ -102,7 +102,7 @@ POOL = "unit_endpoints"
     },
 )
 def collect_monthly():
-    # Each task is one call into county_reports.collection_run; only Airflow's own things
+    # Each task is one call into county_reports.runs.collect_monthly; only Airflow's own things
     # (Connections, hooks, the run id and try number) are looked up here and passed in.
     @task(task_display_name=NAME["fetch_mail"], multiple_outputs=False, execution_timeout=MAIL_TIMEOUT)
     def fetch_mail(params=None, logical_date=None, dag_run=None) -> dict:
@@ -111,9 +111,9 @@ def collect_monthly():
         from _connections import token
         from _mail import connection_exists, imap_client, smtp_sender
 
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.fetch_mail(params, logical_date or dag_run.run_after, has_mailbox=connection_exists,
+        return steps.fetch_mail(params, logical_date or dag_run.run_after, has_mailbox=connection_exists,
                                          imap_client=imap_client, smtp_sender=smtp_sender, secret=token)
 
     # The mail must never hold the month: plan (and every HTTP pull) runs when fetch_mail failed
@@ -121,39 +121,39 @@ def collect_monthly():
     @task(task_display_name=NAME["plan"], trigger_rule="all_done")
     def plan(params=None, logical_date=None, dag_run=None) -> list[dict]:
         """Which months and which units, cut into batches for the mapped pulls."""
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.plan(params, logical_date or dag_run.run_after)
+        return steps.plan(params, logical_date or dag_run.run_after)
 
     # Retrying a batch is safe: the archive is content-addressed, and each outcome is appended to
     # the ledger as its unit finishes, keyed by run and attempt (a killed attempt keeps what it
     # learned; the downstream record skips what is there). Every unit has a wall-clock deadline,
     # so the task's time limit follows from collection.yaml.
     @task(task_display_name=NAME["pull"], pool=POOL, retries=2, retry_delay=timedelta(minutes=1),
-          execution_timeout=collect.pull_timeout(collect.load_settings()),
+          execution_timeout=pulls.pull_timeout(pull_settings.load_settings()),
           map_index_template="{{ task.op_kwargs['batch']['label'] }}")
     def pull(batch: dict, run_id=None, ti=None) -> list[dict]:
         """Pull one batch of units concurrently; never fails for a unit's fault."""
         from _connections import credentials, tokens
 
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.pull(batch, tokens=tokens, record_as=(run_id, ti.try_number),
+        return steps.pull(batch, tokens=tokens, record_as=(run_id, ti.try_number),
                                    credentials=credentials)
 
     @task(task_display_name=NAME["validate"], multiple_outputs=False)
     def validate(outcome_batches: list[list[dict]], run_id=None) -> dict:
         """Great Expectations, one run per month over every unit's values; verdicts to files."""
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.validate(outcome_batches, run_id)
+        return steps.validate(outcome_batches, run_id)
 
     @task(task_display_name=NAME["store"])
     def store(validated: dict, run_id=None) -> list[dict]:
         """Versioned submissions, values, narratives, issues and audit rows in the warehouse."""
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.store(validated, run_id)
+        return steps.store(validated, run_id)
 
     @task(task_display_name=NAME["notify"], multiple_outputs=False,
           execution_timeout=admins.feedback_timeout(len(ROSTER)))
@@ -163,34 +163,34 @@ def collect_monthly():
         delivered before is tried again here, on every run."""
         from _connections import token
 
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.notify(validated, stored, run_id, token)
+        return steps.notify(validated, stored, run_id, token)
 
     @task(task_display_name=NAME["reply_mail"], multiple_outputs=False, execution_timeout=MAIL_TIMEOUT)
     def reply_mail(validated: dict, stored: list[dict]) -> dict:
         """Answer every e-mailed template, once, with its unit's feedback (a reply to its message)."""
         from _mail import smtp_sender
 
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.reply_mail(validated, smtp_sender)
+        return steps.reply_mail(validated, smtp_sender)
 
     @task(task_display_name=NAME["summarise"], multiple_outputs=False)
     def summarise(outcome_batches: list[list[dict]], validated: dict, notified: dict) -> dict:
         """The admin's one-screen view: every unit's outcome, the validation verdicts, the reporting rate."""
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.summarise(outcome_batches, validated, notified)
+        return steps.summarise(outcome_batches, validated, notified)
 
     @task(task_display_name=NAME["check_corrections"], execution_timeout=admins.mail_timeout())
     def check_corrections(stored: list[dict]) -> list[dict]:
         """New figures for a month a delivered summary covers: which report, which printed figures."""
         from _alerts import email_admins
 
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        return collection_run.check_corrections(stored, email_admins, ADMINS.mail["correction"])
+        return steps.check_corrections(stored, email_admins, ADMINS.mail["correction"])
 
     @task(task_display_name=NAME["announce"], outlets=[ACCEPTED_DATA])
     def announce(stored: list[dict], outlet_events=None) -> list[str]:
@@ -198,9 +198,9 @@ def collect_monthly():
         it); skipped, so no event, when nothing new was accepted."""
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from county_reports import collection_run
+        from county_reports.runs import collect_monthly as steps
 
-        months = collection_run.newly_accepted(stored)
+        months = steps.newly_accepted(stored)
         if not months:
             raise AirflowSkipException("Nothing new accepted: no event for the summary drafts.")
         outlet_events[ACCEPTED_DATA].extra = {"periods": months}

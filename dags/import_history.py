@@ -56,9 +56,9 @@ def import_history():
     @task(task_display_name=NAME["import_files"], multiple_outputs=False)
     def import_files(params=None, run_id=None) -> dict:
         """Mapping file first; once confirmed, the figures in one transaction."""
-        from county_reports.history import run
+        from county_reports.runs import import_history as steps
 
-        return run.from_dag(params, run_id)
+        return steps.from_dag(params, run_id)
 
     import_files()
 

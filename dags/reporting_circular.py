@@ -30,7 +30,7 @@ from _assets import ACCEPTED_DATA
 from _bureau import start_date
 from airflow.sdk import Param, dag, task
 
-from county_reports import admins
+from county_reports.core import admins
 
 NAME = ADMINS.dags.tasks["reporting_circular"]     # the tasks' Chinese names in the grid (admins.yaml)
 
@@ -57,7 +57,7 @@ NAME = ADMINS.dags.tasks["reporting_circular"]     # the tasks' Chinese names in
     },
 )
 def reporting_circular():
-    # Each task is one call into county_reports.circular_run.
+    # Each task is one call into county_reports.runs.reporting_circular.
     @task(task_display_name=NAME["write"], multiple_outputs=False)
     def write(params=None, logical_date=None, dag_run=None, triggering_asset_events=None) -> dict:
         """The circular .docx and its counts, from the warehouse's completeness query; skipped
@@ -66,9 +66,9 @@ def reporting_circular():
         from _bureau import moment
         from airflow.sdk.exceptions import AirflowSkipException
 
-        from county_reports import circular_run
+        from county_reports.runs import reporting_circular as steps
 
-        built = circular_run.write(params, moment(logical_date, dag_run), named=months_named(triggering_asset_events))
+        built = steps.write(params, moment(logical_date, dag_run), named=months_named(triggering_asset_events))
         if built is None:
             raise AirflowSkipException("No month due for a circular: see the log line above.")
         return built
@@ -78,9 +78,9 @@ def reporting_circular():
         """To every active unit's registered addresses and the admins, once per month."""
         from _mail import smtp_sender
 
-        from county_reports import circular_run
+        from county_reports.runs import reporting_circular as steps
 
-        return circular_run.send(built, params, smtp_sender)
+        return steps.send(built, params, smtp_sender)
 
     send(write())
 

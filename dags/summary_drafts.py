@@ -47,9 +47,9 @@ def summary_drafts():
     def draft(triggering_asset_events=None) -> list[dict]:
         """Re-render the open summary for the months the events name, into the drafts folder."""
         from _assets import months_named
-        from county_reports import report_run
+        from county_reports.runs import summary_reports
 
-        return report_run.drafts(months_named(triggering_asset_events))
+        return summary_reports.drafts(months_named(triggering_asset_events))
 
     draft()
 

@@ -54,14 +54,14 @@ from airflow.providers.standard.operators.hitl import HITLOperator
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 from airflow.sdk.bases.notifier import BaseNotifier
 
-from county_reports import admins, approval, report_settings
+from county_reports.core import admins, report_settings
+from county_reports.deliver import approval
 
 log = logging.getLogger(__name__)
 NAME = ADMINS.dags.tasks["report_tasks"]
 
 REPORTS = report_settings.load_settings()
 TEXTS = ADMINS.approval
-DAG_IDS = {report_settings.HALF_YEAR: "half_year_report", report_settings.ANNUAL: "annual_report"}
 FORM = ADMINS.dags.field
 APPROVAL_TIMEOUT = timedelta(hours=REPORTS.approval_timeout_hours)
 # The admins are reminded (a Deadline Alert on the run's start) when two thirds of the approval
@@ -108,7 +108,7 @@ def _refused(exc: Exception):
 class ReportApproval(HITLOperator):
     """审批: Airflow's human-in-the-loop task, assigned to admins.yaml ``approvers`` only.
 
-    Asking, it records (in the warehouse, through report_run) the SHA-256 of the .docx it asks
+    Asking, it records (in the warehouse, through runs.summary_reports) the SHA-256 of the .docx it asks
     about and shows it in the request; answered, it records the answer Airflow resumes it with —
     the HITL record's response, packed by the api-server into the task instance, not an XCom.
     deliver reads both there; a task's XCom can neither skip nor fake the gate."""
@@ -118,25 +118,25 @@ class ReportApproval(HITLOperator):
         self.kind = kind
 
     def execute(self, context):
-        from county_reports import report_run
+        from county_reports.runs import summary_reports as steps
 
         ti = context["ti"]
-        shown = report_run.ask(self.kind, ti.xcom_pull(task_ids="render"), run_id=context["run_id"],
+        shown = steps.ask(self.kind, ti.xcom_pull(task_ids="render"), run_id=context["run_id"],
                                ti_id=str(ti.id), texts=TEXTS)
         self.body = f"{self.body}\n\n{shown}"
         return super().execute(context)
 
     def execute_complete(self, context, event):
-        from county_reports import report_run
+        from county_reports.runs import summary_reports as steps
 
         result = super().execute_complete(context, event)    # a timeout raises here: nothing recorded
-        report_run.record_answer(self.kind, run_id=context["run_id"], ti_id=str(context["ti"].id),
+        steps.record_answer(self.kind, run_id=context["run_id"], ti_id=str(context["ti"].id),
                                  response=event)
         return result
 
 
 def make_report_dag(kind: str):
-    dag_id = DAG_IDS[kind]
+    dag_id = report_settings.DAG_IDS[kind]
 
     @dag(
         dag_id=dag_id,
@@ -163,34 +163,34 @@ def make_report_dag(kind: str):
         },
     )
     def report_dag():
-        # Each task is one call into county_reports.report_run; the run's moment, the admin's
+        # Each task is one call into county_reports.runs.summary_reports; the run's moment, the admin's
         # answer, Connections and hooks are Airflow's and are passed in.
         @task(task_display_name=NAME["check_coverage"], multiple_outputs=False)
         def check_coverage(params=None, logical_date=None, dag_run=None) -> dict:
             """How complete the span's reporting is, and what reports.yaml says to do about it."""
             from _bureau import moment
 
-            from county_reports import report_run
+            from county_reports.runs import summary_reports as steps
 
             try:
-                return report_run.check_coverage(kind, params, moment(logical_date, dag_run),
+                return steps.check_coverage(kind, params, moment(logical_date, dag_run),
                                                  pendulum.now(TIMEZONE).date())
-            except report_run.ReportRefused as exc:
+            except steps.ReportRefused as exc:
                 raise _refused(exc) from None
 
         @task(task_display_name=NAME["render"], multiple_outputs=False)
         def render(checked: dict) -> dict:
             """Write the .docx, the figure sidecar and the workbook."""
-            from county_reports import report_run
+            from county_reports.runs import summary_reports as steps
 
-            return report_run.render(checked)
+            return steps.render(checked)
 
         @task.branch(task_display_name=NAME["request_approval"])
         def request_approval(built: dict, checked: dict, params=None, dag_run=None, ti=None) -> list[str]:
             """Decide whether an admin must approve, and write what the admin will read."""
-            from county_reports import report_run
+            from county_reports.runs import summary_reports as steps
 
-            asked = report_run.approval_request(built, checked, params, scheduled=dag_run.logical_date,
+            asked = steps.approval_request(built, checked, params, scheduled=dag_run.logical_date,
                                                 now=pendulum.now("UTC"), texts=TEXTS, ui_url=_ui_url())
             if asked is None:
                 return ["deliver"]
@@ -231,15 +231,15 @@ def make_report_dag(kind: str):
             from _connections import token
             from _mail import smtp_sender
 
-            from county_reports import report_run
+            from county_reports.runs import summary_reports as steps
 
             try:
-                return report_run.deliver(built, kind, params, moment=moment(logical_date, dag_run),
+                return steps.deliver(built, kind, params, moment=moment(logical_date, dag_run),
                                           today=pendulum.now(TIMEZONE).date(),
                                           scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
                                           approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
                                           smtp_sender=smtp_sender)
-            except report_run.ReportRefused as exc:
+            except steps.ReportRefused as exc:
                 raise _refused(exc) from None
 
         checked = check_coverage()

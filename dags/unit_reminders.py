@@ -23,7 +23,7 @@ from _alerts import deadline_alert, failure_notifier
 from _bureau import TIMEZONE, start_date
 from airflow.sdk import CronTriggerTimetable, Param, dag, task
 
-from county_reports import admins
+from county_reports.core import admins
 
 NAME = ADMINS.dags.tasks["unit_reminders"]     # the tasks' Chinese names in the grid (admins.yaml)
 
@@ -53,9 +53,9 @@ def unit_reminders():
         from _connections import token
         from _mail import smtp_sender
 
-        from county_reports import reminder_run
+        from county_reports.runs import unit_reminders as steps
 
-        return reminder_run.remind(params, moment(logical_date, dag_run), smtp_sender=smtp_sender, token=token)
+        return steps.remind(params, moment(logical_date, dag_run), smtp_sender=smtp_sender, token=token)
 
     remind()
 

@@ -10,12 +10,12 @@ token or a user without that right → 403.
 uploaded there (POST ``…/edited``, multipart) and its layout restored (POST ``…/restore``) —
 state-changing routes for a user in admins.yaml ``approvers`` whom the auth manager lets edit
 the report's DAG, with a CSRF token (an HMAC of the user and their session's token) and an
-audit row; the checking and storing is ``county_reports.edited_drafts``.
+audit row; the checking and storing is ``county_reports.deliver.edited_drafts``.
 
 ``/county-reports/federation/submissions/{period}`` serves the county's month to its city
-(``county_reports.federation``), to the role CountyReportsFederation only (see below).
+(``county_reports.aggregate.federation``), to the role CountyReportsFederation only (see below).
 
-The pages (``county_reports.status_page``) only read: the warehouse is opened read-only and
+The pages (``county_reports.render.status_page``) only read: the warehouse is opened read-only and
 never migrated here. No OpenAPI or docs routes. Heavy imports happen per request, not when
 Airflow loads plugins.
 """
@@ -44,7 +44,8 @@ def _download(path, name: str) -> Response:
     404 for a missing file and for one that is or passes through a symbolic link."""
     from urllib.parse import quote
 
-    from county_reports import paths, status_page
+    from county_reports.core import paths
+    from county_reports.render import status_page
 
     data = status_page.read_document(path, paths.data_dir())
     if data is None:
@@ -54,8 +55,8 @@ def _download(path, name: str) -> Response:
 
 
 def _page(build) -> HTMLResponse:
-    from county_reports import status_page
-    from county_reports.catalog import load_catalog
+    from county_reports.render import status_page
+    from county_reports.core.catalog import load_catalog
 
     catalog = load_catalog()
     try:
@@ -68,15 +69,16 @@ def _page(build) -> HTMLResponse:
 
 @app.get("/", response_class=HTMLResponse)
 def reporting_status(months: int = Query(12, ge=1, le=36)) -> HTMLResponse:
-    from county_reports import paths, status_page
+    from county_reports.core import paths
+    from county_reports.render import status_page
 
     return _page(lambda w, c: status_page.grid_page(w, c, months, paths.data_dir()))
 
 
 @app.get("/units/{code}", response_class=HTMLResponse)
 def unit_status(code: str) -> HTMLResponse:
-    from county_reports import status_page
-    from county_reports.catalog import load_catalog
+    from county_reports.render import status_page
+    from county_reports.core.catalog import load_catalog
 
     unit = load_catalog().unit_by_code.get(code) if _UNIT.match(code) else None
     if unit is None:
@@ -86,7 +88,7 @@ def unit_status(code: str) -> HTMLResponse:
 
 @app.get("/validation/{period}", response_class=HTMLResponse)
 def validation_report(period: str) -> HTMLResponse:
-    from county_reports import status_page
+    from county_reports.render import status_page
 
     if not _PERIOD.match(period):
         raise HTTPException(404, "no validation report for that month")
@@ -95,8 +97,8 @@ def validation_report(period: str) -> HTMLResponse:
 
 @app.get("/projects/{code}", response_class=HTMLResponse)
 def project_status(code: str, year: int | None = Query(None, ge=2000, le=2100)) -> HTMLResponse:
-    from county_reports import status_page
-    from county_reports.catalog import load_catalog
+    from county_reports.render import status_page
+    from county_reports.core.catalog import load_catalog
 
     project = status_page.find_project(load_catalog(), code)      # the register, never a path
     if project is None:
@@ -106,7 +108,7 @@ def project_status(code: str, year: int | None = Query(None, ge=2000, le=2100)) 
 
 @app.get("/documents/{year}/{name}")
 def document(year: str, name: str) -> Response:
-    from county_reports import paths
+    from county_reports.core import paths
 
     # one name inside one year's folder: no separators, no hidden files, only .docx
     if not _YEAR.fullmatch(year) or "/" in name or "\\" in name or name.startswith(".") or not name.endswith(".docx"):
@@ -116,7 +118,7 @@ def document(year: str, name: str) -> Response:
 
 @app.get("/circulars/{period}")
 def circular(period: str) -> Response:
-    from county_reports import paths
+    from county_reports.core import paths
 
     if not _PERIOD.match(period):
         raise HTTPException(404, "no circular for that month")
@@ -125,7 +127,6 @@ def circular(period: str) -> Response:
 
 
 # --------------------------------------------------------------------------- the edited draft
-REPORT_DAGS = {"half_year": "half_year_report", "annual": "annual_report"}
 
 
 def _session(request: Request) -> str:
@@ -141,7 +142,8 @@ def _secret() -> str:
 
 
 def _target(year: str, name: str):
-    from county_reports import edited_drafts, paths
+    from county_reports.deliver import edited_drafts
+    from county_reports.core import paths
 
     target = edited_drafts.draft(int(year), name, paths.data_dir()) if _YEAR.fullmatch(year) else None
     if target is None:
@@ -150,8 +152,9 @@ def _target(year: str, name: str):
 
 
 def _report_html(target, user_id: str, request: Request, root: str, message=None, refused=False, code=200):
-    from county_reports import edited_drafts, status_page
-    from county_reports.catalog import load_catalog
+    from county_reports.deliver import edited_drafts
+    from county_reports.render import status_page
+    from county_reports.core.catalog import load_catalog
 
     csrf = edited_drafts.csrf_token(_secret(), user_id, _session(request))
     html = status_page.report_page(load_catalog(), target.year, target.name, edited_drafts.current(target), csrf,
@@ -166,10 +169,11 @@ def _may_edit(user, target) -> bool:
     from airflow.api_fastapi.app import get_auth_manager
     from airflow.api_fastapi.auth.managers.models.resource_details import DagDetails
 
-    from county_reports import admins
+    from county_reports.core import admins
+    from county_reports.core.report_settings import DAG_IDS
 
     kind = json.loads(target.sidecar.read_text(encoding="utf-8")).get("kind")
-    dag_id = REPORT_DAGS.get(kind)
+    dag_id = DAG_IDS.get(kind)
     return (dag_id is not None and str(user.get_id()) in admins.load_settings().approver_ids
             and get_auth_manager().is_authorized_dag(method="PUT", details=DagDetails(id=dag_id), user=user))
 
@@ -186,7 +190,8 @@ def edited_document(year: str, name: str) -> Response:
 
 def _change(year, name, request, user, csrf_token, change, refusal: str | None = None) -> HTMLResponse:
     """One state change: approver, CSRF, then ``change(target, engine)``; a refusal changes nothing."""
-    from county_reports import edited_drafts, messages
+    from county_reports.deliver import edited_drafts
+    from county_reports.core import messages
     from county_reports.warehouse import Warehouse
 
     target, user_id = _target(year, name), str(user.get_id())
@@ -209,8 +214,8 @@ def _change(year, name, request, user, csrf_token, change, refusal: str | None =
 def _review_args(target, warehouse) -> dict:
     import json
 
-    from county_reports import edited_drafts
-    from county_reports.catalog import load_catalog
+    from county_reports.deliver import edited_drafts
+    from county_reports.core.catalog import load_catalog
 
     catalog = load_catalog()
     sidecar = json.loads(target.sidecar.read_text(encoding="utf-8"))
@@ -221,7 +226,8 @@ def _review_args(target, warehouse) -> dict:
 @app.post("/reports/{year}/{name}/edited", response_class=HTMLResponse)
 async def upload_edited(year: str, name: str, request: Request, user: GetUserDep) -> HTMLResponse:
     """Bounded before parsing: a declared body over the limit (or none declared) is refused unread."""
-    from county_reports import edited_drafts, messages
+    from county_reports.deliver import edited_drafts
+    from county_reports.core import messages
     from county_reports.render.review.settings import load_settings
 
     settings = load_settings()
@@ -249,7 +255,8 @@ async def upload_edited(year: str, name: str, request: Request, user: GetUserDep
 @app.post("/reports/{year}/{name}/restore", response_class=HTMLResponse)
 def restore_edited(year: str, name: str, request: Request, user: GetUserDep,
                    csrf_token: str | None = Form(None)) -> HTMLResponse:
-    from county_reports import edited_drafts, messages
+    from county_reports.deliver import edited_drafts
+    from county_reports.core import messages
 
     def change(target, warehouse, by):
         record = edited_drafts.restore(target, user=by, **_review_args(target, warehouse))
@@ -289,9 +296,9 @@ federation = FastAPI(title="County to city", docs_url=None, redoc_url=None, open
 
 @federation.get("/submissions/{period}")
 def county_month(period: str) -> Response:
-    from county_reports import federation as serve
-    from county_reports import status_page
-    from county_reports.catalog import load_catalog
+    from county_reports.aggregate import federation as serve
+    from county_reports.render import status_page
+    from county_reports.core.catalog import load_catalog
 
     if not _PERIOD.match(period):
         raise HTTPException(404, "no such month")

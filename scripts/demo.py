@@ -59,7 +59,7 @@ def start_simulator(catalog, data: Path):
     """Units' endpoints and the county office's receiver on one local server, tokens as Connections."""
     import secrets
 
-    from county_reports import tokens
+    from county_reports.core import tokens
     from county_reports.simulator import office, server
 
     profile = server.load_profile()
@@ -87,7 +87,7 @@ def start_mail(catalog, period: str):
     import tempfile
     from datetime import datetime, timedelta
 
-    from county_reports import periods
+    from county_reports.core import periods
     from county_reports.simulator.mail import Dovecot, SmtpCatcher, dovecot_available, email, filled_template
 
     catcher = SmtpCatcher()
@@ -105,7 +105,7 @@ def start_mail(catalog, period: str):
     # The bureau's template key (a Connection in production): TS10's template is signed with it.
     import secrets
 
-    from county_reports import mail
+    from county_reports.core import mail
 
     key_conn = f"AIRFLOW_CONN_{mail.load_settings().template_key_conn_id.upper()}"
     os.environ.setdefault(key_conn, json.dumps({"conn_type": "generic", "password": secrets.token_hex(16)}))
@@ -147,7 +147,7 @@ def approver_config(data: Path) -> Path:
 
     import yaml
 
-    from county_reports import paths
+    from county_reports.core import paths
 
     config = data / "demo-config"
     shutil.rmtree(config, ignore_errors=True)
@@ -185,7 +185,7 @@ def start_api_server(data: Path):
 
 
 def connect_api(url: str, password: str, process, seconds: float = 120):
-    from county_reports.required_actions import AirflowApi
+    from county_reports.deliver.required_actions import AirflowApi
 
     deadline = time.monotonic() + seconds
     while time.monotonic() < deadline:
@@ -202,7 +202,7 @@ def approve_in_background(api, dag_id: str, answered: dict):
     """Approve the DAG's approval request as soon as it appears, through the REST API."""
     import threading
 
-    from county_reports.required_actions import answer_when_asked
+    from county_reports.deliver.required_actions import answer_when_asked
 
     def choose(detail):
         answered["url"] = api.required_actions_url(detail)
@@ -302,8 +302,8 @@ def main() -> int:
     parser.add_argument("--last", default=LAST)
     args = parser.parse_args()
 
-    from county_reports import periods, paths
-    from county_reports.catalog import load_catalog
+    from county_reports.core import periods, paths
+    from county_reports.core.catalog import load_catalog
 
     total = time.monotonic()
     data = paths.data_dir()
@@ -331,7 +331,7 @@ def main() -> int:
     done(t)
 
     t = step("import_history: 2023 from the bureau's old workbook (a sheet per month), so 2024 has 同比")
-    from county_reports.history import run as history
+    from county_reports.runs import import_history as history
     from county_reports.simulator import old_workbooks
 
     sim_profile = sim.profile
@@ -382,7 +382,8 @@ def main() -> int:
 
 
 def mail_summary(catalog, data: Path, box, catcher, reminded, circular) -> None:
-    from county_reports import atomic, mailbox, paths
+    from county_reports.core import atomic, paths
+    from county_reports.collect import mailbox
 
     outbox = data / "demo-mail"
     for n, msg in enumerate(catcher.messages, 1):
@@ -419,7 +420,8 @@ def outcome_grid(catalog, data: Path, months: list[str], status: dict) -> str:
 
 
 def summary(catalog, data: Path, months: list[str], reports, receiver, seconds: float) -> None:
-    from county_reports import ledger, messages, paths
+    from county_reports.collect import ledger
+    from county_reports.core import messages, paths
     from county_reports.warehouse import Warehouse
 
     with Warehouse() as warehouse:

@@ -28,8 +28,8 @@ from pathlib import Path
 import yaml
 from airflow_server import AIRFLOW, START_TIMEOUT, ApiServer
 
-from county_reports import periods
-from county_reports.catalog import Catalog
+from county_reports.core import periods
+from county_reports.core.catalog import Catalog
 from county_reports.simulator.city import CitySimulator
 from county_reports.validate.model import ACCEPTED, Verdict
 from county_reports.warehouse import Warehouse

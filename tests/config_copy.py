@@ -6,7 +6,7 @@ from pathlib import Path
 
 import yaml
 
-from county_reports import paths
+from county_reports.core import paths
 
 
 def with_folder_channel(tmp_path: Path, monkeypatch) -> Path:

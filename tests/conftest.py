@@ -51,7 +51,7 @@ def data(tmp_path, monkeypatch):
 
 @pytest.fixture(scope="session")
 def catalog():
-    from county_reports.catalog import load_catalog
+    from county_reports.core.catalog import load_catalog
 
     return load_catalog()
 

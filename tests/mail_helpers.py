@@ -9,7 +9,7 @@ def use_template_key(monkeypatch, key: str = TEMPLATE_KEY) -> str:
     """The bureau's template key as a Connection in the environment (as Airflow reads it)."""
     import json
 
-    from county_reports import mail
+    from county_reports.core import mail
 
     conn_id = mail.load_settings().template_key_conn_id
     monkeypatch.setenv(f"AIRFLOW_CONN_{conn_id.upper()}", json.dumps({"conn_type": "generic", "password": key}))
@@ -18,7 +18,7 @@ def use_template_key(monkeypatch, key: str = TEMPLATE_KEY) -> str:
 
 def fetch(dovecot, catalog, data, settings, wanted=("2025-06",), accepted=()):
     """One run of the mail step against the test's Dovecot, signed with ``TEMPLATE_KEY``."""
-    from county_reports import mailbox
+    from county_reports.collect import mailbox
 
     client = dovecot.client()
     try:

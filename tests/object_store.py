@@ -113,6 +113,6 @@ def s3_data(s3_server, monkeypatch, tmp_path):
     for name, value in s3_server.environ(bucket).items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'warehouse.db'}")
-    from county_reports import paths
+    from county_reports.core import paths
 
     return paths.data_dir()

@@ -7,11 +7,14 @@ still cannot run without the other one, and a lazy import against the flow is ex
 ends up reaching into a later one. Imports of the package itself are the only edges; the standard
 library and third-party packages are ignored.
 
-The stages are those of the flow: collect → validate → store → aggregate → render → deliver.
-``STAGES`` below places every module; a module the table does not place fails the test, so a new
-module is placed on purpose. A module may import its own stage, an earlier stage and the shared
-modules; ``TOOLS`` (the command line, the cross-file config check, the simulator) stand outside the
-flow and may import anything, and no module outside ``TOOLS`` may import the simulator.
+The stages are those of the flow: collect → validate → store → aggregate → render → deliver, and
+after them ``runs`` (one module per DAG, its task bodies: they call every stage). A module's stage
+is its first folder (``FOLDERS``): ``core/`` holds what every stage may use and imports no stage;
+``warehouse/`` is the store. A module may import its own stage, an earlier stage and the core;
+``TOOLS`` (the command line, the cross-file config check, the simulator) stand outside the flow
+and may import anything, and no module outside ``TOOLS`` may import the simulator. A module at the
+top level outside ``TOOLS`` (or in a folder not in ``FOLDERS``) fails the test: the top level
+reads as the flow.
 """
 from __future__ import annotations
 
@@ -22,100 +25,25 @@ import pytest
 
 PACKAGE = "county_reports"
 ROOT = Path(__file__).resolve().parents[1] / "include" / PACKAGE
-FLOW = ("collect", "validate", "store", "aggregate", "render", "deliver")
+FLOW = ("collect", "validate", "store", "aggregate", "render", "deliver", "runs")
 
-# Every module's place, by dotted name relative to the package; a name ending in ".*" places a
-# subpackage and everything in it. Order matters only for the reader.
-STAGES: dict[str, str] = {
-    # ---- shared: plain facts and plumbing any stage may use (they import no stage)
-    "": "shared",                      # the package's own __init__ (a docstring)
-    "atomic": "shared",                # atomic file writes for every step
-    "targets": "shared",               # year → indicator → target (targets.yaml, county_targets.yaml)
-    "endpoint_policy": "shared",       # plain http only to loopback (units, the office)
-    "catalog": "shared",               # the admins' config: units, indicators, rules, targets
-    "county_targets": "shared",        # county_targets.yaml: a city's targets per county (issue 22)
-    "config": "shared",                # the config reader, ConfigError, ${VAR} filling (issue 11)
-    "paths": "shared",                 # where config, data and the warehouse are; the data folder's layout
-    "periods": "shared",               # YYYY-MM arithmetic
-    "formulas": "shared",              # derived indicators' grammar: checked by the catalogue on load
-    "tokens": "shared",                # where a unit's bearer token comes from
-    "admins": "shared",                # who is alerted: read by every DAG and step
-    "mail": "shared",                  # mail.yaml and the outgoing message builder every mail step uses
-    "messages": "shared",              # messages.yaml wording: refusals, reminders, replies, the store's notes
-    "timeliness": "shared",            # what "reported" means (on time + late): the store, aggregation and pages count it
-    "report_settings": "shared",       # reports.yaml: read when the report DAGs are parsed
-    # key projects and events (issue 19): the register and its words are admins' config like the
-    # catalogue — the template (collect) pre-fills a unit's projects, the composer (render) names
-    # them — so they are shared; checking a month's rows is judging what arrived: validate
-    "projects": "shared",              # the subpackage's docstring
-    "projects.vocabulary": "shared",   # ledger.yaml: categories, statuses, causes, event kinds, messages
-    "projects.register": "shared",     # projects.yaml: the key projects by year
-    "projects.fields": "validate",     # one field of a row read defensively, the issue worded
-    "projects.ledger": "validate",     # a month's ledger rows: owner, cumulative, cause, milestones, investment
-    "projects.events": "validate",     # a month's events: 文号/title, counts, 办结率, dates
-    # ---- collect: getting the units' bytes in, and reminding units that have sent nothing
-    "collect": "collect",
-    "pull_settings": "collect",        # collection.yaml's limits (the offline check reads the body cap)
-    "fetch": "collect",                # one bounded HTTP GET
-    "county_pull": "collect",          # a city pulls a county: its Airflow's address, a token from /auth/token
-    "protocol": "collect",             # protocol-v1 envelope (bytes → payload)
-    "archive": "collect",              # raw bytes archived before parsing (read back by later stages)
-    "inbox": "collect",                # Excel templates dropped in the inbox
-    "inbox_folders": "collect",        # the inbox's layout: one folder per unit, its feedback beside
-    "workbook_bounds": "collect",      # a workbook's size, parts, macros and sheets, before parsing
-    "template": "collect",             # the Excel template units fill in
-    "example": "collect",              # the example submission for integrators, from the catalogue
-    "template_projects": "collect",    # the template's 重点项目 / 重要事项 sheets, written and read back
-    "template_wording": "collect",     # template.yaml: the template's names (read back by the inbox) and words
-    "mailbox": "collect",              # templates by e-mail → inbox or quarantine
-    "mail_auth": "collect",            # whether our own mail server vouches for a sender (Authentication-Results)
-    "mail_message": "collect",         # one message read defensively: IMAP calls, bounded headers, hashed names
-    "mail_notices": "collect",         # the admins (and a proven sender) told what was not accepted
-    "ledger": "collect",               # the collection ledger
-    "reminders": "collect",            # before the deadline, to units with nothing accepted
-    "reminder_run": "store",
-    # import-history: old workbooks are one more door in (read, mapped), then judged and stored
-    "history": "collect",
-    "history.settings": "collect",     # history.yaml: how old workbooks are read
-    "history.workbook": "collect",     # an old workbook's sheets and their layout (bounded)
-    "history.mapping": "collect",      # labels → roster and catalogue codes; the file the admin confirms
-    "history.check": "validate",       # the cells through validation's rules, errors by cell
-    "history.run": "store",            # the import itself: mapping, check, one transaction           # unit_reminders' task: who has reported (warehouse) → reminders
-    # ---- validate: judging what arrived and telling the unit
-    "validate.*": "validate",
-    "notify": "validate",              # validation feedback back to the unit (HTTP / feedback file)
-    # ---- store
-    "warehouse.*": "store",
-    # ---- aggregate
-    "aggregate.*": "aggregate",
-    "federation": "aggregate",         # a county's month for its city: county totals as a protocol-1 submission
-    # ---- render: documents and pages made from stored and aggregated figures
-    "render.*": "render",
-    "render.review.*": "render",       # an edited draft checked against the generated one (issue 21)
-    "summaries": "render",             # the half-year and annual summaries: warehouse → .docx
-    "counties": "render",              # many counties' summaries from one warehouse
-    "circular": "render",              # the monthly reporting circular (.docx)
-    "status_page": "render",           # the admins' status pages (HTML from the warehouse)
-    "circular_run": "render",          # reporting_circular's tasks: write the circular, mail it
-    # ---- deliver: the approval gate, sending, and what happens after sending
-    "approval": "deliver",             # the gate before a summary leaves
-    "edited_drafts": "deliver",        # the office's edited draft: uploaded, reviewed, stored (issue 21)
-    "required_actions": "deliver",     # answering that gate through Airflow's REST API
-    "deliver": "deliver",
-    "delivery_channels": "deliver",    # HTTP, SMTP, folder: one attempt each
-    "delivery_config": "deliver",
-    "dispatch": "deliver",             # the report DAGs' last step
-    "corrections": "deliver",          # late figures vs. what was delivered
-    "report_run": "deliver",           # the report DAGs' tasks: coverage, render, approval, delivery
-    # collect_monthly's tasks, collection to the late-correction check: it reaches every stage,
-    # so it sits at the end of the flow (no stage imports it)
-    "collection_run": "deliver",
+# The package's first folders and the stage each one is; its own __init__ is a docstring.
+FOLDERS: dict[str, str] = {
+    "core": "shared",          # config reader and admins' config, paths, periods, atomic writes, archive
+    "collect": "collect",      # HTTP pulls, the Excel inbox, mail, old workbooks; the ledger
+    "validate": "validate",    # judging what arrived (GX, outliers, key projects), worded for the unit
+    "warehouse": "store",      # every SQL statement
+    "aggregate": "aggregate",  # pandas over stored figures
+    "render": "render",        # the GB/T 9704 engine, the summaries' composer, circular, status pages
+    "deliver": "deliver",      # what leaves the bureau: approval, the office, feedback and reminders to units
+    "runs": "runs",            # one module per DAG: its task bodies under the DAG's own name
 }
+STAGES: dict[str, str] = {"": "shared", **{f"{folder}.*": stage for folder, stage in FOLDERS.items()}}
 # Outside the flow: entry points and tools that may use every stage. The simulator plays the units
 # (the far side of the protocol) for the demo and the tests: it is a test tool, not a stage, so it
 # may use the package (the catalogue, the template, the verdict model to seed a warehouse) while no
 # stage may depend on it; the CLI's demo commands (simulate, dev-secrets) are the only place the
-# package reaches it (the example submission for integrators is built from the catalogue: example).
+# package reaches it.
 TOOLS = ("__main__", "cli", "config_check", "simulator.*")
 
 
@@ -268,7 +196,7 @@ def test_the_graph_sees_the_package(graph):
     # not vacuous: the reader finds the modules and their imports, the lazy ones included
     assert len(graph) > 60
     assert "validate.gx_engine" in graph["validate.run"]            # a function-local import
-    assert {"archive", "fetch", "protocol"} <= graph["collect"]      # module-level ones
+    assert {"core.archive", "collect.fetch", "collect.protocol"} <= graph["collect.pulls"]   # module-level ones
     assert "aggregate.span" in graph["aggregate.indicator"]               # from pkg.mod import name
 
 
@@ -279,8 +207,16 @@ def test_no_import_cycle(graph):
 
 def test_every_module_has_a_place_in_the_flow(graph):
     unplaced = sorted(m for m in graph if stage_of(m) is None)
-    assert not unplaced, f"place these modules in STAGES or TOOLS: {unplaced}"
+    assert not unplaced, f"put these modules in a stage's folder (FOLDERS) or TOOLS: {unplaced}"
     assert set(STAGES.values()) <= set(FLOW) | {"shared"}
+
+
+def test_the_top_level_reads_as_the_flow():
+    """Every folder is a stage (or the simulator); only the tools are loose modules."""
+    entries = {p.stem if p.is_file() else p.name for p in ROOT.iterdir()
+               if p.name != "__pycache__" and (p.suffix == ".py" or p.is_dir())}
+    folders = set(FOLDERS) | {"simulator", "templates"}           # templates: the status pages' HTML
+    assert entries - {"__init__"} == folders | {"__main__", "cli", "config_check"}
 
 
 def test_no_module_imports_a_later_stage(graph):
@@ -291,7 +227,7 @@ def test_no_module_imports_a_later_stage(graph):
 def test_work_stays_in_its_room(graph):
     # allowed by the flow, but coupling for one fact: the offline check reads collection's body
     # cap from pull_settings, not from the collector; only the tools reach the simulator
-    assert "collect" not in graph["validate.offline"] and "pull_settings" in graph["validate.offline"]
+    assert "collect.pulls" not in graph["validate.offline"] and "collect.pull_settings" in graph["validate.offline"]
     users = {m for m, targets in graph.items() if not m.startswith("simulator")
              and any(t.startswith("simulator") for t in targets)}
     assert users == {"cli"}, users            # simulate, dev-secrets

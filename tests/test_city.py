@@ -13,9 +13,12 @@ import pytest
 import yaml
 from docx import Document
 
-from county_reports import approval, admins, config_check, county_targets, summaries
-from county_reports.catalog import load_catalog
-from county_reports.config import ConfigError
+from county_reports import config_check
+from county_reports.deliver import approval
+from county_reports.core import admins, county_targets
+from county_reports.render import summaries
+from county_reports.core.catalog import load_catalog
+from county_reports.core.config import ConfigError
 from county_reports.render import number_style
 from county_reports.simulator.city import CitySimulator, city_verdicts
 from county_reports.simulator.seeding import accepted_verdicts

@@ -13,17 +13,18 @@ import time
 
 import pytest
 
-from county_reports import archive, collect, ledger
-from county_reports.atomic import DataFolderError
+from county_reports.core import archive
+from county_reports.collect import pulls, pull_settings, ledger
+from county_reports.core.atomic import DataFolderError
 from county_reports.simulator.hostile import HostileServer
 
 PERIOD = "2025-10"
 HOSTILE = {"TS01": "drip_headers", "TS02": "drip_body", "TS03": "retry_after", "TS04": "oversized",
            "TS05": "huge_integer", "TS06": "broken_body", "TS07": "silent"}
-SETTINGS = collect.PullSettings(connect_timeout=1, read_timeout=1, unit_deadline_seconds=3,
+SETTINGS = pull_settings.PullSettings(connect_timeout=1, read_timeout=1, unit_deadline_seconds=3,
                                 retries=2, backoff=0.05, retry_after_max=0.2,
                                 max_body_bytes=100_000, concurrency=32)
-BOUND_S = SETTINGS.unit_deadline_seconds + collect.WATCHDOG_GRACE_S + 2
+BOUND_S = SETTINGS.unit_deadline_seconds + pulls.WATCHDOG_GRACE_S + 2
 
 
 @pytest.fixture
@@ -42,13 +43,13 @@ def data_dir(tmp_path):
 
 
 def pull(catalog, codes, data_dir, tokens, server, settings=SETTINGS, record_as=("run-h", 1)):
-    return collect.pull_batch(catalog, PERIOD, codes, data_dir=data_dir, token_lookup=tokens.get,
+    return pulls.pull_batch(catalog, PERIOD, codes, data_dir=data_dir, token_lookup=tokens.get,
                               settings=settings, environ={"COUNTY_REPORTS_SIMULATOR_URL": server.url},
                               record_as=record_as)
 
 
 def test_a_hostile_batch_ends_in_bounded_time_with_one_outcome_each(catalog, hostile, data_dir, demo_tokens):
-    codes = [u.code for u in collect.select_units(catalog, PERIOD)]
+    codes = [u.code for u in pulls.select_units(catalog, PERIOD)]
     assert len(codes) >= 15
     started = time.monotonic()
     outcomes = pull(catalog, codes, data_dir, demo_tokens, hostile)
@@ -99,7 +100,7 @@ def test_the_month_is_validated_and_stored_with_the_hostile_units_isolated(catal
     from county_reports.validate.model import read_verdicts
     from county_reports.warehouse import Warehouse
 
-    codes = [u.code for u in collect.select_units(catalog, PERIOD)]
+    codes = [u.code for u in pulls.select_units(catalog, PERIOD)]
     outcomes = pull(catalog, codes, data_dir, demo_tokens, hostile)
     with Warehouse(f"sqlite:///{tmp_path / 'w.db'}") as warehouse:
         warehouse.migrate()
@@ -123,7 +124,7 @@ def test_a_killed_run_keeps_the_outcomes_of_units_that_finished(catalog, hostile
     """Outcomes reach the ledger as units finish: read it while the slow units still run."""
     import threading
 
-    settings = collect.PullSettings(**{**SETTINGS.as_dict(), "unit_deadline_seconds": 5})
+    settings = pull_settings.PullSettings(**{**SETTINGS.as_dict(), "unit_deadline_seconds": 5})
     codes = ["TS01", "TS07", "TS08", "TS10"]
     thread = threading.Thread(target=pull, args=(catalog, codes, data_dir, demo_tokens, hostile, settings))
     thread.start()
@@ -137,7 +138,7 @@ def test_a_killed_run_keeps_the_outcomes_of_units_that_finished(catalog, hostile
 
 
 def test_retry_after_is_capped_and_counted_inside_the_deadline(catalog, hostile, data_dir, demo_tokens):
-    settings = collect.PullSettings(**{**SETTINGS.as_dict(), "retry_after_max": 30, "unit_deadline_seconds": 2})
+    settings = pull_settings.PullSettings(**{**SETTINGS.as_dict(), "retry_after_max": 30, "unit_deadline_seconds": 2})
     started = time.monotonic()
     [out] = pull(catalog, ["TS03"], data_dir, demo_tokens, hostile, settings)
     assert time.monotonic() - started < 1.5         # no sleeping an hour, nor 30 s past the deadline
@@ -145,7 +146,7 @@ def test_retry_after_is_capped_and_counted_inside_the_deadline(catalog, hostile,
 
 
 def test_the_pull_task_time_limit_follows_from_the_settings():
-    limit = collect.pull_timeout(collect.PullSettings(unit_deadline_seconds=60, concurrency=32, batch_size=250))
+    limit = pulls.pull_timeout(pull_settings.PullSettings(unit_deadline_seconds=60, concurrency=32, batch_size=250))
     # 8 waves of at most 62 s, plus a minute
     assert limit.total_seconds() == 8 * 62 + 60
 
@@ -162,8 +163,8 @@ def test_a_full_disk_fails_the_batch_loudly(catalog, hostile, data_dir, demo_tok
 def test_the_dag_gives_the_pull_task_that_time_limit():
     from airflow.dag_processing.dagbag import BundleDagBag
 
-    from county_reports.paths import PROJECT_ROOT
+    from county_reports.core.paths import PROJECT_ROOT
 
     folder = PROJECT_ROOT / "dags"          # parsed as the DAG processor parses it: the folder on sys.path
     dag = BundleDagBag(dag_folder=str(folder / "collect_monthly.py"), bundle_path=folder).dags["collect_monthly"]
-    assert dag.get_task("pull").execution_timeout == collect.pull_timeout(collect.load_settings())
+    assert dag.get_task("pull").execution_timeout == pulls.pull_timeout(pull_settings.load_settings())

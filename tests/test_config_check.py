@@ -11,8 +11,8 @@ import pytest
 import yaml
 
 from county_reports import config_check
-from county_reports.catalog import load_catalog
-from county_reports.config import ConfigError
+from county_reports.core.catalog import load_catalog
+from county_reports.core.config import ConfigError
 
 CONFIG = Path(__file__).resolve().parents[1] / "include" / "config"
 

@@ -10,7 +10,8 @@ import copy
 import pendulum
 import pytest
 
-from county_reports import collection_run, periods
+from county_reports.runs import collect_monthly
+from county_reports.core import periods
 from county_reports.aggregate.span import Span
 from county_reports.aggregate.unconfirmed import unconfirmed_for_report
 from county_reports.simulator.http_server import Response
@@ -60,11 +61,11 @@ def _body(simulator, highway: float, confirmations=None) -> dict:
 
 
 def _run(run_id: str, demo_tokens):
-    batches = collection_run.plan({"period": PERIOD, "units": [UNIT]}, MOMENT)
-    pulled = [collection_run.pull(b, demo_tokens.get, record_as=(run_id, 1)) for b in batches]
-    validated = collection_run.validate(pulled, run_id)
-    stored = collection_run.store(validated, run_id)
-    notified = collection_run.notify(validated, stored, run_id, demo_tokens.get)
+    batches = collect_monthly.plan({"period": PERIOD, "units": [UNIT]}, MOMENT)
+    pulled = [collect_monthly.pull(b, demo_tokens.get, record_as=(run_id, 1)) for b in batches]
+    validated = collect_monthly.validate(pulled, run_id)
+    stored = collect_monthly.store(validated, run_id)
+    notified = collect_monthly.notify(validated, stored, run_id, demo_tokens.get)
     assert notified["failed"] == []
     return stored
 
@@ -73,7 +74,7 @@ def _state():
     with Warehouse() as warehouse:
         flags = current_flags(warehouse.engine, [PERIOD])
         history = outlier_history(warehouse.engine, [PERIOD])
-        from county_reports.catalog import load_catalog
+        from county_reports.core.catalog import load_catalog
 
         listed = unconfirmed_for_report(warehouse, load_catalog(), Span(2025, 1, 9))
     mine = flags[flags["indicator"] == "INV_HIGHWAY"]

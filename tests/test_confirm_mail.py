@@ -12,7 +12,9 @@ import pytest
 from mail_helpers import TEMPLATE_KEY, email, filled_template, use_template_key
 from openpyxl import load_workbook
 
-from county_reports import collect, deliver, inbox, mail, mailbox, notify, periods, template
+from county_reports.collect import pulls, inbox, mailbox, template
+from county_reports.deliver import channels, notify
+from county_reports.core import mail, periods
 from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.profile import load_profile
 from county_reports.validate import intake
@@ -82,7 +84,7 @@ def _fetch(dovecot, catalog, data, settings, accepted=()):
 
 
 def _collect_and_store(wh, catalog, data, out_dir):
-    outcome = collect.read_inbox_file(catalog, catalog.unit_by_code[UNIT], PERIOD,
+    outcome = pulls.read_inbox_file(catalog, catalog.unit_by_code[UNIT], PERIOD,
                                       inbox.inbox_path(data, PERIOD, UNIT), data_dir=data)
     history = outlier_history(wh.engine, intake.history_periods([PERIOD], 12))
     files = intake.validate_outcomes([outcome], catalog, data, history=history, docs_dir=None, out_dir=out_dir)
@@ -115,7 +117,7 @@ def test_a_slip_confirmed_in_the_mailed_templates_column(dovecot, smtp_inbox, ca
 
     host, port, received = smtp_inbox
     assert len(notify.reply_by_mail([verdict], catalog, data, settings,
-                                    deliver.smtplib_sender(host, port, timeout=5))["sent"]) == 1
+                                    channels.smtplib_sender(host, port, timeout=5))["sent"]) == 1
     [answer] = received.to(ADDRESS)
     text = answer.get_content()
     assert "核实说明" in text and "核实无误" in text and "INV_HIGHWAY" in text

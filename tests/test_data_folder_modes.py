@@ -10,7 +10,8 @@ import stat
 import pendulum
 import pytest
 
-from county_reports import atomic, collection_run, paths
+from county_reports.core import atomic, paths
+from county_reports.runs import collect_monthly
 
 PERIOD = "2025-09"
 MOMENT = pendulum.datetime(2025, 10, 5, 6, tz="Asia/Shanghai")
@@ -38,14 +39,14 @@ def test_a_collected_month_leaves_nothing_readable_by_others(tmp_path, monkeypat
     simulator.clear_faults()
     simulator.set_fault("TS07", PERIOD, "invalid_values")          # rejected: feedback POSTed
     try:
-        batches = collection_run.plan({"period": PERIOD, "units": ["TS05", "TS07"]}, MOMENT)
-        pulled = [collection_run.pull(b, demo_tokens.get, record_as=("run-1", 1)) for b in batches]
+        batches = collect_monthly.plan({"period": PERIOD, "units": ["TS05", "TS07"]}, MOMENT)
+        pulled = [collect_monthly.pull(b, demo_tokens.get, record_as=("run-1", 1)) for b in batches]
     finally:
         simulator.clear_faults()
-    validated = collection_run.validate(pulled, "run-1")
-    stored = collection_run.store(validated, "run-1")
-    collection_run.notify(validated, stored, "run-1", demo_tokens.get)
-    from county_reports import notify
+    validated = collect_monthly.validate(pulled, "run-1")
+    stored = collect_monthly.store(validated, "run-1")
+    collect_monthly.notify(validated, stored, "run-1", demo_tokens.get)
+    from county_reports.deliver import notify
 
     notify.write_inbox_feedback(data, "TS03", PERIOD, [{"text": "请补报"}])   # an inbox unit's feedback
 

@@ -7,8 +7,8 @@ import re
 import pytest
 from docx import Document
 
-from county_reports import summaries
-from county_reports.history import run
+from county_reports.render import summaries
+from county_reports.runs import import_history
 from county_reports.simulator import old_workbooks as old
 from county_reports.simulator.profile import load_profile
 from county_reports.simulator.seeding import accepted_verdicts
@@ -24,9 +24,9 @@ def _annual_2024(tmp_path, catalog, *, history: bool):
             profile = load_profile()
             book = old.write_by_month(tmp_path / "history" / "2023.xlsx", catalog,
                                       old.figures(catalog, seed=profile.seed, sizes=profile.sizes))
-            first = run.import_files([book], catalog, warehouse, data=tmp_path, run_id="test")
-            run.confirm(first.mapping_path, catalog)
-            assert run.import_files([book], catalog, warehouse, data=tmp_path, run_id="test").state == run.STORED
+            first = import_history.import_files([book], catalog, warehouse, data=tmp_path, run_id="test")
+            import_history.confirm(first.mapping_path, catalog)
+            assert import_history.import_files([book], catalog, warehouse, data=tmp_path, run_id="test").state == import_history.STORED
         plan = summaries.plan("annual", 2024, summaries.load_settings())
         built = summaries.write_summary(warehouse, catalog, plan, tmp_path / "out")
     document = Document(built["docx"])

@@ -27,10 +27,12 @@ from docx import Document
 from openpyxl import load_workbook
 
 from config_copy import edit_yaml, one_file
-from county_reports import collect, inbox, notify, pull_settings, summaries
-from county_reports.config import ConfigError
+from county_reports.collect import pulls, inbox, pull_settings
+from county_reports.deliver import notify
+from county_reports.render import summaries
+from county_reports.core.config import ConfigError
 from county_reports.simulator.seeding import accepted_verdicts
-from county_reports.template import write_template
+from county_reports.collect.template import write_template
 from county_reports.validate import intake, narratives
 from county_reports.validate.model import REJECTED, Received
 from county_reports.validate.options import load_options
@@ -101,8 +103,8 @@ def refusal(path: Path, catalog, unit: str = "TS01", *, names_unit: bool = True)
 _MEASURE = """
 import json, sys, time, tracemalloc
 from pathlib import Path
-from county_reports import inbox
-from county_reports.catalog import load_catalog
+from county_reports.collect import inbox
+from county_reports.core.catalog import load_catalog
 def peak_mb():
     line = next(l for l in open("/proc/self/status") if l.startswith("VmHWM:"))
     return int(line.split()[1]) / 1024
@@ -249,7 +251,7 @@ def endpoint():
 
 
 def _example(catalog, unit: str) -> dict:
-    from county_reports.example import example_payload
+    from county_reports.collect.example import example_payload
 
     return example_payload(catalog, unit, PERIOD)
 
@@ -264,7 +266,7 @@ def test_a_control_character_narrative_pulled_over_http_is_refused_naming_the_it
     payload["narratives"][0]["text"] = "完成农村公路\v养护十公里"
     # Word's \v as a unit's platform sends it (JSON "\u000b").
     _OnePayload.body = json.dumps(payload).encode()
-    [outcome] = collect.pull_batch(catalog, PERIOD, ["TS03"], data_dir=tmp_path, token_lookup=demo_tokens.get,
+    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"], data_dir=tmp_path, token_lookup=demo_tokens.get,
                                    environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint})
     assert outcome["status"] == "received" and outcome["source"] == "http", outcome
     [verdict] = validate_period(intake.received_from_outcomes([outcome], tmp_path), catalog)
@@ -278,7 +280,7 @@ def test_a_lone_surrogate_is_refused_not_a_crash(catalog, endpoint, tmp_path, de
     body = json.dumps(payload, ensure_ascii=True)
     first = payload["narratives"][0]["text"]
     _OnePayload.body = body.replace(json.dumps(first)[1:-1], "\\ud800" + json.dumps(first)[1:-1], 1).encode()
-    [outcome] = collect.pull_batch(catalog, PERIOD, ["TS03"], data_dir=tmp_path, token_lookup=demo_tokens.get,
+    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"], data_dir=tmp_path, token_lookup=demo_tokens.get,
                                    environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint})
     [verdict] = validate_period(intake.received_from_outcomes([outcome], tmp_path), catalog)
     assert verdict.status == REJECTED and _issue_rules(verdict) == ["NARRATIVE_TEXT"]
@@ -361,10 +363,10 @@ def test_a_file_in_another_units_place_is_nobodys(catalog, template, tmp_path, e
     (data / "inbox" / PERIOD).mkdir(parents=True)                   # the old shared folder
     (data / "inbox" / PERIOD / "TS03.xlsx").write_bytes(forged)
     _OnePayload.body = json.dumps(_example(catalog, "TS03")).encode()
-    [outcome] = collect.pull_batch(catalog, PERIOD, ["TS03"], data_dir=data, token_lookup=demo_tokens.get,
+    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"], data_dir=data, token_lookup=demo_tokens.get,
                                    environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint})
     assert outcome["source"] == "http" and outcome["status"] == "received"      # its own endpoint
-    assert [f"{p.parent.parent.name}/{p.name}" for p in collect.unexpected_inbox_files(data, catalog, PERIOD)] \
+    assert [f"{p.parent.parent.name}/{p.name}" for p in pulls.unexpected_inbox_files(data, catalog, PERIOD)] \
         == ["TS01/TS03.xlsx"]                                       # pointed out, never read
     # TS03's template in TS01's own place is refused as another unit's: the folder says whose.
     own = drop(data, forged, unit="TS01")

@@ -13,7 +13,8 @@ import pytest
 from mail_helpers import TEMPLATE_KEY, email, fetch, unprocessed, filled_template, mx_trace, use_template_key
 from openpyxl import load_workbook
 
-from county_reports import collect, inbox, mail, mail_auth, mail_notices, mailbox, template, tokens
+from county_reports.collect import pulls, inbox, mail_auth, mail_notices, mailbox, template
+from county_reports.core import mail, tokens
 
 PERIOD = "2025-06"
 UNIT, ADDRESS = "TS10", "ts10@qinghe.example"          # channels [http, email]
@@ -117,9 +118,9 @@ def test_forged_senders_are_quarantined_and_the_real_units_http_submission_untou
     assert not inbox.inbox_path(data, PERIOD, UNIT).exists() and not inbox.inbox_path(data, PERIOD, HTTP_UNIT).exists()
     # the admins hear of every one; no forged From gets the bureau to write to the real unit
     host, port, received = smtp_inbox
-    from county_reports import deliver
+    from county_reports.deliver import channels
 
-    send = deliver.smtplib_sender(host, port, timeout=5)
+    send = channels.smtplib_sender(host, port, timeout=5)
     assert len(mail_notices.notify_admins(data, settings, send)) == len(cases)
     assert mail_notices.tell_senders(catalog, data, settings, send) == []
     assert received.to(ADDRESS) == received.to(HTTP_ADDRESS) == []
@@ -128,8 +129,8 @@ def test_forged_senders_are_quarantined_and_the_real_units_http_submission_untou
     dropped = inbox.inbox_path(data, PERIOD, HTTP_UNIT)
     dropped.parent.mkdir(parents=True, exist_ok=True)
     dropped.write_bytes(http_book)
-    assert dropped in collect.unexpected_inbox_files(data, catalog, PERIOD)
-    [outcome] = collect.pull_batch(catalog, PERIOD, [HTTP_UNIT], data_dir=data, token_lookup=tokens.env_or_file())
+    assert dropped in pulls.unexpected_inbox_files(data, catalog, PERIOD)
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [HTTP_UNIT], data_dir=data, token_lookup=tokens.env_or_file())
     assert outcome["source"] == "http" and outcome["http_status"] == 200 and outcome["status"] == "received"
 
 
@@ -140,7 +141,7 @@ def test_a_genuine_message_is_inboxed_with_the_servers_receipt_time(dovecot, cat
     dovecot.deliver(email(f"新华镇 <{ADDRESS}>", "6月报表", [("TS10.xlsx", book)], date=forged), received=received)
     [entry] = fetch(dovecot, catalog, data, settings)
     assert entry.outcome == mailbox.INBOXED and entry.received_at == received.isoformat()
-    [outcome] = collect.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
     assert outcome["source"] == "inbox" and outcome["status"] == "received"
     assert datetime.fromisoformat(outcome["received_at"]) == received
     assert datetime.fromisoformat(outcome["submitted_at"]) == received           # never the forged Date
@@ -155,9 +156,9 @@ def test_a_workbook_replacing_accepted_figures_is_held_for_an_admin(dovecot, cat
     folder = mailbox.held_dir(data) / entry.sha256[:32]
     assert (folder / "workbook.xlsx").read_bytes() == book and "已暂存待管理员确认" in (folder / "reason.txt").read_text()
     host, port, received = smtp_inbox
-    from county_reports import deliver
+    from county_reports.deliver import channels
 
-    [told] = mail_notices.notify_admins(data, settings, deliver.smtplib_sender(host, port, timeout=5))
+    [told] = mail_notices.notify_admins(data, settings, channels.smtplib_sender(host, port, timeout=5))
     assert told.message_id == entry.message_id
     assert f"inbox/{UNIT}/{PERIOD}/{UNIT}.xlsx" in received.to(settings.admins[0])[0].get_content()
 
@@ -195,7 +196,7 @@ def test_poison_messages_are_quarantined_inside_the_data_folder_and_the_month_go
     assert not outside.exists()
     assert sorted(p.relative_to(tmp_path).parts[0] for p in tmp_path.rglob("reason.txt")) == ["data"] * 3
     # and the month is collected: the long-named workbook is TS10's submission
-    [outcome] = collect.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
     assert outcome["source"] == "inbox" and outcome["status"] == "received"
 
 
@@ -219,7 +220,7 @@ def test_a_broken_mime_message_is_quarantined_not_fatal(dovecot, catalog, data, 
 def test_a_crlf_subject_never_stops_the_replies(dovecot, catalog, data, settings, tmp_path, smtp_inbox):
     import pandas as pd
 
-    from county_reports import deliver, notify
+    from county_reports.deliver import channels, notify
     from county_reports.validate import intake
     from county_reports.validate.model import read_verdicts
 
@@ -233,7 +234,7 @@ def test_a_crlf_subject_never_stops_the_replies(dovecot, catalog, data, settings
     fetched = sorted(fetch(dovecot, catalog, data, settings, wanted=(PERIOD, "2025-07")), key=lambda e: e.period)
     assert [e.outcome for e in fetched] == [mailbox.INBOXED, mailbox.INBOXED]
     assert fetched[0].message_id == "<crlf@qinghe.example>" and "\n" not in fetched[0].subject
-    outcomes = [collect.read_inbox_file(catalog, catalog.unit_by_code[UNIT], p, inbox.inbox_path(data, p, UNIT),
+    outcomes = [pulls.read_inbox_file(catalog, catalog.unit_by_code[UNIT], p, inbox.inbox_path(data, p, UNIT),
                                         data_dir=data) for p in (PERIOD, "2025-07")]
     files = intake.validate_outcomes(outcomes, catalog, data, history=pd.DataFrame(
         columns=["unit", "period", "indicator", "value"]), docs_dir=None, out_dir=tmp_path / "verdicts")
@@ -246,7 +247,7 @@ def test_a_crlf_subject_never_stops_the_replies(dovecot, catalog, data, settings
         mailbox._append(mailbox.ledger_path(data), dataclasses.asdict(row))
     host, port, received = smtp_inbox
     result = notify.reply_by_mail(verdicts + [dataclasses.replace(verdicts[0], unit="XX99")], catalog, data,
-                                  settings, deliver.smtplib_sender(host, port, timeout=5))
+                                  settings, channels.smtplib_sender(host, port, timeout=5))
     answered = {m["In-Reply-To"] for m in received.to(ADDRESS)}
     assert {"<crlf@qinghe.example>", "<next@qinghe.example>", "<old@qinghe.example>"} <= answered
     assert result["failed"] == [f"XX99 {PERIOD}"] and received.to("evil@example.com") == []
@@ -279,5 +280,5 @@ def test_a_hand_dropped_file_counts_from_when_the_bureau_saw_it_not_its_own_time
     claimed = datetime(2025, 7, 1, tzinfo=UTC).timestamp()
     os.utime(path, (claimed, claimed))                 # a copy that says "1 July"
     before = time.time()
-    [outcome] = collect.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
     assert datetime.fromisoformat(outcome["received_at"]).timestamp() >= before - 60

@@ -15,7 +15,10 @@ import pytest
 
 from object_store import local_paths_in
 
-from county_reports import admins, approval, archive, atomic, collection_run, inbox, ledger, paths, report_run
+from county_reports.core import admins, archive, atomic, paths
+from county_reports.deliver import approval
+from county_reports.runs import collect_monthly, summary_reports
+from county_reports.collect import inbox, ledger
 
 PERIOD = "2025-06"
 MOMENT = pendulum.datetime(2025, 7, 10, 6, tz="Asia/Shanghai")
@@ -99,30 +102,30 @@ def test_a_month_and_a_report_with_every_file_in_the_bucket(s3_data, s3_server, 
     simulator.clear_faults()
     simulator.set_fault("TS07", PERIOD, "invalid_values")
     try:
-        batches = collection_run.plan({"period": PERIOD, "units": ["TS01", "TS05", "TS07"]}, MOMENT)
-        pulled = [collection_run.pull(b, demo_tokens.get, record_as=("run-1", 1)) for b in batches]
+        batches = collect_monthly.plan({"period": PERIOD, "units": ["TS01", "TS05", "TS07"]}, MOMENT)
+        pulled = [collect_monthly.pull(b, demo_tokens.get, record_as=("run-1", 1)) for b in batches]
     finally:
         simulator.clear_faults()
-    validated = collection_run.validate(pulled, "run-1")
-    stored = collection_run.store(validated, "run-1")
-    notified = collection_run.notify(validated, stored, "run-1", demo_tokens.get)
-    collection_run.summarise(pulled, validated, notified)
+    validated = collect_monthly.validate(pulled, "run-1")
+    stored = collect_monthly.store(validated, "run-1")
+    notified = collect_monthly.notify(validated, stored, "run-1", demo_tokens.get)
+    collect_monthly.summarise(pulled, validated, notified)
     assert {r["unit"]: r["status"] for r in stored}["TS07"] == "rejected" and notified["failed"] == []
     assert sorted(r["unit"] for r in ledger.read(s3_data, PERIOD)) == ["TS01", "TS05", "TS07"]
 
     form = {"year": 2025, "dry_run": False, "force_delivery": True, "correction": False}
-    checked = report_run.check_coverage("half_year", form, MOMENT, today=date(2025, 7, 10))
-    built = report_run.render(checked)
+    checked = summary_reports.check_coverage("half_year", form, MOMENT, today=date(2025, 7, 10))
+    built = summary_reports.render(checked)
     settings = admins.load_settings()
     texts = settings.approval
     # a forced delivery asks an approver: the gate's request (the .docx's hash, read from the
     # bucket) and the approver's answer, as the approve task records them
-    report_run.ask("half_year", built, run_id="r", ti_id="ti-1", texts=texts)
+    summary_reports.ask("half_year", built, run_id="r", ti_id="ti-1", texts=texts)
     approver = sorted(settings.approver_ids)[0]
-    report_run.record_answer("half_year", run_id="r", ti_id="ti-1", response={
+    summary_reports.record_answer("half_year", run_id="r", ti_id="ti-1", response={
         "chosen_options": [texts["approve"]], "params_input": {approval.GAP_PARAM: True},   # 3 units: a gap
         "responded_by_user": {"id": approver, "name": "admin"}, "responded_at": datetime.now(UTC)})
-    sent = report_run.deliver(built, "half_year", form, moment=MOMENT, today=date(2025, 7, 10), scheduled=None,
+    sent = summary_reports.deliver(built, "half_year", form, moment=MOMENT, today=date(2025, 7, 10), scheduled=None,
                               started=MOMENT, texts=texts, approvers=settings.approver_ids, run_id="r",
                               token_lookup=None, smtp_sender=None)
     assert sent["status"] == "delivered" and len(list((tmp_path / "office").iterdir())) == 1

@@ -10,7 +10,8 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pandas as pd
 import pytest
 
-from county_reports import mail, notify, reminders
+from county_reports.core import mail
+from county_reports.deliver import notify, reminders
 
 PERIOD = "2025-06"
 

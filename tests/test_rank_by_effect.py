@@ -8,7 +8,8 @@ from datetime import date
 
 import pytest
 
-from county_reports import circular, mail, status_page
+from county_reports.render import circular, status_page
+from county_reports.core import mail
 from county_reports.validate.model import Issue, Verdict
 from county_reports.warehouse import Warehouse
 

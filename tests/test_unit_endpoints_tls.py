@@ -9,9 +9,10 @@ import shutil
 import pytest
 
 from config_copy import edit_yaml
-from county_reports import notify, paths
-from county_reports.catalog import load_catalog
-from county_reports.config import ConfigError
+from county_reports.deliver import notify
+from county_reports.core import paths
+from county_reports.core.catalog import load_catalog
+from county_reports.core.config import ConfigError
 
 
 def _with_base_url(tmp_path, url: str):

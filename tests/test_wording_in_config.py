@@ -33,7 +33,7 @@ ALLOWED: dict[str, dict[str, str]] = {
         "附件标题": "style name", "表格表头": "style name", "表格文字": "style name",
         "表格注释": "style name", "页码": "style name",
     },
-    "template.py": {
+    "collect/template.py": {
         # The Excel template's cells are set in 宋体; Excel matches fonts by this exact name.
         "宋体": "font name",
     },

@@ -10,7 +10,7 @@ import json
 import sys
 from pathlib import Path
 
-from county_reports import messages, paths, periods
+from county_reports.core import messages, paths, periods
 
 
 def _period(text: str) -> str:
@@ -71,8 +71,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    from county_reports.catalog import load_catalog
-    from county_reports.config import ConfigError
+    from county_reports.core.catalog import load_catalog
+    from county_reports.core.config import ConfigError
 
     try:
         catalog = load_catalog(args.config)
@@ -86,7 +86,7 @@ def main(argv: list[str] | None = None) -> int:
 
 
 def _config_error(exc) -> str:
-    from county_reports.config import ConfigError
+    from county_reports.core.config import ConfigError
 
     try:
         return messages.text("cli", "config_error", error=exc)
@@ -138,7 +138,7 @@ def _demo_tokens(catalog, seed: int | None) -> dict[str, str]:
 
 
 def _dev_secrets(args, catalog) -> int:
-    from county_reports import tokens
+    from county_reports.core import tokens
     from county_reports.simulator import server
 
     profile = server.load_profile()
@@ -148,7 +148,7 @@ def _dev_secrets(args, catalog) -> int:
 
 
 def _example_submission(args, catalog) -> int:
-    from county_reports import example
+    from county_reports.collect import example
 
     payload = example.example_payload(catalog, args.unit, args.period, args.config)
     print(json.dumps(payload, ensure_ascii=False, indent=2))
@@ -156,7 +156,8 @@ def _example_submission(args, catalog) -> int:
 
 
 def _template(args, catalog) -> int:
-    from county_reports import mail, template, tokens
+    from county_reports.core import mail, tokens
+    from county_reports.collect import template
 
     if args.unit not in catalog.unit_by_code:
         raise ValueError(f"unknown unit {args.unit}")
@@ -175,16 +176,17 @@ def _template(args, catalog) -> int:
 def _collect(args, catalog) -> int:
     import uuid
 
-    from county_reports import collect, ledger, tokens
+    from county_reports.collect import pulls, pull_settings, ledger
+    from county_reports.core import tokens
 
-    pull_settings = collect.load_settings(args.config)
+    settings = pull_settings.load_settings(args.config)
     lookup = tokens.env_or_file()
     outcomes, run_id = [], f"cli__{uuid.uuid4().hex[:12]}"
     for period in periods.span(args.period, args.through or args.period):
-        codes = [u.code for u in collect.select_units(catalog, period, args.units)]
+        codes = [u.code for u in pulls.select_units(catalog, period, args.units)]
         # recorded in the ledger as each unit finishes
-        outcomes += collect.pull_batch(catalog, period, codes, data_dir=paths.data_dir(),
-                                       token_lookup=lookup, settings=pull_settings, record_as=(run_id, 1),
+        outcomes += pulls.pull_batch(catalog, period, codes, data_dir=paths.data_dir(),
+                                       token_lookup=lookup, settings=settings, record_as=(run_id, 1),
                                        credentials=tokens.logins_from_env())
     print(ledger.outcome_table(outcomes, catalog))
     return 0
@@ -206,7 +208,7 @@ def _import_history(args, catalog) -> int:
     """Exit 0 stored or unchanged, 3 the mapping file waits for the admin, 1 refused."""
     import uuid
 
-    from county_reports.history import run
+    from county_reports.runs import import_history
     from county_reports.warehouse import Warehouse
 
     for file in args.files:
@@ -214,11 +216,11 @@ def _import_history(args, catalog) -> int:
             raise ValueError(f"{file}: no such file")
     with Warehouse() as warehouse:
         warehouse.migrate()
-        outcome = run.import_files(args.files, catalog, warehouse, mapping_path=args.mapping,
+        outcome = import_history.import_files(args.files, catalog, warehouse, mapping_path=args.mapping,
                                    year=args.year, run_id=f"cli__{uuid.uuid4().hex[:12]}",
                                    config_dir=args.config)
     print("\n".join(outcome.lines))
-    return {run.MAPPING: 3, run.REFUSED: 1}.get(outcome.state, 0)
+    return {import_history.MAPPING: 3, import_history.REFUSED: 1}.get(outcome.state, 0)
 
 
 def _warehouse_history(unit: str, period: str):

@@ -13,21 +13,24 @@ from datetime import date, datetime
 from pathlib import Path
 from zoneinfo import ZoneInfo
 
-from county_reports import messages
-from county_reports.catalog import Catalog
-from county_reports.config import ConfigError
-from county_reports.protocol import NARRATIVE_KINDS
+from county_reports.core import messages
+from county_reports.core.catalog import Catalog
+from county_reports.core.config import ConfigError
+from county_reports.collect.protocol import NARRATIVE_KINDS
 
 def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | None = None) -> list[str]:
     """Load and cross-check every configuration file; returns warnings (errors raise)."""
-    from county_reports import admins, collect, delivery_config, example, summaries, template, template_projects
-    from county_reports.history import settings as history_settings
-    from county_reports.projects.register import load_register
+    from county_reports.core import admins
+    from county_reports.collect import pull_settings, example, template, template_projects
+    from county_reports.deliver import office_settings
+    from county_reports.render import summaries
+    from county_reports.collect.history import settings as history_settings
+    from county_reports.core.projects.register import load_register
     from county_reports.render.review import settings as review_settings
     from county_reports.validate.options import load_options
 
     warnings: list[str] = []
-    collect.load_settings(config_dir)
+    pull_settings.load_settings(config_dir)
     load_options(config_dir)
     summaries.load_settings(config_dir)
     admins.load_settings(config_dir)
@@ -40,7 +43,7 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     review_settings.load_settings(config_dir)       # edited.yaml: limits and wording for edited drafts
     load_register(catalog, config_dir)              # projects.yaml against ledger.yaml and the roster
     try:
-        delivery_config.load_settings(config_dir)
+        office_settings.load_settings(config_dir)
     except ConfigError as exc:
         if "is not set" not in exc.problem:
             raise
@@ -57,7 +60,8 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
 
 def _check_mail(catalog: Catalog, config_dir: Path | None) -> None:
     """mail.yaml, and the circular composed from a made-up month (a misspelt placeholder fails)."""
-    from county_reports import circular, mail
+    from county_reports.render import circular
+    from county_reports.core import mail
 
     mail.load_settings(config_dir)
     circular.compose(_circular_sample(catalog), catalog, circular.load_wording(config_dir), date(2025, 7, 8))

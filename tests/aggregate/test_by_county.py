@@ -9,7 +9,7 @@ import pytest
 
 from county_reports.aggregate import Span
 from county_reports.aggregate.by_county import county_breakdown
-from county_reports.catalog import load_catalog
+from county_reports.core.catalog import load_catalog
 
 CITY = Path(__file__).resolve().parents[2] / "include" / "config" / "city"
 HALF = [f"2025-0{m}" for m in range(1, 7)]

@@ -44,7 +44,7 @@ def test_unit_ranking_table_for_the_appendix(catalog):
 
 def test_unit_values_table_agrees_with_the_breakdowns():
     from county_reports.aggregate import unit_breakdown, unit_values_table
-    from county_reports.catalog import load_catalog
+    from county_reports.core.catalog import load_catalog
     from county_reports.simulator.seeding import accepted_verdicts
 
     catalog = load_catalog()

@@ -23,7 +23,7 @@ from urllib.parse import quote
 
 import pytest
 
-from county_reports import paths
+from county_reports.core import paths
 
 pytestmark = pytest.mark.airflow
 
@@ -196,7 +196,7 @@ def test_admin_approves_the_waiting_half_year_report_on_the_required_actions_pag
     [answered] = details
     assert answered["chosen_options"] == ["批准"] and answered["params_input"]["note"] == NOTE
     assert answered["responded_by_user"]["name"] == "admin"
-    from county_reports import approval
+    from county_reports.deliver import approval
     from county_reports.warehouse import Warehouse
 
     with Warehouse(f"sqlite:///{status_server.data_dir / 'warehouse.db'}") as warehouse:

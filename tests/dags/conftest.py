@@ -92,7 +92,7 @@ def smtp_server(tmp_path_factory):
 @pytest.fixture(scope="session")
 def api_server(airflow_db, tmp_path_factory):
     """``airflow api-server`` on the session's metadata DB, one admin user (SimpleAuthManager)."""
-    from county_reports.required_actions import AirflowApi
+    from county_reports.deliver.required_actions import AirflowApi
 
     home = Path(os.environ["AIRFLOW_HOME"])
     passwords = home / "test_passwords.json"

@@ -49,7 +49,7 @@ class Answerer(threading.Thread):
         self._halt = threading.Event()
 
     def run(self):
-        from county_reports.required_actions import answer_when_asked
+        from county_reports.deliver.required_actions import answer_when_asked
 
         try:
             self.answered = answer_when_asked(self.api, self.dag_id, self.choose, timeout=self.timeout,

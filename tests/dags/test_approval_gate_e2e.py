@@ -14,7 +14,7 @@ so that it asks whatever another test delivered before. Proven here:
   API: ``deliver`` sends nothing and the audit says ``unanswered``, never ``not_required``;
 - the .docx changes on disk (a re-render) after the request showed its SHA-256, and the admin
   approves: the api-server takes the assigned admin's answer (200), ``deliver`` sends nothing, the
-  audit says ``stale`` (the change after the answer is tests/test_report_run.py's).
+  audit says ``stale`` (the change after the answer is tests/runs/test_summary_reports.py's).
 """
 from __future__ import annotations
 
@@ -29,7 +29,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from county_reports import paths
+from county_reports.core import paths
 
 pytestmark = pytest.mark.airflow
 
@@ -131,7 +131,7 @@ def _answer(server, user: str, detail: dict, option: str = "批准") -> tuple[in
 
 
 def _gate_history(data: Path, run_id: str) -> list[str]:
-    from county_reports import approval
+    from county_reports.deliver import approval
     from county_reports.warehouse import Warehouse
 
     with Warehouse(f"sqlite:///{data / 'warehouse.db'}") as warehouse:

@@ -5,7 +5,8 @@ import pytest
 
 from dag_helpers import assert_no_local_paths
 
-from county_reports import ledger, paths
+from county_reports.collect import ledger
+from county_reports.core import paths
 
 pytestmark = pytest.mark.airflow
 PERIOD = "2025-08"

@@ -9,7 +9,8 @@ from datetime import datetime, UTC
 import pytest
 from mail_helpers import email, filled_template, plain_workbook, use_template_key
 
-from county_reports import ledger, mail, mail_notices, mailbox, paths
+from county_reports.collect import ledger, mail_notices, mailbox
+from county_reports.core import mail, paths
 
 pytestmark = pytest.mark.airflow
 PERIOD = "2025-09"

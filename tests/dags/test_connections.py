@@ -14,7 +14,7 @@ import time
 import pytest
 from _connections import mask_all, tokens
 
-from county_reports import collection_run
+from county_reports.runs import collect_monthly
 
 
 @pytest.fixture
@@ -84,8 +84,8 @@ def test_the_pull_task_pulls_a_batch_with_the_batch_lookup(tmp_path, simulator, 
         asked.append(list(conn_ids))
         return tokens(conn_ids)
 
-    caplog.set_level("INFO", logger="county_reports.collection_run")
-    outcomes = collection_run.pull(batch, tokens=counted, record_as=("run-1", 1))
+    caplog.set_level("INFO", logger="county_reports.runs.collect_monthly")
+    outcomes = collect_monthly.pull(batch, tokens=counted, record_as=("run-1", 1))
     assert {o["unit"]: o["status"] for o in outcomes} == {"TS02": "received", "TS05": "received",
                                                             "RC01": "received"}
     assert asked == [["unit_ts02", "unit_ts05", "unit_rc01"]]      # one lookup for the batch
@@ -99,7 +99,7 @@ def test_with_the_batch_adapter_the_batch_goes_as_one_secret(monkeypatch, masker
     the same one secret. A token with a line break is not split: it goes the safe way."""
     from airflow.sdk._shared.secrets_masker import redact
 
-    from county_reports import tokens as county_tokens
+    from county_reports.core import tokens as county_tokens
 
     monkeypatch.setattr(masker, "secret_mask_adapter", county_tokens.mask_adaptations)
     expected = connections(monkeypatch, 1000)
@@ -120,7 +120,7 @@ import airflow  # settings read [logging] secret_mask_adapter from the environme
 from airflow.sdk._shared.secrets_masker import redact
 from airflow.sdk.execution_time.comms import MaskSecret
 from airflow.sdk.execution_time.request_handlers import handle_mask_secret
-from county_reports.tokens import BATCH_MARK
+from county_reports.core.tokens import BATCH_MARK
 
 batch = json.loads(sys.argv[1])
 handle_mask_secret(MaskSecret(value=BATCH_MARK + "\\n".join(batch)))   # what the task sends
@@ -139,7 +139,7 @@ def test_the_supervisor_masks_each_token_of_a_batch_sent_as_one_secret(tmp_path)
     batch = [secrets.token_hex(16) for _ in range(5)]
     include = Path(__file__).resolve().parents[2] / "include"
     env = {**os.environ, "AIRFLOW_HOME": str(tmp_path),
-           "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": "county_reports.tokens.mask_adaptations",
+           "AIRFLOW__LOGGING__SECRET_MASK_ADAPTER": "county_reports.core.tokens.mask_adaptations",
            "PYTHONPATH": os.pathsep.join([str(include), os.environ.get("PYTHONPATH", "")])}
     done = subprocess.run([sys.executable, "-c", SUPERVISOR_SIDE, json.dumps(batch)], env=env,
                           capture_output=True, text=True, timeout=120)

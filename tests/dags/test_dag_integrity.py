@@ -134,7 +134,7 @@ def test_every_helper_is_ignored_by_the_dag_processor(dagbag):
 def test_every_task_has_a_chinese_name_from_admins_yaml(dagbag, dag_id):
     import re
 
-    from county_reports import admins
+    from county_reports.core import admins
 
     names = admins.load_settings().dags.tasks
     for task in dagbag.dags[dag_id].tasks:
@@ -207,7 +207,7 @@ def test_plugins_load_without_errors():
 def test_every_dag_alerts_the_admins_and_has_time_limits(dagbag):
     from airflow.providers.smtp.notifications.smtp import SmtpNotifier
 
-    from county_reports import admins
+    from county_reports.core import admins
 
     addresses = admins.load_settings().addresses
     for dag_id, dag in dagbag.dags.items():
@@ -228,7 +228,7 @@ def test_every_dag_alerts_the_admins_and_has_time_limits(dagbag):
 
 
 def test_the_mail_never_holds_the_month(dagbag):
-    from county_reports import mail
+    from county_reports.core import mail
 
     dag = dagbag.dags["collect_monthly"]
     plan = dag.get_task("plan")
@@ -266,7 +266,7 @@ def test_trigger_forms_are_in_chinese_and_report_dags_render_their_own_kind(dagb
 
 
 def test_report_dags_are_scheduled_by_reports_yaml_and_labelled_by_admins_yaml(dagbag):
-    from county_reports import admins, report_settings
+    from county_reports.core import admins, report_settings
 
     reports, texts = report_settings.load_settings(), admins.load_settings().dags
     for kind, dag_id in (("half_year", "half_year_report"), ("annual", "annual_report")):
@@ -280,7 +280,7 @@ def test_report_dags_are_scheduled_by_reports_yaml_and_labelled_by_admins_yaml(d
 def test_the_admins_are_told_when_a_report_waits_and_reminded_before_the_timeout(dagbag):
     from datetime import timedelta
 
-    from county_reports import report_settings
+    from county_reports.core import report_settings
 
     timeout = timedelta(hours=report_settings.load_settings().approval_timeout_hours)
     for dag_id in ("half_year_report", "annual_report"):

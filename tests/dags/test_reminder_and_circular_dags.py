@@ -6,7 +6,7 @@ import os
 
 import pytest
 
-from county_reports import mail, paths
+from county_reports.core import mail, paths
 
 pytestmark = pytest.mark.airflow
 

@@ -13,7 +13,7 @@ import yaml
 
 from dag_helpers import assert_no_local_paths
 
-from county_reports import paths
+from county_reports.core import paths
 from datetime import UTC
 
 pytestmark = pytest.mark.airflow
@@ -136,7 +136,7 @@ def test_half_year_report_is_approved_then_delivered_once_and_can_be_forced(dags
     assert "滞后于时间进度的指标" in body or "没有滞后于时间进度的指标" in body
     assert asked["subject"] == f"审批：《{built['title']}》报送县政府办"
     # … and the exact document it approves, by SHA-256 (deliver sends only these bytes).
-    from county_reports import approval
+    from county_reports.deliver import approval
 
     assert f"SHA-256：`{approval.fingerprint(paths.at(built['docx']))}`" in body
     assert office.received[0]["sha256"] == approval.fingerprint(paths.at(built["docx"]))
@@ -168,7 +168,7 @@ def test_the_admins_are_told_by_mail_when_a_report_waits(dags, collected, office
     dag = dags.get_dag("annual_report")
     run, asked = run_answering(api_server, dag, conf(2024, "annual", force=True), reject("邮件通知测试"))
     assert asked and run.state == "success" and xcom(run, "deliver")["status"] == "rejected"
-    from county_reports import approval
+    from county_reports.deliver import approval
 
     link = approval.required_actions_url(api_server.base_url, "annual_report", run.run_id, "approve")
     [mail] = smtp_server.wait_for(lambda m: "待审批" in smtp_server.subject(m) and link in smtp_server.text(m))
@@ -282,7 +282,7 @@ def with_config(tmp_path, monkeypatch, name: str, **changes) -> None:
 
 
 def report_history(kind: str, year: int) -> list[dict]:
-    from county_reports import approval
+    from county_reports.deliver import approval
     from county_reports.warehouse import Warehouse
 
     with Warehouse() as warehouse:

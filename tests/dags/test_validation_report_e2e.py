@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 
-from county_reports import paths
+from county_reports.core import paths
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
 

@@ -126,7 +126,7 @@ def test_the_reader_reads_what_the_warehouse_creates_later_and_writes_nothing(ro
 def test_the_status_pages_render_through_the_reader_role(roles, catalog, tmp_path):
     """What the api-server gets in compose: the warehouse filled by its owner, read by the reader."""
     import status_seed
-    from county_reports import status_page
+    from county_reports.render import status_page
 
     base = f"@{HOST}:{PORT}/{roles['WAREHOUSE_DB']}"
     status_seed.seed(tmp_path, catalog, f"postgresql+psycopg2://{roles['WAREHOUSE_USER']}{base}")

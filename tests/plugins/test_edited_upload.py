@@ -24,7 +24,7 @@ from pathlib import Path
 
 import pytest
 
-from county_reports import summaries
+from county_reports.render import summaries
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
 

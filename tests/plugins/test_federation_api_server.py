@@ -3,7 +3,7 @@
 The route ``/county-reports/federation/submissions/{period}`` answers only the role
 CountyReportsFederation, decided by Airflow (get_user, then the auth manager's custom-view
 permission): no token → 401, a token another Airflow signed → 401, the status pages' viewer, a
-user with no rights and Airflow's own User role → 403. The city's client (collect, a unit with
+user with no rights and Airflow's own User role → 403. The city's client (pulls, a unit with
 ``airflow_url``) gets a token from ``/auth/token`` and pulls; the bytes are archived and read
 into a ``received`` outcome; a correction in the county reaches a city warehouse as a new version.
 One county server for the session (tests/conftest.py ``county_server``).
@@ -17,9 +17,10 @@ import secrets
 import jwt
 import pytest
 
-from county_reports import archive, collect, fetch, protocol
+from county_reports.core import archive
+from county_reports.collect import pulls, fetch, protocol
 from county_reports.aggregate import Span, county_figures
-from county_reports.pull_settings import PullSettings
+from county_reports.collect.pull_settings import PullSettings
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.validate.model import ACCEPTED, Verdict
 from county_reports.warehouse import Warehouse
@@ -102,7 +103,7 @@ def _city(catalog, server, conn_id="county_qinghe"):
 
 def _pull(city, data_dir, server, password=None):
     logins = {"county_qinghe": ("city", password or server.passwords["city"])}
-    [out] = collect.pull_batch(city, PERIOD, ["QINGHE"], data_dir=data_dir, token_lookup=lambda c: None,
+    [out] = pulls.pull_batch(city, PERIOD, ["QINGHE"], data_dir=data_dir, token_lookup=lambda c: None,
                                settings=PullSettings(), credentials=logins.get)
     return out
 
@@ -118,16 +119,16 @@ def _verdict(out, data_dir) -> Verdict:
 
 def test_a_wrong_password_fails_the_county_alone_and_is_never_written(server, catalog, tmp_path):
     out = _pull(_city(catalog, server), tmp_path, server, password="wrong-" + secrets.token_hex(4))
-    assert out["status"] == collect.FAILED and "401" in out["reason"] and "wrong-" not in json.dumps(out)
-    missing = collect.pull_batch(_city(catalog, server, "nobody"), PERIOD, ["QINGHE"], data_dir=tmp_path,
+    assert out["status"] == pulls.FAILED and "401" in out["reason"] and "wrong-" not in json.dumps(out)
+    missing = pulls.pull_batch(_city(catalog, server, "nobody"), PERIOD, ["QINGHE"], data_dir=tmp_path,
                                  token_lookup=lambda c: None, settings=PullSettings())[0]
-    assert missing["status"] == collect.FAILED and "nobody" in missing["reason"] and missing["attempts"] == 0
+    assert missing["status"] == pulls.FAILED and "nobody" in missing["reason"] and missing["attempts"] == 0
 
 
 def test_the_city_pulls_and_a_correction_becomes_a_new_version(server, catalog, tmp_path):
     city, data = _city(catalog, server), tmp_path / "city-data"
     first = _pull(city, data, server)
-    assert first["status"] == collect.RECEIVED, first
+    assert first["status"] == pulls.RECEIVED, first
     assert first["attempts"] == 2 and first["http_status"] == 200     # the token, then the month
     body = archive.read(data, first["sha256"])
     assert json.loads(body)["values"] == pytest.approx(_aggregated(server, catalog))
@@ -141,7 +142,7 @@ def test_the_city_pulls_and_a_correction_becomes_a_new_version(server, catalog, 
 
         _correct_in_the_county(server, catalog)
         second = _pull(city, data, server)
-        assert second["status"] == collect.RECEIVED and second["sha256"] != first["sha256"]
+        assert second["status"] == pulls.RECEIVED and second["sha256"] != first["sha256"]
         before, after = json.loads(body), json.loads(archive.read(data, second["sha256"]))
         assert after["content_sha256"] != before["content_sha256"]
         assert after["submitted_at"] > before["submitted_at"]

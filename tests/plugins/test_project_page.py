@@ -9,8 +9,8 @@ import re
 import pytest
 from fastapi.testclient import TestClient
 
-from county_reports import paths, periods
-from county_reports.projects.register import load_register
+from county_reports.core import paths, periods
+from county_reports.core.projects.register import load_register
 from county_reports.simulator.profile import Profile
 from county_reports.simulator.server import SimulatorServer
 from county_reports.validate import run

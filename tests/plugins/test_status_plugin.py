@@ -14,7 +14,8 @@ import pytest
 from fastapi.testclient import TestClient
 
 import status_seed
-from county_reports import paths, status_page
+from county_reports.core import paths
+from county_reports.render import status_page
 
 
 def _load_plugin():

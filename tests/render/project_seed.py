@@ -3,10 +3,10 @@ submission, read by the real checks (``projects.ledger``/``projects.events``) an
 ``warehouse.projects.store_rows`` — what collection stores, without the HTTP round trip."""
 from __future__ import annotations
 
-from county_reports.projects.events import check_events
-from county_reports.projects.ledger import check_rows
-from county_reports.projects.register import Register, load_register
-from county_reports.projects.vocabulary import load_vocabulary
+from county_reports.validate.projects.events import check_events
+from county_reports.validate.projects.ledger import check_rows
+from county_reports.core.projects.register import Register, load_register
+from county_reports.core.projects.vocabulary import load_vocabulary
 from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.projects import ProjectSimulator
 from county_reports.simulator.seeding import load_profile

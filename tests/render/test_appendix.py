@@ -22,7 +22,7 @@ from docx.oxml.ns import qn
 from county_reports.aggregate import Span, completeness_summary, county_figures
 from county_reports.render import appendix, compose, layout, number_style
 from county_reports.render.model import Attachment, OfficialDocument
-from county_reports.report_settings import HALF_YEAR
+from county_reports.core.report_settings import HALF_YEAR
 from county_reports.simulator.seeding import accepted_verdicts
 
 

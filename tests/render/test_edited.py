@@ -20,7 +20,7 @@ import pytest
 from docx.oxml.ns import qn
 from docx.shared import Pt
 
-from county_reports import summaries
+from county_reports.render import summaries
 from county_reports.aggregate import county_figures
 from county_reports.render import layout
 from county_reports.render.review.edited import EditedRefused, restore_layout, review_edited
@@ -441,7 +441,7 @@ def test_unaccepted_tracked_changes_are_refused(drafts):
 
 def test_edited_yaml_is_checked_on_load(tmp_path):
     from config_copy import edit_yaml, one_file
-    from county_reports.config import ConfigError
+    from county_reports.core.config import ConfigError
     from county_reports.render.review.settings import load_settings
 
     config = one_file(tmp_path, "edited.yaml")

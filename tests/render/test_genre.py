@@ -19,8 +19,8 @@ from pathlib import Path
 import pytest
 from docx import Document
 
-from county_reports import summaries
-from county_reports.catalog import Unit
+from county_reports.render import summaries
+from county_reports.core.catalog import Unit
 from county_reports.render import compose, number_style
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse
@@ -373,7 +373,7 @@ def test_the_summary_names_key_projects_events_and_milestones(county):
     is named in the problems with its cause; plans name ≥3 milestones with dates; ≥2 events are
     quoted by name; no unit twice in a paragraph; the projects table equals the warehouse."""
     from county_reports.aggregate.projects import span_projects
-    from county_reports.projects.vocabulary import load_vocabulary
+    from county_reports.core.projects.vocabulary import load_vocabulary
 
     name, catalog, warehouse, docs = county
     plan, files = docs["half_year"]
@@ -413,7 +413,7 @@ def test_the_summary_names_key_projects_events_and_milestones(county):
 
 
 def seed_register(catalog, name):
-    from county_reports.projects.register import load_register
+    from county_reports.core.projects.register import load_register
     from county_reports.simulator.data import SubmissionGenerator
     from county_reports.simulator.projects import ProjectSimulator
     from county_reports.simulator.seeding import load_profile

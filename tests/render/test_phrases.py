@@ -7,9 +7,9 @@ import shutil
 import pytest
 import yaml
 
-from county_reports.config import ConfigError
+from county_reports.core.config import ConfigError
 from county_reports.render import compose, phrases
-from county_reports.paths import config_dir
+from county_reports.core.paths import config_dir
 
 
 def test_bundled_wording_has_every_phrase():

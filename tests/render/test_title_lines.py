@@ -9,7 +9,7 @@ import docx
 import pytest
 from docx.oxml.ns import qn
 
-from county_reports.config import ConfigError
+from county_reports.core.config import ConfigError
 from county_reports.render import compose, layout
 from county_reports.render.model import Attachment, OfficialDocument
 from county_reports.render.title_lines import TitleBreaks, break_title

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from openpyxl import load_workbook
 
-from county_reports import summaries
+from county_reports.render import summaries
 from county_reports.render import compose, workbook
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.warehouse import Warehouse

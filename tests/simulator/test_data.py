@@ -7,9 +7,9 @@ from datetime import datetime, timedelta
 
 import pytest
 
-from county_reports import periods
-from county_reports.catalog import load_catalog
-from county_reports.config import ConfigError
+from county_reports.core import periods
+from county_reports.core.catalog import load_catalog
+from county_reports.core.config import ConfigError
 from county_reports.simulator import faults
 from county_reports.simulator.data import SubmissionGenerator, payload
 from county_reports.simulator.narratives import NARRATIVE_KINDS, load_phrasebook

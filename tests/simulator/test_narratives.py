@@ -8,8 +8,8 @@ import re
 import pytest
 import yaml
 
-from county_reports.config import ConfigError
-from county_reports.paths import config_dir
+from county_reports.core.config import ConfigError
+from county_reports.core.paths import config_dir
 from county_reports.simulator import narratives as n
 
 

@@ -6,7 +6,7 @@ from datetime import date
 
 import pytest
 
-from county_reports.config import ConfigError
+from county_reports.core.config import ConfigError
 from county_reports.simulator.profile import DEFAULT_SEED, FAULTS, Profile, as_profile, load_profile, parse_profile
 
 

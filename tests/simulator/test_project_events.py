@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from county_reports import periods
-from county_reports.projects.events import check_events
-from county_reports.projects.vocabulary import load_vocabulary
+from county_reports.core import periods
+from county_reports.validate.projects.events import check_events
+from county_reports.core.projects.vocabulary import load_vocabulary
 from county_reports.simulator.project_events import events_for
 
 

@@ -6,7 +6,7 @@ import re
 
 import pytest
 
-from county_reports.projects.register import load_register
+from county_reports.core.projects.register import load_register
 from county_reports.simulator import project_words as w
 
 

@@ -8,11 +8,11 @@ import dataclasses
 
 import pytest
 
-from county_reports import periods
-from county_reports.catalog import Unit
-from county_reports.projects import events, ledger
-from county_reports.projects.register import load_register
-from county_reports.projects.vocabulary import load_vocabulary
+from county_reports.core import periods
+from county_reports.core.catalog import Unit
+from county_reports.validate.projects import events, ledger
+from county_reports.core.projects.register import load_register
+from county_reports.core.projects.vocabulary import load_vocabulary
 from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.profile import load_profile
 from county_reports.simulator.projects import ProjectSimulator
@@ -125,7 +125,7 @@ def test_a_made_up_register_passes_the_loader_an_admin_s_file_meets(catalog, tmp
 
     import yaml
 
-    from county_reports import paths
+    from county_reports.core import paths
 
     big = county_of(catalog, 300)
     sim = ProjectSimulator(big, SubmissionGenerator(big, seed=load_profile().seed), None)

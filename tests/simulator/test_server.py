@@ -9,7 +9,7 @@ from datetime import datetime
 import pytest
 import requests
 
-from county_reports.catalog import load_catalog
+from county_reports.core.catalog import load_catalog
 from county_reports.simulator import (Profile, Response, SimulatorServer, load_profile,
                                       make_tokens)
 from county_reports.simulator.data import SubmissionGenerator

@@ -24,8 +24,11 @@ from docx import Document
 
 from city_deployments import (city_config, county_config, county_server, logins_env, seed_county, start_clone,
                               wait_up)
-from county_reports import collection_run, federation, summaries, tokens
-from county_reports.catalog import load_catalog
+from county_reports.runs import collect_monthly
+from county_reports.aggregate import federation
+from county_reports.render import summaries
+from county_reports.core import tokens
+from county_reports.core.catalog import load_catalog
 from county_reports.render import number_style
 from county_reports.validate.model import ACCEPTED, Verdict
 from county_reports.warehouse import Warehouse
@@ -72,17 +75,17 @@ def county_figures(world, code: str) -> dict[str, float]:
 
 
 def collect(world, monkeypatch, run_id: str) -> list[dict]:
-    """The city's collect_monthly for June, task by task (collection_run), its counties' logins
+    """The city's collect_monthly for June, task by task (collect_monthly), its counties' logins
     in the environment."""
     monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(world["city_cfg"]))
     monkeypatch.setenv("COUNTY_REPORTS_DATA", str(world["root"] / "city-data"))
     for name, value in logins_env(world["servers"]).items():
         monkeypatch.setenv(name, value)
-    batches = collection_run.plan({"period": PERIOD}, MOMENT)
-    outcomes = [collection_run.pull(b, lambda c: None, record_as=(run_id, 1), credentials=tokens.logins_from_env())
+    batches = collect_monthly.plan({"period": PERIOD}, MOMENT)
+    outcomes = [collect_monthly.pull(b, lambda c: None, record_as=(run_id, 1), credentials=tokens.logins_from_env())
                 for b in batches]
-    validated = collection_run.validate(outcomes, run_id)
-    return collection_run.store(validated, run_id)
+    validated = collect_monthly.validate(outcomes, run_id)
+    return collect_monthly.store(validated, run_id)
 
 
 # --------------------------------------------------------------------------- the county route

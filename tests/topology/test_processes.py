@@ -340,7 +340,7 @@ def roster_and_tokens(period: str) -> tuple[list[str], dict[str, str]]:
     except ImportError as exc:
         pytest.fail(f"{exc.name} is not installed: pip install -r requirements.txt")
 
-    from county_reports.catalog import load_catalog
+    from county_reports.core.catalog import load_catalog
 
     catalog = load_catalog()
     return (sorted(u.code for u in catalog.units_active_in(period)),

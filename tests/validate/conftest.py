@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from county_reports.catalog import load_catalog
+from county_reports.core.catalog import load_catalog
 from county_reports.validate.options import load_options
 
 

@@ -60,8 +60,8 @@ def fill_template(catalog, body: dict, path) -> None:
     here, Excel in real life): figures, each project's row, extra codes in the empty rows, events."""
     from openpyxl import load_workbook
 
-    from county_reports import template
-    from county_reports.template_projects import EVENT_FIELDS, PROJECT_FIELDS, SORT, TITLE
+    from county_reports.collect import template
+    from county_reports.collect.template_projects import EVENT_FIELDS, PROJECT_FIELDS, SORT, TITLE
 
     template.write_template(catalog, body["unit"], body["period"], path)
     wb = load_workbook(path)
@@ -96,6 +96,6 @@ def fill_template(catalog, body: dict, path) -> None:
 
 
 def catalog_counts():
-    from county_reports.projects.vocabulary import load_vocabulary
+    from county_reports.core.projects.vocabulary import load_vocabulary
 
     return load_vocabulary().counts

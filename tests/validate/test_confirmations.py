@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import pandas as pd
 
-from county_reports import periods
+from county_reports.core import periods
 from county_reports.validate.run import validate_period
 from validate_helpers import PERIOD, clean_payload, received
 

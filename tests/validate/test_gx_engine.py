@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from validate_helpers import DROP, PERIOD, clean_payload, received
 
-from county_reports import periods
+from county_reports.core import periods
 from county_reports.validate import batch as batch_mod
 from county_reports.validate import pandas_rules
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 
-from county_reports import archive
+from county_reports.core import archive
 from county_reports.validate import intake, run
 from county_reports.validate.model import REJECTED, WARNING
 

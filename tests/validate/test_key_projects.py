@@ -10,7 +10,8 @@ import json
 import pendulum
 import pytest
 
-from county_reports import collection_run, paths
+from county_reports.runs import collect_monthly
+from county_reports.core import paths
 from county_reports.simulator.http_server import Response
 from county_reports.validate.key_projects import ProjectHistory, event_from_dict, event_to_dict, \
     row_from_dict, row_to_dict
@@ -37,10 +38,10 @@ def served(simulator):
 
 
 def run(period: str, units: list[str], tokens, run_id: str) -> tuple[dict, list[dict]]:
-    batches = collection_run.plan({"period": period, "units": units}, MOMENT)
-    pulled = [collection_run.pull(b, tokens.get, record_as=(run_id, 1)) for b in batches]
-    validated = collection_run.validate(pulled, run_id)
-    return validated, collection_run.store(validated, run_id)
+    batches = collect_monthly.plan({"period": period, "units": units}, MOMENT)
+    pulled = [collect_monthly.pull(b, tokens.get, record_as=(run_id, 1)) for b in batches]
+    validated = collect_monthly.validate(pulled, run_id)
+    return validated, collect_monthly.store(validated, run_id)
 
 
 def test_every_ledger_and_event_rule_rejects_over_http_with_its_message(data, simulator, served,
@@ -48,18 +49,18 @@ def test_every_ledger_and_event_rule_rejects_over_http_with_its_message(data, si
     run(BEFORE, [UNIT], demo_tokens, "run-aug")             # August stored: what September's falls from
     served(faulty(simulator))
     validated, stored_rows = run(PERIOD, [UNIT], demo_tokens, "run-sep")
-    [verdict] = collection_run.verdicts_of(validated)
+    [verdict] = collect_monthly.verdicts_of(validated)
     assert verdict.status == "rejected"
     found = {i.rule: i.message for i in verdict.issues}
     for rule, words in EXPECTED.items():
         assert words in found.get(rule, ""), (rule, found.get(rule))
         assert found[rule].startswith(catalog.unit_by_code[UNIT].name)
     assert "“柳林渡撤渡建桥工程”（QH2024-04）" in found["PROJECT_NOT_OWNED"]
-    notified = collection_run.notify(validated, stored_rows, "run-sep", demo_tokens.get)
+    notified = collect_monthly.notify(validated, stored_rows, "run-sep", demo_tokens.get)
     assert notified["failed"] == []
     texts = [item["text"] for item in simulator.feedback[(UNIT, PERIOD)][-1]]
     assert all(any(words in t for t in texts) for words in EXPECTED.values())
-    collection_run.summarise([[]], validated, notified)
+    collect_monthly.summarise([[]], validated, notified)
     report = paths.validation(data).joinpath(f"{PERIOD}.html").read_text(encoding="utf-8")
     assert all(words in report for words in EXPECTED.values())
     with Warehouse() as warehouse:    # a rejected version's rows are kept out of the ledger
@@ -120,10 +121,10 @@ def test_a_month_collected_after_the_one_before_in_one_run_is_checked_against_it
 
 
 def test_rows_and_events_survive_the_verdict_file(simulator):
-    from county_reports.projects.events import check_events
-    from county_reports.projects.ledger import check_rows
-    from county_reports.projects.register import load_register
-    from county_reports.projects.vocabulary import load_vocabulary
+    from county_reports.validate.projects.events import check_events
+    from county_reports.validate.projects.ledger import check_rows
+    from county_reports.core.projects.register import load_register
+    from county_reports.core.projects.vocabulary import load_vocabulary
 
     words = load_vocabulary()
     body = clean(simulator, "TS03")

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from county_reports.config import ConfigError
+from county_reports.core.config import ConfigError
 from county_reports.validate import narratives as n
 
 

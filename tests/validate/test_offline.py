@@ -7,7 +7,7 @@ import pytest
 from openpyxl import load_workbook
 from validate_helpers import PERIOD, clean_payload
 
-from county_reports.template import write_template
+from county_reports.collect.template import write_template
 from county_reports.validate.offline import check_file
 
 

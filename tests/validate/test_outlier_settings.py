@@ -5,7 +5,7 @@ from __future__ import annotations
 import config_copy
 import pytest
 
-from county_reports.config import ConfigError
+from county_reports.core.config import ConfigError
 from county_reports.validate.options import OUTLIER_METHODS, OutlierSettings, load_options
 
 

@@ -9,7 +9,7 @@ import pandas as pd
 import pytest
 from validate_helpers import clean_payload, received
 
-from county_reports import periods
+from county_reports.core import periods
 from county_reports.validate import intake, outliers
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS
 from county_reports.validate.options import OutlierSettings

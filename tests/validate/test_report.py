@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import re
 
-from county_reports import messages
+from county_reports.core import messages
 from county_reports.validate import report
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, WARNING, Issue, Verdict
 from county_reports.validate.suite import CheckResult, Spec

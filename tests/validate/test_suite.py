@@ -8,9 +8,9 @@ import pytest
 import yaml
 from validate_helpers import clean_payload, received
 
-from county_reports import paths
-from county_reports.catalog import load_catalog
-from county_reports.config import ConfigError
+from county_reports.core import paths
+from county_reports.core.catalog import load_catalog
+from county_reports.core.config import ConfigError
 from county_reports.validate.model import REJECTED
 from county_reports.validate.options import load_options
 from county_reports.validate.run import validate_period

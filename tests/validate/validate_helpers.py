@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import copy
 
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 from county_reports.validate.model import Received
 
 PERIOD = "2025-06"

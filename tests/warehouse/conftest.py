@@ -18,7 +18,7 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import OperationalError
 
-from county_reports.catalog import Unit, load_catalog
+from county_reports.core.catalog import Unit, load_catalog
 from county_reports.validate.model import Issue, Verdict
 
 PG_ADMIN_URL = os.environ.get("COUNTY_REPORTS_TEST_PG_URL",

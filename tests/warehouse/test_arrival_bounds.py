@@ -1,7 +1,7 @@
 """Timeliness never rests on a time the bureau knows to be false: a unit's claimed submission time
 (``submitted_at``) stands only between the last time the bureau looked and found nothing
 (``record_not_received(..., "missing", ...)``) and the bureau's own receipt; on SQLite and
-PostgreSQL (COPY), and through ``collection_run``'s tasks against the simulator."""
+PostgreSQL (COPY), and through ``runs.collect_monthly``'s tasks against the simulator."""
 from __future__ import annotations
 
 import time
@@ -147,16 +147,16 @@ def test_a_unit_found_missing_by_one_run_arrives_no_earlier_than_that_run(
     run 1 with no look against it, keeps its claim."""
     import pendulum
 
-    from county_reports import collection_run
+    from county_reports.runs import collect_monthly
 
     monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
     monkeypatch.setenv("COUNTY_REPORTS_DB_URL", f"sqlite:///{tmp_path / 'wh.db'}")
     moment = pendulum.datetime(2025, 10, 5, 6, tz=TZ)
 
     def run(run_id: str) -> list[dict]:
-        batches = collection_run.plan({"period": PERIOD, "units": ["TS01", "TS05"]}, moment)
-        pulled = [collection_run.pull(b, demo_tokens.get, record_as=(run_id, 1)) for b in batches]
-        return collection_run.store(collection_run.validate(pulled, run_id), run_id)
+        batches = collect_monthly.plan({"period": PERIOD, "units": ["TS01", "TS05"]}, moment)
+        pulled = [collect_monthly.pull(b, demo_tokens.get, record_as=(run_id, 1)) for b in batches]
+        return collect_monthly.store(collect_monthly.validate(pulled, run_id), run_id)
 
     simulator.clear_faults()
     simulator.set_fault("TS01", PERIOD, "missing")

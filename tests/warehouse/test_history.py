@@ -8,7 +8,7 @@ import numpy as np
 
 import pandas as pd
 
-from county_reports import periods
+from county_reports.core import periods
 from county_reports.validate import intake, outliers
 from county_reports.validate.options import OutlierSettings
 from county_reports.warehouse.history import outlier_history

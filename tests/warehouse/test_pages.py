@@ -6,7 +6,7 @@ from sqlalchemy import insert
 from sqlalchemy.exc import DBAPIError
 
 import status_seed
-from county_reports import status_page
+from county_reports.render import status_page
 from county_reports.warehouse import pages, schema
 
 

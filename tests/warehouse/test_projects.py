@@ -7,9 +7,9 @@ from datetime import date
 
 import pytest
 
-from county_reports.projects.events import Event
-from county_reports.projects.ledger import LedgerRow
-from county_reports.projects.register import load_register
+from county_reports.validate.projects.events import Event
+from county_reports.validate.projects.ledger import LedgerRow
+from county_reports.core.projects.register import load_register
 from county_reports.warehouse import projects as store
 
 CODE = "QH2024-01"
@@ -85,8 +85,8 @@ def test_a_spans_events_round_trip(wh, make_verdict):
 
 
 def test_the_previous_months_rows_feed_the_cumulative_check(wh, make_verdict, register):
-    from county_reports.projects import ledger
-    from county_reports.projects.vocabulary import load_vocabulary
+    from county_reports.validate.projects import ledger
+    from county_reports.core.projects.vocabulary import load_vocabulary
 
     stored(wh, make_verdict, "RC01", "2025-05", [row(5, 2100.0)])
     before = store.previous_rows(wh.engine, "RC01", "2025-06")

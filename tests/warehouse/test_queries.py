@@ -10,7 +10,7 @@ import pandas as pd
 import pytest
 from sqlalchemy import select
 
-from county_reports import periods
+from county_reports.core import periods
 from county_reports.warehouse import schema as t
 
 MONTHS = periods.span("2024-06", "2024-10")

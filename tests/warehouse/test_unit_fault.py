@@ -22,8 +22,8 @@ from sqlalchemy import create_engine, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, InternalError, ProgrammingError
 
-from county_reports import collection_run
-from county_reports.catalog import load_catalog
+from county_reports.runs import collect_monthly
+from county_reports.core.catalog import load_catalog
 from county_reports.validate.model import Issue, write_verdicts
 from county_reports.warehouse import Warehouse
 from county_reports.warehouse.recording import StoreRefused, refusals_raised
@@ -127,14 +127,14 @@ def test_a_database_that_refuses_everyone_fails_the_store_step_and_marks_no_unit
     revoke, grant, cause, kind = REFUSALS[refusal]
     sql(revoke)
     with pytest.raises(StoreRefused, match=cause) as refused:
-        collection_run.store(validated, "run-8th")
+        collect_monthly.store(validated, "run-8th")
     assert isinstance(refused.value.__cause__, kind) and "仓库数据库拒绝写入" in str(refused.value)
     assert OTHERS_UNAFFECTED not in str(refused.value)
     assert everything(owner_url) == before      # nothing half-stored, no unit marked failed
     assert statuses(owner_url) == {(first, "missing")}
 
     sql(grant)
-    stored = collection_run.store(validated, "run-8th")   # the task cleared after the fix
+    stored = collect_monthly.store(validated, "run-8th")   # the task cleared after the fix
     assert [(r["unit"], r["outcome"]) for r in stored] == [(v.unit, "new") for v in verdicts]
     after = everything(owner_url)
     assert len(after["submission_values"]) == 2 * len(verdicts) and len(after["narratives"]) == len(verdicts)
@@ -266,10 +266,10 @@ def test_a_read_only_sqlite_warehouse_fails_the_store_step_and_marks_no_unit(mak
 
 STORE = """
 import json, sys
-from county_reports import collection_run
+from county_reports.runs import collect_monthly
 from county_reports.warehouse.recording import StoreRefused
 try:
-    collection_run.store(json.loads(sys.argv[1]), "run-8th")
+    collect_monthly.store(json.loads(sys.argv[1]), "run-8th")
 except StoreRefused as exc:
     print(type(exc.__cause__).__name__, exc)
     sys.exit(3)

@@ -10,7 +10,7 @@ from dataclasses import replace
 import pytest
 from sqlalchemy import select, text
 
-from county_reports import periods
+from county_reports.core import periods
 from county_reports.aggregate.span import Span
 from county_reports.aggregate.unconfirmed import unconfirmed_for_report
 from county_reports.validate import intake

@@ -53,7 +53,7 @@ from county_reports.aggregate.completeness import (SUMMARY_COLUMNS, completeness
 from county_reports.aggregate.indicator import current_only
 from county_reports.aggregate.figures import (FIGURE_COLUMNS, SERIES_COLUMNS, county_figures,
                                               monthly_series, time_half_task_half, yoy)
-from county_reports.formulas import FormulaError, evaluate
+from county_reports.core.formulas import FormulaError, evaluate
 from county_reports.aggregate.span import Span
 from county_reports.aggregate.units import (BREAKDOWN_COLUMNS, TOTAL_UNIT,
                                             unit_breakdown, unit_ranking, unit_values_table)

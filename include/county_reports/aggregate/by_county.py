@@ -18,8 +18,8 @@ import pandas as pd
 from county_reports.aggregate.indicator import find_item, make_frame, tidy
 from county_reports.aggregate.span import Span
 from county_reports.aggregate.units import _rank, unit_breakdown
-from county_reports.catalog import Catalog, Indicator
-from county_reports.county_targets import county_codes
+from county_reports.core.catalog import Catalog, Indicator
+from county_reports.core.county_targets import county_codes
 
 COUNTY_COLUMNS = ("unit", "unit_name", "value", "share_pct", "rank", "target", "completion_pct",
                   "cumulative", "behind")

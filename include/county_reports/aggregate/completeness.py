@@ -5,8 +5,8 @@ import pandas as pd
 
 from county_reports.aggregate.indicator import require_columns, make_frame, tidy, unit_sort_key
 from county_reports.aggregate.span import Span
-from county_reports.catalog import Catalog
-from county_reports.timeliness import STATUSES, reported as count_reported
+from county_reports.core.catalog import Catalog
+from county_reports.core.timeliness import STATUSES, reported as count_reported
 
 # The warehouse's "failed" (the unit's endpoint kept erroring) is, for the report, not received.
 _ALIASES = {"failed": "missing"}

@@ -7,7 +7,7 @@ import pandas as pd
 from county_reports.aggregate.indicator import (Aggregate, Expectation, SpanData, aggregate_all,
                                            aggregate_one, find_item, make_frame, prepare_values, tidy)
 from county_reports.aggregate.span import Span
-from county_reports.catalog import Catalog, DerivedIndicator, Indicator
+from county_reports.core.catalog import Catalog, DerivedIndicator, Indicator
 
 FIGURE_COLUMNS = (
     "code", "name", "uom", "section", "section_name", "kind", "nature", "aggregation", "over_units",

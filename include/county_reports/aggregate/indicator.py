@@ -7,9 +7,9 @@ from collections.abc import Iterable, Mapping
 
 import pandas as pd
 
-from county_reports import formulas as formula
+from county_reports.core import formulas as formula
 from county_reports.aggregate.span import Span
-from county_reports.catalog import Catalog, DerivedIndicator, Indicator, Unit
+from county_reports.core.catalog import Catalog, DerivedIndicator, Indicator, Unit
 
 VALUE_COLUMNS = ("unit", "period", "indicator", "value")
 _KEY = ["unit", "period", "indicator"]

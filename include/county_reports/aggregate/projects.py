@@ -13,8 +13,8 @@ from datetime import date
 from typing import Any
 
 from county_reports.aggregate.span import Span
-from county_reports.projects.register import Register
-from county_reports.projects.vocabulary import Vocabulary
+from county_reports.core.projects.register import Register
+from county_reports.core.projects.vocabulary import Vocabulary
 from county_reports.warehouse import projects as stored
 
 

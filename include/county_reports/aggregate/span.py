@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from county_reports import periods
+from county_reports.core import periods
 
 
 @dataclass(frozen=True, order=True)

@@ -18,7 +18,7 @@ import pandas as pd
 from county_reports.aggregate.indicator import (Expectation, SpanData, aggregate_indicator,
                                                 prepare_values)
 from county_reports.aggregate.span import Span
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 
 
 @dataclass(frozen=True)

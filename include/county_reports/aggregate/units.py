@@ -7,12 +7,12 @@ from collections.abc import Sequence
 
 import pandas as pd
 
-from county_reports import formulas as formula
+from county_reports.core import formulas as formula
 from county_reports.aggregate.indicator import (Expectation, SpanData, active_at, aggregate_one,
                                            find_item, make_frame, prepare_values, tidy,
                                            unit_sort_key)
 from county_reports.aggregate.span import Span
-from county_reports.catalog import Catalog, Indicator
+from county_reports.core.catalog import Catalog, Indicator
 
 BREAKDOWN_COLUMNS = ("unit", "unit_name", "value", "share_pct", "rank", "months_expected",
                      "months_reported", "missing_periods", "as_of", "note")

@@ -23,10 +23,10 @@ from typing import Any
 import pandas as pd
 
 from county_reports.aggregate import Span
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 from county_reports.render import number_style, phrases
 from county_reports.render.model import Attachment
-from county_reports.report_settings import ANNUAL
+from county_reports.core.report_settings import ANNUAL
 
 # Column keys in display order; headers come from wording.yaml attachments.indicators.columns.
 COLUMNS = ("number", "name", "uom", "value", "last_year", "change", "target", "completion", "remark")

@@ -15,7 +15,7 @@ from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION,
 from county_reports.render.pool import Clause, ItemPool
 from county_reports.render.problems_plans import ProblemsAndPlans
 from county_reports.render.projects_section import ProjectsWriter
-from county_reports.report_settings import ANNUAL, HALF_YEAR
+from county_reports.core.report_settings import ANNUAL, HALF_YEAR
 
 
 

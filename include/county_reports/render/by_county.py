@@ -13,12 +13,12 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import county_targets
-from county_reports.config import ConfigError
+from county_reports.core import county_targets
+from county_reports.core.config import ConfigError
 from county_reports.aggregate.by_county import county_breakdown
 from county_reports.render import appendix, number_style
 from county_reports.render.model import Attachment
-from county_reports.report_settings import HALF_YEAR
+from county_reports.core.report_settings import HALF_YEAR
 
 _COLUMNS = ("number", "unit", "value", "share", "target", "completion", "rank")
 _ALIGN = ("center", "left", "right", "right", "right", "right", "center")

@@ -18,8 +18,8 @@ from typing import Any
 import pandas as pd
 
 from county_reports.aggregate import Span
-from county_reports.catalog import Catalog
-from county_reports.config import ConfigError, read_config_file
+from county_reports.core.catalog import Catalog
+from county_reports.core.config import ConfigError, read_config_file
 from county_reports.render import appendix, by_county, number_style, phrases
 from county_reports.render.model import OfficialDocument
 

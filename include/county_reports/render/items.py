@@ -18,7 +18,7 @@ from collections.abc import Mapping
 
 from rapidfuzz import fuzz
 
-from county_reports.catalog import Catalog, Indicator
+from county_reports.core.catalog import Catalog, Indicator
 from county_reports.render import number_style, phrases
 
 

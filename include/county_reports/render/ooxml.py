@@ -16,7 +16,7 @@ from docx.oxml import OxmlElement
 from docx.oxml.ns import qn
 from lxml import etree
 
-from county_reports import atomic
+from county_reports.core import atomic
 from county_reports.render.printable import printable
 
 # Child order of the elements we touch, from the ECMA-376 schema. Word rejects a file whose

@@ -13,8 +13,8 @@ from __future__ import annotations
 from functools import lru_cache
 from pathlib import Path
 
-from county_reports import paths
-from county_reports.config import ConfigError, config_path, read_config_file
+from county_reports.core import paths
+from county_reports.core.config import ConfigError, config_path, read_config_file
 
 # Every key of the two sections; each value is text (a template where it has {placeholders}).
 REQUIRED = {

@@ -16,7 +16,7 @@ from decimal import Decimal
 from typing import Any
 from collections.abc import Callable
 
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 from county_reports.render import number_style
 
 RATE, INDEX, STOCK, COUNT, SANCTION, FLOW = "rate", "index", "stock", "count", "sanction", "flow"

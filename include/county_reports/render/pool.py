@@ -13,7 +13,7 @@ from collections.abc import Mapping
 import pandas as pd
 
 from county_reports.aggregate import Span, unit_values_table
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 from county_reports.render import merge
 from county_reports.render.items import Figure, ItemChecker
 from county_reports.render.printable import printable
@@ -61,7 +61,7 @@ class ItemPool:
         self.threshold = float(cfg.get("threshold", 62))
         self.scorer = cfg.get("scorer", merge.DEFAULT_SCORER)
         if self.scorer not in merge.SCORERS:
-            from county_reports.config import ConfigError
+            from county_reports.core.config import ConfigError
             raise ConfigError("wording.yaml", "merge.scorer",
                               f"{self.scorer!r} is not one of {', '.join(merge.SCORERS)}")
         item_cfg = wording.get("items") or {}

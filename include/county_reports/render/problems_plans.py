@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from county_reports.render import number_style
 from county_reports.render.phrasing import ACCIDENT, CASUALTY, DETAIL, SANCTION, missing
-from county_reports.report_settings import HALF_YEAR
+from county_reports.core.report_settings import HALF_YEAR
 
 
 class ProblemsAndPlans:

@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from itertools import combinations
 from collections.abc import Callable, Mapping
 
-from county_reports.config import ConfigError
+from county_reports.core.config import ConfigError
 
 MAX_EXTRA_LINES = 1     # try one line more than the minimum before breaking outside the rules
 

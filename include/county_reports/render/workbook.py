@@ -23,9 +23,9 @@ from typing import Any
 
 import pandas as pd
 
-from county_reports import atomic
+from county_reports.core import atomic
 from county_reports.aggregate import Span
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 from county_reports.render import appendix, number_style, ooxml, phrases
 from county_reports.render.layout import SONGTI
 

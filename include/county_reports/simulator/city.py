@@ -15,10 +15,10 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
 
-from county_reports import paths
-from county_reports.catalog import Catalog, load_catalog
-from county_reports.config import Fields, read_config_file
-from county_reports.county_targets import county_codes
+from county_reports.core import paths
+from county_reports.core.catalog import Catalog, load_catalog
+from county_reports.core.config import Fields, read_config_file
+from county_reports.core.county_targets import county_codes
 from county_reports.simulator.data import PROTOCOL, SubmissionGenerator
 from county_reports.simulator.profile import load_profile
 from county_reports.validate.model import Verdict

@@ -15,9 +15,9 @@ from datetime import datetime, time, timedelta, timezone
 from typing import Any
 from collections.abc import Mapping
 
-from county_reports import periods
-from county_reports.catalog import Catalog, Indicator, Unit
-from county_reports.example import enforce_rules  # the rules made to hold: one way, the example's
+from county_reports.core import periods
+from county_reports.core.catalog import Catalog, Indicator, Unit
+from county_reports.collect.example import enforce_rules  # the rules made to hold: one way, the example's
 from county_reports.simulator.calibration import (BASE_YEAR, FLOWS, RATIOS, SEASONS, SPECIAL, STOCKS, Flow,
                                                   Stock)
 from county_reports.simulator.narratives import Phrasebook, compose, load_phrasebook

@@ -11,7 +11,7 @@ import random
 from typing import Any
 from collections.abc import Callable
 
-from county_reports.catalog import Catalog, Indicator
+from county_reports.core.catalog import Catalog, Indicator
 
 _FULL_WIDTH = str.maketrans("0123456789.,-", "０１２３４５６７８９．，－")
 PLACEHOLDER_TEXTS = ("待核实", "暂无数据", "见附表")

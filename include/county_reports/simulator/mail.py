@@ -21,7 +21,7 @@ from pathlib import Path
 
 from openpyxl import Workbook, load_workbook
 
-from county_reports import template
+from county_reports.collect import template
 from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.profile import load_profile
 
@@ -219,7 +219,7 @@ XLSX = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 
 def template_key() -> str | None:
     """The bureau's template key as the DAG reads it (AIRFLOW_CONN_<ID> or the secrets file)."""
-    from county_reports import mail, tokens
+    from county_reports.core import mail, tokens
 
     return tokens.env_or_file()(mail.load_settings().template_key_conn_id)
 
@@ -265,7 +265,7 @@ def mx_trace(sender: str, *, dmarc: str = "pass", server: str | None = None) -> 
     its verdict (``Authentication-Results`` with its authserv-id) and its ``Received`` line."""
     from email.utils import parseaddr
 
-    from county_reports import mail
+    from county_reports.core import mail
 
     server = server or mail.load_settings().authserv_id
     domain = parseaddr(sender)[1].rpartition("@")[2]

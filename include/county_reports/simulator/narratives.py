@@ -15,9 +15,9 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Mapping, Sequence
 
-from county_reports.catalog import Catalog, Indicator
-from county_reports.config import ConfigError, read_config_file
-from county_reports.protocol import NARRATIVE_KINDS
+from county_reports.core.catalog import Catalog, Indicator
+from county_reports.core.config import ConfigError, read_config_file
+from county_reports.collect.protocol import NARRATIVE_KINDS
 
 PHRASES_FILE = "simulator/phrases.yaml"
 CONTEXT_SLOTS = frozenset({"unit_name", "year", "month", "next_month", "place", "village"})

@@ -196,7 +196,7 @@ class OfficeDocuments:
         if self._lose > 0:
             self._lose -= 1
             return Reply(201, {"receipt_id": receipt_id}, drop=True)
-        # The receipt names what it acknowledges: the sender checks both (delivery_channels.check_receipt).
+        # The receipt names what it acknowledges: the sender checks both (deliver.channels.check_receipt).
         return Reply(201, {"receipt_id": receipt_id, "sha256": meta["sha256"], "idempotency_key": key})
 
 

@@ -19,9 +19,9 @@ from typing import Any
 
 from openpyxl import Workbook
 
-from county_reports import periods
-from county_reports.catalog import Catalog
-from county_reports.example import enforce_rules
+from county_reports.core import periods
+from county_reports.core.catalog import Catalog
+from county_reports.collect.example import enforce_rules
 from county_reports.simulator.calibration import FLOWS
 from county_reports.simulator.data import SubmissionGenerator
 

@@ -1,7 +1,7 @@
 """The simulator profile: seed, latency, unit sizes and which (unit, month) misbehaves how.
 
 Read from ``include/config/simulator/profile.yaml`` (through ``paths.config_dir()``) and
-checked on load; a problem raises :class:`~county_reports.config.ConfigError` naming the file
+checked on load; a problem raises :class:`~county_reports.core.config.ConfigError` naming the file
 and the key, like every other config file of the project.
 """
 from __future__ import annotations
@@ -13,8 +13,8 @@ from typing import Any
 from collections.abc import Mapping
 
 
-from county_reports import periods
-from county_reports.config import ConfigError, read_config_file
+from county_reports.core import periods
+from county_reports.core.config import ConfigError, read_config_file
 
 PROFILE_FILE = "simulator/profile.yaml"
 

@@ -10,8 +10,8 @@ import calendar
 import random
 from datetime import date
 
-from county_reports import periods
-from county_reports.catalog import Catalog
+from county_reports.core import periods
+from county_reports.core.catalog import Catalog
 
 _ABBR = {"township_station": "站", "road_centre": "公路", "service_centre": "运服", "enforcement_brigade": "交执",
          "water_centre": "水运", "quality_station": "质监"}

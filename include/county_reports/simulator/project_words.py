@@ -8,8 +8,8 @@ from __future__ import annotations
 
 import random
 
-from county_reports.catalog import Catalog, Unit
-from county_reports.projects.register import Project, ProjectYear
+from county_reports.core.catalog import Catalog, Unit
+from county_reports.core.projects.register import Project, ProjectYear
 
 START, MID, END = "开工", "主体工程完工", "交工验收"
 

@@ -18,9 +18,9 @@ import random
 from dataclasses import dataclass
 from datetime import date, timedelta
 
-from county_reports import periods
-from county_reports.catalog import Catalog
-from county_reports.projects.register import Milestone, Project, ProjectYear, Register
+from county_reports.core import periods
+from county_reports.core.catalog import Catalog
+from county_reports.core.projects.register import Milestone, Project, ProjectYear, Register
 from county_reports.simulator import project_words as words
 from county_reports.simulator.data import SubmissionGenerator
 

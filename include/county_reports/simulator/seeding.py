@@ -8,8 +8,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from datetime import datetime, UTC
 
-from county_reports import periods as months
-from county_reports.catalog import Catalog
+from county_reports.core import periods as months
+from county_reports.core.catalog import Catalog
 from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.profile import load_profile
 from county_reports.validate.model import ACCEPTED, Verdict

@@ -18,10 +18,10 @@ from collections import Counter
 from typing import Any
 from collections.abc import Mapping
 
-from county_reports import periods
-from county_reports.catalog import Catalog, load_catalog
-from county_reports.config import ConfigError
-from county_reports.projects.register import load_register
+from county_reports.core import periods
+from county_reports.core.catalog import Catalog, load_catalog
+from county_reports.core.config import ConfigError
+from county_reports.core.projects.register import load_register
 from county_reports.simulator.data import SubmissionGenerator
 from county_reports.simulator.projects import ProjectSimulator
 from county_reports.simulator.faults import faulty_body, html_page, truncated

@@ -28,7 +28,7 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from county_reports.catalog import Catalog, Rule
+from county_reports.core.catalog import Catalog, Rule
 from county_reports.validate import outliers
 from county_reports.validate.model import Received
 from county_reports.validate.narratives import NarrativeLimits

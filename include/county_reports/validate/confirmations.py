@@ -20,7 +20,7 @@ import unicodedata
 from dataclasses import replace
 from typing import Any
 
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.model import WARNING, Issue
 from county_reports.validate.normalize import shorten

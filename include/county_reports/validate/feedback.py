@@ -11,8 +11,8 @@ import math
 from collections import Counter
 from typing import Any
 
-from county_reports import messages, periods
-from county_reports.catalog import Catalog, Rule
+from county_reports.core import messages, periods
+from county_reports.core.catalog import Catalog, Rule
 from county_reports.validate.model import (
     ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, Issue, Verdict)
 from county_reports.validate.normalize import shorten

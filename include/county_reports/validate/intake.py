@@ -11,7 +11,8 @@ from datetime import datetime, UTC
 from pathlib import Path
 from typing import Any
 
-from county_reports import archive, messages, paths, protocol
+from county_reports.core import archive, messages, paths
+from county_reports.collect import protocol
 from county_reports.validate.model import Received
 
 ARRIVED = ("received", "refused")
@@ -59,7 +60,7 @@ def not_received(outcomes: list[dict[str, Any]]) -> list[dict[str, Any]]:
 def history_periods(periods: list[str], months: int | None = None) -> list[str]:
     """The months whose accepted values the outlier checks of ``periods`` look at: the
     configured window (validation.yaml outliers.window) and the same month a year before."""
-    from county_reports import periods as months_of
+    from county_reports.core import periods as months_of
     from county_reports.validate.options import load_options
 
     if months is None:

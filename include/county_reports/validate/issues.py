@@ -6,8 +6,8 @@ from dataclasses import replace
 
 import numpy as np
 
-from county_reports import messages
-from county_reports.catalog import Catalog
+from county_reports.core import messages
+from county_reports.core.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.batch import Batch
 from county_reports.validate import narratives as narrative_bounds
@@ -81,7 +81,7 @@ def _value_issues(batch: Batch, result: CheckResult, catalog: Catalog, options: 
 def _narrative_issues(batch: Batch, result: CheckResult, catalog: Catalog, options: Options,
                       out: dict[int, list[Issue]]) -> None:
     """NARRATIVE_COUNT names the first item over the limit; LENGTH and TEXT the item itself."""
-    from county_reports.template_wording import load_layout
+    from county_reports.collect.template_wording import load_layout
 
     labels = load_layout().narrative_kinds
     check = result.spec.check

@@ -19,10 +19,10 @@ from dataclasses import asdict, dataclass, field
 from datetime import date
 from typing import Any
 
-from county_reports import periods
-from county_reports.catalog import Catalog
-from county_reports.projects.events import Event, check_events
-from county_reports.projects.ledger import LedgerRow, check_investment, check_rows
+from county_reports.core import periods
+from county_reports.core.catalog import Catalog
+from county_reports.validate.projects.events import Event, check_events
+from county_reports.validate.projects.ledger import LedgerRow, check_investment, check_rows
 from county_reports.validate.model import REJECTED, Issue
 
 KEYS = ("projects", "events")
@@ -69,8 +69,8 @@ class Checker:
 
     def config(self):
         if self._config is None:
-            from county_reports.projects.register import load_register
-            from county_reports.projects.vocabulary import load_vocabulary
+            from county_reports.core.projects.register import load_register
+            from county_reports.core.projects.vocabulary import load_vocabulary
 
             vocabulary = load_vocabulary()
             self._config = load_register(self.catalog, vocabulary=vocabulary), vocabulary
@@ -103,8 +103,8 @@ class Checker:
 
 def investment_indicator() -> str | None:
     """ledger.yaml's investment indicator; None for a county without ledger.yaml (no ledger)."""
-    from county_reports.config import config_path
-    from county_reports.projects.vocabulary import FILE, load_vocabulary
+    from county_reports.core.config import config_path
+    from county_reports.core.projects.vocabulary import FILE, load_vocabulary
 
     return load_vocabulary().investment_indicator if config_path(FILE).is_file() else None
 

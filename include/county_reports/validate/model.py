@@ -92,7 +92,7 @@ def write_verdicts(path, verdicts: list[Verdict]) -> None:
     """Verdicts as a JSON file: how the DAG hands them from one task to the next (small XComs)."""
     import json
 
-    from county_reports import atomic
+    from county_reports.core import atomic
 
     atomic.write_text(path, json.dumps([verdict_to_dict(v) for v in verdicts], ensure_ascii=False,
                                        sort_keys=True))
@@ -100,6 +100,6 @@ def write_verdicts(path, verdicts: list[Verdict]) -> None:
 
 def read_verdicts(path) -> list[Verdict]:
     import json
-    from county_reports import paths
+    from county_reports.core import paths
 
     return [verdict_from_dict(d) for d in json.loads(paths.location(path).read_text(encoding="utf-8"))]

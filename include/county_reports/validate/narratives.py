@@ -15,7 +15,7 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
-from county_reports.config import ConfigError
+from county_reports.core.config import ConfigError
 
 FILE = "validation.yaml"
 CHECKS = ("NARRATIVE_COUNT", "NARRATIVE_LENGTH", "NARRATIVE_TEXT")

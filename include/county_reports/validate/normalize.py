@@ -14,7 +14,7 @@ object, NaN/Infinity, an uncalculated formula (``=SUM(…)``), another unit (``1
 indicator), several decimal points (``1.2.3``), misplaced separators (``12,34``) or other text
 (``待核实``). The reasons' wording is in ``validation.yaml`` (``messages.numeric_problems``).
 
-Decoding the bytes of a body (UTF-8 or GBK) is :func:`county_reports.protocol.decode`'s job and
+Decoding the bytes of a body (UTF-8 or GBK) is :func:`county_reports.collect.protocol.decode`'s job and
 happens before a payload gets here.
 """
 from __future__ import annotations

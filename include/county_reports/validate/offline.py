@@ -18,8 +18,9 @@ from pathlib import Path
 from typing import Any
 from collections.abc import Callable
 
-from county_reports import inbox, messages, periods, protocol, pull_settings
-from county_reports.catalog import Catalog
+from county_reports.collect import inbox, protocol, pull_settings
+from county_reports.core import messages, periods
+from county_reports.core.catalog import Catalog
 from county_reports.validate import feedback
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Received
 from county_reports.validate.normalize import shorten

@@ -1,6 +1,6 @@
 """Validation settings from ``include/config/validation.yaml``: importance, outlier thresholds, wording.
 
-Checked on load; a problem raises :class:`county_reports.config.ConfigError` naming the key.
+Checked on load; a problem raises :class:`county_reports.core.config.ConfigError` naming the key.
 """
 from __future__ import annotations
 
@@ -10,8 +10,8 @@ from functools import lru_cache
 from pathlib import Path
 from typing import Any
 
-from county_reports.catalog import IMPORTANCE, RULE_CHECKS
-from county_reports.config import ConfigError, config_path, read_config_file
+from county_reports.core.catalog import IMPORTANCE, RULE_CHECKS
+from county_reports.core.config import ConfigError, config_path, read_config_file
 from county_reports.validate.narratives import NarrativeLimits, load_limits
 
 FILE = "validation.yaml"

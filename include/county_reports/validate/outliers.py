@@ -54,7 +54,7 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from county_reports import periods
+from county_reports.core import periods
 from county_reports.validate.options import OUTLIER_REASONS, OutlierSettings
 
 COLUMNS = ("outlier", "robust_z", "hist_median", "last_year", "last_month", "outlier_reason", "effect")

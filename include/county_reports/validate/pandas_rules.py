@@ -10,8 +10,8 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from county_reports.catalog import Catalog, Rule
-from county_reports.protocol import NARRATIVE_KINDS
+from county_reports.core.catalog import Catalog, Rule
+from county_reports.collect.protocol import NARRATIVE_KINDS
 from county_reports.validate.batch import Batch
 from county_reports.validate.narratives import XML_INVALID
 from county_reports.validate.suite import CheckResult, Spec

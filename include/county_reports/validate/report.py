@@ -11,8 +11,8 @@ from datetime import datetime
 from functools import lru_cache
 from pathlib import Path
 
-from county_reports import messages
-from county_reports.catalog import Catalog
+from county_reports.core import messages
+from county_reports.core.catalog import Catalog
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Verdict
 from county_reports.validate.suite import CheckResult
 
@@ -45,6 +45,6 @@ def _template():
 def write(path: Path, period: str, results: list[CheckResult], verdicts: list[Verdict],
           catalog: Catalog, engine: str = "gx") -> Path:
     """Write atomically (temp file, then rename) so a reader never sees half a page."""
-    from county_reports import atomic
+    from county_reports.core import atomic
 
     return atomic.write_text(path, render(period, results, verdicts, catalog, engine))

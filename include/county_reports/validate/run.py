@@ -17,8 +17,8 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from county_reports import messages, paths
-from county_reports.catalog import Catalog
+from county_reports.core import messages, paths
+from county_reports.core.catalog import Catalog
 from county_reports.validate import batch as batch_mod
 from county_reports.validate import confirmations, feedback, issues as issues_mod
 from county_reports.validate.key_projects import Checker, ProjectHistory

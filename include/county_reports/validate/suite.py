@@ -13,8 +13,8 @@ from dataclasses import dataclass, field, replace
 from functools import partial
 from typing import Any
 
-from county_reports.catalog import Catalog, Rule
-from county_reports.protocol import NARRATIVE_KINDS
+from county_reports.core.catalog import Catalog, Rule
+from county_reports.collect.protocol import NARRATIVE_KINDS
 from county_reports.validate.narratives import XML_INVALID
 from county_reports.validate.options import Options
 

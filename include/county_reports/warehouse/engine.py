@@ -16,7 +16,7 @@ from sqlalchemy import create_engine, event
 from sqlalchemy.engine import URL, Connection, Engine, make_url
 from sqlalchemy.pool import StaticPool
 
-from county_reports import paths
+from county_reports.core import paths
 
 WRITE = {"county_reports_write": True}   # execution option: this transaction will write
 SQLITE_BUSY_TIMEOUT_S = 60

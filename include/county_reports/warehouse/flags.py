@@ -13,7 +13,7 @@ import pandas as pd
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from county_reports import periods as periods_mod
+from county_reports.core import periods as periods_mod
 from county_reports.warehouse import schema as t
 
 COLUMNS = ("unit", "period", "indicator", "value", "raw_value", "expected", "effect", "confirmed",

@@ -25,7 +25,7 @@ from pandas.api.types import union_categoricals
 from sqlalchemy import select
 from sqlalchemy.engine import Engine
 
-from county_reports import periods as periods_mod
+from county_reports.core import periods as periods_mod
 from county_reports.warehouse import schema as t
 
 COLUMNS = ("unit", "period", "indicator", "value")

@@ -24,7 +24,7 @@ from collections.abc import Iterable
 from sqlalchemy import insert, select, tuple_
 from sqlalchemy.engine import Connection
 
-from county_reports.catalog import Unit
+from county_reports.core.catalog import Unit
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk
 from county_reports.warehouse import schema as t

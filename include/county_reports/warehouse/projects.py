@@ -17,10 +17,10 @@ from collections.abc import Iterable
 from sqlalchemy import and_, delete, insert, select
 from sqlalchemy.engine import Engine
 
-from county_reports import periods
-from county_reports.projects.events import Event
-from county_reports.projects.ledger import LedgerRow
-from county_reports.projects.register import Project
+from county_reports.core import periods
+from county_reports.validate.projects.events import Event
+from county_reports.validate.projects.ledger import LedgerRow
+from county_reports.core.projects.register import Project
 from county_reports.warehouse import schema as t
 from county_reports.warehouse.engine import WRITE
 

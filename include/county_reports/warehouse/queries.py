@@ -21,10 +21,10 @@ import pandas as pd
 from sqlalchemy import case, func, select, type_coerce
 from sqlalchemy.engine import Engine
 
-from county_reports import periods as periods_mod
-from county_reports.catalog import Catalog
+from county_reports.core import periods as periods_mod
+from county_reports.core.catalog import Catalog
 from county_reports.warehouse import schema as t
-from county_reports import timeliness
+from county_reports.core import timeliness
 
 VALUE_COLUMNS = ["unit", "period", "indicator", "value", "submission_id", "version"]
 NARRATIVE_COLUMNS = ["unit", "period", "kind", "section", "text", "seq"]

@@ -32,7 +32,7 @@ from collections.abc import Callable, Iterator
 
 from sqlalchemy.exc import DataError, DBAPIError, IntegrityError, StatementError
 
-from county_reports import archive, messages, paths
+from county_reports.core import archive, messages, paths
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk
 

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from county_reports.catalog import Catalog
+from county_reports.core.catalog import Catalog
 
 
 class UnitsView:

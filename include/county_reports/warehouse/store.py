@@ -42,8 +42,8 @@ from sqlalchemy import delete, func, insert, select, update
 from sqlalchemy.engine import Connection, Engine, make_url
 from sqlalchemy.exc import IntegrityError
 
-from county_reports import messages, paths
-from county_reports.catalog import Catalog
+from county_reports.core import messages, paths
+from county_reports.core.catalog import Catalog
 from county_reports.validate.model import Verdict
 from county_reports.warehouse import bulk, queries, recording
 from county_reports.warehouse import schema as t

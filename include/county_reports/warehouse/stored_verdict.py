@@ -20,7 +20,7 @@ from datetime import datetime, UTC
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from county_reports import paths, periods
+from county_reports.core import paths, periods
 from county_reports.validate.model import Verdict
 
 

@@ -8,8 +8,8 @@ import shutil
 import pytest
 import yaml
 
-from county_reports.config import ConfigError
-from county_reports.paths import config_dir
+from county_reports.core.config import ConfigError
+from county_reports.core.paths import config_dir
 from county_reports.render.review.settings import LIMITS, MESSAGES, load_settings
 
 

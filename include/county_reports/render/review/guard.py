@@ -17,7 +17,7 @@ import re
 import zipfile
 from pathlib import PurePosixPath
 
-from county_reports.config import config_path, read_config_file
+from county_reports.core.config import config_path, read_config_file
 from county_reports.render.review.settings import ReviewSettings
 
 OLE_SIGNATURE = b"\xd0\xcf\x11\xe0\xa1\xb1\x1a\xe1"  # .doc, .wps, a password-protected .docx

@@ -8,8 +8,8 @@ from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
 
-from county_reports import paths
-from county_reports.config import ConfigError, Fields, read_config_file
+from county_reports.core import paths
+from county_reports.core.config import ConfigError, Fields, read_config_file
 
 FILE = "edited.yaml"
 LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs",

@@ -22,7 +22,7 @@ from alembic.config import Config
 from sqlalchemy import text
 from sqlalchemy.engine import URL, Connection, Engine
 
-from county_reports import paths
+from county_reports.core import paths
 from county_reports.warehouse.engine import WRITE, is_memory_sqlite
 
 SCRIPT_LOCATION = Path(__file__).resolve().parent

@@ -1,0 +1,63 @@
+"""Collection's limits: ``include/config/collection.yaml`` read and checked (:class:`PullSettings`),
+the workbook bounds included.
+
+Its own module so that a step needing one limit (the offline check reads ``max_body_bytes``, the
+same cap as collection's) does not import the collector; :mod:`county_reports.collect.pulls` re-exports
+both names.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from county_reports.core.config import ConfigError, config_path, read_config_file
+
+
+@dataclass(frozen=True)
+class PullSettings:
+    connect_timeout: float = 5.0
+    read_timeout: float = 20.0    # per socket read; the deadline below bounds the whole unit
+    unit_deadline_seconds: float = 60.0   # wall clock per unit: connect, headers, body, retries, waits
+    retries: int = 3
+    backoff: float = 0.5          # first backoff in seconds: 0.5 s, 1 s, 2 s …
+    backoff_max: float = 10.0     # the longest backoff between two requests
+    retry_after_max: float = 30.0  # the longest Retry-After honoured (it still has to fit the deadline)
+    max_body_bytes: int = 2_000_000
+    concurrency: int = 16         # threads inside one batch
+    batch_size: int = 100         # units per mapped task
+    per_unit_up_to: int = 200     # a run with at most this many unit-months: one mapped task per unit
+    # Workbooks, checked before any parser reads them (county_reports.collect.workbook_bounds).
+    max_workbook_bytes: int = 10_000_000
+    max_workbook_parts: int = 200
+    max_workbook_unzipped_bytes: int = 10_000_000
+    max_compression_ratio: int = 100
+    max_sheet_rows: int = 5000
+    max_sheet_cells: int = 100_000
+
+    def as_dict(self) -> dict[str, Any]:
+        return dict(self.__dict__)
+
+
+def load_settings(config_dir: Path | None = None) -> PullSettings:
+    """PullSettings from collection.yaml; unknown keys and wrong types are configuration errors."""
+    if not config_path("collection.yaml", config_dir).is_file():
+        return PullSettings()
+    data = read_config_file("collection.yaml", config_dir) or {}
+    defaults = PullSettings().as_dict()
+    if not isinstance(data, dict):
+        raise ConfigError("collection.yaml", "(file)", "expected a mapping")
+    for key, value in data.items():
+        if key not in defaults:
+            raise ConfigError("collection.yaml", key, f"unknown setting (known: {', '.join(defaults)})")
+        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or \
+                (value == 0 and key != "retries"):
+            raise ConfigError("collection.yaml", key, f"{value!r} must be a positive number")
+        if isinstance(defaults[key], int) and not isinstance(value, int):
+            raise ConfigError("collection.yaml", key, f"{value!r} must be a whole number")
+    merged = PullSettings(**{**defaults, **data})
+    if merged.unit_deadline_seconds <= merged.connect_timeout:
+        raise ConfigError("collection.yaml", "unit_deadline_seconds",
+                          f"{merged.unit_deadline_seconds!r} must be longer than connect_timeout "
+                          f"({merged.connect_timeout!r})")
+    return merged

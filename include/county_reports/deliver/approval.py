@@ -1,0 +1,248 @@
+"""Approval before delivery: what the admin is asked, what the answer means, and the record.
+
+The report DAGs ask an admin (Airflow's human-in-the-loop, Browse ▸ Required Actions) before a
+summary leaves. This module holds everything about that gate that is not Airflow:
+
+- :func:`reasons` — why this run must wait for an admin (reports.yaml ``approval: required``; a
+  span below the coverage threshold; a late, catch-up run; a correction), or nothing;
+- :func:`request` — the subject and the Markdown body: coverage, the units missing, the figures
+  behind the time schedule, a link to the draft .docx on the status page;
+- :func:`required_actions_url`, :func:`waiting_mail` — the admins' e-mail when a report waits:
+  the request's subject and body, and the Required Actions link under Airflow's ``[api] base_url``;
+- :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed, or a refusal:
+  no answer (unanswered: never a default), an answer by someone not in admins.yaml ``approvers``
+  (not_approver), a document whose SHA-256 is not the one the admin was shown (stale);
+- :func:`record_asked`, :func:`record_answered`, :func:`answer_of` — the approval task writes what
+  it asked about (the .docx's SHA-256) and the answer Airflow resumed it with to the warehouse's
+  audit (entity ``report_gate``); ``deliver`` reads them there, never from a task's XCom;
+- :func:`record` and :func:`history` — decisions and deliveries in the warehouse's ``audit``
+  table (entity ``report``), with the reason, who, when, and the delivered figure sidecar.
+"""
+from __future__ import annotations
+
+import json
+import re
+from dataclasses import asdict, dataclass
+from datetime import datetime, timedelta
+from typing import Any
+from urllib.parse import quote
+
+from county_reports.core import messages
+from county_reports.core.catalog import Catalog
+
+DELIVER, REJECTED, NOT_CONFIRMED, NOT_REQUIRED = "deliver", "rejected", "not_confirmed", "not_required"
+# Refusals that sending again cannot cure: no answer in Airflow's record for this run, an answer by
+# someone not in admins.yaml approvers, a document whose bytes differ from the one approved.
+UNANSWERED, NOT_APPROVER, STALE = "unanswered", "not_approver", "stale"
+ENTITY = "report"
+GATE = "report_gate"        # audit rows the approval task writes: what it asked, what Airflow recorded
+NOTE_PARAM, GAP_PARAM = "note", "confirm_gap"
+
+
+def reasons(report_settings, checked: dict, *, late: bool, correction: bool, forced: bool = False) -> list[str]:
+    """Why an admin must approve this delivery (codes of admins.yaml approval.reasons).
+
+    A forced re-delivery always asks, ``approval: none`` or not: the office gets a second copy."""
+    out = []
+    if report_settings.approval == "required":
+        out.append("required")
+    if checked.get("below"):
+        out.append("below_threshold")
+    if late:
+        out.append("late_run")
+    if correction:
+        out.append("correction")
+    if forced:
+        out.append("forced")
+    return out
+
+
+def is_late(scheduled: datetime | None, started: datetime, report_settings) -> bool:
+    """A scheduled run that starts long after its time: the catch-up run of an unpaused DAG."""
+    if scheduled is None:
+        return False
+    return started - scheduled > timedelta(hours=report_settings.late_run_hours)
+
+
+def document_url(ui_url: str, year: int, docx_path: str) -> str:
+    """The draft on the status page's document route (under the UI's own base URL)."""
+    name = docx_path.replace("\\", "/").rsplit("/", 1)[-1]
+    return f"{ui_url.rstrip('/')}/county-reports/documents/{year}/{quote(name)}"
+
+
+def required_actions_url(base_url: str, dag_id: str, run_id: str, task_id: str) -> str:
+    """The task's Required Actions page under Airflow's ``[api] base_url``, its path kept
+    (HITLOperator.generate_link_to_ui keeps only scheme and host: wrong under a path)."""
+    return (f"{base_url.rstrip('/')}/dags/{quote(dag_id)}/runs/{quote(run_id, safe='')}"
+            f"/tasks/{quote(task_id)}/required_actions?map_index=-1")
+
+
+def waiting_mail(mail, subject: str, body: str, link: str) -> tuple[str, str]:
+    """The admins' e-mail when a report waits (admins.yaml ``mail.approval_waiting``): the request's
+    subject and Markdown body as escaped HTML paragraphs, Markdown links made links, and the link
+    to the Required Actions page. Every value is escaped: titles and unit names come from config."""
+    from html import escape
+
+    def paragraph(text: str) -> str:
+        text = escape(text, quote=True)
+        text = re.sub(r"\[([^\]]*)\]\((https?://[^)\s]+)\)", r'<a href="\2">\1</a>', text)
+        text = re.sub(r"`([^`]*)`", r"<code>\1</code>", text)
+        text = re.sub(r"[*][*]([^*]+)[*][*]", r"<b>\1</b>", text)
+        return f"<p>{text}</p>"
+
+    request = "\n".join(paragraph(p) for p in body.split("\n\n") if p.strip())
+    html = mail.body.replace("{request}", request).replace("{link}", escape(link, quote=True))
+    return mail.subject.replace("{subject}", subject), html
+
+
+def request(catalog: Catalog, texts: dict, checked: dict, built: dict, *, why: list[str], ui_url: str,
+            recipient: str, correction_of: str | None = None) -> dict[str, str]:
+    """Subject and Markdown body of the approval request."""
+    title = built["title"]
+    names = {u.code: u.name for u in catalog.units}
+    gaps = checked.get("gaps") or {}
+    missing = messages.join(messages.text("approval_words", "gap", code=code, name=names.get(code, ""),
+                                          months=_months(months)) for code, months in sorted(gaps.items()))
+    rate = checked.get("rate")
+    lines = [texts["intro"].format(title=title, recipient=recipient),
+             texts["coverage"].format(reported=checked.get("reported", 0), expected=checked.get("expected", 0),
+                                      rate=f"{(rate or 0) * 100:.1f}%",
+                                      threshold=f"{checked.get('threshold', 0) * 100:.0f}%")]
+    if checked.get("below"):
+        lines.append(texts["below"])
+    lines.append(texts["missing"].format(units=missing) if missing else texts["none_missing"])
+    behind = built.get("behind") or []
+    lines.append(texts["behind"].format(names=messages.join(behind)) if behind else texts["none_behind"])
+    if correction_of:
+        lines.append(texts["correction"].format(receipt=correction_of))
+    url = document_url(ui_url, built["year"], built["docx"])
+    filename = built["docx"].replace("\\", "/").rsplit("/", 1)[-1]
+    lines.append(texts["draft"].format(filename=filename, url=url))
+    lines.append(texts["why"].format(reasons=messages.join((texts["reasons"][r] for r in why), "clauses")))
+    return {"subject": texts["subject"].format(title=title), "body": "\n\n".join(lines),
+            "why": why, "below": bool(checked.get("below"))}
+
+
+def _months(months: list[str]) -> str:
+    if len(months) <= 3:
+        return messages.join(months)
+    return messages.text("approval_words", "months_range", first=months[0], last=months[-1], count=len(months))
+
+
+@dataclass(frozen=True)
+class Decision:
+    action: str                      # deliver | rejected | not_confirmed | not_required
+    note: str | None = None          # the cover note (approved) or the reason (rejected)
+    by: str | None = None
+    at: str | None = None
+
+    @property
+    def delivers(self) -> bool:
+        return self.action in (DELIVER, NOT_REQUIRED)
+
+    def as_dict(self) -> dict[str, Any]:
+        return asdict(self)
+
+
+def decide(why: list[str], below: bool, answer: dict | None, texts: dict, *, approvers: frozenset[str],
+           sha256: str) -> Decision:
+    """The admin's answer, as Airflow recorded it, for the document about to be sent.
+
+    ``why``: the reasons recomputed by deliver from the run's own inputs (empty: no approval
+    needed); ``answer``: what :func:`answer_of` read from the audit the approval task wrote from
+    its HITL record (chosen_options, params_input, by_id, by, at, docx_sha256), or None;
+    ``approvers``: admins.yaml's approver ids; ``sha256``: the .docx that would leave now.
+    """
+    if not why:
+        return Decision(NOT_REQUIRED)
+    if not answer or not answer.get("chosen_options"):
+        return Decision(UNANSWERED, messages.text("approval_words", "no_answer"))   # never a default to deliver
+    params = answer.get("params_input") or {}
+    note = (params.get(NOTE_PARAM) or "").strip() or None
+    by, at = answer.get("by"), answer.get("at")
+    if answer.get("by_id") not in approvers:
+        return Decision(NOT_APPROVER, note, by, at)
+    if answer["chosen_options"][0] != texts["approve"]:
+        return Decision(REJECTED, note or messages.text("approval_words", "no_reason"), by, at)
+    if below and params.get(GAP_PARAM) is not True:
+        return Decision(NOT_CONFIRMED, note, by, at)
+    if answer.get("docx_sha256") != sha256:
+        return Decision(STALE, note, by, at)
+    return Decision(DELIVER, note, by, at)
+
+
+def fingerprint(path) -> str:
+    """SHA-256 of a file, read in blocks (what is approved and what is sent are compared by it)."""
+    import hashlib
+
+    digest = hashlib.sha256()
+    # a data-folder path may be a bucket's (upath): opened through the path itself, never open()
+    with (path.open("rb") if hasattr(path, "open") else open(path, "rb")) as handle:
+        for block in iter(lambda: handle.read(1 << 20), b""):
+            digest.update(block)
+    return digest.hexdigest()
+
+
+# --------------------------------------------------------------------------- the record
+
+
+def record(engine, *, kind: str, year: int, action: str, run_id: str | None, **details: Any) -> None:
+    """One audit row: a decision (approved, rejected, not_confirmed, timed_out) or a delivery."""
+    from county_reports.warehouse import report_audit
+
+    note = json.dumps({"kind": kind, "year": year, **details}, ensure_ascii=False, default=str)
+    report_audit.add_event(engine, ENTITY, action, run_id, note)
+
+
+def history(engine, kind: str | None = None, year: int | None = None) -> list[dict[str, Any]]:
+    """Every report decision and delivery, oldest first: action, at, run_id and the details."""
+    from county_reports.warehouse import report_audit
+
+    rows = report_audit.events(engine, ENTITY)
+    out = []
+    for row in rows:
+        details = json.loads(row.note or "{}")
+        if (kind is None or details.get("kind") == kind) and (year is None or details.get("year") == year):
+            out.append({"action": row.to_status, "at": row.at, "run_id": row.run_id, **details})
+    return out
+
+
+def record_asked(engine, *, kind: str, year: int, run_id: str, ti_id: str, docx: str, sha256: str) -> None:
+    """The approval task wrote its request to Airflow: which document (by hash) it asks about."""
+    from county_reports.warehouse import report_audit
+
+    note = json.dumps({"kind": kind, "year": year, "ti_id": ti_id, "docx": docx, "docx_sha256": sha256},
+                      ensure_ascii=False)
+    report_audit.add_event(engine, GATE, "asked", run_id, note)
+
+
+def record_answered(engine, *, kind: str, run_id: str, ti_id: str, response: dict) -> None:
+    """The answer as Airflow's HITL record holds it (read by the approval task itself)."""
+    from county_reports.warehouse import report_audit
+
+    user = response.get("responded_by_user") or {}
+    if not isinstance(user, dict):          # a pydantic HITLUser rather than the TypedDict
+        user = {"id": getattr(user, "id", None), "name": getattr(user, "name", None)}
+    at = response.get("responded_at")
+    note = {"kind": kind, "ti_id": ti_id, "chosen_options": list(response.get("chosen_options") or []),
+            "params_input": dict(response.get("params_input") or {}), "by_id": str(user.get("id") or ""),
+            "by": user.get("name"), "at": at.isoformat() if isinstance(at, datetime) else at}
+    report_audit.add_event(engine, GATE, "answered", run_id, json.dumps(note, ensure_ascii=False, default=str))
+
+
+def answer_of(engine, kind: str, run_id: str) -> dict[str, Any] | None:
+    """The latest answer recorded for this run's approval task, with the hash it was asked about;
+    None when the task never recorded one (skipped, marked success by hand, XComs forged …)."""
+    from county_reports.warehouse import report_audit
+
+    asked: dict[str, dict] = {}
+    found = None
+    for row in report_audit.events(engine, GATE):
+        details = json.loads(row.note or "{}")
+        if row.run_id != run_id or details.get("kind") != kind:
+            continue
+        if row.to_status == "asked":
+            asked[details.get("ti_id")] = details
+        elif row.to_status == "answered" and details.get("ti_id") in asked:
+            found = details | {"docx_sha256": asked[details["ti_id"]]["docx_sha256"]}
+    return found
