@@ -14,6 +14,8 @@ false-alarm rate on clean cells — for the project and for a plain per-unit z-s
 (|x − mean| / sd over the same stored history, ≥ 3 months, a constant one not judged) with k set to the same false-alarm
 budget. Per-kind precision counts the false alarms in proportion to the kind's share of slips.
 A ÷10/÷100 slip needs a digit left (8 ÷ 10 is not a slip a clerk can type).
+A stale copy's flows that happen to equal the month's own figure are left out of the scores (neither
+a slip nor a clean cell: the figure was not counted this month).
 Then the warnings on the demo's clean data (no slips, seed of the profile) are listed.
 Goals: overall F1 ≥ 0.90 at a false-alarm rate ≤ 0.01, ahead of the z-score on every kind.
 """
@@ -47,6 +49,7 @@ MULTIPLY = {"x10": 10.0, "x100": 100.0, "wan_as_yuan": 1e4, "div10": 0.1, "div10
 KINDS = (*MULTIPLY, "transposed", "shift_4sd", "sign_flip", "copy_last", "ytd_as_month",
          "stock_zero", "neighbour_row")
 STALE = "stale_copy"          # a whole submission that is last month's copied (flows)
+STALE_SAME = "stale_same"     # … a copied flow equal to this month's figure: neither slip nor clean
 REPEAT = "repeat_last_year"   # the same ×/÷ slip as a year before, in the same cell
 GOAL_F1, GOAL_FA = 0.90, 0.01
 
@@ -116,8 +119,10 @@ def plan_slips(catalog, clean, rng, share: float):
         last = clean.get((unit, periods.previous(period)), {})
         if last and rng.random() < share / 10:        # a stale copy of last month's file
             for code, x in values.items():
-                if catalog.indicator_by_code[code].nature == "flow" and code in last and last[code] != x:
-                    plan[(unit, period)][code] = (STALE, last[code])
+                if catalog.indicator_by_code[code].nature == "flow" and code in last:
+                    # a copied figure that happens to be this month's too is no slip, but not a
+                    # clean cell either (it was not counted this month): left out of the scores
+                    plan[(unit, period)][code] = (STALE if last[code] != x else STALE_SAME, last[code])
             continue
         codes = list(values)
         for n, (code, x) in enumerate(values.items()):
@@ -272,8 +277,11 @@ def main() -> int:
         clean = clean_figures(catalog, base + n)
         rows += run_county(catalog, options, clean, plan_slips(catalog, clean, rng, args.share))
     frame = pd.DataFrame(rows, columns=["unit", "period", "indicator", "value", "kind", "flagged", "z"])
+    same = frame["kind"] == STALE_SAME
+    frame = frame[~same]
     print(f"{args.counties} simulated counties, held-out months {HELD_OUT}…{LAST}, "
-          f"{len(frame)} cells, slips {Counter(frame['kind'].dropna()).total()} (seed {args.seed})")
+          f"{len(frame)} cells, slips {Counter(frame['kind'].dropna()).total()} (seed {args.seed}); "
+          f"{int(same.sum())} cells of stale copies equal to the month's figure left out")
     result = report(frame)
     alarms = demo_false_alarms(catalog, options, base)
     print(f"warnings on the demo's clean data ({FIRST}…{LAST}, no slips): {len(alarms)}")

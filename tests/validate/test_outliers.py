@@ -241,3 +241,77 @@ def test_the_unit_is_told_why(vcatalog):
     [issue] = [i for i in v.issues if i.rule == "OUTLIER"]
     assert "与上月末的 120.1公里相比变动过大或降为 0" in issue.message, issue.message
     assert "超过上月的 50%" in issue.message and "请核实数值和计量单位" in issue.message
+
+
+# Explained slips (issue 20): an unusual value that a typing slip undone makes ordinary.
+def _only(*methods, **changes):
+    return replace(SETTINGS, methods=frozenset(methods), explained_threshold=3.0, **changes)
+
+
+def test_a_value_ten_times_off_is_a_scale_slip(vcatalog):
+    only = _only("scale")
+    row = _edit(vcatalog, "INV_HIGHWAY", 10.1, STEADY, settings=only)       # 101 with a digit lost
+    assert row["outlier"] and row["outlier_reason"] == "scale"
+    assert _edit(vcatalog, "INV_HIGHWAY", 10010.0, STEADY, settings=only)["outlier"]   # ×100
+    # Far off, but no ×/÷ 10, 100 or 10,000 brings it back: not this slip.
+    assert not _edit(vcatalog, "INV_HIGHWAY", 30.0, STEADY, settings=only)["outlier"]
+
+
+def test_two_digits_swapped_are_a_transposition(vcatalog):
+    around = {k: 1300.0 + 4 * k for k in range(1, 13)}                       # 1304 … 1348 items
+    only = _only("transposed", min_log_spread=0.05)
+    row = _edit(vcatalog, "SERVICE_ITEMS", 3120.0, around, settings=only)    # 1320 typed 3120
+    assert row["outlier"] and row["outlier_reason"] == "transposed"
+    # 3020: no swap of adjacent digits gives anything near 1,300 (0320, 3200, 3002).
+    assert not _edit(vcatalog, "SERVICE_ITEMS", 3020.0, around, settings=only)["outlier"]
+    assert not _edit(vcatalog, "SERVICE_ITEMS", 1320.0, around, settings=only)["outlier"]
+
+
+def test_the_year_to_date_taken_off_explains_a_cumulative_figure(vcatalog):
+    months = {k: 50.0 + k for k in range(1, 13)}          # January … May 2025: 51 … 55
+    ytd = sum(months[k] for k in range(1, 6)) + 52.0
+    # The older edit (cumulative_factor × the median) switched off by a huge factor: the
+    # explanation alone (the value less January … May is an ordinary month) flags it.
+    only = _only("cumulative", cumulative_factor=1e6)
+    assert _edit(vcatalog, "INV_HIGHWAY", ytd, months, settings=only)["outlier_reason"] == "cumulative"
+    assert not _edit(vcatalog, "INV_HIGHWAY", ytd * 3, months, settings=only)["outlier"]   # less 265: no month
+
+
+def test_an_unusual_value_identical_to_last_month_is_a_copy(vcatalog):
+    months = {k: 50.0 + k % 3 for k in range(1, 13)}
+    months[1] = 150.0                                     # a big May (150 items: < copy_min_steps)
+    only = _only("copy")
+    row = _edit(vcatalog, "SERVICE_ITEMS", 150.0, months, settings=only)
+    assert row["outlier"] and row["outlier_reason"] == "copy"
+    assert not _edit(vcatalog, "SERVICE_ITEMS", 149.0, months, settings=only)["outlier"]
+    assert not _edit(vcatalog, "SERVICE_ITEMS", 51.0, {**months, 1: 51.0}, settings=only)["outlier"]  # usual
+
+
+def test_an_unusual_value_equal_to_the_next_row_is_a_neighbour_slip(vcatalog):
+    # HAZARD_FIXED follows HAZARD_FOUND on the form: 57 (the found hazards) in the fixed row.
+    hist = pd.concat([history("TS01", "HAZARD_FIXED", P, {k: 10.0 + k % 2 for k in range(1, 13)}),
+                      history("TS01", "HAZARD_FOUND", P, {k: 11.0 + k % 2 for k in range(1, 13)})])
+    values = pd.DataFrame({"unit": "TS01", "indicator": ["HAZARD_FOUND", "HAZARD_FIXED"], "value": [57.0, 57.0]})
+    only = _only("neighbour")
+    flags = outliers.flag(values, hist, P, only, vcatalog)
+    assert list(flags["outlier"]) == [True, True] and set(flags["outlier_reason"]) == {"neighbour"}
+    values["value"] = [58.0, 57.0]
+    assert not outliers.flag(values, hist, P, only, vcatalog)["outlier"].any()
+    assert "neighbour" not in SETTINGS.methods          # off as shipped: equal rows are often both right
+
+
+def test_a_move_the_other_units_share_is_no_outlier_but_one_alone_is(vcatalog):
+    townships = [u.code for u in vcatalog.units if u.kind == "township_station"][:8]
+    rows = []
+    for n, unit in enumerate(townships):
+        for k in range(1, 13):
+            rows.append((unit, periods.shift(P, -k), "ENF_PATROLS", (20.0 + 5 * n) * (1 + 0.05 * (k % 3))))
+    hist = pd.DataFrame(rows, columns=["unit", "period", "indicator", "value"])
+    only = replace(SETTINGS, methods=frozenset({"panel"}))
+    season = [(20.0 + 5 * n) * 3 for n in range(8)]       # every unit three times its level
+    assert not outliers.flag(pd.DataFrame({"unit": townships, "indicator": "ENF_PATROLS", "value": season}),
+                             hist, P, only, vcatalog)["outlier"].any()
+    alone = [(20.0 + 5 * n) * (3 if n == 0 else 1) for n in range(8)]
+    flags = outliers.flag(pd.DataFrame({"unit": townships, "indicator": "ENF_PATROLS", "value": alone}),
+                          hist, P, only, vcatalog)
+    assert list(flags["outlier"]) == [True] + [False] * 7 and flags["outlier_reason"].iloc[0] == "history"

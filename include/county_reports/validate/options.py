@@ -32,9 +32,11 @@ NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", 
 
 
 # The outlier checks (validate/outliers.py), each of which validation.yaml can switch off.
-OUTLIER_METHODS = ("history", "count", "peers", "stock", "copy", "stale_copy", "cumulative", "sign")
-# Why a value was flagged (worded in messages.checks.OUTLIER.reasons); the count model's is history.
-OUTLIER_REASONS = tuple(m for m in OUTLIER_METHODS if m != "count")
+OUTLIER_METHODS = ("history", "count", "panel", "peers", "stock", "copy", "stale_copy", "cumulative",
+                   "sign", "scale", "transposed", "neighbour")
+# Why a value was flagged (worded in messages.checks.OUTLIER.reasons); the count model's and the
+# panel's is history.
+OUTLIER_REASONS = tuple(m for m in OUTLIER_METHODS if m not in ("count", "panel"))
 
 
 @dataclass(frozen=True)
@@ -57,7 +59,13 @@ class OutlierSettings:
     copy_min_steps: float = 1000.0
     cumulative_from_month: int = 2
     cumulative_factor: float = 2.0
-    methods: frozenset[str] = frozenset(OUTLIER_METHODS)
+    panel_min_units: int = 4
+    panel_threshold: float = 6.0
+    panel_prior: float = 4.0
+    panel_min_spread: float = 0.05
+    explained_threshold: float = 4.0
+    fit_threshold: float = 0.75
+    methods: frozenset[str] = frozenset(OUTLIER_METHODS) - {"neighbour"}
 
 
 @dataclass(frozen=True)
@@ -144,7 +152,7 @@ def _outliers(raw: Any) -> OutlierSettings:
     unknown = sorted(set(raw) - set(defaults))
     if unknown:
         raise ConfigError(FILE, f"outliers.{unknown[0]}", "unknown setting")
-    values: dict[str, Any] = {"methods": _methods(raw.get("methods", sorted(OUTLIER_METHODS)))}
+    values: dict[str, Any] = {"methods": _methods(raw.get("methods", sorted(OutlierSettings().methods)))}
     for name, default in defaults.items():
         if name == "methods":
             continue
@@ -183,6 +191,11 @@ def _check_outliers(values: dict[str, Any]) -> None:
         raise ConfigError(FILE, "outliers.short_ratio", "must be above 1 (a ratio: ×/÷ that much)")
     if values["peers_min"] < 3:
         raise ConfigError(FILE, "outliers.peers_min", "must be 3 or more (a median of fewer says little)")
+    if values["panel_min_units"] < 3:
+        raise ConfigError(FILE, "outliers.panel_min_units", "must be 3 or more (a median of fewer says little)")
+    if values["fit_threshold"] >= values["explained_threshold"]:
+        raise ConfigError(FILE, "outliers.fit_threshold", "must be below explained_threshold "
+                                                          "(an explanation must fit better than the value)")
 
 
 def _common_uoms(raw: Any) -> frozenset[str]:

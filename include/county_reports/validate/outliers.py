@@ -26,6 +26,20 @@ part of it: see ``validate.intake.history_rows`` and ``warehouse.history``):
    ``last_year_factor`` (so a Spring Festival January like last January passes), or, without a
    trusted value for last year's month, when ``|z| > extreme_threshold``.
 
+4. ``panel``: where ``panel_min_units`` or more units report the indicator this month with a
+   history, log(v + c) = the unit's level + the month's effect + noise, fitted by median polish
+   over the window and this month (a season the units share moves them all, a slip moves one);
+   the scale is the unit's own residual spread shrunk towards this month's spread across the
+   units (``panel_prior`` months' weight), at least one step of the last shown decimal and
+   ``panel_min_spread``. Flagged past ``panel_threshold`` (reason: history).
+
+**Explained slips** (an unusual value, |z| past ``explained_threshold`` under the panel's model
+or else the own history's, that a slip undone makes ordinary, |z| within ``fit_threshold``):
+``scale`` ×/÷ 10, 100, 10,000 (万元 as 元); ``transposed`` two adjacent digits swapped;
+``cumulative`` the year's earlier months taken off; ``copy`` identical to last month;
+``neighbour`` identical to the next or previous row of the form (off as shipped: two rows that
+agree are often both right, INV_TOTAL = INV_HIGHWAY).
+
 **Explicit edits** (what statistics cannot see; always flagged; each of these and of the
 statistics can be switched off in ``methods``):
 
@@ -63,7 +77,8 @@ HISTORY_COLUMNS = ("unit", "period", "indicator", "value")
 REASONS = OUTLIER_REASONS
 # Facts first (a stock at 0, last month's figures again, a flipped sign), then the statistics, and
 # "a year-to-date figure" last: a guess, when nothing else explains the value.
-PRECEDENCE = ("stock", "stale_copy", "copy", "sign", "history", "peers", "cumulative")
+PRECEDENCE = ("stock", "stale_copy", "copy", "sign", "history", "peers", "scale", "transposed", "neighbour",
+              "cumulative")
 OFFSET_SHARE = 0.02         # c = this share of the typical size: 0 reads as about ÷50
 Z_CAP = 40.0                # a z beyond this says nothing more (and stays finite)
 
@@ -80,6 +95,7 @@ class _Rows:
     group: np.ndarray       # (unit kind, indicator) code for the peer comparison; -1 without one
     unit: np.ndarray        # unit per row as an integer code (a submission's cells share it)
     indicator: np.ndarray   # indicator per row as an integer code
+    position: np.ndarray    # the indicator's place in the catalogue (the form's row order)
 
 
 def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
@@ -100,19 +116,32 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
         count = np.sum(np.isfinite(rows.h), axis=1)
         ordered = np.sort(rows.h, axis=1)                 # NaN last; sorted once, read many times
         median = _middle(ordered, count)
-        z = np.where(count > 0, _own_z(rows, count, ordered, median, settings), np.nan)
+        c = _offset(rows.h, rows.x, rows.decimals, median)
+        z, raw, centre, spread = _own_z(rows, count, ordered, median, c, settings)
+        z = np.where(count > 0, z, np.nan)
+        expected, scale = _panel(rows, c, count, settings) if "panel" in settings.methods \
+            else (np.full(len(rows.x), np.nan), np.full(len(rows.x), np.nan))
+        panel_z = (_log(rows.x, c) - expected) / scale
         peers = np.where(count < settings.min_history, _peer_z(rows, settings), np.nan) \
             if "peers" in settings.methods else np.full(len(rows.x), np.nan)
         ly = rows.h[:, window.index(periods.shift(period, -12))]
         own, other = _gated(rows.x, z, ly, median, settings), np.abs(peers) > settings.peer_threshold
+        own |= np.abs(panel_z) > settings.panel_threshold
+        # The model a slip's explanation is judged by: the panel's where there is one, else the own history's.
+        model = np.isfinite(panel_z)
+        fit = _Fit(c, np.where(model, expected, centre), np.where(model, scale, spread),
+                   np.where(model, panel_z, np.where(count >= settings.min_history, raw, np.nan)))
         found = dict(_edits(rows, period, settings, count, median))
+        for name, hit in _explained(rows, period, settings, fit):
+            found[name] = found[name] | hit if name in found else hit
         found["history"], found["peers"] = own, other
         reason = np.full(len(rows.x), None, dtype=object)
         for name in PRECEDENCE:          # what the unit is told: the surest explanation first
             if name in found and (name in settings.methods or name in ("history", "peers")):
                 reason = np.where(found[name] & (reason == None), name, reason)   # noqa: E711
         out["outlier"] = np.asarray(reason != None, dtype=bool)      # noqa: E711
-        out["robust_z"] = np.clip(np.where(np.abs(peers) > np.nan_to_num(np.abs(z)), peers, z), -Z_CAP, Z_CAP)
+        best = np.where(np.abs(np.nan_to_num(panel_z)) > np.nan_to_num(np.abs(z)), panel_z, z)
+        out["robust_z"] = np.clip(np.where(np.abs(peers) > np.nan_to_num(np.abs(best)), peers, best), -Z_CAP, Z_CAP)
         out["hist_median"] = median
         out["last_year"] = ly
         out["last_month"] = rows.h[:, -1]
@@ -129,7 +158,7 @@ def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
     if catalog is None:
         integer = values["integer"].to_numpy(dtype=bool) if "integer" in values else np.zeros(len(x), bool)
         return _Rows(x, h, integer, np.where(integer, 0, 2), np.zeros(len(x), bool),
-                     np.full(len(x), -1), unit, indicator)
+                     np.full(len(x), -1), unit, indicator, np.arange(len(x)))
     # The catalogue's facts once per distinct code, then taken by each row's code.
     known_ind = [catalog.indicator_by_code.get(c) for c in codes]
     integer = np.asarray([i is not None and i.integer for i in known_ind], dtype=bool)[indicator]
@@ -142,7 +171,9 @@ def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
     known = np.asarray([i is not None for i in known_ind], dtype=bool)
     pairs = kind_code[unit] * (len(codes) + 1) + indicator
     group = np.where(known[indicator] & (kind_code[unit] >= 0), pairs, -1)
-    return _Rows(x, h, integer, decimals, stock, group, unit, indicator)
+    place = {i.code: n for n, i in enumerate(catalog.indicators)}
+    position = np.asarray([place.get(c, len(place)) for c in codes], dtype=np.int64)[indicator]
+    return _Rows(x, h, integer, decimals, stock, group, unit, indicator, position)
 
 
 def _codes(column: pd.Series) -> tuple[np.ndarray, list]:
@@ -188,27 +219,29 @@ def _log(v: np.ndarray, c: np.ndarray) -> np.ndarray:
     return np.log(np.maximum(v, 0.0) + c)
 
 
-def _own_z(rows: _Rows, count: np.ndarray, ordered: np.ndarray, median: np.ndarray,
-           s: OutlierSettings) -> np.ndarray:
+def _own_z(rows: _Rows, count: np.ndarray, ordered: np.ndarray, median: np.ndarray, c: np.ndarray,
+           s: OutlierSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Against the unit's own history: log-scale modified z, or the count model's z. A history
     shorter than ``min_history`` only speaks past ``short_ratio`` (×/÷) from its median, as a z
-    just past the extreme threshold (a unit's first months ramp up)."""
-    c = _offset(rows.h, rows.x, rows.decimals, median)
+    just past the extreme threshold (a unit's first months ramp up). Also the log-scale z before
+    ``methods`` are applied, and the log-scale centre and (clipped) spread it was measured with."""
     logs = _log(rows.h, c[:, None])
     # log(max(v, 0) + c) keeps the order, so the sorted history gives the logs' median as well.
     centre = _middle(_log(ordered, c[:, None]), count)
     spread = 1.4826 * _median(np.abs(logs - centre[:, None]))
     distance = _log(rows.x, c) - centre
-    z = distance / np.clip(spread, s.min_log_spread, s.max_log_spread)
+    spread = np.clip(spread, s.min_log_spread, s.max_log_spread)
+    z = distance / spread
     short = count < s.min_history
     z[short] = distance[short] / np.log(s.short_ratio) * s.extreme_threshold
+    raw = z.copy()                   # what an explanation is judged by, whatever ``methods`` say
     if "history" not in s.methods:
         z[:] = np.nan
     counted = ("count" in s.methods) & ~short & rows.integer & (median < s.count_below) \
         & np.isfinite(rows.x)
     if counted.any():
         z[counted] = _count_z(rows.x[counted], rows.h[counted], s)
-    return z
+    return z, raw, centre, spread
 
 
 def _count_z(x: np.ndarray, h: np.ndarray, s: OutlierSettings) -> np.ndarray:
@@ -254,6 +287,105 @@ def _peer_z(rows: _Rows, s: OutlierSettings) -> np.ndarray:
     z[frame.index.to_numpy()] = np.where(enough, (logs - centre) / np.maximum(spread, s.min_log_spread),
                                          np.nan)
     return z
+
+
+def _panel(rows: _Rows, c: np.ndarray, count: np.ndarray, s: OutlierSettings) -> tuple[np.ndarray, np.ndarray]:
+    """The expected log value of each row and its scale, from the panel of every unit reporting
+    the indicator (NaN without one): log(v + c) = the unit's level + the month's effect + noise,
+    fitted by median polish over the window and this month (a season the units share moves them
+    all; a slip moves one). The scale: the unit's own residuals' spread, shrunk towards this
+    month's spread across the units (``panel_prior`` months' weight), with one step of the last
+    shown decimal as a floor; at least ``panel_min_spread``."""
+    n, width = rows.h.shape
+    expected, scale = np.full(n, np.nan), np.full(n, np.nan)
+    member = (count > 0) & np.isfinite(rows.x)
+    if member.sum() < s.panel_min_units:
+        return expected, scale
+    logs = _log(rows.h[member], c[member, None])
+    table = np.column_stack([logs, _log(rows.x[member], c[member])])
+    group = rows.indicator[member]
+    level = _median(logs)
+    for _ in range(2):                      # median polish: month effects, then unit levels again
+        effect = _group_median(table - level[:, None], group, s.panel_min_units)
+        level = _median(logs - effect[:, :width])
+    effect = _group_median(table - level[:, None], group, s.panel_min_units)
+    residual = logs - level[:, None] - effect[:, :width]
+    own = 1.4826 * _median(np.abs(residual))
+    months = np.sum(np.isfinite(residual), axis=1)
+    now = table[:, width] - level - effect[:, width]
+    across = 1.4826 * _group_median(np.abs(now)[:, None], group, s.panel_min_units)[:, 0]
+    weight = np.where(np.isfinite(own), months, 0)
+    spread = np.sqrt((weight * np.nan_to_num(own) ** 2 + s.panel_prior * across ** 2) / (weight + s.panel_prior))
+    centre = level + effect[:, width]
+    step = 10.0 ** -rows.decimals[member]
+    spread = np.maximum(np.hypot(spread, step / np.exp(centre)), s.panel_min_spread)
+    expected[member], scale[member] = centre, spread
+    return expected, scale
+
+
+def _group_median(a: np.ndarray, group: np.ndarray, least: int) -> np.ndarray:
+    """Per column, the median of ``a`` over the rows of each row's group (NaN ignored), NaN
+    where fewer than ``least`` rows of the group have a value there."""
+    frame = pd.DataFrame(a).groupby(group)
+    median, n = frame.median().to_numpy(), frame.count().to_numpy()
+    index = pd.Index(frame.median().index).get_indexer(group)
+    return np.where(n >= least, median, np.nan)[index]
+
+
+@dataclass
+class _Fit:
+    """The model a value is judged by, on the log scale: log(v + c) ~ centre ± spread."""
+
+    c: np.ndarray
+    centre: np.ndarray
+    spread: np.ndarray
+    z: np.ndarray           # the value's own z under it (NaN: no model)
+
+    def z_of(self, y: np.ndarray) -> np.ndarray:
+        return (_log(y, self.c) - self.centre) / self.spread
+
+
+def _explained(rows: _Rows, period: str, s: OutlierSettings, fit: _Fit):
+    """(reason, rows hit) of the slips that explain an unusual value: |z| past
+    ``explained_threshold`` and either the value undone by the slip within ``fit_threshold`` of
+    what was expected (×/÷ 10, 100, 10,000; two adjacent digits swapped; the year's earlier
+    months taken off) or the value identical to last month's or to the next row's."""
+    x = rows.x
+    unusual = np.abs(np.nan_to_num(fit.z)) > s.explained_threshold
+    fits = np.zeros(len(x), bool)
+    if "scale" in s.methods:
+        for factor in (10.0, 100.0, 1e4):
+            for y in (x * factor, x / factor):
+                fits |= np.abs(fit.z_of(y)) < s.fit_threshold
+        yield "scale", unusual & fits & (x > 0)
+    if "transposed" in s.methods:
+        steps = np.round(np.abs(x) * 10.0 ** rows.decimals)
+        fits = np.zeros(len(x), bool)
+        for i in range(12):
+            low, high = np.floor(steps / 10 ** i) % 10, np.floor(steps / 10 ** (i + 1)) % 10
+            inside = steps >= 10 ** (i + 1)          # both digits written
+            swapped = (steps + (low - high) * 9 * 10 ** i) / 10.0 ** rows.decimals
+            fits |= inside & (low != high) & (np.abs(fit.z_of(swapped)) < s.fit_threshold)
+        yield "transposed", unusual & fits & (x > 0)
+    month = periods.parse(period)[1]
+    if "cumulative" in s.methods and month >= 2:
+        earlier = rows.h[:, rows.h.shape[1] - (month - 1):]
+        complete = np.all(np.isfinite(earlier), axis=1)
+        total = np.nansum(earlier, axis=1)
+        yield "cumulative", unusual & ~rows.stock & complete & (total > 0) & (x > total) \
+            & (np.abs(fit.z_of(x - total)) < s.fit_threshold)
+    same = unusual & (x != 0) & ~rows.stock
+    if "copy" in s.methods:
+        yield "copy", same & (x == rows.h[:, -1])
+    if "neighbour" in s.methods:
+        order = np.lexsort((rows.position, rows.unit))
+        xs, us = x[order], rows.unit[order]
+        twin = np.zeros(len(x), bool)
+        twin[1:] |= (xs[1:] == xs[:-1]) & (us[1:] == us[:-1])
+        twin[:-1] |= (xs[:-1] == xs[1:]) & (us[:-1] == us[1:])
+        hit = np.zeros(len(x), bool)
+        hit[order] = twin
+        yield "neighbour", same & hit
 
 
 def _gated(x, z, ly, median, s: OutlierSettings) -> np.ndarray:
