@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 
 from county_reports.core import periods
-from county_reports.validate import intake, outliers
+from county_reports.validate import intake, outlier_arrays, outliers
 from county_reports.validate.options import OutlierSettings
 from county_reports.warehouse.history import outlier_history
 
@@ -56,11 +56,11 @@ def test_compact_history_gives_the_same_outlier_flags(wh, make_verdict):
     full = wh.history(None, months)
     compact = outlier_history(wh.engine, months)
 
-    assert list(compact.columns) == list(outliers.HISTORY_COLUMNS)
+    assert list(compact.columns) == list(outlier_arrays.HISTORY_COLUMNS)
     assert len(compact) == len(full) > 0
     rows = sorted(compact.astype({"unit": object, "period": object, "indicator": object})
                   .itertuples(index=False, name=None))
-    assert rows == sorted(full[list(outliers.HISTORY_COLUMNS)].itertuples(index=False, name=None))
+    assert rows == sorted(full[list(outlier_arrays.HISTORY_COLUMNS)].itertuples(index=False, name=None))
 
     values = _month_values()
     settings = OutlierSettings()
@@ -77,7 +77,7 @@ def test_compact_history_of_some_units_and_of_nothing(wh, make_verdict):
     assert set(some["unit"].astype(object)) == {"B1"}
     assert len(some) == len(wh.history(["B1"], months))
     empty = outlier_history(wh.engine, ["2020-01"])
-    assert empty.empty and list(empty.columns) == list(outliers.HISTORY_COLUMNS)
+    assert empty.empty and list(empty.columns) == list(outlier_arrays.HISTORY_COLUMNS)
     assert not outliers.flag(_month_values(), empty, P, OutlierSettings())["outlier"].any()
 
 

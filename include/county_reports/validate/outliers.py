@@ -69,17 +69,16 @@ import numpy as np
 import pandas as pd
 
 from county_reports.core import periods
+from county_reports.validate import outlier_arrays
 from county_reports.validate.options import OUTLIER_REASONS, OutlierSettings
 
 COLUMNS = ("outlier", "robust_z", "hist_median", "last_year", "last_month", "outlier_reason", "effect")
-HISTORY_COLUMNS = ("unit", "period", "indicator", "value")
 # Why a row was flagged (``outlier_reason``); the wording is validation.yaml's OUTLIER.reasons.
 REASONS = OUTLIER_REASONS
 # Facts first (a stock at 0, last month's figures again, a flipped sign), then the statistics, and
 # "a year-to-date figure" last: a guess, when nothing else explains the value.
 PRECEDENCE = ("stock", "stale_copy", "copy", "sign", "history", "peers", "scale", "transposed", "neighbour",
               "cumulative")
-OFFSET_SHARE = 0.02         # c = this share of the typical size: 0 reads as about ÷50
 Z_CAP = 40.0                # a z beyond this says nothing more (and stays finite)
 
 
@@ -115,13 +114,13 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
         warnings.simplefilter("ignore", RuntimeWarning)   # all-NaN rows are masked where used
         count = np.sum(np.isfinite(rows.h), axis=1)
         ordered = np.sort(rows.h, axis=1)                 # NaN last; sorted once, read many times
-        median = _middle(ordered, count)
-        c = _offset(rows.h, rows.x, rows.decimals, median)
+        median = outlier_arrays.middle(ordered, count)
+        c = outlier_arrays.log_offset(rows.h, rows.x, rows.decimals, median)
         z, raw, centre, spread = _own_z(rows, count, ordered, median, c, settings)
         z = np.where(count > 0, z, np.nan)
         expected, scale = _panel(rows, c, count, settings) if "panel" in settings.methods \
             else (np.full(len(rows.x), np.nan), np.full(len(rows.x), np.nan))
-        panel_z = (_log(rows.x, c) - expected) / scale
+        panel_z = (outlier_arrays.log_scale(rows.x, c) - expected) / scale
         peers = np.where(count < settings.min_history, _peer_z(rows, settings), np.nan) \
             if "peers" in settings.methods else np.full(len(rows.x), np.nan)
         ly = rows.h[:, window.index(periods.shift(period, -12))]
@@ -152,9 +151,9 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
 
 def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str], catalog) -> _Rows:
     x = pd.to_numeric(values["value"], errors="coerce").to_numpy(dtype=float)
-    unit, units = _codes(values["unit"])
-    indicator, codes = _codes(values["indicator"])
-    h = _gather(unit, units, indicator, codes, history, window, x)
+    unit, units = outlier_arrays.codes(values["unit"])
+    indicator, codes = outlier_arrays.codes(values["indicator"])
+    h = outlier_arrays.gather(unit, units, indicator, codes, history, window, x)
     if catalog is None:
         integer = values["integer"].to_numpy(dtype=bool) if "integer" in values else np.zeros(len(x), bool)
         return _Rows(x, h, integer, np.where(integer, 0, 2), np.zeros(len(x), bool),
@@ -176,47 +175,10 @@ def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
     return _Rows(x, h, integer, decimals, stock, group, unit, indicator, position)
 
 
-def _codes(column: pd.Series) -> tuple[np.ndarray, list]:
-    """Each row's integer code and the distinct values the codes stand for (a categorical
-    column, as ``batch`` builds it, is read as it is: no per-row hashing)."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        codes = column.cat.codes.to_numpy().astype(np.int64)
-        if not (codes < 0).any():
-            return codes, list(column.cat.categories.astype(object))
-    codes, uniques = pd.factorize(column.astype(object), use_na_sentinel=False)
-    return codes.astype(np.int64), list(uniques)
 
 
-def _median(a: np.ndarray) -> np.ndarray:
-    """Row medians ignoring NaN, by one sort (numpy's nanmedian goes through masked arrays)."""
-    return _middle(np.sort(a, axis=1), np.sum(np.isfinite(a), axis=1))   # NaN sort last
 
 
-def _middle(ordered: np.ndarray, n: np.ndarray) -> np.ndarray:
-    """Row medians of rows sorted with NaN last, ``n`` finite values each."""
-    lo = np.maximum((n - 1) // 2, 0)[:, None]
-    hi = np.minimum(n // 2, ordered.shape[1] - 1)[:, None]
-    middle = (np.take_along_axis(ordered, lo, 1)[:, 0] + np.take_along_axis(ordered, hi, 1)[:, 0]) / 2
-    return np.where(n > 0, middle, np.nan)
-
-
-def _offset(h: np.ndarray, x: np.ndarray, decimals: np.ndarray, median: np.ndarray) -> np.ndarray:
-    """``c`` of log(v + c): a tenth of the history's typical size (of the value's, without one),
-    at least one step of the last shown decimal (1 for counts: 0 against 1 is not ×10).
-    ``median`` is the rows' median: the size itself wherever no stored value is negative."""
-    size = median.copy()
-    negative = np.any(h < 0, axis=1)
-    if negative.any():
-        size[negative] = _median(np.abs(h[negative]))
-    small = ~(size > 0)
-    if small.any():                   # the mean only where the median says nothing
-        size[small] = np.nanmean(np.abs(h[small]), axis=1)
-    size = np.where(size > 0, size, np.abs(x))
-    return np.maximum(np.where(size > 0, OFFSET_SHARE * size, 0.0), 10.0 ** -decimals)
-
-
-def _log(v: np.ndarray, c: np.ndarray) -> np.ndarray:
-    return np.log(np.maximum(v, 0.0) + c)
 
 
 def _own_z(rows: _Rows, count: np.ndarray, ordered: np.ndarray, median: np.ndarray, c: np.ndarray,
@@ -225,11 +187,11 @@ def _own_z(rows: _Rows, count: np.ndarray, ordered: np.ndarray, median: np.ndarr
     shorter than ``min_history`` only speaks past ``short_ratio`` (×/÷) from its median, as a z
     just past the extreme threshold (a unit's first months ramp up). Also the log-scale z before
     ``methods`` are applied, and the log-scale centre and (clipped) spread it was measured with."""
-    logs = _log(rows.h, c[:, None])
+    logs = outlier_arrays.log_scale(rows.h, c[:, None])
     # log(max(v, 0) + c) keeps the order, so the sorted history gives the logs' median as well.
-    centre = _middle(_log(ordered, c[:, None]), count)
-    spread = 1.4826 * _median(np.abs(logs - centre[:, None]))
-    distance = _log(rows.x, c) - centre
+    centre = outlier_arrays.middle(outlier_arrays.log_scale(ordered, c[:, None]), count)
+    spread = 1.4826 * outlier_arrays.median(np.abs(logs - centre[:, None]))
+    distance = outlier_arrays.log_scale(rows.x, c) - centre
     spread = np.clip(spread, s.min_log_spread, s.max_log_spread)
     z = distance / spread
     short = count < s.min_history
@@ -278,7 +240,7 @@ def _peer_z(rows: _Rows, s: OutlierSettings) -> np.ndarray:
         return z
     by = frame.groupby("g")["x"]
     size = by.transform("median").to_numpy()
-    c = np.maximum(OFFSET_SHARE * np.nan_to_num(size), frame["step"].to_numpy())   # as _offset
+    c = np.maximum(outlier_arrays.OFFSET_SHARE * np.nan_to_num(size), frame["step"].to_numpy())   # as log_offset
     logs = np.log(frame["x"].to_numpy() + c)
     centre = pd.Series(logs, index=frame.index).groupby(frame["g"]).transform("median").to_numpy()
     spread = 1.4826 * pd.Series(np.abs(logs - centre), index=frame.index) \
@@ -301,19 +263,19 @@ def _panel(rows: _Rows, c: np.ndarray, count: np.ndarray, s: OutlierSettings) ->
     member = (count > 0) & np.isfinite(rows.x)
     if member.sum() < s.panel_min_units:
         return expected, scale
-    logs = _log(rows.h[member], c[member, None])
-    table = np.column_stack([logs, _log(rows.x[member], c[member])])
+    logs = outlier_arrays.log_scale(rows.h[member], c[member, None])
+    table = np.column_stack([logs, outlier_arrays.log_scale(rows.x[member], c[member])])
     group = rows.indicator[member]
-    level = _median(logs)
+    level = outlier_arrays.median(logs)
     for _ in range(2):                      # median polish: month effects, then unit levels again
-        effect = _group_median(table - level[:, None], group, s.panel_min_units)
-        level = _median(logs - effect[:, :width])
-    effect = _group_median(table - level[:, None], group, s.panel_min_units)
+        effect = outlier_arrays.group_median(table - level[:, None], group, s.panel_min_units)
+        level = outlier_arrays.median(logs - effect[:, :width])
+    effect = outlier_arrays.group_median(table - level[:, None], group, s.panel_min_units)
     residual = logs - level[:, None] - effect[:, :width]
-    own = 1.4826 * _median(np.abs(residual))
+    own = 1.4826 * outlier_arrays.median(np.abs(residual))
     months = np.sum(np.isfinite(residual), axis=1)
     now = table[:, width] - level - effect[:, width]
-    across = 1.4826 * _group_median(np.abs(now)[:, None], group, s.panel_min_units)[:, 0]
+    across = 1.4826 * outlier_arrays.group_median(np.abs(now)[:, None], group, s.panel_min_units)[:, 0]
     weight = np.where(np.isfinite(own), months, 0)
     spread = np.sqrt((weight * np.nan_to_num(own) ** 2 + s.panel_prior * across ** 2) / (weight + s.panel_prior))
     centre = level + effect[:, width]
@@ -323,13 +285,6 @@ def _panel(rows: _Rows, c: np.ndarray, count: np.ndarray, s: OutlierSettings) ->
     return expected, scale
 
 
-def _group_median(a: np.ndarray, group: np.ndarray, least: int) -> np.ndarray:
-    """Per column, the median of ``a`` over the rows of each row's group (NaN ignored), NaN
-    where fewer than ``least`` rows of the group have a value there."""
-    frame = pd.DataFrame(a).groupby(group)
-    median, n = frame.median().to_numpy(), frame.count().to_numpy()
-    index = pd.Index(frame.median().index).get_indexer(group)
-    return np.where(n >= least, median, np.nan)[index]
 
 
 @dataclass
@@ -342,7 +297,7 @@ class _Fit:
     z: np.ndarray           # the value's own z under it (NaN: no model)
 
     def z_of(self, y: np.ndarray) -> np.ndarray:
-        return (_log(y, self.c) - self.centre) / self.spread
+        return (outlier_arrays.log_scale(y, self.c) - self.centre) / self.spread
 
 
 def _explained(rows: _Rows, period: str, s: OutlierSettings, fit: _Fit):
@@ -391,7 +346,7 @@ def _explained(rows: _Rows, period: str, s: OutlierSettings, fit: _Fit):
 def _gated(x, z, ly, median, s: OutlierSettings) -> np.ndarray:
     """|z| past the threshold and unlike last year's month; without that month, past the extreme."""
     c = np.where(np.abs(median) > 0, 0.1 * np.abs(median), 1.0)
-    unlike = np.abs(_log(x, c) - _log(ly, c)) > np.log(s.last_year_factor)
+    unlike = np.abs(outlier_arrays.log_scale(x, c) - outlier_arrays.log_scale(ly, c)) > np.log(s.last_year_factor)
     unlike |= (x < 0) != (ly < 0)
     return np.where(np.isfinite(ly), (np.abs(z) > s.threshold) & unlike, np.abs(z) > s.extreme_threshold)
 
@@ -428,40 +383,4 @@ def _effect(rows: _Rows, median: np.ndarray) -> np.ndarray:
     return np.where(np.isfinite(median) & (totals > 0), np.abs(rows.x - median) / totals, np.nan)
 
 
-def _gather(unit: np.ndarray, units: list, indicator: np.ndarray, codes: list,
-            history: pd.DataFrame | None, window: list[str], x: np.ndarray) -> np.ndarray:
-    """History as a (rows of ``values``) × (window months) matrix, NaN where there is none.
 
-    Units and indicators are matched through integer codes (the rows' ``unit`` and ``indicator``
-    codes over ``units`` and ``codes``), so millions of history rows cost a few vectorised passes.
-    """
-    h = np.full((len(x), len(window)), np.nan)
-    if history is None or history.empty:
-        return h
-    missing = [c for c in HISTORY_COLUMNS if c not in history.columns]
-    if missing:
-        raise ValueError(f"history lacks column(s) {', '.join(missing)}")
-    month = _positions(pd.Index(window), history["period"])
-    hu = _positions(pd.Index(units, dtype=object), history["unit"])
-    hi = _positions(pd.Index(codes, dtype=object), history["indicator"])
-    hv = pd.to_numeric(history["value"], errors="coerce").to_numpy(dtype=float)
-    keep = (month >= 0) & (hu >= 0) & (hi >= 0) & np.isfinite(hv)
-    if not keep.any():
-        return h
-    if not keep.all():
-        month, hu, hi, hv = month[keep], hu[keep], hi[keep], hv[keep]
-    width = len(window)
-    matrix = np.full(len(units) * len(codes) * width, np.nan)
-    matrix[(hu * len(codes) + hi) * width + month] = hv        # one flat index: a single scatter
-    h = matrix.reshape(len(units) * len(codes), width)[unit * len(codes) + indicator]
-    h[~np.isfinite(x)] = np.nan
-    return h
-
-
-def _positions(index: pd.Index, column: pd.Series) -> np.ndarray:
-    """Each value's position in ``index`` (−1 if absent); a categorical column (what
-    ``warehouse.history`` returns) is looked up once per category, not once per row."""
-    if isinstance(column.dtype, pd.CategoricalDtype):
-        found = np.append(index.get_indexer(column.cat.categories.astype(object)), -1)
-        return found[column.cat.codes.to_numpy()].astype(np.int64, copy=False)   # −1: the −1 appended
-    return index.get_indexer(column.astype(object)).astype(np.int64, copy=False)

@@ -9,7 +9,7 @@ partitions and each partition is kept as categoricals (unit, period, indicator) 
 parser (seconds for millions of rows); elsewhere through the driver in partitions. The rows are
 ``current_values``'s (current versions, numeric values only) less the values flagged as likely
 slips and not yet confirmed (``value_flags``: never part of the history), with only the four
-columns the outlier check uses (``validate.outliers.HISTORY_COLUMNS``), in no particular
+columns the outlier check uses (``validate.outlier_arrays.HISTORY_COLUMNS``), in no particular
 order (the check places each value by its unit, indicator and month).
 
 The medians themselves stay in ``validate.outliers`` (numpy) on SQLite and PostgreSQL alike: one
