@@ -27,6 +27,7 @@ class ConfigModel(BaseModel):
 
     model_config = ConfigDict(extra="forbid", strict=True, frozen=True, populate_by_name=True)
     none_is_default: ClassVar[bool] = True
+    unknown_word: ClassVar[str] = "unknown key"     # what the file's messages call a key it lacks
 
     @model_validator(mode="before")
     @classmethod
@@ -34,6 +35,12 @@ class ConfigModel(BaseModel):
         if cls.none_is_default and isinstance(data, dict):
             return {k: v for k, v in data.items() if v is not None}
         return data
+
+
+class SettingsModel(ConfigModel):
+    """A mapping of settings: a key it lacks is an "unknown setting" (as the messages say)."""
+
+    unknown_word: ClassVar[str] = "unknown setting"
 
 
 class Words(BaseModel):
@@ -61,7 +68,9 @@ def to_config_error(exc: ValidationError, data: Any, file: str, prefix: str = ""
         return raised
     key, node, _ = key_path(error["loc"], data, prefix)
     if error["type"] == "extra_forbidden":
-        error = {**error, "known": known_keys(model, error["loc"][:-1])}
+        owner = mapping_model(model, error["loc"][:-1])
+        return ConfigError(file, key, unknown_key(str(error["loc"][-1]), known_keys(owner),
+                                                  getattr(owner, "unknown_word", "unknown key")))
     return ConfigError(file, key, _problem(error, node))
 
 
@@ -79,25 +88,30 @@ def key_path(loc: tuple, data: Any, prefix: str = "") -> tuple[str, Any, list]:
             siblings = list(node)
             key += f".{part}" if key else str(part)
             node = node.get(part, next((v for k, v in node.items() if str(k) == str(part)), None))
-        elif isinstance(part, str) and not part.startswith(("function-", "union[", "tagged-union[")) \
-                and part not in ("int", "str", "float", "list", "dict", "none", "bool"):
+        elif isinstance(part, str) and "[" not in part and part not in ("int", "str", "float", "list", "dict",
+                                                                        "none", "bool", "date"):
             siblings = list(node) if isinstance(node, dict) else []
             key += f".{part}" if key else part
             node = None
     return key.lstrip(".") or "(file)", node, siblings
 
 
-def known_keys(model: Any, loc: tuple) -> list[str]:
-    """The keys the mapping at ``loc`` may have (its model's fields, by their YAML names)."""
+def mapping_model(model: Any, loc: tuple) -> Any:
+    """The model of the mapping at ``loc`` inside ``model`` (None when it cannot be told)."""
     kind = model
     for part in loc:
+        if isinstance(part, str) and "[" in part:
+            continue
         kind = _unwrap(kind, part)
         if kind is None:
-            return []
+            return None
     kind = _unwrap(kind, None)
-    if isinstance(kind, type) and issubclass(kind, BaseModel):
-        return [f.alias or name for name, f in kind.model_fields.items()]
-    return []
+    return kind if isinstance(kind, type) and issubclass(kind, BaseModel) else None
+
+
+def known_keys(model: Any) -> list[str]:
+    """The keys a mapping of ``model`` may have, by their YAML names."""
+    return [f.alias or name for name, f in model.model_fields.items()] if model else []
 
 
 def _unwrap(kind: Any, part: Any) -> Any:
@@ -128,10 +142,6 @@ def _unwrap(kind: Any, part: Any) -> Any:
 
 def _problem(error: dict, value: Any) -> str:
     kind = error["type"]
-    if kind == "extra_forbidden":
-        name = str(error["loc"][-1])
-        known = [str(k) for k in error.get("known", [])]
-        return unknown_key(name, known)
     if kind == "missing":
         return "missing"
     if kind == "value_error":
@@ -152,12 +162,12 @@ def _problem(error: dict, value: Any) -> str:
     return str(error["msg"])
 
 
-def unknown_key(name: str, known: list[str]) -> str:
+def unknown_key(name: str, known: list[str], word: str = "unknown key") -> str:
     """``unknown key (did you mean emails?)``, or the keys the mapping may have."""
     close = difflib.get_close_matches(name, known, n=1, cutoff=0.6)
     if close:
-        return f"unknown key (did you mean {close[0]}?)"
-    return f"unknown key (known: {', '.join(known)})" if known else "unknown key"
+        return f"{word} (did you mean {close[0]}?)"
+    return f"{word} (known: {', '.join(known)})" if known else word
 
 
 def month(value: Any) -> str:

@@ -9,9 +9,9 @@ from __future__ import annotations
 
 import re
 from datetime import date
-from typing import Literal
+from typing import Annotated, Literal
 
-from pydantic import Field, RootModel, field_validator
+from pydantic import BeforeValidator, Field, RootModel, field_validator
 
 from county_reports.config_models.base import ConfigModel
 
@@ -139,13 +139,30 @@ class RulesFile(ConfigModel):
     rules: list[RuleEntry] = []
 
 
-class TargetsFile(RootModel[dict[int, dict[str, float]]]):
+def _target(value: object) -> object:
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0:
+        raise ValueError(f"target {value!r} must be a number ≥ 0")
+    return value
+
+
+def _year(value: object) -> object:
+    if not isinstance(value, int) or isinstance(value, bool) or not 2000 <= value <= 2100:
+        raise ValueError("a year like 2025 was expected")
+    return value
+
+
+Target = Annotated[float, BeforeValidator(_target)]
+Year = Annotated[int, BeforeValidator(_year)]
+Targets = dict[Year, dict[str, Target]]
+
+
+class TargetsFile(RootModel[Targets]):
     """targets.yaml: year → indicator code → annual target (the codes are checked by the loader)."""
 
     model_config = {"strict": True}
 
 
-class CountyTargetsFile(RootModel[dict[str, dict[int, dict[str, float]]]]):
+class CountyTargetsFile(RootModel[dict[str, Targets]]):
     """county_targets.yaml (a city): county unit code → year → indicator code → target."""
 
     model_config = {"strict": True}

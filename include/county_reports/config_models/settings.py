@@ -9,12 +9,12 @@ from pydantic import Field, create_model, field_validator, model_validator
 
 from county_reports import admins as _admins
 from county_reports.config import ConfigError
-from county_reports.config_models.base import ConfigModel
+from county_reports.config_models.base import ConfigModel, SettingsModel
 
 # --------------------------------------------------------------------------- collection.yaml
 
 
-class CollectionFile(ConfigModel):
+class CollectionFile(SettingsModel):
     """collection.yaml: how collection talks to the units' endpoints, and the workbook bounds."""
 
     none_is_default: ClassVar[bool] = False
@@ -130,14 +130,14 @@ class ReportsFile(ConfigModel):
 # --------------------------------------------------------------------------- delivery.yaml
 
 
-class HttpChannel(ConfigModel):
+class HttpChannel(SettingsModel):
     url: str = Field(description="${VAR} is filled from the environment")
     token_conn_id: str
     connect_timeout: float = 10.0
     read_timeout: float = 120.0
 
 
-class SmtpChannel(ConfigModel):
+class SmtpChannel(SettingsModel):
     conn_id: str
     sender: str = Field(alias="from")
     to: str | list[str]
@@ -147,11 +147,11 @@ class SmtpChannel(ConfigModel):
     body: str
 
 
-class FolderChannel(ConfigModel):
+class FolderChannel(SettingsModel):
     path: str = Field("{data}/outbox", description="{data} is the data directory; ${VAR} from the environment")
 
 
-class DeliveryFile(ConfigModel):
+class DeliveryFile(SettingsModel):
     """delivery.yaml: where the summaries go (the checks of the chosen channel: delivery_config)."""
 
     recipient: str
@@ -229,7 +229,7 @@ class FormField(ConfigModel):
     description: str
 
 
-class Approver(ConfigModel):
+class Approver(SettingsModel):
     id: str | int
     name: str
 

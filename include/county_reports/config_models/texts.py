@@ -8,14 +8,14 @@ from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
 from datetime import date
-from typing import Any, Literal
+from typing import Any, ClassVar, Literal
 
 from pydantic import Field, create_model
 
 from county_reports import messages as _messages
 from county_reports import template_projects as _template_projects
 from county_reports import template_wording as _template
-from county_reports.config_models.base import ConfigModel
+from county_reports.config_models.base import ConfigModel, SettingsModel
 from county_reports.projects import vocabulary as _ledger
 from county_reports.render.review import settings as _edited
 from county_reports.validate import narratives as _narratives
@@ -32,7 +32,7 @@ def fixed(name: str, keys, kind: Any = str, base: type = ConfigModel, **more: An
 
 def defaults_of(name: str, dataclass: type, **more: Any) -> type[ConfigModel]:
     """A mapping of the dataclass's fields, each optional with the dataclass's default."""
-    return create_model(name, __base__=ConfigModel, **more, **{
+    return create_model(name, __base__=SettingsModel, **more, **{
         f.name: (type(f.default), f.default) for f in dataclass_fields(dataclass) if f.name not in more})
 
 
@@ -91,7 +91,15 @@ class HistoryFile(ConfigModel):
 
 # --------------------------------------------------------------------------- validation.yaml
 
-Checks = fixed("Checks", _validation.BUILTIN_CHECKS, Literal["error", "warning"])
+class _CheckNames(ConfigModel):
+    unknown_word: ClassVar[str] = "unknown check"
+
+
+class _MessageNames(ConfigModel):
+    unknown_word: ClassVar[str] = "unknown message"
+
+
+Checks = fixed("Checks", _validation.BUILTIN_CHECKS, Literal["error", "warning"], base=_CheckNames)
 Outliers = defaults_of("Outliers", _validation.OutlierSettings,
                        methods=(list[Literal[_validation.OUTLIER_METHODS]] | None, None))  # type: ignore[valid-type]
 NarrativeLimits = defaults_of("NarrativeLimits", _narratives.NarrativeLimits)
@@ -146,7 +154,7 @@ class CampaignCount(ConfigModel):
 
 
 LedgerLimits = fixed("LedgerLimits", _ledger.LIMITS, int)
-LedgerMessages = fixed("LedgerMessages", _ledger.MESSAGES)
+LedgerMessages = fixed("LedgerMessages", _ledger.MESSAGES, base=_MessageNames)
 LedgerFile = create_model(
     "LedgerFile", __base__=ConfigModel, __doc__="ledger.yaml: the vocabularies of the projects register and events.",
     investment_indicator=(str, ...), tolerance=(float, ...), limits=(LedgerLimits, ...),
