@@ -16,6 +16,7 @@ from pathlib import Path
 from typing import Any
 
 from county_reports.config import ConfigError, fill_env, read_config_file
+from county_reports.config_models.base import validate
 
 FILE = "admins.yaml"
 MAILS = ("task_failed", "approval_timeout", "approval_waiting", "approval_reminder", "deadline_missed",
@@ -84,9 +85,12 @@ class AdminSettings:
 
 
 def load_settings(config_dir: Path | None = None) -> AdminSettings:
+    from county_reports.config_models.settings import AdminsFile
+
     data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
+    validate(AdminsFile, data, FILE)        # unknown keys, types; the checks below need the words
     admins = data.get("admins")
     if not isinstance(admins, list) or not admins:
         raise ConfigError(FILE, "admins", "missing or not a non-empty list of e-mail addresses")
@@ -132,9 +136,6 @@ def _approvers(data: Any) -> tuple[dict[str, str], ...]:
     out, seen = [], set()
     for i, entry in enumerate(data):
         entry = _mapping(entry, f"approvers[{i}]")
-        unknown = sorted(set(entry) - {"id", "name"})
-        if unknown:
-            raise ConfigError(FILE, f"approvers[{i}].{unknown[0]}", "unknown setting (only id and name)")
         # YAML reads `id: 1` as a number; Airflow compares ids as text.
         user_id = str(entry["id"]) if isinstance(entry.get("id"), int) and not isinstance(entry["id"], bool) \
             else _text(entry, "id", f"approvers[{i}].")

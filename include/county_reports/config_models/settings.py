@@ -3,9 +3,9 @@ admins.yaml. Defaults are today's (the loaders' dataclasses hold the same)."""
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, create_model, field_validator, model_validator
+from pydantic import BeforeValidator, Field, create_model, field_validator, model_validator
 
 from county_reports import admins as _admins
 from county_reports.config import ConfigError
@@ -229,6 +229,12 @@ class FormField(ConfigModel):
     description: str
 
 
+def _mapping(value: Any) -> Any:
+    if not isinstance(value, dict):
+        raise ValueError("missing or not a mapping")
+    return value
+
+
 class Approver(SettingsModel):
     id: str | int
     name: str
@@ -241,9 +247,8 @@ class Dag(ConfigModel):
     tasks: dict[str, str] | None = None
 
 
-Dags = create_model("Dags", __base__=ConfigModel, owner=(str, ...),
-                    report_tasks=(dict[str, str], ...), report_form=(dict[str, FormField], ...),
-                    **{dag_id: (Dag, ...) for dag_id in _admins.DAG_FORMS})
+Dags = create_model("Dags", __base__=ConfigModel, **{dag_id: (Dag, ...) for dag_id in _admins.DAG_FORMS},
+                    report_form=(dict[str, FormField], ...), report_tasks=(dict[str, str], ...), owner=(str, ...))
 
 
 AdminMails = _texts("AdminMails", (), **{k: (MailText, ...) for k in _admins.MAILS})
@@ -260,7 +265,8 @@ class AdminsFile(ConfigModel):
     sender: str = Field(alias="from")
     collection_due: str = Field(description="HH:MM")
     ui_url: str
-    approvers: list[Approver] = Field(min_length=1)
+    approvers: list[Annotated[Approver, BeforeValidator(_mapping)]] | None = Field(
+        None, description="the Airflow users who may answer an approval (required, at least one)")
     mail: AdminMails  # type: ignore[valid-type]
     deadline_text: DeadlineTexts  # type: ignore[valid-type]
     approval: ApprovalTexts  # type: ignore[valid-type]
