@@ -19,7 +19,16 @@ def _load(config_dir: str, _mtime: int) -> dict:
     data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping of message group to texts")
+    _validate(data)
     return data
+
+
+def _validate(data: dict) -> None:
+    """The groups are fixed (an unknown one is a typo), each a mapping of key to text."""
+    from county_reports.config_models.base import validate
+    from county_reports.config_models.texts import MessagesFile
+
+    validate(MessagesFile, data, FILE)
 
 
 def text(group: str, key: str, /, **values: object) -> str:
@@ -88,6 +97,7 @@ def check(config_dir: str | Path | None = None) -> None:
     data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping of message group to texts")
+    _validate(data)
     for group, keys in REQUIRED.items():
         for key in keys:
             value = (data.get(group) or {}).get(key)

@@ -49,13 +49,17 @@ class Words(BaseModel):
     model_config = ConfigDict(extra="allow", strict=True, frozen=True)
 
 
-def validate(model: type[BaseModel], data: Any, file: str, prefix: str = "") -> Any:
+def validate(model: type[BaseModel], data: Any, file: str, prefix: str = "", top: str = "") -> Any:
     """``data`` (a file's YAML) checked by ``model``; the first problem as ConfigError naming
-    ``file`` and the key path (``prefix`` before it, e.g. ``bureau``)."""
+    ``file`` and the key path (``prefix`` before it, e.g. ``bureau``; ``top`` before a top-level
+    key only, e.g. ``(top)``, as some loaders name them)."""
     try:
         return model.model_validate(data)
     except ValidationError as exc:
-        raise to_config_error(exc, data, file, prefix, model) from None
+        error = to_config_error(exc, data, file, prefix, model)
+        if top and "." not in error.key and "[" not in error.key and error.key != "(file)":
+            error = ConfigError(error.file, f"{top}.{error.key}", error.problem)
+        raise error from None
 
 
 def to_config_error(exc: ValidationError, data: Any, file: str, prefix: str = "",

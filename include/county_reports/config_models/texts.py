@@ -8,9 +8,9 @@ from __future__ import annotations
 
 from dataclasses import fields as dataclass_fields
 from datetime import date
-from typing import Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 
-from pydantic import Field, create_model
+from pydantic import BeforeValidator, Field, create_model
 
 from county_reports import messages as _messages
 from county_reports import template_projects as _template_projects
@@ -59,7 +59,7 @@ class EditedFile(ConfigModel):
     """edited.yaml: the limits of an edited draft, its patterns and the words admins read."""
 
     limits: EditedLimits  # type: ignore[valid-type]
-    forbidden_parts: list[str] = Field(min_length=1)
+    forbidden_parts: list[Any] = Field(description="part names (text), at least one")
     sentence_ends: str
     headings: Headings  # type: ignore[valid-type]
     ordinals: list[str]
@@ -100,8 +100,24 @@ class _MessageNames(ConfigModel):
 
 
 Checks = fixed("Checks", _validation.BUILTIN_CHECKS, Literal["error", "warning"], base=_CheckNames)
-Outliers = defaults_of("Outliers", _validation.OutlierSettings,
-                       methods=(list[Literal[_validation.OUTLIER_METHODS]] | None, None))  # type: ignore[valid-type]
+def _methods(value: Any) -> Any:
+    _validation._methods(value)          # its ConfigError ("unknown method …") is passed on as raised
+    return value
+
+
+def _above_zero(value: Any, info: Any) -> Any:
+    default = _validation.OutlierSettings.__dataclass_fields__[info.field_name].default
+    if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
+        raise ValueError(f"{value!r} must be a number above 0")
+    if isinstance(default, int) and value != int(value):
+        raise ValueError(f"{value!r} must be a whole number")
+    return type(default)(value)
+
+
+Outliers = create_model("Outliers", __base__=SettingsModel, methods=(
+    Annotated[list[Literal[_validation.OUTLIER_METHODS]] | None, BeforeValidator(_methods)], None), **{  # type: ignore[valid-type]
+        f.name: (Annotated[type(f.default), BeforeValidator(_above_zero)], f.default)
+        for f in dataclass_fields(_validation.OutlierSettings) if f.name != "methods"})
 NarrativeLimits = defaults_of("NarrativeLimits", _narratives.NarrativeLimits)
 Confirmations = create_model("Confirmations", __base__=ConfigModel,
                              **{k: (int, v) for k, v in _validation.CONFIRMATION_LIMITS.items()})
@@ -115,7 +131,7 @@ class ValidationFile(ConfigModel):
     outliers: Outliers  # type: ignore[valid-type]
     confirmations: Confirmations | None = None  # type: ignore[valid-type]
     messages: dict[str, Any] = Field(description="texts by check; the keys the code uses are checked on load")
-    common_uoms: list[str]
+    common_uoms: list[Any] = Field(description="units of measure (text)")
 
 
 # --------------------------------------------------------------------------- template.yaml
@@ -176,6 +192,12 @@ class Milestone(ConfigModel):
     planned: date
 
 
+def _project_year(value: Any) -> Any:
+    if not isinstance(value, int) or isinstance(value, bool) or not 2000 <= value <= 2100:
+        raise ValueError("a year is written as four digits, e.g. 2025")
+    return value
+
+
 class ProjectYear(ConfigModel):
     nature: str
     plan: float
@@ -199,7 +221,7 @@ class Project(ConfigModel):
     county_in_place: float = 0.0
     start: str | date
     completion: str | date
-    years: dict[int, ProjectYear]
+    years: dict[Annotated[int, BeforeValidator(_project_year)], ProjectYear]
 
 
 class ProjectsFile(ConfigModel):
@@ -211,11 +233,16 @@ class ProjectsFile(ConfigModel):
 # --------------------------------------------------------------------------- example.yaml
 
 
+class Contact(ConfigModel):
+    name: str | None = None
+    phone: str | None = None
+
+
 class ExampleFile(ConfigModel):
     """example.yaml: the placeholders of the example submission."""
 
     narratives: dict[str, str]
-    contact: fixed("Contact", ("name", "phone"))  # type: ignore[valid-type]
+    contact: Contact
 
 
 # --------------------------------------------------------------------------- wording dictionaries
