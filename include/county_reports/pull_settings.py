@@ -50,4 +50,5 @@ def load_settings(config_dir: Path | None = None) -> PullSettings:
     data = read_config_file("collection.yaml", config_dir) or {}
     if not isinstance(data, dict):
         raise ConfigError("collection.yaml", "(file)", "expected a mapping")
-    return PullSettings(**validate(CollectionFile, data, "collection.yaml").model_dump())
+    settings = validate(CollectionFile, data, "collection.yaml").model_dump()
+    return PullSettings(**{**settings, **data})      # the numbers as written (5, not 5.0)
