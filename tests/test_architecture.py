@@ -35,6 +35,7 @@ STAGES: dict[str, str] = {
     "catalog": "shared",               # the admins' config: units, indicators, rules, targets
     "county_targets": "shared",        # county_targets.yaml: a city's targets per county (issue 22)
     "config": "shared",                # the config reader, ConfigError, ${VAR} filling (issue 11)
+    "config_models.*": "shared",       # one pydantic model per config file: keys, types, defaults (issue 18)
     "paths": "shared",                 # where config, data and the warehouse are; the data folder's layout
     "periods": "shared",               # YYYY-MM arithmetic
     "formulas": "shared",              # derived indicators' grammar: checked by the catalogue on load

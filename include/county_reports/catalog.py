@@ -14,7 +14,7 @@ from typing import Any
 
 from county_reports import formulas, paths, periods
 from county_reports.config import ConfigError, Fields, fill_env, read_config_file
-from county_reports.config_models.base import validate
+from county_reports.config_models import model_for, read_checked, validate
 from county_reports.endpoint_policy import plain_http_problem
 from county_reports.targets import parse_years
 
@@ -184,12 +184,12 @@ class Catalog:
 def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     root = Path(config_dir) if config_dir else paths.config_dir()
     bureau = load_bureau(root)
-    kinds, totals_kinds, units = _load_units(_checked("units.yaml", root))
-    sections, indicators, derived = _load_indicators(_checked("indicators.yaml", root), kinds)
+    kinds, totals_kinds, units = _load_units(read_checked("units.yaml", root))
+    sections, indicators, derived = _load_indicators(read_checked("indicators.yaml", root), kinds)
     indicators = tuple(replace(i, reported_by=i.reported_by + totals_kinds) for i in indicators)
     codes = {i.code for i in indicators}
-    rules = _load_rules(_checked("rules.yaml", root), codes)
-    targets = parse_years(_checked("targets.yaml", root), codes | {d.code for d in derived}, "targets.yaml")
+    rules = _load_rules(read_checked("rules.yaml", root), codes)
+    targets = parse_years(read_checked("targets.yaml", root), codes | {d.code for d in derived}, "targets.yaml")
     return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets, totals_kinds)
 
 
@@ -206,26 +206,9 @@ def _list(file: str, data: Any, key: str, required: bool = True) -> list:
 
 def load_bureau(config_dir: str | Path | None = None) -> Bureau:
     """bureau.yaml alone: cheap enough for DAG parsing (the DAGs' time zone)."""
-    from county_reports.config_models.catalog import BureauFile
-
-    data = read_config_file("bureau.yaml", config_dir)
-    Fields("bureau.yaml", "bureau", data)        # "expected a mapping" as before
-    b = validate(BureauFile, data, "bureau.yaml", "bureau")
+    data = Fields("bureau.yaml", "bureau", read_config_file("bureau.yaml", config_dir)).data   # a mapping
+    b = validate(model_for("bureau.yaml"), data, "bureau.yaml", "bureau")
     return Bureau(name=b.name, county=b.county, timezone=b.timezone, code=b.code)
-
-
-def _checked(file: str, root: Path) -> Any:
-    """A catalogue file's YAML, validated by its model (keys, types, defaults); the checks that
-    need other files (kinds, sections, indicator codes) follow in its loader."""
-    from county_reports.config_models import model_for
-
-    data = read_config_file(file, root)
-    if file == "targets.yaml" and data is None:
-        return None
-    if file != "targets.yaml" and not isinstance(data, dict):
-        raise ConfigError(file, "(file)", "expected a mapping at the top level")
-    validate(model_for(file), data, file)
-    return data
 
 
 def _load_units(data: Any) -> tuple[dict[str, str], tuple[str, ...], tuple[Unit, ...]]:

@@ -5,8 +5,9 @@ define is refused on every load, with the file and key path and a "did you mean"
 runs every model (:func:`check_files`); ``config-schema`` writes each model's JSON Schema to
 ``include/config/schema/<file>.schema.json`` for editors (:func:`schemas`).
 
-Models live in :mod:`.catalog`, :mod:`.settings` and :mod:`.texts`; this module imports them only
-when asked (the DAG files import the loaders when parsed, and a loader imports its own model).
+Models live in :mod:`.catalog`, :mod:`.settings`, :mod:`.admins`, :mod:`.messages` and :mod:`.texts`;
+this module imports them only when asked (the DAG files import the loaders when parsed, and a
+loader imports its own model).
 """
 from __future__ import annotations
 
@@ -16,8 +17,8 @@ from typing import Any
 
 from county_reports.config_models.base import ConfigModel, to_config_error, unknown_key, validate
 
-__all__ = ["ConfigModel", "FILES", "check_files", "model_for", "schema_text", "schemas", "to_config_error",
-           "unknown_key", "validate"]
+__all__ = ["ConfigModel", "FILES", "check_files", "model_for", "schema_files", "schema_text", "schemas",
+           "to_config_error", "unknown_key", "validate", "write_schemas"]
 
 # file → (module, model, the key prefix of its messages; optional: a deployment may lack the file)
 FILES: dict[str, tuple[str, str, str, bool]] = {
@@ -31,7 +32,7 @@ FILES: dict[str, tuple[str, str, str, bool]] = {
     "reports.yaml": ("settings", "ReportsFile", "", False),
     "delivery.yaml": ("settings", "DeliveryFile", "", False),
     "mail.yaml": ("settings", "MailFile", "", False),
-    "admins.yaml": ("settings", "AdminsFile", "", False),
+    "admins.yaml": ("admins", "AdminsFile", "", False),
     "edited.yaml": ("texts", "EditedFile", "", False),
     "history.yaml": ("texts", "HistoryFile", "history", False),
     "validation.yaml": ("texts", "ValidationFile", "", False),
@@ -39,9 +40,11 @@ FILES: dict[str, tuple[str, str, str, bool]] = {
     "ledger.yaml": ("texts", "LedgerFile", "", False),
     "projects.yaml": ("texts", "ProjectsFile", "", True),
     "example.yaml": ("texts", "ExampleFile", "", True),
-    "messages.yaml": ("texts", "MessagesFile", "", False),
+    "messages.yaml": ("messages", "MessagesFile", "", False),
     "wording.yaml": ("texts", "WordingFile", "", False),
 }
+# loaders that name a top-level key "(top).key"
+TOP = {"ledger.yaml": "(top)", "projects.yaml": "(top)"}
 SCHEMA_DIR = "schema"
 
 
@@ -60,7 +63,22 @@ def check_file(file: str, config_dir: str | Path | None = None) -> Any:
     if FILES[file][3] and not config_path(file, config_dir).is_file():
         return None
     data = read_config_file(file, config_dir)
-    return validate(model_for(file), {} if data is None and FILES[file][3] else data, file, FILES[file][2])
+    return validate(model_for(file), {} if data is None and FILES[file][3] else data, file, FILES[file][2],
+                    TOP.get(file, ""))
+
+
+def read_checked(file: str, config_dir: str | Path | None = None) -> Any:
+    """A catalogue file's YAML validated by its model (keys, types); the checks needing other
+    files (kinds, sections, indicator codes) follow in its loader. targets.yaml may be empty."""
+    from county_reports.config import ConfigError, read_config_file
+
+    data = read_config_file(file, config_dir)
+    if file == "targets.yaml" and data is None:
+        return None
+    if file != "targets.yaml" and not isinstance(data, dict):
+        raise ConfigError(file, "(file)", "expected a mapping at the top level")
+    validate(model_for(file), data, file)
+    return data
 
 
 def check_files(config_dir: str | Path | None = None) -> list[str]:
@@ -83,15 +101,17 @@ def schema_text(schema: dict) -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=False) + "\n"
 
 
-def write_schemas(config_dir: str | Path | None = None) -> list[Path]:
-    """Write every schema to ``{config_dir}/schema/<file>.schema.json``; returns the paths written."""
-    from county_reports import paths
+def schema_files() -> dict[str, str]:
+    """``<file>.schema.json`` → its text, as committed in ``include/config/schema``."""
+    return {f"{file.removesuffix('.yaml')}.schema.json": schema_text(schema) for file, schema in schemas().items()}
 
-    folder = (Path(config_dir) if config_dir else paths.config_dir()) / SCHEMA_DIR
+
+def write_schemas(config_dir: str | Path) -> list[Path]:
+    """Write every schema to ``{config_dir}/schema/<file>.schema.json``; returns the paths written."""
+    folder = Path(config_dir) / SCHEMA_DIR
     folder.mkdir(parents=True, exist_ok=True)
     written = []
-    for file, schema in schemas().items():
-        path = folder / f"{file.removesuffix('.yaml')}.schema.json"
-        path.write_text(schema_text(schema), encoding="utf-8")
-        written.append(path)
+    for name, text in schema_files().items():
+        (folder / name).write_text(text, encoding="utf-8")
+        written.append(folder / name)
     return written

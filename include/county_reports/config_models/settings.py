@@ -3,11 +3,10 @@ admins.yaml. Defaults are today's (the loaders' dataclasses hold the same)."""
 from __future__ import annotations
 
 from datetime import date, time
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Any, ClassVar, Literal
 
-from pydantic import BeforeValidator, Field, create_model, field_validator, model_validator
+from pydantic import Field, field_validator, model_validator
 
-from county_reports import admins as _admins
 from county_reports.config import ConfigError
 from county_reports.config_models.base import ConfigModel, SettingsModel
 
@@ -209,65 +208,3 @@ class MailFile(ConfigModel):
             raise ConfigError("mail.yaml", "admins",
                               "the admins' addresses are in admins.yaml (one list for every alert)")
         return data
-
-
-# --------------------------------------------------------------------------- admins.yaml
-
-
-def _texts(name: str, keys: tuple[str, ...], **more: Any) -> type[ConfigModel]:
-    """A mapping of fixed keys, each a text."""
-    return create_model(name, __base__=ConfigModel, **{k: (str, ...) for k in keys}, **more)
-
-
-class MailText(ConfigModel):
-    subject: str
-    body: str
-
-
-class FormField(ConfigModel):
-    title: str
-    description: str
-
-
-def _mapping(value: Any) -> Any:
-    if not isinstance(value, dict):
-        raise ValueError("missing or not a mapping")
-    return value
-
-
-class Approver(SettingsModel):
-    id: str | int
-    name: str
-
-
-class Dag(ConfigModel):
-    display_name: str
-    description: str | None = None
-    form: dict[str, FormField] | None = None
-    tasks: dict[str, str] | None = None
-
-
-Dags = create_model("Dags", __base__=ConfigModel, **{dag_id: (Dag, ...) for dag_id in _admins.DAG_FORMS},
-                    report_form=(dict[str, FormField], ...), report_tasks=(dict[str, str], ...), owner=(str, ...))
-
-
-AdminMails = _texts("AdminMails", (), **{k: (MailText, ...) for k in _admins.MAILS})
-DeadlineTexts = _texts("DeadlineTexts", _admins.DEADLINE_TEXTS)
-ApprovalTexts = _texts("ApprovalTexts", _admins.APPROVAL_TEXTS,
-                       reasons=(_texts("ApprovalReasons", _admins.REASONS), ...))
-
-
-class AdminsFile(ConfigModel):
-    """admins.yaml: the admins, their alerts and the words of the Airflow UI."""
-
-    admins: list[str] = Field(min_length=1)
-    smtp_conn_id: str
-    sender: str = Field(alias="from")
-    collection_due: str = Field(description="HH:MM")
-    ui_url: str
-    approvers: list[Annotated[Approver, BeforeValidator(_mapping)]] | None = Field(
-        None, description="the Airflow users who may answer an approval (required, at least one)")
-    mail: AdminMails  # type: ignore[valid-type]
-    deadline_text: DeadlineTexts  # type: ignore[valid-type]
-    approval: ApprovalTexts  # type: ignore[valid-type]
-    dags: Dags  # type: ignore[valid-type]

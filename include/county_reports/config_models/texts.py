@@ -1,25 +1,57 @@
 """Models of the files of words and reading rules: edited.yaml, history.yaml, validation.yaml,
-template.yaml, ledger.yaml, projects.yaml, example.yaml, and the wording dictionaries
-messages.yaml and wording.yaml (their sections are fixed; a section's texts are looked up by key).
+template.yaml, ledger.yaml, projects.yaml, example.yaml, and the wording dictionary
+wording.yaml (their sections are fixed; a section's texts are looked up by key).
 
 Placeholders, regular expressions and references to other files are checked by the loaders.
 """
 from __future__ import annotations
 
-from dataclasses import fields as dataclass_fields
 from datetime import date
 from typing import Annotated, Any, ClassVar, Literal
 
 from pydantic import BeforeValidator, Field, create_model
 
-from county_reports import messages as _messages
-from county_reports import template_projects as _template_projects
-from county_reports import template_wording as _template
 from county_reports.config_models.base import ConfigModel, SettingsModel
-from county_reports.projects import vocabulary as _ledger
-from county_reports.render.review import settings as _edited
-from county_reports.validate import narratives as _narratives
-from county_reports.validate import options as _validation
+
+# The keys each file has. The loaders hold the same lists (with what each key means to them);
+# tests/config_models/test_keys.py keeps the two equal. Kept here so that a model imports no loader.
+EDITED_LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs", "max_text_chars")
+HEADINGS = ("heading1", "heading2", "heading3")
+EDITED_MESSAGES = ("empty", "too_large", "old_format", "not_docx", "too_many_parts", "too_big_unpacked", "ratio",
+                   "bad_part_name", "encrypted_part", "macro", "no_document", "doctype", "damaged",
+                   "too_many_paragraphs", "too_much_text", "revisions", "no_title", "other_year", "other_kind",
+                   "other_report")
+EDITED_LAYOUT = ("page_size", "margin", "odd_even", "footer", "page_field", "missing", "section_break", "none",
+                 "style", "font", "size", "bold", "line_spacing", "exact_spacing", "align", "first_line", "chars",
+                 "signature", "date", "yes_word", "no_word", "mm", "pt")
+LAYOUT_TABLES = {"sides": ("top", "bottom", "left", "right"), "footers": ("default", "even"),
+                 "aligns": ("both", "center", "left", "right")}
+EDITED_DIFF = ("added", "removed", "changed", "paragraph", "none", "figure_changed", "figure_added")
+BUILTIN_CHECKS = ("UNIT_KNOWN", "PAYLOAD_UNIT", "PAYLOAD_PERIOD", "DUPLICATE", "KNOWN_CODE", "REQUIRED", "NUMERIC",
+                  "NEGATIVE", "BOUNDS", "INTEGER", "NARRATIVE_KIND", "NARRATIVE_SECTION", "NARRATIVE_COUNT",
+                  "NARRATIVE_LENGTH", "NARRATIVE_TEXT", "OUTLIER")
+OUTLIER_METHODS = ("history", "count", "peers", "stock", "copy", "stale_copy", "cumulative", "sign")
+OUTLIER_DEFAULTS = {"window": 12, "min_history": 6, "short_ratio": 6.0, "threshold": 3.0, "extreme_threshold": 4.0,
+                    "last_year_factor": 2.0, "min_log_spread": 0.25, "max_log_spread": 10.0, "count_below": 30.0,
+                    "count_min_rate": 0.5, "peers_min": 4, "peer_threshold": 4.0, "stock_max_change": 0.5,
+                    "stale_copy_min": 3, "stale_min_steps": 20.0, "copy_min_steps": 1000.0,
+                    "cumulative_from_month": 2, "cumulative_factor": 2.0}
+CONFIRMATION_LIMITS = {"max_items": 50, "max_reason_length": 100}
+NARRATIVE_LIMITS = {"max_items": 50, "max_length": 1000}
+SHEET_ROLES = ("guide", "values", "narratives", "meta")
+TEMPLATE_WORDS = ("unit", "rules_heading", "properties_title", "requirement", "integer", "decimal", "flow", "stock",
+                  "range_title", "range_error", "range_integer", "range_decimal", "choose_title", "choose_error",
+                  "confirmation_header", "project_note", "land_note", "new_row_note", "count_header", "milestone")
+FACTS = ("unit", "kind", "period", "due", "bureau")
+LEDGER_LIMITS = ("rows", "events", "text", "milestones")
+LEDGER_MESSAGES = ("period", "span", "separator", "project", "not_a_list", "too_many", "not_an_object",
+                   "unknown_project", "not_owned", "twice", "missing_field", "bad_number", "bad_text", "bad_choice",
+                   "bad_date", "cumulative_falls", "year_below_month", "land_falls", "over_indicator",
+                   "cause_missing", "milestone_unknown", "milestone_after_month", "document_no_number",
+                   "document_no_title", "negative_count", "part_over_whole", "closure_over", "date_outside",
+                   "dates_reversed", "missing_event_field")
+LEDGER_WORDS = ("categories", "levels", "natures", "funding_sources", "causes", "event_kinds", "meeting_kinds",
+                "honour_levels", "proposal_kinds", "petition_channels", "inspection_kinds")
 
 Text = str
 Label = str | int | float     # a header or row label as YAML reads it (1-12月 is text, 2024 a number)
@@ -30,16 +62,15 @@ def fixed(name: str, keys, kind: Any = str, base: type = ConfigModel, **more: An
     return create_model(name, __base__=base, **{k: (kind, ...) for k in keys}, **more)
 
 
-def defaults_of(name: str, dataclass: type, **more: Any) -> type[ConfigModel]:
-    """A mapping of the dataclass's fields, each optional with the dataclass's default."""
-    return create_model(name, __base__=SettingsModel, **more, **{
-        f.name: (type(f.default), f.default) for f in dataclass_fields(dataclass) if f.name not in more})
+def defaults_of(name: str, defaults: dict[str, Any]) -> type[ConfigModel]:
+    """A mapping of settings, each optional with its default."""
+    return create_model(name, __base__=SettingsModel, **{k: (type(v), v) for k, v in defaults.items()})
 
 
 # --------------------------------------------------------------------------- edited.yaml
 
-EditedLimits = fixed("EditedLimits", _edited.LIMITS, int)
-Headings = fixed("Headings", _edited.HEADINGS)
+EditedLimits = fixed("EditedLimits", EDITED_LIMITS, int)
+Headings = fixed("Headings", HEADINGS)
 
 
 class Table(ConfigModel):
@@ -48,11 +79,11 @@ class Table(ConfigModel):
     model_config = {**ConfigModel.model_config, "extra": "allow"}
 
 
-EditedMessages = fixed("EditedMessages", _edited.MESSAGES, kinds=(fixed("Kinds", ("half_year", "annual"),
+EditedMessages = fixed("EditedMessages", EDITED_MESSAGES, kinds=(fixed("Kinds", ("half_year", "annual"),
                                                                        base=Table), ...))
-EditedLayout = fixed("EditedLayout", _edited.LAYOUT, **{
-    name: (fixed(f"Layout_{name}", keys, base=Table), ...) for name, keys in _edited.LAYOUT_TABLES.items()})
-EditedDiff = fixed("EditedDiff", _edited.DIFF)
+EditedLayout = fixed("EditedLayout", EDITED_LAYOUT, **{
+    name: (fixed(f"Layout_{name}", keys, base=Table), ...) for name, keys in LAYOUT_TABLES.items()})
+EditedDiff = fixed("EditedDiff", EDITED_DIFF)
 
 
 class EditedFile(ConfigModel):
@@ -99,14 +130,18 @@ class _MessageNames(ConfigModel):
     unknown_word: ClassVar[str] = "unknown message"
 
 
-Checks = fixed("Checks", _validation.BUILTIN_CHECKS, Literal["error", "warning"], base=_CheckNames)
+Checks = fixed("Checks", BUILTIN_CHECKS, Literal["error", "warning"], base=_CheckNames)
 def _methods(value: Any) -> Any:
-    _validation._methods(value)          # its ConfigError ("unknown method …") is passed on as raised
+    if not isinstance(value, list) or not all(isinstance(m, str) for m in value):
+        raise ValueError(f"must be a list of {', '.join(OUTLIER_METHODS)}")
+    unknown = sorted(set(value) - set(OUTLIER_METHODS))
+    if unknown:
+        raise ValueError(f"unknown method {unknown[0]!r} (known: {', '.join(OUTLIER_METHODS)})")
     return value
 
 
 def _above_zero(value: Any, info: Any) -> Any:
-    default = _validation.OutlierSettings.__dataclass_fields__[info.field_name].default
+    default = OUTLIER_DEFAULTS[info.field_name]
     if isinstance(value, bool) or not isinstance(value, (int, float)) or not value > 0:
         raise ValueError(f"{value!r} must be a number above 0")
     if isinstance(default, int) and value != int(value):
@@ -115,12 +150,12 @@ def _above_zero(value: Any, info: Any) -> Any:
 
 
 Outliers = create_model("Outliers", __base__=SettingsModel, methods=(
-    Annotated[list[Literal[_validation.OUTLIER_METHODS]] | None, BeforeValidator(_methods)], None), **{  # type: ignore[valid-type]
-        f.name: (Annotated[type(f.default), BeforeValidator(_above_zero)], f.default)
-        for f in dataclass_fields(_validation.OutlierSettings) if f.name != "methods"})
-NarrativeLimits = defaults_of("NarrativeLimits", _narratives.NarrativeLimits)
+    Annotated[list[Literal[OUTLIER_METHODS]] | None, BeforeValidator(_methods)], None), **{  # type: ignore[valid-type]
+        name: (Annotated[type(default), BeforeValidator(_above_zero)], default)
+        for name, default in OUTLIER_DEFAULTS.items()})
+NarrativeLimits = defaults_of("NarrativeLimits", NARRATIVE_LIMITS)
 Confirmations = create_model("Confirmations", __base__=ConfigModel,
-                             **{k: (int, v) for k, v in _validation.CONFIRMATION_LIMITS.items()})
+                             **{k: (int, v) for k, v in CONFIRMATION_LIMITS.items()})
 
 
 class ValidationFile(ConfigModel):
@@ -137,14 +172,14 @@ class ValidationFile(ConfigModel):
 # --------------------------------------------------------------------------- template.yaml
 
 TemplateLayout = fixed("TemplateLayout", (), **{
-    "sheets": (fixed("Sheets", _template.SHEET_ROLES), ...),
+    "sheets": (fixed("Sheets", SHEET_ROLES), ...),
     "value_headers": (list[str], ...), "narrative_headers": (list[str], ...),
     "narrative_kinds": (fixed("NarrativeKinds", ("highlight", "problem", "plan")), ...),
     "contact": (fixed("ContactLabels", ("name", "phone")), ...),
     "ledger_sheets": (fixed("LedgerSheets", ("projects", "events")), ...),
     "project_headers": (list[str], ...), "event_headers": (list[str], ...)})
-TemplateWords = fixed("TemplateWords", (*_template._WORDS, *_template_projects.WORDS),
-                      facts=(fixed("Facts", _template._FACTS), ...))
+TemplateWords = fixed("TemplateWords", TEMPLATE_WORDS,
+                      facts=(fixed("Facts", FACTS), ...))
 
 
 class TemplateFile(ConfigModel):
@@ -152,8 +187,8 @@ class TemplateFile(ConfigModel):
 
     title: str
     rules: list[str] = Field(min_length=1)
-    layout: TemplateLayout  # type: ignore[valid-type]
-    words: TemplateWords  # type: ignore[valid-type]
+    layout: TemplateLayout | None = Field(None, description="required by the template (checked when it is written)")  # type: ignore[valid-type]
+    words: TemplateWords | None = Field(None, description="required by the template (checked when it is written)")  # type: ignore[valid-type]
 
 
 # --------------------------------------------------------------------------- ledger.yaml
@@ -169,14 +204,14 @@ class CampaignCount(ConfigModel):
     uom: str
 
 
-LedgerLimits = fixed("LedgerLimits", _ledger.LIMITS, int)
-LedgerMessages = fixed("LedgerMessages", _ledger.MESSAGES, base=_MessageNames)
+LedgerLimits = fixed("LedgerLimits", LEDGER_LIMITS, int)
+LedgerMessages = fixed("LedgerMessages", LEDGER_MESSAGES, base=_MessageNames)
 LedgerFile = create_model(
     "LedgerFile", __base__=ConfigModel, __doc__="ledger.yaml: the vocabularies of the projects register and events.",
     investment_indicator=(str, ...), tolerance=(float, ...), limits=(LedgerLimits, ...),
     statuses=(dict[str, Status], ...), campaign_counts=(dict[str, CampaignCount], ...),
     messages=(LedgerMessages, ...), fields=(dict[str, str], ...),
-    **{name: (dict[str, str], ...) for name in _ledger.WORDS})
+    **{name: (dict[str, str], ...) for name in LEDGER_WORDS})
 
 
 # --------------------------------------------------------------------------- projects.yaml
@@ -246,11 +281,6 @@ class ExampleFile(ConfigModel):
 
 
 # --------------------------------------------------------------------------- wording dictionaries
-
-MessagesFile = create_model(
-    "MessagesFile", __base__=ConfigModel,
-    __doc__="messages.yaml: message groups (fixed) of texts looked up by key.",
-    **{group: (dict[str, str], {}) for group in (*_messages.REQUIRED, "history_import")})
 
 WORDING_SECTIONS = ("title", "title_breaks", "opening", "spans", "headings", "themes", "lines", "style", "figures",
                     "items", "merge", "problems", "plans", "attachments", "circular", "numbers", "marks", "words",
