@@ -29,6 +29,9 @@ def build_parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True, metavar="COMMAND")
 
     sub.add_parser("check-config", help="validate the configuration and print a summary")
+    p = sub.add_parser("config-schema", help="compare (or --write) the JSON Schemas of the config files "
+                                             "in include/config/schema")
+    p.add_argument("--write", action="store_true", help="write the schemas (after changing a model)")
 
     p = sub.add_parser("simulate", help="serve every unit's protocol-v1 endpoint (for demos and tests)")
     p.add_argument("--host", default="127.0.0.1")
@@ -71,6 +74,8 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: list[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
+    if args.command == "config-schema":             # needs the models, not a valid configuration
+        return _config_schema(args)
     from county_reports.core.catalog import load_catalog
     from county_reports.core.config import ConfigError
 
@@ -92,6 +97,22 @@ def _config_error(exc) -> str:
         return messages.text("cli", "config_error", error=exc)
     except ConfigError:                  # messages.yaml itself is what is broken
         return f"configuration error: {exc}"
+
+
+def _config_schema(args) -> int:
+    """Write the schemas (--write), or list those out of date with their models (exit 1)."""
+    from county_reports.core import config_models, paths
+
+    folder = paths.PROJECT_ROOT / "include" / "config" / config_models.SCHEMA_DIR
+    if args.write:
+        for path in config_models.write_schemas(folder.parent):
+            print(f"wrote {path}")
+        return 0
+    stale = [name for name, text in config_models.schema_files().items()
+             if not (folder / name).is_file() or (folder / name).read_text(encoding="utf-8") != text]
+    for name in stale:
+        print(f"out of date: {folder / name} (python -m county_reports config-schema --write)", file=sys.stderr)
+    return 1 if stale else 0
 
 
 def _check_config(args, catalog) -> int:

@@ -29,7 +29,10 @@ def check_all(catalog: Catalog, config_dir: Path | None = None, today: date | No
     from county_reports.render.review import settings as review_settings
     from county_reports.validate.options import load_options
 
+    from county_reports.core.config_models import check_files
+
     warnings: list[str] = []
+    check_files(config_dir)                         # every file by its model: no unknown key, no wrong type
     pull_settings.load_settings(config_dir)
     load_options(config_dir)
     summaries.load_settings(config_dir)

@@ -24,6 +24,7 @@ from zoneinfo import ZoneInfo
 
 from county_reports.core.catalog import Catalog, Indicator
 from county_reports.core.config import ConfigError, Fields, config_path, read_config_file
+from county_reports.core.config_models.base import validate
 from county_reports.collect.protocol import PROTOCOL_VERSION
 
 _BUNDLED = Path(__file__).resolve().parents[2] / "config" / "example.yaml"
@@ -91,6 +92,9 @@ def load_placeholders(config_dir: str | Path | None = None) -> dict[str, dict[st
     data = read_config_file("example.yaml", config_dir)
     if not isinstance(data, dict):
         raise ConfigError("example.yaml", "(file)", "expected a mapping with narratives and contact")
+    from county_reports.core.config_models.texts import ExampleFile
+
+    validate(ExampleFile, data, "example.yaml")
     out: dict[str, dict[str, str]] = {}
     for name in ("narratives", "contact"):
         part = Fields("example.yaml", name, data.get(name))

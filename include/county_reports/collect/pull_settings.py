@@ -12,6 +12,7 @@ from pathlib import Path
 from typing import Any
 
 from county_reports.core.config import ConfigError, config_path, read_config_file
+from county_reports.core.config_models.base import validate
 
 
 @dataclass(frozen=True)
@@ -40,24 +41,14 @@ class PullSettings:
 
 
 def load_settings(config_dir: Path | None = None) -> PullSettings:
-    """PullSettings from collection.yaml; unknown keys and wrong types are configuration errors."""
+    """PullSettings from collection.yaml, validated by its model (config_models.settings.CollectionFile):
+    unknown keys and wrong types are configuration errors."""
     if not config_path("collection.yaml", config_dir).is_file():
         return PullSettings()
+    from county_reports.core.config_models.settings import CollectionFile
+
     data = read_config_file("collection.yaml", config_dir) or {}
-    defaults = PullSettings().as_dict()
     if not isinstance(data, dict):
         raise ConfigError("collection.yaml", "(file)", "expected a mapping")
-    for key, value in data.items():
-        if key not in defaults:
-            raise ConfigError("collection.yaml", key, f"unknown setting (known: {', '.join(defaults)})")
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value < 0 or \
-                (value == 0 and key != "retries"):
-            raise ConfigError("collection.yaml", key, f"{value!r} must be a positive number")
-        if isinstance(defaults[key], int) and not isinstance(value, int):
-            raise ConfigError("collection.yaml", key, f"{value!r} must be a whole number")
-    merged = PullSettings(**{**defaults, **data})
-    if merged.unit_deadline_seconds <= merged.connect_timeout:
-        raise ConfigError("collection.yaml", "unit_deadline_seconds",
-                          f"{merged.unit_deadline_seconds!r} must be longer than connect_timeout "
-                          f"({merged.connect_timeout!r})")
-    return merged
+    settings = validate(CollectionFile, data, "collection.yaml").model_dump()
+    return PullSettings(**{**settings, **data})      # the numbers as written (5, not 5.0)

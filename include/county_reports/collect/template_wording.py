@@ -30,6 +30,7 @@ def load_wording(config_dir: str | Path | None = None) -> dict[str, Any]:
     data = read_config_file("template.yaml", config_dir)
     if not isinstance(data, dict):
         raise ConfigError("template.yaml", "(file)", "expected a mapping with title and rules")
+    _validate(data)
     if not isinstance(data.get("title"), str) or not data["title"].strip():
         raise ConfigError("template.yaml", "title", "missing or not text")
     rules = data.get("rules")
@@ -98,6 +99,7 @@ def load_layout(config_dir: str | Path | None = None) -> Layout:
 @lru_cache(maxsize=4)
 def _layout(config_dir: str, _mtime: int) -> Layout:
     data = read_config_file("template.yaml", config_dir)
+    _validate(data)
     layout, words = (data or {}).get("layout"), (data or {}).get("words")
     if not isinstance(layout, dict):
         raise ConfigError("template.yaml", "layout", "missing or not a mapping")
@@ -115,6 +117,14 @@ def _layout(config_dir: str, _mtime: int) -> Layout:
             raise ConfigError("template.yaml", f"words.{key}", f"missing, not text, or a placeholder other "
                               f"than {', '.join(fields) or 'none'}: {exc}") from None
     return Layout(sheets, headers["value_headers"], headers["narrative_headers"], kinds, contact, words)
+
+
+def _validate(data: Any) -> None:
+    """Every key of template.yaml known, of its type (config_models.texts.TemplateFile)."""
+    from county_reports.core.config_models.base import validate
+    from county_reports.core.config_models.texts import TemplateFile
+
+    validate(TemplateFile, data, "template.yaml")
 
 
 def _names(section: dict, key: str, roles: tuple[str, ...], prefix: str = "layout.") -> dict[str, str]:

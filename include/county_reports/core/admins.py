@@ -16,20 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from county_reports.core.config import ConfigError, fill_env, read_config_file
+from county_reports.core.config_models.admins import (APPROVAL_TEXTS, DAG_FORMS, DEADLINE_TEXTS, MAILS,  # noqa: F401
+                                                  REASONS, AdminsFile)
+from county_reports.core.config_models.base import validate
 
 FILE = "admins.yaml"
-MAILS = ("task_failed", "approval_timeout", "approval_waiting", "approval_reminder", "deadline_missed",
-         "correction")
-APPROVAL_TEXTS = ("subject", "task_name", "approve", "reject", "note_title", "note_description", "gap_title",
-                  "gap_description", "correction", "intro", "coverage", "below", "missing",
-                  "none_missing", "behind", "none_behind", "draft", "why", "document")
-REASONS = ("required", "below_threshold", "late_run", "correction", "forced")
-DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders", "summary_drafts",
-                  "import_history")
-# Every DAG's display name, and the fields of its Trigger form (dags: in admins.yaml).
-DAG_FORMS = {"collect_monthly": ("period", "through", "units"), "unit_reminders": ("day",),
-             "reporting_circular": ("period", "send"), "half_year_report": (), "annual_report": (),
-             "summary_drafts": (), "import_history": ("files", "year")}
 REPORT_FORM = ("year", "dry_run", "force_delivery", "correction")
 # Each DAG's tasks, named in Chinese in the run's grid (dags.<dag_id>.tasks; both report DAGs share
 # dags.report_tasks, and their approval task is named by approval.task_name).
@@ -87,6 +78,7 @@ def load_settings(config_dir: Path | None = None) -> AdminSettings:
     data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
+    validate(AdminsFile, data, FILE)        # unknown keys, types; the checks below need the words
     admins = data.get("admins")
     if not isinstance(admins, list) or not admins:
         raise ConfigError(FILE, "admins", "missing or not a non-empty list of e-mail addresses")
@@ -132,9 +124,6 @@ def _approvers(data: Any) -> tuple[dict[str, str], ...]:
     out, seen = [], set()
     for i, entry in enumerate(data):
         entry = _mapping(entry, f"approvers[{i}]")
-        unknown = sorted(set(entry) - {"id", "name"})
-        if unknown:
-            raise ConfigError(FILE, f"approvers[{i}].{unknown[0]}", "unknown setting (only id and name)")
         # YAML reads `id: 1` as a number; Airflow compares ids as text.
         user_id = str(entry["id"]) if isinstance(entry.get("id"), int) and not isinstance(entry["id"], bool) \
             else _text(entry, "id", f"approvers[{i}].")

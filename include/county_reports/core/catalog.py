@@ -14,6 +14,7 @@ from typing import Any
 
 from county_reports.core import formulas, paths, periods
 from county_reports.core.config import ConfigError, Fields, fill_env, read_config_file
+from county_reports.core.config_models import model_for, read_checked, validate
 from county_reports.core.endpoint_policy import plain_http_problem
 from county_reports.core.targets import parse_years
 
@@ -183,12 +184,12 @@ class Catalog:
 def load_catalog(config_dir: str | Path | None = None) -> Catalog:
     root = Path(config_dir) if config_dir else paths.config_dir()
     bureau = load_bureau(root)
-    kinds, totals_kinds, units = _load_units(read_config_file("units.yaml", root))
-    sections, indicators, derived = _load_indicators(read_config_file("indicators.yaml", root), kinds)
+    kinds, totals_kinds, units = _load_units(read_checked("units.yaml", root))
+    sections, indicators, derived = _load_indicators(read_checked("indicators.yaml", root), kinds)
     indicators = tuple(replace(i, reported_by=i.reported_by + totals_kinds) for i in indicators)
     codes = {i.code for i in indicators}
-    rules = _load_rules(read_config_file("rules.yaml", root), codes)
-    targets = parse_years(read_config_file("targets.yaml", root), codes | {d.code for d in derived}, "targets.yaml")
+    rules = _load_rules(read_checked("rules.yaml", root), codes)
+    targets = parse_years(read_checked("targets.yaml", root), codes | {d.code for d in derived}, "targets.yaml")
     return Catalog(bureau, kinds, units, sections, indicators, derived, rules, targets, totals_kinds)
 
 
@@ -205,12 +206,9 @@ def _list(file: str, data: Any, key: str, required: bool = True) -> list:
 
 def load_bureau(config_dir: str | Path | None = None) -> Bureau:
     """bureau.yaml alone: cheap enough for DAG parsing (the DAGs' time zone)."""
-    f = Fields("bureau.yaml", "bureau", read_config_file("bureau.yaml", config_dir))
-    code = f.get("code", str, None)
-    if code is not None and not _UNIT_CODE.match(code):
-        raise f.error("code", f"{code!r} must be 2–16 capital letters or digits (the city's unit code)")
-    return Bureau(name=f.text("name"), county=f.text("county"),
-                  timezone=f.text("timezone", "Asia/Shanghai"), code=code)
+    data = Fields("bureau.yaml", "bureau", read_config_file("bureau.yaml", config_dir)).data   # a mapping
+    b = validate(model_for("bureau.yaml"), data, "bureau.yaml", "bureau")
+    return Bureau(name=b.name, county=b.county, timezone=b.timezone, code=b.code)
 
 
 def _load_units(data: Any) -> tuple[dict[str, str], tuple[str, ...], tuple[Unit, ...]]:

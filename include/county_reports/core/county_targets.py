@@ -31,6 +31,10 @@ def load(catalog: Catalog, config_dir: str | Path | None = None) -> dict[str, di
         return {}
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping of county unit code to {year: {indicator: target}}")
+    from county_reports.core.config_models.base import validate
+    from county_reports.core.config_models.catalog import CountyTargetsFile
+
+    validate(CountyTargetsFile, data, FILE)
     counties = set(county_codes(catalog))
     codes = set(catalog.indicator_by_code) | {d.code for d in catalog.derived}
     return {str(unit): _county(str(unit), years, counties, codes) for unit, years in data.items()}

@@ -16,14 +16,12 @@ from collections.abc import Callable, Iterable
 
 from county_reports.core.admins import load_settings as load_admins
 from county_reports.core.config import ConfigError, Fields, read_config_file
+from county_reports.core.config_models.base import validate
 
 FILE = "mail.yaml"
 SmtpSend = Callable[[EmailMessage], str]
 _KEYWORD = re.compile(r"^[$A-Za-z][A-Za-z0-9_$-]{0,63}$")
 _AUTHSERV_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9._-]{0,252}$")
-_MAILBOX_KEYS = ("imap_conn_id", "folder", "processed_keyword", "max_message_bytes", "authserv_id",
-                 "require_authentication_results", "template_key_conn_id", "timeout_seconds",
-                 "task_timeout_minutes")
 _ADDRESS = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
 
 
@@ -54,9 +52,12 @@ class MailSettings:
 
 
 def load_settings(config_dir: str | Path | None = None) -> MailSettings:
+    from county_reports.core.config_models.settings import MailFile
+
     data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping with mailbox, smtp, admins, reminders, circular")
+    validate(MailFile, data, FILE)          # unknown keys (a time-out, a security switch) and types
     box = Fields(FILE, "mailbox", data.get("mailbox"))
     smtp = Fields(FILE, "smtp", data.get("smtp"))
     reminders = Fields(FILE, "reminders", data.get("reminders") or {})
@@ -67,11 +68,7 @@ def load_settings(config_dir: str | Path | None = None) -> MailSettings:
     sender = smtp.text("from")
     if not _ADDRESS.match(parseaddr(sender)[1]):
         raise smtp.error("from", f"{sender!r} has no e-mail address")
-    if "admins" in data:
-        raise ConfigError(FILE, "admins", "the admins' addresses are in admins.yaml (one list for every alert)")
     admins = load_admins(config_dir).addresses
-    _known(box, _MAILBOX_KEYS)
-    _known(smtp, ("conn_id", "from", "timeout_seconds"))
     authserv_id = box.text("authserv_id")
     if not _AUTHSERV_ID.match(authserv_id):
         raise box.error("authserv_id", f"{authserv_id!r} is not a mail server's name (letters, digits, . - _)")
@@ -91,13 +88,6 @@ def load_settings(config_dir: str | Path | None = None) -> MailSettings:
         lookback_months=_positive(circular, "lookback_months", 6),
         repeat_threshold=_positive(circular, "repeat_threshold", 2))
     return settings
-
-
-def _known(f: Fields, names: tuple[str, ...]) -> None:
-    """A misspelt key must not fall back to a default silently (a time-out, a security switch)."""
-    for name in f.data:
-        if name not in names:
-            raise f.error(str(name), f"unknown key; expected one of {', '.join(names)}")
 
 
 def task_timeout(settings: MailSettings):

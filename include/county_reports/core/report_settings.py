@@ -6,10 +6,11 @@ imports nothing heavy; :mod:`county_reports.render.summaries` re-exports it.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import date, time
+from datetime import time
 from pathlib import Path
 
-from county_reports.core.config import ConfigError, read_config_file
+from county_reports.core.config import read_config_file
+from county_reports.core.config_models.base import validate
 
 HALF_YEAR, ANNUAL = "half_year", "annual"
 KINDS = (HALF_YEAR, ANNUAL)
@@ -38,42 +39,11 @@ class ReportSettings:
 
 
 def load_settings(config_dir: Path | None = None) -> ReportSettings:
-    file = "reports.yaml"
-    data = read_config_file(file, config_dir) or {}
-    threshold = data.get("completeness_threshold")
-    if isinstance(threshold, bool) or not isinstance(threshold, (int, float)) or not 0 <= threshold <= 1:
-        raise ConfigError(file, "completeness_threshold", f"{threshold!r} must be a number from 0 to 1")
-    policy = data.get("below_threshold")
-    if policy not in POLICIES:
-        raise ConfigError(file, "below_threshold", f"{policy!r} is not one of {', '.join(POLICIES)}")
-    days, run_at = {}, {}
-    for kind in KINDS:
-        text = str((data.get(kind) or {}).get("report_day", ""))
-        try:
-            month, day = (int(x) for x in text.split("-"))
-            date(2000, month, day)
-        except ValueError:
-            raise ConfigError(file, f"{kind}.report_day", f"{text!r} must be a day written MM-DD") from None
-        days[kind] = (month, day)
-        run_at[kind] = _time_of_day(file, f"{kind}.run_at", (data.get(kind) or {}).get("run_at", "08:00"))
-    approval = data.get("approval", "required")
-    if approval not in APPROVALS:
-        raise ConfigError(file, "approval", f"{approval!r} is not one of {', '.join(APPROVALS)}")
-    hours = {}
-    for key, default in (("approval_timeout_hours", 72), ("late_run_hours", 24), ("delivery_due_days", 10)):
-        value = data.get(key, default)
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or value <= 0:
-            raise ConfigError(file, key, f"{value!r} must be a positive number")
-        hours[key] = value
-    if not isinstance(hours["delivery_due_days"], int):
-        raise ConfigError(file, "delivery_due_days", f"{hours['delivery_due_days']!r} must be a whole number of days")
-    return ReportSettings(float(threshold), policy, days, approval, float(hours["approval_timeout_hours"]),
-                          float(hours["late_run_hours"]), hours["delivery_due_days"], run_at)
+    from county_reports.core.config_models.settings import ReportsFile, time_of_day
 
-
-def _time_of_day(file: str, key: str, text) -> time:
-    try:
-        hour, minute = (int(x) for x in str(text).split(":"))
-        return time(hour, minute)
-    except ValueError:
-        raise ConfigError(file, key, f"{text!r} must be a time written HH:MM") from None
+    data = read_config_file("reports.yaml", config_dir) or {}
+    r = validate(ReportsFile, data, "reports.yaml")
+    days = {kind: getattr(r, kind).month_day for kind in KINDS}
+    run_at = {kind: time_of_day(getattr(r, kind).run_at) for kind in KINDS}
+    return ReportSettings(float(r.completeness_threshold), r.below_threshold, days, r.approval,
+                          float(r.approval_timeout_hours), float(r.late_run_hours), r.delivery_due_days, run_at)

@@ -16,6 +16,7 @@ from typing import Any
 
 from county_reports.core import paths
 from county_reports.core.config import ConfigError, fill_env, read_config_file
+from county_reports.core.config_models.base import validate
 from county_reports.core.endpoint_policy import plain_http_problem
 
 CHANNELS = ("http", "smtp", "folder")
@@ -84,12 +85,9 @@ def _value(data: dict, key: str, kinds: tuple, what: str, default: Any = ...) ->
 
 
 def _section(data: Any, key: str, known: tuple[str, ...]) -> dict:
+    """A mapping of the file (its keys were checked by the model, DeliveryFile)."""
     if not isinstance(data, dict):
         raise ConfigError(CONFIG_FILE, key or "(file)", "expected a mapping")
-    for name in data:
-        if name not in known:
-            raise ConfigError(CONFIG_FILE, f"{key}.{name}" if key else str(name),
-                              f"unknown setting (known: {', '.join(known)})")
     return data
 
 
@@ -123,7 +121,12 @@ def _fill_env(value: str, key: str, env: Mapping[str, str]) -> str:
 
 def parse_settings(data: Any, environ: Mapping[str, str] | None = None) -> DeliverySettings:
     """Check delivery.yaml's content; ``${VAR}`` is filled for the chosen channel only."""
+    from county_reports.core.config_models.settings import DeliveryFile
+
     env, num = (os.environ if environ is None else environ), (int, float)
+    if not isinstance(data, dict):
+        raise ConfigError(CONFIG_FILE, "(file)", "expected a mapping")
+    validate(DeliveryFile, data, CONFIG_FILE)
     top = _section(data, "", ("recipient", "channel", "retries", "backoff", "backoff_max", "http", "smtp", "folder"))
     channel = _value(top, "channel", (str,), "text")
     if channel not in CHANNELS:

@@ -47,6 +47,11 @@ class Composed:
 
 def load_wording(config_dir: Path | None = None) -> dict:
     wording = read_config_file("wording.yaml", config_dir)
+    if isinstance(wording, dict):                      # its sections are fixed: a typo is refused
+        from county_reports.core.config_models.base import validate
+        from county_reports.core.config_models.texts import WordingFile
+
+        validate(WordingFile, wording, "wording.yaml")
     for key in ("title", "opening", "headings", "figures", "attachments", "themes", "style",
                 "problems", "plans", "spans"):
         if key not in (wording or {}):

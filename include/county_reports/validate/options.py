@@ -12,6 +12,8 @@ from typing import Any
 
 from county_reports.core.catalog import IMPORTANCE, RULE_CHECKS
 from county_reports.core.config import ConfigError, config_path, read_config_file
+from county_reports.core.config_models.base import validate
+from county_reports.core.config_models.texts import OUTLIER_METHODS
 from county_reports.validate.narratives import NarrativeLimits, load_limits
 
 FILE = "validation.yaml"
@@ -31,9 +33,6 @@ NUMERIC_PROBLEMS = ("null", "empty", "boolean", "list", "object", "not_finite", 
                     "wrong_unit", "multiple_points", "separators", "text")
 
 
-# The outlier checks (validate/outliers.py), each of which validation.yaml can switch off.
-OUTLIER_METHODS = ("history", "count", "panel", "peers", "stock", "copy", "stale_copy", "cumulative",
-                   "sign", "scale", "transposed", "neighbour")
 # Why a value was flagged (worded in messages.checks.OUTLIER.reasons); the count model's and the
 # panel's is history.
 OUTLIER_REASONS = tuple(m for m in OUTLIER_METHODS if m not in ("count", "panel"))
@@ -106,6 +105,9 @@ def _load(config_dir: str, _mtime: int) -> Options:
     data = read_config_file(FILE, config_dir)
     if not isinstance(data, dict):
         raise ConfigError(FILE, "(file)", "expected a mapping at the top level")
+    from county_reports.core.config_models.texts import ValidationFile
+
+    validate(ValidationFile, data, FILE)
     return Options(_importance(data.get("checks")), _outliers(data.get("outliers")),
                    _messages(data.get("messages")), _common_uoms(data.get("common_uoms")),
                    narratives=load_limits(data.get("narratives")),
@@ -118,9 +120,6 @@ def _confirmations(raw: Any) -> dict[str, int]:
         return dict(CONFIRMATION_LIMITS)
     if not isinstance(raw, dict):
         raise ConfigError(FILE, "confirmations", "not a mapping")
-    unknown = sorted(set(raw) - set(CONFIRMATION_LIMITS))
-    if unknown:
-        raise ConfigError(FILE, f"confirmations.{unknown[0]}", "unknown key")
     found = {**CONFIRMATION_LIMITS, **raw}
     for key, value in found.items():
         if isinstance(value, bool) or not isinstance(value, int) or not 1 <= value <= 10_000:
@@ -137,9 +136,6 @@ def _importance(raw: Any) -> dict[str, str]:
         if value not in IMPORTANCE:
             raise ConfigError(FILE, f"checks.{check}", f"{value!r} is not one of {', '.join(IMPORTANCE)}")
         out[check] = value
-    unknown = sorted(set(raw) - set(BUILTIN_CHECKS))
-    if unknown:
-        raise ConfigError(FILE, f"checks.{unknown[0]}", "unknown check")
     if out["OUTLIER"] != "warning":
         raise ConfigError(FILE, "checks.OUTLIER", "outliers are follow-up flags: must be warning")
     return out
@@ -149,10 +145,7 @@ def _outliers(raw: Any) -> OutlierSettings:
     if not isinstance(raw, dict):
         raise ConfigError(FILE, "outliers", "missing or not a mapping")
     defaults = OutlierSettings().__dict__
-    unknown = sorted(set(raw) - set(defaults))
-    if unknown:
-        raise ConfigError(FILE, f"outliers.{unknown[0]}", "unknown setting")
-    values: dict[str, Any] = {"methods": _methods(raw.get("methods", sorted(OutlierSettings().methods)))}
+    values: dict[str, Any] = {"methods": _methods(raw.get("methods", sorted(OUTLIER_METHODS)))}
     for name, default in defaults.items():
         if name == "methods":
             continue

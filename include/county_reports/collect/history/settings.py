@@ -8,6 +8,7 @@ from pathlib import Path
 
 from county_reports.core import messages
 from county_reports.core.config import ConfigError, Fields, read_config_file
+from county_reports.core.config_models.base import validate
 
 FILE = "history.yaml"
 COUNTY_TOTAL = "_COUNTY"     # the pseudo-unit of county-only totals: no roster code has "_"
@@ -74,7 +75,10 @@ def _words(f: Fields, name: str) -> frozenset[str]:
 
 
 def load_settings(config_dir: str | Path | None = None) -> Settings:
+    from county_reports.core.config_models.texts import HistoryFile
+
     f = Fields(FILE, "history", read_config_file(FILE, config_dir))
+    validate(HistoryFile, f.data, FILE, "history")
     threshold = float(f.get("fuzzy_threshold", (int, float)))
     if not 0 < threshold <= 100:
         raise f.error("fuzzy_threshold", f"{threshold} must be above 0 and at most 100")

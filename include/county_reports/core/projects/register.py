@@ -17,6 +17,7 @@ from typing import Any
 
 from county_reports.core.catalog import Catalog
 from county_reports.core.config import Fields, config_path, read_config_file
+from county_reports.core.config_models.base import validate
 from county_reports.core.projects.vocabulary import Vocabulary, load_vocabulary, only_keys
 
 FILE = "projects.yaml"
@@ -102,9 +103,11 @@ def load_register(catalog: Catalog, config_dir: str | Path | None = None,
     if not config_path(FILE, config_dir).is_file():
         return Register()
     vocabulary = vocabulary or load_vocabulary(config_dir)
+    from county_reports.core.config_models.texts import ProjectsFile
+
     data = read_config_file(FILE, config_dir)
     top = Fields(FILE, "(top)", data if data is not None else {})
-    only_keys(top, {"projects"})
+    validate(ProjectsFile, top.data, FILE, top="(top)")  # keys and types; the roster checks follow
     raw = top.get("projects", list, [])
     projects, seen = [], set()
     for i, item in enumerate(raw):

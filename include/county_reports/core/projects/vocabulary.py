@@ -13,6 +13,7 @@ from pathlib import Path
 from typing import Any
 
 from county_reports.core.config import ConfigError, Fields, read_config_file
+from county_reports.core.config_models.base import validate
 
 FILE = "ledger.yaml"
 WORDS = ("categories", "levels", "natures", "funding_sources", "causes", "event_kinds", "meeting_kinds",
@@ -86,15 +87,16 @@ def only_keys(f: Fields, allowed: set[str] | tuple) -> None:
 
 
 def load_vocabulary(config_dir: str | Path | None = None) -> Vocabulary:
+    from county_reports.core.config_models.texts import LedgerFile
+
     data = read_config_file(FILE, config_dir)
     top = Fields(FILE, "(top)", data)
-    only_keys(top, KEYS)
+    validate(LedgerFile, data, FILE, top="(top)")  # every key known, of its type (the model of ledger.yaml)
     words = {name: _mapping(data, name) for name in WORDS}
     statuses = Fields(FILE, "statuses", top.get("statuses", dict))
     words["statuses"], needs = {}, set()
     for code in statuses.data:
         entry = Fields(FILE, f"statuses.{code}", statuses.data[code])
-        only_keys(entry, {"name", "needs_cause"})
         words["statuses"][str(code)] = entry.text("name")
         if entry.get("needs_cause", bool, False):
             needs.add(str(code))
@@ -104,7 +106,6 @@ def load_vocabulary(config_dir: str | Path | None = None) -> Vocabulary:
     raw_counts = Fields(FILE, "campaign_counts", top.get("campaign_counts", dict))
     for code in raw_counts.data:
         entry = Fields(FILE, f"campaign_counts.{code}", raw_counts.data[code])
-        only_keys(entry, {"name", "uom"})
         counts[str(code)] = (entry.text("name"), entry.text("uom"))
     words["campaign_counts"] = {code: name for code, (name, _) in counts.items()}
     messages = _mapping(data, "messages")
@@ -115,7 +116,6 @@ def load_vocabulary(config_dir: str | Path | None = None) -> Vocabulary:
         allowed = MESSAGES[key] + (() if key in _OWN_WORDS else _ISSUE)
         _check_template(text, f"messages.{key}", allowed)
     limits_f = Fields(FILE, "limits", top.get("limits", dict))
-    only_keys(limits_f, LIMITS)
     limits = {name: limits_f.get(name, int) for name in LIMITS}
     for name, value in limits.items():
         if value < 1:

@@ -10,6 +10,7 @@ from pathlib import Path
 
 from county_reports.core import paths
 from county_reports.core.config import ConfigError, Fields, read_config_file
+from county_reports.core.config_models.base import validate
 
 FILE = "edited.yaml"
 LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs",
@@ -69,7 +70,10 @@ def load_settings(config_dir: str | Path | None = None) -> ReviewSettings:
 
 @lru_cache(maxsize=4)
 def _load(folder: str, _mtime: int) -> ReviewSettings:
+    from county_reports.core.config_models.texts import EditedFile
+
     fields = Fields(FILE, "(file)", read_config_file(FILE, folder))
+    validate(EditedFile, fields.data, FILE)
     limits = Fields(FILE, "limits", fields.get("limits", dict))
     numbers = {}
     for key in LIMITS:
