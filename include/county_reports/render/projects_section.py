@@ -183,7 +183,8 @@ class ProjectsWriter:
         if not received:
             return ""
         items = self.b.list_sep.join(
-            self.b.fill(self.ew["count"], name=cfg["names"].get(sub, cfg["names"]["other"]), uom=cfg["uom"],
+            self.b.fill(self.ew["count"], uom=cfg["uom"],
+                        name=self._t(cfg["names"].get(sub, cfg["names"]["other"]), where, "event_name"),   # 12345…
                         value=self._t(str(n), where, "event_count", n, event=kind, subkind=sub))
             for sub, n in sorted(by.items(), key=lambda sn: list(cfg["names"]).index(sn[0])
                                  if sn[0] in cfg["names"] else len(cfg["names"])) if n)
