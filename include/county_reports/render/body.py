@@ -244,7 +244,12 @@ class Body(ProblemsAndPlans):
                  and self.style(c) not in (DETAIL, ACCIDENT, CASUALTY) and self.fig.has(c)]
         picks.sort(key=lambda c: missing(self.rows[c].target))
         # a line's own figures: no comparison with last year (only a theme's headline figures have one)
-        figures = self.grouped(picks[: int(self.w["figures"].get("max_line_figures", 3))], where, change=False)
+        picks = picks[: int(self.w["figures"].get("max_line_figures", 3))]
+        figures = self.grouped(picks, where, change=False)
+        # a unit's item is not quoted for a figure the county's says already (its only reporter)
+        printed = {(c, self.fig.printed(c)) for c in picks}
+        self.named.update((unit, text) for (unit, code), _ in self.pool.unit_values.items()
+                          for c, text in printed if c == code)
         clauses = self.pool.clauses("highlight", section, self.limits["highlights"], figures=True,
                                     avoid=self.named)
         said = [self.clause_text(cl, where) for cl in clauses]

@@ -68,11 +68,14 @@ class FigureWriter:
     # ------------------------------------------------------------------ numbers
     def value(self, code: str, where: str) -> str:
         row = self.rows[code]
+        return self.trace(self.printed(code), where, code, "value", float(row.value))
+
+    def printed(self, code: str) -> str:
+        """The county figure as printed (not traced: see ``value``)."""
+        row = self.rows[code]
         if row.uom == "%":
-            text = number_style.fmt_pct(row.value, int(row.decimals))
-        else:
-            text = number_style.fmt_amount(row.value, row.uom, int(row.decimals))
-        return self.trace(text, where, code, "value", float(row.value))
+            return number_style.fmt_pct(row.value, int(row.decimals))
+        return number_style.fmt_amount(row.value, row.uom, int(row.decimals))
 
     def named(self, code: str, where: str) -> str:
         """'{name}{value}', or the wording's own template for the indicator."""

@@ -21,7 +21,8 @@ class ProjectsWriter:
         self.w = body.w.get("projects") or {}
         self.ew = body.w.get("events") or {}
         self.projects = list(body.inp.projects or ())
-        self.events = list(body.inp.events or ())
+        # a shared warehouse's events are every county's: only this roster's units' are told
+        self.events = [e for e in body.inp.events or () if e.get("unit") in body.catalog.unit_by_code]
 
     # ---- helpers
     def _t(self, text: str, where: str, measure: str, value=None, **fields) -> str:
