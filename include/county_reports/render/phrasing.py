@@ -155,21 +155,27 @@ class FigureWriter:
         """(code, phrase parts) → (code, text), consecutive phrases with the same ending said once:
         the same words ("与上年同期持平") as style ``grouped.same``, one figure each in the same
         words ("完成年度目标的36.8%") as ``grouped.each`` with the figures listed. A run never
-        starts a stock's "as at" after its first phrase (the span's end would not be said)."""
+        starts a stock's "as at" after its first phrase (the span's end would not be said).
+        Phrases without an ending that start with the same verb (``grouped.verbs``) are listed too."""
         out: list[tuple[str, str]] = []
         i = 0
         while i < len(phrases):
             j = i + 1
             first = phrases[i][1]
-            while j < len(phrases) and _joinable(first, phrases[j][1]):
+            cfg = self.cfg["grouped"]
+            verb = next((v for v in cfg.get("verbs", ()) if first[1].startswith(v)), None)
+            while j < len(phrases) and (_joinable(first, phrases[j][1]) or (   # no endings, one verb
+                    verb and not first[2] and not phrases[j][1][2] and phrases[j][1][1].startswith(verb)
+                    and phrases[j][1][0] in ("", first[0]))):
                 j += 1
             run = phrases[i:j]
             if len(run) == 1:
                 out.append((run[0][0], join_phrase(first, self.comma)))
             else:
                 endings = [p[2] for _, p in run]
-                cfg = self.cfg["grouped"]
-                if len(set(endings)) == 1:
+                if not endings[0]:
+                    ending = ""
+                elif len(set(endings)) == 1:
                     ending = self.fill(cfg["same"], ending=endings[0])
                 else:
                     numbers = [_NUMBER.search(e).group(0) for e in endings]
