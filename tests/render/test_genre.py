@@ -4,7 +4,9 @@ Three counties: the demo's (simulator default seed, 17 units), a second simulato
 generated county of 300 units. Each document is checked for the genre's rules (themes, 一是,
 paragraphs of several sentences, a short opening, quantified problems without unit names,
 plans with numbers, the number style), and every number is traced in the sidecar, the figures
-quoted from units' items recomputed from the warehouse.
+quoted from units' items recomputed from the warehouse. Key projects and events (issue 19): each
+kind of event told in its theme, and none of the composer's seams (verb-less figures, endings
+said twice, accidents as a figure, comparisons on every number, units counted or named twice).
 """
 from __future__ import annotations
 
