@@ -89,13 +89,14 @@ def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, figur
 
     book = Workbook()
     book.remove(book.active)
+    styles = _Styler(_styles())     # one for the workbook: its style lists are the workbook's
     for name, title, every in ((cfg["main_sheet"], table_cfg["title"], False),
                                (cfg["county_sheet"], cfg["county_title"], True)):
         rows = appendix.indicator_rows(catalog, wording, figures, span, kind, every=every)
         notes = appendix.table_notes(catalog, wording, span, fields, appendix.visible_columns(rows))
-        _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes)
+        _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes, styles)
     for section in catalog.sections:
-        _unit_sheet(book, catalog, wording, section, span, per_unit, reporting, fields, roster)
+        _unit_sheet(book, catalog, wording, section, span, per_unit, reporting, fields, roster, styles)
 
     stamp = datetime(report_date.year, report_date.month, report_date.day)
     props = book.properties
@@ -199,10 +200,9 @@ def _notes(sheet, row: int, notes: list[str], width: int, styles) -> None:
 
 
 def _county_sheet(book, wording: dict, name: str, title: str, rows: list[appendix.TableRow], kind: str,
-                  fields: dict, notes: list[str]) -> None:
+                  fields: dict, notes: list[str], styles: _Styler) -> None:
     from openpyxl.utils import get_column_letter
 
-    styles = _Styler(_styles())
     change = wording["attachments"]["indicators"]["change"]
     columns = appendix.visible_columns(rows)
     sheet = book.create_sheet(sheet_name(name))
@@ -238,7 +238,7 @@ def additive(indicator) -> bool:
 
 
 def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_unit: pd.DataFrame,
-                reporting: pd.DataFrame, fields: dict, roster: list[str]) -> None:
+                reporting: pd.DataFrame, fields: dict, roster: list[str], styles: _Styler) -> None:
     from openpyxl.utils import get_column_letter
 
     cfg = wording["attachments"]["workbook"]
@@ -247,7 +247,6 @@ def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_
                   and i.code in per_unit.columns and per_unit[i.code].notna().any()]
     if not indicators:
         return
-    styles = _Styler(_styles())
     table = unit_table(catalog, indicators, span, per_unit)
     missing = {row.unit: list(row.missing_periods) for row in reporting.itertuples(index=False)}
     sheet = book.create_sheet(sheet_name(appendix.fill(cfg["unit_sheet"], section=section.name)))
