@@ -157,6 +157,8 @@ class FigureWriter:
         words ("完成年度目标的36.8%") as ``grouped.each`` with the figures listed. A run never
         starts a stock's "as at" after its first phrase (the span's end would not be said).
         Phrases without an ending that start with the same verb (``grouped.verbs``) are listed too."""
+        if "grouped" not in self.cfg:        # a wording.yaml from before: every figure its own ending
+            return [(code, join_phrase(parts, self.comma)) for code, parts in phrases]
         out: list[tuple[str, str]] = []
         i = 0
         while i < len(phrases):
@@ -210,7 +212,8 @@ class FigureWriter:
             return None
         _, deaths = self.accidents()
         which = "none" if round(self.accidents()[0]) == 0 else ("deaths" if round(deaths) else "no_deaths")
-        return self.fill(self.cfg["safety"]["situation"][which], record=record)
+        situation = self.cfg["safety"].get("situation") or {}
+        return self.fill(situation.get(which, "{span_words}" + self.comma + "{record}"), record=record)
 
     def accidents(self) -> tuple[float, float]:
         """(accidents, deaths) in the span; zeros when the catalogue has no such indicators."""

@@ -21,8 +21,10 @@ class ProjectsWriter:
         self.w = body.w.get("projects") or {}
         self.ew = body.w.get("events") or {}
         self.projects = list(body.inp.projects or ())
-        # a shared warehouse's events are every county's: only this roster's units' are told
-        self.events = [e for e in body.inp.events or () if e.get("unit") in body.catalog.unit_by_code]
+        # a shared warehouse's events are every county's: only this roster's units' are told, and
+        # only when the wording says how (a wording.yaml without ``events:`` tells none)
+        self.events = [e for e in body.inp.events or () if e.get("unit") in body.catalog.unit_by_code
+                       and e["kind"] in (self.ew.get("kinds") or {})]
 
     # ---- helpers
     def _t(self, text: str, where: str, measure: str, value=None, **fields) -> str:
