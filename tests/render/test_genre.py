@@ -4,7 +4,9 @@ Three counties: the demo's (simulator default seed, 17 units), a second simulato
 generated county of 300 units. Each document is checked for the genre's rules (themes, 一是,
 paragraphs of several sentences, a short opening, quantified problems without unit names,
 plans with numbers, the number style), and every number is traced in the sidecar, the figures
-quoted from units' items recomputed from the warehouse.
+quoted from units' items recomputed from the warehouse. Key projects and events (issue 19): each
+kind of event told in its theme, and none of the composer's seams (verb-less figures, endings
+said twice, accidents as a figure, comparisons on every number, units counted or named twice).
 """
 from __future__ import annotations
 
@@ -422,3 +424,121 @@ def seed_register(catalog, name):
         return load_register(catalog)
     profile = load_profile()
     return ProjectSimulator(catalog, SubmissionGenerator(catalog, seed=profile.seed, sizes=profile.sizes)).register
+
+
+# ---------------------------------------------------------------- events in their themes, no seams (issue 19)
+
+
+def part_one_by_theme(path: str) -> dict[str, list[str]]:
+    """Part 一's paragraphs under each of its (二级) headings."""
+    themes: dict[str, list[str]] = {}
+    current, h1 = None, 0
+    for p in Document(path).paragraphs:
+        if p.style.name == H1:
+            h1 += 1
+            current = None
+        elif p.style.name == H2 and h1 == 1:
+            current = p.text
+            themes[current] = []
+        elif p.style.name == BODY and current is not None and p.text.strip():
+            themes[current].append(p.text)
+    return themes
+
+
+def theme_text(themes: dict[str, list[str]], section: str) -> str:
+    """The paragraphs of the theme whose first line of work is ``section`` (by its heading)."""
+    wording = compose.load_wording()
+    theme = next(t for t in wording["themes"] if t["sections"][0] == section)
+    return "\n".join(p for heading, ps in themes.items()
+                     if heading.endswith((theme["heading"], theme["behind"])) for p in ps)
+
+
+def test_events_are_told_in_their_themes(county):
+    """An honour is not in the projects paragraph but at the end of part 一 (party building), by
+    the unit that received it; a campaign in the theme of its work (safety or enforcement);
+    建议提案 and 信访 counted in the services theme, 督查 in the quality line, with their totals."""
+    from county_reports.aggregate.projects import span_events
+
+    name, catalog, warehouse, docs = county
+    plan, files = docs["half_year"]
+    themes = part_one_by_theme(files["docx"])
+    events = span_events(warehouse.engine, plan.span)
+    investment, party = theme_text(themes, "investment"), theme_text(themes, "party_building")
+    honours = {e["title"] for e in events if e["kind"] == "honour"}
+    if name == "demo":
+        assert honours
+    for title in list(honours)[:4]:
+        printed = "“" + title.replace("“", "‘").replace("”", "’") + "”"
+        assert printed in party and printed not in investment, (title, party)
+    for campaign in {e["title"] for e in events if e["kind"] == "campaign"}:
+        where = [s for s in ("investment", "rural_roads", "passenger", "overload", "safety", "party_building")
+                 if "开展" + campaign in theme_text(themes, s)]
+        if "安全" in campaign:
+            assert where in ([], ["safety"]), (campaign, where)
+        elif re.search("治超|超限|非法营运|执法", campaign):
+            assert where in ([], ["overload"]), (campaign, where)
+    counted = {"proposal": ("passenger", {"npc": "人大代表建议", "cppcc": "政协委员提案"}, "received", "件"),
+               "petition": ("passenger", {"hotline": "12345热线工单", "letters": "信访件"}, "received", "件"),
+               "inspection": ("rural_roads", {"supervision": "督查发现问题"}, "issues", "个")}
+    for kind, (section, names, field, uom) in counted.items():
+        mine = [e for e in events if e["kind"] == kind]
+        text = theme_text(themes, section)
+        for sub, word in names.items():
+            total = sum(e["counts"].get(field, 0) for e in mine if e["subkind"] == sub)
+            if total:
+                assert f"{word}{total}{uom}" in text, (kind, word, total)
+                assert word not in investment
+    if name == "demo":
+        assert any(e["kind"] == k for e in events for k in counted)
+
+
+VERBS = re.compile("完成|实现|达|为|开展|排查|检测|查处|立案|办结|开通|改造|新改建|实施|硬化|投入|建成|培训|"
+                   "核发|收缴|卸载|组织|现有|开工|交付|修复|检查|抽检|发生")
+
+
+@pytest.mark.parametrize("kind", [k for k, _ in KINDS])
+def test_the_composer_leaves_no_seams(county, kind):
+    """Every metric clause has a verb; comparisons with last year only on the headline figures
+    (the themes' lead figures); consecutive clauses never end alike (said once, 均/分别); the
+    accidents as the safety situation, never a figure among figures; no counting of the units
+    that said something; no unit named twice in a paragraph."""
+    name, catalog, _, docs = county
+    plan, files = docs[kind]
+    doc, trace = read_back(files["docx"]), sidecar(files)
+    body = doc["body"]
+    wording = compose.load_wording()
+    items = wording["figures"].get("items") or {}
+    names = {i.code: i.name for i in catalog.indicators} | {d.code: d.name for d in catalog.derived}
+    verbs = wording["style"]["grouped"].get("verbs", [])
+    checked = 0
+    for fig in trace:
+        if fig["measure"] != "value" or not fig["where"].startswith(("theme:", "opening")):
+            continue
+        code = fig["indicator"]
+        prefix = items.get(code, wording["figures"]["item"]).split("{value}")[0].format(name=names[code])
+        keys = {names[code], prefix, *(prefix[len(v):] for v in verbs if prefix.startswith(v))} - {""}
+        for match in re.finditer(r"(?<![\d.])" + re.escape(fig["text"]), body):
+            clause = re.split("[；。，\n]", body[:match.start()])[-1]
+            if any(k in clause for k in keys):
+                assert VERBS.search(clause), (code, clause)
+                checked += 1
+    assert checked >= 10
+    headline = set(wording["opening"].get("headline_indicators", [])) | {
+        c for t in wording["themes"] for c in (t.get("lead") or [])}
+    for fig in trace:
+        if fig["measure"] in ("yoy_pct", "display_change") and fig["where"].startswith(("theme:", "opening")):
+            assert fig["indicator"] in headline, fig
+    for paragraph in [*doc["opening"], *doc["parts"][0]["paragraphs"]]:
+        for sentence in paragraph.split("。"):
+            endings = [c.rsplit("，", 1)[-1] for c in sentence.split("；")]
+            for a, b in zip(endings, endings[1:], strict=False):
+                assert not (a == b and not re.search(r"\d", a)), (a, sentence)
+    part_one = "\n".join(doc["parts"][0]["paragraphs"])
+    assert not re.search(r"(；|上半年，|全年，)发生(一般)?生产安全事故", part_one)
+    if _value(trace, "ACCIDENTS", default=None) is not None:
+        assert re.search(r"安全(生产)?形势[^。]*(发生(一般)?生产安全事故\d+起|未发生生产安全事故)"
+                         r"|(发生(一般)?生产安全事故\d+起)[^。]*安全生产形势", part_one), part_one
+    assert "反映此类问题" not in body and not re.search(r"\d+个(基层)?单位(均)?(反映|提出|表示)", body)
+    for paragraph in doc["paragraphs"]:
+        for unit in catalog.units:
+            assert paragraph.count(unit.name) <= 1, (unit.name, paragraph)

@@ -234,3 +234,33 @@ def test_cell_values_are_rounded_as_printed():
     assert workbook.cell_value(Figure("3", 3.0, "number", 0)) == 3 and \
         isinstance(workbook.cell_value(Figure("3", 3.0, "number", 0)), int)
     assert workbook.sheet_name("分单位-a/b:c*d?[e]" + "字" * 40) == ("分单位-abcde" + "字" * 40)[:31]
+
+
+@pytest.mark.parametrize("kind", ["half_year", "annual"])
+def test_every_cell_is_styled_by_its_role(books, kind):
+    """Styles are set once per combination and copied (issue 19, speed): each cell still carries
+    the font, border, fill, alignment and number format of its role."""
+    from county_reports.render.layout import SONGTI
+
+    for sheet in books[kind].worksheets:
+        title, subtitle = sheet.cell(workbook.TITLE_ROW, 1), sheet.cell(workbook.SUBTITLE_ROW, 1)
+        assert (title.font.name, title.font.sz, title.font.b, title.alignment.horizontal) == (SONGTI, 16, True,
+                                                                                              "center")
+        assert (subtitle.font.sz, subtitle.font.b, subtitle.alignment.horizontal) == (10, False, "left")
+        for cell in sheet[workbook.HEADER_ROW]:
+            assert (cell.font.name, cell.font.sz, cell.font.b) == (SONGTI, 11, True)
+            assert cell.fill.fgColor.rgb.endswith("D9D9D9") and cell.alignment.wrap_text
+            assert {cell.border.left.style, cell.border.top.style, cell.border.bottom.style} == {"thin"}
+        rows = data_rows(sheet)
+        for row in rows:
+            for cell in row:
+                assert cell.border.right.style == "thin" and cell.font.name == SONGTI and cell.font.sz == 11
+                if isinstance(cell.value, float):
+                    assert cell.alignment.horizontal == "right" and cell.number_format != "General", cell
+        total = rows[-1]
+        if total[1].value == "合计":
+            assert all(c.font.b for c in total)
+        for text in notes(sheet):
+            assert text
+        note = sheet.cell(workbook.FIRST_DATA_ROW + len(rows) + 1, 1)
+        assert (note.font.sz, note.alignment.vertical) == (10, "top")

@@ -57,6 +57,11 @@ class Body(ProblemsAndPlans):
                 self.trace_extra(figure.text, where, "quoted", None, unit=figure.unit)
         return clause.text
 
+    def grouped(self, codes: list[str], where: str, *, change: bool) -> list[tuple[str, str]]:
+        """(code, phrase) of these figures, the same endings of consecutive ones said once."""
+        parts = [(c, p) for c, p in ((c, self.fig.phrase_parts(c, where, change=change)) for c in codes) if p]
+        return self.fig.grouped(parts, self.list_sep)
+
     def style(self, code: str) -> str:
         return self.fig.style(code)
 
@@ -104,8 +109,8 @@ class Body(ProblemsAndPlans):
     # ------------------------------------------------------------------ opening
     def opening(self) -> str:
         o = self.w["opening"]
-        items = [t for t in (self.fig.phrase(code, "opening", change=False)
-                             for code in list(o.get("headline_indicators", []))[:4] if code in self.rows) if t]
+        items = [t for _, t in self.grouped([c for c in list(o.get("headline_indicators", []))[:4] if c in self.rows],
+                                            "opening", change=False)]
         headline = (self.fill(o["headline"], items=self.semicolon.join(items)) if items
                     else "") + self.projects.opening()
         framing = (o.get("framing") or {})
@@ -165,6 +170,9 @@ class Body(ProblemsAndPlans):
             paragraphs.extend(lines)
         else:
             paragraphs.extend(self.ordinal(i) + t for i, t in enumerate(lines))
+        situation = self.fig.safety_situation(where) if self._safety_section() in theme["sections"] else None
+        if situation:      # the accidents: the theme's safety situation, after its headline figures
+            paragraphs[:1] = ["".join(paragraphs[:1]) + situation + self.stop]
         if paragraphs:     # (traces its figures only when they are printed)
             paragraphs[-1] += self.projects.events_for(theme)
         return paragraphs
@@ -183,7 +191,7 @@ class Body(ProblemsAndPlans):
                    else self.example(codes, where, after_parts=bool(parts)))
         if example:
             text += example + self.stop
-        others = [(c, t) for c, t in ((c, self.fig.phrase(c, where)) for c in rest) if t]
+        others = self.grouped(rest, where, change=True)     # the theme's headline figures: compared
         if others:
             text += self.semicolon.join(t for _, t in others) + self.stop
         return text
@@ -232,16 +240,16 @@ class Body(ProblemsAndPlans):
 
     def line(self, section: str, leads: set[str], where: str, *, single: bool) -> str:
         lines = self.w.get("lines") or {}
-        figures: list[tuple[str, str]] = []
-        if section == self._safety_section():
-            record = self.fig.safety_record(where)
-            if record:
-                figures.append(("", record))
         picks = [c for c, row in self.rows.items() if row.section == section and c not in leads
                  and self.style(c) not in (DETAIL, ACCIDENT, CASUALTY) and self.fig.has(c)]
         picks.sort(key=lambda c: missing(self.rows[c].target))
-        for code in picks[: int(self.w["figures"].get("max_line_figures", 3))]:
-            figures.append((code, self.fig.phrase(code, where)))
+        # a line's own figures: no comparison with last year (only a theme's headline figures have one)
+        picks = picks[: int(self.w["figures"].get("max_line_figures", 3))]
+        figures = self.grouped(picks, where, change=False)
+        # a unit's item is not quoted for a figure the county's says already (its only reporter)
+        printed = {(c, self.fig.printed(c)) for c in picks}
+        self.named.update((unit, text) for (unit, code), _ in self.pool.unit_values.items()
+                          for c, text in printed if c == code)
         clauses = self.pool.clauses("highlight", section, self.limits["highlights"], figures=True,
                                     avoid=self.named)
         said = [self.clause_text(cl, where) for cl in clauses]

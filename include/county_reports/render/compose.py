@@ -36,6 +36,7 @@ class ReportInputs:
     values: pd.DataFrame | None = None   # current values of the span (units' own span figures)
     projects: tuple = ()           # aggregate.projects.span_projects(...): key projects with rows
     events: tuple = ()             # aggregate.projects.span_events(...): the span's events
+    unit_table: pd.DataFrame | None = None   # aggregate.unit_values_table(values): the workbook's too
 
 
 @dataclass
@@ -110,7 +111,7 @@ class _Composer:
         w = self.w
         county = {code: float(row.value) for code, row in self.rows.items() if not _missing(row.value)}
         pool = ItemPool(self.catalog, w, self.inp.narratives,
-                        unit_span_values(self.catalog, self.inp.values, self.span), county)
+                        unit_span_values(self.catalog, self.inp.values, self.span, self.inp.unit_table), county)
         low, high = (w.get("merge") or {}).get("body_chars", [4000, 11000])
         limits = {k: int((w.get("merge") or {}).get(k, d)) for k, d in
                   (("highlights", 4), ("problems", 2), ("plans", 3))}

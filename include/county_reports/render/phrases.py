@@ -49,7 +49,14 @@ def _load(folder: str) -> dict:
 def section(name: str, config_dir: str | Path | None = None) -> dict[str, str]:
     """wording.yaml's ``name`` section (a key of REQUIRED) from ``config_dir`` (default:
     the project's); a folder without its own wording.yaml uses the bundled one."""
-    folder = Path(config_dir) if config_dir else paths.config_dir()
+    return _load(_folder(str(config_dir) if config_dir else str(paths.config_dir())))[name]
+
+
+@lru_cache(maxsize=32)
+def _folder(given: str) -> str:
+    """The folder whose wording.yaml is read (a document asks ~800 times; the answer is as stable
+    as ``_load``'s cache of what it read)."""
+    folder = Path(given)
     if not config_path("wording.yaml", folder).is_file():
         folder = paths.PROJECT_ROOT / "include" / "config"
-    return _load(str(folder.resolve()))[name]
+    return str(folder.resolve())

@@ -12,6 +12,7 @@ value.
 """
 from __future__ import annotations
 
+import re
 from decimal import Decimal
 from typing import Any
 from collections.abc import Callable
@@ -67,11 +68,14 @@ class FigureWriter:
     # ------------------------------------------------------------------ numbers
     def value(self, code: str, where: str) -> str:
         row = self.rows[code]
+        return self.trace(self.printed(code), where, code, "value", float(row.value))
+
+    def printed(self, code: str) -> str:
+        """The county figure as printed (not traced: see ``value``)."""
+        row = self.rows[code]
         if row.uom == "%":
-            text = number_style.fmt_pct(row.value, int(row.decimals))
-        else:
-            text = number_style.fmt_amount(row.value, row.uom, int(row.decimals))
-        return self.trace(text, where, code, "value", float(row.value))
+            return number_style.fmt_pct(row.value, int(row.decimals))
+        return number_style.fmt_amount(row.value, row.uom, int(row.decimals))
 
     def named(self, code: str, where: str) -> str:
         """'{name}{value}', or the wording's own template for the indicator."""
@@ -133,18 +137,56 @@ class FigureWriter:
 
     def phrase(self, code: str, where: str, *, change: bool = True, completion: bool = True) -> str | None:
         """Name and value, change, completion (wording ``figures``); stocks prefixed with the span's end."""
+        parts = self.phrase_parts(code, where, change=change, completion=completion)
+        return None if parts is None else join_phrase(parts, self.comma)
+
+    def phrase_parts(self, code: str, where: str, *, change: bool = True,
+                     completion: bool = True) -> tuple[str, str, str] | None:
+        """(the span's end for a stock or "", name and value, ending: change and completion)."""
         if not self.has(code):
             return None
-        parts = [self.named(code, where)]
-        if change:
-            parts.append(self.change(code, where))
-        if completion:
-            parts.append(self.completion(code, where))
-        comma = self.comma
-        text = comma.join(p for p in parts if p)
-        if self.is_stock(code) and self.style(code) != INDEX:
-            text = self.fill(self.cfg["as_of"][self.kind], month=self.span.last_month) + comma + text
-        return text
+        named = self.named(code, where)
+        tails = [self.change(code, where) if change else "", self.completion(code, where) if completion else ""]
+        as_of = (self.fill(self.cfg["as_of"][self.kind], month=self.span.last_month)
+                 if self.is_stock(code) and self.style(code) != INDEX else "")
+        return as_of, named, self.comma.join(t for t in tails if t)
+
+    def grouped(self, phrases: list[tuple[str, tuple[str, str, str]]], list_sep: str) -> list[tuple[str, str]]:
+        """(code, phrase parts) → (code, text), consecutive phrases with the same ending said once:
+        the same words ("与上年同期持平") as style ``grouped.same``, one figure each in the same
+        words ("完成年度目标的36.8%") as ``grouped.each`` with the figures listed. A run never
+        starts a stock's "as at" after its first phrase (the span's end would not be said).
+        Phrases without an ending that start with the same verb (``grouped.verbs``) are listed too."""
+        if "grouped" not in self.cfg:        # a wording.yaml from before: every figure its own ending
+            return [(code, join_phrase(parts, self.comma)) for code, parts in phrases]
+        out: list[tuple[str, str]] = []
+        i = 0
+        while i < len(phrases):
+            j = i + 1
+            first = phrases[i][1]
+            cfg = self.cfg["grouped"]
+            verb = next((v for v in cfg.get("verbs", ()) if first[1].startswith(v)), None)
+            while j < len(phrases) and (_joinable(first, phrases[j][1]) or (   # no endings, one verb
+                    verb and not first[2] and not phrases[j][1][2] and phrases[j][1][1].startswith(verb)
+                    and phrases[j][1][0] in ("", first[0]))):
+                j += 1
+            run = phrases[i:j]
+            if len(run) == 1:
+                out.append((run[0][0], join_phrase(first, self.comma)))
+            else:
+                endings = [p[2] for _, p in run]
+                if not endings[0]:
+                    ending = ""
+                elif len(set(endings)) == 1:
+                    ending = self.fill(cfg["same"], ending=endings[0])
+                else:
+                    numbers = [_NUMBER.search(e).group(0) for e in endings]
+                    ending = self.fill(cfg["each"], ending=_NUMBER.sub(list_sep.join(numbers), endings[0], count=1))
+                verb = next((v for v in cfg.get("verbs", ()) if all(p[1].startswith(v) for _, p in run)), "")
+                heads = list_sep.join(p[1][len(verb):] if k else p[1] for k, (_, p) in enumerate(run))
+                out.append((run[0][0], join_phrase((first[0], heads, ending), self.comma)))
+            i = j
+        return out
 
     # ------------------------------------------------------------------ the safety record
     def safety_record(self, where: str) -> str | None:
@@ -163,6 +205,16 @@ class FigureWriter:
             return self.fill(cfg["no_deaths"], count=text)
         return self.fill(cfg["deaths"], count=text, deaths=self.value(deaths, where))
 
+    def safety_situation(self, where: str) -> str | None:
+        """The safety record told as the span's safety situation (style ``safety.situation``)."""
+        record = self.safety_record(where)
+        if record is None:
+            return None
+        _, deaths = self.accidents()
+        which = "none" if round(self.accidents()[0]) == 0 else ("deaths" if round(deaths) else "no_deaths")
+        situation = self.cfg["safety"].get("situation") or {}
+        return self.fill(situation.get(which, "{span_words}" + self.comma + "{record}"), record=record)
+
     def accidents(self) -> tuple[float, float]:
         """(accidents, deaths) in the span; zeros when the catalogue has no such indicators."""
         out = []
@@ -170,3 +222,20 @@ class FigureWriter:
             code = next((c for c, s in self.styles.items() if s == style and self.has(c)), None)
             out.append(0.0 if code is None else float(self.rows[code].value))
         return out[0], out[1]
+
+
+_NUMBER = re.compile(r"\d+(?:\.\d+)?%?")
+
+
+def join_phrase(parts: tuple[str, str, str], comma: str) -> str:
+    return comma.join(p for p in parts if p)
+
+
+def _joinable(first: tuple[str, str, str], other: tuple[str, str, str]) -> bool:
+    """Same ending (or the same words around one figure each), and no "as at" of its own."""
+    if not first[2] or (other[0] and other[0] != first[0]):
+        return False
+    if first[2] == other[2]:
+        return True
+    a, b = _NUMBER.findall(first[2]), _NUMBER.findall(other[2])
+    return len(a) == len(b) == 1 and _NUMBER.sub("", first[2]) == _NUMBER.sub("", other[2])

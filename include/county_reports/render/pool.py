@@ -27,11 +27,13 @@ class Clause:
     section: str
 
 
-def unit_span_values(catalog: Catalog, values: pd.DataFrame | None, span: Span) -> dict[tuple[str, str], float]:
-    """(unit, indicator) → the unit's figure for the span (its months combined by over_time)."""
+def unit_span_values(catalog: Catalog, values: pd.DataFrame | None, span: Span,
+                     table: pd.DataFrame | None = None) -> dict[tuple[str, str], float]:
+    """(unit, indicator) → the unit's figure for the span (its months combined by over_time);
+    ``table``: aggregate.unit_values_table of these values when the caller has it already."""
     if values is None or values.empty:
         return {}
-    table = unit_values_table(catalog, values, span)
+    table = unit_values_table(catalog, values, span) if table is None else table
     out = {}
     codes = [c for c in table.columns if c in catalog.indicator_by_code]
     for row in table.itertuples(index=False):

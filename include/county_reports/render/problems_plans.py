@@ -139,6 +139,7 @@ class ProblemsAndPlans:
         if self.kind == HALF_YEAR:
             for code in self._plan_codes():
                 row = self.rows[code]
+                row = row._replace(name=(pl.get("names") or {}).get(code, row.name))   # "…投资还需完成"
                 if missing(row.target) or missing(row.value) or len(items) >= limit:
                     continue
                 if row.target_basis == "cumulative":

@@ -21,7 +21,10 @@ class ProjectsWriter:
         self.w = body.w.get("projects") or {}
         self.ew = body.w.get("events") or {}
         self.projects = list(body.inp.projects or ())
-        self.events = list(body.inp.events or ())
+        # a shared warehouse's events are every county's: only this roster's units' are told, and
+        # only when the wording says how (a wording.yaml without ``events:`` tells none)
+        self.events = [e for e in body.inp.events or () if e.get("unit") in body.catalog.unit_by_code
+                       and e["kind"] in (self.ew.get("kinds") or {})]
 
     # ---- helpers
     def _t(self, text: str, where: str, measure: str, value=None, **fields) -> str:
@@ -125,27 +128,77 @@ class ProjectsWriter:
 
     # ---- events in their themes
     def events_for(self, theme: dict) -> str:
-        section = theme["sections"][0]
-        picked = sorted((e for e in self._distinct() if self._theme_of(e) == section),
+        """The theme's events: the weightiest named ones after ``lead``, then the counted kinds
+        (建议提案, 信访, 督查 as totals of the span by subkind), then honours (by the unit that
+        received them) — each kind in the theme wording.yaml ``events`` places it in."""
+        key = theme["sections"][0]
+        where = f"theme:{key}"
+        picked = sorted((e for e in self._distinct() if self._theme_of(e) == key),
                         key=lambda e: (-self._weight(e), e["date"] or "", e["title"] or ""))
-        said = [t for t in (self._event(e, f"theme:{section}")
-                            for e in picked[: int(self.ew.get("max_per_theme", 2))]) if t]
-        return self.b.fill(self.ew["lead"], events=self.b.semicolon.join(said)) + self.b.stop if said else ""
+        said = [t for t in (self._event(e, where) for e in picked[: int(self.ew.get("max_per_theme", 2))]) if t]
+        text = self.b.fill(self.ew["lead"], events=self.b.semicolon.join(said)) + self.b.stop if said else ""
+        for kind in self.ew.get("counted") or {}:
+            text += self._counted(kind, [e for e in self.events if e["kind"] == kind
+                                         and self._theme_of(e) == key], where)
+        honours = [e for e in self._distinct(("honour",)) if self._theme_of(e) == key]
+        if honours:
+            text += self.b.fill(self.ew["honours"], honours=self.b.semicolon.join(
+                self._event(e, where) for e in honours[: int(self.ew.get("max_honours", 4))])) + self.b.stop
+        return text
 
-    def _distinct(self) -> list[dict]:
+    def _distinct(self, kinds=None) -> list[dict]:
+        kinds = kinds or [k for k in self.ew["kinds"] if k not in (self.ew.get("counted") or {}) and k != "honour"]
         seen, out = set(), []
         for e in self.events:
             key = (e["kind"], e["title"])
-            if e["kind"] in self.ew["kinds"] and e["title"] and key not in seen:
+            if e["kind"] in kinds and e["title"] and key not in seen:
                 seen.add(key)
                 out.append(e)
         return out
 
     def _theme_of(self, event: dict) -> str:
-        for rule in self.ew["places"]:
-            if any(word in event["title"] for word in rule["words"]):
-                return rule["theme"]
-        return self.ew["kinds"][event["kind"]]
+        """The first line of work of the theme an event is told in: by its title's words (the kinds
+        in ``by_title``), by its subkind (``subkinds``), else by its kind; a line of work no theme
+        holds goes to the last theme (the end of part 一)."""
+        section = None
+        if event["kind"] in self.ew.get("by_title", ()):
+            section = next((rule["theme"] for rule in self.ew["places"]
+                            if any(word in (event["title"] or "") for word in rule["words"])), None)
+        section = (section or (self.ew.get("subkinds") or {}).get(event["subkind"] or "")
+                   or self.ew["kinds"][event["kind"]])
+        themes = self.b.w["themes"]
+        for theme in themes:
+            if section in theme["sections"]:
+                return theme["sections"][0]
+        return themes[-1]["sections"][0]
+
+    def _counted(self, kind: str, events: list[dict], where: str) -> str:
+        """One sentence for a counted kind: received by subkind, then closed (or all closed)."""
+        if not events:
+            return ""
+        cfg = self.ew["counted"][kind]
+        got, done = cfg["received"], cfg["closed"]
+        by: dict[str, int] = {}
+        for e in events:
+            by[e["subkind"] or ""] = by.get(e["subkind"] or "", 0) + int(e["counts"].get(got, 0))
+        closed = sum(int(e["counts"].get(done, 0)) for e in events)
+        received = sum(by.values())
+        if not received:
+            return ""
+        items = self.b.list_sep.join(
+            self.b.fill(self.ew["count"], uom=cfg["uom"],
+                        name=self._t(cfg["names"].get(sub, cfg["names"]["other"]), where, "event_name"),   # 12345…
+                        value=self._t(str(n), where, "event_count", n, event=kind, subkind=sub))
+            for sub, n in sorted(by.items(), key=lambda sn: list(cfg["names"]).index(sn[0])
+                                 if sn[0] in cfg["names"] else len(cfg["names"])) if n)
+        if closed >= received:
+            return self.b.fill(cfg["all_closed"], items=items) + self.b.stop
+        rate = closed / received * 100
+        return self.b.fill(cfg["some_closed"], items=items,
+                           closed=self._t(str(closed), where, "event_count", closed, event=kind),
+                           uom=cfg["uom"],
+                           rate=self._t(number_style.fmt_pct(rate, 1), where, "event_rate", rate, event=kind)) \
+            + self.b.stop
 
     def _weight(self, event: dict) -> float:
         base = float(self.ew["weights"].get(event["kind"], 1))
@@ -167,7 +220,10 @@ class ProjectsWriter:
                            e["date"]) if day else ""
             kind = self.ew["meeting_kinds"].get(e["subkind"] or "", self.ew["meeting_kinds"]["other"])
             return self.b.fill(self.ew["meeting"], date=when, topic=title, meeting=kind)
-        return self.b.fill(self.ew["honour"], title=title, body=e["body"] or "")
+        unit = self.b.catalog.unit_by_code.get(e["unit"])
+        inner = self.ew.get("inner_quotes") or {}
+        return self.b.fill(self.ew["honour"], title="".join(inner.get(ch, ch) for ch in title),
+                           body=e["body"] or "", unit=unit.name if unit else self.b.w["words"]["some_units"])
 
     def _counts(self, e: dict, where: str) -> str:
         names = self.ew["counts"]

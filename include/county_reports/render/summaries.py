@@ -98,9 +98,11 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
     figures = county_figures(catalog, values, span, completeness=completeness)
     reporting = completeness_summary(completeness, span, catalog=catalog)
     narratives = warehouse.current_narratives(list(span.periods))
+    per_unit = unit_values_table(catalog, values, span)     # (once: the composer's and the workbook's)
     inputs = compose.ReportInputs(report.kind, span, figures, narratives, reporting,
                                   completeness_totals(reporting), report.report_date, state_gap,
-                                  values=values, **_projects(warehouse, catalog, span, register))
+                                  values=values, unit_table=per_unit,
+                                  **_projects(warehouse, catalog, span, register))
     wording = wording or compose.load_wording()
     composed = compose.compose(catalog, wording, inputs)
 
@@ -116,7 +118,7 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
         "figures": composed.trace,
     }, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default))
     xlsx = workbook.write_workbook(out_dir / f"{title}.xlsx", catalog, wording, report.kind, span,
-                                   figures, unit_values_table(catalog, values, span), reporting,
+                                   figures, per_unit, reporting,
                                    report.report_date)
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),
             "sidecar": str(sidecar), "xlsx": str(xlsx), "behind": behind_schedule(figures, span),

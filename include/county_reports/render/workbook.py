@@ -40,9 +40,10 @@ def number_format(kind: str, decimals: int, uom: str = "", points_word: str | No
                   flat: str | None = None, change: bool = True) -> str:
     """The Excel number format of a figure kind (see appendix.Figure); a change of zero reads
     as ``flat``, as in the document (both words default to wording.yaml ``numbers``)."""
-    words = phrases.section("numbers")
-    points_word = words["points"] if points_word is None else points_word
-    flat = words["flat_word"] if flat is None else flat
+    if kind != appendix.NUMBER and (points_word is None or flat is None):   # (read only when needed)
+        words = phrases.section("numbers")
+        points_word = words["points"] if points_word is None else points_word
+        flat = words["flat_word"] if flat is None else flat
     digits = "0" if decimals <= 0 else "0." + "0" * decimals
     if kind == appendix.PCT:
         return f'0.0%;-0.0%;"{flat}"' if change else "0.0%"
@@ -88,13 +89,14 @@ def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, figur
 
     book = Workbook()
     book.remove(book.active)
+    styles = _Styler(_styles())     # one for the workbook: its style lists are the workbook's
     for name, title, every in ((cfg["main_sheet"], table_cfg["title"], False),
                                (cfg["county_sheet"], cfg["county_title"], True)):
         rows = appendix.indicator_rows(catalog, wording, figures, span, kind, every=every)
         notes = appendix.table_notes(catalog, wording, span, fields, appendix.visible_columns(rows))
-        _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes)
+        _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes, styles)
     for section in catalog.sections:
-        _unit_sheet(book, catalog, wording, section, span, per_unit, reporting, fields, roster)
+        _unit_sheet(book, catalog, wording, section, span, per_unit, reporting, fields, roster, styles)
 
     stamp = datetime(report_date.year, report_date.month, report_date.day)
     props = book.properties
@@ -122,6 +124,38 @@ def sheet_name(text: str) -> str:
 # --------------------------------------------------------------------------- styling
 
 
+class _Styler:
+    """A cell's style set once per combination: openpyxl looks each style object up in the
+    workbook's lists (hashing and comparing it) on every assignment, ~1 s for the workbook cell by
+    cell. The first cell of a combination is styled that way; the others get a copy of its style
+    indices (``cell._style``, openpyxl's StyleArray), so styles.xml and every cell are as before."""
+
+    def __init__(self, styles: dict):
+        self.styles = styles
+        self.done: dict[tuple, Any] = {}
+
+    def __getitem__(self, key: str):
+        return self.styles[key]
+
+    def apply(self, cell, font: str, alignment: str, border: bool = False, fill: bool = False,
+              number_format: str | None = None) -> None:
+        from copy import copy
+
+        key = (font, alignment, border, fill, number_format)
+        known = self.done.get(key)
+        if known is not None:
+            cell._style = copy(known)
+            return
+        cell.font, cell.alignment = self.styles[font], self.styles[alignment]
+        if border:
+            cell.border = self.styles["border"]
+        if fill:
+            cell.fill = self.styles["fill"]
+        if number_format is not None:
+            cell.number_format = number_format
+        self.done[key] = copy(cell._style)
+
+
 def _styles():
     from openpyxl.styles import Alignment, Border, Font, PatternFill, Side
 
@@ -144,25 +178,20 @@ def _styles():
 
 def _heading(sheet, title: str, subtitle: str, headers: list[str], styles) -> None:
     last = len(headers)
-    sheet.cell(TITLE_ROW, 1, title).font = styles["title"]
-    sheet.cell(TITLE_ROW, 1).alignment = styles["centre"]
+    styles.apply(sheet.cell(TITLE_ROW, 1, title), "title", "centre")
     sheet.merge_cells(start_row=TITLE_ROW, start_column=1, end_row=TITLE_ROW, end_column=last)
     sheet.row_dimensions[TITLE_ROW].height = 30
-    sheet.cell(SUBTITLE_ROW, 1, subtitle).font = styles["subtitle"]
-    sheet.cell(SUBTITLE_ROW, 1).alignment = styles["left"]
+    styles.apply(sheet.cell(SUBTITLE_ROW, 1, subtitle), "subtitle", "left")
     sheet.merge_cells(start_row=SUBTITLE_ROW, start_column=1, end_row=SUBTITLE_ROW, end_column=last)
     for column, text in enumerate(headers, start=1):
-        cell = sheet.cell(HEADER_ROW, column, text)
-        cell.font, cell.fill, cell.border, cell.alignment = (styles["header"], styles["fill"],
-                                                             styles["border"], styles["centre"])
+        styles.apply(sheet.cell(HEADER_ROW, column, text), "header", "centre", border=True, fill=True)
     sheet.row_dimensions[HEADER_ROW].height = 32
     sheet.print_title_rows = f"{HEADER_ROW}:{HEADER_ROW}"
 
 
 def _notes(sheet, row: int, notes: list[str], width: int, styles) -> None:
     for offset, note in enumerate(notes):
-        cell = sheet.cell(row + offset, 1, note)
-        cell.font, cell.alignment = styles["note"], styles["note_align"]
+        styles.apply(sheet.cell(row + offset, 1, note), "note", "note_align")
         sheet.merge_cells(start_row=row + offset, start_column=1, end_row=row + offset, end_column=width)
         sheet.row_dimensions[row + offset].height = 15 * max(1, -(-len(note) // (width * 9)))
 
@@ -171,10 +200,9 @@ def _notes(sheet, row: int, notes: list[str], width: int, styles) -> None:
 
 
 def _county_sheet(book, wording: dict, name: str, title: str, rows: list[appendix.TableRow], kind: str,
-                  fields: dict, notes: list[str]) -> None:
+                  fields: dict, notes: list[str], styles: _Styler) -> None:
     from openpyxl.utils import get_column_letter
 
-    styles = _styles()
     change = wording["attachments"]["indicators"]["change"]
     columns = appendix.visible_columns(rows)
     sheet = book.create_sheet(sheet_name(name))
@@ -182,23 +210,22 @@ def _county_sheet(book, wording: dict, name: str, title: str, rows: list[appendi
              appendix.headers(wording, columns, kind, fields), styles)
     for offset, row in enumerate(rows):
         r = FIRST_DATA_ROW + offset
+        font = "bold" if row.is_category else "body"
         for index, column in enumerate(columns, start=1):
             cell = sheet.cell(r, index)
-            cell.border = styles["border"]
             if column == "number":
                 cell.value = row.number if row.is_category else int(row.number)
-                cell.alignment = styles["centre"]
+                styles.apply(cell, font, "centre", border=True)
             elif column in appendix.FIGURE_COLUMNS:
                 figure = row.figures.get(column, appendix.NO_FIGURE)
                 cell.value = cell_value(figure)
-                cell.number_format = number_format(figure.kind, figure.decimals, row.uom,
-                                                   change.get("points_word"), change.get("flat"),
-                                                   column == "change")
-                cell.alignment = styles["right"]
+                styles.apply(cell, font, "right", border=True,
+                             number_format=number_format(figure.kind, figure.decimals, row.uom,
+                                                         change.get("points_word"), change.get("flat"),
+                                                         column == "change"))
             else:
                 cell.value = row.text(column) or None
-                cell.alignment = styles["centre"] if column == "uom" else styles["left"]
-            cell.font = styles["bold"] if row.is_category else styles["body"]
+                styles.apply(cell, font, "centre" if column == "uom" else "left", border=True)
     for index, column in enumerate(columns, start=1):
         sheet.column_dimensions[get_column_letter(index)].width = _WIDTHS.get(column, _FIGURE_WIDTH)
     sheet.freeze_panes = sheet.cell(FIRST_DATA_ROW, columns.index("uom") + 2 if "uom" in columns else 3)
@@ -211,7 +238,7 @@ def additive(indicator) -> bool:
 
 
 def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_unit: pd.DataFrame,
-                reporting: pd.DataFrame, fields: dict, roster: list[str]) -> None:
+                reporting: pd.DataFrame, fields: dict, roster: list[str], styles: _Styler) -> None:
     from openpyxl.utils import get_column_letter
 
     cfg = wording["attachments"]["workbook"]
@@ -220,7 +247,6 @@ def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_
                   and i.code in per_unit.columns and per_unit[i.code].notna().any()]
     if not indicators:
         return
-    styles = _styles()
     table = unit_table(catalog, indicators, span, per_unit)
     missing = {row.unit: list(row.missing_periods) for row in reporting.itertuples(index=False)}
     sheet = book.create_sheet(sheet_name(appendix.fill(cfg["unit_sheet"], section=section.name)))
@@ -309,12 +335,8 @@ def _total(values: list, decimals: int) -> float | int | None:
 def _unit_row(sheet, row: int, cells: list, formats: list[str], styles, *, bold: bool) -> None:
     for column, value in enumerate(cells, start=1):
         cell = sheet.cell(row, column, value)
-        cell.border = styles["border"]
-        cell.font = styles["bold"] if bold else styles["body"]
+        font = "bold" if bold else "body"
         if 3 <= column < 3 + len(formats):
-            cell.number_format = formats[column - 3]
-            cell.alignment = styles["right"]
-        elif column == 1:
-            cell.alignment = styles["centre"]
+            styles.apply(cell, font, "right", border=True, number_format=formats[column - 3])
         else:
-            cell.alignment = styles["left"]
+            styles.apply(cell, font, "centre" if column == 1 else "left", border=True)
