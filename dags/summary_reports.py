@@ -28,6 +28,14 @@ Only the users in `approvers` (`include/config/admins.yaml`) can answer. The req
 .docx's SHA-256; **deliver** decides again from the run's own inputs whether approval was needed
 and sends only the approved bytes — a document changed since needs a new approval (clear 审批).
 
+**The office's edited draft.** An edited .docx uploaded on the report's status page (while the
+request waits, or for this very draft before the run) replaces the draft in the request: its
+SHA-256, who uploaded it, the paragraph diff and every figure changed or added by hand, each with its
+sentence. Those not traceable in the warehouse must each be ticked in **确认人工改动的数字**, or nothing
+is sent. **deliver** then sends exactly the edited bytes, with a figure sidecar that records which
+paragraphs were edited and by whom; an edited file changed after the approval is not sent and the
+admins are told.
+
 **When coverage is below the threshold** (`completeness_threshold`), `below_threshold` decides:
 `refuse` stops the run with the list of units that have not reported, `state_gap` renders the
 report, says in its opening which units are missing and asks the admin to confirm the gap.
@@ -109,8 +117,11 @@ class ReportApproval(HITLOperator):
     """审批: Airflow's human-in-the-loop task, assigned to admins.yaml ``approvers`` only.
 
     Asking, it records (in the warehouse, through runs.summary_reports) the SHA-256 of the .docx it asks
-    about and shows it in the request; answered, it records the answer Airflow resumes it with —
-    the HITL record's response, packed by the api-server into the task instance, not an XCom.
+    about — the office's edited version of the draft when one was uploaded — and shows it in the
+    request, with the edited version's diff and hand-changed figures (those not traceable in the
+    warehouse are the choices of ``confirm_figures``, each to be ticked); answered, it records the
+    answer Airflow resumes it with — the HITL record's response, packed by the api-server into the
+    task instance, not an XCom.
     deliver reads both there; a task's XCom can neither skip nor fake the gate."""
 
     def __init__(self, *, kind: str, **kwargs):
@@ -122,9 +133,18 @@ class ReportApproval(HITLOperator):
 
         ti = context["ti"]
         shown = steps.ask(self.kind, ti.xcom_pull(task_ids="render"), run_id=context["run_id"],
-                               ti_id=str(ti.id), texts=TEXTS)
-        self.body = f"{self.body}\n\n{shown}"
+                          ti_id=str(ti.id), texts=TEXTS)
+        self.body = approval.with_document(self.body, shown["text"])
+        # the office's edited version: each figure changed by hand and not traceable, to be ticked
+        self.params[approval.FIGURES_PARAM] = Param(None, **approval.figures_field(TEXTS, shown["confirm"]))
         return super().execute(context)
+
+    def validate_params_input(self, params_input):
+        # An answer over the REST API may leave out the optional confirm_figures (nothing to confirm);
+        # deliver refuses an approval that leaves a figure to confirm unticked.
+        if params_input:
+            params_input = {approval.FIGURES_PARAM: None} | dict(params_input)
+        return super().validate_params_input(params_input)
 
     def execute_complete(self, context, event):
         from county_reports.runs import summary_reports as steps
@@ -212,7 +232,8 @@ def make_report_dag(kind: str):
             params={approval.NOTE_PARAM: Param("", type=["null", "string"], title=TEXTS["note_title"],
                                                description=TEXTS["note_description"]),
                     approval.GAP_PARAM: Param(False, type="boolean", title=TEXTS["gap_title"],
-                                              description=TEXTS["gap_description"])},
+                                              description=TEXTS["gap_description"]),
+                    approval.FIGURES_PARAM: Param(None, **approval.figures_field(TEXTS, []))},
             response_timeout=APPROVAL_TIMEOUT,
             notifiers=[AdminsToldOfWaiting()],
             # No defaults: an unanswered request fails this task (nothing is sent) and e-mails the admins.

@@ -10,7 +10,8 @@ token or a user without that right → 403.
 uploaded there (POST ``…/edited``, multipart) and its layout restored (POST ``…/restore``) —
 state-changing routes for a user in admins.yaml ``approvers`` whom the auth manager lets edit
 the report's DAG, with a CSRF token (an HMAC of the user and their session's token) and an
-audit row; the checking and storing is ``county_reports.deliver.edited_drafts``.
+audit row; the checking and storing is ``county_reports.deliver.edited_drafts``. An approval of
+that report still waiting is rewritten to ask about the edited version (:func:`rebind_waiting`).
 
 ``/county-reports/federation/submissions/{period}`` serves the county's month to its city
 (``county_reports.aggregate.federation``), to the role CountyReportsFederation only (see below).
@@ -247,7 +248,7 @@ async def upload_edited(year: str, name: str, request: Request, user: GetUserDep
         if not raw:
             raise edited_drafts.UploadRefused(messages.text("edited_upload", "no_file"))
         record = edited_drafts.upload(target, raw, user=by, **_review_args(target, warehouse))
-        return messages.text("edited_upload", "uploaded", sha256=record["sha256"])
+        return messages.text("edited_upload", "uploaded", sha256=record["sha256"]) + _rebound(target, warehouse)
 
     return _change(year, name, request, user, sent if isinstance(sent, str) else None, change, refusal)
 
@@ -260,9 +261,52 @@ def restore_edited(year: str, name: str, request: Request, user: GetUserDep,
 
     def change(target, warehouse, by):
         record = edited_drafts.restore(target, user=by, **_review_args(target, warehouse))
-        return messages.text("edited_upload", "restored", sha256=record["sha256"])
+        return messages.text("edited_upload", "restored", sha256=record["sha256"]) + _rebound(target, warehouse)
 
     return _change(year, name, request, user, csrf_token, change)
+
+
+def _rebound(target, warehouse) -> str:
+    """The admin's notice that the approvals waiting on this draft now bind its edited version."""
+    from county_reports.core import messages
+
+    count = rebind_waiting(target, warehouse.engine)
+    return messages.text("edited_upload", "rebound", count=count) if count else ""
+
+
+def rebind_waiting(target, engine) -> int:
+    """Every approval request still waiting on ``target``'s draft is rewritten to ask about what the
+    draft now binds (``edited_drafts.bound``: the edited version just stored): the request's document
+    part and the ``confirm_figures`` choices in Airflow's HITL record, then the audit's ``asked`` row
+    that deliver pairs the answer with. An answer given already is never touched."""
+    import json
+    import uuid
+
+    from airflow.models.hitl import HITLDetail
+    from airflow.sdk import Param
+    from airflow.utils.session import create_session
+
+    from county_reports.core import admins, paths
+    from county_reports.deliver import approval, edited_drafts
+    from county_reports.runs.summary_reports import asked_about
+
+    kind, data, texts = json.loads(target.sidecar.read_text(encoding="utf-8"))["kind"], paths.data_dir(), \
+        admins.load_settings().approval
+    draft_key = paths.key(target.docx, data)
+    bound = edited_drafts.bound(target.year, draft_key, paths.key(target.sidecar, data), data)
+    text, confirm = approval.document_section(texts, paths.at(bound.docx, data).name, bound.sha256, bound.review)
+    count = 0
+    for asked in approval.waiting(engine, kind, draft_key):
+        with create_session() as session:
+            detail = session.get(HITLDetail, uuid.UUID(asked["ti_id"]))
+            if detail is None or detail.response_received:
+                continue
+            detail.body = approval.with_document(detail.body or "", text)
+            detail.params = dict(detail.params or {}) | {
+                approval.FIGURES_PARAM: Param(None, **approval.figures_field(texts, confirm)).serialize()}
+        approval.record_asked(engine, asked_about(kind, target.year, bound, confirm, asked["run_id"], asked["ti_id"]))
+        count += 1
+    return count
 
 
 # --------------------------------------------------------------------------- county → city

@@ -441,3 +441,98 @@ def test_a_late_correction_names_the_stale_report_and_a_corrected_version_follow
     assert corrected["title"].endswith("（更正）") and corrected["filename"].endswith("（更正）.docx")
     assert corrected["correction_of"] == notice["receipt_id"]
     assert any(r["receipt_id"] == original["receipt_id"] for r in office.received)   # both held
+
+
+def _status_plugin():
+    """plugins/county_reports_status.py as the api-server loads it (its rebind_waiting is called here
+    on this process's metadata DB, the one the api-server serves)."""
+    import importlib.util
+
+    spec = importlib.util.spec_from_file_location("status_plugin_e2e", paths.PROJECT_ROOT / "plugins"
+                                                  / "county_reports_status.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module
+
+
+def _upload_edited(draft_name: str, change):
+    """The office's edit uploaded (deliver.edited_drafts, as the plugin's route does) or its layout
+    restored; the approvals waiting on the draft rebound to it. Returns the stored review and how many."""
+    from county_reports.core.catalog import load_catalog
+    from county_reports.deliver import edited_drafts
+    from county_reports.warehouse import Warehouse
+
+    target = edited_drafts.draft(2025, draft_name)
+    sidecar = json.loads(target.sidecar.read_text(encoding="utf-8"))
+    catalog = load_catalog()
+    with Warehouse() as warehouse:
+        args = {"engine": warehouse.engine, "unit_names": {u.name: u.code for u in catalog.units},
+                "traceable": edited_drafts.warehouse_traceable(warehouse, catalog, sidecar)}
+        record = change(target, sidecar, args)
+        return record, _status_plugin().rebind_waiting(target, warehouse.engine)
+
+
+def _clerk_edits(target, sidecar, args):
+    from render.test_edited import clerk_edit
+
+    from county_reports.deliver import edited_drafts
+
+    raw, _ = clerk_edit(target.docx.read_bytes(), sidecar)     # a paragraph added, a figure changed, a heading restyled
+    return edited_drafts.upload(target, raw, user="admin", **args)
+
+
+def _restores(target, sidecar, args):
+    from county_reports.deliver import edited_drafts
+
+    return edited_drafts.restore(target, user="admin", **args)
+
+
+def test_the_offices_edited_draft_is_approved_figure_by_figure_and_its_bytes_are_delivered_once(
+        dags, collected, office, api_server):
+    """An edited .docx uploaded while the report waits: the waiting request now shows it, its changed
+    figure blocks the approval until ticked, its layout break is listed and restored, and the office
+    receives exactly the approved edited bytes, once, with a receipt for that hash."""
+    from county_reports.deliver import approval
+
+    dag, seen = dags.get_dag("half_year_report"), {}
+
+    def upload_then_approve_unconfirmed(detail):
+        seen["generated"] = detail["body"]
+        name = detail["body"].split("待批文件：", 1)[1].split("，SHA-256", 1)[0]
+        seen["record"], seen["rebound"] = _upload_edited(name, _clerk_edits)
+        seen["name"], [fresh] = name, api_server.pending(dag.dag_id)
+        seen["asked"] = fresh
+        return APPROVE, {"note": "", "confirm_gap": False}          # the figures left unticked
+
+    before = len(office.received)
+    refused, _ = run_answering(api_server, dag, conf(2025, "half_year", force=True), upload_then_approve_unconfirmed)
+    record, asked = seen["record"], seen["asked"]
+    assert seen["rebound"] == 1 and f"SHA-256：`{record['sha256']}`" in asked["body"]
+    assert record["sha256"] not in seen["generated"] and "2.35亿元" in asked["body"]     # the changed figure, listed
+    labels = asked["params"][approval.FIGURES_PARAM]["schema"]["examples"]
+    assert any("2.35亿元" in label for label in labels) and record["layout"]          # and the heading's layout break
+    assert refused.state == "failed" and len(office.received) == before                # blocked until confirmed
+    assert report_history("half_year", 2025)[-1]["action"] == approval.FIGURES_NOT_CONFIRMED
+
+    def restore_then_confirm_each(detail):
+        assert f"SHA-256：`{record['sha256']}`" in detail["body"]          # the same draft: asked about the edit
+        seen["restored"], seen["rebound"] = _upload_edited(seen["name"], _restores)
+        [fresh] = api_server.pending(dag.dag_id)
+        seen["body"] = fresh["body"]
+        ticked = fresh["params"][approval.FIGURES_PARAM]["schema"]["examples"]
+        return APPROVE, {"note": "办公室修改稿", "confirm_gap": False, approval.FIGURES_PARAM: ticked}
+
+    run, _ = run_answering(api_server, dag, conf(2025, "half_year", force=True), restore_then_confirm_each)
+    restored = seen["restored"]
+    assert restored["layout"] == [] and restored["sha256"] != record["sha256"] and seen["rebound"] == 1
+    assert f"SHA-256：`{restored['sha256']}`" in seen["body"]
+    assert run.state == "success" and xcom(run, "deliver")["status"] == "delivered"
+    [sent] = office.received[before:]                                     # once
+    assert sent["sha256"] == restored["sha256"] and sent["receipt_id"] == xcom(run, "deliver")["receipt_id"]
+    kept = office.root / sent["receipt_id"]
+    assert (kept / sent["filename"]).read_bytes() == paths.at(f"reports/2025/edited/{seen['name']}").read_bytes()
+    sidecar = json.loads(next(kept.glob("*.figures.json")).read_text(encoding="utf-8"))
+    assert sidecar["edited"]["edited_by"] == "admin" and sidecar["edited"]["sha256"] == restored["sha256"]
+    assert sidecar["edited"]["edited_paragraphs"]
+    approved, delivered = report_history("half_year", 2025)[-2:]
+    assert approved["edited"] and approved["figures_confirmed"] and delivered["docx_sha256"] == restored["sha256"]

@@ -99,7 +99,7 @@ def test_the_answer_is_paired_with_what_was_asked_for_the_same_run_and_task(tmp_
         warehouse.migrate()
         engine = warehouse.engine
         assert approval.answer_of(engine, "half_year", "r1") is None
-        approval.record_asked(engine, kind="half_year", year=2025, run_id="r1", ti_id="t1", docx="d", sha256=SHA)
+        approval.record_asked(engine, approval.Asked("half_year", 2025, "r1", "t1", "d", SHA))
         assert approval.answer_of(engine, "half_year", "r1") is None           # asked, not answered
         approval.record_answered(engine, kind="half_year", run_id="r1", ti_id="t-other", response=answered)
         assert approval.answer_of(engine, "half_year", "r1") is None           # an answer to no request of ours
@@ -148,3 +148,84 @@ def test_the_admins_mail_when_a_report_waits_carries_the_request_and_its_link(ca
     # A value from config or the warehouse is text in the mail, never markup.
     assert "&lt;b&gt;水路&lt;/b&gt;货运量" in html and "<b>水路</b>" not in html
     assert "{request}" not in html and "{link}" not in html
+
+
+# --------------------------------------------------------------------------- the office's edited version
+
+WORDS = {"figure_changed": "第{index}段：“{old}”改为“{new}”（{sentence}）",
+         "figure_added": "第{index}段：新增“{new}”（{sentence}）"}
+REVIEW = {"sha256": "e" * 64, "draft_sha256": "d" * 64, "words": WORDS,
+          "diff": [{"op": "added"}, {"op": "changed"}, {"op": "changed"}],
+          "diff_markdown": "- **新增** 第5段 **6月18日，县委主要领导到我局调研。**",
+          "sidecar_record": {"edited_by": "王主任", "edited_paragraphs": [3, 4]},
+          "layout": [{"what": "字体"}],
+          "figures": [{"paragraph": 3, "new": "2.35亿元", "old": "2.15亿元", "sentence": "完成投资2.35亿元。",
+                       "needs_confirmation": True},
+                      {"paragraph": 4, "new": "312.5万元", "old": None, "sentence": "新增养护资金312.5万元。",
+                       "needs_confirmation": True},
+                      {"paragraph": 9, "new": "18个", "old": "17个", "sentence": "协调解决问题18个。",
+                       "needs_confirmation": False}]}
+CHANGED = "第4段：“2.15亿元”改为“2.35亿元”（完成投资2.35亿元。）"
+ADDED = "第5段：新增“312.5万元”（新增养护资金312.5万元。）"
+
+
+def test_the_generated_draft_is_asked_about_by_its_hash_alone():
+    text, confirm = approval.document_section(TEXTS, "x.docx", SHA, None)
+    assert text == TEXTS["document"].format(filename="x.docx", sha256=SHA) and confirm == []
+
+
+def test_the_edited_version_shows_hash_uploader_diff_and_every_hand_changed_figure():
+    text, confirm = approval.document_section(TEXTS, "x.docx", "e" * 64, REVIEW)
+    assert confirm == [CHANGED, ADDED]                   # the traceable one needs no tick
+    assert "e" * 64 in text and "王主任" in text and "d" * 64 in text
+    assert "新增 1 段，修改 2 段，删除 0 段" in text and "6月18日" in text
+    assert f"**须逐项确认**（数据仓库中查不到）：{CHANGED}" in text
+    assert "数据仓库可查：第10段：“17个”改为“18个”" in text and "1 处不符合公文格式" in text
+    untouched = REVIEW | {"figures": [], "layout": []}
+    assert TEXTS["edited_no_figures"] in approval.document_section(TEXTS, "x.docx", "e" * 64, untouched)[0]
+
+
+def test_the_form_lists_the_figures_to_confirm_and_the_body_its_document_once():
+    field = approval.figures_field(TEXTS, [CHANGED, ADDED])
+    assert field["examples"] == [CHANGED, ADDED] and "null" in field["type"]       # a multi-select, optional
+    assert "examples" not in approval.figures_field(TEXTS, [])
+    body = approval.with_document("请求", "文件一")
+    assert approval.with_document(body, "文件二") == "请求" + approval.SEPARATOR + "文件二"
+
+
+@pytest.mark.parametrize("ticked, action", [
+    (None, approval.FIGURES_NOT_CONFIRMED),               # approving without confirming: refused
+    ([CHANGED], approval.FIGURES_NOT_CONFIRMED),          # one by one: every figure
+    ([ADDED, CHANGED], approval.DELIVER),
+    ([ADDED, CHANGED, "另一个数字"], approval.DELIVER),
+])
+def test_each_hand_changed_figure_must_be_confirmed(ticked, action):
+    answer = response("批准") | {"to_confirm": [CHANGED, ADDED]}
+    answer["params_input"][approval.FIGURES_PARAM] = ticked
+    assert approval.decide(["required"], False, answer, TEXTS, approvers=APPROVERS, sha256=SHA).action == action
+    # a gap to confirm as well: each is checked, the gap first
+    assert approval.decide(["below_threshold"], True, answer, TEXTS, approvers=APPROVERS,
+                           sha256=SHA).action == approval.NOT_CONFIRMED
+
+
+def test_a_later_request_of_the_same_task_binds_and_waiting_lists_the_unanswered(tmp_path):
+    from county_reports.warehouse import Warehouse
+
+    answered = {"chosen_options": ["批准"], "params_input": {approval.FIGURES_PARAM: [CHANGED]},
+                "responded_by_user": {"id": "1", "name": "admin"}, "responded_at": datetime(2025, 7, 10, tzinfo=UTC)}
+    with Warehouse(f"sqlite:///{tmp_path / 'w.db'}") as warehouse:
+        warehouse.migrate()
+        engine = warehouse.engine
+        approval.record_asked(engine, approval.Asked("half_year", 2025, "r1", "t1", "reports/2025/d.docx", SHA))
+        approval.record_asked(engine, approval.Asked("annual", 2024, "r9", "t9", "reports/2025/d.docx", SHA))
+        assert [w["ti_id"] for w in approval.waiting(engine, "half_year", "reports/2025/d.docx")] == ["t1"]
+        # the office's edited version uploaded while t1 waits: the same task now binds it
+        approval.record_asked(engine, approval.Asked("half_year", 2025, "r1", "t1", "reports/2025/edited/d.docx",
+                                                     "e" * 64, draft="reports/2025/d.docx", edited_by="王主任",
+                                                     to_confirm=(CHANGED,)))
+        [waits] = approval.waiting(engine, "half_year", "reports/2025/d.docx")
+        assert waits["docx_sha256"] == "e" * 64 and waits["run_id"] == "r1"
+        approval.record_answered(engine, kind="half_year", run_id="r1", ti_id="t1", response=answered)
+        got = approval.answer_of(engine, "half_year", "r1")
+        assert got["docx_sha256"] == "e" * 64 and got["to_confirm"] == [CHANGED] and got["edited_by"] == "王主任"
+        assert approval.waiting(engine, "half_year", "reports/2025/d.docx") == []     # answered: nothing waits

@@ -32,3 +32,42 @@ def test_the_notice_names_report_receipt_units_and_figures():
     assert "OFF-2025-000003" in body and "TS03" in body and "2024-03" in body
     assert "<li>一、（一）：1,234.50 → 1,300.00</li>" in body and "annual_report" in body
     assert "1,234.50 → 1,300.00" in "\n".join(notice.log_lines())
+
+
+def _edited_docx(*texts) -> bytes:
+    import io
+
+    import docx
+
+    document = docx.Document()
+    for text in texts:
+        paragraph = document.add_paragraph()
+        for piece in (text if isinstance(text, tuple) else (text,)):
+            paragraph.add_run(piece)
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue()
+
+
+def test_a_correction_after_an_edited_delivery_starts_from_the_clerks_text():
+    import io
+
+    import docx
+
+    edited = _edited_docx("上半年完成公路投资1,234.50万元，同比增长5.0%。",
+                          "6月18日县委主要领导到我局调研，排查隐患12处，已整改。",          # the clerk rewrote it
+                          "货运量3.5万吨。", "客运量3.5万吨。",                              # the same text twice
+                          ("港口吞吐量", "8.2", "万吨。"))                                    # split across runs
+    change = {"where": "一、（一）", "indicator": "X", "measure": "value"}
+    changes = [change | {"old": "1,234.50万元", "new": "1,300.00万元"}, change | {"old": "12处", "new": "13处"},
+               change | {"old": "3.5万吨", "new": "3.6万吨"}, change | {"old": "8.2万吨", "new": "8.3万吨"},
+               change | {"old": "7.7%", "new": "7.9%"}]
+    corrected, located = corrections.correct_edited(edited, changes, rewritten=[1])
+    assert [c["status"] for c in located] == [corrections.REPLACED, corrections.CHECK, corrections.AMBIGUOUS,
+                                              corrections.NOT_FOUND, corrections.NOT_FOUND]
+    assert located[1]["paragraph"] == 2 and "县委主要领导" in located[1]["sentence"]
+    texts = [p.text for p in docx.Document(io.BytesIO(corrected)).paragraphs]
+    assert texts == ["上半年完成公路投资1,300.00万元，同比增长5.0%。", "6月18日县委主要领导到我局调研，排查隐患13处，已整改。",
+                     "货运量3.5万吨。", "客运量3.5万吨。", "港口吞吐量8.2万吨。"]    # the clerk's words kept
+    notice = corrections.Notice("half_year", 2025, "t", "OFF-1", ["TS03"], ["2025-03"], changes, located)
+    assert any("rewritten, paragraph 2" in line for line in notice.log_lines())

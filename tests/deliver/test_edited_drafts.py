@@ -42,3 +42,32 @@ def test_traceable_means_the_same_value_for_the_same_span_and_unit_or_county(tmp
         assert not traceable(unit_total + 1234.5, row.unit, ("2025-01", "2025-06"))
         assert county_total != unit_total and not traceable(county_total, row.unit, ("2025-01", "2025-06"))
         assert not traceable(unit_total, row.unit, ("2024-01", "2024-06"))  # another span: nothing there
+
+
+def test_the_approval_binds_the_edited_version_of_exactly_these_draft_bytes(tmp_path):
+    import hashlib
+    import json
+
+    folder = tmp_path / "reports" / "2025"
+    (folder / "edited").mkdir(parents=True)
+    (folder / "a.docx").write_bytes(b"draft")
+    (folder / "a.figures.json").write_text("{}")
+    sha = hashlib.sha256
+    generated = edited_drafts.bound(2025, "reports/2025/a.docx", "reports/2025/a.figures.json", tmp_path)
+    assert not generated.edited and generated.sha256 == sha(b"draft").hexdigest()
+    assert generated.files({"docx": "x", "xlsx": "y"}) == {"docx": "reports/2025/a.docx", "xlsx": "y",
+                                                          "sidecar": "reports/2025/a.figures.json"}
+    target = edited_drafts.draft(2025, "a.docx", tmp_path)
+    target.edited.write_bytes(b"edited")
+    target.edited_sidecar.write_text(json.dumps({"edited": {"edited_by": "王主任"}}))
+    review = {"sha256": sha(b"edited").hexdigest(), "draft_sha256": sha(b"draft").hexdigest()}
+    target.review.write_text(json.dumps(review))
+    bound = edited_drafts.bound(2025, "reports/2025/a.docx", "reports/2025/a.figures.json", tmp_path)
+    assert bound.edited and bound.sha256 == review["sha256"] and bound.draft == "reports/2025/a.docx"
+    assert (bound.docx, bound.sidecar) == ("reports/2025/edited/a.docx", "reports/2025/edited/a.figures.json")
+    # the draft rendered again with other figures: the edit was of another draft, not bound
+    (folder / "a.docx").write_bytes(b"draft, rendered again")
+    assert not edited_drafts.bound(2025, "reports/2025/a.docx", "reports/2025/a.figures.json", tmp_path).edited
+    (folder / "a.docx").write_bytes(b"draft")
+    target.edited.write_bytes(b"edited, then touched")       # the stored review no longer describes it
+    assert not edited_drafts.bound(2025, "reports/2025/a.docx", "reports/2025/a.figures.json", tmp_path).edited

@@ -178,7 +178,10 @@ def test_an_edited_draft_is_reviewed_stored_and_its_layout_restored(status_serve
     assert "没有发现版式问题" not in layout and "恢复公文格式" in page
     assert 'class="diff-added"' in page and "县委主要领导到我局调研指导" in page
     stored = rendered["folder"] / "edited" / rendered["name"]
-    assert stored.read_bytes() == edited and len(_stored(rendered)) == 2
+    assert stored.read_bytes() == edited and len(_stored(rendered)) == 3       # + its review and figure sidecar
+    edit = json.loads((stored.parent / (stored.stem + ".figures.json")).read_text(encoding="utf-8"))["edited"]
+    assert edit["edited_by"] == "admin" and edit["edited_paragraphs"] == sorted([where["first"], where["added"],
+                                                                                 where["cell"]])
     assert [a for a, _ in _audit(status_server)] == ["uploaded"]
     assert _audit(status_server)[0][1]["by"] == "admin"
 

@@ -74,13 +74,15 @@ def deliver(built, form=FORM, *, run_id, today=date(2025, 7, 10), kind="half_yea
                               texts=TEXTS, approvers=APPROVERS, run_id=run_id, token_lookup=None, smtp_sender=None)
 
 
-def answer(run_id, built, option=None, *, by_id="1", gap=False, ti_id="ti-1", note="", kind="half_year"):
+def answer(run_id, built, option=None, *, by_id="1", gap=False, ti_id="ti-1", note="", kind="half_year",
+           figures=None):
     """What the approve task records: its request (the .docx's hash) and Airflow's answer to it."""
-    summary_reports.ask(kind, built, run_id=run_id, ti_id=ti_id, texts=TEXTS)
+    shown = summary_reports.ask(kind, built, run_id=run_id, ti_id=ti_id, texts=TEXTS)
     summary_reports.record_answer(kind, run_id=run_id, ti_id=ti_id, response={
         "chosen_options": [option or TEXTS["approve"]],
-        "params_input": {approval.NOTE_PARAM: note, approval.GAP_PARAM: gap},
+        "params_input": {approval.NOTE_PARAM: note, approval.GAP_PARAM: gap, approval.FIGURES_PARAM: figures},
         "responded_by_user": {"id": by_id, "name": "admin"}, "responded_at": datetime.now(UTC)})
+    return shown
 
 
 def actions(kind="half_year", year=2025):
@@ -102,7 +104,8 @@ def test_render_then_approval_then_delivery_once(setup, caplog):
     assert not (setup / "office").exists()
     # the request shows the document's hash; the answer is bound to it
     shown = summary_reports.ask("half_year", built, run_id="r2", ti_id="t2", texts=TEXTS)
-    assert approval.fingerprint(paths.at(built["docx"], setup / "data")) in shown
+    assert approval.fingerprint(paths.at(built["docx"], setup / "data")) in shown["text"]
+    assert shown["confirm"] == []                          # the generated draft: no figure to confirm
     answer("r2", built, note="请审阅", ti_id="t2")
     sent = deliver(built, run_id="r2")
     assert sent["status"] == "delivered" and sent["channel"] == "folder"
@@ -204,3 +207,68 @@ def test_drafts_go_to_the_drafts_folder_and_are_never_delivered(setup):
                       .replace("completeness_threshold: 0.9", "completeness_threshold: 0.99"), encoding="utf-8")
     [annual] = summary_reports.drafts(["2024-08"])
     assert annual["kind"] == "annual" and annual["rate"] < 0.99
+
+
+# --------------------------------------------------------------------------- the office's edited version
+
+
+def edited_upload(setup, built, by="王主任"):
+    """The clerk's edit of the rendered draft (render/test_edited.clerk_edit) uploaded by ``by``."""
+    import json
+
+    from render.test_edited import clerk_edit
+
+    from county_reports.deliver import edited_drafts
+
+    target = edited_drafts.draft(built["year"], paths.at(built["docx"], setup / "data").name, setup / "data")
+    raw, _ = clerk_edit(target.docx.read_bytes(), json.loads(target.sidecar.read_text(encoding="utf-8")))
+    with Warehouse() as warehouse:
+        record = edited_drafts.upload(target, raw, user=by, engine=warehouse.engine)
+    return target, record, raw
+
+
+def test_the_edited_version_is_approved_figure_by_figure_and_its_bytes_leave(setup):
+    import hashlib
+    import json
+
+    built = summary_reports.render(summary_reports.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10)))
+    target, record, raw = edited_upload(setup, built)
+    sha = hashlib.sha256(raw).hexdigest()
+    shown = answer("r1", built)                                   # approved, no figure ticked
+    assert sha in shown["text"] and "王主任" in shown["text"]
+    assert shown["confirm"] == record["confirmation_labels"] and any("2.35亿元" in c for c in shown["confirm"])
+    with pytest.raises(summary_reports.ReportRefused, match="confirming each figure"):
+        deliver(built, run_id="r1")
+    answer("r2", built, figures=shown["confirm"][:-1], ti_id="t2")          # all but one
+    with pytest.raises(summary_reports.ReportRefused, match="confirming each figure"):
+        deliver(built, run_id="r2")
+    assert not (setup / "office").exists() and actions() == ["figures_not_confirmed"] * 2
+    answer("r3", built, figures=shown["confirm"], ti_id="t3")
+    sent = deliver(built, run_id="r3")
+    assert sent["status"] == "delivered" and sent["sha256"] == sha
+    [folder] = (setup / "office").iterdir()
+    assert (folder / target.name).read_bytes() == raw                        # exactly the edited bytes, once
+    sidecar = json.loads((folder / target.sidecar.name).read_text(encoding="utf-8"))
+    assert sidecar["edited"]["edited_by"] == "王主任" and sidecar["edited"]["sha256"] == sha
+    assert sidecar["edited"]["edited_paragraphs"] == record["edited_paragraphs"]
+    with Warehouse() as warehouse:
+        approved, delivered = approval.history(warehouse.engine, "half_year", 2025)[-2:]
+    assert approved["edited"] and approved["edited_by"] == "王主任" and approved["figures_confirmed"] == shown["confirm"]
+    assert delivered["docx_sha256"] == sha and delivered["receipt_id"] == sent["receipt_id"]
+
+
+def test_an_edited_version_changed_after_approval_is_not_sent(setup):
+    from county_reports.deliver import edited_drafts
+
+    built = summary_reports.render(summary_reports.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10)))
+    target, record, raw = edited_upload(setup, built)
+    shown = answer("r1", built, figures=None)
+    answer("r1", built, figures=shown["confirm"])
+    with Warehouse() as warehouse:          # "restore the layout" after the approval: new bytes
+        edited_drafts.restore(target, user="王主任", engine=warehouse.engine)
+    with pytest.raises(summary_reports.ReportRefused, match="changed after it was put to the admin"):
+        deliver(built, run_id="r1")
+    target.edited.write_bytes(raw + b"\0")    # or touched on disk: the stored review no longer holds
+    with pytest.raises(summary_reports.ReportRefused, match="重新审批"):
+        deliver(built, run_id="r1")
+    assert not (setup / "office").exists() and actions() == ["stale", "stale"]

@@ -9,12 +9,18 @@ summary leaves. This module holds everything about that gate that is not Airflow
   behind the time schedule, a link to the draft .docx on the status page;
 - :func:`required_actions_url`, :func:`waiting_mail` — the admins' e-mail when a report waits:
   the request's subject and body, and the Required Actions link under Airflow's ``[api] base_url``;
-- :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed, or a refusal:
-  no answer (unanswered: never a default), an answer by someone not in admins.yaml ``approvers``
-  (not_approver), a document whose SHA-256 is not the one the admin was shown (stale);
+- :func:`document_section` — the request's last part, after :data:`SEPARATOR`: the document the
+  approval binds (its SHA-256) and, for the office's edited version, who uploaded it, the paragraph
+  diff and every figure changed or added by hand with its sentence; the ones not traceable in the
+  warehouse are the choices of the form's ``confirm_figures`` field, each to be confirmed;
+- :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed /
+  figures_not_confirmed, or a refusal: no answer (unanswered: never a default), an answer by
+  someone not in admins.yaml ``approvers`` (not_approver), a document whose SHA-256 is not the one
+  the admin was shown (stale);
 - :func:`record_asked`, :func:`record_answered`, :func:`answer_of` — the approval task writes what
-  it asked about (the .docx's SHA-256) and the answer Airflow resumed it with to the warehouse's
-  audit (entity ``report_gate``); ``deliver`` reads them there, never from a task's XCom;
+  it asked about (:class:`Asked`: the .docx's SHA-256, the figures to confirm) and the answer
+  Airflow resumed it with to the warehouse's audit (entity ``report_gate``); ``deliver`` reads
+  them there, never from a task's XCom;
 - :func:`record` and :func:`history` — decisions and deliveries in the warehouse's ``audit``
   table (entity ``report``), with the reason, who, when, and the delivered figure sidecar.
 """
@@ -31,12 +37,14 @@ from county_reports.core import messages
 from county_reports.core.catalog import Catalog
 
 DELIVER, REJECTED, NOT_CONFIRMED, NOT_REQUIRED = "deliver", "rejected", "not_confirmed", "not_required"
+FIGURES_NOT_CONFIRMED = "figures_not_confirmed"    # an edited draft's hand-changed figures left unticked
 # Refusals that sending again cannot cure: no answer in Airflow's record for this run, an answer by
 # someone not in admins.yaml approvers, a document whose bytes differ from the one approved.
 UNANSWERED, NOT_APPROVER, STALE = "unanswered", "not_approver", "stale"
 ENTITY = "report"
 GATE = "report_gate"        # audit rows the approval task writes: what it asked, what Airflow recorded
-NOTE_PARAM, GAP_PARAM = "note", "confirm_gap"
+NOTE_PARAM, GAP_PARAM, FIGURES_PARAM = "note", "confirm_gap", "confirm_figures"
+SEPARATOR = "\n\n---\n\n"     # the request's body, then the document it binds (replaced when that changes)
 
 
 def reasons(report_settings, checked: dict, *, late: bool, correction: bool, forced: bool = False) -> list[str]:
@@ -123,6 +131,50 @@ def request(catalog: Catalog, texts: dict, checked: dict, built: dict, *, why: l
             "why": why, "below": bool(checked.get("below"))}
 
 
+def document_section(texts: dict, filename: str, sha256: str, review: dict | None) -> tuple[str, list[str]]:
+    """The request's part about the document it binds (Markdown), and the figures the admin must
+    confirm one by one (the ``confirm_figures`` choices): none for the generated draft; for the
+    office's edited version every hand-changed figure not traceable in the warehouse."""
+    if review is None:
+        return texts["document"].format(filename=filename, sha256=sha256), []
+    edit = review.get("sidecar_record") or {}
+    ops = [item.get("op") for item in review.get("diff") or []]
+    lines = [texts["edited"].format(filename=filename, sha256=sha256, by=edit.get("edited_by") or "",
+                                    draft_sha256=review.get("draft_sha256") or ""),
+             texts["edited_changes"].format(added=ops.count("added"), changed=ops.count("changed"),
+                                            removed=ops.count("removed")),
+             review.get("diff_markdown") or ""]
+    figures = review.get("figures") or []
+    labelled = [(figure_label(review.get("words") or {}, f), bool(f.get("needs_confirmation"))) for f in figures]
+    confirm = list(dict.fromkeys(label for label, needed in labelled if needed))
+    lines += [texts["edited_figure_confirm" if needed else "edited_figure_traced"].format(label=label)
+              for label, needed in labelled] or [texts["edited_no_figures"]]
+    if review.get("layout"):
+        lines.append(texts["edited_layout"].format(count=len(review["layout"])))
+    return "\n\n".join(line for line in lines if line), confirm
+
+
+def figure_label(words: dict, figure: dict) -> str:
+    """One hand-changed figure as the admin reads it: paragraph (from 1), old → new, the sentence."""
+    values = dict(index=int(figure["paragraph"]) + 1, new=figure["new"], sentence=figure["sentence"])
+    if figure.get("old"):
+        return words["figure_changed"].format(old=figure["old"], **values)
+    return words["figure_added"].format(**values)
+
+
+def figures_field(texts: dict, confirm: list[str]) -> dict[str, Any]:
+    """The form's ``confirm_figures`` field (an Airflow Param's schema): a multi-select of the
+    figures to confirm; optional ("null"), so the generated draft's form asks nothing of it."""
+    field = {"type": ["null", "array"], "items": {"type": "string"}, "title": texts["figures_title"],
+             "description": texts["figures_description"]}
+    return field | ({"examples": list(confirm)} if confirm else {})
+
+
+def with_document(body: str, section: str) -> str:
+    """The request's body with its document part (after :data:`SEPARATOR`) set to ``section``."""
+    return body.split(SEPARATOR, 1)[0] + SEPARATOR + section
+
+
 def _months(months: list[str]) -> str:
     if len(months) <= 3:
         return messages.join(months)
@@ -150,7 +202,7 @@ def decide(why: list[str], below: bool, answer: dict | None, texts: dict, *, app
 
     ``why``: the reasons recomputed by deliver from the run's own inputs (empty: no approval
     needed); ``answer``: what :func:`answer_of` read from the audit the approval task wrote from
-    its HITL record (chosen_options, params_input, by_id, by, at, docx_sha256), or None;
+    its HITL record (chosen_options, params_input, by_id, by, at, docx_sha256, to_confirm), or None;
     ``approvers``: admins.yaml's approver ids; ``sha256``: the .docx that would leave now.
     """
     if not why:
@@ -166,6 +218,8 @@ def decide(why: list[str], below: bool, answer: dict | None, texts: dict, *, app
         return Decision(REJECTED, note or messages.text("approval_words", "no_reason"), by, at)
     if below and params.get(GAP_PARAM) is not True:
         return Decision(NOT_CONFIRMED, note, by, at)
+    if set(answer.get("to_confirm") or ()) - set(params.get(FIGURES_PARAM) or ()):
+        return Decision(FIGURES_NOT_CONFIRMED, note, by, at)     # each hand-changed figure, one by one
     if answer.get("docx_sha256") != sha256:
         return Decision(STALE, note, by, at)
     return Decision(DELIVER, note, by, at)
@@ -207,13 +261,47 @@ def history(engine, kind: str | None = None, year: int | None = None) -> list[di
     return out
 
 
-def record_asked(engine, *, kind: str, year: int, run_id: str, ti_id: str, docx: str, sha256: str) -> None:
-    """The approval task wrote its request to Airflow: which document (by hash) it asks about."""
+@dataclass(frozen=True)
+class Asked:
+    """What one approval task asked about: the document it binds, and the figures to confirm."""
+
+    kind: str
+    year: int
+    run_id: str
+    ti_id: str
+    docx: str                       # the data-folder key of the .docx the approval binds
+    sha256: str
+    draft: str | None = None        # the generated draft's key (the edited version was made from it)
+    edited_by: str | None = None    # set: the office's edited version, uploaded by this user
+    to_confirm: tuple[str, ...] = ()
+
+
+def record_asked(engine, asked: Asked) -> None:
+    """The approval task (or an upload while it waits) wrote its request to Airflow: which document
+    (by hash) it asks about and which figures must be confirmed. The latest row of a task counts."""
     from county_reports.warehouse import report_audit
 
-    note = json.dumps({"kind": kind, "year": year, "ti_id": ti_id, "docx": docx, "docx_sha256": sha256},
-                      ensure_ascii=False)
-    report_audit.add_event(engine, GATE, "asked", run_id, note)
+    note = json.dumps({"kind": asked.kind, "year": asked.year, "ti_id": asked.ti_id, "docx": asked.docx,
+                       "docx_sha256": asked.sha256, "draft": asked.draft or asked.docx, "edited_by": asked.edited_by,
+                       "to_confirm": list(asked.to_confirm)}, ensure_ascii=False)
+    report_audit.add_event(engine, GATE, "asked", asked.run_id, note)
+
+
+def waiting(engine, kind: str, draft: str) -> list[dict[str, Any]]:
+    """The latest request of every approval task that asked about the draft ``draft`` (a key) and
+    has no recorded answer: run_id, ti_id and what it binds (Airflow says whether it still waits)."""
+    from county_reports.warehouse import report_audit
+
+    latest: dict[str, dict] = {}
+    for row in report_audit.events(engine, GATE):
+        details = json.loads(row.note or "{}")
+        if details.get("kind") != kind:
+            continue
+        if row.to_status == "asked" and details.get("draft", details.get("docx")) == draft:
+            latest[details.get("ti_id")] = details | {"run_id": row.run_id}
+        elif row.to_status == "answered":
+            latest.pop(details.get("ti_id"), None)
+    return list(latest.values())
 
 
 def record_answered(engine, *, kind: str, run_id: str, ti_id: str, response: dict) -> None:
@@ -244,5 +332,6 @@ def answer_of(engine, kind: str, run_id: str) -> dict[str, Any] | None:
         if row.to_status == "asked":
             asked[details.get("ti_id")] = details
         elif row.to_status == "answered" and details.get("ti_id") in asked:
-            found = details | {"docx_sha256": asked[details["ti_id"]]["docx_sha256"]}
+            bound = asked[details["ti_id"]]
+            found = details | {key: bound.get(key) for key in ("docx_sha256", "docx", "to_confirm", "edited_by")}
     return found

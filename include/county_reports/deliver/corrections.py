@@ -22,6 +22,47 @@ from county_reports.core import archive, messages, report_settings
 from county_reports.core.catalog import Catalog
 
 
+REPLACED, CHECK, AMBIGUOUS, NOT_FOUND = "replaced", "rewritten", "ambiguous", "not_found"
+
+
+def correct_edited(edited: bytes, changes: list[dict[str, Any]], rewritten: list[int]) -> tuple[bytes, list[dict]]:
+    """The edited .docx with each change's old figure text replaced by the new one, and where each
+    change was found: paragraph (from 1), sentence, and a status — replaced; replaced but in a
+    paragraph the clerk rewrote (``rewritten``: the edit's ``edited_paragraphs``), to check;
+    ambiguous (in several paragraphs) or not_found (rewritten away, or split across runs): unchanged."""
+    import io
+
+    import docx
+
+    from county_reports.render.review.paragraphs import BODY, TABLE, paragraphs
+
+    document = docx.Document(io.BytesIO(edited))
+    paras = [p for p in paragraphs(document) if p.where in (BODY, TABLE)]
+    located = []
+    for change in changes:
+        old, new = str(change.get("old") or ""), str(change.get("new") or "")
+        hits = [p for p in paras if old and old != "—" and old in p.text]
+        status = AMBIGUOUS if len(hits) > 1 else NOT_FOUND
+        if len(hits) == 1 and new != "—" and _replace_once(hits[0].element, old, new):
+            status = CHECK if hits[0].index in set(rewritten) else REPLACED
+        where = {"paragraph": hits[0].index + 1, "sentence": hits[0].text} if len(hits) == 1 else {}
+        located.append(change | where | {"status": status})
+    buffer = io.BytesIO()
+    document.save(buffer)
+    return buffer.getvalue(), located
+
+
+def _replace_once(p, old: str, new: str) -> bool:
+    """``old`` in one ``w:t`` of the paragraph replaced by ``new``; False when the text is split."""
+    from docx.oxml.ns import qn
+
+    for node in p.iter(qn("w:t")):
+        if node.text and old in node.text:
+            node.text = node.text.replace(old, new, 1)
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class Notice:
     kind: str
@@ -31,6 +72,7 @@ class Notice:
     units: list[str]
     periods: list[str]
     changes: list[dict[str, Any]] = field(default_factory=list)
+    in_edited: list[dict[str, Any]] = field(default_factory=list)   # the changes located in the office's edit
 
     @property
     def dag_id(self) -> str:
@@ -41,7 +83,9 @@ class Notice:
                 f"delivered report '{self.title}' (receipt {self.receipt_id}); "
                 f"{len(self.changes)} printed figure(s) would change:")
         return [head] + [f"  {c['where']}: {c['old']} → {c['new']} ({c['indicator']} {c['measure']})"
-                         for c in self.changes]
+                         for c in self.changes] + \
+            [f"  in the edited text: {c['old']} → {c['new']}: {c['status']}"
+             + (f", paragraph {c['paragraph']}" if c.get("paragraph") else "") for c in self.in_edited]
 
     def mail(self, template) -> tuple[str, str]:
         """Subject and HTML body for the admins, from admins.yaml mail.correction."""
@@ -106,7 +150,19 @@ def check(warehouse, catalog: Catalog, stored: list[dict], data_dir: Path, repor
             built = summaries.write_summary(warehouse, catalog, plan, Path(scratch),
                                             state_gap=bool(row.get("state_gap")))
             current = json.loads(Path(built["sidecar"]).read_text(encoding="utf-8"))
+        changes = changed_figures(printed, current)
         notices.append(Notice(kind, year, row.get("title") or built["title"], row.get("receipt_id"),
                               sorted({r["unit"] for r in hits}), sorted({r["period"] for r in hits}),
-                              changed_figures(printed, current)))
+                              changes, _located_in_edited(data_dir, row, printed, changes)))
     return notices
+
+
+def _located_in_edited(data_dir: Path, row: dict, printed: dict, changes: list[dict]) -> list[dict]:
+    """Where the changes sit in the delivered edited .docx (kept under its SHA-256), if it was edited."""
+    if not printed.get("edited") or not changes:
+        return []
+    try:
+        edited = archive.read(data_dir, row["docx_sha256"])
+    except (OSError, KeyError, ValueError):
+        return []
+    return correct_edited(edited, changes, printed["edited"].get("edited_paragraphs") or [])[1]

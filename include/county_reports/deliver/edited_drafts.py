@@ -8,6 +8,9 @@ checked against the generated draft and its sidecar (``render.review``), stored 
 - :func:`restore` — the stored edited version with the renderer's layout re-applied, stored as the
   new edited version (and reviewed again).
 - :func:`current` — the stored review of a draft, or None.
+- :func:`bound` — the document an approval binds and ``deliver`` sends for a rendered draft: the
+  current edited version made from exactly these draft bytes (with its own figure sidecar, which
+  records the edited paragraphs and the uploader), else the generated draft itself.
 - :func:`csrf_token`, :func:`csrf_ok` — an HMAC of the signed-in user and their session's token
   under a server secret: the upload form carries it, a POST without the same value is refused.
 - :func:`warehouse_traceable` — the ``traceable`` callable: a value the warehouse holds for the
@@ -47,6 +50,11 @@ class Draft:
     def review(self) -> Path:
         return self.docx.parent / FOLDER / (self.name[: -len(".docx")] + ".review.json")
 
+    @property
+    def edited_sidecar(self) -> Path:
+        """The draft's figure sidecar with the edit recorded (``edited``: by whom, which paragraphs)."""
+        return self.docx.parent / FOLDER / self.sidecar.name
+
 
 def draft(year: int, name: str, data_dir=None) -> Draft | None:
     """The generated draft ``name`` of ``year`` and its sidecar, or None: one plain name only."""
@@ -78,6 +86,8 @@ def upload(target: Draft, raw: bytes, *, user: str, engine, traceable=None, unit
                                  "diff_html": review.diff_html(), "diff_markdown": review.diff_markdown(),
                                  "sidecar_record": review.sidecar_record(user), "draft": target.name}
     atomic.write_bytes(target.edited, raw)
+    atomic.write_text(target.edited_sidecar, json.dumps(sidecar | {"edited": record["sidecar_record"]},
+                                                        ensure_ascii=False, indent=1))
     atomic.write_text(target.review, json.dumps(record, ensure_ascii=False, indent=1))
     _audit(engine, target, "uploaded", user, review.sha256)
     return record
@@ -107,6 +117,41 @@ def current(target: Draft) -> dict | None:
         return None
     record = json.loads(target.review.read_text(encoding="utf-8"))
     return record if record.get("sha256") == hashlib.sha256(target.edited.read_bytes()).hexdigest() else None
+
+
+@dataclass(frozen=True)
+class Bound:
+    """What an approval is about and what ``deliver`` sends: data-folder keys and the .docx's hash."""
+
+    docx: str                   # the key of the .docx (the edited one, or the generated draft)
+    sidecar: str
+    sha256: str
+    draft: str                  # the key of the generated draft it was made from
+    review: dict | None = None  # the edited version's stored review; None: the generated draft
+
+    @property
+    def edited(self) -> bool:
+        return self.review is not None
+
+    def files(self, built: dict) -> dict:
+        """``built`` (the render task's keys) with the .docx and the sidecar this binding sends."""
+        return built | {"docx": self.docx, "sidecar": self.sidecar}
+
+
+def bound(year: int, docx_key: str, sidecar_key: str, data_dir=None) -> Bound:
+    """The document an approval of the rendered draft ``docx_key`` binds: its current edited
+    version when one was uploaded for exactly these draft bytes (a draft rendered again with other
+    figures leaves an older edit behind), else the draft itself."""
+    from county_reports.deliver.approval import fingerprint
+
+    generated = paths.at(docx_key, data_dir)
+    sha = fingerprint(generated)
+    target = draft(year, generated.name, data_dir)
+    record = current(target) if target is not None and target.docx == generated else None
+    if record and record.get("draft_sha256") == sha and target.edited_sidecar.is_file():
+        return Bound(paths.key(target.edited, data_dir), paths.key(target.edited_sidecar, data_dir),
+                     record["sha256"], docx_key, record)
+    return Bound(docx_key, sidecar_key, sha, docx_key)
 
 
 def _audit(engine, target: Draft, action: str, user: str, sha256: str) -> None:

@@ -123,18 +123,28 @@ def approval_request(built: dict, checked: dict, params: dict, *, scheduled: dat
                             correction_of=checked["correction_of"])
 
 
-def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict, data_dir: Path | None = None) -> str:
-    """The approval task is about to write its request: record the .docx's SHA-256 it asks about
-    and return the line the admin reads with it (appended to the request's body)."""
+def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict,
+        data_dir: Path | None = None) -> dict[str, Any]:
+    """The approval task is about to write its request: record the document it binds (the office's
+    edited version of this draft when one was uploaded, else the draft; by SHA-256) and the figures
+    to confirm; return the request's document part (``text``) and those figures (``confirm``)."""
+    from county_reports.deliver import edited_drafts
     from county_reports.warehouse import Warehouse
 
-    docx = paths.at(built["docx"], data_dir)        # a local file or a bucket's object
-    sha = approval.fingerprint(docx)
+    bound = edited_drafts.bound(built["year"], built["docx"], built["sidecar"], data_dir)
+    text, confirm = approval.document_section(texts, paths.at(bound.docx, data_dir).name, bound.sha256,
+                                              bound.review)
     with Warehouse() as warehouse:
         warehouse.migrate()
-        approval.record_asked(warehouse.engine, kind=kind, year=built["year"], run_id=run_id, ti_id=ti_id,
-                              docx=built["docx"], sha256=sha)
-    return texts["document"].format(filename=docx.name, sha256=sha)
+        approval.record_asked(warehouse.engine, asked_about(kind, built["year"], bound, confirm, run_id, ti_id))
+    return {"text": text, "confirm": confirm}
+
+
+def asked_about(kind: str, year: int, bound, confirm: list[str], run_id: str, ti_id: str) -> approval.Asked:
+    """The audit's record of a request binding ``bound`` (an ``edited_drafts.Bound``)."""
+    by = ((bound.review or {}).get("sidecar_record") or {}).get("edited_by") if bound.edited else None
+    return approval.Asked(kind, year, run_id, ti_id, bound.docx, bound.sha256, draft=bound.draft, edited_by=by,
+                          to_confirm=tuple(confirm))
 
 
 def record_answer(kind: str, *, run_id: str, ti_id: str, response: dict) -> None:
@@ -161,31 +171,38 @@ def deliver(built: dict, kind: str, params: dict, *, moment: datetime, today: da
                  f"Not delivered: the last reports of the span are due {checked['last_deadline']}; "
                  f"{built['docx']} is rendered. Trigger with force_delivery to send it anyway.")
         return {"status": held}
+    from county_reports.deliver import edited_drafts
+
     why = approval_reasons(checked, params, scheduled=scheduled, started=started)
-    sha = approval.fingerprint(paths.at(built["docx"], data_dir))
-    return _decided_then_sent(built, checked, params, why, sha, texts=texts, approvers=approvers, run_id=run_id,
-                              token_lookup=token_lookup, smtp_sender=smtp_sender, data_dir=data_dir)
+    # What would leave now: the office's edited version of this draft if one was uploaded, else the draft.
+    bound = edited_drafts.bound(built["year"], built["docx"], built["sidecar"], data_dir)
+    return _decided_then_sent(bound.files(built), checked, params, why, bound, texts=texts, approvers=approvers,
+                              run_id=run_id, token_lookup=token_lookup, smtp_sender=smtp_sender, data_dir=data_dir)
 
 
-def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str], sha: str, *, texts: dict,
+def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str], bound, *, texts: dict,
                        approvers: frozenset[str], run_id: str, token_lookup, smtp_sender,
                        data_dir: Path | None) -> dict[str, Any]:
     from county_reports.deliver import office
     from county_reports.deliver import dispatch
     from county_reports.warehouse import Warehouse
 
-    kind, year = checked["kind"], checked["year"]
+    kind, year, sha = checked["kind"], checked["year"], bound.sha256
     with Warehouse() as warehouse:
         answer = approval.answer_of(warehouse.engine, kind, run_id) if why else None
         decision = approval.decide(why, checked["below"], answer, texts, approvers=approvers, sha256=sha)
         audit = dict(kind=kind, year=year, run_id=run_id, by=decision.by, at=decision.at, docx=built["docx"],
-                     docx_sha256=sha, approved_sha256=(answer or {}).get("docx_sha256"), why=why)
+                     docx_sha256=sha, approved_sha256=(answer or {}).get("docx_sha256"), why=why,
+                     **_edit_details(bound, answer))
         if why:
             approval.record(warehouse.engine, action="approved" if decision.delivers else decision.action,
                             note=decision.note, **audit)
         log.info(f"Approval: {decision.action}" + (f" by {decision.by}" if decision.by else "")
                  + (f": {decision.note}" if decision.note else ""))
         _refuse_unless_approved(decision, built, sha, answer, texts)
+        if bound.edited and not why:        # an edited version never leaves unasked (approval: none)
+            raise ReportRefused(f"{built['docx']} is the office's edited version and this run asked no admin: "
+                                f"nothing sent; trigger the report with an approval.")
         if not decision.delivers:
             log.info(f"Not delivered; the draft is kept: {built['docx']}")
             return {"status": decision.action, "reason": decision.note}
@@ -217,10 +234,24 @@ def _refuse_unless_approved(decision: approval.Decision, built: dict, sha: str, 
                             f"approve task: nothing sent; {built['docx']} is kept.")
     if decision.action == approval.NOT_APPROVER:
         raise ReportRefused(f"Answered by {decision.by!r}, who is not among admins.yaml approvers: nothing sent.")
+    if decision.action == approval.FIGURES_NOT_CONFIRMED:
+        raise ReportRefused(f"Approved without confirming each figure changed by hand in the edited version "
+                            f"({texts['figures_title']}): nothing sent; {built['docx']} is kept.")
     if decision.action == approval.STALE:
+        approved = str((answer or {}).get("docx_sha256"))[:12]
         raise ReportRefused(f"{built['docx']} changed after it was put to the admin (sha256 now {sha[:12]}…, "
-                            f"approved {str((answer or {}).get('docx_sha256'))[:12]}…): nothing sent; "
-                            f"approve it again (clear the run's approve task).")
+                            f"approved {approved}…): nothing sent; approve it again (clear the run's approve task). "
+                            + texts["edited_stale"].format(title=built["title"], sha256=sha[:12], approved=approved))
+
+
+def _edit_details(bound, answer: dict | None) -> dict[str, Any]:
+    """The audit's words on an edited version: who uploaded it, its paragraphs, the figures confirmed."""
+    if not bound.edited:
+        return {"edited": False}
+    record = bound.review.get("sidecar_record") or {}
+    confirmed = ((answer or {}).get("params_input") or {}).get(approval.FIGURES_PARAM) or []
+    return {"edited": True, "edited_by": record.get("edited_by"), "draft": bound.draft,
+            "edited_paragraphs": record.get("edited_paragraphs"), "figures_confirmed": list(confirmed)}
 
 
 # --------------------------------------------------------------------------- drafts

@@ -12,7 +12,9 @@ MAILS = ("task_failed", "approval_timeout", "approval_waiting", "approval_remind
          "correction")
 APPROVAL_TEXTS = ("subject", "task_name", "approve", "reject", "note_title", "note_description", "gap_title",
                   "gap_description", "correction", "intro", "coverage", "below", "missing",
-                  "none_missing", "behind", "none_behind", "draft", "why", "document")
+                  "none_missing", "behind", "none_behind", "draft", "why", "document", "edited", "edited_changes",
+                  "edited_figure_confirm", "edited_figure_traced", "edited_no_figures", "edited_layout",
+                  "figures_title", "figures_description", "edited_stale")
 REASONS = ("required", "below_threshold", "late_run", "correction", "forced")
 DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders", "summary_drafts",
                   "import_history")

@@ -43,7 +43,8 @@ REQUIRED = {
     "corrections": ("change", "no_change"),
     "cli": ("config_error", "config_ok", "warning", "sample_narrative"),
     "status_page": ("indicator_with_uom",),
-    "edited_upload": ("not_admin", "csrf", "no_draft", "no_file", "nothing_to_restore", "uploaded", "restored"),
+    "edited_upload": ("not_admin", "csrf", "no_draft", "no_file", "nothing_to_restore", "uploaded", "restored",
+                      "rebound"),
 }
 
 
