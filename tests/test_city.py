@@ -6,7 +6,9 @@ county's documents are byte for byte what they were before the city existed."""
 from __future__ import annotations
 
 import hashlib
+import json
 import shutil
+import urllib.request
 from pathlib import Path
 
 import pytest
@@ -20,8 +22,9 @@ from county_reports.render import summaries
 from county_reports.core.catalog import load_catalog
 from county_reports.core.config import ConfigError
 from county_reports.render import number_style
-from county_reports.simulator.city import CitySimulator, city_verdicts
+from county_reports.simulator.city import CitySimulator, city_verdicts, county_units
 from county_reports.simulator.seeding import accepted_verdicts
+from county_reports.simulator.server import make_tokens
 from county_reports.warehouse import Warehouse
 
 CITY = Path(__file__).resolve().parents[1] / "include" / "config" / "city"
@@ -144,6 +147,20 @@ def test_a_simulated_county_sends_its_units_county_totals(city, catalog):
     bigger = simulator.payload("CT02", "2025-03")["values"]["INV_TOTAL"]
     smaller = simulator.payload("CT05", "2025-03")["values"]["INV_TOTAL"]
     assert bigger > sent["INV_TOTAL"] > smaller > 0
+
+
+def test_a_countys_own_units_send_what_the_city_simulator_sums_for_it(city, catalog):
+    tokens = make_tokens(catalog, 7)
+    with county_units(city, "CT02", tokens, city_config=CITY) as units:
+        unit = catalog.units_active_in("2025-03")[0]
+        request = urllib.request.Request(f"{units.url}/units/{unit.code}/submissions/2025-03",
+                                         headers={"Authorization": f"Bearer {tokens[unit.token_conn_id]}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.load(answer)["unit"] == unit.code
+        sent = [units.generator.payload(u.code, "2025-03")["values"] for u in catalog.units_active_in("2025-03")]
+    county = CitySimulator(city, city_config=CITY).payload("CT02", "2025-03")["values"]
+    for code in ("INV_TOTAL", "RURAL_ROAD_KM", "SAFETY_INSPECTIONS"):
+        assert county[code] == pytest.approx(sum(v.get(code, 0.0) for v in sent), abs=0.006)
 
 
 # ---------------------------------------------------------------- the city's summary
