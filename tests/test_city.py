@@ -7,10 +7,12 @@ from __future__ import annotations
 
 import hashlib
 import json
+import re
 import shutil
 import urllib.request
 from pathlib import Path
 
+import openpyxl
 import pytest
 import yaml
 from docx import Document
@@ -31,6 +33,9 @@ CITY = Path(__file__).resolve().parents[1] / "include" / "config" / "city"
 COUNTIES = {"CT01": "清河县", "CT02": "云溪县", "CT03": "临江市", "CT04": "东湖区", "CT05": "西山区"}
 NOT_DELIVERED = ("CT04", "2025-05")        # 东湖区 has not delivered May
 HALF = [f"2025-0{m}" for m in range(1, 7)]
+# A county's own words, never a city's (a city's counties are 县（市、区）, named one by one).
+COUNTY_WORDS = ("全县", "我县", "县委", "县政府", "县级", "乡镇")
+READ_ONLY = {"items.county_subjects"}      # words the city reads in its counties' texts, never writes
 # The county's half-year 2025 and annual 2024 .docx from a warehouse seeded 2024-01…2025-06,
 # rendered at 1582e01 (before the city existed): a city must not change a county's documents.
 # Changed by issue 19's seams, which it asks for: the problems no longer count reporting units
@@ -133,6 +138,29 @@ def test_check_config_refuses_a_city_wording_without_counties_or_with_a_bad_kind
     assert caught.value.file == "units.yaml" and caught.value.key == "kinds.county.reports"
 
 
+def _leaves(node, path: str = ""):
+    """(dotted key, value) of every value that is not a mapping (a list is one value)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}" if path else str(key))
+    else:
+        yield path, node
+
+
+def test_the_city_wording_has_every_key_of_the_countys_in_a_citys_words():
+    county = yaml.safe_load((CITY.parent / "wording.yaml").read_text(encoding="utf-8"))
+    city = dict(_leaves(yaml.safe_load((CITY / "wording.yaml").read_text(encoding="utf-8"))))
+    missing = [key for key, _ in _leaves(county) if key not in city]
+    assert not missing, f"city/wording.yaml lacks wording.yaml's {', '.join(missing)}"
+    said = [(key, word) for key, value in city.items() for word in COUNTY_WORDS
+            if word in json.dumps(value, ensure_ascii=False) and key not in READ_ONLY]
+    assert not said, f"a county's words in city/wording.yaml: {said}"
+    # where the county's wording says 全县 the city's says 全市, and its counties are ranked in it
+    quanxian = [key for key, value in _leaves(county) if "全县" in json.dumps(value, ensure_ascii=False)]
+    assert quanxian and all("全市" in json.dumps(city[key], ensure_ascii=False) for key in quanxian)
+    assert "占全市" in city["counties.rank_item"] and "居全市" in city["counties.rank_item"]
+
+
 # ---------------------------------------------------------------- the simulator
 
 def test_a_simulated_county_sends_its_units_county_totals(city, catalog):
@@ -181,6 +209,28 @@ def test_the_city_summary_says_quanshi_and_ranks_counties_with_warehouse_figures
                   f"占全市{share}，居全市{rank}")
         assert phrase in text, phrase
     assert "分县（市、区）看，" in text
+
+
+@pytest.mark.parametrize("kind", ["document", "annual"])
+def test_a_city_summary_never_says_quanxian_and_names_counties_by_share_and_rank(rendered, kind):
+    document = rendered[kind]
+    body = body_text(document)
+    cells = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    for word in COUNTY_WORDS:
+        assert word not in body and word not in cells, word
+    if kind == "document":          # and its workbook, sheet names included
+        book = openpyxl.load_workbook(rendered["built"]["xlsx"], read_only=True)
+        texts = [*book.sheetnames, *(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                                     for v in row if v is not None)]
+        assert not [t for t in texts if any(word in t for word in COUNTY_WORDS)]
+    names = "|".join(COUNTIES.values())
+    rankings = [p.split("分县（市、区）看，", 1)[1] for p in body.splitlines() if "分县（市、区）看，" in p]
+    assert rankings
+    for ranking in rankings:        # each county: its figure, its share of the city, its rank
+        named = re.findall(rf"({names})[^，；。]*，占全市[\d.]+%，居全市(第[一二三四五])", ranking)
+        assert len(named) >= 2, ranking
+        assert [rank for _, rank in named] == ["第一", "第二", "第三", "第四", "第五"][:len(named)], ranking
+        assert len({name for name, _ in named}) == len(named)
 
 
 def test_the_by_county_attachment_has_the_warehouse_figures_and_ranks(rendered, city):
