@@ -10,6 +10,7 @@ import json
 import re
 import shutil
 import urllib.request
+from datetime import date
 from pathlib import Path
 
 import openpyxl
@@ -20,7 +21,9 @@ from docx import Document
 from county_reports import config_check
 from county_reports.deliver import approval
 from county_reports.core import admins, county_targets
-from county_reports.render import summaries
+from county_reports.aggregate import Span
+from county_reports.aggregate.figures import county_figures
+from county_reports.render import by_county, summaries
 from county_reports.core.catalog import load_catalog
 from county_reports.core.config import ConfigError
 from county_reports.render import number_style
@@ -255,6 +258,38 @@ def test_the_by_county_attachment_has_the_warehouse_figures_and_ranks(rendered, 
     total = block[-1]
     assert total[1] == "全市" and total[3] == "100%"
     assert total[2] == number_style.fmt_number(float(values[values["indicator"] == "INV_TOTAL"]["value"].sum()), 2)
+
+
+def test_the_by_county_sheet_has_the_attachments_figures_as_numbers(rendered, city, catalog, monkeypatch):
+    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(CITY))         # the city's county_targets.yaml
+    wording = yaml.safe_load((CITY / "wording.yaml").read_text(encoding="utf-8"))
+    span, values = Span(2025, 1, 6), rendered["values"]
+    figures = county_figures(city, values, span)
+    sheet = by_county.county_sheet(city, wording, "half_year", span, values, figures, date(2025, 7, 10))
+    document = rendered["document"]
+    table = next(t for t in document.tables if t.rows[0].cells[1].text == "县（市、区）")
+    printed = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert sheet.headers == [c.text for c in table.rows[0].cells] and sheet.title.endswith("各县（市、区）主要指标完成情况表")
+    assert len(sheet.rows) == len(printed) and sheet.groups == [i for i, r in enumerate(printed) if r[0]]
+    for index, (cells, row) in enumerate(zip(sheet.rows, printed, strict=True)):   # the same figures, as numbers
+        assert cells[1].value == row[1]
+        if index in sheet.groups:          # an indicator's heading (merged across the document's row)
+            assert cells[0].value == row[0]
+            continue
+        if cells[2].number_format:
+            decimals = len(cells[2].number_format.partition(".")[2])
+            assert number_style.fmt_number(cells[2].value, decimals) == row[2]
+        for cell, text in ((cells[3], row[3]), (cells[5], row[5])):
+            assert (number_style.NO_FIGURE if cell.value is None else number_style.fmt_pct(cell.value * 100, 1)) == text
+        assert str(cells[6].value) == row[6] or (cells[6].value is None and row[6] in ("", number_style.NO_FIGURE))
+    book = openpyxl.Workbook()
+    by_county.add_county_sheet(book, city, wording, "half_year", span, values, figures, date(2025, 7, 10))
+    written = book["分县（市、区）指标"]
+    assert written.cell(1, 1).value == sheet.title and written.cell(3, 2).value == "县（市、区）"
+    assert written.cell(5, 3).value == sheet.rows[1][2].value and written.cell(5, 4).number_format == "0.0%"
+    # a county's workbook has no such sheet
+    county_wording = yaml.safe_load((CITY.parent / "wording.yaml").read_text(encoding="utf-8"))
+    assert by_county.county_sheet(catalog, county_wording, "half_year", span, values, figures, None) is None
 
 
 def test_problems_name_a_county_behind_schedule(rendered, city):

@@ -43,7 +43,7 @@ NOT_YET: dict[str, str] = {
     "aggregate.unconfirmed": "tests/warehouse/test_value_flags.py (unconfirmed_for_report), tests/test_confirm_http.py",
     "collect.county_pull": "tests/aggregate/test_federation.py, tests/plugins/test_federation_api_server.py",
     "core.county_targets": "tests/test_city.py (its refusals, the by-county attachment)",
-    "render.by_county": "tests/test_city.py (read back from the .docx)",
+    "render.by_county": "tests/test_city.py (read back from the .docx; the .xlsx sheet)",
     "simulator.city": "tests/test_city.py (CT01 equals the demo county's units summed; a county's own units)",
     "warehouse.flags": "tests/warehouse/test_value_flags.py",
     "deliver.dispatch": "tests/runs/test_summary_reports.py (through runs.summary_reports), tests/dags/test_report_dags_e2e.py",
