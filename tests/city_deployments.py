@@ -3,8 +3,12 @@ end-to-end test (tests/topology/test_city_e2e.py) and benchmarks/bench_city.py.
 
 - :func:`county_config`: the shipped county config with ``bureau.yaml`` ``code`` set to the
   county's code in the city's roster (what its federation route serves as ``unit``);
-- :func:`seed_county`: the county's warehouse holding its units' accepted months, simulated by
-  ``simulator/city.py`` (the demo county with the county's own seed and scale);
+- :func:`units_of`: the county's own units on a simulator server (``simulator/city.py``: the
+  demo county with the county's own seed and scale), and :func:`collect_county`: the county
+  collecting a month from them as any county does — collect_monthly's plan → pull → validate →
+  store, as plain Python with the county's config and data folder (its warehouse);
+- :func:`seed_county`: the county's warehouse filled with those units' accepted months directly,
+  without HTTP or validation (the benchmark's twenty counties);
 - :class:`CountyServer`: an ``airflow api-server`` (FAB) with that config and warehouse, the role
   CountyReportsFederation and the city's service account ``city``; :func:`start_clone` starts
   another county's server from a first one's migrated metadata DB (a copy: same users, but its
@@ -23,14 +27,17 @@ import sqlite3
 import subprocess
 import time
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
+import pytest
 import yaml
 from airflow_server import AIRFLOW, START_TIMEOUT, ApiServer
 
 from county_reports.core import periods
 from county_reports.core.catalog import Catalog
-from county_reports.simulator.city import CitySimulator
+from county_reports.simulator.city import CitySimulator, county_units
+from county_reports.simulator.server import SimulatorServer, make_tokens
 from county_reports.validate.model import ACCEPTED, Verdict
 from county_reports.warehouse import Warehouse
 
@@ -74,6 +81,31 @@ def city_config(root: Path, counties: dict[str, tuple[str, str]], scales: dict[s
     (config / "county_targets.yaml").write_text(
         yaml.safe_dump({c: t for c, t in targets.items() if c in counties}, allow_unicode=True), encoding="utf-8")
     return config
+
+
+def units_of(city: Catalog, city_cfg: Path, code: str, county_catalog: Catalog) -> SimulatorServer:
+    """County ``code``'s units on a simulator server of their own, started (stop it), each with a
+    token of the county's own (``server.tokens``)."""
+    units = county_units(city, code, make_tokens(county_catalog, sum(map(ord, code))), city_config=city_cfg)
+    units.start()
+    return units
+
+
+def collect_county(county: CountyServer, units: SimulatorServer, period: str, run_id: str) -> list[dict]:
+    """The county's collect_monthly for ``period``, task by task as tests/runs/test_collect_monthly.py
+    runs them (no scheduler), in this process with the county's environment for the while: its
+    config, its data folder (the warehouse its api-server serves), its units at ``units`` with
+    their tokens. Returns what store stored (unit, period, outcome, status …)."""
+    from county_reports.runs import collect_monthly
+
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("COUNTY_REPORTS_CONFIG", str(county.config))
+        env.setenv("COUNTY_REPORTS_DATA", str(county.data_dir))
+        env.delenv("COUNTY_REPORTS_DB_URL", raising=False)      # the data folder's warehouse.db
+        env.setenv("COUNTY_REPORTS_SIMULATOR_URL", units.url)   # units.yaml's base_url
+        batches = collect_monthly.plan({"period": period}, datetime.now(UTC))
+        pulled = [collect_monthly.pull(b, units.tokens.get, record_as=(run_id, 1)) for b in batches]
+        return collect_monthly.store(collect_monthly.validate(pulled, run_id), run_id)
 
 
 def seed_county(data_dir: Path, city: Catalog, city_cfg: Path, code: str, first: str, last: str,
@@ -148,3 +180,4 @@ def logins_env(servers: dict[str, ApiServer]) -> dict[str, str]:
     return {f"AIRFLOW_CONN_{conn_id(code).upper()}": json.dumps(
         {"conn_type": "http", "login": SERVICE_ACCOUNT, "password": s.passwords[SERVICE_ACCOUNT]})
         for code, s in servers.items()}
+

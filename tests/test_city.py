@@ -6,9 +6,14 @@ county's documents are byte for byte what they were before the city existed."""
 from __future__ import annotations
 
 import hashlib
+import json
+import re
 import shutil
+import urllib.request
+from datetime import date
 from pathlib import Path
 
+import openpyxl
 import pytest
 import yaml
 from docx import Document
@@ -16,18 +21,24 @@ from docx import Document
 from county_reports import config_check
 from county_reports.deliver import approval
 from county_reports.core import admins, county_targets
-from county_reports.render import summaries
+from county_reports.aggregate import Span
+from county_reports.aggregate.figures import county_figures
+from county_reports.render import by_county, summaries
 from county_reports.core.catalog import load_catalog
 from county_reports.core.config import ConfigError
 from county_reports.render import number_style
-from county_reports.simulator.city import CitySimulator, city_verdicts
+from county_reports.simulator.city import CitySimulator, city_verdicts, county_units
 from county_reports.simulator.seeding import accepted_verdicts
+from county_reports.simulator.server import make_tokens
 from county_reports.warehouse import Warehouse
 
 CITY = Path(__file__).resolve().parents[1] / "include" / "config" / "city"
 COUNTIES = {"CT01": "清河县", "CT02": "云溪县", "CT03": "临江市", "CT04": "东湖区", "CT05": "西山区"}
 NOT_DELIVERED = ("CT04", "2025-05")        # 东湖区 has not delivered May
 HALF = [f"2025-0{m}" for m in range(1, 7)]
+# A county's own words, never a city's (a city's counties are 县（市、区）, named one by one).
+COUNTY_WORDS = ("全县", "我县", "县委", "县政府", "县级", "乡镇")
+READ_ONLY = {"items.county_subjects"}      # words the city reads in its counties' texts, never writes
 # The county's half-year 2025 and annual 2024 .docx from a warehouse seeded 2024-01…2025-06,
 # rendered at 1582e01 (before the city existed): a city must not change a county's documents.
 # Changed by issue 19's seams, which it asks for: the problems no longer count reporting units
@@ -132,6 +143,29 @@ def test_check_config_refuses_a_city_wording_without_counties_or_with_a_bad_kind
     assert caught.value.file == "units.yaml" and caught.value.key == "kinds.county.reports"
 
 
+def _leaves(node, path: str = ""):
+    """(dotted key, value) of every value that is not a mapping (a list is one value)."""
+    if isinstance(node, dict):
+        for key, value in node.items():
+            yield from _leaves(value, f"{path}.{key}" if path else str(key))
+    else:
+        yield path, node
+
+
+def test_the_city_wording_has_every_key_of_the_countys_in_a_citys_words():
+    county = yaml.safe_load((CITY.parent / "wording.yaml").read_text(encoding="utf-8"))
+    city = dict(_leaves(yaml.safe_load((CITY / "wording.yaml").read_text(encoding="utf-8"))))
+    missing = [key for key, _ in _leaves(county) if key not in city]
+    assert not missing, f"city/wording.yaml lacks wording.yaml's {', '.join(missing)}"
+    said = [(key, word) for key, value in city.items() for word in COUNTY_WORDS
+            if word in json.dumps(value, ensure_ascii=False) and key not in READ_ONLY]
+    assert not said, f"a county's words in city/wording.yaml: {said}"
+    # where the county's wording says 全县 the city's says 全市, and its counties are ranked in it
+    quanxian = [key for key, value in _leaves(county) if "全县" in json.dumps(value, ensure_ascii=False)]
+    assert quanxian and all("全市" in json.dumps(city[key], ensure_ascii=False) for key in quanxian)
+    assert "占全市" in city["counties.rank_item"] and "居全市" in city["counties.rank_item"]
+
+
 # ---------------------------------------------------------------- the simulator
 
 def test_a_simulated_county_sends_its_units_county_totals(city, catalog):
@@ -146,6 +180,20 @@ def test_a_simulated_county_sends_its_units_county_totals(city, catalog):
     bigger = simulator.payload("CT02", "2025-03")["values"]["INV_TOTAL"]
     smaller = simulator.payload("CT05", "2025-03")["values"]["INV_TOTAL"]
     assert bigger > sent["INV_TOTAL"] > smaller > 0
+
+
+def test_a_countys_own_units_send_what_the_city_simulator_sums_for_it(city, catalog):
+    tokens = make_tokens(catalog, 7)
+    with county_units(city, "CT02", tokens, city_config=CITY) as units:
+        unit = catalog.units_active_in("2025-03")[0]
+        request = urllib.request.Request(f"{units.url}/units/{unit.code}/submissions/2025-03",
+                                         headers={"Authorization": f"Bearer {tokens[unit.token_conn_id]}"})
+        with urllib.request.urlopen(request, timeout=10) as answer:
+            assert json.load(answer)["unit"] == unit.code
+        sent = [units.generator.payload(u.code, "2025-03")["values"] for u in catalog.units_active_in("2025-03")]
+    county = CitySimulator(city, city_config=CITY).payload("CT02", "2025-03")["values"]
+    for code in ("INV_TOTAL", "RURAL_ROAD_KM", "SAFETY_INSPECTIONS"):
+        assert county[code] == pytest.approx(sum(v.get(code, 0.0) for v in sent), abs=0.006)
 
 
 # ---------------------------------------------------------------- the city's summary
@@ -166,6 +214,28 @@ def test_the_city_summary_says_quanshi_and_ranks_counties_with_warehouse_figures
                   f"占全市{share}，居全市{rank}")
         assert phrase in text, phrase
     assert "分县（市、区）看，" in text
+
+
+@pytest.mark.parametrize("kind", ["document", "annual"])
+def test_a_city_summary_never_says_quanxian_and_names_counties_by_share_and_rank(rendered, kind):
+    document = rendered[kind]
+    body = body_text(document)
+    cells = "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)
+    for word in COUNTY_WORDS:
+        assert word not in body and word not in cells, word
+    if kind == "document":          # and its workbook, sheet names included
+        book = openpyxl.load_workbook(rendered["built"]["xlsx"], read_only=True)
+        texts = [*book.sheetnames, *(str(v) for ws in book.worksheets for row in ws.iter_rows(values_only=True)
+                                     for v in row if v is not None)]
+        assert not [t for t in texts if any(word in t for word in COUNTY_WORDS)]
+    names = "|".join(COUNTIES.values())
+    rankings = [p.split("分县（市、区）看，", 1)[1] for p in body.splitlines() if "分县（市、区）看，" in p]
+    assert rankings
+    for ranking in rankings:        # each county: its figure, its share of the city, its rank
+        named = re.findall(rf"({names})[^，；。]*，占全市[\d.]+%，居全市(第[一二三四五])", ranking)
+        assert len(named) >= 2, ranking
+        assert [rank for _, rank in named] == ["第一", "第二", "第三", "第四", "第五"][:len(named)], ranking
+        assert len({name for name, _ in named}) == len(named)
 
 
 def test_the_by_county_attachment_has_the_warehouse_figures_and_ranks(rendered, city):
@@ -190,6 +260,38 @@ def test_the_by_county_attachment_has_the_warehouse_figures_and_ranks(rendered, 
     total = block[-1]
     assert total[1] == "全市" and total[3] == "100%"
     assert total[2] == number_style.fmt_number(float(values[values["indicator"] == "INV_TOTAL"]["value"].sum()), 2)
+
+
+def test_the_by_county_sheet_has_the_attachments_figures_as_numbers(rendered, city, catalog, monkeypatch):
+    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(CITY))         # the city's county_targets.yaml
+    wording = yaml.safe_load((CITY / "wording.yaml").read_text(encoding="utf-8"))
+    span, values = Span(2025, 1, 6), rendered["values"]
+    figures = county_figures(city, values, span)
+    sheet = by_county.county_sheet(city, wording, "half_year", span, values, figures, date(2025, 7, 10))
+    document = rendered["document"]
+    table = next(t for t in document.tables if t.rows[0].cells[1].text == "县（市、区）")
+    printed = [[c.text for c in r.cells] for r in table.rows[1:]]
+    assert sheet.headers == [c.text for c in table.rows[0].cells] and sheet.title.endswith("各县（市、区）主要指标完成情况表")
+    assert len(sheet.rows) == len(printed) and sheet.groups == [i for i, r in enumerate(printed) if r[0]]
+    for index, (cells, row) in enumerate(zip(sheet.rows, printed, strict=True)):   # the same figures, as numbers
+        assert cells[1].value == row[1]
+        if index in sheet.groups:          # an indicator's heading (merged across the document's row)
+            assert cells[0].value == row[0]
+            continue
+        if cells[2].number_format:
+            decimals = len(cells[2].number_format.partition(".")[2])
+            assert number_style.fmt_number(cells[2].value, decimals) == row[2]
+        for cell, text in ((cells[3], row[3]), (cells[5], row[5])):
+            assert (number_style.NO_FIGURE if cell.value is None else number_style.fmt_pct(cell.value * 100, 1)) == text
+        assert str(cells[6].value) == row[6] or (cells[6].value is None and row[6] in ("", number_style.NO_FIGURE))
+    book = openpyxl.Workbook()
+    by_county.add_county_sheet(book, city, wording, "half_year", span, values, figures, date(2025, 7, 10))
+    written = book["分县（市、区）指标"]
+    assert written.cell(1, 1).value == sheet.title and written.cell(3, 2).value == "县（市、区）"
+    assert written.cell(5, 3).value == sheet.rows[1][2].value and written.cell(5, 4).number_format == "0.0%"
+    # a county's workbook has no such sheet
+    county_wording = yaml.safe_load((CITY.parent / "wording.yaml").read_text(encoding="utf-8"))
+    assert by_county.county_sheet(catalog, county_wording, "half_year", span, values, figures, None) is None
 
 
 def test_problems_name_a_county_behind_schedule(rendered, city):

@@ -5,10 +5,17 @@ Only for a roster with counties (units of a kind with ``reports: all``) and a wo
 ``counties:``; a county's summary never builds a :class:`CountyFigures`, so its documents are
 what they were. Figures come from :func:`aggregate.by_county.county_breakdown` — each county's
 own span figure from the warehouse — and every printed one goes to the composer's trace.
+
+:func:`county_sheet` is the same table as a sheet of the .xlsx (figures as numbers), and
+:func:`add_county_sheet` writes it into a workbook. NOT YET CALLED: render/workbook.py is to call
+``by_county.add_county_sheet(book, catalog, wording, kind, span, values, figures, report_date)``
+in ``workbook_bytes`` after its county sheets, with ``values`` (the span's current values,
+already in ``summaries.write_summary``) passed down through ``write_workbook``.
 """
 from __future__ import annotations
 
-from dataclasses import replace
+from dataclasses import dataclass, replace
+from decimal import Decimal
 from typing import Any
 
 import pandas as pd
@@ -159,6 +166,111 @@ class CountyFigures:
         if text != number_style.NO_FIGURE:
             _trace(trace, text, where, code, measure, float(value), self.inp.span, unit)
         return text
+
+
+# ------------------------------------------------------------------ the workbook's sheet
+
+@dataclass(frozen=True)
+class SheetCell:
+    """A cell as Excel stores it: a figure rounded as printed (a percentage as a fraction) with
+    its number format, or a text (no format); None is an empty cell (the document's "—")."""
+    value: Any
+    number_format: str | None = None
+
+
+@dataclass(frozen=True)
+class CountySheet:
+    """附件2 as a sheet of the .xlsx: the attachment's headers, rows and notes; ``groups`` are
+    the rows that head an indicator (its county rows and its city row follow)."""
+    name: str
+    title: str
+    headers: list[str]
+    rows: list[list[SheetCell]]
+    groups: list[int]
+    notes: list[str]
+
+
+def county_sheet(catalog, wording: dict, kind: str, span, values: pd.DataFrame, figures: pd.DataFrame,
+                 report_date) -> CountySheet | None:
+    """The by-county sheet of a city's workbook, its figures those of the document's 附件2
+    (``county_breakdown`` over ``values``; the city rows from ``figures``,
+    ``aggregate.county_figures``); None for a county's workbook. Sheet name: wording.yaml
+    ``counties.attachment.sheet`` (else the attachment's label)."""
+    if not county_targets.county_codes(catalog) or not isinstance(wording.get("counties"), dict):
+        return None
+    cfg = wording["counties"]["attachment"]
+    fields = appendix.span_fields(catalog, span, report_date)
+    targets = county_targets.load(catalog)
+    city_rows = {r.code: r for r in figures.itertuples(index=False)}
+    rows: list[list[SheetCell]] = []
+    groups: list[int] = []
+    for number, code in enumerate(c for c in cfg["indicators"] if c in city_rows):
+        city, decimals = city_rows[code], int(city_rows[code].decimals)
+        frame = county_breakdown(catalog, values, span, code, targets=targets)
+        groups.append(len(rows))
+        rows.append([SheetCell(number_style.chinese_number(number + 1)),
+                     SheetCell(appendix.fill(cfg["group"], name=city.name, uom=city.uom))] + [SheetCell(None)] * 5)
+        for r in frame.itertuples(index=False):
+            rank = None if number_style.is_missing(r.rank) else int(r.rank)
+            rows.append([SheetCell(None), SheetCell(r.unit_name), _figure(r.value, decimals),
+                         _fraction(r.share_pct), _figure(r.target, decimals), _fraction(r.completion_pct),
+                         SheetCell(rank, "0" if rank is not None else None)])
+        rows.append([SheetCell(None), SheetCell(cfg["total_row"]), _figure(city.value, decimals),
+                     SheetCell(1.0, _PCT) if _additive(frame) else SheetCell(None), _figure(city.target, decimals),
+                     _fraction(city.completion_pct), SheetCell(None)])
+    headers = [appendix.fill(cfg["columns"][c][kind] if isinstance(cfg["columns"][c], dict) else cfg["columns"][c],
+                             **fields) for c in _COLUMNS]
+    return CountySheet(cfg.get("sheet") or cfg["label"], appendix.fill(cfg["title"], **fields), headers, rows,
+                       groups, [appendix.fill(n, **fields) for n in cfg.get("notes") or []])
+
+
+def add_county_sheet(book, catalog, wording: dict, kind: str, span, values: pd.DataFrame, figures: pd.DataFrame,
+                     report_date) -> None:
+    """:func:`county_sheet` written into the openpyxl ``book`` in the workbook's style (title,
+    subtitle, frozen header, notes); nothing for a county."""
+    sheet = county_sheet(catalog, wording, kind, span, values, figures, report_date)
+    if sheet is None:
+        return
+    from openpyxl.utils import get_column_letter
+
+    from county_reports.render import workbook
+
+    styles = workbook._styles()
+    ws = book.create_sheet(workbook.sheet_name(sheet.name))
+    subtitle = appendix.fill(wording["attachments"]["workbook"]["subtitle"],
+                             **appendix.span_fields(catalog, span, report_date))
+    workbook._heading(ws, sheet.title, subtitle, sheet.headers, styles)
+    for offset, row in enumerate(sheet.rows):
+        for column, cell in enumerate(row, start=1):
+            target = ws.cell(workbook.FIRST_DATA_ROW + offset, column, cell.value)
+            target.border = styles["border"]
+            target.font = styles["bold"] if offset in sheet.groups else styles["body"]
+            if cell.number_format:
+                target.number_format, target.alignment = cell.number_format, styles["right"]
+            else:
+                target.alignment = styles["centre"] if column in (1, len(row)) else styles["left"]
+    for column, width in enumerate((6, 30, 16, 12, 16, 12, 8), start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.freeze_panes = ws.cell(workbook.FIRST_DATA_ROW, 3)
+    workbook._notes(ws, workbook.FIRST_DATA_ROW + len(sheet.rows) + 1, sheet.notes, len(sheet.headers), styles)
+
+
+_PCT = "0.0%"
+
+
+def _figure(value: Any, decimals: int) -> SheetCell:
+    if number_style.is_missing(value):
+        return SheetCell(None)
+    rounded = number_style.round_half_up(float(value), decimals)
+    return SheetCell(int(rounded) if decimals <= 0 else float(rounded),
+                     "0" if decimals <= 0 else "0." + "0" * decimals)
+
+
+def _fraction(pct: Any) -> SheetCell:
+    """A percentage as printed (one decimal), stored as a fraction: 8.6% → 0.086."""
+    if number_style.is_missing(pct):
+        return SheetCell(None)
+    return SheetCell(float(number_style.round_half_up(float(pct), 1) / Decimal(100)), _PCT)
 
 
 def _additive(frame: pd.DataFrame) -> bool:

@@ -7,10 +7,13 @@ demo's targets × scale). Its month is what the county's warehouse would serve t
 active unit's clean submission combined by each indicator's ``over_units`` (sum, mean, max) and
 rounded as the catalogue shows it. The first county keeps the demo's seed: with scale 1.0 it is
 the demo county itself. The city's own units are simulated as units of their kinds, scaled by
-``own_scale``. :func:`city_verdicts` gives accepted verdicts to seed a city warehouse.
+``own_scale``. :func:`city_verdicts` gives accepted verdicts to seed a city warehouse;
+:func:`county_units` serves one county's own units over HTTP, for that county's deployment to
+collect its month as any county does.
 """
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -20,9 +23,10 @@ from county_reports.core.catalog import Catalog, load_catalog
 from county_reports.core.config import Fields, read_config_file
 from county_reports.core.county_targets import county_codes
 from county_reports.simulator.data import PROTOCOL, SubmissionGenerator
-from county_reports.simulator.profile import load_profile
+from county_reports.simulator.profile import Profile, load_profile
 from county_reports.validate.model import Verdict
 from county_reports.simulator.seeding import verdicts_of
+from county_reports.simulator.server import SimulatorServer
 
 CITY_FILE = "simulator/city.yaml"
 _SEED_STEP = 1000
@@ -115,4 +119,14 @@ def city_verdicts(city: Catalog, first: str, last: str, *, skip: set[tuple[str, 
     return verdicts_of(simulator.payload, city, first, last, skip=skip)
 
 
-__all__ = ["CitySettings", "CitySimulator", "city_verdicts", "load_settings"]
+def county_units(city: Catalog, code: str, tokens: Mapping[str, str], *, county_config: str | Path | None = None,
+                 city_config: str | Path | None = None) -> SimulatorServer:
+    """The units of county ``code`` on the simulator's HTTP server (not started), every one
+    reporting cleanly: their submissions are those :class:`CitySimulator` sums into the county's
+    month (the county's seed and scale), so a county deployment pulling them holds that month.
+    ``tokens``: the county's ``token_conn_id`` → token, as :func:`server.make_tokens` gives them."""
+    generator = CitySimulator(city, county_config=county_config, city_config=city_config).counties[code]
+    return SimulatorServer(generator.catalog, tokens, profile=Profile(seed=generator.seed, sizes=generator.sizes))
+
+
+__all__ = ["CitySettings", "CitySimulator", "city_verdicts", "county_units", "load_settings"]
