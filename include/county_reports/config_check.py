@@ -118,8 +118,8 @@ def _check_wording(catalog: Catalog, config_dir: Path | None) -> None:
             inputs = _sample_inputs(catalog, kind)
             compose.compose(catalog, wording, inputs)
             per_unit = aggregate.unit_values_table(catalog, _sample_values(catalog, inputs.span), inputs.span)
-            workbook.workbook_bytes(catalog, wording, kind, inputs.span, inputs.figures, per_unit,
-                                    inputs.reporting, inputs.report_date)
+            workbook.workbook_bytes(catalog, wording, kind, inputs.span,
+                                    workbook.SpanTables(inputs.figures, per_unit, inputs.reporting), inputs.report_date)
         except ConfigError:
             raise
         except KeyError as exc:

@@ -6,11 +6,8 @@ Only for a roster with counties (units of a kind with ``reports: all``) and a wo
 what they were. Figures come from :func:`aggregate.by_county.county_breakdown` — each county's
 own span figure from the warehouse — and every printed one goes to the composer's trace.
 
-:func:`county_sheet` is the same table as a sheet of the .xlsx (figures as numbers), and
-:func:`add_county_sheet` writes it into a workbook. NOT YET CALLED: render/workbook.py is to call
-``by_county.add_county_sheet(book, catalog, wording, kind, span, values, figures, report_date)``
-in ``workbook_bytes`` after its county sheets, with ``values`` (the span's current values,
-already in ``summaries.write_summary``) passed down through ``write_workbook``.
+:func:`county_sheet` is the same table as a sheet of the .xlsx (figures as numbers), written by
+render/workbook.py after the county sheets.
 """
 from __future__ import annotations
 
@@ -222,37 +219,6 @@ def county_sheet(catalog, wording: dict, kind: str, span, values: pd.DataFrame, 
                              **fields) for c in _COLUMNS]
     return CountySheet(cfg.get("sheet") or cfg["label"], appendix.fill(cfg["title"], **fields), headers, rows,
                        groups, [appendix.fill(n, **fields) for n in cfg.get("notes") or []])
-
-
-def add_county_sheet(book, catalog, wording: dict, kind: str, span, values: pd.DataFrame, figures: pd.DataFrame,
-                     report_date) -> None:
-    """:func:`county_sheet` written into the openpyxl ``book`` in the workbook's style (title,
-    subtitle, frozen header, notes); nothing for a county."""
-    sheet = county_sheet(catalog, wording, kind, span, values, figures, report_date)
-    if sheet is None:
-        return
-    from openpyxl.utils import get_column_letter
-
-    from county_reports.render import workbook
-
-    styles = workbook._styles()
-    ws = book.create_sheet(workbook.sheet_name(sheet.name))
-    subtitle = appendix.fill(wording["attachments"]["workbook"]["subtitle"],
-                             **appendix.span_fields(catalog, span, report_date))
-    workbook._heading(ws, sheet.title, subtitle, sheet.headers, styles)
-    for offset, row in enumerate(sheet.rows):
-        for column, cell in enumerate(row, start=1):
-            target = ws.cell(workbook.FIRST_DATA_ROW + offset, column, cell.value)
-            target.border = styles["border"]
-            target.font = styles["bold"] if offset in sheet.groups else styles["body"]
-            if cell.number_format:
-                target.number_format, target.alignment = cell.number_format, styles["right"]
-            else:
-                target.alignment = styles["centre"] if column in (1, len(row)) else styles["left"]
-    for column, width in enumerate((6, 30, 16, 12, 16, 12, 8), start=1):
-        ws.column_dimensions[get_column_letter(column)].width = width
-    ws.freeze_panes = ws.cell(workbook.FIRST_DATA_ROW, 3)
-    workbook._notes(ws, workbook.FIRST_DATA_ROW + len(sheet.rows) + 1, sheet.notes, len(sheet.headers), styles)
 
 
 _PCT = "0.0%"

@@ -118,8 +118,7 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
         "figures": composed.trace,
     }, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default))
     xlsx = workbook.write_workbook(out_dir / f"{title}.xlsx", catalog, wording, report.kind, span,
-                                   figures, per_unit, reporting,
-                                   report.report_date)
+                                   workbook.SpanTables(figures, per_unit, reporting, values), report.report_date)
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),
             "sidecar": str(sidecar), "xlsx": str(xlsx), "behind": behind_schedule(figures, span),
             "sha256": hashlib.sha256(docx.read_bytes()).hexdigest(), "figures": len(composed.trace)}

@@ -23,6 +23,8 @@ from typing import Any
 
 import pandas as pd
 
+from dataclasses import dataclass
+
 from county_reports.core import atomic
 from county_reports.aggregate import Span
 from county_reports.core.catalog import Catalog
@@ -66,21 +68,31 @@ def cell_value(figure: appendix.Figure) -> float | int | None:
     return float(rounded)
 
 
-def write_workbook(path: Path, catalog: Catalog, wording: dict, kind: str, span: Span,
-                   figures: pd.DataFrame, per_unit: pd.DataFrame, reporting: pd.DataFrame,
+@dataclass(frozen=True)
+class SpanTables:
+    """The span's tables a workbook is written from, by name (three DataFrames are easy to swap).
+
+    ``figures``: aggregate.county_figures; ``per_unit``: aggregate.unit_values_table;
+    ``reporting``: aggregate.completeness_summary; ``values``: the span's current values, for a
+    city's by-county sheet (None: no such sheet)."""
+    figures: pd.DataFrame
+    per_unit: pd.DataFrame
+    reporting: pd.DataFrame
+    values: pd.DataFrame | None = None
+
+
+def write_workbook(path: Path, catalog: Catalog, wording: dict, kind: str, span: Span, tables: SpanTables,
                    report_date: date) -> Path:
-    """Render the workbook to ``path`` (atomically) and return the path.
-
-    ``figures`` is aggregate.county_figures, ``per_unit`` aggregate.unit_values_table and
-    ``reporting`` aggregate.completeness_summary, all for ``span``."""
-    data = workbook_bytes(catalog, wording, kind, span, figures, per_unit, reporting, report_date)
-    return atomic.write_bytes(path, data)
+    """Render the workbook to ``path`` (atomically) and return the path."""
+    return atomic.write_bytes(path, workbook_bytes(catalog, wording, kind, span, tables, report_date))
 
 
-def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, figures: pd.DataFrame,
-                   per_unit: pd.DataFrame, reporting: pd.DataFrame, report_date: date) -> bytes:
+def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, tables: SpanTables,
+                   report_date: date) -> bytes:
     """The workbook's bytes (see :func:`write_workbook`)."""
     from openpyxl import Workbook
+
+    figures, per_unit, reporting = tables.figures, tables.per_unit, tables.reporting
 
     cfg = wording["attachments"]["workbook"]
     table_cfg = wording["attachments"]["indicators"]
@@ -95,6 +107,8 @@ def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, figur
         rows = appendix.indicator_rows(catalog, wording, figures, span, kind, every=every)
         notes = appendix.table_notes(catalog, wording, span, fields, appendix.visible_columns(rows))
         _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes, styles)
+    if tables.values is not None:
+        _by_county_sheet(book, catalog, wording, kind, span, tables, report_date)
     for section in catalog.sections:
         _unit_sheet(book, catalog, wording, section, span, per_unit, reporting, fields, roster, styles)
 
@@ -114,6 +128,37 @@ def _package(book, date_time) -> bytes:
     with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
         ExcelWriter(book, archive).write_data()
     return ooxml.deterministic_zip(buffer.getvalue(), date_time)
+
+
+def _by_county_sheet(book, catalog: Catalog, wording: dict, kind: str, span: Span, tables: SpanTables,
+                     report_date: date) -> None:
+    """A city's 附件2 as a sheet (render/by_county.county_sheet: its figures as numbers); nothing
+    for a county."""
+    from openpyxl.utils import get_column_letter
+
+    from county_reports.render import by_county
+
+    sheet = by_county.county_sheet(catalog, wording, kind, span, tables.values, tables.figures, report_date)
+    if sheet is None:
+        return
+    styles = _styles()
+    ws = book.create_sheet(sheet_name(sheet.name))
+    subtitle = appendix.fill(wording["attachments"]["workbook"]["subtitle"],
+                             **appendix.span_fields(catalog, span, report_date))
+    _heading(ws, sheet.title, subtitle, sheet.headers, styles)
+    for offset, row in enumerate(sheet.rows):
+        for column, cell in enumerate(row, start=1):
+            target = ws.cell(FIRST_DATA_ROW + offset, column, cell.value)
+            target.border = styles["border"]
+            target.font = styles["bold"] if offset in sheet.groups else styles["body"]
+            if cell.number_format:
+                target.number_format, target.alignment = cell.number_format, styles["right"]
+            else:
+                target.alignment = styles["centre"] if column in (1, len(row)) else styles["left"]
+    for column, width in enumerate((6, 30, 16, 12, 16, 12, 8), start=1):
+        ws.column_dimensions[get_column_letter(column)].width = width
+    ws.freeze_panes = ws.cell(FIRST_DATA_ROW, 3)
+    _notes(ws, FIRST_DATA_ROW + len(sheet.rows) + 1, sheet.notes, len(sheet.headers), styles)
 
 
 def sheet_name(text: str) -> str:
