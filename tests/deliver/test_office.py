@@ -460,7 +460,7 @@ import json, os, signal, sys
 sys.path.insert(0, sys.argv[1])
 import requests
 from sqlalchemy import create_engine
-from county_reports.deliver import office as d
+from county_reports.deliver import office as d, office_settings
 
 args = json.loads(sys.argv[2])
 real_post = requests.Session.post
