@@ -3,7 +3,7 @@ or, for a unit that reports by Excel, a feedback file beside its workbook in the
 that e-mailed its template gets a reply to its own message (:func:`reply_by_mail`).
 
 ``POST {base_url}/submissions/{period}/feedback`` with a JSON list of messages
-(``fetch.post_json``: a redirect is not followed and counts as not delivered). A unit whose
+(``unit_endpoint.post_to_unit``: a redirect is not followed and counts as not delivered). A unit whose
 endpoint is down does not stop the run: the result says so and the warehouse records it, so the
 next run can try again.
 """
@@ -16,9 +16,9 @@ from typing import Any
 from collections.abc import Callable
 
 from county_reports.core import atomic, mail, messages, periods
-from county_reports.collect import fetch, inbox_folders
+from county_reports.collect import inbox_folders
 from county_reports.core.catalog import Catalog, Unit
-from county_reports.core.config import ConfigError
+from county_reports.deliver import unit_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +26,8 @@ log = logging.getLogger(__name__)
 def send_feedback(unit: Unit, period: str, messages: list[dict[str, Any]], token: str | None, *,
                   timeout: float = 10.0, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Returns {delivered, http_status, error}; never raises for the unit's fault."""
-    if not token:
-        return {"delivered": False, "http_status": None,
-                "error": f"no token configured (connection {unit.token_conn_id})"}
-    try:
-        url = f"{unit.endpoint(environ)}/submissions/{period}/feedback"
-    except ConfigError as exc:
-        return {"delivered": False, "http_status": None, "error": str(exc)}
-    return fetch.post_json(url, messages, token, timeout=timeout)
+    return unit_endpoint.post_to_unit(unit, f"submissions/{period}/feedback", messages, token,
+                                      timeout=timeout, environ=environ)
 
 
 def write_inbox_feedback(data_dir: Path, unit_code: str, period: str,

@@ -20,16 +20,14 @@ import json
 from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 from county_reports.core import atomic, messages, paths, periods as months, timeliness
-from county_reports.collect import fetch
 from county_reports.core.catalog import Catalog, Unit
-from county_reports.core.config import ConfigError
 from county_reports.core.mail import MailSettings, SmtpSend, message
+from county_reports.core.tokens import TokenLookup
+from county_reports.deliver import unit_endpoint
 
 REMINDER, ESCALATION = "reminder", "escalation"
-TokenLookup = Callable[[str], "str | None"]
 
 
 def period_due_in(day: date) -> str:
@@ -98,15 +96,9 @@ def _remind(unit: Unit, period: str, day: date, catalog: Catalog, settings: Mail
         except Exception as exc:
             return {"delivered": False, "channel": "email", "error": type(exc).__name__}
         return {"delivered": True, "channel": "email", "receipt": receipt, "to": list(unit.emails)}
-    token = token_lookup(unit.token_conn_id)
-    if not token:
-        return {"delivered": False, "channel": "http", "error": f"no token (connection {unit.token_conn_id})"}
-    try:
-        url = f"{unit.endpoint(environ)}/reminders/{period}"
-    except ConfigError as exc:
-        return {"delivered": False, "channel": "http", "error": str(exc)}
     payload = {"unit": unit.code, "period": period, "due": fields["due_iso"], "subject": subject, "text": body}
-    return {"channel": "http", **fetch.post_json(url, payload, token)}
+    return {"channel": "http", **unit_endpoint.post_to_unit(unit, f"reminders/{period}", payload,
+                                                            token_lookup(unit.token_conn_id), environ=environ)}
 
 
 def escalation_message(overdue, period: str, day: date, catalog: Catalog, settings: MailSettings):
