@@ -43,11 +43,11 @@ def province_config(root: Path, units: int) -> Path:
 
 def _pull(args: tuple) -> list[dict]:
     config, period, codes, data_dir, tokens, settings = args
-    from county_reports.collect import pulls
+    from county_reports.collect import pull_settings, pulls
     from county_reports.core.catalog import load_catalog
 
-    return pulls.pull_batch(load_catalog(config), period, codes, data_dir=data_dir,
-                              token_lookup=tokens.get, settings=settings)
+    return pulls.pull_batch(load_catalog(config), period, codes,
+                            pull_settings.PullContext(data_dir=data_dir, token_lookup=tokens.get, settings=settings))
 
 
 def main() -> int:
@@ -80,8 +80,8 @@ def main() -> int:
         sample = codes[:args.sequential_sample] if args.sequential_sample else codes
         one_by_one = pull_settings.PullSettings(**{**dag_settings.as_dict(), "concurrency": 1})
         t = time.perf_counter()
-        out = pulls.pull_batch(catalog, period, sample, data_dir=work / "seq", token_lookup=tokens.get,
-                                 settings=one_by_one)
+        one_at_a_time = pull_settings.PullContext(data_dir=work / "seq", token_lookup=tokens.get, settings=one_by_one)
+        out = pulls.pull_batch(catalog, period, sample, one_at_a_time)
         sequential = (time.perf_counter() - t) * len(codes) / len(sample)
         assert all(o["status"] == "received" for o in out), "sequential pull had failures"
 

@@ -73,8 +73,9 @@ def child_memory(url: str, codes: list[str], deadline: float | None) -> None:
     if deadline:
         settings = pull_settings.PullSettings(**{**settings.as_dict(), "unit_deadline_seconds": deadline})
     with tempfile.TemporaryDirectory() as tmp:
-        outcomes = pulls.pull_batch(catalog, PERIOD, codes, data_dir=Path(tmp), token_lookup=tokens.get,
-                                      settings=settings, environ={"COUNTY_REPORTS_SIMULATOR_URL": url})
+        context = pull_settings.PullContext(data_dir=Path(tmp), token_lookup=tokens.get, settings=settings,
+                                            environ={"COUNTY_REPORTS_SIMULATOR_URL": url})
+        outcomes = pulls.pull_batch(catalog, PERIOD, codes, context)
     print(json.dumps({o["unit"]: [o["status"], o["size"]] for o in outcomes if o["unit"] in ("TS01", "TS02")}))
 
 
@@ -122,8 +123,9 @@ def main() -> None:
                   f"{f'{before:.1f} s' if finished else f'> {args.before_cap:.0f} s (still running: unbounded)'}")
             started = time.monotonic()
             with tempfile.TemporaryDirectory() as tmp:
-                outcomes = pulls.pull_batch(catalog, PERIOD, codes, data_dir=Path(tmp), token_lookup=tokens.get,
-                                              settings=settings, environ={"COUNTY_REPORTS_SIMULATOR_URL": hostile.url})
+                context = pull_settings.PullContext(data_dir=Path(tmp), token_lookup=tokens.get, settings=settings,
+                                                    environ={"COUNTY_REPORTS_SIMULATOR_URL": hostile.url})
+                outcomes = pulls.pull_batch(catalog, PERIOD, codes, context)
             after = time.monotonic() - started
             goal = settings.unit_deadline_seconds + pulls.WATCHDOG_GRACE_S + 1
             received = sum(o["status"] == "received" for o in outcomes)

@@ -343,8 +343,9 @@ def _timed_pull(args: tuple) -> float:
     from county_reports.core.catalog import load_catalog
 
     started = time.perf_counter()      # as the task: the catalogue loaded, the batch pulled
-    pulls.pull_batch(load_catalog(config), PERIOD, codes, data_dir=data_dir,
-                       token_lookup=tokens.env_or_file(), settings=pull_settings.load_settings())
+    pulls.pull_batch(load_catalog(config), PERIOD, codes,
+                     pull_settings.PullContext(data_dir=data_dir, token_lookup=tokens.env_or_file(),
+                                               settings=pull_settings.load_settings()))
     return time.perf_counter() - started
 
 

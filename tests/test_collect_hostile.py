@@ -43,9 +43,9 @@ def data_dir(tmp_path):
 
 
 def pull(catalog, codes, data_dir, tokens, server, settings=SETTINGS, record_as=("run-h", 1)):
-    return pulls.pull_batch(catalog, PERIOD, codes, data_dir=data_dir, token_lookup=tokens.get,
-                              settings=settings, environ={"COUNTY_REPORTS_SIMULATOR_URL": server.url},
-                              record_as=record_as)
+    context = pull_settings.PullContext(data_dir=data_dir, token_lookup=tokens.get, settings=settings,
+                                        environ={"COUNTY_REPORTS_SIMULATOR_URL": server.url}, record_as=record_as)
+    return pulls.pull_batch(catalog, PERIOD, codes, context)
 
 
 def test_a_hostile_batch_ends_in_bounded_time_with_one_outcome_each(catalog, hostile, data_dir, demo_tokens):

@@ -266,8 +266,9 @@ def test_a_control_character_narrative_pulled_over_http_is_refused_naming_the_it
     payload["narratives"][0]["text"] = "完成农村公路\v养护十公里"
     # Word's \v as a unit's platform sends it (JSON "\u000b").
     _OnePayload.body = json.dumps(payload).encode()
-    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"], data_dir=tmp_path, token_lookup=demo_tokens.get,
-                                   environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint})
+    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"],
+                                 pull_settings.PullContext(data_dir=tmp_path, token_lookup=demo_tokens.get,
+                                                           environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint}))
     assert outcome["status"] == "received" and outcome["source"] == "http", outcome
     [verdict] = validate_period(intake.received_from_outcomes([outcome], tmp_path), catalog)
     assert verdict.status == REJECTED and _issue_rules(verdict) == ["NARRATIVE_TEXT"]
@@ -280,8 +281,9 @@ def test_a_lone_surrogate_is_refused_not_a_crash(catalog, endpoint, tmp_path, de
     body = json.dumps(payload, ensure_ascii=True)
     first = payload["narratives"][0]["text"]
     _OnePayload.body = body.replace(json.dumps(first)[1:-1], "\\ud800" + json.dumps(first)[1:-1], 1).encode()
-    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"], data_dir=tmp_path, token_lookup=demo_tokens.get,
-                                   environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint})
+    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"],
+                                 pull_settings.PullContext(data_dir=tmp_path, token_lookup=demo_tokens.get,
+                                                           environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint}))
     [verdict] = validate_period(intake.received_from_outcomes([outcome], tmp_path), catalog)
     assert verdict.status == REJECTED and _issue_rules(verdict) == ["NARRATIVE_TEXT"]
     assert "U+D800" in verdict.issues[0].message
@@ -363,8 +365,9 @@ def test_a_file_in_another_units_place_is_nobodys(catalog, template, tmp_path, e
     (data / "inbox" / PERIOD).mkdir(parents=True)                   # the old shared folder
     (data / "inbox" / PERIOD / "TS03.xlsx").write_bytes(forged)
     _OnePayload.body = json.dumps(_example(catalog, "TS03")).encode()
-    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"], data_dir=data, token_lookup=demo_tokens.get,
-                                   environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint})
+    [outcome] = pulls.pull_batch(catalog, PERIOD, ["TS03"],
+                                 pull_settings.PullContext(data_dir=data, token_lookup=demo_tokens.get,
+                                                           environ={"COUNTY_REPORTS_SIMULATOR_URL": endpoint}))
     assert outcome["source"] == "http" and outcome["status"] == "received"      # its own endpoint
     assert [f"{p.parent.parent.name}/{p.name}" for p in pulls.unexpected_inbox_files(data, catalog, PERIOD)] \
         == ["TS01/TS03.xlsx"]                                       # pointed out, never read

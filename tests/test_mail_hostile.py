@@ -14,6 +14,7 @@ from mail_helpers import TEMPLATE_KEY, email, fetch, unprocessed, filled_templat
 from openpyxl import load_workbook
 
 from county_reports.collect import pulls, inbox, mail_auth, mail_notices, mailbox, template
+from county_reports.collect.pull_settings import PullContext
 from county_reports.core import mail, tokens
 
 PERIOD = "2025-06"
@@ -130,7 +131,8 @@ def test_forged_senders_are_quarantined_and_the_real_units_http_submission_untou
     dropped.parent.mkdir(parents=True, exist_ok=True)
     dropped.write_bytes(http_book)
     assert dropped in pulls.unexpected_inbox_files(data, catalog, PERIOD)
-    [outcome] = pulls.pull_batch(catalog, PERIOD, [HTTP_UNIT], data_dir=data, token_lookup=tokens.env_or_file())
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [HTTP_UNIT],
+                                 PullContext(data_dir=data, token_lookup=tokens.env_or_file()))
     assert outcome["source"] == "http" and outcome["http_status"] == 200 and outcome["status"] == "received"
 
 
@@ -141,7 +143,8 @@ def test_a_genuine_message_is_inboxed_with_the_servers_receipt_time(dovecot, cat
     dovecot.deliver(email(f"新华镇 <{ADDRESS}>", "6月报表", [("TS10.xlsx", book)], date=forged), received=received)
     [entry] = fetch(dovecot, catalog, data, settings)
     assert entry.outcome == mailbox.INBOXED and entry.received_at == received.isoformat()
-    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT],
+                                 PullContext(data_dir=data, token_lookup=lambda _: None))
     assert outcome["source"] == "inbox" and outcome["status"] == "received"
     assert datetime.fromisoformat(outcome["received_at"]) == received
     assert datetime.fromisoformat(outcome["submitted_at"]) == received           # never the forged Date
@@ -196,7 +199,8 @@ def test_poison_messages_are_quarantined_inside_the_data_folder_and_the_month_go
     assert not outside.exists()
     assert sorted(p.relative_to(tmp_path).parts[0] for p in tmp_path.rglob("reason.txt")) == ["data"] * 3
     # and the month is collected: the long-named workbook is TS10's submission
-    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT],
+                                 PullContext(data_dir=data, token_lookup=lambda _: None))
     assert outcome["source"] == "inbox" and outcome["status"] == "received"
 
 
@@ -280,5 +284,6 @@ def test_a_hand_dropped_file_counts_from_when_the_bureau_saw_it_not_its_own_time
     claimed = datetime(2025, 7, 1, tzinfo=UTC).timestamp()
     os.utime(path, (claimed, claimed))                 # a copy that says "1 July"
     before = time.time()
-    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT], data_dir=data, token_lookup=lambda _: None)
+    [outcome] = pulls.pull_batch(catalog, PERIOD, [UNIT],
+                                 PullContext(data_dir=data, token_lookup=lambda _: None))
     assert datetime.fromisoformat(outcome["received_at"]).timestamp() >= before - 60

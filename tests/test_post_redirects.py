@@ -73,8 +73,9 @@ def test_a_reminder_answered_by_307_is_not_sent_on_and_is_tried_again(catalog, r
     settings = mail.load_settings()
 
     def day(d):
-        return reminders.run(d, catalog, nobody_reported, tmp_path, settings, send=None,
-                             token_lookup=lambda conn: "secret-token", environ=environ)
+        context = reminders.ReminderContext(catalog, tmp_path, settings, send=None,
+                                            token_lookup=lambda conn: "secret-token", environ=environ)
+        return reminders.run(d, nobody_reported, context)
 
     first = day(date(2025, 7, 3))
     due_then = {u.code for u in catalog.units_active_in(PERIOD) if u.deadline_day in (3, 4, 5)} & set(units)

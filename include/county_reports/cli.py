@@ -200,15 +200,14 @@ def _collect(args, catalog) -> int:
     from county_reports.collect import pulls, pull_settings, ledger
     from county_reports.core import tokens
 
-    settings = pull_settings.load_settings(args.config)
-    lookup = tokens.env_or_file()
     outcomes, run_id = [], f"cli__{uuid.uuid4().hex[:12]}"
+    context = pull_settings.PullContext(data_dir=paths.data_dir(), token_lookup=tokens.env_or_file(),
+                                        settings=pull_settings.load_settings(args.config),
+                                        credentials=tokens.logins_from_env(),
+                                        record_as=(run_id, 1))   # in the ledger as each unit finishes
     for period in periods.span(args.period, args.through or args.period):
         codes = [u.code for u in pulls.select_units(catalog, period, args.units)]
-        # recorded in the ledger as each unit finishes
-        outcomes += pulls.pull_batch(catalog, period, codes, data_dir=paths.data_dir(),
-                                       token_lookup=lookup, settings=settings, record_as=(run_id, 1),
-                                       credentials=tokens.logins_from_env())
+        outcomes += pulls.pull_batch(catalog, period, codes, context)
     print(ledger.outcome_table(outcomes, catalog))
     return 0
 

@@ -25,8 +25,8 @@ def data_dir(tmp_path):
 
 
 def pull(catalog, codes, data_dir, lookup, settings=FAST, period=PERIOD):
-    return pulls.pull_batch(catalog, period, codes, data_dir=data_dir, token_lookup=lookup,
-                              settings=settings)
+    return pulls.pull_batch(catalog, period, codes,
+                            pull_settings.PullContext(data_dir=data_dir, token_lookup=lookup, settings=settings))
 
 
 def by_unit(outcomes):

@@ -23,6 +23,14 @@ def test_write_replaces_whole_file(tmp_path):
     assert [p.name for p in target.parent.iterdir()] == ["verdicts.json"]
 
 
+def test_without_overwrite_a_file_already_there_is_kept(tmp_path):
+    target = tmp_path / "ab" / "ab12"
+    atomic.write_bytes(target, b"first", mode=0o400, overwrite=False)
+    atomic.write_bytes(target, b"second", mode=0o400, overwrite=False)   # another writer's: kept
+    assert target.read_bytes() == b"first" and (target.stat().st_mode & 0o777) == 0o400
+    assert [p.name for p in target.parent.iterdir()] == ["ab12"]        # no temporary file left
+
+
 @pytest.mark.parametrize("code, words, hook", [
     (errno.ENOSPC, "no space left", "fsync"),     # the disk filled while flushing
     (errno.EROFS, "read-only", "replace"),        # the folder was remounted read-only

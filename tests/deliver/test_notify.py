@@ -27,8 +27,8 @@ def test_one_units_failure_does_not_stop_the_others(catalog, tmp_path):
         stored, failures = warehouse.record_each(verdicts, "t")
         assert failures == []
         ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
-        result = notify.send_all(warehouse, catalog, verdicts, ids, token_for=token_for,
-                                 data_dir=tmp_path, run_id="t")
+        context = notify.FeedbackContext(warehouse, catalog, token_for=token_for, data_dir=tmp_path, run_id="t")
+        result = notify.send_all(verdicts, ids, context)
         assert sorted(result["sent"]) == ["TS01 2025-06", "TS03 2025-06"]
         assert result["failed"] == ["TS02 2025-06"]
         assert [p["unit"] for p in warehouse.undelivered_feedback()] == ["TS02"]   # tried again next run

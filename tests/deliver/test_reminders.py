@@ -48,8 +48,8 @@ def test_reminders_go_once_to_units_with_nothing_accepted_then_the_admins_get_th
     simulator.reminders.clear()
 
     def day(d: date):
-        return reminders.run(d, catalog, warehouse.completeness(catalog, [PERIOD]), data, cfg,
-                             send=send, token_lookup=demo_tokens.get)
+        context = reminders.ReminderContext(catalog, data, cfg, send=send, token_lookup=demo_tokens.get)
+        return reminders.run(d, warehouse.completeness(catalog, [PERIOD]), context)
 
     # TS units are due on 5 July: nothing on the 2nd, reminders from the 3rd (days_before 2)
     assert day(date(2025, 7, 2))["reminded"] == []
@@ -83,7 +83,8 @@ def test_reminders_go_once_to_units_with_nothing_accepted_then_the_admins_get_th
 
 def test_an_email_unit_without_a_workbook_is_missing_without_any_http(email_catalog, tmp_path):
     from county_reports.collect import pulls
+    from county_reports.collect.pull_settings import PullContext
 
-    [outcome] = pulls.pull_batch(email_catalog, PERIOD, ["TS01"], data_dir=tmp_path,
-                                   token_lookup=lambda _: None)
+    [outcome] = pulls.pull_batch(email_catalog, PERIOD, ["TS01"],
+                                 PullContext(data_dir=tmp_path, token_lookup=lambda _: None))
     assert (outcome["status"], outcome["source"], outcome["http_status"]) == ("missing", "inbox", None)

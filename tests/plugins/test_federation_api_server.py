@@ -20,7 +20,7 @@ import pytest
 from county_reports.core import archive
 from county_reports.collect import pulls, fetch, protocol
 from county_reports.aggregate import Span, county_figures
-from county_reports.collect.pull_settings import PullSettings
+from county_reports.collect.pull_settings import PullContext, PullSettings
 from county_reports.simulator.seeding import accepted_verdicts
 from county_reports.validate.model import ACCEPTED, Verdict
 from county_reports.warehouse import Warehouse
@@ -103,8 +103,9 @@ def _city(catalog, server, conn_id="county_qinghe"):
 
 def _pull(city, data_dir, server, password=None):
     logins = {"county_qinghe": ("city", password or server.passwords["city"])}
-    [out] = pulls.pull_batch(city, PERIOD, ["QINGHE"], data_dir=data_dir, token_lookup=lambda c: None,
-                               settings=PullSettings(), credentials=logins.get)
+    [out] = pulls.pull_batch(city, PERIOD, ["QINGHE"],
+                             PullContext(data_dir=data_dir, token_lookup=lambda c: None, settings=PullSettings(),
+                                         credentials=logins.get))
     return out
 
 
@@ -120,8 +121,8 @@ def _verdict(out, data_dir) -> Verdict:
 def test_a_wrong_password_fails_the_county_alone_and_is_never_written(server, catalog, tmp_path):
     out = _pull(_city(catalog, server), tmp_path, server, password="wrong-" + secrets.token_hex(4))
     assert out["status"] == pulls.FAILED and "401" in out["reason"] and "wrong-" not in json.dumps(out)
-    missing = pulls.pull_batch(_city(catalog, server, "nobody"), PERIOD, ["QINGHE"], data_dir=tmp_path,
-                                 token_lookup=lambda c: None, settings=PullSettings())[0]
+    missing = pulls.pull_batch(_city(catalog, server, "nobody"), PERIOD, ["QINGHE"],
+                               PullContext(data_dir=tmp_path, token_lookup=lambda c: None, settings=PullSettings()))[0]
     assert missing["status"] == pulls.FAILED and "nobody" in missing["reason"] and missing["attempts"] == 0
 
 

@@ -7,7 +7,8 @@ import math
 import pytest
 
 from county_reports.validate import feedback as fb
-from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, WARNING, Issue, Verdict
+from county_reports.validate.model import (ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, WARNING, Finding, Issue,
+                                           Verdict)
 from county_reports.validate.options import load_options
 
 
@@ -52,6 +53,33 @@ def test_outlier_reason_with_or_without_last_year(options):
     extra = fb.outlier_extra(options, 12.0, math.nan, "公里")
     assert extra["median"] == "12" and extra["why"]
     assert "8" in fb.outlier_extra(options, 12.0, 8.0, "公里")["last_year_text"]
+
+
+def test_findings_are_worded_in_one_pass_after_the_verdict_is_built(options, catalog):
+    unit = catalog.units[0]
+    ind = next(i for i in catalog.indicators if unit.kind in i.reported_by and i.max)
+    rule = next(r for r in catalog.rules if r.check == "le")
+    left, right = rule.params["left"], rule.params["right"]
+    ledger = Issue(unit.code, "2025-06", "projects[1].status", "x", "FIELD_CHOICE", ERROR, "已按台账用语写好。")
+    found = (Finding(unit.code, "2025-06", ind.code, "99999999", "BOUNDS", ERROR, "BOUNDS"),
+             Finding(unit.code, "2025-06", None, None, "UNREADABLE", ERROR, "UNREADABLE", {"reason": "不是JSON。"}),
+             Finding(unit.code, "2025-06", left, "12", rule.code, ERROR, "RULE", {"numbers": {left: 12.0, right: 10.5}}),
+             Finding(unit.code, "2025-06", ind.code, "50", "OUTLIER", WARNING, "OUTLIER",
+                     {"median": 12.0, "last_year": math.nan, "uom": ind.uom, "reason": "history",
+                      "last_month": math.nan}, effect=0.25, expected=12.0),
+             Finding(unit.code, "2025-06", ind.code, None, "CONFIRMATION", WARNING, "CONFIRMATION",
+                     {"index": 2, "problem": "twice", "limits": {"max_length": 100}}),
+             ledger)
+    [worded] = fb.word([Verdict(unit.code, "2025-06", "x", "http", "t", None, REJECTED, issues=found)], catalog, options)
+    bounds, unreadable, rule_issue, outlier, confirmation, kept = worded.issues
+    assert all(isinstance(i, Issue) for i in worded.issues) and kept is ledger
+    assert bounds.message == fb.compose(options, catalog, "BOUNDS", ERROR, unit.code, "2025-06", ind.code, "99999999")
+    assert "不是JSON" in unreadable.message and not unreadable.message.count("不是JSON。。")
+    assert rule_issue.rule == rule.code and fb.rule_texts(options, catalog, rule, {left: 12.0, right: 10.5})[
+        "rule_message"] in rule_issue.message
+    assert (outlier.effect, outlier.expected) == (0.25, 12.0) and fb.outlier_extra(
+        options, 12.0, math.nan, ind.uom)["why"] in outlier.message
+    assert "第2项核实说明" in confirmation.message
 
 
 def _issue(rule, importance, indicator):

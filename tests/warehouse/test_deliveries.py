@@ -7,7 +7,8 @@ from datetime import datetime, UTC
 import pytest
 
 from county_reports.warehouse import Warehouse
-from county_reports.warehouse.deliveries import DELIVERED, SENDING, UNCONFIRMED, WarehouseDeliveryLedger
+from county_reports.core.delivery_status import DELIVERED, SENDING, UNCONFIRMED
+from county_reports.warehouse.deliveries import WarehouseDeliveryLedger
 
 
 @pytest.fixture(scope="module")

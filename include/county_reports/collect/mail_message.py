@@ -33,23 +33,23 @@ class MailServerError(Exception):
 
 def call(client, *args):
     """``client.uid(*args)``'s data; MailServerError unless the server answered OK."""
-    try:
-        typ, data = client.uid(*args)
-    except (imaplib.IMAP4.error, OSError) as exc:
-        raise MailServerError(f"IMAP {args[0]} failed: {type(exc).__name__}: {exc}") from exc
-    if typ != "OK":
-        raise MailServerError(f"IMAP {args[0]} failed: {typ} {data!r}")
-    return data
+    return _answered(args[0], client.uid, *args)
 
 
 def select(client, folder: str) -> list[bytes]:
     """Select ``folder``; the UIDs of the messages without ``keyword`` come from :func:`new_uids`."""
+    return _answered("SELECT", client.select,
+                     folder if folder.isalnum() else '"' + folder.replace('"', '\\"') + '"')
+
+
+def _answered(command: str, method, *args):
+    """``method(*args)``'s data, or MailServerError naming ``command`` (NO/BAD, a dropped connection)."""
     try:
-        typ, data = client.select(folder if folder.isalnum() else '"' + folder.replace('"', '\\"') + '"')
+        typ, data = method(*args)
     except (imaplib.IMAP4.error, OSError) as exc:
-        raise MailServerError(f"IMAP SELECT failed: {type(exc).__name__}: {exc}") from exc
+        raise MailServerError(f"IMAP {command} failed: {type(exc).__name__}: {exc}") from exc
     if typ != "OK":
-        raise MailServerError(f"IMAP SELECT failed: {typ} {data!r}")
+        raise MailServerError(f"IMAP {command} failed: {typ} {data!r}")
     return data
 
 

@@ -1,5 +1,5 @@
 """Collection's limits: ``include/config/collection.yaml`` read and checked (:class:`PullSettings`),
-the workbook bounds included.
+the workbook bounds included; and what one batch's pulls share (:class:`PullContext`).
 
 Its own module so that a step needing one limit (the offline check reads ``max_body_bytes``, the
 same cap as collection's) does not import the collector; :mod:`county_reports.collect.pulls` re-exports
@@ -7,12 +7,13 @@ both names.
 """
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
 from county_reports.core.config import ConfigError, config_path, read_config_file
 from county_reports.core.config_models.base import validate
+from county_reports.core.tokens import CredentialsLookup, TokenLookup
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,20 @@ class PullSettings:
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
+
+
+@dataclass(frozen=True)
+class PullContext:
+    """What every pull of a batch shares (``pulls.pull_batch``): where the bytes are archived, the
+    units' tokens, the limits, the counties' logins, the environment that fills ``base_url``, and
+    ``record_as=(run_id, attempt)`` to append each outcome to the collection ledger as it comes."""
+
+    data_dir: Path
+    token_lookup: TokenLookup
+    settings: PullSettings = field(default_factory=PullSettings)
+    credentials: CredentialsLookup | None = None   # conn_id -> (login, password): a city's counties
+    environ: dict[str, str] | None = None
+    record_as: tuple[str | None, int] | None = None
 
 
 def load_settings(config_dir: Path | None = None) -> PullSettings:

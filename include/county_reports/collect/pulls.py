@@ -31,8 +31,7 @@ from county_reports.core import archive, messages, paths
 from county_reports.core.atomic import DataFolderError
 from county_reports.core.catalog import Catalog, Unit
 from county_reports.core.config import ConfigError
-from county_reports.collect.pull_settings import PullSettings
-from county_reports.core.tokens import CredentialsLookup, TokenLookup
+from county_reports.collect.pull_settings import PullContext, PullSettings
 
 log = logging.getLogger(__name__)
 RECEIVED, MISSING, REFUSED, FAILED = "received", "missing", "refused", "failed"
@@ -109,15 +108,12 @@ def _limits(settings: PullSettings) -> fetch.Limits:
                         settings.retry_after_max, settings.max_body_bytes)
 
 
-def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir: Path,
-               token_lookup: TokenLookup, settings: PullSettings | None = None,
-               environ: dict[str, str] | None = None, record_as: tuple[str, int] | None = None,
-               credentials: CredentialsLookup | None = None) -> list[dict[str, Any]]:
+def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], context: PullContext) -> list[dict[str, Any]]:
     """Pull one batch of units concurrently; returns one outcome dict per unit, in input order.
 
-    Every unit is bounded by ``settings.unit_deadline_seconds``; one still running
+    Every unit is bounded by ``context.settings.unit_deadline_seconds``; one still running
     ``WATCHDOG_GRACE_S`` after its deadline is abandoned with a failed "超时" outcome. With
-    ``record_as=(run_id, attempt)`` each outcome is appended to the collection ledger the moment
+    ``context.record_as=(run_id, attempt)`` each outcome is appended to the collection ledger the moment
     its unit finishes, so a run killed half-way keeps what it learned. A data folder that refuses
     a write (full disk, read-only) fails the batch after the other units are done: raised, not
     recorded as a unit's failure.
@@ -125,11 +121,8 @@ def pull_batch(catalog: Catalog, period: str, unit_codes: list[str], *, data_dir
     # Only here, before the threads start: openpyxl (inbox) is not needed by HTTP pulls.
     from county_reports.collect import inbox, ledger  # noqa: F401
 
-    settings = PullSettings() if settings is None else settings
-    batch = _BatchPull(catalog, period, unit_codes, data_dir=data_dir, token_lookup=token_lookup,
-                       settings=settings, environ=environ, record_as=record_as)
-    batch.credentials = credentials or (lambda conn_id: None)
-    workers = max(1, min(settings.concurrency, len(unit_codes)))
+    batch = _BatchPull(catalog, period, unit_codes, context)
+    workers = max(1, min(context.settings.concurrency, len(unit_codes)))
     with fetch.Watchdog() as watchdog:
         pool = ThreadPoolExecutor(max_workers=workers, thread_name_prefix="pull")
         try:
@@ -150,12 +143,8 @@ class _BatchPull:
     """What one batch's threads share: each unit's outcome, start time and request count, under
     one lock, so a unit gets exactly one outcome whether it finishes or the watchdog abandons it."""
 
-    def __init__(self, catalog: Catalog, period: str, unit_codes: list[str], *, data_dir: Path,
-                 token_lookup: TokenLookup, settings: PullSettings, environ: dict[str, str] | None,
-                 record_as: tuple[str, int] | None):
-        self.catalog, self.period, self.unit_codes = catalog, period, unit_codes
-        self.data_dir, self.token_lookup, self.settings = data_dir, token_lookup, settings
-        self.environ, self.record_as = environ, record_as
+    def __init__(self, catalog: Catalog, period: str, unit_codes: list[str], context: PullContext):
+        self.catalog, self.period, self.unit_codes, self.context = catalog, period, unit_codes, context
         self.lock = threading.Lock()
         self.results: dict[str, dict[str, Any] | None] = {}
         self.started: dict[str, float] = {}
@@ -170,9 +159,10 @@ class _BatchPull:
             if code in self.results:     # abandoned by the watchdog already: one outcome per unit
                 return
             self.results[code] = out
-            if self.record_as:
+            if self.context.record_as:
+                run_id, attempt = self.context.record_as
                 try:
-                    ledger.append(self.data_dir, out, run_id=self.record_as[0], attempt=self.record_as[1])
+                    ledger.append(self.context.data_dir, out, run_id=run_id, attempt=attempt)
                 except DataFolderError as exc:
                     self.folder_errors.append(exc)
 
@@ -200,23 +190,21 @@ class _BatchPull:
         endpoint (e-mail units have none). An HTTP-only unit's inbox is never read."""
         from county_reports.collect import inbox  # imported by pull_batch already
 
-        code, period, started = unit.code, self.period, self.started[unit.code]
-        dropped = inbox.inbox_path(self.data_dir, period, code)
+        code, period, started, data_dir = unit.code, self.period, self.started[unit.code], self.context.data_dir
+        dropped = inbox.inbox_path(data_dir, period, code)
         if reads_inbox(unit) and dropped.is_file():
-            return read_inbox_file(self.catalog, unit, period, dropped, data_dir=self.data_dir)
+            return read_inbox_file(self.catalog, unit, period, dropped, data_dir=data_dir)
         if unit.airflow_url:                # a county: its own Airflow serves the month
-            return pull_county(watchdog, unit, period, data_dir=self.data_dir, settings=self.settings,
-                               login=self.credentials(unit.conn_id), environ=self.environ, started=started)
+            return pull_county(watchdog, unit, period, context=self.context, started=started)
         if "http" not in unit.channels:     # no endpoint: nothing in the inbox means not reported
             return _finish(_outcome(code, period, "inbox"), started, MISSING, None)
-        return pull_unit(watchdog, unit, period, data_dir=self.data_dir, token_lookup=self.token_lookup,
-                         settings=self.settings, environ=self.environ, started=started,
+        return pull_unit(watchdog, unit, period, context=self.context, started=started,
                          on_attempt=lambda n: self.attempts.__setitem__(code, n))
 
     def abandon_overdue(self) -> None:
         """A failed "超时" outcome for every unit still running past its deadline and the grace."""
         now = time.monotonic()
-        limit = self.settings.unit_deadline_seconds + WATCHDOG_GRACE_S
+        limit = self.context.settings.unit_deadline_seconds + WATCHDOG_GRACE_S
         with self.lock:
             overdue = [c for c, t in self.started.items() if c not in self.results and now - t > limit]
         for code in overdue:
@@ -224,7 +212,7 @@ class _BatchPull:
             out = _outcome(code, self.period, "http")
             out["attempts"] = self.attempts.get(code, 0)
             self.finish(code, _finish(out, self.started[code], FAILED, messages.text(
-                "failed", "deadline", seconds=_num(self.settings.unit_deadline_seconds),
+                "failed", "deadline", seconds=_num(self.context.settings.unit_deadline_seconds),
                 attempts=out["attempts"])))
 
     def all_finished(self) -> bool:
@@ -232,48 +220,47 @@ class _BatchPull:
             return len(self.results) == len(self.unit_codes)
 
 
-def pull_unit(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Path,
-              token_lookup: TokenLookup, settings: PullSettings,
-              environ: dict[str, str] | None = None, started: float | None = None,
-              on_attempt=None) -> dict[str, Any]:
+def pull_unit(watchdog: fetch.Watchdog, unit: Unit, period: str, *, context: PullContext,
+              started: float | None = None, on_attempt=None) -> dict[str, Any]:
     started = time.monotonic() if started is None else started
     out = _outcome(unit.code, period, "http")
     out["attempts"] = 0
     try:
-        url = f"{unit.endpoint(environ)}/submissions/{period}"
+        url = f"{unit.endpoint(context.environ)}/submissions/{period}"
     except ConfigError as exc:
         return _finish(out, started, FAILED, messages.text("failed", "bad_endpoint", detail=exc.problem))
-    token = token_lookup(unit.token_conn_id)
+    token = context.token_lookup(unit.token_conn_id)
     if not token:
         return _finish(out, started, FAILED, messages.text("failed", "no_token", conn_id=unit.token_conn_id))
-    return _pull_with(watchdog, out, url, token, data_dir=data_dir, settings=settings, started=started,
-                      on_attempt=on_attempt)
+    return _pull_with(watchdog, out, url, token, context, started=started, on_attempt=on_attempt)
 
 
-def pull_county(watchdog: fetch.Watchdog, unit: Unit, period: str, *, data_dir: Path, settings: PullSettings,
-                login: tuple[str, str] | None, environ=None, started: float | None = None) -> dict[str, Any]:
+def pull_county(watchdog: fetch.Watchdog, unit: Unit, period: str, *, context: PullContext,
+                started: float | None = None) -> dict[str, Any]:
     """A county's month from its Airflow: a token for its service account, then the route."""
     from county_reports.collect import county_pull
 
     started = time.monotonic() if started is None else started
     out = {**_outcome(unit.code, period, "http"), "attempts": 0}
+    login = context.credentials(unit.conn_id) if context.credentials else None
     try:
-        base = county_pull.address(unit, environ)
+        base = county_pull.address(unit, context.environ)
     except ConfigError as exc:
         return _finish(out, started, FAILED, messages.text("failed", "bad_endpoint", detail=exc.problem))
     if not login or not all(login):
         return _finish(out, started, FAILED, messages.text("failed", "no_credentials", conn_id=unit.conn_id))
-    token, reason, out["attempts"] = county_pull.obtain_token(base, *login, _limits(settings), watchdog,
+    token, reason, out["attempts"] = county_pull.obtain_token(base, *login, _limits(context.settings), watchdog,
                                                               started=started)
     if token is None:
         return _finish(out, started, FAILED, reason.replace(login[1], "***"))
-    return _pull_with(watchdog, out, county_pull.month_url(base, period), token, data_dir=data_dir,
-                      settings=settings, started=started, before=out["attempts"])
+    return _pull_with(watchdog, out, county_pull.month_url(base, period), token, context, started=started,
+                      before=out["attempts"])
 
 
-def _pull_with(watchdog: fetch.Watchdog, out: dict[str, Any], url: str, token: str, *, data_dir: Path,
-               settings: PullSettings, started: float, on_attempt=None, before: int = 0) -> dict[str, Any]:
+def _pull_with(watchdog: fetch.Watchdog, out: dict[str, Any], url: str, token: str, context: PullContext, *,
+               started: float, on_attempt=None, before: int = 0) -> dict[str, Any]:
     """GET ``url`` with the bearer token; the bytes archived, then read: the unit's outcome."""
+    data_dir, settings = context.data_dir, context.settings
     got = fetch.get(url, {"Authorization": f"Bearer {token}", **HEADERS}, _limits(settings), watchdog,
                     started=started, on_attempt=on_attempt)
     out["attempts"], out["http_status"] = before + got.attempts, got.status

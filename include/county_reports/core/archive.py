@@ -6,15 +6,11 @@ object store the object is put whole, only when its key is not there yet.
 """
 from __future__ import annotations
 
-import contextlib
 import hashlib
-import os
-import tempfile
 from dataclasses import dataclass
 from pathlib import Path
 
-from county_reports.core import paths
-from county_reports.core.atomic import DataFolderError
+from county_reports.core import atomic, paths
 
 
 @dataclass(frozen=True)
@@ -37,32 +33,21 @@ def store(data_dir: Path, raw: bytes) -> Archived:
     (naming the path and the cause): the caller must fail loudly, the bytes are not kept."""
     digest = hashlib.sha256(raw).hexdigest()
     target = path_for(data_dir, digest)
-    if paths.is_remote(target):
-        try:
-            if not target.exists():
-                target.write_bytes(raw)
-        except OSError as exc:
-            raise DataFolderError(target, exc) from exc
-    elif not target.exists():
-        tmp = None
-        try:
-            paths.make_folder(target.parent)
-            fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=".incoming-")
-            with os.fdopen(fd, "wb") as fh:
-                fh.write(raw)
-                fh.flush()
-                os.fsync(fh.fileno())
-            os.chmod(tmp, 0o400)       # never rewritten, read by the service's user alone
-            # link() fails if another writer got there first; the content is identical anyway.
-            with contextlib.suppress(FileExistsError):
-                os.link(tmp, target)
-        except OSError as exc:
-            raise DataFolderError(target, exc) from exc
-        finally:
-            if tmp is not None:
-                with contextlib.suppress(OSError):
-                    os.unlink(tmp)
+    if not _present(target):
+        # never rewritten (another writer's identical bytes are kept), read by the service's user alone
+        atomic.write_bytes(target, raw, mode=0o400, overwrite=False)
     return Archived(digest, target, len(raw))
+
+
+def _present(target: paths.DataPath) -> bool:
+    """Whether the bytes are archived already; an object store that cannot answer is the data
+    folder's fault (``DataFolderError``), as a write it refuses."""
+    if not paths.is_remote(target):
+        return target.exists()
+    try:
+        return target.exists()
+    except OSError as exc:
+        raise atomic.DataFolderError(target, exc) from exc
 
 
 def read(data_dir: Path, sha256: str) -> bytes:

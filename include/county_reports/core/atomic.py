@@ -30,8 +30,11 @@ class DataFolderError(OSError):
         self.cause = cause
 
 
-def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = paths.FILE_MODE) -> paths.DataPath:
-    """Write `data` to `path` atomically (owner-only by default); create the folder if needed."""
+def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = paths.FILE_MODE,
+                overwrite: bool = True) -> paths.DataPath:
+    """Write `data` to `path` atomically (owner-only by default); create the folder if needed.
+    ``overwrite=False``: a file already at `path` is kept (hard-linked into place, never renamed
+    over: for content-addressed files another writer may have put there first)."""
     path = paths.location(path)
     if paths.is_remote(path):
         try:
@@ -48,8 +51,12 @@ def write_bytes(path: paths.DataPath, data: bytes, *, mode: int = paths.FILE_MOD
             fh.flush()
             os.fsync(fh.fileno())
         os.chmod(tmp_name, mode)
-        os.replace(tmp_name, path)
-        tmp_name = None
+        if overwrite:
+            os.replace(tmp_name, path)
+            tmp_name = None
+        else:
+            with contextlib.suppress(FileExistsError):   # link() fails if the file is there already
+                os.link(tmp_name, path)
     except OSError as exc:
         raise DataFolderError(path, exc) from exc
     finally:

@@ -226,12 +226,7 @@ def _load_units(data: Any) -> tuple[dict[str, str], tuple[str, ...], tuple[Unit,
         if isinstance(raw, dict) and isinstance(raw.get("code"), str):
             key = f"units.{raw['code']}"
         f = Fields(file, key, raw)
-        code = f.text("code")
-        if not _UNIT_CODE.match(code):
-            raise f.error("code", f"{code!r} must be 2–16 capital letters or digits")
-        if code in seen_codes:
-            raise f.error("code", f"duplicate unit code {code}")
-        seen_codes.add(code)
+        code = _new_code(f, seen_codes, _UNIT_CODE, "2–16 capital letters or digits", "unit")
         kind = f.get("kind", str, choices=tuple(kinds))
         channels = _channels(f)
         emails = _emails(f, code, seen_emails, required="email" in channels)
@@ -350,11 +345,16 @@ def _load_indicators(data: Any, kinds: dict[str, str]):
 
 
 def _indicator_code(f: Fields, seen: set[str]) -> str:
+    return _new_code(f, seen, _CODE, "capital letters, digits and _ (e.g. HAZARD_FOUND)", "indicator")
+
+
+def _new_code(f: Fields, seen: set[str], pattern: re.Pattern, shape: str, what: str) -> str:
+    """``f``'s code: of ``pattern``'s ``shape`` and not one of ``seen`` (it is added there)."""
     code = f.text("code")
-    if not _CODE.match(code):
-        raise f.error("code", f"{code!r} must be capital letters, digits and _ (e.g. HAZARD_FOUND)")
+    if not pattern.match(code):
+        raise f.error("code", f"{code!r} must be {shape}")
     if code in seen:
-        raise f.error("code", f"duplicate indicator code {code}")
+        raise f.error("code", f"duplicate {what} code {code}")
     seen.add(code)
     return code
 

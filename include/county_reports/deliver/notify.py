@@ -3,7 +3,7 @@ or, for a unit that reports by Excel, a feedback file beside its workbook in the
 that e-mailed its template gets a reply to its own message (:func:`reply_by_mail`).
 
 ``POST {base_url}/submissions/{period}/feedback`` with a JSON list of messages
-(``fetch.post_json``: a redirect is not followed and counts as not delivered). A unit whose
+(``unit_endpoint.post_to_unit``: a redirect is not followed and counts as not delivered). A unit whose
 endpoint is down does not stop the run: the result says so and the warehouse records it, so the
 next run can try again.
 """
@@ -11,14 +11,15 @@ from __future__ import annotations
 
 import json
 import logging
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 from county_reports.core import atomic, mail, messages, periods
-from county_reports.collect import fetch, inbox_folders
+from county_reports.collect import inbox_folders
 from county_reports.core.catalog import Catalog, Unit
-from county_reports.core.config import ConfigError
+from county_reports.core.tokens import TokenLookup
+from county_reports.deliver import unit_endpoint
 
 log = logging.getLogger(__name__)
 
@@ -26,14 +27,8 @@ log = logging.getLogger(__name__)
 def send_feedback(unit: Unit, period: str, messages: list[dict[str, Any]], token: str | None, *,
                   timeout: float = 10.0, environ: dict[str, str] | None = None) -> dict[str, Any]:
     """Returns {delivered, http_status, error}; never raises for the unit's fault."""
-    if not token:
-        return {"delivered": False, "http_status": None,
-                "error": f"no token configured (connection {unit.token_conn_id})"}
-    try:
-        url = f"{unit.endpoint(environ)}/submissions/{period}/feedback"
-    except ConfigError as exc:
-        return {"delivered": False, "http_status": None, "error": str(exc)}
-    return fetch.post_json(url, messages, token, timeout=timeout)
+    return unit_endpoint.post_to_unit(unit, f"submissions/{period}/feedback", messages, token,
+                                      timeout=timeout, environ=environ)
 
 
 def write_inbox_feedback(data_dir: Path, unit_code: str, period: str,
@@ -56,46 +51,61 @@ def send(unit: Unit, period: str, messages: list[dict[str, Any]], *, source: str
     return {"delivered": True, "http_status": None, "error": None, "file": str(path)}
 
 
-def send_all(warehouse, catalog, verdicts, submission_ids: dict[tuple[str, str], int], *,
-             token_for: Callable[[str], str | None], data_dir: Path, run_id: str | None,
-             concurrency: int | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class FeedbackContext:
+    """Where a run's feedback goes (:func:`send_all`): the warehouse (what is pending, what was
+    told), the roster, the units' tokens, the data folder (inbox units' feedback files), the run
+    that records it, and how many units are told at once (None: collection.yaml's ``concurrency``)."""
+
+    warehouse: Any
+    catalog: Catalog
+    token_for: TokenLookup
+    data_dir: Path
+    run_id: str | None = None
+    concurrency: int | None = None
+
+
+def send_all(verdicts, submission_ids: dict[tuple[str, str], int], context: FeedbackContext) -> dict[str, Any]:
     """Feedback for every warned or rejected verdict not yet told, plus what earlier runs could
     not deliver; each unit on its own: one unit's failure (its endpoint, its token lookup, its
     messages) is recorded for it and tried again next run, the others are told all the same.
     A data folder that refuses the inbox feedback file raises (``DataFolderError``).
 
-    The units are told ``concurrency`` at a time (default: collection.yaml's ``concurrency``, as
-    the pulls): a province month warns hundreds of units, each a round trip to its endpoint.
+    The units are told ``context.concurrency`` at a time (default: collection.yaml's ``concurrency``,
+    as the pulls): a province month warns hundreds of units, each a round trip to its endpoint.
     Tokens are looked up and the warehouse written here, in this thread, in order."""
     from concurrent.futures import ThreadPoolExecutor
 
     from county_reports.collect import pull_settings
 
     sent, failed = [], []
-    pending = _pending(warehouse, catalog, verdicts, submission_ids, failed)
+    catalog, warehouse = context.catalog, context.warehouse
+    pending = _pending(context, verdicts, submission_ids, failed)
     items = [(catalog.unit_by_code[item["unit"]], item) for item in pending.values()
              if item["unit"] in catalog.unit_by_code]
     tokens = {}
     for unit, item in items:
         if item["source"] == "http":
             try:
-                tokens[item["submission_id"]] = token_for(unit.token_conn_id)
+                tokens[item["submission_id"]] = context.token_for(unit.token_conn_id)
             except Exception as exc:   # that unit's token lookup: that unit only
                 tokens[item["submission_id"]] = exc
-    workers = concurrency or pull_settings.load_settings().concurrency
+    workers = context.concurrency or pull_settings.load_settings().concurrency
     with ThreadPoolExecutor(max(1, workers)) as pool:
-        results = pool.map(lambda pair: _send_one(*pair, tokens.get(pair[1]["submission_id"]), data_dir), items)
+        results = pool.map(lambda pair: _send_one(*pair, tokens.get(pair[1]["submission_id"]), context.data_dir),
+                           items)
         for (_, item), result in zip(items, results, strict=False):
             warehouse.record_feedback(item["unit"], item["period"], item["submission_id"], item["messages"],
-                                      result["delivered"], result["http_status"], result["error"], run_id)
+                                      result["delivered"], result["http_status"], result["error"], context.run_id)
             (sent if result["delivered"] else failed).append(f"{item['unit']} {item['period']}")
     return {"sent": sent, "failed": failed}
 
 
-def _pending(warehouse, catalog, verdicts, submission_ids, failed: list[str]) -> dict[int, dict]:
+def _pending(context: FeedbackContext, verdicts, submission_ids, failed: list[str]) -> dict[int, dict]:
     """What to tell, by submission id: earlier runs' undelivered feedback, then this run's."""
     from county_reports.validate import feedback
 
+    warehouse, catalog = context.warehouse, context.catalog
     pending = {p["submission_id"]: p for p in warehouse.undelivered_feedback()}
     for verdict in verdicts:
         submission_id = submission_ids.get((verdict.unit, verdict.period))

@@ -45,14 +45,14 @@ from county_reports.deliver.channels import (AttemptFailed, build_message, metad
                                               send_smtp)
 from county_reports.deliver.office_settings import DeliverySettings
 from county_reports.core.mail import SmtpSend
+from county_reports.core.delivery_status import DELIVERED, FAILED, UNCONFIRMED
 from county_reports.core.report_settings import KINDS
 from county_reports.core.tokens import TokenLookup
 
 log = logging.getLogger(__name__)
 __all__ = ["Document", "DeliveryResult", "DeliveryLedger", "deliver"]
 
-DELIVERED, ALREADY_DELIVERED, FAILED = "delivered", "already_delivered", "failed"
-UNCONFIRMED = "unconfirmed"     # ledger only: the office may hold it; the next call resumes
+ALREADY_DELIVERED = "already_delivered"   # an answer only: the ledger's statuses are in core.delivery_status
 
 
 class DocumentChanged(Exception):

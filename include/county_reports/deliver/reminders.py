@@ -17,19 +17,18 @@ that could not be delivered is tried again the next day, until the deadline.
 from __future__ import annotations
 
 import json
+from dataclasses import dataclass
 from datetime import date, datetime, timedelta, UTC
 from pathlib import Path
 from typing import Any
-from collections.abc import Callable
 
 from county_reports.core import atomic, messages, paths, periods as months, timeliness
-from county_reports.collect import fetch
 from county_reports.core.catalog import Catalog, Unit
-from county_reports.core.config import ConfigError
 from county_reports.core.mail import MailSettings, SmtpSend, message
+from county_reports.core.tokens import TokenLookup
+from county_reports.deliver import unit_endpoint
 
 REMINDER, ESCALATION = "reminder", "escalation"
-TokenLookup = Callable[[str], "str | None"]
 
 
 def period_due_in(day: date) -> str:
@@ -50,9 +49,23 @@ def sent(data_dir: Path, period: str) -> set[tuple[str, str]]:
     return {(r["kind"], r["unit"]) for r in rows if r.get("delivered")}
 
 
-def run(day: date, catalog: Catalog, completeness, data_dir: Path, settings: MailSettings, *,
-        send: SmtpSend | None, token_lookup: TokenLookup, environ: dict[str, str] | None = None) -> dict[str, Any]:
+@dataclass(frozen=True)
+class ReminderContext:
+    """What a day's reminders go through (:func:`run`): the roster, the data folder (the ledger of
+    what was sent), mail.yaml's settings, the SMTP sender (None: none configured), the units'
+    tokens, and the environment that fills their ``base_url``."""
+
+    catalog: Catalog
+    data_dir: Path
+    settings: MailSettings
+    send: SmtpSend | None
+    token_lookup: TokenLookup
+    environ: dict[str, str] | None = None
+
+
+def run(day: date, completeness, context: ReminderContext) -> dict[str, Any]:
     """One day: reminders to the units due soon, the admins' list of units overdue."""
+    catalog, data_dir, settings, send = context.catalog, context.data_dir, context.settings, context.send
     period = period_due_in(day)
     status = {row.unit: (row.status, row.collection_status)
               for row in completeness.itertuples() if row.period == period}
@@ -65,7 +78,7 @@ def run(day: date, catalog: Catalog, completeness, data_dir: Path, settings: Mai
             continue
         due = unit.due_date(period)
         if due - timedelta(days=settings.days_before) <= day <= due and (REMINDER, unit.code) not in done:
-            outcome = _remind(unit, period, day, catalog, settings, send, token_lookup, environ)
+            outcome = _remind(unit, period, day, context)
             _record(data_dir, period, REMINDER, unit.code, outcome)
             result["reminded" if outcome["delivered"] else "failed"].append(unit.code)
         elif day > due and (ESCALATION, unit.code) not in done:
@@ -84,9 +97,9 @@ def run(day: date, catalog: Catalog, completeness, data_dir: Path, settings: Mai
     return result
 
 
-def _remind(unit: Unit, period: str, day: date, catalog: Catalog, settings: MailSettings,
-            send: SmtpSend | None, token_lookup: TokenLookup, environ) -> dict[str, Any]:
-    fields = _fields(unit, period, day, catalog)
+def _remind(unit: Unit, period: str, day: date, context: ReminderContext) -> dict[str, Any]:
+    send = context.send
+    fields = _fields(unit, period, day, context.catalog)
     how = messages.text("reminder", f"how_{unit.channel}", **fields)
     subject = messages.text("reminder", "subject", **fields)
     body = messages.text("reminder", "body", how=how, **fields)
@@ -94,19 +107,14 @@ def _remind(unit: Unit, period: str, day: date, catalog: Catalog, settings: Mail
         if send is None or not unit.emails:
             return {"delivered": False, "channel": "email", "error": "no SMTP sender or no address"}
         try:
-            receipt = send(message(settings, unit.emails, subject, body))
+            receipt = send(message(context.settings, unit.emails, subject, body))
         except Exception as exc:
             return {"delivered": False, "channel": "email", "error": type(exc).__name__}
         return {"delivered": True, "channel": "email", "receipt": receipt, "to": list(unit.emails)}
-    token = token_lookup(unit.token_conn_id)
-    if not token:
-        return {"delivered": False, "channel": "http", "error": f"no token (connection {unit.token_conn_id})"}
-    try:
-        url = f"{unit.endpoint(environ)}/reminders/{period}"
-    except ConfigError as exc:
-        return {"delivered": False, "channel": "http", "error": str(exc)}
     payload = {"unit": unit.code, "period": period, "due": fields["due_iso"], "subject": subject, "text": body}
-    return {"channel": "http", **fetch.post_json(url, payload, token)}
+    token = context.token_lookup(unit.token_conn_id)
+    return {"channel": "http", **unit_endpoint.post_to_unit(unit, f"reminders/{period}", payload, token,
+                                                            environ=context.environ)}
 
 
 def escalation_message(overdue, period: str, day: date, catalog: Catalog, settings: MailSettings):

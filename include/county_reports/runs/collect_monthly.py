@@ -123,9 +123,10 @@ def pull(batch: dict, token: Callable[[str], str | None] | None = None, *, recor
     log.info(f"Tokens: {sum(bool(t) for t in found.values())} of {len(found)} connections found "
              f"in {time.monotonic() - started:.1f} s.")
     logins = {u.conn_id: credentials(u.conn_id) for u in units if u.conn_id and credentials}
-    return pulls.pull_batch(catalog, batch["period"], batch["units"], data_dir=data_dir or paths.data_dir(),
-                              token_lookup=found.get, settings=pull_settings.load_settings(), record_as=record_as,
-                              credentials=logins.get)
+    context = pull_settings.PullContext(data_dir=data_dir or paths.data_dir(), token_lookup=found.get,
+                                        settings=pull_settings.load_settings(), credentials=logins.get,
+                                        record_as=record_as)
+    return pulls.pull_batch(catalog, batch["period"], batch["units"], context)
 
 
 # --------------------------------------------------------------------------- validate and store
@@ -207,9 +208,9 @@ def notify(validated: dict, stored: list[dict], run_id: str | None, token: Calla
 
     ids = {(r["unit"], r["period"]): r["submission_id"] for r in stored}
     with Warehouse() as warehouse:
-        result = feedback_out.send_all(warehouse, load_catalog(), verdicts_of(validated, data_dir), ids,
-                                       token_for=token,
-                                       data_dir=data_dir or paths.data_dir(), run_id=run_id)
+        context = feedback_out.FeedbackContext(warehouse, load_catalog(), token_for=token,
+                                               data_dir=data_dir or paths.data_dir(), run_id=run_id)
+        result = feedback_out.send_all(verdicts_of(validated, data_dir), ids, context)
     log.info(f"Feedback delivered to {len(result['sent'])} unit-month(s): {', '.join(result['sent']) or '—'}")
     if result["failed"]:
         log.warning(f"Feedback NOT delivered (tried again next run): {', '.join(result['failed'])}")

@@ -32,8 +32,9 @@ def remind(params: dict, moment: datetime, *, smtp_sender: Callable[[str], Calla
     with Warehouse() as warehouse:
         warehouse.migrate()
         done = warehouse.completeness(catalog, [period])
-    result = reminders.run(day, catalog, done, data_dir or paths.data_dir(), cfg,
-                           send=smtp_sender(cfg.smtp_conn_id), token_lookup=token)
+    context = reminders.ReminderContext(catalog, data_dir or paths.data_dir(), cfg,
+                                        send=smtp_sender(cfg.smtp_conn_id), token_lookup=token)
+    result = reminders.run(day, done, context)
     log.info(f"{day} ({period}): reminded {', '.join(result['reminded']) or '—'}; "
              f"admins told about {', '.join(result['escalated']) or '—'}"
              + (f"; reminders NOT delivered (tried tomorrow): {', '.join(result['failed'])}"

@@ -20,9 +20,7 @@ import unicodedata
 from dataclasses import replace
 from typing import Any
 
-from county_reports.core.catalog import Catalog
-from county_reports.validate import feedback
-from county_reports.validate.model import WARNING, Issue
+from county_reports.validate.model import WARNING, Finding
 from county_reports.validate.normalize import shorten
 from county_reports.validate.options import Options
 
@@ -31,25 +29,24 @@ CHECK = "CONFIRMATION"
 CONFIRMED = "OUTLIER_CONFIRMED"   # the wording of an OUTLIER warning the unit has answered
 
 
-def read(payload: dict[str, Any], values: dict[str, Any], unit: str, period: str, catalog: Catalog,
-         options: Options) -> tuple[dict[str, str], tuple[Issue, ...]]:
+def read(payload: dict[str, Any], values: dict[str, Any], unit: str, period: str,
+         options: Options) -> tuple[dict[str, str], tuple[Finding, ...]]:
     """(indicator → reason, warnings for the items that could not be taken)."""
     raw = payload.get(KEY)
     if raw is None:
         return {}, ()
     limits = options.confirmations
     if not isinstance(raw, list):
-        return {}, (_warning(options, catalog, unit, period, 0, None, "not_list"),)
+        return {}, (_warning(unit, period, 0, None, "not_list"),)
     found: dict[str, str] = {}
-    bad: list[Issue] = []
+    bad: list[Finding] = []
     if len(raw) > limits["max_items"]:
-        bad.append(_warning(options, catalog, unit, period, limits["max_items"] + 1, None, "too_many",
+        bad.append(_warning(unit, period, limits["max_items"] + 1, None, "too_many",
                             max_items=limits["max_items"], count=len(raw)))
     for index, item in enumerate(raw[:limits["max_items"]], start=1):
         problem, code, reason = _item(item, values, found, limits["max_reason_length"])
         if problem:
-            bad.append(_warning(options, catalog, unit, period, index, code, problem,
-                                max_length=limits["max_reason_length"]))
+            bad.append(_warning(unit, period, index, code, problem, max_length=limits["max_reason_length"]))
         else:
             found[code] = reason
     return found, tuple(bad)
@@ -77,26 +74,17 @@ def _item(item: Any, values: dict[str, Any], found: dict[str, str], max_length: 
     return None, code, reason
 
 
-def _warning(options: Options, catalog: Catalog, unit: str, period: str, index: int,
-             code: str | None, problem: str, **extra: Any) -> Issue:
-    words = options.fill(options.text("confirmation_problems", problem), **extra)
-    message = feedback.compose(options, catalog, CHECK, WARNING, unit, period, code, None,
-                               index=index, problem=words)
-    return Issue(unit, period, code, None, CHECK, WARNING, message)
+def _warning(unit: str, period: str, index: int, code: str | None, problem: str, **limits: Any) -> Finding:
+    """An item not taken: ``problem`` names its words (validation.yaml ``confirmation_problems``),
+    ``limits`` fill them."""
+    return Finding(unit, period, code, None, CHECK, WARNING, CHECK, {"index": index, "problem": problem,
+                                                                    "limits": limits})
 
 
-def answer(issues: tuple[Issue, ...], confirmations: dict[str, str], catalog: Catalog,
-           options: Options) -> tuple[Issue, ...]:
-    """The OUTLIER warnings the unit confirmed, worded as answered (rule, effect and expected
+def answer(findings: tuple[Finding, ...], confirmations: dict[str, str]) -> tuple[Finding, ...]:
+    """The OUTLIER warnings the unit confirmed, to be worded as answered (rule, effect and expected
     kept: the warning stays on the version, ranked, but no longer asks anything)."""
     if not confirmations:
-        return issues
-    out = []
-    for issue in issues:
-        if issue.rule == "OUTLIER" and issue.indicator in confirmations:
-            message = feedback.compose(options, catalog, CONFIRMED, WARNING, issue.unit, issue.period,
-                                       issue.indicator, issue.value,
-                                       reason=shorten(confirmations[issue.indicator]))
-            issue = replace(issue, message=message)
-        out.append(issue)
-    return tuple(out)
+        return findings
+    return tuple(replace(f, wording=CONFIRMED, data={"reason": shorten(confirmations[f.indicator])})
+                 if f.rule == "OUTLIER" and f.indicator in confirmations else f for f in findings)

@@ -4,20 +4,24 @@ Each message names the unit (name and code) and the month, the indicator (name a
 the value as sent, the rule in words, what to do, and what became of the submission:
 ``{head}：{text}{todo}{outcome}``. For the cross-indicator rules of rules.yaml the rule's own
 ``message`` (filled with the values) is the specific part.
+
+Validation finds issues as codes and data (:class:`~county_reports.validate.model.Finding`);
+:func:`word` words them all, once, after the verdicts are built.
 """
 from __future__ import annotations
 
 import math
 from collections import Counter
+from dataclasses import replace
 from typing import Any
 
 from county_reports.core import messages, periods
 from county_reports.core.catalog import Catalog, Rule
+from county_reports.validate.issues import sort_key
 from county_reports.validate.model import (
-    ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, Issue, Verdict)
+    ACCEPTED, ACCEPTED_WITH_WARNINGS, REJECTED, Finding, Issue, Verdict)
 from county_reports.validate.normalize import shorten
-from county_reports.validate.options import BUILTIN_CHECKS, Options, load_options
-
+from county_reports.validate.options import Options, load_options
 
 
 def number(x: Any) -> str:
@@ -63,6 +67,40 @@ def compose(options: Options, catalog: Catalog, check: str, importance: str, uni
                         todo=todo, outcome=outcome)
 
 
+def word(verdicts: list[Verdict], catalog: Catalog, options: Options) -> list[Verdict]:
+    """The verdicts with every finding worded: each :class:`Finding` becomes the :class:`Issue` a
+    unit reads, in the same order with the same codes. An issue already worded (the key-projects
+    ledger's, in ledger.yaml's words) is kept as it is."""
+    rules = {r.code: r for r in catalog.rules}
+    return [replace(v, issues=tuple(_worded(i, catalog, options, rules) for i in v.issues)) for v in verdicts]
+
+
+def _worded(found: Finding | Issue, catalog: Catalog, options: Options, rules: dict[str, Rule]) -> Issue:
+    if isinstance(found, Issue):
+        return found
+    message = compose(options, catalog, found.wording, found.importance, found.unit, found.period,
+                      found.indicator, found.value, **_fields(found, catalog, options, rules))
+    return Issue(found.unit, found.period, found.indicator, found.value, found.rule, found.importance, message,
+                 found.effect, found.expected)
+
+
+def _fields(found: Finding, catalog: Catalog, options: Options, rules: dict[str, Rule]) -> dict[str, Any]:
+    """What a finding's words are filled with, from its data (most checks: the data itself)."""
+    data = found.data
+    if found.wording == "OUTLIER":
+        return outlier_extra(options, data["median"], data["last_year"], data["uom"], reason=data["reason"],
+                             last_month=data["last_month"])
+    if found.wording == "RULE":
+        return {"rule": found.rule, **rule_texts(options, catalog, rules[found.rule], data["numbers"])}
+    if found.wording == "CONFIRMATION":
+        words = options.fill(options.text("confirmation_problems", data["problem"]), **data["limits"])
+        return {"index": data["index"], "problem": words}
+    if found.wording == "UNREADABLE":
+        reason = data["reason"] or options.text("unreadable_default")
+        return {"reason": reason.rstrip(messages.text("joins", "sentence_end"))}
+    return data
+
+
 def outlier_extra(options: Options, median: float, last_year: float, uom: str, *,
                   reason: str | None = "history", last_month: float = math.nan) -> dict[str, str]:
     """``why``: the reason's sentence (validation.yaml checks.OUTLIER.reasons), with its figures."""
@@ -100,21 +138,6 @@ def rule_texts(options: Options, catalog: Catalog, rule: Rule, values: dict[str,
 
 
 # --------------------------------------------------------------------------- for units and logs
-
-
-def sort_key(catalog: Catalog):
-    """Errors first, whole-submission issues before indicators, indicators in catalogue order;
-    warnings with an effect on the county total before the others, the largest first (issue 20)."""
-    position = {i.code: n for n, i in enumerate(catalog.indicators)}
-    checks = {c: n for n, c in enumerate(("UNREADABLE",) + BUILTIN_CHECKS)}
-    rules = {r.code: len(checks) + n for n, r in enumerate(catalog.rules)}
-
-    def key(issue: Issue) -> tuple:
-        where = -1 if issue.indicator is None else position.get(issue.indicator, len(position))
-        rank = -issue.effect if issue.importance != ERROR and issue.effect is not None else 0.0
-        return (issue.importance != ERROR, rank, where, checks.get(issue.rule, rules.get(issue.rule, 999)))
-
-    return key
 
 
 def feedback_payload(verdict: Verdict, catalog: Catalog) -> list[dict[str, Any]]:

@@ -34,6 +34,24 @@ class Issue:
 
 
 @dataclass(frozen=True)
+class Finding:
+    """An issue as verdict building finds it: codes and data, no words yet. Once the verdicts are
+    built, ``feedback.word`` words every finding in one pass (validation.yaml ``checks.<wording>``
+    filled with ``data``) and it becomes an :class:`Issue` with the same codes."""
+
+    unit: str
+    period: str
+    indicator: str | None
+    value: str | None
+    rule: str
+    importance: str
+    wording: str                   # the check whose words tell it: the rule, RULE, OUTLIER_CONFIRMED …
+    data: dict[str, Any] = field(default_factory=dict)   # what the words are filled with
+    effect: float | None = None
+    expected: float | None = None
+
+
+@dataclass(frozen=True)
 class Received:
     """A submission that arrived (a ``received`` or ``refused`` collection outcome), ready to check."""
 
@@ -59,7 +77,7 @@ class Verdict:
     raw_values: dict[str, str] = field(default_factory=dict)   # every value as sent, as text
     narratives: tuple[dict[str, str], ...] = ()                # {kind, section, text}
     contact: dict[str, str] = field(default_factory=dict)
-    issues: tuple[Issue, ...] = ()
+    issues: tuple[Issue, ...] = ()     # while the verdicts are built: Findings (feedback.word words them)
     # indicator -> the unit's one-line reason: "核实无误" for a value flagged as a likely slip
     # (protocol 1 ``confirmations``, the template's 核实说明 column); see validate.confirmations
     confirmations: dict[str, str] = field(default_factory=dict)

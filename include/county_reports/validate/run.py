@@ -3,7 +3,8 @@
 ``validate_period`` is what the DAG calls (inside a task: it imports great_expectations, ~5 s,
 only when called). One :class:`Verdict` comes back per :class:`Received`, in the same order:
 unreadable ones are rejected with an UNREADABLE issue carrying the collection's reason; the
-others get the issues the suite found, worded for the unit.
+others get the issues the suite found. The verdicts are built with findings (codes and data) and
+worded for the units in one pass at the end (``feedback.word``).
 """
 from __future__ import annotations
 
@@ -17,13 +18,13 @@ from typing import Any
 import numpy as np
 import pandas as pd
 
-from county_reports.core import messages, paths
+from county_reports.core import paths
 from county_reports.core.catalog import Catalog
 from county_reports.validate import batch as batch_mod
 from county_reports.validate import confirmations, feedback, issues as issues_mod
 from county_reports.validate.key_projects import Checker, ProjectHistory
 from county_reports.validate.model import (
-    ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, WARNING, Issue, Received, Verdict)
+    ACCEPTED, ACCEPTED_WITH_WARNINGS, ERROR, REJECTED, WARNING, Finding, Received, Verdict)
 from county_reports.validate.normalize import as_text
 from county_reports.validate.options import Options, load_options
 from county_reports.validate.suite import CheckResult, build_specs
@@ -53,8 +54,8 @@ def validate_period(received: list[Received], catalog: Catalog, *,
         started = time.perf_counter()
         batch = batch_mod.build_batch(recs, catalog, options, period, history)
         results = _check(batch, catalog, specs, engine, period)
-        found = issues_mod.issues_by_submission(batch, results, catalog, options)
-        period_verdicts = _verdicts(recs, batch, found, catalog, options, checker)
+        found = issues_mod.issues_by_submission(batch, results, catalog)
+        period_verdicts = feedback.word(_verdicts(recs, batch, found, catalog, options, checker), catalog, options)
         verdicts.update(zip(positions, period_verdicts, strict=False))
         log.info("validated %s: %d submissions, %d rows, %.2f s (%s)", period, len(recs),
                  len(batch.values), time.perf_counter() - started, engine)
@@ -77,28 +78,29 @@ def _check(batch: batch_mod.Batch, catalog: Catalog, specs, engine: str,
     return gx_engine.check(batch.frames(), specs, name=period)
 
 
-def _verdicts(recs: list[Received], batch: batch_mod.Batch, found: dict[int, list[Issue]],
+def _verdicts(recs: list[Received], batch: batch_mod.Batch, found: dict[int, list[Finding]],
               catalog: Catalog, options: Options, checker: Checker) -> list[Verdict]:
+    """One verdict per submission, its issues unworded (findings, and the ledger's issues)."""
     v = batch.values
     codes = v["indicator"].to_numpy(dtype=object)
     raws = v["raw_value"].to_numpy(dtype=object)
     numbers = v["value"].to_numpy(dtype=float)
     sent = v["sent"].to_numpy(dtype=bool)
     keep = sent & v["known"].to_numpy(dtype=bool) & ~np.isnan(numbers)
-    order = feedback.sort_key(catalog)
+    order = issues_mod.sort_key(catalog)
     out, s = [], -1
     for rec in recs:
         if rec.payload is None:
-            out.append(unreadable(rec, catalog, options))
+            out.append(unreadable(rec))
             continue
         s += 1                          # batch.received holds the readable ones, in this order
         a, b = int(batch.offsets[s]), int(batch.offsets[s + 1])
         raw_values = {c: r for c, r, f in zip(codes[a:b], raws[a:b], sent[a:b], strict=False) if f}
         values = {c: float(x) for c, x, f in zip(codes[a:b], numbers[a:b], keep[a:b], strict=False) if f}
-        confirmed, bad = confirmations.read(rec.payload, raw_values, rec.unit, rec.period, catalog, options)
+        confirmed, bad = confirmations.read(rec.payload, raw_values, rec.unit, rec.period, options)
         ledger = checker.check(rec.payload, rec.unit, rec.period, values)
-        found_here = confirmations.answer(tuple(sorted(found.get(s, ()), key=order)), confirmed, catalog,
-                                          options) + bad + submitted_at_issue(rec, catalog, options) + ledger.issues
+        found_here = confirmations.answer(tuple(sorted(found.get(s, ()), key=order)), confirmed) + bad \
+            + submitted_at_issue(rec) + ledger.issues
         out.append(replace(_verdict(rec, status(found_here), values, raw_values, found_here),
                            confirmations=confirmed, projects=ledger.projects, events=ledger.events))
     return out
@@ -114,42 +116,39 @@ def readable_time(value: Any) -> bool:
     return True
 
 
-def submitted_at_issue(rec: Received, catalog: Catalog, options: Options) -> tuple[Issue, ...]:
+def submitted_at_issue(rec: Received) -> tuple[Finding, ...]:
     """A warning when ``submitted_at`` is there but cannot be read: timeliness then uses the
     receipt time, and the unit is told so."""
     sent = (rec.payload or {}).get("submitted_at")
     if sent is None or readable_time(sent):
         return ()
     value = as_text(sent)
-    return (Issue(rec.unit, rec.period, None, value, "SUBMITTED_AT", WARNING,
-                  feedback.compose(options, catalog, "SUBMITTED_AT", WARNING, rec.unit, rec.period,
-                                   value=value, received_at=rec.received_at)),)
+    return (Finding(rec.unit, rec.period, None, value, "SUBMITTED_AT", WARNING, "SUBMITTED_AT",
+                    {"received_at": rec.received_at}),)
 
 
 def failed_verdict(rec: Received, catalog: Catalog, options: Options, detail: str) -> Verdict:
-    """A submission whose validation raised: rejected with the reason, alone."""
-    issue = Issue(rec.unit, rec.period, None, None, "VALIDATION_ERROR", ERROR,
-                  feedback.compose(options, catalog, "VALIDATION_ERROR", ERROR, rec.unit, rec.period,
-                                   detail=detail))
-    return _verdict(rec, REJECTED, {}, {}, (issue,))
+    """A submission whose validation raised: rejected with the reason, alone (worded)."""
+    issue = Finding(rec.unit, rec.period, None, None, "VALIDATION_ERROR", ERROR, "VALIDATION_ERROR",
+                    {"detail": detail})
+    return feedback.word([_verdict(rec, REJECTED, {}, {}, (issue,))], catalog, options)[0]
 
 
-def status(found: tuple[Issue, ...]) -> str:
+def status(found: tuple) -> str:
     if any(i.importance == ERROR for i in found):
         return REJECTED
     return ACCEPTED_WITH_WARNINGS if any(i.importance == WARNING for i in found) else ACCEPTED
 
 
-def unreadable(rec: Received, catalog: Catalog, options: Options) -> Verdict:
-    reason = rec.unreadable_reason or options.text("unreadable_default")
-    issue = Issue(rec.unit, rec.period, None, None, "UNREADABLE", ERROR,
-                  feedback.compose(options, catalog, "UNREADABLE", ERROR, rec.unit, rec.period,
-                                   reason=reason.rstrip(messages.text("joins", "sentence_end"))))
+def unreadable(rec: Received) -> Verdict:
+    """Rejected with the collection's reason (unworded, as every verdict being built)."""
+    issue = Finding(rec.unit, rec.period, None, None, "UNREADABLE", ERROR, "UNREADABLE",
+                    {"reason": rec.unreadable_reason})
     return _verdict(rec, REJECTED, {}, {}, (issue,))
 
 
 def _verdict(rec: Received, state: str, values: dict[str, float], raw_values: dict[str, str],
-             found: tuple[Issue, ...]) -> Verdict:
+             found: tuple) -> Verdict:
     payload = rec.payload or {}
     submitted = payload.get("submitted_at")
     return Verdict(rec.unit, rec.period, rec.sha256, rec.source, rec.received_at,

@@ -13,10 +13,8 @@ from typing import Any
 
 from sqlalchemy import select, update
 
+from county_reports.core.delivery_status import DELIVERED, OPEN, SENDING
 from county_reports.warehouse.schema import deliveries as t
-
-DELIVERED, SENDING, UNCONFIRMED = "delivered", "sending", "unconfirmed"
-OPEN = (SENDING, UNCONFIRMED)
 
 
 class WarehouseDeliveryLedger:
