@@ -15,32 +15,16 @@ from typing import Any
 from county_reports.core import formulas, paths, periods
 from county_reports.core.config import ConfigError, Fields, fill_env, read_config_file
 from county_reports.core.config_models import model_for, read_checked, validate
+from county_reports.core.config_models.catalog import (CHANNELS, IMPORTANCE, KIND_REPORTS, NATURES,
+                                                        OVER_TIME, OVER_UNITS, RULE_CHECKS, STYLES)
 from county_reports.core.endpoint_policy import plain_http_problem
 from county_reports.core.targets import parse_years
 
-NATURES = ("flow", "stock")
-OVER_TIME = ("sum", "last", "max", "mean")
-OVER_UNITS = ("sum", "mean", "max")
-RULE_CHECKS = ("le", "sum_equals", "requires")
-# How the summaries write an indicator where nature and uom alone do not say it (indicators.yaml
-# `style`, optional): index — changes in the index's own points, never a percentage of itself;
-# count — a change as a difference ("少2座"), never a percentage; sanction — fines and case counts,
-# stated without growth framing or completion; accident / casualty — the safety record
-# ("发生一般生产安全事故1起，未造成人员死亡"); detail — a component the prose leaves to the tables.
-STYLES = ("index", "count", "sanction", "accident", "casualty", "detail")
-IMPORTANCE = ("error", "warning")
 # collect_monthly runs on the 5th and again on the 8th: every deadline must fall before the 8th.
 LAST_DEADLINE_DAY = 7
 _CODE = re.compile(r"^[A-Z][A-Z0-9_]{1,39}$")
 _UNIT_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
-# How a unit reports: an HTTP endpoint (protocol v1), its Excel template by e-mail, or a file
-# dropped in the inbox folder. Mail and inbox files are read only for a unit that declares them.
-CHANNELS = ("http", "email", "inbox")
 _EMAIL = re.compile(r"^[^@\s<>,;]+@[^@\s<>,;]+\.[^@\s<>,;]+$")
-# units.yaml kinds.<kind>.reports: what a unit of the kind sends. ``all`` — a county bureau
-# reporting to its city: its county totals of every indicator, so the kind is added to every
-# indicator's reported_by on load (indicators.yaml never lists it).
-KIND_REPORTS = ("listed", "all")
 
 
 @dataclass(frozen=True)

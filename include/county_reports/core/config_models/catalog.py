@@ -16,12 +16,30 @@ from pydantic import BeforeValidator, Field, RootModel, field_validator
 from county_reports.core.config_models.base import ConfigModel
 
 _UNIT_CODE = re.compile(r"^[A-Z0-9]{2,16}$")
-Nature = Literal["flow", "stock"]
-OverTime = Literal["sum", "last", "max", "mean"]
-OverUnits = Literal["sum", "mean", "max"]
-Style = Literal["index", "count", "sanction", "accident", "casualty", "detail"]
-Importance = Literal["error", "warning"]
-Channel = Literal["http", "email", "inbox"]
+# The catalogue's vocabularies, stated once here (the loaders in core/catalog.py read them).
+NATURES = ("flow", "stock")
+OVER_TIME = ("sum", "last", "max", "mean")
+OVER_UNITS = ("sum", "mean", "max")
+RULE_CHECKS = ("le", "sum_equals", "requires")
+# How the summaries write an indicator where nature and uom alone do not say it (indicators.yaml
+# `style`, optional): index — changes in the index's own points, never a percentage of itself;
+# count — a change as a difference ("少2座"), never a percentage; sanction — fines and case counts,
+# stated without growth framing or completion; accident / casualty — the safety record; detail — a
+# component the prose leaves to the tables.
+STYLES = ("index", "count", "sanction", "accident", "casualty", "detail")
+IMPORTANCE = ("error", "warning")
+# How a unit reports: an HTTP endpoint (protocol v1), its Excel template by e-mail, or a file
+# dropped in the inbox folder. Mail and inbox files are read only for a unit that declares them.
+CHANNELS = ("http", "email", "inbox")
+# units.yaml kinds.<kind>.reports: ``all`` — a county bureau reporting to its city: its county
+# totals of every indicator (the kind is added to every indicator's reported_by on load).
+KIND_REPORTS = ("listed", "all")
+Nature = Literal[NATURES]
+OverTime = Literal[OVER_TIME]
+OverUnits = Literal[OVER_UNITS]
+Style = Literal[STYLES]
+Importance = Literal[IMPORTANCE]
+Channel = Literal[CHANNELS]
 
 
 class BureauFile(ConfigModel):
@@ -49,7 +67,7 @@ class BureauFile(ConfigModel):
 
 class Kind(ConfigModel):
     name: str
-    reports: Literal["listed", "all"] = "listed"
+    reports: Literal[KIND_REPORTS] = "listed"
 
 
 class UnitEntry(ConfigModel):
@@ -121,7 +139,7 @@ class RuleEntry(ConfigModel):
     requires (when, then)."""
 
     code: str
-    check: Literal["le", "sum_equals", "requires"]
+    check: Literal[RULE_CHECKS]
     importance: Importance
     message: str
     left: str | None = None
