@@ -63,7 +63,7 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, task
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from county_reports.core import admins, report_settings
-from county_reports.deliver import approval
+from county_reports.deliver import approval, unconfirmed
 
 log = logging.getLogger(__name__)
 NAME = ADMINS.dags.tasks["report_tasks"]
@@ -106,6 +106,20 @@ class AdminsToldOfWaiting(BaseNotifier):
             logging.getLogger(__name__).warning("approval e-mail to the admins failed: %s", exc)
 
 
+def _tell_admins_of_wait(result: dict, run_id: str, dag_id: str) -> None:
+    """暂缓报送: the admins' e-mail listing the values the report waits for (SMTP down: logged)."""
+    from _alerts import email_admins
+
+    from county_reports.runs import summary_reports as steps
+
+    subject, html = steps.wait_mail(result, texts=TEXTS, mail=ADMINS.mail["unconfirmed_wait"], run_id=run_id,
+                                    dag_id=dag_id)
+    try:
+        email_admins(subject, html)
+    except Exception as exc:        # noqa: BLE001 — the decision is recorded; the mail is a courtesy
+        log.warning("the admins' e-mail on 暂缓报送 failed: %s", exc)
+
+
 def _refused(exc: Exception):
     """A refusal is final: retrying the same run cannot change it."""
     from airflow.sdk.exceptions import AirflowFailException
@@ -137,13 +151,18 @@ class ReportApproval(HITLOperator):
         self.body = approval.with_document(self.body, shown["text"])
         # the office's edited version: each figure changed by hand and not traceable, to be ticked
         self.params[approval.FIGURES_PARAM] = Param(None, **approval.figures_field(TEXTS, shown["confirm"]))
+        if shown["choices"]:       # the span's unconfirmed values: one required choice (no field otherwise)
+            self.params[unconfirmed.PARAM] = Param(**unconfirmed.field(TEXTS, shown["choices"]))
         return super().execute(context)
 
     def validate_params_input(self, params_input):
         # An answer over the REST API may leave out the optional confirm_figures (nothing to confirm);
-        # deliver refuses an approval that leaves a figure to confirm unticked.
+        # deliver refuses an approval that leaves a figure to confirm unticked. The unconfirmed field
+        # exists only in the form that asked (this resumed task is the DAG's): checked by deliver.
         if params_input:
             params_input = {approval.FIGURES_PARAM: None} | dict(params_input)
+            if unconfirmed.PARAM in params_input and unconfirmed.PARAM not in self.params:
+                self.params[unconfirmed.PARAM] = Param(None, type=["null", "string"])
         return super().validate_params_input(params_input)
 
     def execute_complete(self, context, event):
@@ -255,13 +274,16 @@ def make_report_dag(kind: str):
             from county_reports.runs import summary_reports as steps
 
             try:
-                return steps.deliver(built, kind, params, moment=moment(logical_date, dag_run),
-                                          today=pendulum.now(TIMEZONE).date(),
-                                          scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
-                                          approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
-                                          smtp_sender=smtp_sender)
+                result = steps.deliver(built, kind, params, moment=moment(logical_date, dag_run),
+                                       today=pendulum.now(TIMEZONE).date(),
+                                       scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
+                                       approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
+                                       smtp_sender=smtp_sender)
             except steps.ReportRefused as exc:
                 raise _refused(exc) from None
+            if result["status"] == approval.UNCONFIRMED_WAIT:
+                _tell_admins_of_wait(result, run_id, dag_run.dag_id)
+            return result
 
         checked = check_coverage()
         built = render(checked)
