@@ -36,6 +36,14 @@ is sent. **deliver** then sends exactly the edited bytes, with a figure sidecar 
 paragraphs were edited and by whom; an edited file changed after the approval is not sent and the
 admins are told.
 
+**Unconfirmed values.** Values flagged as likely typing slips that their units have neither confirmed
+nor corrected are listed in the request, largest effect on the county figure first (unit, month,
+indicator, as reported, expected, the share of the county figure). The approval task renders the span
+without them too (`{data}/reports/{year}/left_out/`, its SHA-256 in the request), and the form asks one
+choice, **未核实数据的处理**: **按报送数使用** sends the draft, **剔除后汇总** sends that left-out document,
+**暂缓报送** sends nothing and e-mails the admins (trigger again once the units have answered). Approved
+without a choice: nothing is sent. With no unconfirmed values the request and the form are as above.
+
 **When coverage is below the threshold** (`completeness_threshold`), `below_threshold` decides:
 `refuse` stops the run with the list of units that have not reported, `state_gap` renders the
 report, says in its opening which units are missing and asks the admin to confirm the gap.
@@ -151,9 +159,15 @@ class ReportApproval(HITLOperator):
         self.body = approval.with_document(self.body, shown["text"])
         # the office's edited version: each figure changed by hand and not traceable, to be ticked
         self.params[approval.FIGURES_PARAM] = Param(None, **approval.figures_field(TEXTS, shown["confirm"]))
-        if shown["choices"]:       # the span's unconfirmed values: one required choice (no field otherwise)
-            self.params[unconfirmed.PARAM] = Param(**unconfirmed.field(TEXTS, shown["choices"]))
-        return super().execute(context)
+        if shown["choices"]:       # the span's unconfirmed values: one choice, required (empty; no null in its type)
+            self.params[unconfirmed.PARAM] = Param(None, **unconfirmed.field(TEXTS, shown["choices"]))
+        try:
+            return super().execute(context)          # writes the request, then waits for the answer
+        finally:
+            # Written: a task resumed by this same object (dag.test) validates its params again, and the
+            # required field's empty value would fail there; the choice itself is deliver's to check.
+            if unconfirmed.PARAM in self.params:
+                self.params[unconfirmed.PARAM] = Param(None, type=["null", "string"])
 
     def validate_params_input(self, params_input):
         # An answer over the REST API may leave out the optional confirm_figures (nothing to confirm);

@@ -39,7 +39,7 @@ def flag(key=SLIP, *, times: float = 10.0, effect: float = 0.3) -> float:
 
 def answer(run_id, built, choice, *, ti_id="t1"):
     shown = summary_reports.ask("half_year", built, run_id=run_id, ti_id=ti_id, texts=TEXTS)
-    params = {approval.NOTE_PARAM: "", approval.GAP_PARAM: False, approval.FIGURES_PARAM: None}
+    params = {approval.NOTE_PARAM: "", approval.GAP_PARAM: False, approval.FIGURES_PARAM: shown["confirm"] or None}
     if choice:
         params[unconfirmed.PARAM] = TEXTS[f"unconfirmed_{choice}"]
     summary_reports.record_answer("half_year", run_id=run_id, ti_id=ti_id, response={
@@ -125,3 +125,16 @@ def test_without_unconfirmed_values_nothing_is_asked_or_rendered_again(setup):
     assert "未核实" not in asked["body"] and "剔除" not in shown["text"] and shown["choices"] == []
     assert not (paths.reports(2025) / unconfirmed.FOLDER).exists()
     assert deliver(built, run_id="r1")["status"] == "delivered"
+
+
+def test_the_edited_version_offers_no_leave_out(flagged):
+    from runs.test_summary_reports import edited_upload
+
+    root, _, built, _ = flagged
+    edited_upload(root, built)
+    shown = answer("r1", built, "leave_out")          # asked about the edited version; 剔除后汇总 forged
+    assert shown["choices"] == ["按报送数使用", "暂缓报送"] and TEXTS["unconfirmed_edited"] in shown["text"]
+    assert not (paths.reports(2025) / unconfirmed.FOLDER).exists()
+    with pytest.raises(summary_reports.ReportRefused, match="without a choice"):
+        deliver(built, run_id="r1")
+    assert not (root / "office").exists() and actions() == ["unconfirmed_not_decided"]

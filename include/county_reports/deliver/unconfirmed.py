@@ -46,7 +46,8 @@ def choice_of(texts: dict, answered: Any) -> str | None:
 
 
 def field(texts: dict, offered: list[str]) -> dict[str, Any]:
-    """The form's ``unconfirmed`` field (an Airflow Param's schema): one of ``offered``, required."""
+    """The form's ``unconfirmed`` field (an Airflow Param's schema, its value None): one of
+    ``offered``, required (no "null" in its type: the form will not submit it empty)."""
     return {"type": "string", "enum": list(offered), "title": texts["unconfirmed_title"],
             "description": texts["unconfirmed_description"]}
 
