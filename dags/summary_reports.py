@@ -36,6 +36,14 @@ is sent. **deliver** then sends exactly the edited bytes, with a figure sidecar 
 paragraphs were edited and by whom; an edited file changed after the approval is not sent and the
 admins are told.
 
+**Unconfirmed values.** Values flagged as likely typing slips that their units have neither confirmed
+nor corrected are listed in the request, largest effect on the county figure first (unit, month,
+indicator, as reported, expected, the share of the county figure). The approval task renders the span
+without them too (`{data}/reports/{year}/left_out/`, its SHA-256 in the request), and the form asks one
+choice, **未核实数据的处理**: **按报送数使用** sends the draft, **剔除后汇总** sends that left-out document,
+**暂缓报送** sends nothing and e-mails the admins (trigger again once the units have answered). Approved
+without a choice: nothing is sent. With no unconfirmed values the request and the form are as above.
+
 **When coverage is below the threshold** (`completeness_threshold`), `below_threshold` decides:
 `refuse` stops the run with the list of units that have not reported, `state_gap` renders the
 report, says in its opening which units are missing and asks the admin to confirm the gap.
@@ -63,7 +71,7 @@ from airflow.sdk import CronTriggerTimetable, Param, dag, task
 from airflow.sdk.bases.notifier import BaseNotifier
 
 from county_reports.core import admins, report_settings
-from county_reports.deliver import approval
+from county_reports.deliver import approval, unconfirmed
 
 log = logging.getLogger(__name__)
 NAME = ADMINS.dags.tasks["report_tasks"]
@@ -106,6 +114,20 @@ class AdminsToldOfWaiting(BaseNotifier):
             logging.getLogger(__name__).warning("approval e-mail to the admins failed: %s", exc)
 
 
+def _tell_admins_of_wait(result: dict, run_id: str, dag_id: str) -> None:
+    """暂缓报送: the admins' e-mail listing the values the report waits for (SMTP down: logged)."""
+    from _alerts import email_admins
+
+    from county_reports.runs import summary_reports as steps
+
+    subject, html = steps.wait_mail(result, texts=TEXTS, mail=ADMINS.mail["unconfirmed_wait"], run_id=run_id,
+                                    dag_id=dag_id)
+    try:
+        email_admins(subject, html)
+    except Exception as exc:        # noqa: BLE001 — the decision is recorded; the mail is a courtesy
+        log.warning("the admins' e-mail on 暂缓报送 failed: %s", exc)
+
+
 def _refused(exc: Exception):
     """A refusal is final: retrying the same run cannot change it."""
     from airflow.sdk.exceptions import AirflowFailException
@@ -137,13 +159,24 @@ class ReportApproval(HITLOperator):
         self.body = approval.with_document(self.body, shown["text"])
         # the office's edited version: each figure changed by hand and not traceable, to be ticked
         self.params[approval.FIGURES_PARAM] = Param(None, **approval.figures_field(TEXTS, shown["confirm"]))
-        return super().execute(context)
+        if shown["choices"]:       # the span's unconfirmed values: one choice, required (empty; no null in its type)
+            self.params[unconfirmed.PARAM] = Param(None, **unconfirmed.field(TEXTS, shown["choices"]))
+        try:
+            return super().execute(context)          # writes the request, then waits for the answer
+        finally:
+            # Written: a task resumed by this same object (dag.test) validates its params again, and the
+            # required field's empty value would fail there; the choice itself is deliver's to check.
+            if unconfirmed.PARAM in self.params:
+                self.params[unconfirmed.PARAM] = Param(None, type=["null", "string"])
 
     def validate_params_input(self, params_input):
         # An answer over the REST API may leave out the optional confirm_figures (nothing to confirm);
-        # deliver refuses an approval that leaves a figure to confirm unticked.
+        # deliver refuses an approval that leaves a figure to confirm unticked. The unconfirmed field
+        # exists only in the form that asked (this resumed task is the DAG's): checked by deliver.
         if params_input:
             params_input = {approval.FIGURES_PARAM: None} | dict(params_input)
+            if unconfirmed.PARAM in params_input and unconfirmed.PARAM not in self.params:
+                self.params[unconfirmed.PARAM] = Param(None, type=["null", "string"])
         return super().validate_params_input(params_input)
 
     def execute_complete(self, context, event):
@@ -255,13 +288,16 @@ def make_report_dag(kind: str):
             from county_reports.runs import summary_reports as steps
 
             try:
-                return steps.deliver(built, kind, params, moment=moment(logical_date, dag_run),
-                                          today=pendulum.now(TIMEZONE).date(),
-                                          scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
-                                          approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
-                                          smtp_sender=smtp_sender)
+                result = steps.deliver(built, kind, params, moment=moment(logical_date, dag_run),
+                                       today=pendulum.now(TIMEZONE).date(),
+                                       scheduled=dag_run.logical_date, started=pendulum.now("UTC"), texts=TEXTS,
+                                       approvers=ADMINS.approver_ids, run_id=run_id, token_lookup=token,
+                                       smtp_sender=smtp_sender)
             except steps.ReportRefused as exc:
                 raise _refused(exc) from None
+            if result["status"] == approval.UNCONFIRMED_WAIT:
+                _tell_admins_of_wait(result, run_id, dag_run.dag_id)
+            return result
 
         checked = check_coverage()
         built = render(checked)

@@ -304,7 +304,8 @@ def rebind_waiting(target, engine) -> int:
             detail.body = approval.with_document(detail.body or "", text)
             detail.params = dict(detail.params or {}) | {
                 approval.FIGURES_PARAM: Param(None, **approval.figures_field(texts, confirm)).serialize()}
-        approval.record_asked(engine, asked_about(kind, target.year, bound, confirm, asked["run_id"], asked["ti_id"]))
+        approval.record_asked(engine, asked_about(kind, target.year, bound, confirm, asked["run_id"], asked["ti_id"],
+                                                  unconfirmed=tuple(asked.get("unconfirmed") or ())))
         count += 1
     return count
 

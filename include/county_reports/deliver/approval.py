@@ -14,7 +14,9 @@ summary leaves. This module holds everything about that gate that is not Airflow
   diff and every figure changed or added by hand with its sentence; the ones not traceable in the
   warehouse are the choices of the form's ``confirm_figures`` field, each to be confirmed;
 - :func:`decide` — the admin's answer turned into deliver / rejected / not_confirmed /
-  figures_not_confirmed, or a refusal: no answer (unanswered: never a default), an answer by
+  figures_not_confirmed / unconfirmed_wait (the span's unconfirmed values: wait for the units;
+  ``deliver.unconfirmed``), or a refusal: approved with no choice on those values
+  (unconfirmed_not_decided), no answer (unanswered: never a default), an answer by
   someone not in admins.yaml ``approvers`` (not_approver), a document whose SHA-256 is not the one
   the admin was shown (stale);
 - :func:`record_asked`, :func:`record_answered`, :func:`answer_of` — the approval task writes what
@@ -38,6 +40,8 @@ from county_reports.core.catalog import Catalog
 
 DELIVER, REJECTED, NOT_CONFIRMED, NOT_REQUIRED = "deliver", "rejected", "not_confirmed", "not_required"
 FIGURES_NOT_CONFIRMED = "figures_not_confirmed"    # an edited draft's hand-changed figures left unticked
+# Unconfirmed values in the span (deliver.unconfirmed): 暂缓报送 chosen; approved without a choice.
+UNCONFIRMED_WAIT, UNCONFIRMED_NOT_DECIDED = "unconfirmed_wait", "unconfirmed_not_decided"
 # Refusals that sending again cannot cure: no answer in Airflow's record for this run, an answer by
 # someone not in admins.yaml approvers, a document whose bytes differ from the one approved.
 UNANSWERED, NOT_APPROVER, STALE = "unanswered", "not_approver", "stale"
@@ -104,8 +108,9 @@ def waiting_mail(mail, subject: str, body: str, link: str) -> tuple[str, str]:
 
 
 def request(catalog: Catalog, texts: dict, checked: dict, built: dict, *, why: list[str], ui_url: str,
-            recipient: str, correction_of: str | None = None) -> dict[str, str]:
-    """Subject and Markdown body of the approval request."""
+            recipient: str, correction_of: str | None = None, unconfirmed: str = "") -> dict[str, str]:
+    """Subject and Markdown body of the approval request; ``unconfirmed``: the listing of the
+    span's unconfirmed values (``deliver.unconfirmed.listing``), empty when there are none."""
     title = built["title"]
     names = {u.code: u.name for u in catalog.units}
     gaps = checked.get("gaps") or {}
@@ -121,6 +126,8 @@ def request(catalog: Catalog, texts: dict, checked: dict, built: dict, *, why: l
     lines.append(texts["missing"].format(units=missing) if missing else texts["none_missing"])
     behind = built.get("behind") or []
     lines.append(texts["behind"].format(names=messages.join(behind)) if behind else texts["none_behind"])
+    if unconfirmed:
+        lines.append(unconfirmed)
     if correction_of:
         lines.append(texts["correction"].format(receipt=correction_of))
     url = document_url(ui_url, built["year"], built["docx"])
@@ -187,6 +194,12 @@ class Decision:
     note: str | None = None          # the cover note (approved) or the reason (rejected)
     by: str | None = None
     at: str | None = None
+    unconfirmed: str | None = None   # the choice on the span's unconfirmed values (use / leave_out / wait)
+
+    @property
+    def leaves_out(self) -> bool:
+        """The document to send is the one rendered without the unconfirmed values."""
+        return self.action == DELIVER and self.unconfirmed == "leave_out"
 
     @property
     def delivers(self) -> bool:
@@ -197,13 +210,14 @@ class Decision:
 
 
 def decide(why: list[str], below: bool, answer: dict | None, texts: dict, *, approvers: frozenset[str],
-           sha256: str) -> Decision:
+           sha256: str, left_out_sha256: str | None = None) -> Decision:
     """The admin's answer, as Airflow recorded it, for the document about to be sent.
 
     ``why``: the reasons recomputed by deliver from the run's own inputs (empty: no approval
     needed); ``answer``: what :func:`answer_of` read from the audit the approval task wrote from
     its HITL record (chosen_options, params_input, by_id, by, at, docx_sha256, to_confirm), or None;
-    ``approvers``: admins.yaml's approver ids; ``sha256``: the .docx that would leave now.
+    ``approvers``: admins.yaml's approver ids; ``sha256``: the .docx that would leave now;
+    ``left_out_sha256``: the one rendered without the unconfirmed values, as it is now (if any).
     """
     if not why:
         return Decision(NOT_REQUIRED)
@@ -220,9 +234,31 @@ def decide(why: list[str], below: bool, answer: dict | None, texts: dict, *, app
         return Decision(NOT_CONFIRMED, note, by, at)
     if set(answer.get("to_confirm") or ()) - set(params.get(FIGURES_PARAM) or ()):
         return Decision(FIGURES_NOT_CONFIRMED, note, by, at)     # each hand-changed figure, one by one
+    if answer.get("unconfirmed"):
+        return _unconfirmed_decided(answer, params, texts, Decision(DELIVER, note, by, at), sha256, left_out_sha256)
     if answer.get("docx_sha256") != sha256:
         return Decision(STALE, note, by, at)
     return Decision(DELIVER, note, by, at)
+
+
+def _unconfirmed_decided(answer: dict, params: dict, texts: dict, approved: Decision, sha256: str,
+                         left_out_sha256: str | None) -> Decision:
+    """An approval of a span with unconfirmed values: 暂缓报送 sends nothing; 剔除后汇总 binds the
+    document rendered without them (asked about with it); no choice (or 剔除后汇总 where none was
+    rendered: the office's edited version) is refused."""
+    from dataclasses import replace
+
+    from county_reports.deliver import unconfirmed
+
+    choice = unconfirmed.choice_of(texts, params.get(unconfirmed.PARAM))
+    left_out = answer.get("left_out") or {}
+    if choice is None or (choice == unconfirmed.LEAVE_OUT and not left_out):
+        return replace(approved, action=UNCONFIRMED_NOT_DECIDED)
+    if choice == unconfirmed.WAIT:
+        return replace(approved, action=UNCONFIRMED_WAIT, unconfirmed=choice)
+    bound = left_out.get("sha256") if choice == unconfirmed.LEAVE_OUT else answer.get("docx_sha256")
+    now = left_out_sha256 if choice == unconfirmed.LEAVE_OUT else sha256
+    return replace(approved, action=DELIVER if bound == now else STALE, unconfirmed=choice)
 
 
 def fingerprint(path) -> str:
@@ -274,6 +310,8 @@ class Asked:
     draft: str | None = None        # the generated draft's key (the edited version was made from it)
     edited_by: str | None = None    # set: the office's edited version, uploaded by this user
     to_confirm: tuple[str, ...] = ()
+    unconfirmed: tuple[tuple[str, str, str], ...] = ()   # (unit, period, indicator) still unconfirmed
+    left_out: dict | None = None    # the document without them: docx, sidecar, xlsx (keys) and sha256
 
 
 def record_asked(engine, asked: Asked) -> None:
@@ -283,7 +321,8 @@ def record_asked(engine, asked: Asked) -> None:
 
     note = json.dumps({"kind": asked.kind, "year": asked.year, "ti_id": asked.ti_id, "docx": asked.docx,
                        "docx_sha256": asked.sha256, "draft": asked.draft or asked.docx, "edited_by": asked.edited_by,
-                       "to_confirm": list(asked.to_confirm)}, ensure_ascii=False)
+                       "to_confirm": list(asked.to_confirm), "unconfirmed": [list(k) for k in asked.unconfirmed],
+                       "left_out": asked.left_out}, ensure_ascii=False)
     report_audit.add_event(engine, GATE, "asked", asked.run_id, note)
 
 
@@ -333,5 +372,6 @@ def answer_of(engine, kind: str, run_id: str) -> dict[str, Any] | None:
             asked[details.get("ti_id")] = details
         elif row.to_status == "answered" and details.get("ti_id") in asked:
             bound = asked[details["ti_id"]]
-            found = details | {key: bound.get(key) for key in ("docx_sha256", "docx", "to_confirm", "edited_by")}
+            found = details | {key: bound.get(key) for key in ("docx_sha256", "docx", "to_confirm", "edited_by",
+                                                               "unconfirmed", "left_out")}
     return found

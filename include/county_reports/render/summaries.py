@@ -86,14 +86,17 @@ def coverage(warehouse, catalog: Catalog, report: Plan, report_settings: ReportS
 
 
 def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
-                  state_gap: bool = False, wording: dict | None = None, register=None) -> dict[str, Any]:
+                  state_gap: bool = False, wording: dict | None = None, register=None,
+                  exclude: frozenset[tuple[str, str, str]] = frozenset()) -> dict[str, Any]:
     """Render the report into ``out_dir``: .docx, .figures.json sidecar and .xlsx workbook.
-    ``register``: the key projects (default projects.yaml; a county without one has none)."""
+    ``register``: the key projects (default projects.yaml; a county without one has none);
+    ``exclude``: (unit, period, indicator) values left out of every figure (the admin's 剔除后汇总
+    of unconfirmed values), named in the sidecar's ``left_out``."""
     from county_reports.render import compose, layout, workbook
 
     span = report.span
     periods = list(span.periods) + list(span.same_span_last_year().periods)
-    values = warehouse.current_values(periods)
+    values = without(warehouse.current_values(periods), exclude)
     completeness = warehouse.completeness(catalog, list(span.periods))
     figures = county_figures(catalog, values, span, completeness=completeness)
     reporting = completeness_summary(completeness, span, catalog=catalog)
@@ -112,16 +115,25 @@ def write_summary(warehouse, catalog: Catalog, report: Plan, out_dir: Path, *,
     docx = layout.render_docx(composed.document, out_dir / f"{title}.docx",
                               title_breaks=layout.TitleBreaks.from_config(wording.get("title_breaks")))
     sidecar = out_dir / f"{title}.figures.json"
+    left_out = {"left_out": sorted(list(key) for key in exclude)} if exclude else {}
     atomic.write_text(sidecar, json.dumps({
         "title": title, "kind": report.kind, "year": report.year,
         "span": [span.first, span.last], "report_date": report.report_date.isoformat(),
-        "figures": composed.trace,
+        "figures": composed.trace, **left_out,
     }, ensure_ascii=False, indent=1, sort_keys=True, default=_json_default))
     xlsx = workbook.write_workbook(out_dir / f"{title}.xlsx", catalog, wording, report.kind, span,
                                    workbook.SpanTables(figures, per_unit, reporting, values), report.report_date)
     return {"kind": report.kind, "year": report.year, "title": title, "docx": str(docx),
             "sidecar": str(sidecar), "xlsx": str(xlsx), "behind": behind_schedule(figures, span),
             "sha256": hashlib.sha256(docx.read_bytes()).hexdigest(), "figures": len(composed.trace)}
+
+
+def without(values, exclude: frozenset[tuple[str, str, str]]):
+    """``values`` (unit, period, indicator, value …) less the rows named in ``exclude``."""
+    if not exclude:
+        return values
+    keys = list(zip(values["unit"], values["period"], values["indicator"], strict=True))
+    return values[[key not in exclude for key in keys]].reset_index(drop=True)
 
 
 def _projects(warehouse, catalog: Catalog, span: Span, register) -> dict[str, tuple]:

@@ -118,33 +118,78 @@ def approval_request(built: dict, checked: dict, params: dict, *, scheduled: dat
     if not why:
         log.info("No approval needed (nothing will be sent, or reports.yaml approval: none and no reason to ask).")
         return None
-    return approval.request(load_catalog(), texts, checked, built, why=why, ui_url=ui_url,
+    from county_reports.deliver import unconfirmed
+
+    catalog = load_catalog()
+    return approval.request(catalog, texts, checked, built, why=why, ui_url=ui_url,
                             recipient=office_settings.load_settings().recipient,
-                            correction_of=checked["correction_of"])
+                            correction_of=checked["correction_of"],
+                            unconfirmed=unconfirmed.listing(texts, catalog, unconfirmed_values(checked["kind"],
+                                                                                               checked["year"])))
+
+
+def unconfirmed_values(kind: str, year: int) -> list:
+    """The span's values still unconfirmed, largest effect on the county figure first."""
+    from county_reports.aggregate.unconfirmed import unconfirmed_for_report
+    from county_reports.render import summaries
+    from county_reports.warehouse import Warehouse
+
+    plan = summaries.plan(kind, year, report_settings.load_settings())
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        return unconfirmed_for_report(warehouse, load_catalog(), plan.span)
 
 
 def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict,
         data_dir: Path | None = None) -> dict[str, Any]:
     """The approval task is about to write its request: record the document it binds (the office's
     edited version of this draft when one was uploaded, else the draft; by SHA-256) and the figures
-    to confirm; return the request's document part (``text``) and those figures (``confirm``)."""
-    from county_reports.deliver import edited_drafts
+    to confirm; return the request's document part (``text``) and those figures (``confirm``).
+    With unconfirmed values in the span, also the span rendered without them (what 剔除后汇总
+    sends; not for the edited version) and the choices of the form's ``unconfirmed`` field."""
+    from county_reports.deliver import edited_drafts, unconfirmed
     from county_reports.warehouse import Warehouse
 
     bound = edited_drafts.bound(built["year"], built["docx"], built["sidecar"], data_dir)
     text, confirm = approval.document_section(texts, paths.at(bound.docx, data_dir).name, bound.sha256,
                                               bound.review)
+    keys = tuple(unconfirmed.key(v) for v in unconfirmed_values(kind, built["year"]))
+    left_out = left_out_render(kind, built["year"], keys, data_dir) if keys and not bound.edited else None
+    if keys:
+        text += "\n\n" + (unconfirmed.document(texts, paths.at(left_out["docx"], data_dir).name, left_out["sha256"])
+                           if left_out else texts["unconfirmed_edited"])
     with Warehouse() as warehouse:
         warehouse.migrate()
-        approval.record_asked(warehouse.engine, asked_about(kind, built["year"], bound, confirm, run_id, ti_id))
-    return {"text": text, "confirm": confirm}
+        approval.record_asked(warehouse.engine, asked_about(kind, built["year"], bound, confirm, run_id, ti_id,
+                                                            unconfirmed=keys, left_out=left_out))
+    return {"text": text, "confirm": confirm,
+            "choices": unconfirmed.choices(texts, edited=bound.edited) if keys else []}
 
 
-def asked_about(kind: str, year: int, bound, confirm: list[str], run_id: str, ti_id: str) -> approval.Asked:
+def left_out_render(kind: str, year: int, keys: tuple, data_dir: Path | None = None) -> dict[str, Any]:
+    """The summary rendered without the values ``keys`` in ``{data}/reports/{year}/left_out/`` (the
+    same file names: the office gets the same title): its files as keys and the .docx's SHA-256."""
+    from county_reports.deliver import unconfirmed
+    from county_reports.render import summaries
+    from county_reports.warehouse import Warehouse
+
+    catalog, settings = load_catalog(), report_settings.load_settings()
+    plan = summaries.plan(kind, year, settings)
+    with Warehouse() as warehouse:
+        state_gap = summaries.coverage(warehouse, catalog, plan, settings).action == "state_gap"
+        built = summaries.write_summary(warehouse, catalog, plan, paths.reports(year, data_dir) / unconfirmed.FOLDER,
+                                        state_gap=state_gap, exclude=frozenset(keys))
+    log.info(f"Rendered without {len(keys)} unconfirmed values: {built['docx']}")
+    return {f: paths.key(built[f], data_dir) for f in DOCUMENT_FILES} | {"sha256": built["sha256"]}
+
+
+def asked_about(kind: str, year: int, bound, confirm: list[str], run_id: str, ti_id: str, *,
+                unconfirmed: tuple = (), left_out: dict | None = None) -> approval.Asked:
     """The audit's record of a request binding ``bound`` (an ``edited_drafts.Bound``)."""
     by = ((bound.review or {}).get("sidecar_record") or {}).get("edited_by") if bound.edited else None
     return approval.Asked(kind, year, run_id, ti_id, bound.docx, bound.sha256, draft=bound.draft, edited_by=by,
-                          to_confirm=tuple(confirm))
+                          to_confirm=tuple(confirm), unconfirmed=tuple(tuple(k) for k in unconfirmed),
+                          left_out=None if bound.edited else left_out)
 
 
 def record_answer(kind: str, *, run_id: str, ti_id: str, response: dict) -> None:
@@ -187,13 +232,13 @@ def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str],
     from county_reports.deliver import dispatch
     from county_reports.warehouse import Warehouse
 
-    kind, year, sha = checked["kind"], checked["year"], bound.sha256
+    kind, year = checked["kind"], checked["year"]
     with Warehouse() as warehouse:
         answer = approval.answer_of(warehouse.engine, kind, run_id) if why else None
-        decision = approval.decide(why, checked["below"], answer, texts, approvers=approvers, sha256=sha)
+        decision, built, sha = _decision(built, checked, why, bound, answer, texts, approvers, data_dir)
         audit = dict(kind=kind, year=year, run_id=run_id, by=decision.by, at=decision.at, docx=built["docx"],
-                     docx_sha256=sha, approved_sha256=(answer or {}).get("docx_sha256"), why=why,
-                     **_edit_details(bound, answer))
+                     docx_sha256=sha, approved_sha256=_approved_sha(answer, decision), why=why,
+                     **_edit_details(bound, answer), **_unconfirmed_details(answer, decision))
         if why:
             approval.record(warehouse.engine, action="approved" if decision.delivers else decision.action,
                             note=decision.note, **audit)
@@ -205,7 +250,8 @@ def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str],
                                 f"nothing sent; trigger the report with an approval.")
         if not decision.delivers:
             log.info(f"Not delivered; the draft is kept: {built['docx']}")
-            return {"status": decision.action, "reason": decision.note}
+            return {"status": decision.action, "reason": decision.note} | (
+                _waiting(built, checked, decision, answer) if decision.action == approval.UNCONFIRMED_WAIT else {})
         try:
             result = dispatch.send(paths.located(built, DOCUMENT_FILES, data_dir), load_catalog(), warehouse,
                                    decision=decision, force=bool(params.get("force_delivery")),
@@ -223,6 +269,53 @@ def _decided_then_sent(built: dict, checked: dict, params: dict, why: list[str],
     return result
 
 
+def _decision(built: dict, checked: dict, why: list[str], bound, answer: dict | None, texts: dict,
+              approvers: frozenset[str], data_dir: Path | None) -> tuple[approval.Decision, dict, str]:
+    """The admin's decision, and the document it sends with its SHA-256 as it is now: the span
+    rendered without the unconfirmed values when the admin chose 剔除后汇总, else ``built``."""
+    left_out = (answer or {}).get("left_out") or {}
+    left_sha = approval.fingerprint(paths.at(left_out["docx"], data_dir)) \
+        if left_out and paths.at(left_out["docx"], data_dir).is_file() else None
+    decision = approval.decide(why, checked["below"], answer, texts, approvers=approvers, sha256=bound.sha256,
+                               left_out_sha256=left_sha)
+    if decision.leaves_out:
+        return decision, built | {f: left_out[f] for f in DOCUMENT_FILES}, left_sha
+    return decision, built, bound.sha256
+
+
+def _waiting(built: dict, checked: dict, decision: approval.Decision, answer: dict | None) -> dict[str, Any]:
+    """暂缓报送: what the admins' e-mail needs (``wait_mail``); the run ends, nothing sent."""
+    log.info(f"暂缓报送 by {decision.by}: nothing sent until the units confirm or correct the values; "
+             f"trigger the report again then. Kept: {built['docx']}")
+    return {"kind": checked["kind"], "year": checked["year"], "title": built.get("title"), "by": decision.by,
+            "unconfirmed": (answer or {}).get("unconfirmed") or []}
+
+
+def _approved_sha(answer: dict | None, decision: approval.Decision) -> str | None:
+    """The SHA-256 the admin approved: the left-out document's when that is the one chosen."""
+    if decision.unconfirmed == "leave_out":
+        return ((answer or {}).get("left_out") or {}).get("sha256")
+    return (answer or {}).get("docx_sha256")
+
+
+def _unconfirmed_details(answer: dict | None, decision: approval.Decision) -> dict[str, Any]:
+    """The audit's words on the span's unconfirmed values: which, and what the admin chose."""
+    keys = (answer or {}).get("unconfirmed") or []
+    return {"unconfirmed": keys, "unconfirmed_choice": decision.unconfirmed} if keys else {}
+
+
+def wait_mail(result: dict, *, texts: dict, mail, run_id: str, dag_id: str) -> tuple[str, str]:
+    """The admins' e-mail after 暂缓报送: the values still waiting for their units (as now)."""
+    from county_reports.deliver import unconfirmed
+
+    asked = {tuple(k) for k in result.get("unconfirmed") or []}
+    catalog, year = load_catalog(), result.get("year")
+    now = [v for v in unconfirmed_values(result["kind"], year) if unconfirmed.key(v) in asked] if year else []
+    lines = [unconfirmed.line(texts, catalog, v) for v in now] or ["、".join(" ".join(k) for k in sorted(asked))]
+    return unconfirmed.wait_mail(mail, title=result.get("title") or "", run_id=run_id, dag_id=dag_id,
+                                 by=result.get("by"), lines=lines)
+
+
 def _refuse_unless_approved(decision: approval.Decision, built: dict, sha: str, answer: dict | None,
                             texts: dict) -> None:
     """The refusals no retry can cure: the run fails clearly, the draft is kept."""
@@ -234,6 +327,9 @@ def _refuse_unless_approved(decision: approval.Decision, built: dict, sha: str, 
                             f"approve task: nothing sent; {built['docx']} is kept.")
     if decision.action == approval.NOT_APPROVER:
         raise ReportRefused(f"Answered by {decision.by!r}, who is not among admins.yaml approvers: nothing sent.")
+    if decision.action == approval.UNCONFIRMED_NOT_DECIDED:
+        raise ReportRefused(f"Approved without a choice on the span's unconfirmed values ({texts['unconfirmed_title']};"
+                            f" 剔除后汇总 only where a document without them was rendered): nothing sent.")
     if decision.action == approval.FIGURES_NOT_CONFIRMED:
         raise ReportRefused(f"Approved without confirming each figure changed by hand in the edited version "
                             f"({texts['figures_title']}): nothing sent; {built['docx']} is kept.")

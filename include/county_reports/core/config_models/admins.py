@@ -9,12 +9,14 @@ from pydantic import BeforeValidator, Field, create_model
 from county_reports.core.config_models.base import ConfigModel, SettingsModel
 
 MAILS = ("task_failed", "approval_timeout", "approval_waiting", "approval_reminder", "deadline_missed",
-         "correction")
+         "correction", "unconfirmed_wait")
 APPROVAL_TEXTS = ("subject", "task_name", "approve", "reject", "note_title", "note_description", "gap_title",
                   "gap_description", "correction", "intro", "coverage", "below", "missing",
                   "none_missing", "behind", "none_behind", "draft", "why", "document", "edited", "edited_changes",
                   "edited_figure_confirm", "edited_figure_traced", "edited_no_figures", "edited_layout",
-                  "figures_title", "figures_description", "edited_stale")
+                  "figures_title", "figures_description", "edited_stale", "unconfirmed", "unconfirmed_value",
+                  "unconfirmed_unknown", "unconfirmed_title", "unconfirmed_description", "unconfirmed_use",
+                  "unconfirmed_leave_out", "unconfirmed_wait", "unconfirmed_document", "unconfirmed_edited")
 REASONS = ("required", "below_threshold", "late_run", "correction", "forced")
 DEADLINE_TEXTS = ("collect_monthly", "report", "reporting_circular", "unit_reminders", "summary_drafts",
                   "import_history")
