@@ -101,3 +101,25 @@ def test_fill_env_and_fields_name_file_and_key():
         fill_env("${NOPE}", "f.yaml", "k", {})
     with pytest.raises(ConfigError, match=r"^f\.yaml: top\.n: expected a whole number, got 'x'$"):
         Fields("f.yaml", "top", {"n": "x"}).get("n", int)
+
+
+def test_no_shipped_config_file_says_a_key_twice():
+    """YAML keeps the last of two equal keys silently: a pasted block would hide the first."""
+    import yaml
+
+    class Strict(yaml.SafeLoader):
+        pass
+
+    def mapping(loader, node, deep=False):
+        keys = [loader.construct_object(key, deep=deep) for key, _ in node.value]
+        twice = sorted({str(k) for k in keys if keys.count(k) > 1})
+        assert not twice, f"{node.start_mark.name}:{node.start_mark.line + 1}: {twice} twice"
+        return yaml.SafeLoader.construct_mapping(loader, node, deep)
+
+    Strict.add_constructor(yaml.resolver.BaseResolver.DEFAULT_MAPPING_TAG, mapping)
+    files = sorted((ROOT / "include" / "config").rglob("*.yaml"))
+    assert len(files) > 20
+    for path in files:
+        with path.open(encoding="utf-8") as fh:
+            yaml.load(fh, Loader=Strict)
+    assert pytest.raises(AssertionError, yaml.load, "a: 1\nb: 2\na: 3\n", Loader=Strict)
