@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import yaml
 from docx import Document
@@ -342,3 +343,23 @@ def test_a_county_document_is_byte_identical_to_before_the_city(catalog, tmp_pat
             assert hashlib.sha256(Path(built["docx"]).read_bytes()).hexdigest() == expected, (kind, year)
     finally:
         warehouse.close()
+
+
+@pytest.mark.parametrize("city_total", [12345.6, 40000.0])
+def test_a_countys_quanxian_item_names_the_county_even_when_it_alone_reports_the_figure(city, city_total):
+    """A county's 全县 speaks for that county: in the city's summary the county is named, also when
+    its figure is the city's (the only county reporting it), never 全县."""
+    from county_reports.render import compose
+    from county_reports.render.pool import ItemPool
+
+    wording = compose.load_wording(CITY)
+    narratives = pd.DataFrame([{"unit": "CT01", "period": "2025-06", "kind": "highlight", "section": "investment",
+                                "text": "全县完成交通建设投资12345.6万元。", "seq": 1}])
+    pool = ItemPool(city, wording, narratives, {("CT01", "INV_TOTAL"): 12345.6}, {"INV_TOTAL": city_total})
+    [clause] = pool.clauses("highlight", "investment", 3, figures=True)
+    assert clause.text.startswith("清河县完成交通建设投资") and "全县" not in clause.text, clause.text
+    # a county's own 全县 item that is the county's whole figure still says 全县
+    county = ItemPool(load_catalog(), compose.load_wording(CITY.parent), narratives.assign(unit="RC01"),
+                      {("RC01", "INV_TOTAL"): 12345.6}, {"INV_TOTAL": 12345.6})
+    [own] = county.clauses("highlight", "investment", 3, figures=True)
+    assert own.text.startswith("全县完成交通建设投资"), own.text
