@@ -106,7 +106,7 @@ def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, table
         notes = appendix.table_notes(catalog, wording, span, fields, appendix.visible_columns(rows))
         _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes, styles)
     if tables.values is not None:
-        _by_county_sheet(book, catalog, wording, kind, span, tables, report_date)
+        _by_county_sheet(book, catalog, wording, kind, span, tables, report_date, styles)
     units = _UnitFigures.of(per_unit, reporting)     # once for every section's sheet
     for section in catalog.sections:
         _unit_sheet(book, catalog, wording, section, span, units, fields, roster, styles)
@@ -120,7 +120,7 @@ def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, table
 
 
 def _by_county_sheet(book, catalog: Catalog, wording: dict, kind: str, span: Span, tables: SpanTables,
-                     report_date: date) -> None:
+                     report_date: date, styles: _Styler) -> None:
     """A city's 附件2 as a sheet (render/by_county.county_sheet: its figures as numbers); nothing
     for a county."""
     from openpyxl.utils import get_column_letter
@@ -130,7 +130,6 @@ def _by_county_sheet(book, catalog: Catalog, wording: dict, kind: str, span: Spa
     sheet = by_county.county_sheet(catalog, wording, kind, span, tables.values, tables.figures, report_date)
     if sheet is None:
         return
-    styles = _styles()
     ws = book.create_sheet(sheet_name(sheet.name))
     subtitle = appendix.fill(wording["attachments"]["workbook"]["subtitle"],
                              **appendix.span_fields(catalog, span, report_date))
