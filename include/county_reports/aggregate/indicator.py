@@ -95,7 +95,8 @@ class SpanData:
         self._months = firsts["period"].to_numpy()
         self._month_rows = _slices(firsts["indicator"])
         self._have: dict[str, set[tuple[str, str]]] = {}
-        for code, unit, period in zip(ordered["indicator"], ordered["unit"], ordered["period"], strict=False):
+        columns = (ordered[c].to_numpy(dtype=object).tolist() for c in ("indicator", "unit", "period"))
+        for code, unit, period in zip(*columns, strict=True):
             self._have.setdefault(code, set()).add((unit, period))
 
     def have(self, code: str) -> set[tuple[str, str]]:
