@@ -14,6 +14,7 @@ from datetime import date
 from pathlib import Path
 
 import openpyxl
+import pandas as pd
 import pytest
 import yaml
 from docx import Document
@@ -342,3 +343,53 @@ def test_a_county_document_is_byte_identical_to_before_the_city(catalog, tmp_pat
             assert hashlib.sha256(Path(built["docx"]).read_bytes()).hexdigest() == expected, (kind, year)
     finally:
         warehouse.close()
+
+
+@pytest.mark.parametrize("city_total", [12345.6, 40000.0])
+def test_a_countys_quanxian_item_names_the_county_even_when_it_alone_reports_the_figure(city, city_total):
+    """A county's 全县 speaks for that county: in the city's summary the county is named, also when
+    its figure is the city's (the only county reporting it), never 全县."""
+    from county_reports.render import compose
+    from county_reports.render.pool import ItemPool
+
+    wording = compose.load_wording(CITY)
+    narratives = pd.DataFrame([{"unit": "CT01", "period": "2025-06", "kind": "highlight", "section": "investment",
+                                "text": "全县完成交通建设投资12345.6万元。", "seq": 1}])
+    pool = ItemPool(city, wording, narratives, {("CT01", "INV_TOTAL"): 12345.6}, {"INV_TOTAL": city_total})
+    [clause] = pool.clauses("highlight", "investment", 3, figures=True)
+    assert clause.text.startswith("清河县完成交通建设投资") and "全县" not in clause.text, clause.text
+    # a county's own 全县 item that is the county's whole figure still says 全县
+    county = ItemPool(load_catalog(), compose.load_wording(CITY.parent), narratives.assign(unit="RC01"),
+                      {("RC01", "INV_TOTAL"): 12345.6}, {"INV_TOTAL": 12345.6})
+    [own] = county.clauses("highlight", "investment", 3, figures=True)
+    assert own.text.startswith("全县完成交通建设投资"), own.text
+
+
+def test_a_city_summary_tells_its_counties_events(city, tmp_path, monkeypatch):
+    """Events a county sends (a campaign, a document, 12345 work orders, an honour) are told in the
+    city's summary in the city's words (全市交通运输系统), the honour by the county's name."""
+    from county_reports.validate.projects.events import Event
+    from county_reports.warehouse import projects as stored
+
+    monkeypatch.setenv("COUNTY_REPORTS_CONFIG", str(CITY))
+    monkeypatch.setenv("COUNTY_REPORTS_DATA", str(tmp_path / "data"))
+    events = [Event("campaign", date(2025, 5, 20), date(2025, 6, 10), "全市治超异地交叉执法专项行动",
+                    counts={"deployed": 320, "found": 46}),
+              Event("document", date(2025, 6, 3), title="关于加快农村公路养护的实施方案", number="清交发〔2025〕12号"),
+              Event("petition", subkind="hotline", counts={"received": 38, "closed": 38}),
+              Event("honour", date(2025, 6, 20), title="全省交通运输系统先进集体", body="省交通运输厅")]
+    with Warehouse(f"sqlite:///{tmp_path / 'wh.db'}") as warehouse:
+        warehouse.migrate()
+        warehouse.sync_roster(city, "test")
+        results = warehouse.record_verdicts(city_verdicts(city, "2024-01", "2025-06"), "test")
+        [june] = [r for r in results if (r["unit"], r["period"]) == ("CT01", "2025-06")]
+        stored.store_rows(warehouse.engine, june["submission_id"], [], events)
+        plan = summaries.plan("half_year", 2025, summaries.load_settings())
+        built = summaries.write_summary(warehouse, city, plan, tmp_path / "out")
+    text = body_text(Document(built["docx"]))
+    assert "开展全市治超异地交叉执法专项行动" in text and "出动执法人员320人次" in text
+    assert "《关于加快农村公路养护的实施方案》" in text
+    assert "全市交通运输系统受理12345热线工单38件" in text
+    assert "清河县被省交通运输厅评为“全省交通运输系统先进集体”" in text
+    for word in COUNTY_WORDS:
+        assert word not in text, word

@@ -295,3 +295,27 @@ def test_libreoffice_converts_to_pdf(built, kind, tmp_path):
     pages = text.count("\f")
     assert pages > 1
     assert re.sub(r"\s+", "", files["title"]) in re.sub(r"\s+", "", text)
+
+
+def test_a_county_in_a_shared_warehouse_tells_only_its_own_units_events(tmp_path, catalog):
+    """_projects reads the span's events of the county's units, not every county's (issue 19)."""
+    import dataclasses
+    from datetime import date
+
+    from county_reports.core.projects.register import Register
+    from county_reports.validate.projects.events import Event
+    from county_reports.warehouse import projects as stored
+
+    other = dataclasses.replace(catalog, units=tuple(dataclasses.replace(u, code=f"C001{u.code}")
+                                                     for u in catalog.units))
+    with Warehouse(f"sqlite:///{tmp_path / 'shared.db'}") as warehouse:
+        warehouse.migrate()
+        for county, title in ((catalog, "本县的通知"), (other, "邻县的通知")):
+            results = warehouse.record_verdicts(accepted_verdicts(county, "2025-06", "2025-06"), "test")
+            first = min(results, key=lambda r: r["unit"])
+            stored.store_rows(warehouse.engine, first["submission_id"], [],
+                              [Event("document", date(2025, 6, 3), title=title, number="清交发〔2025〕1号")])
+        report = summaries.plan("half_year", 2025, summaries.load_settings())
+        events = summaries._projects(warehouse, catalog, report.span, Register())["events"]
+    assert [e["title"] for e in events] == ["本县的通知"]
+    assert {e["unit"] for e in events} <= {u.code for u in catalog.units}

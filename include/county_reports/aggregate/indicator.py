@@ -5,6 +5,7 @@ import math
 from dataclasses import dataclass
 from collections.abc import Iterable, Mapping
 
+import numpy as np
 import pandas as pd
 
 from county_reports.core import formulas as formula
@@ -32,7 +33,7 @@ def current_only(frame: pd.DataFrame) -> pd.DataFrame:
     require_columns(frame, ("unit", "period", "indicator"), "values")
     out = frame
     if "version" in frame.columns and not frame.empty:
-        top = frame.groupby(["unit", "period"], sort=False)["version"].transform("max")
+        top = frame["version"].groupby(_pair_key(frame["unit"], frame["period"]), sort=False).transform("max")
         out = frame[frame["version"] == top]
     dup = out.duplicated(_KEY, keep=False)
     if dup.any():
@@ -65,7 +66,8 @@ def require_columns(frame: pd.DataFrame, columns: Iterable[str], name: str) -> N
 
 class SpanData:
     """The prepared values of one span, combined per (indicator, unit) and per (indicator, month)
-    for every indicator at once (one pandas pass instead of one per indicator)."""
+    for every indicator at once (one pandas pass instead of one per indicator). Each indicator's
+    rows are kept as slices of plain arrays, so a look-up builds no pandas objects."""
 
     _EMPTY_UNITS = pd.DataFrame({"value": pd.Series(dtype=float), "as_of": pd.Series(dtype=object),
                                  "months_reported": pd.Series(dtype="int64")})
@@ -74,38 +76,83 @@ class SpanData:
         self.span = span
         inside = frame[frame["period"].isin(span.periods)]
         ordered = inside.sort_values(["indicator", "unit", "period"], kind="stable")
-        by_unit = ordered.groupby(["indicator", "unit"], sort=True)
-        per_unit = pd.DataFrame({
-            "sum": by_unit["value"].sum(), "max": by_unit["value"].max(),
-            "mean": by_unit["value"].mean(), "last": by_unit["value"].last(),
-            "as_of": by_unit["period"].last(), "months_reported": by_unit.size()})
-        by_month = ordered.groupby(["indicator", "period"], sort=True)["value"]
-        monthly = pd.DataFrame({"sum": by_month.sum(), "mean": by_month.mean(), "max": by_month.max()})
-        self._per_unit = {str(c): part.droplevel(0) for c, part in per_unit.groupby(level=0, sort=True)}
-        self._monthly = {str(c): part.droplevel(0) for c, part in monthly.groupby(level=0, sort=True)}
+        # Groups keyed by one integer each (sorted codes, so in (indicator, unit) order): pandas
+        # builds no MultiIndex of strings, and each group's rows reach the same kernels as before.
+        by_unit = ordered.groupby(_pair_key(ordered["indicator"], ordered["unit"]), sort=True)
+        value = by_unit["value"]
+        firsts = by_unit.head(1)
+        self._unit_columns = {"sum": value.sum().to_numpy(), "max": value.max().to_numpy(),
+                              "mean": value.mean().to_numpy(), "last": value.last().to_numpy(),
+                              "as_of": by_unit["period"].last().to_numpy(),
+                              "months_reported": by_unit.size().to_numpy()}
+        self._units = firsts["unit"].to_numpy()
+        self._unit_rows = _slices(firsts["indicator"])
+        by_month = ordered.groupby(_pair_key(ordered["indicator"], ordered["period"]), sort=True)
+        month_value = by_month["value"]
+        firsts = by_month.head(1).sort_values(["indicator", "period"], kind="stable")
+        self._month_columns = {"sum": month_value.sum().to_numpy(), "mean": month_value.mean().to_numpy(),
+                               "max": month_value.max().to_numpy()}
+        self._months = firsts["period"].to_numpy()
+        self._month_rows = _slices(firsts["indicator"])
         self._have: dict[str, set[tuple[str, str]]] = {}
-        for code, unit, period in zip(ordered["indicator"], ordered["unit"], ordered["period"], strict=False):
+        columns = (ordered[c].to_numpy(dtype=object).tolist() for c in ("indicator", "unit", "period"))
+        for code, unit, period in zip(*columns, strict=True):
             self._have.setdefault(code, set()).add((unit, period))
 
     def have(self, code: str) -> set[tuple[str, str]]:
         """The (unit, period) pairs with a value of the indicator."""
         return self._have.get(code, set())
 
+    def unit_arrays(self, indicator: Indicator) -> tuple | None:
+        """(units, values by ``over_time``, as_of) as arrays sorted by unit; None without values."""
+        rows = self._unit_rows.get(indicator.code)
+        if rows is None:
+            return None
+        return (self._units[rows], self._unit_columns[indicator.over_time][rows],
+                self._unit_columns["as_of"][rows])
+
     def unit_values(self, indicator: Indicator) -> pd.DataFrame:
         """Per unit, its months combined by the indicator's ``over_time``.
 
         Index unit (sorted); columns value, as_of (latest month with a value), months_reported.
         """
-        part = self._per_unit.get(indicator.code)
-        if part is None:
+        rows = self._unit_rows.get(indicator.code)
+        if rows is None:
             return self._EMPTY_UNITS
-        return pd.DataFrame({"value": part[indicator.over_time], "as_of": part["as_of"],
-                             "months_reported": part["months_reported"]})
+        return pd.DataFrame({"value": self._unit_columns[indicator.over_time][rows],
+                             "as_of": self._unit_columns["as_of"][rows],
+                             "months_reported": self._unit_columns["months_reported"][rows]},
+                            index=pd.Index(self._units[rows], name="unit"))
 
     def county_monthly(self, indicator: Indicator) -> pd.Series:
         """Per month (sorted), the units' values combined by ``over_units``."""
-        part = self._monthly.get(indicator.code)
-        return pd.Series(dtype=float) if part is None else part[indicator.over_units]
+        rows = self._month_rows.get(indicator.code)
+        if rows is None:
+            return pd.Series(dtype=float)
+        return pd.Series(self._month_columns[indicator.over_units][rows],
+                         index=pd.Index(self._months[rows], name="period"))
+
+    def monthly_array(self, indicator: Indicator):
+        """The per-month values of :meth:`county_monthly` as an array; None without values."""
+        rows = self._month_rows.get(indicator.code)
+        return None if rows is None else self._month_columns[indicator.over_units][rows]
+
+
+def _pair_key(first: pd.Series, second: pd.Series) -> np.ndarray:
+    """One int64 per row, ordered as the (first, second) pairs of text are."""
+    a_codes, a = pd.factorize(first, sort=True)
+    b_codes, b = pd.factorize(second, sort=True)
+    return a_codes.astype(np.int64) * max(1, len(b)) + b_codes
+
+
+def _slices(codes: pd.Series) -> dict[str, slice]:
+    """code → the slice of its rows in a sorted column of codes."""
+    values = codes.to_numpy()
+    if not len(values):
+        return {}
+    starts = [0, *(int(i) for i in np.flatnonzero(values[1:] != values[:-1]) + 1)]
+    ends = [*starts[1:], len(values)]
+    return {str(values[a]): slice(a, b) for a, b in zip(starts, ends, strict=True)}
 
 
 # --------------------------------------------------------------------------- who is expected
@@ -197,15 +244,16 @@ def aggregate_indicator(catalog: Catalog, indicator: Indicator, data: SpanData,
 
     stale: tuple[str, ...] = ()
     if indicator.over_time in ("sum", "last"):
-        per_unit = data.unit_values(indicator)
+        units, values, as_of = data.unit_arrays(indicator)
         if indicator.over_time == "last":
             # The level at the span's end: units closed before it no longer hold the stock.
-            per_unit = per_unit[[active_at(catalog, u, span.last) for u in per_unit.index]]
-            stale = tuple(sorted(per_unit.index[per_unit["as_of"] < span.last], key=key))
-        contributors = tuple(sorted(per_unit.index, key=key))
-        value = getattr(per_unit["value"], indicator.over_units)() if len(per_unit) else None
+            keep = np.array([active_at(catalog, u, span.last) for u in units], dtype=bool)
+            units, values, as_of = units[keep], values[keep], as_of[keep]
+            stale = tuple(sorted(units[as_of < span.last], key=key))
+        contributors = tuple(sorted(units, key=key))
+        value = getattr(pd.Series(values), indicator.over_units)() if len(units) else None
     else:
-        value = getattr(data.county_monthly(indicator), indicator.over_time)()
+        value = getattr(pd.Series(data.monthly_array(indicator)), indicator.over_time)()
         contributors = tuple(sorted({u for u, _p in have}, key=key))
     return Aggregate(tidy(value), expected, contributors, missing, stale)
 

@@ -8,6 +8,7 @@ span's events. A county without a register or rows gets empty lists (its documen
 from __future__ import annotations
 
 import calendar
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import date
 from typing import Any
@@ -69,5 +70,6 @@ def span_projects(engine, register: Register, vocabulary: Vocabulary, span: Span
     return sorted(out, key=lambda p: (-p.plan, p.code))
 
 
-def span_events(engine, span: Span) -> list[dict[str, Any]]:
-    return stored.span_events(engine, span.first, span.last)
+def span_events(engine, span: Span, units: Iterable[str] | None = None) -> list[dict[str, Any]]:
+    """The span's events (of these units only: a county's, in a warehouse shared with others)."""
+    return stored.span_events(engine, span.first, span.last, units)

@@ -5,6 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from collections.abc import Sequence
 
+import numpy as np
 import pandas as pd
 
 from county_reports.core import formulas as formula
@@ -176,10 +177,18 @@ def unit_values_table(catalog: Catalog, values: pd.DataFrame, span: Span) -> pd.
     unit that reported anything (registry order), one column per indicator code (catalogue
     order); each unit's months combined by the indicator's ``over_time``. One pandas pass —
     for the workbook's per-unit sheet, where ranks and shares are not needed."""
-    data = SpanData(prepare_values(values), span)
-    columns = {ind.code: data.unit_values(ind)["value"] for ind in catalog.indicators}
-    table = pd.DataFrame(columns)
-    units = sorted(table.index, key=unit_sort_key(catalog))
-    table = table.reindex(units)
-    table.insert(0, "unit_name", [_unit_name(catalog, u) for u in units])
-    return table.rename_axis("unit").reset_index()
+    prepared = prepare_values(values)
+    data = SpanData(prepared, span)
+    arrays = {ind.code: data.unit_arrays(ind) for ind in catalog.indicators}
+    units = sorted({str(u) for a in arrays.values() if a is not None for u in a[0]}, key=unit_sort_key(catalog))
+    row_of = {u: i for i, u in enumerate(units)}
+    # The unit column's type as the index of the aligned columns had it (int64 when there is no unit).
+    table = {"unit": pd.Series(units, dtype=prepared["unit"].dtype if units else "int64"),
+             "unit_name": [_unit_name(catalog, u) for u in units]}
+    for code, found in arrays.items():
+        column = np.full(len(units), np.nan)
+        if found is not None:
+            column[[row_of[u] for u in found[0]]] = found[1]
+        table[code] = column
+    return pd.DataFrame(table)
+

@@ -26,6 +26,7 @@ from pathlib import Path
 import docx
 from docx.enum.style import WD_STYLE_TYPE
 from docx.shared import Mm
+from docx.styles.style import StyleFactory
 
 from . import ooxml, phrases
 from .model import Attachment, Heading3, OfficialDocument
@@ -199,7 +200,9 @@ def _set_up_styles(document) -> dict[str, object]:
 
     made: dict[str, object] = {}
     for spec in STYLE_SPECS:
-        style = styles.add_style(spec.name, WD_STYLE_TYPE.PARAGRAPH)
+        # styles.add_style without its check that the name is new (a scan of the template's ~160
+        # styles for each): the template has none of ours
+        style = StyleFactory(root.add_style_of_type(spec.name, WD_STYLE_TYPE.PARAGRAPH, False))
         style.base_style = normal
         style.quick_style = True
         _apply_spec(style.element, spec)

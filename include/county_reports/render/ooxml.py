@@ -6,6 +6,8 @@ table XML, the font table, and a deterministic zip. Nothing here knows about off
 """
 from __future__ import annotations
 
+import copy
+import functools
 import io
 import zipfile
 from pathlib import Path
@@ -305,6 +307,14 @@ def _table_row(is_header: bool):
 
 
 def _table_cell(text: str, width: int, style_id: str, jc: str, span: int = 1, keep_next: bool = False):
+    """A ``w:tc``: a copy of the empty cell of its kind (lxml copies in C), its text added."""
+    tc = copy.deepcopy(_empty_cell(width, style_id, jc, span, keep_next))
+    add_text_runs(tc[-1], text)
+    return tc
+
+
+@functools.lru_cache(maxsize=256)
+def _empty_cell(width: int, style_id: str, jc: str, span: int, keep_next: bool):
     tc = _el("tc")
     tcpr = _el("tcPr")
     tcpr.append(_el("tcW", w=width, type="dxa"))
@@ -312,7 +322,7 @@ def _table_cell(text: str, width: int, style_id: str, jc: str, span: int = 1, ke
         tcpr.append(_el("gridSpan", val=span))
     tcpr.append(_el("vAlign", val="center"))
     tc.append(tcpr)
-    tc.append(_paragraph(text, style_id, jc, keep_next))
+    tc.append(_paragraph("", style_id, jc, keep_next))
     return tc
 
 

@@ -76,6 +76,9 @@ class ItemPool:
         skip = tuple(item_cfg.get("skip_phrases") or ())
         self.unit_values = unit_values
         self.county_words = tuple(item_cfg.get("county_subjects") or ())
+        # the words that speak for the document's whole area (a county's 全县; a city's 全市, never
+        # a county's 全县, which speaks for that county even when it alone reports the figure)
+        self.own_words = tuple(item_cfg.get("own_subjects", self.county_words) or ())
         self.own_area = item_cfg.get("own_area", "")
         self.county_values = county_values or {}
         self.names = {u.code: (u.name, short_name(catalog, u.code)) for u in catalog.units}
@@ -139,7 +142,10 @@ class ItemPool:
         carries = any(f.indicator for f in item.figures)
         if carries:
             county = next((w for w in self.county_words if text.startswith(w)), None)
-            if county is not None and not self._county_wide(item):
+            if county is not None and county not in self.own_words:
+                # a county's 全县 in a city's summary: that county, by name
+                text = name + text[len(county):]
+            elif county is not None and not self._county_wide(item):
                 # the unit's own figure is not the county's: it speaks for its own area
                 text = name + self.own_area + text[len(county):]
             elif county is None and name not in text:

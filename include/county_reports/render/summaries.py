@@ -137,13 +137,14 @@ def without(values, exclude: frozenset[tuple[str, str, str]]):
 
 
 def _projects(warehouse, catalog: Catalog, span: Span, register) -> dict[str, tuple]:
-    """The span's key projects (with ledger rows) and events; empty for a county without them."""
+    """The span's key projects (with ledger rows) and the county's units' events; empty for a county
+    without them."""
     from county_reports.aggregate import projects
     from county_reports.core.projects.register import load_register
     from county_reports.core.projects.vocabulary import load_vocabulary
 
     register = load_register(catalog) if register is None else register
-    events = tuple(projects.span_events(warehouse.engine, span))
+    events = tuple(projects.span_events(warehouse.engine, span, [u.code for u in catalog.units]))
     if not register.projects:
         return {"projects": (), "events": events}
     return {"projects": tuple(projects.span_projects(warehouse.engine, register, load_vocabulary(), span)),

@@ -13,9 +13,7 @@ the zip entries a fixed timestamp derived from it. The file is written atomicall
 """
 from __future__ import annotations
 
-import io
 import re
-import zipfile
 from datetime import date, datetime
 from decimal import Decimal
 from pathlib import Path
@@ -28,7 +26,7 @@ from dataclasses import dataclass
 from county_reports.core import atomic
 from county_reports.aggregate import Span
 from county_reports.core.catalog import Catalog
-from county_reports.render import appendix, number_style, ooxml, phrases
+from county_reports.render import appendix, number_style, phrases, xlsx_package
 from county_reports.render.layout import SONGTI
 
 TITLE_ROW, SUBTITLE_ROW, HEADER_ROW = 1, 2, 3
@@ -108,30 +106,21 @@ def workbook_bytes(catalog: Catalog, wording: dict, kind: str, span: Span, table
         notes = appendix.table_notes(catalog, wording, span, fields, appendix.visible_columns(rows))
         _county_sheet(book, wording, name, appendix.fill(title, **fields), rows, kind, fields, notes, styles)
     if tables.values is not None:
-        _by_county_sheet(book, catalog, wording, kind, span, tables, report_date)
+        _by_county_sheet(book, catalog, wording, kind, span, tables, report_date, styles)
+    units = _UnitFigures.of(per_unit, reporting)     # once for every section's sheet
     for section in catalog.sections:
-        _unit_sheet(book, catalog, wording, section, span, per_unit, reporting, fields, roster, styles)
+        _unit_sheet(book, catalog, wording, section, span, units, fields, roster, styles)
 
     stamp = datetime(report_date.year, report_date.month, report_date.day)
     props = book.properties
     props.creator = props.lastModifiedBy = catalog.bureau.name
     props.title = appendix.fill(table_cfg["title"], **fields)
     props.created = props.modified = stamp
-    return _package(book, (stamp.year, stamp.month, stamp.day, 0, 0, 0))
-
-
-def _package(book, date_time) -> bytes:
-    """The workbook's bytes without openpyxl's save(), which stamps 'modified' with the clock."""
-    from openpyxl.writer.excel import ExcelWriter
-
-    buffer = io.BytesIO()
-    with zipfile.ZipFile(buffer, "w", zipfile.ZIP_DEFLATED) as archive:
-        ExcelWriter(book, archive).write_data()
-    return ooxml.deterministic_zip(buffer.getvalue(), date_time)
+    return xlsx_package.package(book, (stamp.year, stamp.month, stamp.day, 0, 0, 0))
 
 
 def _by_county_sheet(book, catalog: Catalog, wording: dict, kind: str, span: Span, tables: SpanTables,
-                     report_date: date) -> None:
+                     report_date: date, styles: _Styler) -> None:
     """A city's 附件2 as a sheet (render/by_county.county_sheet: its figures as numbers); nothing
     for a county."""
     from openpyxl.utils import get_column_letter
@@ -141,7 +130,6 @@ def _by_county_sheet(book, catalog: Catalog, wording: dict, kind: str, span: Spa
     sheet = by_county.county_sheet(catalog, wording, kind, span, tables.values, tables.figures, report_date)
     if sheet is None:
         return
-    styles = _styles()
     ws = book.create_sheet(sheet_name(sheet.name))
     subtitle = appendix.fill(wording["attachments"]["workbook"]["subtitle"],
                              **appendix.span_fields(catalog, span, report_date))
@@ -282,18 +270,35 @@ def additive(indicator) -> bool:
     return indicator.over_units == "sum" and indicator.over_time in ("sum", "last")
 
 
-def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_unit: pd.DataFrame,
-                reporting: pd.DataFrame, fields: dict, roster: list[str], styles: _Styler) -> None:
+@dataclass(frozen=True)
+class _UnitFigures:
+    """The per-unit table as plain dicts (unit → column → value) and each unit's missing months."""
+    per_unit: pd.DataFrame
+    rows: dict[str, dict]
+    missing: dict[str, list[str]]
+
+    @classmethod
+    def of(cls, per_unit: pd.DataFrame, reporting: pd.DataFrame) -> _UnitFigures:
+        return cls(per_unit, _unit_rows(per_unit),
+                   {u: list(m) for u, m in zip(reporting["unit"], reporting["missing_periods"], strict=True)})
+
+
+def _unit_rows(per_unit: pd.DataFrame) -> dict[str, dict]:
+    return per_unit.set_index("unit").to_dict("index")
+
+
+def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, units: _UnitFigures,
+                fields: dict, roster: list[str], styles: _Styler) -> None:
     from openpyxl.utils import get_column_letter
 
     cfg = wording["attachments"]["workbook"]
     columns = wording["attachments"]["indicators"]["columns"]
+    per_unit, missing = units.per_unit, units.missing
     indicators = [i for i in catalog.indicators if i.section == section.code and additive(i)
                   and i.code in per_unit.columns and per_unit[i.code].notna().any()]
     if not indicators:
         return
-    table = unit_table(catalog, indicators, span, per_unit)
-    missing = {row.unit: list(row.missing_periods) for row in reporting.itertuples(index=False)}
+    table = unit_table(catalog, indicators, span, units.rows)
     sheet = book.create_sheet(sheet_name(appendix.fill(cfg["unit_sheet"], section=section.name)))
     marks = wording["marks"]
     headers = [columns["number"], cfg["unit_column"],
@@ -331,7 +336,7 @@ def _unit_sheet(book, catalog: Catalog, wording: dict, section, span: Span, per_
     _notes(sheet, row_index + 2, notes, len(headers), styles)
 
 
-def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.DataFrame) -> list[tuple]:
+def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.DataFrame | dict) -> list[tuple]:
     """(unit, name, [value per indicator, rounded as printed], inactive at the span's end) for
     every unit expected to report one of ``indicators`` in the span or that reported one, in
     registry order. A stock's value is left out for a unit no longer active at the span's end:
@@ -339,27 +344,28 @@ def unit_table(catalog: Catalog, indicators: list, span: Span, per_unit: pd.Data
     expected = {u.code for u in catalog.units
                 if any(u.active_in(p) for p in span.periods)
                 and any(u.kind in i.reported_by for i in indicators)}
-    frame = per_unit.set_index("unit")
-    order = [u.code for u in catalog.units] + sorted(set(frame.index) - set(catalog.unit_by_code))
+    rows = _unit_rows(per_unit) if isinstance(per_unit, pd.DataFrame) else per_unit
+    order = [u.code for u in catalog.units] + sorted(set(rows) - set(catalog.unit_by_code))
     out = []
     for unit in order:
-        has = unit in frame.index and any(not number_style.is_missing(frame.at[unit, i.code]) for i in indicators)
+        row = rows.get(unit)
+        has = row is not None and any(not number_style.is_missing(row[i.code]) for i in indicators)
         if not (has or unit in expected):
             continue
         known = catalog.unit_by_code.get(unit)
         inactive = known is not None and not known.active_in(span.last)
         values = []
         for indicator in indicators:
-            raw = frame.at[unit, indicator.code] if unit in frame.index else None
+            raw = row[indicator.code] if row is not None else None
             if number_style.is_missing(raw) or (inactive and indicator.over_time == "last"):
                 values.append(None)
             else:
                 values.append(_rounded(raw, int(indicator.decimals)))
         stock_dropped = inactive and any(
-            i.over_time == "last" and (unit in frame.index and not number_style.is_missing(frame.at[unit, i.code])
+            i.over_time == "last" and (row is not None and not number_style.is_missing(row[i.code])
                                        or (known is not None and known.kind in i.reported_by))
             for i in indicators)
-        name = known.name if known else str(frame.at[unit, "unit_name"])
+        name = known.name if known else str(row["unit_name"])
         out.append((unit, name, values, stock_dropped))
     return out
 
