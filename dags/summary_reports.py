@@ -173,10 +173,14 @@ class ReportApproval(HITLOperator):
         # An answer over the REST API may leave out the optional confirm_figures (nothing to confirm);
         # deliver refuses an approval that leaves a figure to confirm unticked. The unconfirmed field
         # exists only in the form that asked (this resumed task is the DAG's): checked by deliver.
+        # The same object may have asked with the field before (dag.test reuses it): an answer
+        # without it is then an answer without a choice, which deliver refuses where one is needed.
         if params_input:
             params_input = {approval.FIGURES_PARAM: None} | dict(params_input)
             if unconfirmed.PARAM in params_input and unconfirmed.PARAM not in self.params:
                 self.params[unconfirmed.PARAM] = Param(None, type=["null", "string"])
+            if unconfirmed.PARAM in self.params:
+                params_input.setdefault(unconfirmed.PARAM, None)
         return super().validate_params_input(params_input)
 
     def execute_complete(self, context, event):

@@ -202,12 +202,12 @@ def approve_in_background(api, dag_id: str, answered: dict):
     """Approve the DAG's approval request as soon as it appears, through the REST API."""
     import threading
 
-    from county_reports.deliver.required_actions import answer_when_asked
+    from county_reports.deliver.required_actions import answer_when_asked, first_choices
 
     def choose(detail):
         answered["url"] = api.required_actions_url(detail)
         answered["subject"] = detail["subject"]
-        return detail["options"][0], {"note": "演示：自动批准", "confirm_gap": True}
+        return detail["options"][0], first_choices(detail, {"note": "演示：自动批准", "confirm_gap": True})
 
     def work():
         try:

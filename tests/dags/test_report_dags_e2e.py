@@ -14,6 +14,7 @@ import yaml
 from dag_helpers import assert_no_local_paths
 
 from county_reports.core import paths
+from county_reports.deliver.required_actions import first_choices
 from datetime import UTC
 
 pytestmark = pytest.mark.airflow
@@ -84,7 +85,8 @@ APPROVE, REJECT = "批准", "驳回"
 
 
 def approve(note: str = "", confirm_gap: bool = False):
-    return lambda detail: (APPROVE, {"note": note, "confirm_gap": confirm_gap})
+    """批准, with 按报送数使用 where the span has unconfirmed values (the demo's collected months do)."""
+    return lambda detail: (APPROVE, first_choices(detail, {"note": note, "confirm_gap": confirm_gap}))
 
 
 def reject(reason: str):
@@ -502,7 +504,7 @@ def test_the_offices_edited_draft_is_approved_figure_by_figure_and_its_bytes_are
         seen["record"], seen["rebound"] = _upload_edited(name, _clerk_edits)
         seen["name"], [fresh] = name, api_server.pending(dag.dag_id)
         seen["asked"] = fresh
-        return APPROVE, {"note": "", "confirm_gap": False}          # the figures left unticked
+        return APPROVE, first_choices(detail, {"note": "", "confirm_gap": False})   # the figures left unticked
 
     before = len(office.received)
     refused, _ = run_answering(api_server, dag, conf(2025, "half_year", force=True), upload_then_approve_unconfirmed)
@@ -520,7 +522,7 @@ def test_the_offices_edited_draft_is_approved_figure_by_figure_and_its_bytes_are
         [fresh] = api_server.pending(dag.dag_id)
         seen["body"] = fresh["body"]
         ticked = fresh["params"][approval.FIGURES_PARAM]["schema"]["examples"]
-        return APPROVE, {"note": "办公室修改稿", "confirm_gap": False, approval.FIGURES_PARAM: ticked}
+        return APPROVE, first_choices(detail, {"note": "办公室修改稿", "confirm_gap": False, approval.FIGURES_PARAM: ticked})
 
     run, _ = run_answering(api_server, dag, conf(2025, "half_year", force=True), restore_then_confirm_each)
     restored = seen["restored"]
