@@ -68,7 +68,10 @@ def check_coverage(kind: str, params: dict, moment: datetime, today: date) -> di
 
 
 def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
-    """Write the .docx, the figure sidecar and the workbook in ``{data}/reports/{year}/``."""
+    """Write the .docx, the figure sidecar and the workbook in ``{data}/reports/{year}/``; for a
+    correction of a delivered edited version, also the corrected edited version (uploaded against
+    this draft, so the approval binds it: ``corrections.start_from_edited``)."""
+    from county_reports.deliver import corrections
     from county_reports.render import summaries
     from county_reports.warehouse import Warehouse
 
@@ -76,7 +79,15 @@ def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
     with Warehouse() as warehouse:
         built = summaries.write_summary(warehouse, load_catalog(), plan, paths.reports(plan.year, data_dir),
                                 state_gap=checked["state_gap"])
-    log.info(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
+        log.info(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
+        try:
+            corrected = corrections.start_from_edited(warehouse, load_catalog(), built, data_dir or paths.data_dir()) \
+                if checked.get("correction_of") else None
+        except corrections.CorrectionRefused as exc:
+            raise ReportRefused(str(exc)) from None
+    if corrected:
+        log.info("The delivered version was the office's edited one: the correction starts from it, "
+                 f"{corrected['sha256'][:12]}…\n" + corrections.located_markdown(corrected))
     return paths.keyed(built, DOCUMENT_FILES, data_dir)
 
 
@@ -127,13 +138,15 @@ def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict,
         data_dir: Path | None = None) -> dict[str, Any]:
     """The approval task is about to write its request: record the document it binds (the office's
     edited version of this draft when one was uploaded, else the draft; by SHA-256) and the figures
-    to confirm; return the request's document part (``text``) and those figures (``confirm``)."""
-    from county_reports.deliver import edited_drafts
+    to confirm; return the request's document part (``text``) and those figures (``confirm``); for
+    a corrected edited version, where each changed figure was found in the office's text."""
+    from county_reports.deliver import corrections, edited_drafts
     from county_reports.warehouse import Warehouse
 
     bound = edited_drafts.bound(built["year"], built["docx"], built["sidecar"], data_dir)
     text, confirm = approval.document_section(texts, paths.at(bound.docx, data_dir).name, bound.sha256,
                                               bound.review)
+    text = "\n\n".join(part for part in (text, corrections.located_markdown(bound.review)) if part)
     with Warehouse() as warehouse:
         warehouse.migrate()
         approval.record_asked(warehouse.engine, asked_about(kind, built["year"], bound, confirm, run_id, ti_id))
