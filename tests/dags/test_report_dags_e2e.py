@@ -538,3 +538,64 @@ def test_the_offices_edited_draft_is_approved_figure_by_figure_and_its_bytes_are
     assert sidecar["edited"]["edited_paragraphs"]
     approved, delivered = report_history("half_year", 2025)[-2:]
     assert approved["edited"] and approved["figures_confirmed"] and delivered["docx_sha256"] == restored["sha256"]
+
+
+def test_a_correction_after_the_edited_delivery_starts_from_the_clerks_text_and_is_delivered_as_the_correction(
+        dags, collected, office, api_server, smtp_server, simulator):
+    """SC01's February 2025 (lost to a server error) arrives after the office's edited half-year
+    summary was delivered: the admins' notice locates the changes in the edited text; the correction
+    run's corrected version keeps the clerk's paragraph and restyled heading with the changed figures
+    replaced; the approval binds it and the office receives exactly it, as the 更正."""
+    import io
+
+    import docx
+    from render.test_edited import ADDED
+
+    from county_reports.deliver import approval, corrections, edited_drafts
+    from county_reports.render import layout
+
+    edited = [r for r in office.received if r["kind"] == "half_year" and r["year"] == 2025][-1]
+    simulator.clear_faults()
+    run = dags.get_dag("collect_monthly").test(run_conf={"period": "2025-02", "through": None, "units": ["SC01"]})
+    assert run.state == "success"
+    [notice] = [n for n in xcom(run, "check_corrections") if n["kind"] == "half_year"]
+    assert notice["receipt_id"] == edited["receipt_id"] and notice["in_edited"]
+    [mail] = smtp_server.wait_for(lambda m: "数据有更正" in smtp_server.subject(m)
+                                  and "2025年上半年" in smtp_server.subject(m))
+    assert "已报送的是办公室修改稿" in smtp_server.text(mail)
+
+    dag, seen = dags.get_dag("half_year_report"), {}
+
+    def confirm_each(detail):
+        seen["body"] = detail["body"]
+        ticked = detail["params"][approval.FIGURES_PARAM]["schema"].get("examples") or []
+        return APPROVE, {"note": "更正版", "confirm_gap": False, approval.FIGURES_PARAM: ticked}
+
+    before = len(office.received)
+    run, _ = run_answering(api_server, dag, conf(2025, "half_year", correction=True), confirm_each)
+    assert run.state == "success" and xcom(run, "deliver")["status"] == "delivered"
+    built = xcom(run, "render")
+    bound = edited_drafts.bound(2025, built["docx"], built["sidecar"])
+    assert bound.edited and bound.review["correction"]["receipt_id"] == edited["receipt_id"]
+    assert f"SHA-256：`{bound.sha256}`" in seen["body"] and "本更正版以已报送的办公室修改稿" in seen["body"]
+    replaced = [c for c in bound.review["correction"]["located"] if c["status"] == corrections.REPLACED]
+    assert replaced and f"{replaced[0]['old']} → {replaced[0]['new']}" in seen["body"]
+    [sent] = office.received[before:]                                           # once, as the 更正
+    assert sent["sha256"] == bound.sha256 and sent["correction_of"] == edited["receipt_id"]
+    assert sent["filename"].endswith("（更正）.docx")
+    raw = (office.root / sent["receipt_id"] / sent["filename"]).read_bytes()
+    texts = [p.text for p in docx.Document(io.BytesIO(raw)).paragraphs]
+    heading = next(p.text for p in docx.Document(io.BytesIO(paths.at(built["docx"]).read_bytes())).paragraphs
+                   if p.style.name == layout.STYLE_HEADING1)                  # the one the clerk restyled
+    assert ADDED in texts and heading in texts                                  # the clerk's paragraphs kept
+    assert all(c["new"] in "\n".join(texts) + _cells(raw) for c in replaced)  # the changed figures replaced
+    assert report_history("half_year", 2025)[-1]["docx_sha256"] == bound.sha256
+
+
+def _cells(raw: bytes) -> str:
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(raw))
+    return "\n".join(c.text for t in document.tables for r in t.rows for c in r.cells)

@@ -71,3 +71,50 @@ def test_a_correction_after_an_edited_delivery_starts_from_the_clerks_text():
                      "货运量3.5万吨。", "客运量3.5万吨。", "港口吞吐量8.2万吨。"]    # the clerk's words kept
     notice = corrections.Notice("half_year", 2025, "t", "OFF-1", ["TS03"], ["2025-03"], changes, located)
     assert any("rewritten, paragraph 2" in line for line in notice.log_lines())
+
+
+def test_a_figure_printed_in_several_places_is_replaced_everywhere_only_when_every_one_changes():
+    import io
+
+    import docx
+
+    edited = _edited_docx("公路投资完成年度目标的37.0%，新改建农村公路59.6公里。",
+                          "新改建农村公路59.6公里，同比增长5.7%；水运完成年度目标的37.0%。",
+                          "客运量同比增长15.7%。", "59.6")
+    printed = sidecar(("opening", "INV", "completion_pct", "37.0%"), ("theme", "INV", "completion_pct", "37.0%"),
+                      ("opening", "ROAD", "value", "59.6公里"), ("theme", "ROAD", "value", "59.6公里"),
+                      ("附件1", "ROAD", "value", "59.6"), ("theme", "ROAD", "yoy_pct", "5.7%"),
+                      ("theme", "WATER", "completion_pct", "37.0%"))          # one 37.0% stays 37.0%
+    change = {"where": "x", "indicator": "X", "measure": "value"}
+    changes = [change | {"old": "37.0%", "new": "37.9%"}, change | {"old": "37.0%", "new": "37.9%"},
+               change | {"old": "59.6公里", "new": "60.6公里"}, change | {"old": "59.6公里", "new": "60.6公里"},
+               change | {"old": "59.6", "new": "60.6"}, change | {"old": "5.7%", "new": "59.6公里"},
+               change | {"old": "—", "new": "437件"}, change | {"old": "329件", "new": "—"}]
+    corrected, located = corrections.correct_edited(edited, changes, rewritten=[], printed=printed)
+    assert [c["status"] for c in located] == [corrections.AMBIGUOUS] * 2 + [corrections.REPLACED] * 4 + [
+        corrections.NEW_FIGURE, corrections.DROPPED]
+    assert located[2]["paragraphs"] == [1, 2] and located[4]["paragraphs"] == [4]
+    texts = [p.text for p in docx.Document(io.BytesIO(corrected)).paragraphs]
+    assert texts == ["公路投资完成年度目标的37.0%，新改建农村公路60.6公里。",         # 37.0% also stands for WATER
+                     "新改建农村公路60.6公里，同比增长59.6公里；水运完成年度目标的37.0%。",  # one pass: not again
+                     "客运量同比增长15.7%。", "60.6"]                                 # 15.7% is not 5.7%
+
+
+def test_the_located_figures_go_into_the_admins_mail_and_the_approval_request():
+    located = [{"old": "59.6公里", "new": "60.6公里", "status": corrections.REPLACED, "paragraph": 11,
+                "sentence": "新改建农村公路59.6公里。"},
+               {"old": "59.6公里", "new": "60.6公里", "status": corrections.REPLACED, "paragraph": 11,
+                "sentence": "新改建农村公路59.6公里。"},
+               {"old": "41.7%", "new": "41.5%", "status": corrections.AMBIGUOUS, "paragraph": 6,
+                "sentence": "占全县41.7%<b>"}]
+    notice = corrections.Notice("half_year", 2025, "t", "OFF-1", ["TS03"], ["2025-03"], [], located)
+    _, body = notice.mail(admins.load_settings().mail["correction"])
+    assert "已报送的是办公室修改稿" in body and body.count("59.6公里 → 60.6公里") == 1        # printed twice: once
+    assert "第6段：占全县41.7%&lt;b&gt;" in body and "不自动替换" in body
+    _, plain = corrections.Notice("half_year", 2025, "t", "OFF-1", ["TS03"], ["2025-03"], []).mail(
+        admins.load_settings().mail["correction"])
+    assert "修改稿" not in plain
+    review = {"correction": {"receipt_id": "OFF-1", "edited_by": "王主任", "located": located}}
+    text = corrections.located_markdown(review)
+    assert "王主任 修改，原件回执 OFF-1" in text and "- 59.6公里 → 60.6公里：以新数字替换（第11段" in text
+    assert corrections.located_markdown({"sha256": "x"}) == "" and corrections.located_markdown(None) == ""

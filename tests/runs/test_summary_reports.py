@@ -272,3 +272,93 @@ def test_an_edited_version_changed_after_approval_is_not_sent(setup):
     with pytest.raises(summary_reports.ReportRefused, match="重新审批"):
         deliver(built, run_id="r1")
     assert not (setup / "office").exists() and actions() == ["stale", "stale"]
+
+
+
+@pytest.fixture
+def late_ts03(tmp_path, monkeypatch, catalog):
+    """As ``setup``, but TS03 has not reported March 2025 yet: its verdicts, to store later."""
+    config_copy.with_folder_channel(tmp_path, monkeypatch)
+    seeded_warehouse.seed(tmp_path, monkeypatch, catalog, "2024-01", "2025-06", skip={("TS03", "2025-03")})
+    from county_reports.simulator.seeding import accepted_verdicts
+
+    return tmp_path, [v for v in accepted_verdicts(catalog, "2025-03", "2025-03") if v.unit == "TS03"]
+
+
+def test_a_correction_after_an_edited_delivery_starts_from_the_clerks_text_and_is_what_leaves(late_ts03):
+    """TS03 reports March 2025 only after the office's edited version was delivered: the correction
+    run's corrected version keeps the clerk's paragraph and restyled heading, replaces the changed
+    figures, is what the approval binds and what leaves as the 更正."""
+    import io
+    import json
+
+    import docx
+    from render.test_edited import ADDED
+
+    from county_reports.deliver import corrections, edited_drafts
+    from county_reports.render.review.paragraphs import paragraphs
+
+    setup, late = late_ts03
+    built = summary_reports.render(summary_reports.check_coverage("half_year", FORM, MOMENT, today=date(2025, 7, 10)))
+    target, record, raw = edited_upload(setup, built)
+    answer("r1", built, figures=answer("r0", built)["confirm"])
+    delivered = deliver(built, run_id="r1")
+    assert delivered["status"] == "delivered" and delivered["sha256"] == record["sha256"]
+
+    with Warehouse() as warehouse:
+        warehouse.record_verdicts(late, "test")
+    correction = FORM | {"correction": True}
+    again = summary_reports.render(summary_reports.check_coverage("half_year", correction, MOMENT,
+                                                                  today=date(2025, 7, 10)))
+    bound = edited_drafts.bound(2025, again["docx"], again["sidecar"])
+    assert bound.edited and bound.draft == again["docx"] and bound.sha256 != record["sha256"]
+    assert bound.review["correction"]["receipt_id"] == delivered["receipt_id"]
+    located = bound.review["correction"]["located"]
+    replaced = [c for c in located if c["status"] == corrections.REPLACED]
+    assert replaced, located
+    corrected = paths.at(bound.docx, setup / "data").read_bytes()
+    texts = _texts(corrected)
+    assert ADDED in texts and _restyled_heading(raw) in texts              # the clerk's paragraph and heading kept
+    corrected_paras = {p.index + 1: p.text for p in paragraphs(docx.Document(io.BytesIO(corrected)))}
+    for change in replaced:                                                # each changed figure replaced …
+        assert all(change["new"] in corrected_paras[where] for where in change["paragraphs"])
+    left = {(f["old"], f["new"]) for f in bound.review["figures"]}          # … so no longer a difference from
+    assert not left & {(c["new"], c["old"]) for c in replaced}              # the new draft
+    assert any(c["status"] == corrections.CHECK for c in located)         # in the paragraph the clerk rewrote
+    assert json.loads(paths.at(bound.sidecar, setup / "data").read_text(encoding="utf-8"))["edited"]["edited_by"] \
+        == "报表系统（据王主任的修改稿更正）"
+
+    shown = answer("r2", again, ti_id="t2")
+    assert bound.sha256 in shown["text"] and "本更正版以已报送的办公室修改稿（王主任 修改" in shown["text"]
+    assert f"{replaced[0]['old']} → {replaced[0]['new']}：以新数字替换" in shown["text"]
+    answer("r2", again, ti_id="t2", figures=shown["confirm"])
+    sent = deliver(again, correction, run_id="r2")
+    assert sent["status"] == "delivered" and sent["sha256"] == bound.sha256 and sent["title"].endswith("（更正）")
+    left = [p for p in (setup / "office").rglob("*.docx") if p.read_bytes() == corrected]
+    assert [p.name for p in left] == [sent["title"] + ".docx"]             # exactly the corrected bytes, once
+    with Warehouse() as warehouse:
+        last = approval.history(warehouse.engine, "half_year", 2025)[-1]
+    assert last["action"] == "delivered" and last["docx_sha256"] == bound.sha256
+    assert last["correction_of"] == delivered["receipt_id"]
+
+
+def _texts(raw: bytes) -> list[str]:
+    """Every paragraph's text, the tables' cells included."""
+    import io
+
+    import docx
+
+    document = docx.Document(io.BytesIO(raw))
+    cells = [p.text for t in document.tables for r in t.rows for c in r.cells for p in c.paragraphs]
+    return [p.text for p in document.paragraphs] + cells
+
+
+def _restyled_heading(raw: bytes) -> str:
+    """The text of the heading the clerk restyled (render/test_edited.clerk_edit: the first 一级标题)."""
+    import io
+
+    import docx
+
+    from county_reports.render import layout
+
+    return next(p.text for p in docx.Document(io.BytesIO(raw)).paragraphs if p.style.name == layout.STYLE_HEADING1)

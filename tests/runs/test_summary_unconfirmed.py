@@ -59,7 +59,7 @@ def test_the_request_lists_the_values_with_their_effect(flagged, catalog):
     _, checked, built, expected = flagged
     asked = summary_reports.approval_request(built, checked, FORM, scheduled=None, now=MOMENT, texts=TEXTS,
                                              ui_url="http://ui")
-    [listed] = summary_reports.unconfirmed_values("half_year", 2025)
+    [listed] = unconfirmed.span_values("half_year", 2025)
     assert (listed.unit, listed.period, listed.indicator, listed.expected) == (*SLIP, expected)
     assert listed.effect > 0 and listed.as_reported > listed.left_out
     assert unconfirmed.listing(TEXTS, catalog, [listed]) in asked["body"]

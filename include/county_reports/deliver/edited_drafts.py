@@ -68,8 +68,9 @@ def draft(year: int, name: str, data_dir=None) -> Draft | None:
 
 
 def upload(target: Draft, raw: bytes, *, user: str, engine, traceable=None, unit_names=None,
-           config_dir=None) -> dict[str, Any]:
-    """Review ``raw`` against ``target`` and store it; raises UploadRefused (nothing stored)."""
+           config_dir=None, extra: dict | None = None) -> dict[str, Any]:
+    """Review ``raw`` against ``target`` and store it; raises UploadRefused (nothing stored).
+    ``extra``: more to keep in the stored review (a correction's located figures, ``correction``)."""
     from county_reports.render.review.edited import EditedRefused, review_edited
     from county_reports.render.review.settings import load_settings
 
@@ -84,7 +85,7 @@ def upload(target: Draft, raw: bytes, *, user: str, engine, traceable=None, unit
         raise UploadRefused(str(exc)) from None
     record = review.as_dict() | {"words": review.words, "confirmation_labels": review.confirmation_labels(),
                                  "diff_html": review.diff_html(), "diff_markdown": review.diff_markdown(),
-                                 "sidecar_record": review.sidecar_record(user), "draft": target.name}
+                                 "sidecar_record": review.sidecar_record(user), "draft": target.name} | (extra or {})
     atomic.write_bytes(target.edited, raw)
     atomic.write_text(target.edited_sidecar, json.dumps(sidecar | {"edited": record["sidecar_record"]},
                                                         ensure_ascii=False, indent=1))

@@ -18,6 +18,7 @@ Which choice is which is read from admins.yaml ``approval`` texts (the form show
 """
 from __future__ import annotations
 
+import logging
 import math
 from html import escape
 from typing import Any
@@ -25,6 +26,7 @@ from typing import Any
 USE, LEAVE_OUT, WAIT = "use", "leave_out", "wait"
 CHOICES = (USE, LEAVE_OUT, WAIT)
 PARAM = "unconfirmed"            # the form's field
+log = logging.getLogger(__name__)
 FOLDER = "left_out"              # {data}/reports/{year}/left_out/: the span without the unconfirmed values
 
 
@@ -103,3 +105,38 @@ def _number(value: float | None, unknown: str = "") -> str:
     if float(value).is_integer():
         return f"{value:.0f}"
     return f"{value:.2f}".rstrip("0").rstrip(".")
+
+
+# --------------------------------------------------------------------------- the span's values
+
+
+def span_values(kind: str, year: int) -> list:
+    """The span's values still unconfirmed, largest effect on the county figure first."""
+    from county_reports.aggregate.unconfirmed import unconfirmed_for_report
+    from county_reports.core import report_settings
+    from county_reports.core.catalog import load_catalog
+    from county_reports.render import summaries
+    from county_reports.warehouse import Warehouse
+
+    plan = summaries.plan(kind, year, report_settings.load_settings())
+    with Warehouse() as warehouse:
+        warehouse.migrate()
+        return unconfirmed_for_report(warehouse, load_catalog(), plan.span)
+
+
+def render_without(kind: str, year: int, keys: tuple, data_dir=None) -> dict[str, Any]:
+    """The summary rendered without the values ``keys`` in ``{data}/reports/{year}/left_out/`` (the
+    same file names: the office gets the same title): its files as keys and the .docx's SHA-256."""
+    from county_reports.core import paths, report_settings
+    from county_reports.core.catalog import load_catalog
+    from county_reports.render import summaries
+    from county_reports.warehouse import Warehouse
+
+    catalog, settings = load_catalog(), report_settings.load_settings()
+    plan = summaries.plan(kind, year, settings)
+    with Warehouse() as warehouse:
+        state_gap = summaries.coverage(warehouse, catalog, plan, settings).action == "state_gap"
+        built = summaries.write_summary(warehouse, catalog, plan, paths.reports(year, data_dir) / FOLDER,
+                                        state_gap=state_gap, exclude=frozenset(keys))
+    log.info(f"Rendered without {len(keys)} unconfirmed values: {built['docx']}")
+    return {f: paths.key(built[f], data_dir) for f in ("docx", "sidecar", "xlsx")} | {"sha256": built["sha256"]}

@@ -68,7 +68,10 @@ def check_coverage(kind: str, params: dict, moment: datetime, today: date) -> di
 
 
 def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
-    """Write the .docx, the figure sidecar and the workbook in ``{data}/reports/{year}/``."""
+    """Write the .docx, the figure sidecar and the workbook in ``{data}/reports/{year}/``; for a
+    correction of a delivered edited version, also the corrected edited version (uploaded against
+    this draft, so the approval binds it: ``corrections.start_from_edited``)."""
+    from county_reports.deliver import corrections
     from county_reports.render import summaries
     from county_reports.warehouse import Warehouse
 
@@ -76,7 +79,15 @@ def render(checked: dict, data_dir: Path | None = None) -> dict[str, Any]:
     with Warehouse() as warehouse:
         built = summaries.write_summary(warehouse, load_catalog(), plan, paths.reports(plan.year, data_dir),
                                 state_gap=checked["state_gap"])
-    log.info(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
+        log.info(f"Rendered {built['docx']} ({built['figures']} figures traced in {built['sidecar']})")
+        try:
+            corrected = corrections.start_from_edited(warehouse, load_catalog(), built, data_dir or paths.data_dir()) \
+                if checked.get("correction_of") else None
+        except corrections.CorrectionRefused as exc:
+            raise ReportRefused(str(exc)) from None
+    if corrected:
+        log.info("The delivered version was the office's edited one: the correction starts from it, "
+                 f"{corrected['sha256'][:12]}…\n" + corrections.located_markdown(corrected))
     return paths.keyed(built, DOCUMENT_FILES, data_dir)
 
 
@@ -124,37 +135,27 @@ def approval_request(built: dict, checked: dict, params: dict, *, scheduled: dat
     return approval.request(catalog, texts, checked, built, why=why, ui_url=ui_url,
                             recipient=office_settings.load_settings().recipient,
                             correction_of=checked["correction_of"],
-                            unconfirmed=unconfirmed.listing(texts, catalog, unconfirmed_values(checked["kind"],
+                            unconfirmed=unconfirmed.listing(texts, catalog, unconfirmed.span_values(checked["kind"],
                                                                                                checked["year"])))
-
-
-def unconfirmed_values(kind: str, year: int) -> list:
-    """The span's values still unconfirmed, largest effect on the county figure first."""
-    from county_reports.aggregate.unconfirmed import unconfirmed_for_report
-    from county_reports.render import summaries
-    from county_reports.warehouse import Warehouse
-
-    plan = summaries.plan(kind, year, report_settings.load_settings())
-    with Warehouse() as warehouse:
-        warehouse.migrate()
-        return unconfirmed_for_report(warehouse, load_catalog(), plan.span)
 
 
 def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict,
         data_dir: Path | None = None) -> dict[str, Any]:
     """The approval task is about to write its request: record the document it binds (the office's
     edited version of this draft when one was uploaded, else the draft; by SHA-256) and the figures
-    to confirm; return the request's document part (``text``) and those figures (``confirm``).
-    With unconfirmed values in the span, also the span rendered without them (what 剔除后汇总
-    sends; not for the edited version) and the choices of the form's ``unconfirmed`` field."""
-    from county_reports.deliver import edited_drafts, unconfirmed
+    to confirm; return the request's document part (``text``) and those figures (``confirm``); for
+    a corrected edited version, where each changed figure was found in the office's text. With
+    unconfirmed values in the span, also the span rendered without them (what 剔除后汇总 sends; not
+    for the edited version) and the choices of the form's ``unconfirmed`` field."""
+    from county_reports.deliver import corrections, edited_drafts, unconfirmed
     from county_reports.warehouse import Warehouse
 
     bound = edited_drafts.bound(built["year"], built["docx"], built["sidecar"], data_dir)
     text, confirm = approval.document_section(texts, paths.at(bound.docx, data_dir).name, bound.sha256,
                                               bound.review)
-    keys = tuple(unconfirmed.key(v) for v in unconfirmed_values(kind, built["year"]))
-    left_out = left_out_render(kind, built["year"], keys, data_dir) if keys and not bound.edited else None
+    text = "\n\n".join(part for part in (text, corrections.located_markdown(bound.review)) if part)
+    keys = tuple(unconfirmed.key(v) for v in unconfirmed.span_values(kind, built["year"]))
+    left_out = unconfirmed.render_without(kind, built["year"], keys, data_dir) if keys and not bound.edited else None
     if keys:
         text += "\n\n" + (unconfirmed.document(texts, paths.at(left_out["docx"], data_dir).name, left_out["sha256"])
                            if left_out else texts["unconfirmed_edited"])
@@ -164,23 +165,6 @@ def ask(kind: str, built: dict, *, run_id: str, ti_id: str, texts: dict,
                                                             unconfirmed=keys, left_out=left_out))
     return {"text": text, "confirm": confirm,
             "choices": unconfirmed.choices(texts, edited=bound.edited) if keys else []}
-
-
-def left_out_render(kind: str, year: int, keys: tuple, data_dir: Path | None = None) -> dict[str, Any]:
-    """The summary rendered without the values ``keys`` in ``{data}/reports/{year}/left_out/`` (the
-    same file names: the office gets the same title): its files as keys and the .docx's SHA-256."""
-    from county_reports.deliver import unconfirmed
-    from county_reports.render import summaries
-    from county_reports.warehouse import Warehouse
-
-    catalog, settings = load_catalog(), report_settings.load_settings()
-    plan = summaries.plan(kind, year, settings)
-    with Warehouse() as warehouse:
-        state_gap = summaries.coverage(warehouse, catalog, plan, settings).action == "state_gap"
-        built = summaries.write_summary(warehouse, catalog, plan, paths.reports(year, data_dir) / unconfirmed.FOLDER,
-                                        state_gap=state_gap, exclude=frozenset(keys))
-    log.info(f"Rendered without {len(keys)} unconfirmed values: {built['docx']}")
-    return {f: paths.key(built[f], data_dir) for f in DOCUMENT_FILES} | {"sha256": built["sha256"]}
 
 
 def asked_about(kind: str, year: int, bound, confirm: list[str], run_id: str, ti_id: str, *,
@@ -310,7 +294,7 @@ def wait_mail(result: dict, *, texts: dict, mail, run_id: str, dag_id: str) -> t
 
     asked = {tuple(k) for k in result.get("unconfirmed") or []}
     catalog, year = load_catalog(), result.get("year")
-    now = [v for v in unconfirmed_values(result["kind"], year) if unconfirmed.key(v) in asked] if year else []
+    now = [v for v in unconfirmed.span_values(result["kind"], year) if unconfirmed.key(v) in asked] if year else []
     lines = [unconfirmed.line(texts, catalog, v) for v in now] or ["、".join(" ".join(k) for k in sorted(asked))]
     return unconfirmed.wait_mail(mail, title=result.get("title") or "", run_id=run_id, dag_id=dag_id,
                                  by=result.get("by"), lines=lines)
