@@ -23,6 +23,8 @@ import math
 from html import escape
 from typing import Any
 
+from county_reports.core import messages
+
 USE, LEAVE_OUT, WAIT = "use", "leave_out", "wait"
 CHOICES = (USE, LEAVE_OUT, WAIT)
 PARAM = "unconfirmed"            # the form's field
@@ -59,7 +61,7 @@ def listing(texts: dict, catalog, values: list) -> str:
     effect first); empty when there are none."""
     if not values:
         return ""
-    offered = "、".join(choices(texts, edited=False))
+    offered = messages.join(choices(texts, edited=False))
     lines = [texts["unconfirmed"].format(count=len(values), title=texts["unconfirmed_title"], choices=offered)]
     lines += [f"{number}. {line(texts, catalog, value)}" for number, value in enumerate(values, 1)]
     return "\n".join(lines)

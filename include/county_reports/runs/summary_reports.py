@@ -19,7 +19,7 @@ from pathlib import Path
 from typing import Any
 
 from county_reports.deliver import approval
-from county_reports.core import paths, report_settings
+from county_reports.core import messages, paths, report_settings
 from county_reports.core.catalog import load_catalog
 
 # The task log (Airflow captures it); the CLI and the demo print their own output.
@@ -269,7 +269,7 @@ def _decision(built: dict, checked: dict, why: list[str], bound, answer: dict | 
 
 def _waiting(built: dict, checked: dict, decision: approval.Decision, answer: dict | None) -> dict[str, Any]:
     """暂缓报送: what the admins' e-mail needs (``wait_mail``); the run ends, nothing sent."""
-    log.info(f"暂缓报送 by {decision.by}: nothing sent until the units confirm or correct the values; "
+    log.info(f"Held back by {decision.by} (wait): nothing sent until the units confirm or correct the values; "
              f"trigger the report again then. Kept: {built['docx']}")
     return {"kind": checked["kind"], "year": checked["year"], "title": built.get("title"), "by": decision.by,
             "unconfirmed": (answer or {}).get("unconfirmed") or []}
@@ -295,7 +295,7 @@ def wait_mail(result: dict, *, texts: dict, mail, run_id: str, dag_id: str) -> t
     asked = {tuple(k) for k in result.get("unconfirmed") or []}
     catalog, year = load_catalog(), result.get("year")
     now = [v for v in unconfirmed.span_values(result["kind"], year) if unconfirmed.key(v) in asked] if year else []
-    lines = [unconfirmed.line(texts, catalog, v) for v in now] or ["、".join(" ".join(k) for k in sorted(asked))]
+    lines = [unconfirmed.line(texts, catalog, v) for v in now] or [messages.join(" ".join(k) for k in sorted(asked))]
     return unconfirmed.wait_mail(mail, title=result.get("title") or "", run_id=run_id, dag_id=dag_id,
                                  by=result.get("by"), lines=lines)
 
@@ -313,7 +313,8 @@ def _refuse_unless_approved(decision: approval.Decision, built: dict, sha: str, 
         raise ReportRefused(f"Answered by {decision.by!r}, who is not among admins.yaml approvers: nothing sent.")
     if decision.action == approval.UNCONFIRMED_NOT_DECIDED:
         raise ReportRefused(f"Approved without a choice on the span's unconfirmed values ({texts['unconfirmed_title']};"
-                            f" 剔除后汇总 only where a document without them was rendered): nothing sent.")
+                            f" {texts['unconfirmed_leave_out']} only where a document without them was rendered): "
+                            "nothing sent.")
     if decision.action == approval.FIGURES_NOT_CONFIRMED:
         raise ReportRefused(f"Approved without confirming each figure changed by hand in the edited version "
                             f"({texts['figures_title']}): nothing sent; {built['docx']} is kept.")
