@@ -13,29 +13,38 @@ from typing import Any
 
 from county_reports.core.config import ConfigError, config_path, read_config_file
 from county_reports.core.config_models.base import validate
+from county_reports.core.config_models.settings import CollectionFile
 from county_reports.core.tokens import CredentialsLookup, TokenLookup
+
+
+def _default(name: str):
+    """A limit's default, as collection.yaml's model states it (core/config_models/settings.py)."""
+    return CollectionFile.model_fields[name].default
 
 
 @dataclass(frozen=True)
 class PullSettings:
-    connect_timeout: float = 5.0
-    read_timeout: float = 20.0    # per socket read; the deadline below bounds the whole unit
-    unit_deadline_seconds: float = 60.0   # wall clock per unit: connect, headers, body, retries, waits
-    retries: int = 3
-    backoff: float = 0.5          # first backoff in seconds: 0.5 s, 1 s, 2 s …
-    backoff_max: float = 10.0     # the longest backoff between two requests
-    retry_after_max: float = 30.0  # the longest Retry-After honoured (it still has to fit the deadline)
-    max_body_bytes: int = 2_000_000
-    concurrency: int = 16         # threads inside one batch
-    batch_size: int = 100         # units per mapped task
-    per_unit_up_to: int = 200     # a run with at most this many unit-months: one mapped task per unit
+    connect_timeout: float = _default("connect_timeout")
+    read_timeout: float = _default("read_timeout")      # per socket read; the deadline bounds the whole unit
+    # wall clock per unit: connect, headers, body, retries, waits
+    unit_deadline_seconds: float = _default("unit_deadline_seconds")
+    retries: int = _default("retries")
+    backoff: float = _default("backoff")          # first backoff in seconds: 0.5 s, 1 s, 2 s …
+    backoff_max: float = _default("backoff_max")     # the longest backoff between two requests
+    # the longest Retry-After honoured (it still has to fit the deadline)
+    retry_after_max: float = _default("retry_after_max")
+    max_body_bytes: int = _default("max_body_bytes")
+    concurrency: int = _default("concurrency")         # threads inside one batch
+    batch_size: int = _default("batch_size")         # units per mapped task
+    # a run with at most this many unit-months: one mapped task per unit
+    per_unit_up_to: int = _default("per_unit_up_to")
     # Workbooks, checked before any parser reads them (county_reports.collect.workbook_bounds).
-    max_workbook_bytes: int = 10_000_000
-    max_workbook_parts: int = 200
-    max_workbook_unzipped_bytes: int = 10_000_000
-    max_compression_ratio: int = 100
-    max_sheet_rows: int = 5000
-    max_sheet_cells: int = 100_000
+    max_workbook_bytes: int = _default("max_workbook_bytes")
+    max_workbook_parts: int = _default("max_workbook_parts")
+    max_workbook_unzipped_bytes: int = _default("max_workbook_unzipped_bytes")
+    max_compression_ratio: int = _default("max_compression_ratio")
+    max_sheet_rows: int = _default("max_sheet_rows")
+    max_sheet_cells: int = _default("max_sheet_cells")
 
     def as_dict(self) -> dict[str, Any]:
         return dict(self.__dict__)
