@@ -96,3 +96,13 @@ def test_answer_when_asked(airflow):
     answered = answer_when_asked(api, "annual_report", lambda d: ("驳回", {"reason": "数据有误"}), poll=0.05)
     assert answered["answer"]["chosen_options"] == ["驳回"] and Airflow.pending == []
     assert answer_when_asked(api, "x", lambda d: ("批准", {}), stop=lambda: True) is None
+
+
+def test_first_choices_fills_only_the_choice_fields_left_out():
+    from county_reports.deliver.required_actions import first_choices
+
+    detail = {"params": {"unconfirmed": {"schema": {"type": "string", "enum": ["按报送数使用", "剔除后汇总", "暂缓报送"]}},
+                         "note": {"schema": {"type": "string"}}}}
+    assert first_choices(detail, {"note": "同意"}) == {"unconfirmed": "按报送数使用", "note": "同意"}
+    assert first_choices(detail, {"unconfirmed": "暂缓报送"}) == {"unconfirmed": "暂缓报送"}      # an answer stays
+    assert first_choices({"params": {}}, {"note": ""}) == {"note": ""}

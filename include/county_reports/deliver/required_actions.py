@@ -26,12 +26,14 @@ class AirflowApi:
         self.session.headers["Authorization"] = f"Bearer {answer.json()['access_token']}"
 
     def pending(self, dag_id: str = "~", run_id: str = "~") -> list[dict[str, Any]]:
-        """Requests still waiting for an answer, oldest first."""
+        """Requests still waiting for an answer, oldest first. A request whose task no longer waits
+        (timed out, its run failed or cleared) keeps "no response" in Airflow's list: left out."""
         answer = self.session.get(f"{self.base_url}/api/v2/dags/{dag_id}/dagRuns/{run_id}/hitlDetails",
                                   params={"response_received": "false", "order_by": "created_at"},
                                   timeout=self.timeout)
         answer.raise_for_status()
-        return list(answer.json()["hitl_details"])
+        return [d for d in answer.json()["hitl_details"]
+                if (d.get("task_instance") or {}).get("state", "deferred") == "deferred"]
 
     def respond(self, detail: dict[str, Any], option: str, params_input: dict[str, Any]) -> dict[str, Any]:
         ti = detail["task_instance"]
