@@ -33,7 +33,7 @@ class AirflowApi:
                                   timeout=self.timeout)
         answer.raise_for_status()
         return [d for d in answer.json()["hitl_details"]
-                if (d.get("task_instance") or {}).get("state", "deferred") == "deferred"]
+                if (d.get("task_instance") or {}).get("state") not in _NO_LONGER_WAITING]
 
     def respond(self, detail: dict[str, Any], option: str, params_input: dict[str, Any]) -> dict[str, Any]:
         ti = detail["task_instance"]
@@ -48,6 +48,10 @@ class AirflowApi:
     def required_actions_url(self, detail: dict[str, Any]) -> str:
         ti = detail["task_instance"]
         return f"{self.base_url}/dags/{ti['dag_id']}/runs/{ti['dag_run_id']}/tasks/{ti['task_id']}/required_actions"
+
+
+# A task instance in one of these states waits for nobody (a waiting one is awaiting_input or deferred).
+_NO_LONGER_WAITING = {"success", "failed", "skipped", "upstream_failed", "removed", "up_for_retry"}
 
 
 def first_choices(detail: dict[str, Any], params_input: dict[str, Any]) -> dict[str, Any]:
