@@ -569,7 +569,7 @@ def test_a_correction_after_the_edited_delivery_starts_from_the_clerks_text_and_
     def confirm_each(detail):
         seen["body"] = detail["body"]
         ticked = detail["params"][approval.FIGURES_PARAM]["schema"].get("examples") or []
-        return APPROVE, {"note": "更正版", "confirm_gap": False, approval.FIGURES_PARAM: ticked}
+        return APPROVE, first_choices(detail, {"note": "更正版", "confirm_gap": False, approval.FIGURES_PARAM: ticked})
 
     before = len(office.received)
     run, _ = run_answering(api_server, dag, conf(2025, "half_year", correction=True), confirm_each)
