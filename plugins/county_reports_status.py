@@ -274,12 +274,6 @@ def _rebound(target, warehouse) -> str:
     return messages.text("edited_upload", "rebound", count=count) if count else ""
 
 
-def _still_waiting(detail) -> bool:
-    """The request's task still waits for the answer (a timed-out one keeps "no response")."""
-    ti = detail.task_instance
-    return ti is None or str(getattr(ti.state, "value", ti.state)) in ("awaiting_input", "deferred")
-
-
 def rebind_waiting(target, engine) -> int:
     """Every approval request still waiting on ``target``'s draft is rewritten to ask about what the
     draft now binds (``edited_drafts.bound``: the edited version just stored): the request's document
@@ -294,6 +288,7 @@ def rebind_waiting(target, engine) -> int:
 
     from county_reports.core import admins, paths
     from county_reports.deliver import approval, edited_drafts
+    from county_reports.deliver.required_actions import still_waiting
     from county_reports.runs.summary_reports import asked_about
 
     kind, data, texts = json.loads(target.sidecar.read_text(encoding="utf-8"))["kind"], paths.data_dir(), \
@@ -305,7 +300,8 @@ def rebind_waiting(target, engine) -> int:
     for asked in approval.waiting(engine, kind, draft_key):
         with create_session() as session:
             detail = session.get(HITLDetail, uuid.UUID(asked["ti_id"]))
-            if detail is None or detail.response_received or not _still_waiting(detail):
+            if detail is None or detail.response_received or \
+                    (detail.task_instance is not None and not still_waiting(detail.task_instance.state)):
                 continue            # answered, or its task gave up (timed out, failed, cleared)
             detail.body = approval.with_document(detail.body or "", text)
             detail.params = dict(detail.params or {}) | {

@@ -33,7 +33,7 @@ class AirflowApi:
                                   timeout=self.timeout)
         answer.raise_for_status()
         return [d for d in answer.json()["hitl_details"]
-                if (d.get("task_instance") or {}).get("state") not in _NO_LONGER_WAITING]
+                if still_waiting((d.get("task_instance") or {}).get("state"))]
 
     def respond(self, detail: dict[str, Any], option: str, params_input: dict[str, Any]) -> dict[str, Any]:
         ti = detail["task_instance"]
@@ -52,6 +52,12 @@ class AirflowApi:
 
 # A task instance in one of these states waits for nobody (a waiting one is awaiting_input or deferred).
 _NO_LONGER_WAITING = {"success", "failed", "skipped", "upstream_failed", "removed", "up_for_retry"}
+
+
+def still_waiting(state) -> bool:
+    """Whether a request's task still waits for its answer, from the task instance's state (a
+    timed-out or cleared request keeps "no response" in Airflow's list)."""
+    return str(getattr(state, "value", state)) not in _NO_LONGER_WAITING
 
 
 def first_choices(detail: dict[str, Any], params_input: dict[str, Any]) -> dict[str, Any]:
