@@ -21,8 +21,8 @@ def _set(folder, **changes):
 def test_the_shipped_settings_are_the_defaults(config_dir):
     # One place for the numbers: the YAML and the code's defaults (used by tests) agree.
     assert load_options(config_dir).outliers == OutlierSettings()
-    # every method but neighbour (two rows that agree are often both right: INV_TOTAL = INV_HIGHWAY)
-    assert load_options(config_dir).outliers.methods == frozenset(OUTLIER_METHODS) - {"neighbour"}
+    # every method, neighbour too (since it asks that the two rows were never equal before)
+    assert load_options(config_dir).outliers.methods == frozenset(OUTLIER_METHODS)
 
 
 def test_a_method_can_be_switched_off(config_dir):

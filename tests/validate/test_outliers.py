@@ -117,12 +117,18 @@ def _edit(vcatalog, code, value, by_month, unit="TS01", period=P, settings=SETTI
 
 def test_a_stock_that_moves_too_far_or_drops_to_zero(vcatalog):
     level = {k: 120.0 + k / 10 for k in range(1, 13)}           # 养护里程 120.1 … 121.2 km
-    for value, flagged in ((0.0, True), (240.0, True), (50.0, True), (121.5, False), (150.0, False)):
+    # 0 and ±50 % by the share; 150 because the level only ever drifted by 0.1 km a month (its
+    # change is 50 times the floor of 0.6 km, 0.5 % of 120.1); 121.5 is 1.4 km: within 6 × 0.6.
+    for value, flagged in ((0.0, True), (240.0, True), (50.0, True), (121.5, False), (150.0, True)):
         row = _edit(vcatalog, "MAINT_ROUTINE_KM", value, level)
         assert bool(row["outlier"]) is flagged, (value, row)
     assert _edit(vcatalog, "MAINT_ROUTINE_KM", 0.0, level)["outlier_reason"] == "stock"
     off = replace(SETTINGS, methods=SETTINGS.methods - {"stock"})
     assert not _edit(vcatalog, "MAINT_ROUTINE_KM", 240.0, {1: 121.0}, settings=off)["outlier"]
+    # Two changes in the history are too few to know what usual is: 150 passes, 0 does not.
+    short = {1: 120.1, 2: 120.2, 3: 120.3}
+    assert not _edit(vcatalog, "MAINT_ROUTINE_KM", 150.0, short)["outlier"]
+    assert _edit(vcatalog, "MAINT_ROUTINE_KM", 0.0, short)["outlier"]
 
 
 def test_one_flow_identical_to_last_month(vcatalog):
@@ -287,17 +293,26 @@ def test_an_unusual_value_identical_to_last_month_is_a_copy(vcatalog):
     assert not _edit(vcatalog, "SERVICE_ITEMS", 51.0, {**months, 1: 51.0}, settings=only)["outlier"]  # usual
 
 
-def test_an_unusual_value_equal_to_the_next_row_is_a_neighbour_slip(vcatalog):
-    # HAZARD_FIXED follows HAZARD_FOUND on the form: 57 (the found hazards) in the fixed row.
-    hist = pd.concat([history("TS01", "HAZARD_FIXED", P, {k: 10.0 + k % 2 for k in range(1, 13)}),
-                      history("TS01", "HAZARD_FOUND", P, {k: 11.0 + k % 2 for k in range(1, 13)})])
-    values = pd.DataFrame({"unit": "TS01", "indicator": ["HAZARD_FOUND", "HAZARD_FIXED"], "value": [57.0, 57.0]})
-    only = _only("neighbour")
+def test_a_value_copied_down_from_the_row_above_is_a_neighbour_slip(vcatalog):
+    # HAZARD_FIXED follows HAZARD_FOUND on the form: 20 (the found hazards) typed in the fixed row
+    # too. Fixed was 10–11, found 11–12, never equal: the fixed row is asked about, not the found.
+    fixed = {k: 10.0 + k % 2 for k in range(1, 13)}
+    found = {k: 11.0 + k % 2 for k in range(1, 13)}
+    hist = pd.concat([history("TS01", "HAZARD_FIXED", P, fixed), history("TS01", "HAZARD_FOUND", P, found)])
+    values = pd.DataFrame({"unit": "TS01", "indicator": ["HAZARD_FOUND", "HAZARD_FIXED"], "value": [20.0, 20.0]})
+    only = replace(SETTINGS, methods=frozenset({"neighbour"}))
     flags = outliers.flag(values, hist, P, only, vcatalog)
-    assert list(flags["outlier"]) == [True, True] and set(flags["outlier_reason"]) == {"neighbour"}
-    values["value"] = [58.0, 57.0]
+    assert list(flags["outlier"]) == [False, True] and flags["outlier_reason"].iloc[1] == "neighbour"
+    assert "neighbour" in SETTINGS.methods
+    # Not equal: nothing. Equal as usual (the unit fixes every hazard it finds): nothing.
+    values["value"] = [21.0, 20.0]
     assert not outliers.flag(values, hist, P, only, vcatalog)["outlier"].any()
-    assert "neighbour" not in SETTINGS.methods          # off as shipped: equal rows are often both right
+    values["value"] = [20.0, 20.0]
+    alike = pd.concat([history("TS01", "HAZARD_FIXED", P, fixed), history("TS01", "HAZARD_FOUND", P, {**found, 3: fixed[3]})])
+    assert not outliers.flag(values, alike, P, only, vcatalog)["outlier"].any()
+    # An ordinary value (within neighbour_threshold of what the unit usually fixes) is not asked about.
+    values["value"] = [10.0, 10.0]
+    assert not outliers.flag(values, hist, P, only, vcatalog)["outlier"].any()
 
 
 def test_a_move_the_other_units_share_is_no_outlier_but_one_alone_is(vcatalog):
@@ -315,3 +330,39 @@ def test_a_move_the_other_units_share_is_no_outlier_but_one_alone_is(vcatalog):
     flags = outliers.flag(pd.DataFrame({"unit": townships, "indicator": "ENF_PATROLS", "value": alone}),
                           hist, P, only, vcatalog)
     assert list(flags["outlier"]) == [True] + [False] * 7 and flags["outlier_reason"].iloc[0] == "history"
+
+
+def test_two_indicators_that_go_together_are_judged_by_their_ratio(vcatalog):
+    # rules.yaml's `le` pairs and the derived rates A / B are the pairs, each once.
+    pairs = outliers.ratio_pairs(vcatalog)
+    assert ("HAZARD_FIXED", "HAZARD_FOUND") in pairs and ("QA_SAMPLES_PASSED", "QA_SAMPLES") in pairs
+    assert len(pairs) == len(set(pairs))
+    # The unit fixes nearly all it finds (fixed ≈ found − 1). This month it "found 40" (a 4 typed
+    # for a 2) and fixed 21: the ratio is far from usual, and of the two the found row is the one
+    # further from its own level, so it is the one asked about.
+    found = {k: 20.0 + k % 3 for k in range(1, 13)}
+    fixed = {k: v - 1 for k, v in found.items()}
+    hist = pd.concat([history("TS01", "HAZARD_FOUND", P, found), history("TS01", "HAZARD_FIXED", P, fixed)])
+    only = replace(SETTINGS, methods=frozenset({"ratio"}))
+    values = pd.DataFrame({"unit": "TS01", "indicator": ["HAZARD_FOUND", "HAZARD_FIXED"], "value": [40.0, 21.0]})
+    flags = outliers.flag(values, hist, P, only, vcatalog)
+    assert list(flags["outlier"]) == [True, False] and flags["outlier_reason"].iloc[0] == "ratio"
+    # The usual ratio: nothing, however both moved together (a busy month).
+    values["value"] = [31.0, 30.0]
+    assert not outliers.flag(values, hist, P, only, vcatalog)["outlier"].any()
+    # Too few months of both to know the usual ratio: nothing.
+    short = pd.concat([history("TS01", "HAZARD_FOUND", P, {1: 20.0, 2: 21.0}),
+                       history("TS01", "HAZARD_FIXED", P, {1: 19.0, 2: 20.0})])
+    values["value"] = [40.0, 21.0]
+    assert not outliers.flag(values, short, P, only, vcatalog)["outlier"].any()
+    # Switched off, or without the catalogue (no pairs known): nothing.
+    assert not outliers.flag(values, hist, P, replace(SETTINGS, methods=frozenset()), vcatalog)["outlier"].any()
+    assert not outliers.flag(values, hist, P, only)["outlier"].any()
+
+
+def test_a_stock_that_never_moved_and_now_moves_is_asked_about(vcatalog):
+    # 建制村数 20 every month: a move of several villages at once is news; of one, not (a merger).
+    constant = {k: 20.0 for k in range(1, 13)}
+    only = replace(SETTINGS, methods=frozenset({"stock"}))
+    assert _edit(vcatalog, "VILLAGES_TOTAL", 12.0, constant, settings=only)["outlier_reason"] == "stock"
+    assert not _edit(vcatalog, "VILLAGES_TOTAL", 19.0, constant, settings=only)["outlier"]

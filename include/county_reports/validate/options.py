@@ -53,18 +53,26 @@ class OutlierSettings:
     peers_min: int = 4
     peer_threshold: float = 4.0
     stock_max_change: float = 0.5
+    stock_change_threshold: float = 6.0
+    stock_min_changes: int = 3
+    stock_min_spread: float = 0.005
+    ratio_threshold: float = 6.0
+    ratio_min_spread: float = 0.05
+    ratio_min_months: int = 3
     stale_copy_min: int = 3
     stale_min_steps: float = 20.0
     copy_min_steps: float = 1000.0
     cumulative_from_month: int = 2
     cumulative_factor: float = 2.0
     panel_min_units: int = 4
-    panel_threshold: float = 6.0
+    panel_threshold: float = 4.5
     panel_prior: float = 4.0
     panel_min_spread: float = 0.05
-    explained_threshold: float = 4.0
+    explained_threshold: float = 3.5
     fit_threshold: float = 0.75
-    methods: frozenset[str] = frozenset(OUTLIER_METHODS) - {"neighbour"}
+    neighbour_threshold: float = 1.5
+    neighbour_min_months: int = 3
+    methods: frozenset[str] = frozenset(OUTLIER_METHODS)
 
 
 @dataclass(frozen=True)

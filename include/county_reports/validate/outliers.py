@@ -36,15 +36,26 @@ part of it: see ``validate.intake.history_rows`` and ``warehouse.history``):
 **Explained slips** (an unusual value, |z| past ``explained_threshold`` under the panel's model
 or else the own history's, that a slip undone makes ordinary, |z| within ``fit_threshold``):
 ``scale`` ×/÷ 10, 100, 10,000 (万元 as 元); ``transposed`` two adjacent digits swapped;
-``cumulative`` the year's earlier months taken off; ``copy`` identical to last month;
-``neighbour`` identical to the next or previous row of the form (off as shipped: two rows that
-agree are often both right, INV_TOTAL = INV_HIGHWAY).
+``cumulative`` the year's earlier months taken off; ``copy`` identical to last month.
+``neighbour`` asks less of the value, because the coincidence itself is the evidence: identical
+to the row above it on the form (the clerk's copy-down) while the two rows were never equal in
+the unit's history (``neighbour_min_months`` months of both, so INV_TOTAL = INV_HIGHWAY of a
+unit whose only investment is in highways passes), and |z| past ``neighbour_threshold``.
 
 **Explicit edits** (what statistics cannot see; always flagged; each of these and of the
 statistics can be switched off in ``methods``):
 
 - a stock (``nature: stock``) that moves by more than ``stock_max_change`` of last month's
-  level, or drops to 0;
+  level, or drops to 0, or whose change from last month is unlike its usual changes: more than
+  ``stock_change_threshold`` times their spread (1.4826 · MAD of the history's month-to-month
+  changes, at least one step of the last shown decimal and ``stock_min_spread`` of last month's
+  level) from their median, judged once the history has ``stock_min_changes`` changes (120 km
+  that drifted by 0.1 km a month and now jumps to 150 is news; to 121.5, not yet);
+- a pair of indicators that go together (a ``le`` rule of rules.yaml, or a derived rate
+  ``A / B``: hazards fixed and found, cases closed and opened): their log ratio more than
+  ``ratio_threshold`` times its spread (as the panel's, at least ``ratio_min_spread``) from the
+  unit's usual ratio, judged with ``ratio_min_months`` months of both; the member further from
+  its own expectation is flagged (reason ``ratio``);
 - a flow identical to last month and not 0: in a submission with ``stale_copy_min`` or more
   such values of at least ``stale_min_steps`` steps (a stale copy: all of them flagged), or one
   alone of at least ``copy_min_steps`` steps — a value's steps are the value counted in its
@@ -78,7 +89,7 @@ REASONS = OUTLIER_REASONS
 # Facts first (a stock at 0, last month's figures again, a flipped sign), then the statistics, and
 # "a year-to-date figure" last: a guess, when nothing else explains the value.
 PRECEDENCE = ("stock", "stale_copy", "copy", "sign", "history", "peers", "scale", "transposed", "neighbour",
-              "cumulative")
+              "ratio", "cumulative")
 Z_CAP = 40.0                # a z beyond this says nothing more (and stays finite)
 
 
@@ -131,6 +142,8 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
         fit = _Fit(c, np.where(model, expected, centre), np.where(model, scale, spread),
                    np.where(model, panel_z, np.where(count >= settings.min_history, raw, np.nan)))
         found = dict(_edits(rows, period, settings, count, median))
+        if "ratio" in settings.methods and catalog is not None:
+            found["ratio"] = _ratio(rows, values, ratio_pairs(catalog), c, np.where(model, panel_z, raw), settings)
         for name, hit in _explained(rows, period, settings, fit):
             found[name] = found[name] | hit if name in found else hit
         found["history"], found["peers"] = own, other
@@ -304,7 +317,8 @@ def _explained(rows: _Rows, period: str, s: OutlierSettings, fit: _Fit):
     """(reason, rows hit) of the slips that explain an unusual value: |z| past
     ``explained_threshold`` and either the value undone by the slip within ``fit_threshold`` of
     what was expected (×/÷ 10, 100, 10,000; two adjacent digits swapped; the year's earlier
-    months taken off) or the value identical to last month's or to the next row's."""
+    months taken off) or the value identical to last month's; or the value identical to the row
+    above's where the two were never equal before (``neighbour``: a weaker |z| suffices)."""
     x = rows.x
     unusual = np.abs(np.nan_to_num(fit.z)) > s.explained_threshold
     fits = np.zeros(len(x), bool)
@@ -333,14 +347,21 @@ def _explained(rows: _Rows, period: str, s: OutlierSettings, fit: _Fit):
     if "copy" in s.methods:
         yield "copy", same & (x == rows.h[:, -1])
     if "neighbour" in s.methods:
-        order = np.lexsort((rows.position, rows.unit))
-        xs, us = x[order], rows.unit[order]
-        twin = np.zeros(len(x), bool)
-        twin[1:] |= (xs[1:] == xs[:-1]) & (us[1:] == us[:-1])
-        twin[:-1] |= (xs[:-1] == xs[1:]) & (us[:-1] == us[1:])
-        hit = np.zeros(len(x), bool)
-        hit[order] = twin
-        yield "neighbour", same & hit
+        yield "neighbour", _copied_down(rows, s) & (np.abs(np.nan_to_num(fit.z)) > s.neighbour_threshold)
+
+
+def _copied_down(rows: _Rows, s: OutlierSettings) -> np.ndarray:
+    """Rows equal to the row above on the form (same unit, not 0) where the two rows were never
+    equal in the ``neighbour_min_months`` or more months the history has of both."""
+    order = np.lexsort((rows.position, rows.unit))
+    x, h, unit = rows.x[order], rows.h[order], rows.unit[order]
+    apart = h[1:] - h[:-1]
+    never = (np.sum(apart == 0, axis=1) == 0) & (np.sum(np.isfinite(apart), axis=1) >= s.neighbour_min_months)
+    below = np.zeros(len(x), bool)
+    below[1:] = (x[1:] == x[:-1]) & (unit[1:] == unit[:-1]) & (x[1:] != 0) & never
+    hit = np.zeros(len(x), bool)
+    hit[order] = below
+    return hit
 
 
 def _gated(x, z, ly, median, s: OutlierSettings) -> np.ndarray:
@@ -356,7 +377,7 @@ def _edits(rows: _Rows, period: str, s: OutlierSettings, count: np.ndarray, medi
     x, h, flow = rows.x, rows.h, ~rows.stock
     last = h[:, -1]
     moved = np.abs(x - last) > s.stock_max_change * last
-    yield "stock", rows.stock & (last > 0) & ((x == 0) | moved)
+    yield "stock", rows.stock & (((last > 0) & ((x == 0) | moved)) | _unusual_change(rows, s))
     # Identical to last month: telling only when the value has many possible neighbours ("steps":
     # the value counted in its last shown decimal), 0.2 km twice running is no news.
     steps = np.abs(x) * 10.0 ** rows.decimals
@@ -374,6 +395,64 @@ def _edits(rows: _Rows, period: str, s: OutlierSettings, count: np.ndarray, medi
         yield "cumulative", flow & complete & judged & (total > 0) & (x > total) & big
     stored = count > 0
     yield "sign", (x < 0) & stored & (np.nanmin(np.where(np.isfinite(h), h, 0.0), axis=1) >= 0)
+
+
+def _unusual_change(rows: _Rows, s: OutlierSettings) -> np.ndarray:
+    """A stock whose change from last month is unlike the history's month-to-month changes."""
+    h = rows.h[rows.stock]
+    hit = np.zeros(len(rows.x), bool)
+    if not len(h):
+        return hit
+    d = np.diff(h, axis=1)
+    usual = outlier_arrays.median(d)
+    floor = np.fmax(10.0 ** -rows.decimals[rows.stock], s.stock_min_spread * np.abs(h[:, -1]))
+    spread = np.fmax(1.4826 * outlier_arrays.median(np.abs(d - usual[:, None])), floor)
+    change = rows.x[rows.stock] - h[:, -1] - usual
+    judged = np.sum(np.isfinite(d), axis=1) >= s.stock_min_changes
+    hit[rows.stock] = judged & (np.abs(np.nan_to_num(change)) > s.stock_change_threshold * spread)
+    return hit
+
+
+def ratio_pairs(catalog) -> tuple[tuple[str, str], ...]:
+    """Indicators that go together: each ``le`` rule's two sides and each derived rate ``A / B``."""
+    pairs = [(r.params["left"], r.params["right"]) for r in catalog.rules if r.check == "le"]
+    pairs += [d.inputs for d in catalog.derived
+              if len(d.inputs) == 2 and d.formula.replace(" ", "").startswith(f"{d.inputs[0]}/{d.inputs[1]}")]
+    return tuple(dict.fromkeys(pairs))
+
+
+def _ratio(rows: _Rows, values: pd.DataFrame, pairs, c: np.ndarray, z: np.ndarray,
+           s: OutlierSettings) -> np.ndarray:
+    """Rows of a pair whose log ratio is far from the unit's usual ratio; of the two, the one
+    further from its own expectation (``z``) is flagged."""
+    hit = np.zeros(len(rows.x), bool)
+    row_of = pd.Series(np.arange(len(rows.x)), index=pd.MultiIndex.from_arrays(
+        [values["unit"].astype(object).to_numpy(), values["indicator"].astype(object).to_numpy()]))
+    row_of = row_of[~row_of.index.duplicated()]
+    units = row_of.index.get_level_values(0)
+    for a, b in pairs:
+        mine = row_of[row_of.index.get_level_values(1) == a]
+        if mine.empty:
+            continue
+        partner = row_of.reindex(pd.MultiIndex.from_arrays([units[row_of.index.get_level_values(1) == a],
+                                                            np.full(len(mine), b, dtype=object)]))
+        both = partner.notna().to_numpy()
+        ia, ib = mine.to_numpy()[both], partner.to_numpy()[both].astype(np.int64)
+        if not len(ia):
+            continue
+        logs = outlier_arrays.log_scale(rows.h[ia], c[ia, None]) - outlier_arrays.log_scale(rows.h[ib], c[ib, None])
+        now = outlier_arrays.log_scale(rows.x[ia], c[ia]) - outlier_arrays.log_scale(rows.x[ib], c[ib])
+        centre = outlier_arrays.median(logs)
+        spread = 1.4826 * outlier_arrays.median(np.abs(logs - centre[:, None]))
+        # one step of either side's last shown decimal, at its usual size, as a floor (as the panel's)
+        steps = [10.0 ** -rows.decimals[i] / (np.fmax(outlier_arrays.median(rows.h[i]), 0.0) + c[i]) for i in (ia, ib)]
+        spread = np.fmax(np.sqrt(np.nan_to_num(spread) ** 2 + steps[0] ** 2 + steps[1] ** 2), s.ratio_min_spread)
+        far = np.abs(np.nan_to_num((now - centre) / spread)) > s.ratio_threshold
+        far &= np.sum(np.isfinite(logs), axis=1) >= s.ratio_min_months
+        blame_a = np.abs(np.nan_to_num(z[ia])) >= np.abs(np.nan_to_num(z[ib]))
+        hit[ia[far & blame_a]] = True
+        hit[ib[far & ~blame_a]] = True
+    return hit
 
 
 def _effect(rows: _Rows, median: np.ndarray) -> np.ndarray:

@@ -32,14 +32,16 @@ BUILTIN_CHECKS = ("UNIT_KNOWN", "PAYLOAD_UNIT", "PAYLOAD_PERIOD", "DUPLICATE", "
                   "NARRATIVE_LENGTH", "NARRATIVE_TEXT", "OUTLIER")
 # The outlier checks (validate/outliers.py), each of which validation.yaml can switch off.
 OUTLIER_METHODS = ("history", "count", "panel", "peers", "stock", "copy", "stale_copy", "cumulative",
-                   "sign", "scale", "transposed", "neighbour")
+                   "sign", "scale", "transposed", "neighbour", "ratio")
 OUTLIER_DEFAULTS = {"window": 12, "min_history": 6, "short_ratio": 6.0, "threshold": 3.0, "extreme_threshold": 4.0,
                     "last_year_factor": 2.0, "min_log_spread": 0.25, "max_log_spread": 10.0, "count_below": 30.0,
                     "count_min_rate": 0.5, "peers_min": 4, "peer_threshold": 4.0, "stock_max_change": 0.5,
+                    "stock_change_threshold": 6.0, "stock_min_changes": 3, "stock_min_spread": 0.005,
+                    "ratio_threshold": 6.0, "ratio_min_spread": 0.05, "ratio_min_months": 3,
                     "stale_copy_min": 3, "stale_min_steps": 20.0, "copy_min_steps": 1000.0,
                     "cumulative_from_month": 2, "cumulative_factor": 2.0, "panel_min_units": 4,
-                    "panel_threshold": 6.0, "panel_prior": 4.0, "panel_min_spread": 0.05, "explained_threshold": 4.0,
-                    "fit_threshold": 0.75}
+                    "panel_threshold": 4.5, "panel_prior": 4.0, "panel_min_spread": 0.05, "explained_threshold": 3.5,
+                    "fit_threshold": 0.75, "neighbour_threshold": 1.5, "neighbour_min_months": 3}
 CONFIRMATION_LIMITS = {"max_items": 50, "max_reason_length": 100}
 NARRATIVE_LIMITS = {"max_items": 50, "max_length": 1000}
 SHEET_ROLES = ("guide", "values", "narratives", "meta")
