@@ -152,21 +152,20 @@ def test_the_admins_mail_when_a_report_waits_carries_the_request_and_its_link(ca
 
 # --------------------------------------------------------------------------- the office's edited version
 
-WORDS = {"figure_changed": "第{index}段：“{old}”改为“{new}”（{sentence}）",
-         "figure_added": "第{index}段：新增“{new}”（{sentence}）"}
-REVIEW = {"sha256": "e" * 64, "draft_sha256": "d" * 64, "words": WORDS,
+CHANGED = "第4段：“2.15亿元”改为“2.35亿元”（完成投资2.35亿元。）"
+ADDED = "第5段：新增“312.5万元”（新增养护资金312.5万元。）"
+# As render.review's Review.as_dict gives them: each figure with the label the admin reads.
+REVIEW = {"sha256": "e" * 64, "draft_sha256": "d" * 64,
           "diff": [{"op": "added"}, {"op": "changed"}, {"op": "changed"}],
           "diff_markdown": "- **新增** 第5段 **6月18日，县委主要领导到我局调研。**",
           "sidecar_record": {"edited_by": "王主任", "edited_paragraphs": [3, 4]},
           "layout": [{"what": "字体"}],
           "figures": [{"paragraph": 3, "new": "2.35亿元", "old": "2.15亿元", "sentence": "完成投资2.35亿元。",
-                       "needs_confirmation": True},
+                       "needs_confirmation": True, "label": CHANGED},
                       {"paragraph": 4, "new": "312.5万元", "old": None, "sentence": "新增养护资金312.5万元。",
-                       "needs_confirmation": True},
+                       "needs_confirmation": True, "label": ADDED},
                       {"paragraph": 9, "new": "18个", "old": "17个", "sentence": "协调解决问题18个。",
-                       "needs_confirmation": False}]}
-CHANGED = "第4段：“2.15亿元”改为“2.35亿元”（完成投资2.35亿元。）"
-ADDED = "第5段：新增“312.5万元”（新增养护资金312.5万元。）"
+                       "needs_confirmation": False, "label": "第10段：“17个”改为“18个”（协调解决问题18个。）"}]}
 
 
 def test_the_generated_draft_is_asked_about_by_its_hash_alone():

@@ -129,8 +129,11 @@ def test_a_changed_figure_is_listed_with_its_sentence_and_blocks_until_confirmed
     # nothing traceable was given: every listed figure waits for the admin, one by one
     assert review.to_confirm == review.figures and len(review.figures) == 5
     labels = review.confirmation_labels()
-    assert labels[0] == f"第{where['first'] + 1}段：“{where['old_total']}”改为“2.35亿元”（{text_change.sentence}）"
-    assert f"第{where['added'] + 1}段：新增“312.5万元”（{ADDED}）" in labels
+    # A choice of the approval form is one line: the sentence is quoted up to label_sentence_chars (40).
+    assert len(text_change.sentence) > 40
+    assert labels[0] == f"第{where['first'] + 1}段：“{where['old_total']}”改为“2.35亿元”（{text_change.sentence[:39]}…）"
+    assert f"第{where['added'] + 1}段：新增“312.5万元”（{ADDED[:39]}…）" in labels
+    assert [f["label"] for f in review.as_dict()["figures"]] == labels     # what the approval gate reads
     # the unchanged figures of the edited paragraph are not listed
     assert not any(f.new in ("5.1%", "37.0%") for f in review.figures)
 

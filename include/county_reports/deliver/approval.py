@@ -152,21 +152,13 @@ def document_section(texts: dict, filename: str, sha256: str, review: dict | Non
                                             removed=ops.count("removed")),
              review.get("diff_markdown") or ""]
     figures = review.get("figures") or []
-    labelled = [(figure_label(review.get("words") or {}, f), bool(f.get("needs_confirmation"))) for f in figures]
+    labelled = [(f["label"], bool(f.get("needs_confirmation"))) for f in figures]
     confirm = list(dict.fromkeys(label for label, needed in labelled if needed))
     lines += [texts["edited_figure_confirm" if needed else "edited_figure_traced"].format(label=label)
               for label, needed in labelled] or [texts["edited_no_figures"]]
     if review.get("layout"):
         lines.append(texts["edited_layout"].format(count=len(review["layout"])))
     return "\n\n".join(line for line in lines if line), confirm
-
-
-def figure_label(words: dict, figure: dict) -> str:
-    """One hand-changed figure as the admin reads it: paragraph (from 1), old → new, the sentence."""
-    values = dict(index=int(figure["paragraph"]) + 1, new=figure["new"], sentence=figure["sentence"])
-    if figure.get("old"):
-        return words["figure_changed"].format(old=figure["old"], **values)
-    return words["figure_added"].format(**values)
 
 
 def figures_field(texts: dict, confirm: list[str]) -> dict[str, Any]:

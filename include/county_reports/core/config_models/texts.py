@@ -15,7 +15,8 @@ from county_reports.core.config_models.base import ConfigModel, SettingsModel
 
 # The keys each file has. The loaders hold the same lists (with what each key means to them);
 # tests/core/config_models/test_keys.py keeps the two equal. Kept here so that a model imports no loader.
-EDITED_LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs", "max_text_chars")
+EDITED_LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs", "max_text_chars",
+                 "label_sentence_chars")
 HEADINGS = ("heading1", "heading2", "heading3")
 EDITED_MESSAGES = ("empty", "too_large", "old_format", "not_docx", "too_many_parts", "too_big_unpacked", "ratio",
                    "bad_part_name", "encrypted_part", "macro", "no_document", "doctype", "damaged",

@@ -36,6 +36,7 @@ class Review:
     figures: list[figs.FigureEdit]
     layout: list[page.LayoutBreak]
     words: dict = field(repr=False, default_factory=dict)
+    label_chars: int = 40                         # of the sentence a figure's label quotes
 
     @property
     def edited_paragraphs(self) -> list[int]:
@@ -57,13 +58,17 @@ class Review:
         return not self.edited_paragraphs and not self.removed_paragraphs
 
     def confirmation_labels(self) -> list[str]:
-        """One line per figure to confirm, for the approval form (paragraphs numbered from 1)."""
-        labels = []
-        for edit in self.to_confirm:
-            values = dict(index=edit.paragraph + 1, new=edit.new, sentence=edit.sentence)
-            labels.append(self.words["figure_changed"].format(old=edit.old, **values) if edit.old
-                          else self.words["figure_added"].format(**values))
-        return labels
+        """One line per figure to confirm, for the approval form."""
+        return [self.label(edit) for edit in self.to_confirm]
+
+    def label(self, edit: figs.FigureEdit) -> str:
+        """A hand-changed figure as the admin reads it: paragraph (from 1), old → new, and the
+        sentence, cut to ``label_chars`` (a choice of the approval form is one line)."""
+        sentence = edit.sentence if len(edit.sentence) <= self.label_chars \
+            else edit.sentence[:self.label_chars - 1] + "…"
+        values = dict(index=edit.paragraph + 1, new=edit.new, sentence=sentence)
+        return self.words["figure_changed"].format(old=edit.old, **values) if edit.old \
+            else self.words["figure_added"].format(**values)
 
     def diff_html(self) -> str:
         return diffs.to_html(self.diff, self.words)
@@ -80,7 +85,8 @@ class Review:
     def as_dict(self) -> dict:
         return {"title": self.title, "kind": self.kind, "year": self.year, "sha256": self.sha256,
                 "draft_sha256": self.draft_sha256, "diff": [i.as_dict() for i in self.diff if i.op != diffs.EQUAL],
-                "figures": [f.as_dict() for f in self.figures], "layout": [b.as_dict() for b in self.layout],
+                "figures": [f.as_dict() | {"label": self.label(f)} for f in self.figures],
+                "layout": [b.as_dict() for b in self.layout],
                 "edited_paragraphs": self.edited_paragraphs, "removed_paragraphs": self.removed_paragraphs,
                 "to_confirm": len(self.to_confirm)}
 
@@ -141,7 +147,8 @@ def review_edited(draft: bytes, sidecar: dict, edited: bytes, *, traceable: figs
                                  date_text, settings)
     return Review(sidecar["title"], sidecar["kind"], int(sidecar["year"]),
                   hashlib.sha256(edited).hexdigest(), hashlib.sha256(draft).hexdigest(),
-                  diffs.diff(old, new, opened.steps), edits, breaks, settings.diff)
+                  diffs.diff(old, new, opened.steps), edits, breaks, settings.diff,
+                  settings.limits["label_sentence_chars"])
 
 
 def restore_layout(draft: bytes, sidecar: dict, edited: bytes, *, config_dir=None) -> bytes:

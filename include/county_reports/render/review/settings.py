@@ -11,10 +11,9 @@ from pathlib import Path
 from county_reports.core import paths
 from county_reports.core.config import ConfigError, Fields, read_config_file
 from county_reports.core.config_models.base import validate
+from county_reports.core.config_models.texts import EDITED_LIMITS as LIMITS
 
 FILE = "edited.yaml"
-LIMITS = ("max_bytes", "max_members", "max_uncompressed_bytes", "max_ratio", "max_paragraphs",
-          "max_text_chars")
 HEADINGS = ("heading1", "heading2", "heading3")
 # Every text the code fills, with the placeholders it supplies.
 MESSAGES = {
