@@ -13,7 +13,7 @@ import pytest
 from county_reports.deliver.required_actions import AirflowApi, answer_when_asked
 
 DETAIL = {"task_instance": {"dag_id": "annual_report", "dag_run_id": "manual__1", "task_id": "approve",
-                            "map_index": -1}, "subject": "审批"}
+                            "map_index": -1, "state": "awaiting_input"}, "subject": "审批"}
 
 
 class Airflow(BaseHTTPRequestHandler):
@@ -96,6 +96,17 @@ def test_answer_when_asked(airflow):
     answered = answer_when_asked(api, "annual_report", lambda d: ("驳回", {"reason": "数据有误"}), poll=0.05)
     assert answered["answer"]["chosen_options"] == ["驳回"] and Airflow.pending == []
     assert answer_when_asked(api, "x", lambda d: ("批准", {}), stop=lambda: True) is None
+
+
+def test_a_request_is_answered_only_once_its_task_waits(airflow):
+    # Still "running", the task has written its request but not yet handed over (it mails the
+    # admins first): an answer then is lost, and the run would wait for ever. Asked again later.
+    api = AirflowApi(airflow, "admin", "pw", timeout=5)
+    Airflow.pending = [{**DETAIL, "task_instance": {**DETAIL["task_instance"], "state": "running"}}]
+    assert answer_when_asked(api, "annual_report", lambda d: ("批准", {}), timeout=0.5, poll=0.05) is None
+    assert not [s for s in Airflow.seen if s[0] == "PATCH"]
+    Airflow.pending = [dict(DETAIL)]                                 # now awaiting_input
+    assert answer_when_asked(api, "annual_report", lambda d: ("批准", {}), timeout=5, poll=0.05)["answer"]
 
 
 def test_first_choices_fills_only_the_choice_fields_left_out():

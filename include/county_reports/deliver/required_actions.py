@@ -52,6 +52,9 @@ class AirflowApi:
 
 # A task instance in one of these states waits for nobody (a waiting one is awaiting_input or deferred).
 _NO_LONGER_WAITING = {"success", "failed", "skipped", "upstream_failed", "removed", "up_for_retry"}
+# … and in one of these it has handed over and waits (still "running", it is between writing its
+# request and deferring: an answer given then can be lost, and the run waits for ever).
+_AWAITING = {"awaiting_input", "deferred"}
 
 
 def still_waiting(state) -> bool:
@@ -79,6 +82,8 @@ def answer_when_asked(api: AirflowApi, dag_id: str, choose: Callable[[dict], tup
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop():
         for detail in api.pending(dag_id):
+            if str((detail.get("task_instance") or {}).get("state")) not in _AWAITING:
+                break           # its task is still handing over: asked again at the next poll
             choice = choose(detail)
             if choice is None:
                 return None
