@@ -1,5 +1,6 @@
-"""Outliers: typing slips on a log scale, counts by a count model, the explicit edits, new units
-against their peers; seasonal months left alone; a warning for a follow-up, never a rejection."""
+"""Outliers: typing slips on a log scale, counts by a count model, new units against their
+peers, explained slips; seasonal months left alone; a warning for a follow-up, never a rejection.
+The explicit edits are in test_outlier_edits.py."""
 from __future__ import annotations
 
 from dataclasses import replace
@@ -7,31 +8,15 @@ from dataclasses import replace
 import numpy as np
 import pandas as pd
 import pytest
-from validate_helpers import clean_payload, received
+from validate_helpers import OUTLIER_SETTINGS as SETTINGS
+from validate_helpers import PERIOD as P
+from validate_helpers import STEADY, clean_payload, flag_cell, flag_one, history, received
 
 from county_reports.core import periods
 from county_reports.validate import intake, outliers
 from county_reports.validate.model import ACCEPTED, ACCEPTED_WITH_WARNINGS
-from county_reports.validate.options import OutlierSettings
 from county_reports.validate.run import validate_period
 
-SETTINGS = OutlierSettings()      # the defaults, as in validation.yaml
-P = "2025-06"
-
-
-def history(unit, code, period, by_month):
-    """``by_month`` maps k (months before ``period``, 1..12) to a value; None leaves it out."""
-    rows = [(unit, periods.shift(period, -k), code, v) for k, v in by_month.items() if v is not None]
-    return pd.DataFrame(rows, columns=["unit", "period", "indicator", "value"])
-
-
-def flag_one(value, by_month, period=P, code="PASSENGER_VOLUME", unit="SC01", catalog=None,
-             settings=SETTINGS):
-    values = pd.DataFrame({"unit": [unit], "indicator": [code], "value": [value]})
-    return outliers.flag(values, history(unit, code, period, by_month), period, settings, catalog).iloc[0]
-
-
-STEADY = {k: v for k, v in zip(range(1, 13), [100, 104, 98, 101, 97, 103, 99, 102, 100, 96, 105, 100], strict=False)}
 
 
 def test_value_far_from_recent_history_and_last_year_is_flagged():
@@ -108,70 +93,6 @@ def test_a_new_unit_is_judged_against_its_peers(vcatalog):
     assert flags["outlier_reason"].iloc[-1] == "peers"
     # Without the catalogue (no kinds) a unit without history is not judged.
     assert not outliers.flag(values, None, P, SETTINGS)["outlier"].any()
-
-
-def _edit(vcatalog, code, value, by_month, unit="TS01", period=P, settings=SETTINGS):
-    return flag_one(value, by_month, period=period, code=code, unit=unit, catalog=vcatalog,
-                    settings=settings)
-
-
-def test_a_stock_that_moves_too_far_or_drops_to_zero(vcatalog):
-    level = {k: 120.0 + k / 10 for k in range(1, 13)}           # 养护里程 120.1 … 121.2 km
-    # 0 and ±50 % by the share; 150 because the level only ever drifted by 0.1 km a month (its
-    # change is 50 times the floor of 0.6 km, 0.5 % of 120.1); 121.5 is 1.4 km: within 6 × 0.6.
-    for value, flagged in ((0.0, True), (240.0, True), (50.0, True), (121.5, False), (150.0, True)):
-        row = _edit(vcatalog, "MAINT_ROUTINE_KM", value, level)
-        assert bool(row["outlier"]) is flagged, (value, row)
-    assert _edit(vcatalog, "MAINT_ROUTINE_KM", 0.0, level)["outlier_reason"] == "stock"
-    off = replace(SETTINGS, methods=SETTINGS.methods - {"stock"})
-    assert not _edit(vcatalog, "MAINT_ROUTINE_KM", 240.0, {1: 121.0}, settings=off)["outlier"]
-    # Two changes in the history are too few to know what usual is: 150 passes, 0 does not.
-    short = {1: 120.1, 2: 120.2, 3: 120.3}
-    assert not _edit(vcatalog, "MAINT_ROUTINE_KM", 150.0, short)["outlier"]
-    assert _edit(vcatalog, "MAINT_ROUTINE_KM", 0.0, short)["outlier"]
-
-
-def test_one_flow_identical_to_last_month(vcatalog):
-    months = {k: 300.0 + 7 * k for k in range(1, 13)}
-    months[1] = 1234.56
-    row = _edit(vcatalog, "INV_HIGHWAY", 1234.56, months)      # 123,456 steps: no coincidence
-    assert row["outlier"] and row["outlier_reason"] == "copy"
-    small = {k: 1.0 + (k % 3) for k in range(1, 13)}
-    assert not _edit(vcatalog, "HAZARD_FOUND", small[1], small)["outlier"]   # 2 twice: no news
-
-
-def test_several_flows_identical_to_last_month_are_a_stale_copy(vcatalog):
-    last = {"HAZARD_FOUND": 41.0, "HAZARD_FIXED": 39.0, "ENF_PATROLS": 57.0, "SAFETY_INSPECTIONS": 4.0}
-    rows = []
-    for k in range(1, 13):
-        for code, v in last.items():
-            rows.append(("TS01", periods.shift(P, -k), code, v if k == 1 else v + k % 4 + 1))
-    hist = pd.DataFrame(rows, columns=["unit", "period", "indicator", "value"])
-    values = pd.DataFrame({"unit": "TS01", "indicator": list(last), "value": list(last.values())})
-    flags = outliers.flag(values, hist, P, SETTINGS, vcatalog)
-    assert flags["outlier"].all() and set(flags["outlier_reason"]) == {"stale_copy"}
-    # Two alike is chance (and 4 is too few steps to count): nothing flagged.
-    values["value"] = [41.0, 39.0, 50.0, 9.0]
-    assert not outliers.flag(values, hist, P, SETTINGS, vcatalog)["outlier"].any()
-
-
-def test_a_month_larger_than_the_year_before_it_is_a_cumulative_figure(vcatalog):
-    months = {k: 50.0 + k for k in range(1, 13)}          # January … May 2025: 51 … 55
-    ytd = sum(months[k] for k in range(1, 6)) + 52.0       # the year to date sent as June
-    row = _edit(vcatalog, "INV_HIGHWAY", ytd, months)
-    assert row["outlier"] and row["outlier_reason"] in ("cumulative", "history")
-    only = replace(SETTINGS, methods=frozenset({"cumulative"}))
-    assert _edit(vcatalog, "INV_HIGHWAY", ytd, months, settings=only)["outlier"]
-    assert not _edit(vcatalog, "INV_HIGHWAY", 58.0, months, settings=only)["outlier"]
-    # January has no earlier month: nothing to compare.
-    assert not _edit(vcatalog, "INV_HIGHWAY", 900.0, months, period="2025-01", settings=only)["outlier"]
-
-
-def test_a_flipped_sign_is_flagged(vcatalog):
-    row = _edit(vcatalog, "INV_HIGHWAY", -101.0, STEADY)
-    assert row["outlier"] and row["outlier_reason"] in ("sign", "history")
-    only = replace(SETTINGS, methods=frozenset({"sign"}))
-    assert _edit(vcatalog, "INV_HIGHWAY", -101.0, STEADY, settings=only)["outlier_reason"] == "sign"
 
 
 def test_effect_is_the_distance_over_the_county_total():
@@ -256,21 +177,21 @@ def _only(*methods, **changes):
 
 def test_a_value_ten_times_off_is_a_scale_slip(vcatalog):
     only = _only("scale")
-    row = _edit(vcatalog, "INV_HIGHWAY", 10.1, STEADY, settings=only)       # 101 with a digit lost
+    row = flag_cell(vcatalog, "INV_HIGHWAY", 10.1, STEADY, settings=only)       # 101 with a digit lost
     assert row["outlier"] and row["outlier_reason"] == "scale"
-    assert _edit(vcatalog, "INV_HIGHWAY", 10010.0, STEADY, settings=only)["outlier"]   # ×100
+    assert flag_cell(vcatalog, "INV_HIGHWAY", 10010.0, STEADY, settings=only)["outlier"]   # ×100
     # Far off, but no ×/÷ 10, 100 or 10,000 brings it back: not this slip.
-    assert not _edit(vcatalog, "INV_HIGHWAY", 30.0, STEADY, settings=only)["outlier"]
+    assert not flag_cell(vcatalog, "INV_HIGHWAY", 30.0, STEADY, settings=only)["outlier"]
 
 
 def test_two_digits_swapped_are_a_transposition(vcatalog):
     around = {k: 1300.0 + 4 * k for k in range(1, 13)}                       # 1304 … 1348 items
     only = _only("transposed", min_log_spread=0.05)
-    row = _edit(vcatalog, "SERVICE_ITEMS", 3120.0, around, settings=only)    # 1320 typed 3120
+    row = flag_cell(vcatalog, "SERVICE_ITEMS", 3120.0, around, settings=only)    # 1320 typed 3120
     assert row["outlier"] and row["outlier_reason"] == "transposed"
     # 3020: no swap of adjacent digits gives anything near 1,300 (0320, 3200, 3002).
-    assert not _edit(vcatalog, "SERVICE_ITEMS", 3020.0, around, settings=only)["outlier"]
-    assert not _edit(vcatalog, "SERVICE_ITEMS", 1320.0, around, settings=only)["outlier"]
+    assert not flag_cell(vcatalog, "SERVICE_ITEMS", 3020.0, around, settings=only)["outlier"]
+    assert not flag_cell(vcatalog, "SERVICE_ITEMS", 1320.0, around, settings=only)["outlier"]
 
 
 def test_the_year_to_date_taken_off_explains_a_cumulative_figure(vcatalog):
@@ -279,18 +200,18 @@ def test_the_year_to_date_taken_off_explains_a_cumulative_figure(vcatalog):
     # The older edit (cumulative_factor × the median) switched off by a huge factor: the
     # explanation alone (the value less January … May is an ordinary month) flags it.
     only = _only("cumulative", cumulative_factor=1e6)
-    assert _edit(vcatalog, "INV_HIGHWAY", ytd, months, settings=only)["outlier_reason"] == "cumulative"
-    assert not _edit(vcatalog, "INV_HIGHWAY", ytd * 3, months, settings=only)["outlier"]   # less 265: no month
+    assert flag_cell(vcatalog, "INV_HIGHWAY", ytd, months, settings=only)["outlier_reason"] == "cumulative"
+    assert not flag_cell(vcatalog, "INV_HIGHWAY", ytd * 3, months, settings=only)["outlier"]   # less 265: no month
 
 
 def test_an_unusual_value_identical_to_last_month_is_a_copy(vcatalog):
     months = {k: 50.0 + k % 3 for k in range(1, 13)}
     months[1] = 150.0                                     # a big May (150 items: < copy_min_steps)
     only = _only("copy")
-    row = _edit(vcatalog, "SERVICE_ITEMS", 150.0, months, settings=only)
+    row = flag_cell(vcatalog, "SERVICE_ITEMS", 150.0, months, settings=only)
     assert row["outlier"] and row["outlier_reason"] == "copy"
-    assert not _edit(vcatalog, "SERVICE_ITEMS", 149.0, months, settings=only)["outlier"]
-    assert not _edit(vcatalog, "SERVICE_ITEMS", 51.0, {**months, 1: 51.0}, settings=only)["outlier"]  # usual
+    assert not flag_cell(vcatalog, "SERVICE_ITEMS", 149.0, months, settings=only)["outlier"]
+    assert not flag_cell(vcatalog, "SERVICE_ITEMS", 51.0, {**months, 1: 51.0}, settings=only)["outlier"]  # usual
 
 
 def test_a_value_copied_down_from_the_row_above_is_a_neighbour_slip(vcatalog):
@@ -330,39 +251,3 @@ def test_a_move_the_other_units_share_is_no_outlier_but_one_alone_is(vcatalog):
     flags = outliers.flag(pd.DataFrame({"unit": townships, "indicator": "ENF_PATROLS", "value": alone}),
                           hist, P, only, vcatalog)
     assert list(flags["outlier"]) == [True] + [False] * 7 and flags["outlier_reason"].iloc[0] == "history"
-
-
-def test_two_indicators_that_go_together_are_judged_by_their_ratio(vcatalog):
-    # rules.yaml's `le` pairs and the derived rates A / B are the pairs, each once.
-    pairs = outliers.ratio_pairs(vcatalog)
-    assert ("HAZARD_FIXED", "HAZARD_FOUND") in pairs and ("QA_SAMPLES_PASSED", "QA_SAMPLES") in pairs
-    assert len(pairs) == len(set(pairs))
-    # The unit fixes nearly all it finds (fixed ≈ found − 1). This month it "found 40" (a 4 typed
-    # for a 2) and fixed 21: the ratio is far from usual, and of the two the found row is the one
-    # further from its own level, so it is the one asked about.
-    found = {k: 20.0 + k % 3 for k in range(1, 13)}
-    fixed = {k: v - 1 for k, v in found.items()}
-    hist = pd.concat([history("TS01", "HAZARD_FOUND", P, found), history("TS01", "HAZARD_FIXED", P, fixed)])
-    only = replace(SETTINGS, methods=frozenset({"ratio"}))
-    values = pd.DataFrame({"unit": "TS01", "indicator": ["HAZARD_FOUND", "HAZARD_FIXED"], "value": [40.0, 21.0]})
-    flags = outliers.flag(values, hist, P, only, vcatalog)
-    assert list(flags["outlier"]) == [True, False] and flags["outlier_reason"].iloc[0] == "ratio"
-    # The usual ratio: nothing, however both moved together (a busy month).
-    values["value"] = [31.0, 30.0]
-    assert not outliers.flag(values, hist, P, only, vcatalog)["outlier"].any()
-    # Too few months of both to know the usual ratio: nothing.
-    short = pd.concat([history("TS01", "HAZARD_FOUND", P, {1: 20.0, 2: 21.0}),
-                       history("TS01", "HAZARD_FIXED", P, {1: 19.0, 2: 20.0})])
-    values["value"] = [40.0, 21.0]
-    assert not outliers.flag(values, short, P, only, vcatalog)["outlier"].any()
-    # Switched off, or without the catalogue (no pairs known): nothing.
-    assert not outliers.flag(values, hist, P, replace(SETTINGS, methods=frozenset()), vcatalog)["outlier"].any()
-    assert not outliers.flag(values, hist, P, only)["outlier"].any()
-
-
-def test_a_stock_that_never_moved_and_now_moves_is_asked_about(vcatalog):
-    # 建制村数 20 every month: a move of several villages at once is news; of one, not (a merger).
-    constant = {k: 20.0 for k in range(1, 13)}
-    only = replace(SETTINGS, methods=frozenset({"stock"}))
-    assert _edit(vcatalog, "VILLAGES_TOTAL", 12.0, constant, settings=only)["outlier_reason"] == "stock"
-    assert not _edit(vcatalog, "VILLAGES_TOTAL", 19.0, constant, settings=only)["outlier"]

@@ -3,11 +3,28 @@ group's median, the history gathered into a rows × months matrix, the log scale
 Plain numpy/pandas: no rule and no threshold lives here."""
 from __future__ import annotations
 
+from dataclasses import dataclass
+
 import numpy as np
 import pandas as pd
 
 HISTORY_COLUMNS = ("unit", "period", "indicator", "value")
 OFFSET_SHARE = 0.02         # c of log(v + c) = this share of the typical size: 0 reads as about ÷50
+
+
+@dataclass
+class Rows:
+    """What the checks need per row of the values judged: the value, its history and the catalogue's facts."""
+
+    x: np.ndarray           # the value sent
+    h: np.ndarray           # rows × window months, oldest first; NaN where nothing trusted is stored
+    integer: np.ndarray     # whole-number indicator
+    decimals: np.ndarray    # decimals the catalogue shows (0 for whole numbers)
+    stock: np.ndarray       # nature: stock (else a flow)
+    group: np.ndarray       # (unit kind, indicator) code for the peer comparison; -1 without one
+    unit: np.ndarray        # unit per row as an integer code (a submission's cells share it)
+    indicator: np.ndarray   # indicator per row as an integer code
+    position: np.ndarray    # the indicator's place in the catalogue (the form's row order)
 
 
 def codes(column: pd.Series) -> tuple[np.ndarray, list]:

@@ -42,8 +42,8 @@ to the row above it on the form (the clerk's copy-down) while the two rows were 
 the unit's history (``neighbour_min_months`` months of both, so INV_TOTAL = INV_HIGHWAY of a
 unit whose only investment is in highways passes), and |z| past ``neighbour_threshold``.
 
-**Explicit edits** (what statistics cannot see; always flagged; each of these and of the
-statistics can be switched off in ``methods``):
+**Explicit edits** (``validate/outlier_edits.py``: what statistics cannot see; always flagged;
+each of these and of the statistics can be switched off in ``methods``):
 
 - a stock (``nature: stock``) that moves by more than ``stock_max_change`` of last month's
   level, or drops to 0, or whose change from last month is unlike its usual changes: more than
@@ -80,7 +80,8 @@ import numpy as np
 import pandas as pd
 
 from county_reports.core import periods
-from county_reports.validate import outlier_arrays
+from county_reports.validate import outlier_arrays, outlier_edits
+from county_reports.validate.outlier_arrays import Rows
 from county_reports.validate.options import OUTLIER_REASONS, OutlierSettings
 
 COLUMNS = ("outlier", "robust_z", "hist_median", "last_year", "last_month", "outlier_reason", "effect")
@@ -91,21 +92,6 @@ REASONS = OUTLIER_REASONS
 PRECEDENCE = ("stock", "stale_copy", "copy", "sign", "history", "peers", "scale", "transposed", "neighbour",
               "ratio", "cumulative")
 Z_CAP = 40.0                # a z beyond this says nothing more (and stays finite)
-
-
-@dataclass
-class _Rows:
-    """What the checks need per row of ``values``: the value, its history and the catalogue's facts."""
-
-    x: np.ndarray           # the value sent
-    h: np.ndarray           # rows × window months, oldest first; NaN where nothing trusted is stored
-    integer: np.ndarray     # whole-number indicator
-    decimals: np.ndarray    # decimals the catalogue shows (0 for whole numbers)
-    stock: np.ndarray       # nature: stock (else a flow)
-    group: np.ndarray       # (unit kind, indicator) code for the peer comparison; -1 without one
-    unit: np.ndarray        # unit per row as an integer code (a submission's cells share it)
-    indicator: np.ndarray   # indicator per row as an integer code
-    position: np.ndarray    # the indicator's place in the catalogue (the form's row order)
 
 
 def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
@@ -141,16 +127,14 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
         model = np.isfinite(panel_z)
         fit = _Fit(c, np.where(model, expected, centre), np.where(model, scale, spread),
                    np.where(model, panel_z, np.where(count >= settings.min_history, raw, np.nan)))
-        found = dict(_edits(rows, period, settings, count, median))
+        found = dict(outlier_edits.edits(rows, period, settings, count, median))
         if "ratio" in settings.methods and catalog is not None:
-            found["ratio"] = _ratio(rows, values, ratio_pairs(catalog), c, np.where(model, panel_z, raw), settings)
+            found["ratio"] = outlier_edits.ratio(rows, values, outlier_edits.ratio_pairs(catalog), c,
+                                                 np.where(model, panel_z, raw), settings)
         for name, hit in _explained(rows, period, settings, fit):
             found[name] = found[name] | hit if name in found else hit
         found["history"], found["peers"] = own, other
-        reason = np.full(len(rows.x), None, dtype=object)
-        for name in PRECEDENCE:          # what the unit is told: the surest explanation first
-            if name in found and (name in settings.methods or name in ("history", "peers")):
-                reason = np.where(found[name] & (reason == None), name, reason)   # noqa: E711
+        reason = _reason(found, settings)
         out["outlier"] = np.asarray(reason != None, dtype=bool)      # noqa: E711
         best = np.where(np.abs(np.nan_to_num(panel_z)) > np.nan_to_num(np.abs(z)), panel_z, z)
         out["robust_z"] = np.clip(np.where(np.abs(peers) > np.nan_to_num(np.abs(best)), peers, best), -Z_CAP, Z_CAP)
@@ -162,14 +146,14 @@ def flag(values: pd.DataFrame, history: pd.DataFrame | None, period: str,
     return out
 
 
-def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str], catalog) -> _Rows:
+def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str], catalog) -> Rows:
     x = pd.to_numeric(values["value"], errors="coerce").to_numpy(dtype=float)
     unit, units = outlier_arrays.codes(values["unit"])
     indicator, codes = outlier_arrays.codes(values["indicator"])
     h = outlier_arrays.gather(unit, units, indicator, codes, history, window, x)
     if catalog is None:
         integer = values["integer"].to_numpy(dtype=bool) if "integer" in values else np.zeros(len(x), bool)
-        return _Rows(x, h, integer, np.where(integer, 0, 2), np.zeros(len(x), bool),
+        return Rows(x, h, integer, np.where(integer, 0, 2), np.zeros(len(x), bool),
                      np.full(len(x), -1), unit, indicator, np.arange(len(x)))
     # The catalogue's facts once per distinct code, then taken by each row's code.
     known_ind = [catalog.indicator_by_code.get(c) for c in codes]
@@ -185,7 +169,7 @@ def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
     group = np.where(known[indicator] & (kind_code[unit] >= 0), pairs, -1)
     place = {i.code: n for n, i in enumerate(catalog.indicators)}
     position = np.asarray([place.get(c, len(place)) for c in codes], dtype=np.int64)[indicator]
-    return _Rows(x, h, integer, decimals, stock, group, unit, indicator, position)
+    return Rows(x, h, integer, decimals, stock, group, unit, indicator, position)
 
 
 
@@ -194,7 +178,7 @@ def _rows(values: pd.DataFrame, history: pd.DataFrame | None, window: list[str],
 
 
 
-def _own_z(rows: _Rows, count: np.ndarray, ordered: np.ndarray, median: np.ndarray, c: np.ndarray,
+def _own_z(rows: Rows, count: np.ndarray, ordered: np.ndarray, median: np.ndarray, c: np.ndarray,
            s: OutlierSettings) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     """Against the unit's own history: log-scale modified z, or the count model's z. A history
     shorter than ``min_history`` only speaks past ``short_ratio`` (×/÷) from its median, as a z
@@ -243,7 +227,7 @@ def _count_z(x: np.ndarray, h: np.ndarray, s: OutlierSettings) -> np.ndarray:
     return np.where(x < 0, -Z_CAP, z)
 
 
-def _peer_z(rows: _Rows, s: OutlierSettings) -> np.ndarray:
+def _peer_z(rows: Rows, s: OutlierSettings) -> np.ndarray:
     """Against the same month's values of the units of the same kind (the row's own included)."""
     frame = pd.DataFrame({"g": rows.group, "x": np.where(rows.x >= 0, rows.x, np.nan),
                           "step": 10.0 ** -rows.decimals})
@@ -264,7 +248,7 @@ def _peer_z(rows: _Rows, s: OutlierSettings) -> np.ndarray:
     return z
 
 
-def _panel(rows: _Rows, c: np.ndarray, count: np.ndarray, s: OutlierSettings) -> tuple[np.ndarray, np.ndarray]:
+def _panel(rows: Rows, c: np.ndarray, count: np.ndarray, s: OutlierSettings) -> tuple[np.ndarray, np.ndarray]:
     """The expected log value of each row and its scale, from the panel of every unit reporting
     the indicator (NaN without one): log(v + c) = the unit's level + the month's effect + noise,
     fitted by median polish over the window and this month (a season the units share moves them
@@ -313,7 +297,7 @@ class _Fit:
         return (outlier_arrays.log_scale(y, self.c) - self.centre) / self.spread
 
 
-def _explained(rows: _Rows, period: str, s: OutlierSettings, fit: _Fit):
+def _explained(rows: Rows, period: str, s: OutlierSettings, fit: _Fit):
     """(reason, rows hit) of the slips that explain an unusual value: |z| past
     ``explained_threshold`` and either the value undone by the slip within ``fit_threshold`` of
     what was expected (×/÷ 10, 100, 10,000; two adjacent digits swapped; the year's earlier
@@ -350,7 +334,7 @@ def _explained(rows: _Rows, period: str, s: OutlierSettings, fit: _Fit):
         yield "neighbour", _copied_down(rows, s) & (np.abs(np.nan_to_num(fit.z)) > s.neighbour_threshold)
 
 
-def _copied_down(rows: _Rows, s: OutlierSettings) -> np.ndarray:
+def _copied_down(rows: Rows, s: OutlierSettings) -> np.ndarray:
     """Rows equal to the row above on the form (same unit, not 0) where the two rows were never
     equal in the ``neighbour_min_months`` or more months the history has of both."""
     order = np.lexsort((rows.position, rows.unit))
@@ -372,90 +356,16 @@ def _gated(x, z, ly, median, s: OutlierSettings) -> np.ndarray:
     return np.where(np.isfinite(ly), (np.abs(z) > s.threshold) & unlike, np.abs(z) > s.extreme_threshold)
 
 
-def _edits(rows: _Rows, period: str, s: OutlierSettings, count: np.ndarray, median: np.ndarray):
-    """(reason, rows hit) of each explicit edit (``count``, ``median``: of each row's history)."""
-    x, h, flow = rows.x, rows.h, ~rows.stock
-    last = h[:, -1]
-    moved = np.abs(x - last) > s.stock_max_change * last
-    yield "stock", rows.stock & (((last > 0) & ((x == 0) | moved)) | _unusual_change(rows, s))
-    # Identical to last month: telling only when the value has many possible neighbours ("steps":
-    # the value counted in its last shown decimal), 0.2 km twice running is no news.
-    steps = np.abs(x) * 10.0 ** rows.decimals
-    same = flow & (x == last) & (x != 0)
-    telling = np.bincount(rows.unit, weights=same & (steps >= s.stale_min_steps))[rows.unit]
-    yield "stale_copy", same & (telling >= s.stale_copy_min)
-    yield "copy", same & (steps >= s.copy_min_steps)
-    month = periods.parse(period)[1]
-    if month >= s.cumulative_from_month:
-        earlier = h[:, h.shape[1] - (month - 1):]
-        complete = np.all(np.isfinite(earlier), axis=1)
-        total = np.nansum(earlier, axis=1)
-        judged = count >= s.min_history   # a unit's first months ramp up
-        big = x > s.cumulative_factor * median
-        yield "cumulative", flow & complete & judged & (total > 0) & (x > total) & big
-    stored = count > 0
-    yield "sign", (x < 0) & stored & (np.nanmin(np.where(np.isfinite(h), h, 0.0), axis=1) >= 0)
+def _reason(found: dict[str, np.ndarray], s: OutlierSettings) -> np.ndarray:
+    """Each row's reason (None: not flagged): the surest explanation first (``PRECEDENCE``)."""
+    reason = np.full(len(found["history"]), None, dtype=object)
+    for name in PRECEDENCE:
+        if name in found and (name in s.methods or name in ("history", "peers")):
+            reason = np.where(found[name] & (reason == None), name, reason)   # noqa: E711
+    return reason
 
 
-def _unusual_change(rows: _Rows, s: OutlierSettings) -> np.ndarray:
-    """A stock whose change from last month is unlike the history's month-to-month changes."""
-    h = rows.h[rows.stock]
-    hit = np.zeros(len(rows.x), bool)
-    if not len(h):
-        return hit
-    d = np.diff(h, axis=1)
-    usual = outlier_arrays.median(d)
-    floor = np.fmax(10.0 ** -rows.decimals[rows.stock], s.stock_min_spread * np.abs(h[:, -1]))
-    spread = np.fmax(1.4826 * outlier_arrays.median(np.abs(d - usual[:, None])), floor)
-    change = rows.x[rows.stock] - h[:, -1] - usual
-    judged = np.sum(np.isfinite(d), axis=1) >= s.stock_min_changes
-    hit[rows.stock] = judged & (np.abs(np.nan_to_num(change)) > s.stock_change_threshold * spread)
-    return hit
-
-
-def ratio_pairs(catalog) -> tuple[tuple[str, str], ...]:
-    """Indicators that go together: each ``le`` rule's two sides and each derived rate ``A / B``."""
-    pairs = [(r.params["left"], r.params["right"]) for r in catalog.rules if r.check == "le"]
-    pairs += [d.inputs for d in catalog.derived
-              if len(d.inputs) == 2 and d.formula.replace(" ", "").startswith(f"{d.inputs[0]}/{d.inputs[1]}")]
-    return tuple(dict.fromkeys(pairs))
-
-
-def _ratio(rows: _Rows, values: pd.DataFrame, pairs, c: np.ndarray, z: np.ndarray,
-           s: OutlierSettings) -> np.ndarray:
-    """Rows of a pair whose log ratio is far from the unit's usual ratio; of the two, the one
-    further from its own expectation (``z``) is flagged."""
-    hit = np.zeros(len(rows.x), bool)
-    row_of = pd.Series(np.arange(len(rows.x)), index=pd.MultiIndex.from_arrays(
-        [values["unit"].astype(object).to_numpy(), values["indicator"].astype(object).to_numpy()]))
-    row_of = row_of[~row_of.index.duplicated()]
-    units = row_of.index.get_level_values(0)
-    for a, b in pairs:
-        mine = row_of[row_of.index.get_level_values(1) == a]
-        if mine.empty:
-            continue
-        partner = row_of.reindex(pd.MultiIndex.from_arrays([units[row_of.index.get_level_values(1) == a],
-                                                            np.full(len(mine), b, dtype=object)]))
-        both = partner.notna().to_numpy()
-        ia, ib = mine.to_numpy()[both], partner.to_numpy()[both].astype(np.int64)
-        if not len(ia):
-            continue
-        logs = outlier_arrays.log_scale(rows.h[ia], c[ia, None]) - outlier_arrays.log_scale(rows.h[ib], c[ib, None])
-        now = outlier_arrays.log_scale(rows.x[ia], c[ia]) - outlier_arrays.log_scale(rows.x[ib], c[ib])
-        centre = outlier_arrays.median(logs)
-        spread = 1.4826 * outlier_arrays.median(np.abs(logs - centre[:, None]))
-        # one step of either side's last shown decimal, at its usual size, as a floor (as the panel's)
-        steps = [10.0 ** -rows.decimals[i] / (np.fmax(outlier_arrays.median(rows.h[i]), 0.0) + c[i]) for i in (ia, ib)]
-        spread = np.fmax(np.sqrt(np.nan_to_num(spread) ** 2 + steps[0] ** 2 + steps[1] ** 2), s.ratio_min_spread)
-        far = np.abs(np.nan_to_num((now - centre) / spread)) > s.ratio_threshold
-        far &= np.sum(np.isfinite(logs), axis=1) >= s.ratio_min_months
-        blame_a = np.abs(np.nan_to_num(z[ia])) >= np.abs(np.nan_to_num(z[ib]))
-        hit[ia[far & blame_a]] = True
-        hit[ib[far & ~blame_a]] = True
-    return hit
-
-
-def _effect(rows: _Rows, median: np.ndarray) -> np.ndarray:
+def _effect(rows: Rows, median: np.ndarray) -> np.ndarray:
     """|x − expected| / the indicator's expected county total (selective editing)."""
     expected = np.where(np.isfinite(median), median, np.maximum(rows.x, 0.0))
     totals = pd.Series(np.nan_to_num(np.abs(expected))).groupby(rows.indicator).transform("sum").to_numpy()
