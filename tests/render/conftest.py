@@ -1,9 +1,11 @@
-"""A sample official document shared by the render tests: about three pages of text, two
-attachments, the second long enough to run onto a second page."""
+"""Shared by the render tests: a sample official document (about three pages of text, two
+attachments, the second long enough to run onto a second page), and ``built``: a county's
+warehouse with its two summaries written."""
 from __future__ import annotations
 
 import pytest
 
+from county_reports.render import summaries
 from county_reports.render.model import (
     Attachment,
     Heading1Section,
@@ -11,6 +13,8 @@ from county_reports.render.model import (
     Heading3,
     OfficialDocument,
 )
+from county_reports.simulator.seeding import accepted_verdicts
+from county_reports.warehouse import Warehouse
 
 TITLE = "某某县某某局2025年上半年工作总结\n及下半年工作计划"
 
@@ -147,3 +151,25 @@ def require_tool():
         pytest.skip(message)
 
     return find
+
+
+# The demo's months with two reports missing: a county's warehouse, its annual 2024 and half-year
+# 2025 summaries written once per test module that asks for them.
+MISSING = {("TS03", "2025-03"), ("TS05", "2024-08")}
+
+
+@pytest.fixture(scope="module")
+def built(tmp_path_factory, catalog):
+    """(warehouse, {kind: (plan, written)}, folder) of the two summaries."""
+    root = tmp_path_factory.mktemp("summaries")
+    warehouse = Warehouse(f"sqlite:///{root / 'wh.db'}")
+    warehouse.migrate()
+    warehouse.sync_roster(catalog, "test")
+    warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06", skip=MISSING), "test")
+    settings = summaries.load_settings()
+    out = {}
+    for kind, year in (("annual", 2024), ("half_year", 2025)):
+        plan = summaries.plan(kind, year, settings)
+        out[kind] = (plan, summaries.write_summary(warehouse, catalog, plan, root / kind))
+    yield warehouse, out, root
+    warehouse.close()

@@ -14,27 +14,6 @@ from openpyxl import load_workbook
 
 from county_reports.render import summaries
 from county_reports.render import compose, workbook
-from county_reports.simulator.seeding import accepted_verdicts
-from county_reports.warehouse import Warehouse
-
-MISSING = {("TS03", "2025-03"), ("TS05", "2024-08")}
-
-
-@pytest.fixture(scope="module")
-def built(tmp_path_factory, catalog):
-    root = tmp_path_factory.mktemp("workbook")
-    warehouse = Warehouse(f"sqlite:///{root / 'wh.db'}")
-    warehouse.migrate()
-    warehouse.sync_roster(catalog, "test")
-    warehouse.record_verdicts(accepted_verdicts(catalog, "2024-01", "2025-06", skip=MISSING), "test")
-    settings = summaries.load_settings()
-    out = {}
-    for kind, year in (("annual", 2024), ("half_year", 2025)):
-        plan = summaries.plan(kind, year, settings)
-        out[kind] = (plan, summaries.write_summary(warehouse, catalog, plan, root / kind))
-    yield warehouse, out, root
-    warehouse.close()
-
 
 @pytest.fixture(scope="module")
 def books(built):
