@@ -23,30 +23,16 @@ import shutil
 import sqlite3
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from dag_helpers import REPORT_DAG, REPORT_YEAR, finish_report, pending, start_waiting_report
 
 from county_reports.core import paths
 
 pytestmark = pytest.mark.airflow
 
-DAG_ID, YEAR = "half_year_report", 2025
-CONF = {"year": YEAR, "dry_run": False, "force_delivery": True, "correction": False}
-# dag.test() of the real DAG with the deadline shim (dags/_dag_test.py); the outcome as one JSON line.
-RUN_REPORT = """\
-import json, sys
-sys.path.insert(0, sys.argv[1])
-from pathlib import Path
-from _dag_test import dag_test_bag
-bag = dag_test_bag(Path(sys.argv[1]))
-assert not bag.import_errors, bag.import_errors
-run = bag.get_dag(sys.argv[2]).test(run_conf=json.loads(sys.argv[3]))
-print("RESULT " + json.dumps({"state": str(run.state), "run_id": run.run_id,
-      "tasks": {ti.task_id: str(ti.state) for ti in run.get_task_instances()}}), flush=True)
-"""
 EXTRA_USERS = {"clerk": "User", "operator": "Op"}
 
 
@@ -81,50 +67,20 @@ def gate(status_server, tmp_path_factory):
     return {"work": work, "config": config, "admin_id": admin_id}
 
 
-def _pending(server, token) -> list[dict]:
-    status, body = server.get(f"/api/v2/dags/{DAG_ID}/dagRuns/~/hitlDetails?response_received=false", token)
-    return json.loads(body)["hitl_details"] if status == 200 else []
-
-
 def _start_waiting(server, gate, name: str):
     """The report run in its own process, waiting in ``approve``; returns (process, data, detail)."""
     data = gate["work"] / name
     shutil.copytree(server.data_dir, data)
-    token = server.token("admin")
-    # A request left unanswered by an earlier run (its task marked done by hand) stays listed.
-    earlier = {d["task_instance"]["id"] for d in _pending(server, token)}
     env = {**server.environment, "COUNTY_REPORTS_CONFIG": str(gate["config"]), "COUNTY_REPORTS_DATA": str(data)}
     log = gate["work"] / f"{name}.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", RUN_REPORT, str(paths.PROJECT_ROOT / "dags"), DAG_ID,
-                                 json.dumps(CONF)], env=env, cwd=gate["work"], stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT)
+    proc, detail = start_waiting_report(server, env, gate["work"], log, timeout=240)
     proc.log = log
-    deadline = time.monotonic() + 240
-    while not (waiting := [d for d in _pending(server, token) if d["task_instance"]["id"] not in earlier]):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"no waiting approval:\n{log.read_text('utf-8')[-4000:]}")
-        time.sleep(1)
-    [detail] = waiting
     return proc, data, detail
-
-
-def _finish(proc) -> dict:
-    try:
-        proc.wait(timeout=420)           # a loaded 2-core machine: the report run is slow
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail(f"the run did not finish:\n{proc.log.read_text('utf-8')[-4000:]}")
-    text = proc.log.read_text("utf-8")
-    lines = [line for line in text.splitlines() if line.startswith("RESULT ")]
-    assert lines, text[-4000:]
-    return json.loads(lines[-1][len("RESULT "):]) | {"log": text}
 
 
 def _answer(server, user: str, detail: dict, option: str = "批准") -> tuple[int, bytes]:
     ti = detail["task_instance"]
-    return server.request("PATCH", f"/api/v2/dags/{DAG_ID}/dagRuns/{ti['dag_run_id']}/taskInstances/approve/-1"
+    return server.request("PATCH", f"/api/v2/dags/{REPORT_DAG}/dagRuns/{ti['dag_run_id']}/taskInstances/approve/-1"
                                    "/hitlDetails", {"chosen_options": [option], "params_input": {"note": "",
                                                                                               "confirm_gap": False}},
                           token=server.token(user))
@@ -135,7 +91,7 @@ def _gate_history(data: Path, run_id: str) -> list[str]:
     from county_reports.warehouse import Warehouse
 
     with Warehouse(f"sqlite:///{data / 'warehouse.db'}") as warehouse:
-        return [h["action"] for h in approval.history(warehouse.engine, "half_year", YEAR) if h["run_id"] == run_id]
+        return [h["action"] for h in approval.history(warehouse.engine, "half_year", REPORT_YEAR) if h["run_id"] == run_id]
 
 
 def test_only_the_assigned_admin_may_answer_and_forged_xcoms_deliver_nothing(status_server, gate):
@@ -147,18 +103,18 @@ def test_only_the_assigned_admin_may_answer_and_forged_xcoms_deliver_nothing(sta
         for user in EXTRA_USERS:                                  # User and Op roles: refused
             status, body = _answer(status_server, user, detail)
             assert status == 403, (user, status, body[:300])
-        assert _pending(status_server, status_server.token("admin")), "the refused answers changed nothing"
+        assert pending(status_server, status_server.token("admin")), "the refused answers changed nothing"
 
         # Op forges what deliver used to trust, then marks the approval task done by hand.
         op = status_server.token("operator")
-        base = f"/api/v2/dags/{DAG_ID}/dagRuns/{run_id}/taskInstances"
+        base = f"/api/v2/dags/{REPORT_DAG}/dagRuns/{run_id}/taskInstances"
         forged = status_server.request("POST", f"{base}/approve/xcomEntries", {
             "key": "return_value", "map_index": -1,
             "value": {"chosen_options": ["批准"], "params_input": {"note": "", "confirm_gap": True},
                       "responded_by_user": {"id": gate["admin_id"], "name": "admin"}}}, token=op)
         with sqlite3.connect(status_server.workdir / "airflow.db") as db:
             deleted = db.execute("DELETE FROM xcom WHERE dag_id = ? AND run_id = ? AND task_id = 'request_approval'",
-                                 (DAG_ID, run_id)).rowcount
+                                 (REPORT_DAG, run_id)).rowcount
         marked = status_server.request("PATCH", f"{base}/approve", {"new_state": "success"}, token=op)
         print(f"\nOp forged the approve XCom: HTTP {forged[0]}; request XCom rows deleted: {deleted}; "
               f"approve marked success: HTTP {marked[0]}")
@@ -166,7 +122,7 @@ def test_only_the_assigned_admin_may_answer_and_forged_xcoms_deliver_nothing(sta
     except BaseException:
         proc.kill()
         raise
-    result = _finish(proc)
+    result = finish_report(proc, proc.log)
     assert result["tasks"]["deliver"] == "failed" and result["state"] == "failed", result["tasks"]
     assert "holds no answer for this run's approve task" in result["log"]
     assert not (gate["work"] / "outbox").exists()
@@ -177,7 +133,7 @@ def test_a_document_changed_after_approval_is_not_delivered(status_server, gate)
     proc, data, detail = _start_waiting(status_server, gate, "stale")
     run_id = detail["task_instance"]["dag_run_id"]
     try:
-        docx = next((data / "reports" / str(YEAR)).glob("*.docx"))
+        docx = next((data / "reports" / str(REPORT_YEAR)).glob("*.docx"))
         approved = docx.read_bytes()
         docx.write_bytes(approved + b"\0")                       # re-rendered while waiting
         status, body = _answer(status_server, "admin", detail)    # the assigned admin may answer
@@ -185,7 +141,7 @@ def test_a_document_changed_after_approval_is_not_delivered(status_server, gate)
     except BaseException:
         proc.kill()
         raise
-    result = _finish(proc)
+    result = finish_report(proc, proc.log)
     assert result["tasks"]["approve"] == "success" and result["tasks"]["deliver"] == "failed", result["tasks"]
     assert "changed after it was put to the admin" in result["log"]
     assert not (gate["work"] / "outbox").exists()

@@ -14,30 +14,17 @@ import json
 import shutil
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 import yaml
+from dag_helpers import REPORT_DAG, REPORT_YEAR, finish_report, start_waiting_report
 from sqlalchemy import select, update
 
 from county_reports.core import paths
 
 pytestmark = pytest.mark.airflow
 
-DAG_ID, YEAR = "half_year_report", 2025
-CONF = {"year": YEAR, "dry_run": False, "force_delivery": True, "correction": False}
-RUN_REPORT = """\
-import json, sys
-sys.path.insert(0, sys.argv[1])
-from pathlib import Path
-from _dag_test import dag_test_bag
-bag = dag_test_bag(Path(sys.argv[1]))
-assert not bag.import_errors, bag.import_errors
-run = bag.get_dag(sys.argv[2]).test(run_conf=json.loads(sys.argv[3]))
-print("RESULT " + json.dumps({"state": str(run.state), "run_id": run.run_id,
-      "tasks": {ti.task_id: str(ti.state) for ti in run.get_task_instances()}}), flush=True)
-"""
 WORDS = {"use": "按报送数使用", "leave_out": "剔除后汇总", "wait": "暂缓报送"}
 
 
@@ -74,7 +61,7 @@ def _flag(data: Path) -> tuple[str, str, str]:
     with Warehouse(f"sqlite:///{data / 'warehouse.db'}") as warehouse, warehouse.engine.begin() as conn:
         sid, unit, period, value = conn.execute(
             select(s.c.id, s.c.unit, s.c.period, v.c.value).join(v, v.c.submission_id == s.c.id)
-            .where(s.c.period.between(f"{YEAR}-01", f"{YEAR}-06") & (v.c.indicator == "INV_HIGHWAY")
+            .where(s.c.period.between(f"{REPORT_YEAR}-01", f"{REPORT_YEAR}-06") & (v.c.indicator == "INV_HIGHWAY")
                    & s.c.superseded_by.is_(None) & (v.c.value > 0))
             .order_by(s.c.unit, s.c.period)).first()
         conn.execute(update(v).where((v.c.submission_id == sid) & (v.c.indicator == "INV_HIGHWAY"))
@@ -84,39 +71,11 @@ def _flag(data: Path) -> tuple[str, str, str]:
     return unit, period, "INV_HIGHWAY"
 
 
-def _pending(server, token) -> list[dict]:
-    status, body = server.get(f"/api/v2/dags/{DAG_ID}/dagRuns/~/hitlDetails?response_received=false", token)
-    return json.loads(body)["hitl_details"] if status == 200 else []
-
-
 def _run_waiting(server, config: Path, data: Path, work: Path):
-    token = server.token("admin")
-    earlier = {d["task_instance"]["id"] for d in _pending(server, token)}
     env = {**server.environment, "COUNTY_REPORTS_CONFIG": str(config), "COUNTY_REPORTS_DATA": str(data)}
     log = work / "run.log"
-    with log.open("wb") as out:
-        proc = subprocess.Popen([sys.executable, "-c", RUN_REPORT, str(paths.PROJECT_ROOT / "dags"), DAG_ID,
-                                 json.dumps(CONF)], env=env, cwd=work, stdin=subprocess.DEVNULL,
-                                stdout=out, stderr=subprocess.STDOUT)
-    deadline = time.monotonic() + 300
-    while not (waiting := [d for d in _pending(server, token) if d["task_instance"]["id"] not in earlier]):
-        if proc.poll() is not None or time.monotonic() > deadline:
-            proc.kill()
-            raise AssertionError(f"no waiting approval:\n{log.read_text('utf-8')[-4000:]}")
-        time.sleep(1)
-    return proc, log, waiting[0]
-
-
-def _finish(proc, log: Path) -> dict:
-    try:
-        proc.wait(timeout=420)
-    except subprocess.TimeoutExpired:
-        proc.kill()
-        pytest.fail(f"the run did not finish:\n{log.read_text('utf-8')[-4000:]}")
-    text = log.read_text("utf-8")
-    lines = [line for line in text.splitlines() if line.startswith("RESULT ")]
-    assert lines, text[-4000:]
-    return json.loads(lines[-1][len("RESULT "):]) | {"log": text}
+    proc, detail = start_waiting_report(server, env, work, log)
+    return proc, log, detail
 
 
 def _history(data: Path, run_id: str) -> list[dict]:
@@ -124,7 +83,7 @@ def _history(data: Path, run_id: str) -> list[dict]:
     from county_reports.warehouse import Warehouse
 
     with Warehouse(f"sqlite:///{data / 'warehouse.db'}") as warehouse:
-        return [h for h in approval.history(warehouse.engine, "half_year", YEAR) if h["run_id"] == run_id]
+        return [h for h in approval.history(warehouse.engine, "half_year", REPORT_YEAR) if h["run_id"] == run_id]
 
 
 @pytest.mark.parametrize("choice", ["use", "leave_out", "wait"])
@@ -140,11 +99,11 @@ def test_the_request_lists_unconfirmed_values_and_each_choice_does_what_it_says(
         assert "影响县汇总数 " in body and "剔除后 " in body
         field = detail["params"]["unconfirmed"]
         assert field["schema"]["enum"] == list(WORDS.values()), field
-        left = next((data / "reports" / str(YEAR) / "left_out").glob("*.docx"))
+        left = next((data / "reports" / str(REPORT_YEAR) / "left_out").glob("*.docx"))
         from county_reports.deliver.approval import fingerprint
         assert fingerprint(left) in body                          # what 剔除后汇总 would send, by hash
         status, answered = status_server.request(
-            "PATCH", f"/api/v2/dags/{DAG_ID}/dagRuns/{detail['task_instance']['dag_run_id']}/taskInstances/approve/-1"
+            "PATCH", f"/api/v2/dags/{REPORT_DAG}/dagRuns/{detail['task_instance']['dag_run_id']}/taskInstances/approve/-1"
                      "/hitlDetails", {"chosen_options": ["批准"], "params_input": {
                          "note": "", "confirm_gap": False, "unconfirmed": WORDS[choice]}},
             token=status_server.token("admin"))
@@ -152,7 +111,7 @@ def test_the_request_lists_unconfirmed_values_and_each_choice_does_what_it_says(
     except BaseException:
         proc.kill()
         raise
-    result = _finish(proc, log)
+    result = finish_report(proc, log)
     assert result["state"] == "success" and result["tasks"]["deliver"] == "success", (result["tasks"],
                                                                                       result["log"][-3000:])
     [approved, *rest] = _history(data, result["run_id"])
@@ -164,6 +123,6 @@ def test_the_request_lists_unconfirmed_values_and_each_choice_does_what_it_says(
     assert approved["action"] == "approved" and approved["unconfirmed_choice"] == choice
     assert rest[0]["action"] == "delivered"
     [sent] = list(outbox.rglob("*.docx"))
-    draft = data / "reports" / str(YEAR) / left.name
+    draft = data / "reports" / str(REPORT_YEAR) / left.name
     expected = left if choice == "leave_out" else draft
     assert sent.read_bytes() == expected.read_bytes() and left.read_bytes() != draft.read_bytes()
