@@ -70,7 +70,7 @@ def ratio_pairs(catalog) -> tuple[tuple[str, str], ...]:
 
 
 def ratio(rows: Rows, values: pd.DataFrame, pairs, c: np.ndarray, z: np.ndarray,
-           s: OutlierSettings) -> np.ndarray:
+          s: OutlierSettings) -> np.ndarray:
     """Rows of a pair whose log ratio is far from the unit's usual ratio; of the two, the one
     further from its own expectation (``z``) is flagged."""
     hit = np.zeros(len(rows.x), bool)
