@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import io
 import zipfile
+from datetime import datetime
 
 from openpyxl import Workbook, load_workbook
 from openpyxl.writer.excel import ExcelWriter
@@ -14,6 +15,8 @@ STAMP = (2025, 7, 10, 0, 0, 0)
 
 def _book() -> Workbook:
     book = Workbook()
+    # Workbook() stamps created/modified with the clock: two books made a second apart differ.
+    book.properties.created = book.properties.modified = datetime(*STAMP)
     book.active.title = "一"
     book.active["A1"] = "全县"
     book.active.merge_cells("A1:C1")
