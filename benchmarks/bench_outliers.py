@@ -181,10 +181,7 @@ def plausibility(catalog, seed: int, rows: list[tuple], draws: int) -> list[floa
     for unit, period, code, x, *_ in rows:
         key = (unit, period)
         if key not in samples:
-            facts = generator._unit_facts(catalog.unit_by_code[unit])
-            year, month = periods.parse(period)
-            drawn = [generator._finish(facts, generator._values(facts, year, month, random.Random(f"ceiling:{i}")))
-                     for i in range(draws)]
+            drawn = [generator.figures(unit, period, random.Random(f"ceiling:{i}")) for i in range(draws)]
             samples[key] = {c: np.sort([float(d[c]) for d in drawn]) for c in drawn[0]}
         values = samples[key].get(code)
         if values is None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 from county_reports.core import paths
+from county_reports.deliver.required_actions import awaiting
 
 from object_store import local_paths_in
 
@@ -108,7 +109,7 @@ def start_waiting_report(server, env: dict, work: Path, log: Path, timeout: floa
                                 stdout=out, stderr=subprocess.STDOUT)
     deadline = time.monotonic() + timeout
     while not (waiting := [d for d in pending(server, token) if d["task_instance"]["id"] not in earlier
-                           and str(d["task_instance"]["state"]) in ("awaiting_input", "deferred")]):
+                           and awaiting(d["task_instance"]["state"])]):
         if proc.poll() is not None or time.monotonic() > deadline:
             proc.kill()
             raise AssertionError(f"no waiting approval:\n{log.read_text('utf-8')[-4000:]}")

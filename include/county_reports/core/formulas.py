@@ -42,6 +42,23 @@ def names(formula: str) -> tuple[str, ...]:
     return tuple(sorted({n.id for n in ast.walk(parse(formula)) if isinstance(n, ast.Name)}))
 
 
+def ratio(formula: str) -> tuple[str, str] | None:
+    """(A, B) of a rate ``A / B``, ``A / B * k`` or ``k * A / B``; None for any other formula."""
+    body = parse(formula).body
+    if isinstance(body, ast.BinOp) and isinstance(body.op, ast.Mult):
+        if isinstance(body.right, ast.Constant):
+            body = body.left
+        elif isinstance(body.left, ast.Constant):
+            body = body.right
+    if isinstance(body, ast.BinOp) and isinstance(body.op, ast.Div) and isinstance(body.right, ast.Name):
+        top = body.left
+        if isinstance(top, ast.BinOp) and isinstance(top.op, ast.Mult) and isinstance(top.left, ast.Constant):
+            top = top.right                   # k * A / B parses as (k * A) / B
+        if isinstance(top, ast.Name):
+            return top.id, body.right.id
+    return None
+
+
 def evaluate(formula: str, values: Mapping[str, float | None]) -> float | None:
     """The formula's value, or None when an input is missing/NaN or a divisor is zero."""
 

@@ -57,6 +57,12 @@ _NO_LONGER_WAITING = {"success", "failed", "skipped", "upstream_failed", "remove
 _AWAITING = {"awaiting_input", "deferred"}
 
 
+def awaiting(state) -> bool:
+    """Whether a request's task has handed over and waits for its answer (the only time an answer
+    is safe to give)."""
+    return str(getattr(state, "value", state)) in _AWAITING
+
+
 def still_waiting(state) -> bool:
     """Whether a request's task still waits for its answer, from the task instance's state (a
     timed-out or cleared request keeps "no response" in Airflow's list)."""
@@ -82,7 +88,7 @@ def answer_when_asked(api: AirflowApi, dag_id: str, choose: Callable[[dict], tup
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline and not stop():
         for detail in api.pending(dag_id):
-            if str((detail.get("task_instance") or {}).get("state")) not in _AWAITING:
+            if not awaiting((detail.get("task_instance") or {}).get("state")):
                 break           # its task is still handing over: asked again at the next poll
             choice = choose(detail)
             if choice is None:

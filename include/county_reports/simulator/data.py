@@ -97,6 +97,13 @@ class SubmissionGenerator:
                 "submitted_at": submitted.isoformat(timespec="seconds"), "values": values,
                 "narratives": narratives, "contact": self._contact(unit_code, year)}
 
+    def figures(self, unit_code: str, period: str, rng: random.Random) -> dict:
+        """One clean draw of the unit's figures for the month from ``rng`` (the payload's own
+        draw is the one seeded by seed, unit and month): what else the month could have been."""
+        year, month = periods.parse(period)
+        facts = self._unit_facts(self.catalog.unit_by_code[unit_code])
+        return self._finish(facts, self._values(facts, year, month, rng))
+
     # ------------------------------------------------------------------ static facts
 
     def _unit_facts(self, unit: Unit) -> _UnitFacts:

@@ -14,7 +14,7 @@ from __future__ import annotations
 import numpy as np
 import pandas as pd
 
-from county_reports.core import periods
+from county_reports.core import formulas, periods
 from county_reports.validate import outlier_arrays
 from county_reports.validate.options import OutlierSettings
 from county_reports.validate.outlier_arrays import Rows
@@ -64,8 +64,7 @@ def _unusual_change(rows: Rows, s: OutlierSettings) -> np.ndarray:
 def ratio_pairs(catalog) -> tuple[tuple[str, str], ...]:
     """Indicators that go together: each ``le`` rule's two sides and each derived rate ``A / B``."""
     pairs = [(r.params["left"], r.params["right"]) for r in catalog.rules if r.check == "le"]
-    pairs += [d.inputs for d in catalog.derived
-              if len(d.inputs) == 2 and d.formula.replace(" ", "").startswith(f"{d.inputs[0]}/{d.inputs[1]}")]
+    pairs += [pair for d in catalog.derived if (pair := formulas.ratio(d.formula))]
     return tuple(dict.fromkeys(pairs))
 
 
@@ -77,12 +76,9 @@ def ratio(rows: Rows, values: pd.DataFrame, pairs, c: np.ndarray, z: np.ndarray,
     row_of = pd.Series(np.arange(len(rows.x)), index=pd.MultiIndex.from_arrays(
         [values["unit"].astype(object).to_numpy(), values["indicator"].astype(object).to_numpy()]))
     row_of = row_of[~row_of.index.duplicated()]
-    units = row_of.index.get_level_values(0)
     for a, b in pairs:
         mine = row_of[row_of.index.get_level_values(1) == a]
-        if mine.empty:
-            continue
-        partner = row_of.reindex(pd.MultiIndex.from_arrays([units[row_of.index.get_level_values(1) == a],
+        partner = row_of.reindex(pd.MultiIndex.from_arrays([mine.index.get_level_values(0),
                                                             np.full(len(mine), b, dtype=object)]))
         both = partner.notna().to_numpy()
         ia, ib = mine.to_numpy()[both], partner.to_numpy()[both].astype(np.int64)
